@@ -1,0 +1,462 @@
+//! Authenticated, versioned state on disk.
+//!
+//! One sled tree holds everything, split by one-byte-tagged prefixes, so that a whole
+//! block is written by a single atomic `apply_batch`:
+//!
+//! | prefix | key                          | value                              |
+//! |--------|------------------------------|------------------------------------|
+//! | `n`    | borsh(NodeKey)               | borsh(Node) — JMT nodes            |
+//! | `v`    | key_hash ‖ version (BE u64)  | `0` deleted, `1` ‖ value — history |
+//! | `p`    | key_hash                     | key — preimages for ICS-23 proofs  |
+//! | `l`    | key                          | value — latest value, ordered      |
+//! | `m`    | meta name                    | committed height, app hashes       |
+//!
+//! The app hash of height `h` is the root of JMT version `h`. Modules never touch
+//! this type directly: they see a block's [`Overlay`] through [`StateView`], which
+//! implements `cosmwasm_std::Storage` so typed access is cw-storage-plus.
+//!
+//! # Invariants
+//! - Nothing is written to disk outside [`Store::commit`].
+//! - After `commit(h)` returns, `height() == h` and every key reads at `h` as the
+//!   block left it; a crash at any instant leaves either version `h-1` or `h` whole.
+
+mod view;
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
+use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
+use sha2::Sha256;
+
+pub use view::{Overlay, StateView};
+
+/// Errors of the store. Every one of them on the consensus path halts the node.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state directory {path} is in use by another process (lock file {lock})")]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error("cannot open state directory {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state database {path} is unreadable or corrupt: {source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("state database {path} is inconsistent: {what}")]
+    Inconsistent { path: PathBuf, what: String },
+    #[error("storage i/o error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("merkle tree error: {0}")]
+    Tree(String),
+    #[error("height {requested} is not available (committed height is {committed})")]
+    NoSuchHeight { requested: u64, committed: u64 },
+    #[error("commit out of order: expected height {expected}, got {got}")]
+    OutOfOrder { expected: u64, got: u64 },
+}
+
+const P_NODE: u8 = b'n';
+const P_VALUE: u8 = b'v';
+const P_PREIMAGE: u8 = b'p';
+const P_LATEST: u8 = b'l';
+const P_META: u8 = b'm';
+
+const META_HEIGHT: &[u8] = b"height";
+const META_APP_HASH_AT: &[u8] = b"app_hash/";
+
+fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(key.len().saturating_add(1));
+    out.push(prefix);
+    out.extend_from_slice(key);
+    out
+}
+
+fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
+    let mut out = Vec::with_capacity(41);
+    out.push(P_VALUE);
+    out.extend_from_slice(&key_hash.0);
+    out.extend_from_slice(&version.to_be_bytes());
+    out
+}
+
+fn meta_key(name: &[u8]) -> Vec<u8> {
+    prefixed(P_META, name)
+}
+
+fn app_hash_key(height: u64) -> Vec<u8> {
+    let mut k = META_APP_HASH_AT.to_vec();
+    k.extend_from_slice(&height.to_be_bytes());
+    meta_key(&k)
+}
+
+/// The root hash a key set would have: what the store computes for a block before
+/// it is committed.
+pub type AppHash = [u8; 32];
+
+/// A block's computed but not yet persisted result: produced by
+/// [`Store::prepare_commit`] during FinalizeBlock, written by [`Store::commit`].
+pub struct PendingCommit {
+    pub height: u64,
+    pub app_hash: AppHash,
+    changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    tree_batch: TreeUpdateBatch,
+}
+
+impl std::fmt::Debug for PendingCommit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingCommit")
+            .field("height", &self.height)
+            .field("app_hash", &hex::encode(self.app_hash))
+            .field("changes", &self.changes.len())
+            .finish()
+    }
+}
+
+/// The on-disk store.
+pub struct Store {
+    path: PathBuf,
+    tree: sled::Tree,
+    db: sled::Db,
+    // Held for the life of the store: a second process on the same directory gets
+    // a clear error instead of sled's opaque one.
+    _lock: File,
+}
+
+impl Store {
+    /// Opens (or creates) the store in `dir`, taking an exclusive lock on it.
+    pub fn open(dir: &Path) -> Result<Self, StoreError> {
+        use fs2::FileExt;
+        std::fs::create_dir_all(dir).map_err(|source| StoreError::Open {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let lock_path = dir.join("LOCK");
+        let lock = File::create(&lock_path).map_err(|source| StoreError::Open {
+            path: lock_path.clone(),
+            source,
+        })?;
+        if lock.try_lock_exclusive().is_err() {
+            return Err(StoreError::Locked {
+                path: dir.to_path_buf(),
+                lock: lock_path,
+            });
+        }
+        let db_path = dir.join("db");
+        let db = sled::Config::new()
+            .path(&db_path)
+            .open()
+            .map_err(|source| StoreError::Corrupt {
+                path: db_path.clone(),
+                source,
+            })?;
+        let tree = db.open_tree("state").map_err(|source| StoreError::Corrupt {
+            path: db_path.clone(),
+            source,
+        })?;
+        let store = Store {
+            path: db_path,
+            tree,
+            db,
+            _lock: lock,
+        };
+        store.check_consistency()?;
+        Ok(store)
+    }
+
+    /// A committed height must have its app hash and JMT root; anything else means
+    /// the files were damaged outside this program.
+    fn check_consistency(&self) -> Result<(), StoreError> {
+        let h = self.height()?;
+        if h == 0 {
+            return Ok(());
+        }
+        let recorded = self.app_hash_at(h)?.ok_or_else(|| StoreError::Inconsistent {
+            path: self.path.clone(),
+            what: format!("no app hash recorded for committed height {h}"),
+        })?;
+        let root = Sha256Jmt::new(self)
+            .get_root_hash_option(h)
+            .map_err(|e| StoreError::Inconsistent {
+                path: self.path.clone(),
+                what: format!("merkle root of height {h} unreadable: {e}"),
+            })?;
+        match root {
+            Some(RootHash(r)) if r == recorded => Ok(()),
+            _ => Err(StoreError::Inconsistent {
+                path: self.path.clone(),
+                what: format!("merkle root of height {h} does not match its recorded app hash"),
+            }),
+        }
+    }
+
+    /// Last committed height (0 before the first block).
+    pub fn height(&self) -> Result<u64, StoreError> {
+        match self.tree.get(meta_key(META_HEIGHT))? {
+            None => Ok(0),
+            Some(v) => {
+                let arr: [u8; 8] =
+                    v.as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Inconsistent {
+                            path: self.path.clone(),
+                            what: "height record is not 8 bytes".into(),
+                        })?;
+                Ok(u64::from_be_bytes(arr))
+            }
+        }
+    }
+
+    /// App hash committed at `height`, if that height was committed.
+    pub fn app_hash_at(&self, height: u64) -> Result<Option<AppHash>, StoreError> {
+        match self.tree.get(app_hash_key(height))? {
+            None => Ok(None),
+            Some(v) => Ok(Some(v.as_ref().try_into().map_err(|_| {
+                StoreError::Inconsistent {
+                    path: self.path.clone(),
+                    what: format!("app hash of height {height} is not 32 bytes"),
+                }
+            })?)),
+        }
+    }
+
+    /// App hash of the last committed height; the JMT empty root before genesis.
+    pub fn last_app_hash(&self) -> Result<AppHash, StoreError> {
+        let h = self.height()?;
+        if h == 0 {
+            return Ok(Sha256Jmt::<Self>::EMPTY_ROOT.0);
+        }
+        self.app_hash_at(h)?
+            .ok_or_else(|| StoreError::Inconsistent {
+                path: self.path.clone(),
+                what: format!("no app hash for committed height {h}"),
+            })
+    }
+
+    /// Latest committed value of `key`.
+    pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tree.get(prefixed(P_LATEST, key))?.map(|v| v.to_vec()))
+    }
+
+    /// Value of `key` as committed at `height`.
+    pub fn get_at(&self, key: &[u8], height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.check_height(height)?;
+        Sha256Jmt::new(self)
+            .get(KeyHash::with::<Sha256>(key), height)
+            .map_err(|e| StoreError::Tree(e.to_string()))
+    }
+
+    /// Value of `key` at `height` with an ICS-23 proof (existence or non-existence)
+    /// against the app hash of that height.
+    pub fn get_with_proof(
+        &self,
+        key: &[u8],
+        height: u64,
+    ) -> Result<(Option<Vec<u8>>, ics23::CommitmentProof), StoreError> {
+        self.check_height(height)?;
+        Sha256Jmt::new(self)
+            .get_with_ics23_proof(key.to_vec(), height)
+            .map_err(|e| StoreError::Tree(e.to_string()))
+    }
+
+    fn check_height(&self, height: u64) -> Result<(), StoreError> {
+        let committed = self.height()?;
+        if height == 0 || height > committed {
+            return Err(StoreError::NoSuchHeight {
+                requested: height,
+                committed,
+            });
+        }
+        Ok(())
+    }
+
+    /// Ordered scan of the latest committed values in `[start, end)`.
+    pub(crate) fn range_latest(
+        &self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        descending: bool,
+    ) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)> {
+        let lo = prefixed(P_LATEST, start.unwrap_or_default());
+        let hi = match end {
+            Some(e) => prefixed(P_LATEST, e),
+            None => vec![P_LATEST.saturating_add(1)],
+        };
+        let iter = if lo < hi {
+            Some(self.tree.range(lo..hi))
+        } else {
+            None
+        };
+        let boxed: Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>> =
+            match (iter, descending) {
+                (None, _) => Box::new(std::iter::empty()),
+                (Some(it), false) => Box::new(it),
+                (Some(it), true) => Box::new(it.rev()),
+            };
+        boxed.map(|item| {
+            // A read failure on committed data cannot be answered honestly: halt.
+            let (k, v) = item.expect("state database read failed during range scan");
+            (k[1..].to_vec(), v.to_vec())
+        })
+    }
+
+    /// Computes the app hash of `height` from the block's changes without writing
+    /// anything. Called in FinalizeBlock; the result is written by [`Store::commit`].
+    pub fn prepare_commit(
+        &self,
+        height: u64,
+        changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ) -> Result<PendingCommit, StoreError> {
+        let expected = self.height()?.saturating_add(1);
+        // The first block may start above 1 (genesis initial_height); after that,
+        // heights are consecutive.
+        if self.height()? != 0 && height != expected {
+            return Err(StoreError::OutOfOrder {
+                expected,
+                got: height,
+            });
+        }
+        let value_set: Vec<(KeyHash, Option<OwnedValue>)> = changes
+            .iter()
+            .map(|(k, v)| (KeyHash::with::<Sha256>(k), v.clone()))
+            .collect();
+        let (root, tree_batch) = Sha256Jmt::new(self)
+            .put_value_set(value_set, height)
+            .map_err(|e| StoreError::Tree(e.to_string()))?;
+        Ok(PendingCommit {
+            height,
+            app_hash: root.0,
+            changes,
+            tree_batch,
+        })
+    }
+
+    /// Writes a prepared block in one atomic batch and flushes it to disk.
+    pub fn commit(&self, pending: PendingCommit) -> Result<AppHash, StoreError> {
+        let committed = self.height()?;
+        if committed != 0 && pending.height != committed.saturating_add(1) {
+            return Err(StoreError::OutOfOrder {
+                expected: committed.saturating_add(1),
+                got: pending.height,
+            });
+        }
+        let mut batch = sled::Batch::default();
+        for (node_key, node) in pending.tree_batch.node_batch.nodes() {
+            batch.insert(
+                prefixed(P_NODE, &borsh::to_vec(node_key).map_err(tree_err)?),
+                borsh::to_vec(node).map_err(tree_err)?,
+            );
+        }
+        for ((version, key_hash), value) in pending.tree_batch.node_batch.values() {
+            let encoded = match value {
+                None => vec![0u8],
+                Some(v) => {
+                    let mut e = Vec::with_capacity(v.len().saturating_add(1));
+                    e.push(1u8);
+                    e.extend_from_slice(v);
+                    e
+                }
+            };
+            batch.insert(value_key(key_hash, *version), encoded);
+        }
+        for (key, value) in &pending.changes {
+            let kh = KeyHash::with::<Sha256>(key);
+            batch.insert(prefixed(P_PREIMAGE, &kh.0), key.as_slice());
+            match value {
+                Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
+                None => batch.remove(prefixed(P_LATEST, key)),
+            }
+        }
+        batch.insert(
+            meta_key(META_HEIGHT),
+            pending.height.to_be_bytes().as_slice(),
+        );
+        batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
+        self.tree.apply_batch(batch)?;
+        self.db.flush()?;
+        Ok(pending.app_hash)
+    }
+}
+
+fn tree_err(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Tree(e.to_string())
+}
+
+impl TreeReader for Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let k = prefixed(P_NODE, &borsh::to_vec(node_key)?);
+        match self.tree.get(k)? {
+            None => Ok(None),
+            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
+        }
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        // Newest entry for this key hash at or below max_version.
+        let lo = value_key(&key_hash, 0);
+        let hi = value_key(&key_hash, max_version);
+        match self.tree.range(lo..=hi).next_back() {
+            None => Ok(None),
+            Some(item) => {
+                let (_, v) = item?;
+                match v.first() {
+                    Some(1) => Ok(Some(v[1..].to_vec())),
+                    Some(0) => Ok(None),
+                    _ => Err(anyhow::anyhow!("corrupt value record")),
+                }
+            }
+        }
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        // Only state-sync restore needs this; Verdict does not restore JMTs that way.
+        Err(anyhow::anyhow!("get_rightmost_leaf is not supported"))
+    }
+}
+
+impl HasPreimage for Store {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        Ok(self
+            .tree
+            .get(prefixed(P_PREIMAGE, &key_hash.0))?
+            .map(|v| v.to_vec()))
+    }
+}
+
+/// Verifies a proof returned by [`Store::get_with_proof`] against `app_hash`:
+/// membership of `value` under `key`, or non-membership when `value` is `None`.
+pub fn verify_proof(
+    app_hash: &[u8],
+    proof: &ics23::CommitmentProof,
+    key: &[u8],
+    value: Option<&[u8]>,
+) -> bool {
+    let spec = jmt::ics23_spec();
+    match value {
+        Some(v) => ics23::verify_membership::<ics23::HostFunctionsManager>(
+            proof,
+            &spec,
+            &app_hash.to_vec(),
+            key,
+            v,
+        ),
+        None => ics23::verify_non_membership::<ics23::HostFunctionsManager>(
+            proof,
+            &spec,
+            &app_hash.to_vec(),
+            key,
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests;
