@@ -1,4 +1,13 @@
 //! Verdict's ABCI application: the store, the block pipeline and the vote-extension
 //! plumbing that CometBFT drives.
 
+pub mod app;
+pub mod error;
+pub mod genesis;
+pub mod params;
+pub mod query;
+pub mod state;
 pub mod store;
+pub mod vote_ext;
+
+pub use app::VerdictApp;

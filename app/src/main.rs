@@ -1,1 +1,79 @@
-fn main(){}
+//! `verdictd`: the Verdict ABCI application server.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use verdict_app::{genesis::AppGenesis, store::Store, VerdictApp};
+
+#[derive(Parser)]
+#[command(
+    name = "verdictd",
+    version,
+    about = "Verdict ABCI application (CometBFT v0.38, ABCI 2.0)"
+)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Serve ABCI to a CometBFT node.
+    Start {
+        /// Node home; state lives in HOME/verdict.
+        #[arg(long)]
+        home: PathBuf,
+        /// ABCI listen address (CometBFT's `proxy_app`).
+        #[arg(long, default_value = "127.0.0.1:26658")]
+        abci: String,
+        /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
+        #[arg(long)]
+        genesis: Option<PathBuf>,
+        /// Log filter (tracing `EnvFilter` syntax).
+        #[arg(long, default_value = "info")]
+        log: String,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        eprintln!("verdictd: error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.cmd {
+        Cmd::Start {
+            home,
+            abci,
+            genesis,
+            log,
+        } => {
+            tracing_subscriber::fmt()
+                .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
+                .with_writer(std::io::stderr)
+                .init();
+            // Refuse a bad genesis before CometBFT connects: a clear line now beats a
+            // halt inside InitChain later.
+            let genesis = genesis.unwrap_or_else(|| home.join("config").join("genesis.json"));
+            if genesis.exists() {
+                AppGenesis::from_genesis_file(&genesis)?;
+            } else {
+                anyhow::bail!("genesis file {} does not exist", genesis.display());
+            }
+            let store = Store::open(&home.join("verdict"))?;
+            let height = store.height()?;
+            let app = VerdictApp::new(store);
+            let server = tendermint_abci::ServerBuilder::default()
+                .bind(&abci, app)
+                .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
+            tracing::info!(%abci, height, home = %home.display(), "verdictd serving ABCI");
+            server
+                .listen()
+                .map_err(|e| anyhow::anyhow!("ABCI server on {abci} stopped: {e}"))?;
+            Ok(())
+        }
+    }
+}

@@ -148,17 +148,16 @@ impl Store {
             });
         }
         let db_path = dir.join("db");
-        let db = sled::Config::new()
-            .path(&db_path)
-            .open()
+        let db = open_sled(&db_path).map_err(|source| StoreError::Corrupt {
+            path: db_path.clone(),
+            source,
+        })?;
+        let tree = db
+            .open_tree("state")
             .map_err(|source| StoreError::Corrupt {
                 path: db_path.clone(),
                 source,
             })?;
-        let tree = db.open_tree("state").map_err(|source| StoreError::Corrupt {
-            path: db_path.clone(),
-            source,
-        })?;
         let store = Store {
             path: db_path,
             tree,
@@ -176,16 +175,19 @@ impl Store {
         if h == 0 {
             return Ok(());
         }
-        let recorded = self.app_hash_at(h)?.ok_or_else(|| StoreError::Inconsistent {
-            path: self.path.clone(),
-            what: format!("no app hash recorded for committed height {h}"),
-        })?;
-        let root = Sha256Jmt::new(self)
-            .get_root_hash_option(h)
-            .map_err(|e| StoreError::Inconsistent {
+        let recorded = self
+            .app_hash_at(h)?
+            .ok_or_else(|| StoreError::Inconsistent {
                 path: self.path.clone(),
-                what: format!("merkle root of height {h} unreadable: {e}"),
+                what: format!("no app hash recorded for committed height {h}"),
             })?;
+        let root =
+            Sha256Jmt::new(self)
+                .get_root_hash_option(h)
+                .map_err(|e| StoreError::Inconsistent {
+                    path: self.path.clone(),
+                    what: format!("merkle root of height {h} unreadable: {e}"),
+                })?;
         match root {
             Some(RootHash(r)) if r == recorded => Ok(()),
             _ => Err(StoreError::Inconsistent {
@@ -200,13 +202,13 @@ impl Store {
         match self.tree.get(meta_key(META_HEIGHT))? {
             None => Ok(0),
             Some(v) => {
-                let arr: [u8; 8] =
-                    v.as_ref()
-                        .try_into()
-                        .map_err(|_| StoreError::Inconsistent {
-                            path: self.path.clone(),
-                            what: "height record is not 8 bytes".into(),
-                        })?;
+                let arr: [u8; 8] = v
+                    .as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Inconsistent {
+                        path: self.path.clone(),
+                        what: "height record is not 8 bytes".into(),
+                    })?;
                 Ok(u64::from_be_bytes(arr))
             }
         }
@@ -380,6 +382,24 @@ impl Store {
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         Ok(pending.app_hash)
+    }
+}
+
+/// Opens sled. Our own LOCK file already excludes other processes, so a sled
+/// lock failure here can only be a handle of this process that is still shutting
+/// down (sled releases its file lock from a background thread): wait briefly.
+fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
+    let mut attempts = 0u32;
+    loop {
+        match sled::Config::new().path(path).open() {
+            Err(sled::Error::Io(e))
+                if attempts < 50 && e.to_string().contains("could not acquire lock") =>
+            {
+                attempts = attempts.saturating_add(1);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
     }
 }
 

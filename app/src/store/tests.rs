@@ -54,14 +54,21 @@ fn same_changes_give_same_app_hash_in_any_store() {
 fn proofs_verify_against_the_app_hash_of_their_height_and_fail_when_tampered() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Store::open(dir.path()).expect("open");
-    let h1 = commit(&s, 1, &[("k1", Some("v1")), ("k2", Some("v2")), ("k3", Some("v3"))]);
+    let h1 = commit(
+        &s,
+        1,
+        &[("k1", Some("v1")), ("k2", Some("v2")), ("k3", Some("v3"))],
+    );
     let h2 = commit(&s, 2, &[("k1", Some("new")), ("k4", Some("v4"))]);
 
     let (v, proof) = s.get_with_proof(b"k1", 1).expect("proof");
     assert_eq!(v.as_deref(), Some(&b"v1"[..]));
     assert!(verify_proof(&h1, &proof, b"k1", Some(b"v1")));
     assert!(!verify_proof(&h2, &proof, b"k1", Some(b"v1")), "wrong root");
-    assert!(!verify_proof(&h1, &proof, b"k1", Some(b"v2")), "wrong value");
+    assert!(
+        !verify_proof(&h1, &proof, b"k1", Some(b"v2")),
+        "wrong value"
+    );
 
     let (v, proof) = s.get_with_proof(b"k1", 2).expect("proof");
     assert_eq!(v.as_deref(), Some(&b"new"[..]));
@@ -142,7 +149,7 @@ fn a_corrupt_database_is_reported_not_used() {
     }
     // Damage the committed record of the app hash.
     {
-        let db = sled::open(dir.path().join("db")).expect("raw open");
+        let db = open_sled(&dir.path().join("db")).expect("raw open");
         let t = db.open_tree("state").expect("tree");
         t.insert(app_hash_key(1), &[7u8; 32][..]).expect("insert");
         db.flush().expect("flush");
@@ -158,8 +165,17 @@ fn a_corrupt_database_is_reported_not_used() {
 fn view_range_merges_overlay_over_committed_state_in_order() {
     let dir = tempfile::tempdir().expect("tempdir");
     let s = Store::open(dir.path()).expect("open");
-    commit(&s, 1, &[("a", Some("1")), ("c", Some("3")), ("e", Some("5"))]);
-    let mut ov = changes(&[("b", Some("2")), ("c", None), ("d", Some("4")), ("e", Some("55"))]);
+    commit(
+        &s,
+        1,
+        &[("a", Some("1")), ("c", Some("3")), ("e", Some("5"))],
+    );
+    let mut ov = changes(&[
+        ("b", Some("2")),
+        ("c", None),
+        ("d", Some("4")),
+        ("e", Some("55")),
+    ]);
     let view = StateView::new(&s, &mut ov);
     let asc: Vec<_> = view.range(None, None, Order::Ascending).collect();
     let expect = vec![
@@ -174,7 +190,10 @@ fn view_range_merges_overlay_over_committed_state_in_order() {
         .collect();
     assert_eq!(
         desc,
-        vec![(b"d".to_vec(), b"4".to_vec()), (b"b".to_vec(), b"2".to_vec())]
+        vec![
+            (b"d".to_vec(), b"4".to_vec()),
+            (b"b".to_vec(), b"2".to_vec())
+        ]
     );
     assert_eq!(view.get(b"c"), None);
     assert_eq!(view.get(b"a"), Some(b"1".to_vec()));
@@ -206,7 +225,11 @@ fn cw_storage_plus_maps_work_over_the_view() {
         .expect("range");
     assert_eq!(
         names,
-        vec![("amy".to_string(), 1), ("bob".to_string(), 2), ("zed".to_string(), 3)]
+        vec![
+            ("amy".to_string(), 1),
+            ("bob".to_string(), 2),
+            ("zed".to_string(), 3)
+        ]
     );
 }
 

@@ -29,10 +29,7 @@ impl Storage for StateView<'_> {
         match self.overlay.get(key) {
             Some(v) => v.clone(),
             // An I/O failure here cannot be turned into a wrong answer: halt.
-            None => self
-                .store
-                .get(key)
-                .expect("state database read failed"),
+            None => self.store.get(key).expect("state database read failed"),
         }
     }
 
@@ -56,7 +53,7 @@ impl Storage for StateView<'_> {
             hi.clone()
                 .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Excluded),
         );
-        let over: Box<dyn Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> + 'b> = {
+        let over: OverBox<'b> = {
             let it = self
                 .overlay
                 .range::<Vec<u8>, _>(bounds)
@@ -88,7 +85,8 @@ impl Storage for StateView<'_> {
 }
 
 type BaseIter<'b> = Peekable<Box<dyn Iterator<Item = (Vec<u8>, Vec<u8>)> + 'b>>;
-type OverIter<'b> = Peekable<Box<dyn Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> + 'b>>;
+type OverBox<'b> = Box<dyn Iterator<Item = (Vec<u8>, Option<Vec<u8>>)> + 'b>;
+type OverIter<'b> = Peekable<OverBox<'b>>;
 
 /// Merges the committed scan with the overlay: the overlay wins on equal keys and
 /// its deletions hide committed entries.

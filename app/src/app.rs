@@ -1,0 +1,458 @@
+//! The ABCI 2.0 application CometBFT drives.
+//!
+//! One `VerdictApp` is cloned per ABCI connection (consensus, mempool, query,
+//! snapshot). The committed store is shared and read without locks; the state of
+//! the block being decided sits behind one mutex.
+//!
+//! # Invariants
+//! - FinalizeBlock(h) always starts from committed state h-1 (plus, for the first
+//!   block, the genesis writes of InitChain), never from anything PrepareProposal,
+//!   ProcessProposal or an earlier FinalizeBlock left behind, so a replay after a
+//!   crash recomputes exactly the same app hash.
+//! - Nothing reaches disk before Commit.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use cosmwasm_std::Storage;
+use tendermint_abci::Application;
+use tendermint_proto::v0_38::abci::{
+    response_process_proposal::ProposalStatus, response_verify_vote_extension::VerifyStatus, Event,
+    EventAttribute, ExecTxResult, RequestCheckTx, RequestExtendVote, RequestFinalizeBlock,
+    RequestInfo, RequestInitChain, RequestPrepareProposal, RequestProcessProposal, RequestQuery,
+    RequestVerifyVoteExtension, ResponseCheckTx, ResponseCommit, ResponseExtendVote,
+    ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal,
+    ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
+};
+use tendermint_proto::v0_38::crypto::public_key::Sum;
+
+use crate::error::{halt, TxError};
+use crate::genesis::AppGenesis;
+use crate::params::AppParams;
+use crate::state::{self, BlockRecord, ConsensusValidator};
+use crate::store::{Overlay, PendingCommit, StateView, Store};
+use crate::vote_ext::{self, ExtensionCheck, ValidatorKey, ValidatorSet};
+
+pub const APP_VERSION: u64 = 1;
+
+/// State of the block in flight. Reset at every FinalizeBlock.
+#[derive(Default)]
+struct BlockState {
+    /// Genesis writes, kept in memory until the first block commits them.
+    genesis: Option<(u64, Overlay)>,
+    /// FinalizeBlock's result, waiting for Commit.
+    pending: Option<PendingCommit>,
+}
+
+#[derive(Clone)]
+pub struct VerdictApp {
+    store: Arc<Store>,
+    block: Arc<Mutex<BlockState>>,
+}
+
+impl VerdictApp {
+    pub fn new(store: Store) -> Self {
+        VerdictApp {
+            store: Arc::new(store),
+            block: Arc::new(Mutex::new(BlockState::default())),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, BlockState> {
+        // A poisoned lock means a handler panicked mid-block: state is unknown.
+        self.block
+            .lock()
+            .unwrap_or_else(|_| halt("block state lock poisoned by an earlier panic"))
+    }
+
+    /// Reads committed state (or, before the first commit, genesis writes) with a
+    /// throwaway overlay.
+    fn with_committed<R>(&self, f: impl FnOnce(&dyn Storage) -> R) -> R {
+        let mut ov = if self.store_height() == 0 {
+            self.lock()
+                .genesis
+                .as_ref()
+                .map(|(_, g)| g.clone())
+                .unwrap_or_default()
+        } else {
+            Overlay::new()
+        };
+        let view = StateView::new(&self.store, &mut ov);
+        f(&view)
+    }
+
+    fn store_height(&self) -> u64 {
+        self.store
+            .height()
+            .unwrap_or_else(|e| halt(&format!("reading committed height: {e}")))
+    }
+
+    fn params(&self, s: &dyn Storage) -> AppParams {
+        state::PARAMS.may_load(s).ok().flatten().unwrap_or_default()
+    }
+
+    fn validator_set(s: &dyn Storage) -> ValidatorSet {
+        state::VALIDATORS
+            .range(s, None, None, cosmwasm_std::Order::Ascending)
+            .filter_map(Result::ok)
+            .filter_map(|(addr, v)| {
+                let pk: [u8; 32] = hex::decode(&v.pub_key).ok()?.try_into().ok()?;
+                Some((
+                    addr,
+                    ValidatorKey {
+                        pub_key: pk,
+                        power: v.power,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// Whether blocks at `height` must carry the extensions of `height - 1`.
+    fn expects_injected(s: &dyn Storage, height: i64) -> bool {
+        let enable = state::VE_ENABLE_HEIGHT
+            .may_load(s)
+            .ok()
+            .flatten()
+            .unwrap_or(0);
+        enable > 0 && u64::try_from(height).is_ok_and(|h| h > enable)
+    }
+
+    fn init_chain_inner(&self, req: RequestInitChain) -> Result<ResponseInitChain, String> {
+        let genesis = AppGenesis::from_app_state_bytes(&req.app_state_bytes, "genesis app_state")
+            .map_err(|e| e.to_string())?;
+        let mut ov = Overlay::new();
+        {
+            let mut view = StateView::new(&self.store, &mut ov);
+            state::CHAIN_ID
+                .save(&mut view, &req.chain_id)
+                .map_err(|e| e.to_string())?;
+            state::PARAMS
+                .save(&mut view, &genesis.app.params)
+                .map_err(|e| e.to_string())?;
+            let enable = req
+                .consensus_params
+                .as_ref()
+                .and_then(|p| p.abci.as_ref())
+                .map(|a| a.vote_extensions_enable_height)
+                .unwrap_or(0);
+            state::VE_ENABLE_HEIGHT
+                .save(&mut view, &u64::try_from(enable).unwrap_or(0))
+                .map_err(|e| e.to_string())?;
+            for v in &req.validators {
+                let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else {
+                    return Err("genesis validators must have ed25519 keys".into());
+                };
+                let power = u64::try_from(v.power)
+                    .map_err(|_| format!("negative genesis validator power {}", v.power))?;
+                let addr = tendermint_address(&pk);
+                state::VALIDATORS
+                    .save(
+                        &mut view,
+                        &addr,
+                        &ConsensusValidator {
+                            pub_key: hex::encode(&pk),
+                            power,
+                        },
+                    )
+                    .map_err(|e| e.to_string())?;
+            }
+        }
+        let initial = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
+        // The genesis hash is what the tree would hold at the version before the
+        // first block; it is computed, not written.
+        let app_hash = self
+            .store
+            .prepare_commit(initial.saturating_sub(1), ov.clone())
+            .map_err(|e| e.to_string())?
+            .app_hash;
+        self.lock().genesis = Some((initial, ov));
+        tracing::info!(chain_id = %req.chain_id, validators = req.validators.len(), app_hash = %hex::encode_upper(app_hash), "init chain");
+        Ok(ResponseInitChain {
+            consensus_params: None,
+            validators: vec![],
+            app_hash: app_hash.to_vec().into(),
+        })
+    }
+
+    fn finalize_block_inner(
+        &self,
+        req: RequestFinalizeBlock,
+    ) -> Result<ResponseFinalizeBlock, String> {
+        let committed = self.store.height().map_err(|e| e.to_string())?;
+        let height = u64::try_from(req.height).map_err(|_| "negative height".to_string())?;
+        let mut block = self.lock();
+        let mut ov = if committed == 0 {
+            let (initial, g) = block
+                .genesis
+                .clone()
+                .ok_or("FinalizeBlock before InitChain on an empty store")?;
+            if height != initial {
+                return Err(format!("first block is {height}, genesis says {initial}"));
+            }
+            g
+        } else {
+            if height != committed.saturating_add(1) {
+                return Err(format!(
+                    "FinalizeBlock for height {height} but committed height is {committed}"
+                ));
+            }
+            Overlay::new()
+        };
+        let mut tx_results = Vec::with_capacity(req.txs.len());
+        let mut extensions = 0u32;
+        {
+            let view = StateView::new(&self.store, &mut ov);
+            let expects = Self::expects_injected(&view, req.height);
+            for (i, tx) in req.txs.iter().enumerate() {
+                if i == 0 && expects && vote_ext::is_injected(tx) {
+                    // ProcessProposal vouched for it, but replay skips ProcessProposal:
+                    // only decode here, never trust more than that.
+                    match vote_ext::decode_injected(tx) {
+                        Ok(inj) => {
+                            extensions = u32::try_from(inj.votes.len()).unwrap_or(u32::MAX);
+                            tx_results.push(ExecTxResult {
+                                code: 0,
+                                log: format!("{extensions} vote extensions"),
+                                ..Default::default()
+                            });
+                        }
+                        Err(e) => tx_results.push(TxError::Decode(e.to_string()).exec_result()),
+                    }
+                    continue;
+                }
+                tx_results.push(self.deliver_tx(tx).exec_result());
+            }
+        }
+        let time = req.time.unwrap_or_default();
+        let record = BlockRecord {
+            height,
+            time_seconds: time.seconds,
+            time_nanos: time.nanos,
+            hash: hex::encode_upper(&req.hash),
+            extensions,
+        };
+        {
+            let mut view = StateView::new(&self.store, &mut ov);
+            state::LAST_BLOCK
+                .save(&mut view, &record)
+                .map_err(|e| e.to_string())?;
+        }
+        let pending = self
+            .store
+            .prepare_commit(height, ov)
+            .map_err(|e| e.to_string())?;
+        let app_hash = pending.app_hash;
+        block.pending = Some(pending);
+        Ok(ResponseFinalizeBlock {
+            events: vec![Event {
+                r#type: "block".into(),
+                attributes: vec![EventAttribute {
+                    key: "vote_extensions".into(),
+                    value: extensions.to_string(),
+                    index: true,
+                }],
+            }],
+            tx_results,
+            validator_updates: vec![],
+            consensus_param_updates: None,
+            app_hash: app_hash.to_vec().into(),
+        })
+    }
+
+    /// Until the bank issue lands there are no transaction types: every user tx is
+    /// refused with the SDK's decode error, deterministically.
+    fn deliver_tx(&self, tx: &[u8]) -> TxError {
+        if vote_ext::is_injected(tx) {
+            return TxError::Reserved;
+        }
+        TxError::Decode(format!(
+            "no transaction types are enabled on this chain yet ({} bytes)",
+            tx.len()
+        ))
+    }
+}
+
+/// CometBFT's validator address: the first 20 bytes of sha256(ed25519 pubkey).
+pub fn tendermint_address(pub_key: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(pub_key)[..20].to_vec()
+}
+
+impl Application for VerdictApp {
+    fn info(&self, _req: RequestInfo) -> ResponseInfo {
+        let height = self.store_height();
+        let app_hash = if height == 0 {
+            Vec::new()
+        } else {
+            self.store
+                .last_app_hash()
+                .unwrap_or_else(|e| halt(&format!("reading app hash: {e}")))
+                .to_vec()
+        };
+        ResponseInfo {
+            data: "verdict".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            app_version: APP_VERSION,
+            last_block_height: i64::try_from(height).unwrap_or(i64::MAX),
+            last_block_app_hash: app_hash.into(),
+        }
+    }
+
+    fn init_chain(&self, req: RequestInitChain) -> ResponseInitChain {
+        self.init_chain_inner(req)
+            .unwrap_or_else(|e| halt(&format!("InitChain: {e}")))
+    }
+
+    fn query(&self, req: RequestQuery) -> ResponseQuery {
+        crate::query::handle(&self.store, &req)
+    }
+
+    fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
+        let err = self.deliver_tx(&req.tx);
+        ResponseCheckTx {
+            code: err.code(),
+            log: err.to_string(),
+            codespace: err.codespace().into(),
+            ..Default::default()
+        }
+    }
+
+    fn commit(&self) -> ResponseCommit {
+        let pending = self
+            .lock()
+            .pending
+            .take()
+            .unwrap_or_else(|| halt("Commit without a finalized block"));
+        let height = pending.height;
+        let hash = self
+            .store
+            .commit(pending)
+            .unwrap_or_else(|e| halt(&format!("Commit of height {height}: {e}")));
+        self.lock().genesis = None;
+        tracing::info!(height, app_hash = %hex::encode_upper(hash), "committed");
+        ResponseCommit { retain_height: 0 }
+    }
+
+    fn prepare_proposal(&self, req: RequestPrepareProposal) -> ResponsePrepareProposal {
+        let max = usize::try_from(req.max_tx_bytes).unwrap_or(0);
+        let mut txs = Vec::with_capacity(req.txs.len().saturating_add(1));
+        let mut used = 0usize;
+        self.with_committed(|s| {
+            if Self::expects_injected(s, req.height) {
+                let validators = Self::validator_set(s);
+                let chain_id = state::CHAIN_ID
+                    .may_load(s)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default();
+                let check = ExtensionCheck {
+                    validators: &validators,
+                    chain_id: &chain_id,
+                    cap: self.params(s).max_vote_extension_bytes as usize,
+                };
+                let commit = req.local_last_commit.clone().unwrap_or_default();
+                let injected = check.build_injected(&commit, req.height);
+                let tx0 = vote_ext::encode_injected(&injected);
+                used = tx0.len();
+                txs.push(tx0.into());
+            }
+        });
+        for tx in req.txs {
+            // A user tx with the marker would be rejected by every validator.
+            if vote_ext::is_injected(&tx) {
+                continue;
+            }
+            let next = used.saturating_add(tx.len());
+            if next > max {
+                continue;
+            }
+            used = next;
+            txs.push(tx);
+        }
+        ResponsePrepareProposal { txs }
+    }
+
+    fn process_proposal(&self, req: RequestProcessProposal) -> ResponseProcessProposal {
+        let verdict = self.with_committed(|s| -> Result<(), String> {
+            let expects = Self::expects_injected(s, req.height);
+            for (i, tx) in req.txs.iter().enumerate() {
+                if vote_ext::is_injected(tx) && !(i == 0 && expects) {
+                    return Err(vote_ext::VoteExtensionError::UnexpectedInjected(i).to_string());
+                }
+            }
+            if !expects {
+                return Ok(());
+            }
+            let tx0 = req
+                .txs
+                .first()
+                .filter(|t| vote_ext::is_injected(t))
+                .ok_or_else(|| {
+                    vote_ext::VoteExtensionError::MissingInjected { height: req.height }.to_string()
+                })?;
+            let injected = vote_ext::decode_injected(tx0).map_err(|e| e.to_string())?;
+            let validators = Self::validator_set(s);
+            let chain_id = state::CHAIN_ID
+                .may_load(s)
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            let check = ExtensionCheck {
+                validators: &validators,
+                chain_id: &chain_id,
+                cap: self.params(s).max_vote_extension_bytes as usize,
+            };
+            check
+                .validate_injected(&injected, req.height, req.proposed_last_commit.as_ref())
+                .map_err(|e| e.to_string())
+        });
+        let status = match verdict {
+            Ok(()) => ProposalStatus::Accept,
+            Err(reason) => {
+                tracing::warn!(height = req.height, %reason, "rejecting proposal");
+                ProposalStatus::Reject
+            }
+        };
+        ResponseProcessProposal {
+            status: status as i32,
+        }
+    }
+
+    fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
+        ResponseExtendVote {
+            vote_extension: vote_ext::own_extension().into(),
+        }
+    }
+
+    fn verify_vote_extension(
+        &self,
+        req: RequestVerifyVoteExtension,
+    ) -> ResponseVerifyVoteExtension {
+        let cap = self.with_committed(|s| self.params(s).max_vote_extension_bytes as usize);
+        let status = match vote_ext::check_extension(&req.vote_extension, cap) {
+            Ok(_) => VerifyStatus::Accept,
+            Err(e) => {
+                tracing::warn!(
+                    height = req.height,
+                    validator = %hex::encode_upper(&req.validator_address),
+                    error = %e,
+                    "rejecting vote extension"
+                );
+                VerifyStatus::Reject
+            }
+        };
+        ResponseVerifyVoteExtension {
+            status: status as i32,
+        }
+    }
+
+    fn finalize_block(&self, req: RequestFinalizeBlock) -> ResponseFinalizeBlock {
+        let height = req.height;
+        self.finalize_block_inner(req)
+            .unwrap_or_else(|e| halt(&format!("FinalizeBlock {height}: {e}")))
+    }
+}

@@ -1,0 +1,115 @@
+//! Genesis `app_state`: the JSON object CometBFT passes to InitChain.
+//!
+//! Each module owns one section; an unknown section or field is an error, so a
+//! typo in a genesis file stops the node instead of silently using a default.
+
+use serde::{Deserialize, Serialize};
+
+use crate::params::AppParams;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppGenesis {
+    #[serde(default)]
+    pub app: AppSection,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppSection {
+    #[serde(default)]
+    pub params: AppParams,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenesisError {
+    #[error("cannot read genesis file {path}: {source}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("genesis file {path} is not valid JSON: {source}")]
+    Json {
+        path: String,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("invalid app_state in {path}: {reason}")]
+    AppState { path: String, reason: String },
+}
+
+impl AppGenesis {
+    /// Parses `app_state` bytes as CometBFT hands them over. Empty bytes mean a
+    /// genesis without `app_state`: all defaults.
+    pub fn from_app_state_bytes(bytes: &[u8], origin: &str) -> Result<Self, GenesisError> {
+        let trimmed = bytes.trim_ascii();
+        if trimmed.is_empty() || trimmed == b"null" {
+            return Ok(Self::default());
+        }
+        let g: AppGenesis =
+            serde_json::from_slice(trimmed).map_err(|e| GenesisError::AppState {
+                path: origin.to_string(),
+                reason: e.to_string(),
+            })?;
+        g.app
+            .params
+            .validate()
+            .map_err(|reason| GenesisError::AppState {
+                path: origin.to_string(),
+                reason,
+            })?;
+        Ok(g)
+    }
+
+    /// Reads and checks the `app_state` of a CometBFT `genesis.json`, so that
+    /// `verdictd start` can refuse a bad file before CometBFT ever connects.
+    pub fn from_genesis_file(path: &std::path::Path) -> Result<Self, GenesisError> {
+        let p = path.display().to_string();
+        let raw = std::fs::read(path).map_err(|source| GenesisError::Read {
+            path: p.clone(),
+            source,
+        })?;
+        let doc: serde_json::Value =
+            serde_json::from_slice(&raw).map_err(|source| GenesisError::Json {
+                path: p.clone(),
+                source,
+            })?;
+        match doc.get("app_state") {
+            None | Some(serde_json::Value::Null) => Ok(Self::default()),
+            Some(v) => Self::from_app_state_bytes(v.to_string().as_bytes(), &p),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_app_state_gives_defaults() {
+        assert_eq!(
+            AppGenesis::from_app_state_bytes(b"", "g").expect("ok"),
+            AppGenesis::default()
+        );
+        assert_eq!(
+            AppGenesis::from_app_state_bytes(b"{}", "g").expect("ok"),
+            AppGenesis::default()
+        );
+    }
+
+    #[test]
+    fn unknown_sections_and_bad_params_are_named_errors() {
+        let e = AppGenesis::from_app_state_bytes(br#"{"bank":{}}"#, "genesis.json")
+            .expect_err("unknown section");
+        assert!(e.to_string().contains("genesis.json"));
+        assert!(e.to_string().contains("bank"));
+        let e = AppGenesis::from_app_state_bytes(
+            br#"{"app":{"params":{"max_vote_extension_bytes":0}}}"#,
+            "g",
+        )
+        .expect_err("zero cap");
+        assert!(e.to_string().contains("max_vote_extension_bytes"));
+        assert!(AppGenesis::from_app_state_bytes(b"{not json", "g").is_err());
+    }
+}

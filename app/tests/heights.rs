@@ -1,0 +1,430 @@
+//! App tests: whole heights driven in-process through the ABCI methods, in the
+//! order CometBFT calls them, on several independent nodes with their own stores.
+
+use ed25519_consensus::SigningKey;
+use prost::Message;
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci::{
+    response_process_proposal::ProposalStatus, response_verify_vote_extension::VerifyStatus,
+    CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo, RequestCheckTx, RequestExtendVote,
+    RequestFinalizeBlock, RequestInfo, RequestInitChain, RequestPrepareProposal,
+    RequestProcessProposal, RequestQuery, RequestVerifyVoteExtension, Validator, ValidatorUpdate,
+    VoteInfo,
+};
+use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
+use tendermint_proto::v0_38::types::{AbciParams, ConsensusParams};
+use verdict_app::app::tendermint_address;
+use verdict_app::store::{verify_proof, Store};
+use verdict_app::vote_ext::{self, extension_sign_bytes};
+use verdict_app::VerdictApp;
+
+const CHAIN: &str = "verdict-test";
+
+struct Node {
+    dir: tempfile::TempDir,
+    app: Option<VerdictApp>,
+    key: SigningKey,
+}
+
+impl Node {
+    fn app(&self) -> &VerdictApp {
+        self.app.as_ref().expect("node is running")
+    }
+    fn addr(&self) -> Vec<u8> {
+        tendermint_address(self.key.verification_key().as_bytes())
+    }
+    fn restart(&mut self) {
+        self.app = None;
+        let store = Store::open(self.dir.path()).expect("reopen");
+        self.app = Some(VerdictApp::new(store));
+    }
+}
+
+struct Net {
+    nodes: Vec<Node>,
+    /// Extended commit of the last decided height.
+    last: Option<ExtendedCommitInfo>,
+    height: i64,
+    hashes: Vec<Vec<u8>>,
+}
+
+fn time(h: i64) -> Timestamp {
+    Timestamp {
+        seconds: 1_700_000_000 + h,
+        nanos: 0,
+    }
+}
+
+fn plain(c: &ExtendedCommitInfo) -> CommitInfo {
+    CommitInfo {
+        round: c.round,
+        votes: c
+            .votes
+            .iter()
+            .map(|v| VoteInfo {
+                validator: v.validator.clone(),
+                block_id_flag: v.block_id_flag,
+            })
+            .collect(),
+    }
+}
+
+impl Net {
+    fn new(n: u8) -> Net {
+        let nodes: Vec<Node> = (1..=n)
+            .map(|i| {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let app = VerdictApp::new(Store::open(dir.path()).expect("open"));
+                Node {
+                    dir,
+                    app: Some(app),
+                    key: SigningKey::from([i; 32]),
+                }
+            })
+            .collect();
+        let validators: Vec<ValidatorUpdate> = nodes
+            .iter()
+            .map(|n| ValidatorUpdate {
+                pub_key: Some(PublicKey {
+                    sum: Some(Sum::Ed25519(n.key.verification_key().to_bytes().to_vec())),
+                }),
+                power: 10,
+            })
+            .collect();
+        let req = RequestInitChain {
+            time: Some(time(0)),
+            chain_id: CHAIN.into(),
+            consensus_params: Some(ConsensusParams {
+                abci: Some(AbciParams {
+                    vote_extensions_enable_height: 1,
+                }),
+                ..Default::default()
+            }),
+            validators,
+            app_state_bytes: br#"{"app":{"params":{"max_vote_extension_bytes":1024}}}"#
+                .to_vec()
+                .into(),
+            initial_height: 1,
+        };
+        let hashes: Vec<_> = nodes
+            .iter()
+            .map(|n| n.app().init_chain(req.clone()).app_hash.to_vec())
+            .collect();
+        assert!(
+            hashes.windows(2).all(|w| w[0] == w[1]),
+            "genesis hash differs"
+        );
+        Net {
+            nodes,
+            last: None,
+            height: 0,
+            hashes: vec![],
+        }
+    }
+
+    fn propose(&self, proposer: usize, txs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
+        let h = self.height + 1;
+        self.nodes[proposer]
+            .app()
+            .prepare_proposal(RequestPrepareProposal {
+                max_tx_bytes: 1 << 20,
+                txs: txs.into_iter().map(Into::into).collect(),
+                local_last_commit: self.last.clone(),
+                height: h,
+                time: Some(time(h)),
+                proposer_address: self.nodes[proposer].addr().into(),
+                ..Default::default()
+            })
+            .txs
+            .into_iter()
+            .map(|t| t.to_vec())
+            .collect()
+    }
+
+    fn process(&self, node: usize, txs: &[Vec<u8>]) -> ProposalStatus {
+        let h = self.height + 1;
+        let st = self.nodes[node]
+            .app()
+            .process_proposal(RequestProcessProposal {
+                txs: txs.iter().cloned().map(Into::into).collect(),
+                proposed_last_commit: self.last.as_ref().map(plain),
+                height: h,
+                time: Some(time(h)),
+                ..Default::default()
+            })
+            .status;
+        ProposalStatus::try_from(st).expect("status")
+    }
+
+    fn finalize(&self, node: usize, txs: &[Vec<u8>]) -> Vec<u8> {
+        let h = self.height + 1;
+        let resp = self.nodes[node].app().finalize_block(RequestFinalizeBlock {
+            txs: txs.iter().cloned().map(Into::into).collect(),
+            decided_last_commit: self.last.as_ref().map(plain),
+            hash: vec![h as u8; 32].into(),
+            height: h,
+            time: Some(time(h)),
+            ..Default::default()
+        });
+        assert_eq!(resp.tx_results.len(), txs.len());
+        resp.app_hash.to_vec()
+    }
+
+    /// One full height, as CometBFT runs it, with every node honest.
+    fn run_height(&mut self, txs: Vec<Vec<u8>>) -> Vec<u8> {
+        let h = self.height + 1;
+        let proposer = (h as usize) % self.nodes.len();
+        let block = self.propose(proposer, txs);
+        for i in 0..self.nodes.len() {
+            assert_eq!(
+                self.process(i, &block),
+                ProposalStatus::Accept,
+                "node {i} at {h}"
+            );
+        }
+        // Precommits with extensions; every node verifies every other's.
+        let mut votes = Vec::new();
+        for n in &self.nodes {
+            let ext = n
+                .app()
+                .extend_vote(RequestExtendVote {
+                    height: h,
+                    ..Default::default()
+                })
+                .vote_extension
+                .to_vec();
+            for m in &self.nodes {
+                let st = m
+                    .app()
+                    .verify_vote_extension(RequestVerifyVoteExtension {
+                        validator_address: n.addr().into(),
+                        height: h,
+                        vote_extension: ext.clone().into(),
+                        ..Default::default()
+                    })
+                    .status;
+                assert_eq!(st, VerifyStatus::Accept as i32);
+            }
+            let sig = n.key.sign(&extension_sign_bytes(&ext, h, 0, CHAIN));
+            votes.push(ExtendedVoteInfo {
+                validator: Some(Validator {
+                    address: n.addr().into(),
+                    power: 10,
+                }),
+                vote_extension: ext.into(),
+                extension_signature: sig.to_bytes().to_vec().into(),
+                block_id_flag: 2,
+            });
+        }
+        let hashes: Vec<_> = (0..self.nodes.len())
+            .map(|i| self.finalize(i, &block))
+            .collect();
+        assert!(
+            hashes.windows(2).all(|w| w[0] == w[1]),
+            "app hash differs at {h}"
+        );
+        for n in &self.nodes {
+            n.app().commit();
+        }
+        self.last = Some(ExtendedCommitInfo { round: 0, votes });
+        self.height = h;
+        self.hashes.push(hashes[0].clone());
+        hashes[0].clone()
+    }
+}
+
+#[test]
+fn four_validators_agree_on_the_app_hash_at_every_height() {
+    let mut net = Net::new(4);
+    let mut seen = std::collections::BTreeSet::new();
+    for _ in 0..12 {
+        let h = net.run_height(vec![]);
+        assert!(seen.insert(h), "every height has its own root");
+    }
+    for n in &net.nodes {
+        let info = n.app().info(RequestInfo::default());
+        assert_eq!(info.last_block_height, 12);
+        assert_eq!(info.last_block_app_hash.to_vec(), net.hashes[11]);
+    }
+}
+
+#[test]
+fn blocks_above_genesis_carry_the_verified_extensions_of_the_previous_height() {
+    let mut net = Net::new(4);
+    net.run_height(vec![]);
+    let block = net.propose(0, vec![]);
+    assert!(vote_ext::is_injected(&block[0]));
+    let inj = vote_ext::decode_injected(&block[0]).expect("decode");
+    assert_eq!(inj.height, 1);
+    assert_eq!(inj.votes.len(), 4);
+}
+
+#[test]
+fn a_node_restarted_from_disk_reports_its_last_height_and_hash_and_keeps_going() {
+    let mut net = Net::new(4);
+    for _ in 0..5 {
+        net.run_height(vec![]);
+    }
+    net.nodes[2].restart();
+    let info = net.nodes[2].app().info(RequestInfo::default());
+    assert_eq!(info.last_block_height, 5);
+    assert_eq!(info.last_block_app_hash.to_vec(), net.hashes[4]);
+    for _ in 0..3 {
+        net.run_height(vec![]);
+    }
+}
+
+#[test]
+fn replaying_a_block_after_a_crash_before_commit_gives_the_same_app_hash() {
+    let mut net = Net::new(4);
+    for _ in 0..3 {
+        net.run_height(vec![]);
+    }
+    let block = net.propose(0, vec![]);
+    let before = net.finalize(1, &block);
+    // Crash between FinalizeBlock and Commit: nothing of height 4 reached disk.
+    net.nodes[1].restart();
+    let info = net.nodes[1].app().info(RequestInfo::default());
+    assert_eq!(info.last_block_height, 3);
+    // CometBFT's handshake replays block 4 (without ProcessProposal).
+    let after = net.finalize(1, &block);
+    assert_eq!(before, after);
+    net.nodes[1].app().commit();
+    // The other nodes decide the same block and agree.
+    for i in [0usize, 2, 3] {
+        assert_eq!(net.finalize(i, &block), before);
+        net.nodes[i].app().commit();
+    }
+}
+
+#[test]
+fn proposals_with_missing_misplaced_or_forged_extensions_are_rejected() {
+    let mut net = Net::new(4);
+    // Block 1 must not carry an injected tx (nothing to inject yet).
+    let fake = vote_ext::encode_injected(&Default::default());
+    assert_eq!(net.process(0, &[fake]), ProposalStatus::Reject);
+    net.run_height(vec![]);
+    net.run_height(vec![]);
+
+    let good = net.propose(0, vec![]);
+    assert_eq!(net.process(1, &good), ProposalStatus::Accept);
+    // Missing.
+    assert_eq!(net.process(1, &[]), ProposalStatus::Reject);
+    // Not first.
+    assert_eq!(
+        net.process(1, &[b"user tx".to_vec(), good[0].clone()]),
+        ProposalStatus::Reject
+    );
+    // Twice.
+    assert_eq!(
+        net.process(1, &[good[0].clone(), good[0].clone()]),
+        ProposalStatus::Reject
+    );
+    // Forged signature.
+    let mut inj = vote_ext::decode_injected(&good[0]).expect("decode");
+    inj.votes[0].extension_signature[0] ^= 0x01;
+    assert_eq!(
+        net.process(1, &[vote_ext::encode_injected(&inj)]),
+        ProposalStatus::Reject
+    );
+    // Too few: only 2 of 4 equal-power validators.
+    let mut inj = vote_ext::decode_injected(&good[0]).expect("decode");
+    inj.votes.truncate(2);
+    assert_eq!(
+        net.process(1, &[vote_ext::encode_injected(&inj)]),
+        ProposalStatus::Reject
+    );
+    // Garbage after the marker.
+    let mut garbage = verdict_proto::app::v1::INJECTED_TX_MARKER.to_vec();
+    garbage.extend_from_slice(&[0xff; 9]);
+    assert_eq!(net.process(1, &[garbage]), ProposalStatus::Reject);
+}
+
+#[test]
+fn oversized_or_malformed_vote_extensions_are_rejected_by_verification() {
+    let net = Net::new(4);
+    let app = net.nodes[0].app();
+    for bad in [vec![0x08u8; 1025], vec![0xff, 0xff], vec![0x08, 0x02]] {
+        let st = app
+            .verify_vote_extension(RequestVerifyVoteExtension {
+                validator_address: net.nodes[1].addr().into(),
+                height: 1,
+                vote_extension: bad.into(),
+                ..Default::default()
+            })
+            .status;
+        assert_eq!(st, VerifyStatus::Reject as i32);
+    }
+}
+
+#[test]
+fn check_tx_refuses_junk_and_the_reserved_marker_and_changes_nothing() {
+    let mut net = Net::new(1);
+    net.run_height(vec![]);
+    let app = net.nodes[0].app();
+    let before = app.info(RequestInfo::default());
+    let junk = app.check_tx(RequestCheckTx {
+        tx: vec![1, 2, 3].into(),
+        r#type: 0,
+    });
+    assert_eq!(junk.code, 2);
+    assert_eq!(junk.codespace, "sdk");
+    let reserved = app.check_tx(RequestCheckTx {
+        tx: vote_ext::encode_injected(&Default::default()).into(),
+        r#type: 0,
+    });
+    assert_eq!(reserved.code, 18);
+    assert_eq!(app.info(RequestInfo::default()), before);
+    // A proposer never includes a marker tx from the mempool.
+    let block = net.propose(0, vec![vote_ext::encode_injected(&Default::default())]);
+    assert_eq!(block.len(), 1, "only the proposer's own tx[0]");
+}
+
+#[test]
+fn store_queries_prove_values_against_the_app_hash_of_their_height() {
+    let mut net = Net::new(1);
+    for _ in 0..3 {
+        net.run_height(vec![]);
+    }
+    let app = net.nodes[0].app();
+    let key = b"app/last_block".to_vec();
+    let resp = app.query(RequestQuery {
+        data: key.clone().into(),
+        path: "/store/key".into(),
+        height: 2,
+        prove: true,
+    });
+    assert_eq!(resp.code, 0, "{}", resp.log);
+    assert_eq!(resp.height, 2);
+    let op = &resp.proof_ops.as_ref().expect("proof").ops[0];
+    assert_eq!(op.r#type, "ics23:jmt");
+    let proof = ics23::CommitmentProof::decode(op.data.as_slice()).expect("decode proof");
+    assert!(verify_proof(
+        &net.hashes[1],
+        &proof,
+        &key,
+        Some(&resp.value)
+    ));
+    assert!(!verify_proof(
+        &net.hashes[2],
+        &proof,
+        &key,
+        Some(&resp.value)
+    ));
+    let v: serde_json::Value = serde_json::from_slice(&resp.value).expect("json");
+    assert_eq!(v["height"], 2);
+
+    let future = app.query(RequestQuery {
+        data: key.into(),
+        path: "store/key".into(),
+        height: 99,
+        prove: false,
+    });
+    assert_eq!(future.code, 26);
+    let unknown = app.query(RequestQuery {
+        path: "/nope".into(),
+        ..Default::default()
+    });
+    assert_eq!(unknown.code, 6);
+}
