@@ -1,5 +1,6 @@
 //! `verdictd`: the Verdict ABCI application server.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
@@ -54,6 +55,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
                 .with_writer(std::io::stderr)
+                .with_ansi(std::io::stderr().is_terminal())
                 .init();
             // Refuse a bad genesis before CometBFT connects: a clear line now beats a
             // halt inside InitChain later.

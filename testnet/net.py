@@ -1,0 +1,365 @@
+"""Local Verdict networks: generate validator homes, start/stop/restart nodes, and
+read what each node reports. Python standard library only.
+
+Node i on one machine (DESIGN §8):
+  CometBFT P2P 26656+100·i, RPC 26657+100·i, ABCI 26658+100·i, gRPC 9090+i
+  (reserved for the query server), sidecar 26659+100·i (reserved).
+State and logs live in .testnet/node<i>/ (CometBFT home; verdictd keeps its
+store in .testnet/node<i>/verdict/).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_OUT = ROOT / ".testnet"
+CHAIN_ID = "verdict-local"
+
+
+class NetError(Exception):
+    """A problem an operator can act on; printed as one line."""
+
+
+def cometbft_bin() -> Path:
+    p = Path(os.environ.get("COMETBFT", ROOT / ".tools" / "bin" / "cometbft")).resolve()
+    if not p.exists():
+        raise NetError(f"cometbft binary not found at {p}: run `make setup`")
+    return p
+
+
+def bin_dir() -> Path:
+    d = Path(os.environ.get("VERDICT_BIN_DIR", ROOT / "target" / "release"))
+    return d if d.is_absolute() else (ROOT / d)
+
+
+def verdictd_bin() -> Path:
+    p = bin_dir() / "verdictd"
+    if not p.exists():
+        raise NetError(f"verdictd binary not found at {p}: run `make build`")
+    return p
+
+
+@dataclass(frozen=True)
+class Ports:
+    p2p: int
+    rpc: int
+    abci: int
+    grpc: int
+    sidecar: int
+
+    @staticmethod
+    def of(i: int) -> "Ports":
+        return Ports(26656 + 100 * i, 26657 + 100 * i, 26658 + 100 * i, 9090 + i, 26659 + 100 * i)
+
+
+def set_toml(text: str, section: str | None, key: str, value: str) -> str:
+    """Sets `key = value` in `[section]` (None: top level) of a CometBFT config."""
+    lines = text.split("\n")
+    current = None
+    for idx, line in enumerate(lines):
+        m = re.match(r"^\[([^\]]+)\]\s*$", line)
+        if m:
+            current = m.group(1)
+            continue
+        if current == section and re.match(rf"^{re.escape(key)}\s*=", line):
+            lines[idx] = f"{key} = {value}"
+            return "\n".join(lines)
+    raise NetError(f"config key {key} not found in section [{section}]")
+
+
+def q(s: str) -> str:
+    return json.dumps(s)
+
+
+def default_app_state() -> dict:
+    return {"app": {"params": {"max_vote_extension_bytes": 2048}}}
+
+
+def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
+             timeout_commit: str = "500ms", chain_id: str = CHAIN_ID,
+             force: bool = False) -> None:
+    """Creates N validator homes. With `hosts`, node i is configured for its own
+    machine `hosts[i]` (standard ports, peers by host name) instead of loopback."""
+    if n < 1:
+        raise NetError("N must be at least 1")
+    if hosts is not None and len(hosts) != n:
+        raise NetError(f"--hosts names {len(hosts)} hosts for {n} nodes")
+    if out.exists():
+        if not force:
+            raise NetError(f"{out} already exists: stop the net and remove it, or pass --force")
+        if any(is_running(out, i) for i in range(count_nodes(out))):
+            raise NetError(f"a node under {out} is still running: run `make testnet-stop` first")
+        shutil.rmtree(out)
+    out.mkdir(parents=True)
+    cmt = cometbft_bin()
+    subprocess.run([str(cmt), "testnet", "--v", str(n), "--o", str(out),
+                    "--populate-persistent-peers=false"],
+                   check=True, stdout=subprocess.DEVNULL)
+    ids = []
+    for i in range(n):
+        home = out / f"node{i}"
+        r = subprocess.run([str(cmt), "show-node-id", "--home", str(home)],
+                           check=True, capture_output=True, text=True)
+        ids.append(r.stdout.strip())
+
+    genesis_path = out / "node0" / "config" / "genesis.json"
+    genesis = json.loads(genesis_path.read_text())
+    genesis["chain_id"] = chain_id
+    genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
+    genesis["app_state"] = default_app_state()
+    text = json.dumps(genesis, indent=2)
+
+    for i in range(n):
+        home = out / f"node{i}"
+        (home / "config" / "genesis.json").write_text(text)
+        cfg_path = home / "config" / "config.toml"
+        cfg = cfg_path.read_text()
+        if hosts is None:
+            p = Ports.of(i)
+            peers = ",".join(f"{ids[j]}@127.0.0.1:{Ports.of(j).p2p}" for j in range(n) if j != i)
+            cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
+            cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
+            cfg = set_toml(cfg, "p2p", "laddr", q(f"tcp://127.0.0.1:{p.p2p}"))
+            cfg = set_toml(cfg, "p2p", "allow_duplicate_ip", "true")
+            cfg = set_toml(cfg, "p2p", "addr_book_strict", "false")
+            cfg = set_toml(cfg, "p2p", "pex", "false")
+        else:
+            p = Ports.of(0)
+            peers = ",".join(f"{ids[j]}@{hosts[j]}:{p.p2p}" for j in range(n) if j != i)
+            cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
+            cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
+            cfg = set_toml(cfg, "p2p", "laddr", q(f"tcp://0.0.0.0:{p.p2p}"))
+            cfg = set_toml(cfg, "p2p", "external_address", q(f"{hosts[i]}:{p.p2p}"))
+        cfg = set_toml(cfg, None, "moniker", q(f"verdict-{i}"))
+        cfg = set_toml(cfg, "p2p", "persistent_peers", q(peers))
+        cfg = set_toml(cfg, "consensus", "timeout_commit", q(timeout_commit))
+        cfg = set_toml(cfg, "consensus", "timeout_propose", q("2s"))
+        cfg = set_toml(cfg, "tx_index", "indexer", q("kv"))
+        cfg = set_toml(cfg, None, "log_level", q("info"))
+        cfg_path.write_text(cfg)
+        meta = {"index": i, "node_id": ids[i], "abci": f"127.0.0.1:{p.abci}",
+                "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc,
+                "host": hosts[i] if hosts else "127.0.0.1"}
+        (home / "node.json").write_text(json.dumps(meta, indent=2))
+        if hosts is not None:
+            run = home / "run.sh"
+            run.write_text(
+                "#!/bin/sh\n# Start this validator on its own host; copy this folder there as $HOME_DIR.\n"
+                "set -e\nHOME_DIR=$(cd \"$(dirname \"$0\")\" && pwd)\n"
+                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} &\n"
+                "exec cometbft start --home \"$HOME_DIR\"\n")
+            run.chmod(0o755)
+    (out / "net.json").write_text(json.dumps(
+        {"n": n, "chain_id": chain_id, "hosts": hosts, "timeout_commit": timeout_commit}, indent=2))
+
+
+def count_nodes(out: Path = DEFAULT_OUT) -> int:
+    try:
+        return int(json.loads((out / "net.json").read_text())["n"])
+    except (OSError, ValueError, KeyError):
+        return 0
+
+
+def node_meta(out: Path, i: int) -> dict:
+    return json.loads((out / f"node{i}" / "node.json").read_text())
+
+
+def _pidfile(out: Path, i: int, proc: str) -> Path:
+    return out / f"node{i}" / f"{proc}.pid"
+
+
+def pid_of(out: Path, i: int, proc: str) -> int | None:
+    try:
+        pid = int(_pidfile(out, i, proc).read_text().strip())
+    except (OSError, ValueError):
+        return None
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return None
+    except PermissionError:
+        return pid
+    # A zombie child counts as dead.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.split(")")[-1].split()[0] == "Z":
+            try:
+                os.waitpid(pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+            return None
+    except OSError:
+        return None
+    return pid
+
+
+def is_running(out: Path, i: int) -> bool:
+    return pid_of(out, i, "verdictd") is not None or pid_of(out, i, "cometbft") is not None
+
+
+def port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_port(port: int, timeout: float = 15.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+            s.settimeout(0.3)
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return True
+        time.sleep(0.05)
+    return False
+
+
+def _spawn(out: Path, i: int, proc: str, argv: list[str]) -> int:
+    home = out / f"node{i}"
+    log = open(home / f"{proc}.log", "ab")
+    p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                         start_new_session=True, cwd=str(home))
+    _pidfile(out, i, proc).write_text(str(p.pid))
+    return p.pid
+
+
+def start_verdictd(out: Path, i: int) -> None:
+    if pid_of(out, i, "verdictd"):
+        return
+    meta = node_meta(out, i)
+    port = int(meta["abci"].rsplit(":", 1)[1])
+    if not port_free(port):
+        raise NetError(f"node{i}: ABCI port {port} is already in use")
+    _spawn(out, i, "verdictd", [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
+                                "--abci", meta["abci"]])
+    if not wait_port(port):
+        tail = (out / f"node{i}" / "verdictd.log").read_text(errors="replace").strip().splitlines()[-1:]
+        raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")
+
+
+def start_cometbft(out: Path, i: int) -> None:
+    if pid_of(out, i, "cometbft"):
+        return
+    meta = node_meta(out, i)
+    for port in (int(meta["rpc"].rsplit(":", 1)[1]), int(meta["p2p"])):
+        if not port_free(port):
+            raise NetError(f"node{i}: port {port} is already in use")
+    _spawn(out, i, "cometbft", [str(cometbft_bin()), "start", "--home", str(out / f"node{i}")])
+
+
+def start(out: Path = DEFAULT_OUT) -> None:
+    n = count_nodes(out)
+    if n == 0:
+        raise NetError(f"no testnet under {out}: generate one first")
+    cometbft_bin()
+    verdictd_bin()
+    for i in range(n):
+        start_verdictd(out, i)
+    for i in range(n):
+        start_cometbft(out, i)
+
+
+def kill(out: Path, i: int, proc: str, sig: int = signal.SIGKILL) -> bool:
+    pid = pid_of(out, i, proc)
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def _wait_dead(out: Path, i: int, proc: str, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if pid_of(out, i, proc) is None:
+            return True
+        time.sleep(0.05)
+    return pid_of(out, i, proc) is None
+
+
+def stop_node(out: Path, i: int) -> None:
+    for proc in ("cometbft", "verdictd"):
+        if kill(out, i, proc, signal.SIGTERM) and not _wait_dead(out, i, proc, 10):
+            kill(out, i, proc, signal.SIGKILL)
+            _wait_dead(out, i, proc, 5)
+
+
+def stop(out: Path = DEFAULT_OUT) -> int:
+    n = count_nodes(out)
+    stopped = 0
+    for i in range(n):
+        if is_running(out, i):
+            stop_node(out, i)
+            stopped += 1
+    return stopped
+
+
+def restart(out: Path, i: int) -> None:
+    """Brings node i back after a crash of either process. CometBFT exits when it
+    loses its app; if it is still up after a moment, it is restarted too so the
+    handshake replays against the new app."""
+    if pid_of(out, i, "verdictd") is None and pid_of(out, i, "cometbft") is not None:
+        if not _wait_dead(out, i, "cometbft", 3):
+            kill(out, i, "cometbft")
+            _wait_dead(out, i, "cometbft", 5)
+    start_verdictd(out, i)
+    start_cometbft(out, i)
+
+
+# ---- reading nodes -------------------------------------------------------------
+
+def rpc(out: Path, i: int, path: str, timeout: float = 2.0) -> dict:
+    url = f"http://{node_meta(out, i)['rpc']}/{path}"
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        doc = json.loads(r.read())
+    if "error" in doc and doc["error"]:
+        raise NetError(f"node{i} {path}: {doc['error']}")
+    return doc["result"]
+
+
+def height(out: Path, i: int) -> int | None:
+    try:
+        return int(rpc(out, i, "status")["sync_info"]["latest_block_height"])
+    except (OSError, urllib.error.URLError, NetError, KeyError, ValueError):
+        return None
+
+
+def header_app_hash(out: Path, i: int, h: int) -> str | None:
+    """App hash in the header of block h: the state after block h-1."""
+    try:
+        return rpc(out, i, f"header?height={h}")["header"]["app_hash"]
+    except (OSError, urllib.error.URLError, NetError, KeyError):
+        return None
+
+
+def wait_height(out: Path, nodes: list[int], target: int, timeout: float) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        hs = [height(out, i) for i in nodes]
+        if all(h is not None and h >= target for h in hs):
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)

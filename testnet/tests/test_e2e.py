@@ -1,0 +1,133 @@
+"""End-to-end: real CometBFT v0.38 processes drive real verdictd processes over
+ABCI sockets, with state in sled on disk."""
+
+import os
+import random
+import signal
+import subprocess
+import time
+
+import net
+from conftest import require_free_ports
+
+
+def agreement(out, n, upto):
+    """Header app hash of every height 1..upto on every node; asserts they agree."""
+    for h in range(1, upto + 1):
+        hashes = [net.header_app_hash(out, i, h) for i in range(n)]
+        assert None not in hashes, f"height {h}: some node has no header: {hashes}"
+        assert len(set(hashes)) == 1, f"height {h}: app hashes differ: {hashes}"
+
+
+def app_heights(out, n):
+    return [int(net.rpc(out, i, "abci_info")["response"].get("last_block_height", 0)) for i in range(n)]
+
+
+def test_four_validators_agree_at_every_height_and_survive_sigkill_at_random_moments(out):
+    n = 4
+    require_free_ports(n)
+    net.generate(n, out)
+    net.start(out)
+    assert net.wait_height(out, list(range(n)), 20, 120), "net did not reach height 20"
+    agreement(out, n, 20)
+    # Every block above 1 carries tx[0] with the previous height's extensions.
+    blk = net.rpc(out, 0, "block?height=5")["block"]
+    assert len(blk["data"]["txs"]) == 1
+
+    seed = int(os.environ.get("E2E_SEED", time.time_ns() % 1_000_000))
+    rng = random.Random(seed)
+    print(f"kill/restart seed {seed}")
+    kills = 0
+    for round_ in range(6):
+        node = rng.randrange(n)
+        target = rng.choice(["verdictd", "cometbft", "both"])
+        time.sleep(rng.uniform(0.0, 1.5))
+        procs = ["verdictd", "cometbft"] if target == "both" else [target]
+        for p in procs:
+            assert net.kill(out, node, p, signal.SIGKILL), f"node{node} {p} was not running"
+        kills += 1
+        time.sleep(rng.uniform(0.2, 1.0))
+        net.restart(out, node)
+        others = [i for i in range(n) if i != node]
+        top = max(net.height(out, i) or 0 for i in others)
+        assert net.wait_height(out, [node], top + 1, 90), (
+            f"round {round_}: node{node} ({target} killed) did not catch up to {top + 1}")
+    assert kills >= 5
+    final = max(net.height(out, i) or 0 for i in range(n)) + 3
+    assert net.wait_height(out, list(range(n)), final, 90)
+    agreement(out, n, final)
+    # The apps themselves (not only CometBFT's headers) are at the same height and hash.
+    hs = app_heights(out, n)
+    assert max(hs) - min(hs) <= 2, hs
+
+
+def test_a_single_validator_net_produces_blocks(out):
+    require_free_ports(1)
+    net.generate(1, out)
+    net.start(out)
+    assert net.wait_height(out, [0], 5, 60)
+    agreement(out, 1, 5)
+
+
+def test_generator_emits_configs_for_separate_hosts(out):
+    hosts = ["val-a.example", "val-b.example", "val-c.example"]
+    net.generate(3, out, hosts=hosts)
+    cfg = (out / "node1" / "config" / "config.toml").read_text()
+    assert 'external_address = "val-b.example:26656"' in cfg
+    assert "@val-a.example:26656" in cfg and "@val-c.example:26656" in cfg
+    assert 'laddr = "tcp://0.0.0.0:26656"' in cfg
+    assert 'indexer = "kv"' in cfg
+    assert (out / "node2" / "run.sh").exists()
+    g = (out / "node0" / "config" / "genesis.json").read_text()
+    assert '"vote_extensions_enable_height": "1"' in g and '"chain_id": "verdict-local"' in g
+
+
+def run_verdictd(home, abci, timeout=10):
+    return subprocess.run([str(net.verdictd_bin()), "start", "--home", str(home), "--abci", abci],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def test_bad_genesis_locked_dir_and_busy_port_give_one_line_errors(out):
+    net.generate(1, out)
+    home = out / "node0"
+    gen = home / "config" / "genesis.json"
+    good = gen.read_text()
+
+    gen.write_text("{ not json")
+    r = run_verdictd(home, "127.0.0.1:0")
+    assert r.returncode == 1 and str(gen) in r.stderr and "not valid JSON" in r.stderr, r.stderr
+    assert r.stderr.count("\n") == 1
+    gen.write_text(good.replace('"max_vote_extension_bytes": 2048', '"max_vote_extension_bytes": 0'))
+    r = run_verdictd(home, "127.0.0.1:0")
+    assert r.returncode == 1 and "max_vote_extension_bytes" in r.stderr, r.stderr
+    gen.write_text(good)
+    assert gen.read_text() == good
+
+    # The data directory is held by a running verdictd.
+    port = 26658 + 100 * 7
+    holder = subprocess.Popen([str(net.verdictd_bin()), "start", "--home", str(home), "--abci",
+                               f"127.0.0.1:{port}"], stderr=subprocess.DEVNULL)
+    try:
+        assert net.wait_port(port)
+        r = run_verdictd(home, "127.0.0.1:0")
+        assert r.returncode == 1 and "in use by another process" in r.stderr, r.stderr
+        # And a port that is taken is named.
+        other = out / "other"
+        other.mkdir()
+        (other / "config").mkdir()
+        (other / "config" / "genesis.json").write_text(good)
+        r = run_verdictd(other, f"127.0.0.1:{port}")
+        assert r.returncode == 1 and f"127.0.0.1:{port}" in r.stderr, r.stderr
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_missing_cometbft_is_reported_by_the_harness(out, monkeypatch):
+    monkeypatch.setenv("COMETBFT", str(out / "no-such-cometbft"))
+    try:
+        net.generate(1, out)
+    except net.NetError as e:
+        assert "cometbft binary not found" in str(e) and "make setup" in str(e)
+    else:
+        raise AssertionError("generate succeeded without cometbft")
