@@ -1,0 +1,56 @@
+# Verdict — see README.md. Every target that needs installed tools runs `setup`
+# first; setup is idempotent and returns in about a second when all is in place.
+
+SHELL := /bin/bash
+N ?= 4
+PY := .venv/bin/python
+export CARGO_TERM_COLOR ?= never
+
+.PHONY: help setup build run testnet testnet-stop test unit e2e bench fmt lint clean
+
+help:
+	@echo "make setup | build | run [N=4] | testnet [N=4] | testnet-stop | test | e2e | bench | fmt | lint | clean"
+
+setup:
+	@scripts/setup.sh
+
+build:
+	cargo build --release --workspace --bins
+
+# The main job: a local multi-validator net in the foreground, a line per block.
+run: setup build
+	python3 testnet/testnet.py run --n $(N)
+
+testnet: setup build
+	python3 testnet/testnet.py start --n $(N) $(if $(FRESH),--fresh,)
+
+testnet-stop:
+	python3 testnet/testnet.py stop
+
+fmt:
+	cargo fmt --all
+
+lint:
+	cargo fmt --all -- --check
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test --workspace
+
+# fmt, clippy, unit and app tests, then the end-to-end tests on real CometBFT nets
+# (debug binaries: no second, release, compile of the dependency tree).
+test: setup lint unit
+	cargo build --workspace --bins
+	VERDICT_BIN_DIR=target/debug $(PY) -m pytest -q testnet/tests
+
+# Longer end-to-end runs: more kill/restart rounds on release binaries.
+e2e: setup build
+	E2E_KILLS=$${E2E_KILLS:-20} VERDICT_BIN_DIR=target/release $(PY) -m pytest -q testnet/tests
+
+bench: setup build
+	cargo build --release -p verdict-app --bench store_commit
+	$(PY) bench/run.py
+
+clean:
+	-python3 testnet/testnet.py stop
+	rm -rf .testnet target

@@ -1,0 +1,132 @@
+#!/usr/bin/env python3
+"""Benchmarks of the foundation, recorded in bench/RESULTS.md (`make bench`).
+
+1. Blocks per second of a 4-validator loopback net with empty blocks, Verdict
+   (cometbft + verdictd) beside CometBFT's built-in kvstore app on the same net
+   shape, same config, same run: the engine's ceiling. Two commit timeouts: the
+   testnet's 500 ms and 0 s (as fast as consensus goes).
+2. Store commit time for blocks of 1 000 writes (cargo bench store_commit),
+   beside a bare sled batch of the same writes.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "testnet"))
+import net  # noqa: E402
+
+SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
+N = 4
+
+
+def measure(engine: str, timeout_commit: str) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "net"
+        net.generate(N, out, timeout_commit=timeout_commit)
+        procs = []
+        try:
+            if engine == "verdict":
+                net.start(out)
+            else:
+                for i in range(N):
+                    log = open(out / f"node{i}" / "cometbft.log", "ab")
+                    procs.append(subprocess.Popen(
+                        [str(net.cometbft_bin()), "start", "--home", str(out / f"node{i}"),
+                         "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
+                        start_new_session=True))
+            if not net.wait_height(out, list(range(N)), 3, 60):
+                raise RuntimeError(f"{engine}: net did not start")
+            h0, t0 = net.height(out, 0), time.monotonic()
+            time.sleep(SECONDS)
+            h1, t1 = net.height(out, 0), time.monotonic()
+            return {"engine": engine, "timeout_commit": timeout_commit,
+                    "blocks": h1 - h0, "seconds": round(t1 - t0, 2),
+                    "blocks_per_s": round((h1 - h0) / (t1 - t0), 2)}
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+                p.wait(10)
+            net.stop(out)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}"
+
+
+def main() -> int:
+    rows = []
+    for tc in ("500ms", "0s"):
+        for engine in ("kvstore", "verdict"):
+            r = measure(engine, tc)
+            print(json.dumps(r), flush=True)
+            rows.append(r)
+    r = subprocess.run(["cargo", "bench", "-q", "-p", "verdict-app", "--bench", "store_commit"],
+                       cwd=ROOT, check=True, capture_output=True, text=True)
+    store = json.loads(r.stdout.strip().splitlines()[-1])
+    print(json.dumps(store))
+
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    lines = [
+        f"## {when} — commit {commit}",
+        "",
+        f"Machine: {machine()}. Command: `make bench` (bench/run.py, {SECONDS:.0f} s per net run, "
+        "release binaries, CometBFT 0.38.26).",
+        "",
+        "### Blocks per second, 4 validators on loopback, empty blocks",
+        "",
+        "| timeout_commit | CometBFT kvstore (ceiling) | Verdict | Verdict / kvstore |",
+        "|---|---|---|---|",
+    ]
+    for tc in ("500ms", "0s"):
+        k = next(x for x in rows if x["engine"] == "kvstore" and x["timeout_commit"] == tc)
+        v = next(x for x in rows if x["engine"] == "verdict" and x["timeout_commit"] == tc)
+        ratio = v["blocks_per_s"] / k["blocks_per_s"] if k["blocks_per_s"] else 0
+        lines.append(f"| {tc} | {k['blocks_per_s']} ({k['blocks']} blocks) | "
+                     f"{v['blocks_per_s']} ({v['blocks']} blocks) | {ratio:.2f} |")
+    s = store
+    lines += [
+        "",
+        f"### Store commit, {s['writes_per_block']} writes per block ({s['bare_sled_batch']['blocks']} blocks)",
+        "",
+        "| | median ms | mean ms | p90 ms |",
+        "|---|---|---|---|",
+    ]
+    for name, key in (("Verdict store: JMT root + atomic sled batch + flush", "verdict_store_commit"),
+                      ("  of which JMT hashing (prepare_commit)", "verdict_store_hash_only"),
+                      ("bare sled batch + flush (floor)", "bare_sled_batch")):
+        x = s[key]
+        lines.append(f"| {name} | {x['median_ms']:.1f} | {x['mean_ms']:.1f} | {x['p90_ms']:.1f} |")
+    lines.append("")
+    results = ROOT / "bench" / "RESULTS.md"
+    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
+    old = results.read_text() if results.exists() else head
+    body = old[len(head):] if old.startswith(head) else old
+    results.write_text(head + "\n".join(lines) + "\n" + body)
+    print(f"recorded in {results}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

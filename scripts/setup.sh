@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Installs everything Verdict needs into git-ignored folders of this checkout,
+# from the package registries only. Idempotent: a second run checks and returns.
+#   .tools/bin/cometbft   CometBFT, `go install`ed at a pinned v0.38 patch
+#   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
+# GPU=1 installs onnxruntime-gpu instead of onnxruntime.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+COMETBFT_VERSION="v0.38.26"   # newest v0.38 patch the Go module proxy served on 2026-11-25
+TOOLS="$ROOT/.tools"
+VENV="$ROOT/.venv"
+REQS="scripts/requirements.txt"
+[ "${GPU:-0}" = "1" ] && REQS="scripts/requirements-gpu.txt"
+
+need() { command -v "$1" >/dev/null 2>&1 || { echo "setup: error: '$1' is required but not installed" >&2; exit 1; }; }
+need go
+need python3
+need cargo
+
+mkdir -p "$TOOLS/bin"
+
+# --- CometBFT -------------------------------------------------------------------
+want="${COMETBFT_VERSION#v}"
+have="$("$TOOLS/bin/cometbft" version 2>/dev/null || true)"
+if [ "$have" != "$want" ]; then
+  echo "setup: installing CometBFT $COMETBFT_VERSION (go install)"
+  if ! GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION"; then
+    echo "setup: error: go install github.com/cometbft/cometbft/cmd/cometbft@$COMETBFT_VERSION failed" >&2
+    exit 1
+  fi
+fi
+have="$("$TOOLS/bin/cometbft" version)"
+[ "$have" = "$want" ] || { echo "setup: error: cometbft reports $have, want $want" >&2; exit 1; }
+
+# --- Python virtualenv with ONNX Runtime ----------------------------------------
+stamp="$VENV/.requirements.sha256"
+sum="$(sha256sum "$REQS" | cut -d' ' -f1)"
+if [ ! -x "$VENV/bin/python" ]; then
+  echo "setup: creating virtualenv $VENV"
+  python3 -m venv "$VENV"
+fi
+if [ "$(cat "$stamp" 2>/dev/null || true)" != "$sum" ]; then
+  echo "setup: installing Python packages from $REQS"
+  if [ "${GPU:-0}" = "1" ]; then "$VENV/bin/pip" uninstall -q -y onnxruntime >/dev/null 2>&1 || true;
+  else "$VENV/bin/pip" uninstall -q -y onnxruntime-gpu >/dev/null 2>&1 || true; fi
+  "$VENV/bin/pip" install -q --disable-pip-version-check -r "$REQS"
+  echo "$sum" > "$stamp"
+fi
+ort_lib="$(ls "$VENV"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime.so.* 2>/dev/null | head -n1 || true)"
+[ -n "$ort_lib" ] || { echo "setup: error: libonnxruntime.so not found in $VENV after install" >&2; exit 1; }
+ln -sf "$ort_lib" "$TOOLS/libonnxruntime.so"
+ort_ver="$("$VENV/bin/python" -c 'import onnxruntime as o; print(o.__version__, ",".join(o.get_available_providers()))')"
+
+cat <<MSG
+setup: ready
+  cometbft      $TOOLS/bin/cometbft ($have)
+  onnxruntime   $ort_ver
+  libonnxruntime $TOOLS/libonnxruntime.so -> $ort_lib
+  python venv   $VENV ($("$VENV/bin/python" --version 2>&1), pytest $("$VENV/bin/python" -c 'import pytest; print(pytest.__version__)'))
+MSG
