@@ -29,8 +29,11 @@ use crate::error::{halt, TxError};
 use crate::genesis::AppGenesis;
 use crate::params::AppParams;
 use crate::state::{self, BlockRecord, ConsensusValidator};
+use crate::store::IndexedTx;
 use crate::store::{Overlay, PendingCommit, StateView, Store};
+use crate::tx::{self, Mode, TxOutcome};
 use crate::vote_ext::{self, ExtensionCheck, ValidatorKey, ValidatorSet};
+use verdict_core::ctx::BlockInfo;
 
 pub const APP_VERSION: u64 = 1;
 
@@ -41,6 +44,12 @@ struct BlockState {
     genesis: Option<(u64, Overlay)>,
     /// FinalizeBlock's result, waiting for Commit.
     pending: Option<PendingCommit>,
+    /// Index entries of the pending block's transactions (not consensus state).
+    pending_txs: Vec<IndexedTx>,
+    /// CheckTx state: committed state plus the mempool's accepted txs since the
+    /// last Commit. Reset at Commit; CometBFT's recheck then rebuilds it, so
+    /// txs made stale by the block leave the mempool.
+    check: Overlay,
 }
 
 #[derive(Clone)]
@@ -80,8 +89,27 @@ impl VerdictApp {
         } else {
             Overlay::new()
         };
-        let view = StateView::new(&self.store, &mut ov);
+        let view = StateView::new(&*self.store, &mut ov);
         f(&view)
+    }
+
+    /// Block facts for CheckTx and Simulate: the block that would come next.
+    pub(crate) fn next_block_info(&self, s: &dyn Storage, committed: u64) -> BlockInfo {
+        let last = state::LAST_BLOCK.may_load(s).ok().flatten();
+        BlockInfo {
+            height: committed.saturating_add(1),
+            time_seconds: last.as_ref().map_or(0, |b| b.time_seconds),
+            time_nanos: last.as_ref().map_or(0, |b| b.time_nanos),
+            chain_id: state::CHAIN_ID
+                .may_load(s)
+                .ok()
+                .flatten()
+                .unwrap_or_default(),
+        }
+    }
+
+    pub(crate) fn store_arc(&self) -> &Arc<Store> {
+        &self.store
     }
 
     fn store_height(&self) -> u64 {
@@ -90,7 +118,7 @@ impl VerdictApp {
             .unwrap_or_else(|e| halt(&format!("reading committed height: {e}")))
     }
 
-    fn params(&self, s: &dyn Storage) -> AppParams {
+    pub(crate) fn params(&self, s: &dyn Storage) -> AppParams {
         state::PARAMS.may_load(s).ok().flatten().unwrap_or_default()
     }
 
@@ -126,7 +154,7 @@ impl VerdictApp {
             .map_err(|e| e.to_string())?;
         let mut ov = Overlay::new();
         {
-            let mut view = StateView::new(&self.store, &mut ov);
+            let mut view = StateView::new(&*self.store, &mut ov);
             state::CHAIN_ID
                 .save(&mut view, &req.chain_id)
                 .map_err(|e| e.to_string())?;
@@ -142,6 +170,10 @@ impl VerdictApp {
             state::VE_ENABLE_HEIGHT
                 .save(&mut view, &u64::try_from(enable).unwrap_or(0))
                 .map_err(|e| e.to_string())?;
+            genesis.auth.init(&mut view).map_err(|e| e.to_string())?;
+            verdict_auth::Accounts::ensure(&mut view, &tx::fee_collector())
+                .map_err(|e| e.to_string())?;
+            genesis.bank.init(&mut view).map_err(|e| e.to_string())?;
             for v in &req.validators {
                 let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else {
                     return Err("genesis validators must have ed25519 keys".into());
@@ -204,9 +236,22 @@ impl VerdictApp {
         };
         let mut tx_results = Vec::with_capacity(req.txs.len());
         let mut extensions = 0u32;
+        let mut indexed = Vec::new();
+        let time = req.time.unwrap_or_default();
         {
-            let view = StateView::new(&self.store, &mut ov);
+            let mut view = StateView::new(&*self.store, &mut ov);
             let expects = Self::expects_injected(&view, req.height);
+            let params = self.params(&view);
+            let info = BlockInfo {
+                height,
+                time_seconds: time.seconds,
+                time_nanos: time.nanos,
+                chain_id: state::CHAIN_ID
+                    .may_load(&view)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default(),
+            };
             for (i, tx) in req.txs.iter().enumerate() {
                 if i == 0 && expects && vote_ext::is_injected(tx) {
                     // ProcessProposal vouched for it, but replay skips ProcessProposal:
@@ -224,10 +269,15 @@ impl VerdictApp {
                     }
                     continue;
                 }
-                tx_results.push(self.deliver_tx(tx).exec_result());
+                let out = if vote_ext::is_injected(tx) {
+                    TxError::Reserved.outcome()
+                } else {
+                    tx::run(&mut view, tx, &info, &params, Mode::Deliver)
+                };
+                indexed.push(IndexedTx::new(tx, height, i, &out, &info));
+                tx_results.push(exec_result(out));
             }
         }
-        let time = req.time.unwrap_or_default();
         let record = BlockRecord {
             height,
             time_seconds: time.seconds,
@@ -236,7 +286,7 @@ impl VerdictApp {
             extensions,
         };
         {
-            let mut view = StateView::new(&self.store, &mut ov);
+            let mut view = StateView::new(&*self.store, &mut ov);
             state::LAST_BLOCK
                 .save(&mut view, &record)
                 .map_err(|e| e.to_string())?;
@@ -247,6 +297,7 @@ impl VerdictApp {
             .map_err(|e| e.to_string())?;
         let app_hash = pending.app_hash;
         block.pending = Some(pending);
+        block.pending_txs = indexed;
         Ok(ResponseFinalizeBlock {
             events: vec![Event {
                 r#type: "block".into(),
@@ -262,17 +313,18 @@ impl VerdictApp {
             app_hash: app_hash.to_vec().into(),
         })
     }
+}
 
-    /// Until the bank issue lands there are no transaction types: every user tx is
-    /// refused with the SDK's decode error, deterministically.
-    fn deliver_tx(&self, tx: &[u8]) -> TxError {
-        if vote_ext::is_injected(tx) {
-            return TxError::Reserved;
-        }
-        TxError::Decode(format!(
-            "no transaction types are enabled on this chain yet ({} bytes)",
-            tx.len()
-        ))
+fn exec_result(out: TxOutcome) -> ExecTxResult {
+    ExecTxResult {
+        code: out.code,
+        data: out.data.into(),
+        log: out.log,
+        info: String::new(),
+        gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
+        gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+        events: out.events.iter().map(|e| e.to_abci()).collect(),
+        codespace: out.codespace,
     }
 }
 
@@ -308,15 +360,33 @@ impl Application for VerdictApp {
     }
 
     fn query(&self, req: RequestQuery) -> ResponseQuery {
-        crate::query::handle(&self.store, &req)
+        crate::query::handle(self, &req)
     }
 
     fn check_tx(&self, req: RequestCheckTx) -> ResponseCheckTx {
-        let err = self.deliver_tx(&req.tx);
+        let mode = if req.r#type == 1 {
+            Mode::ReCheck
+        } else {
+            Mode::Check
+        };
+        let out = if vote_ext::is_injected(&req.tx) {
+            TxError::Reserved.outcome()
+        } else {
+            let committed = self.store_height();
+            let mut block = self.lock();
+            let mut view = StateView::new(&*self.store, &mut block.check);
+            let info = self.next_block_info(&view, committed);
+            let params = self.params(&view);
+            tx::run(&mut view, &req.tx, &info, &params, mode)
+        };
         ResponseCheckTx {
-            code: err.code(),
-            log: err.to_string(),
-            codespace: err.codespace().into(),
+            code: out.code,
+            data: out.data.into(),
+            log: out.log,
+            gas_wanted: i64::try_from(out.gas_wanted).unwrap_or(i64::MAX),
+            gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
+            events: vec![],
+            codespace: out.codespace,
             ..Default::default()
         }
     }
@@ -332,7 +402,16 @@ impl Application for VerdictApp {
             .store
             .commit(pending)
             .unwrap_or_else(|e| halt(&format!("Commit of height {height}: {e}")));
-        self.lock().genesis = None;
+        let mut block = self.lock();
+        block.genesis = None;
+        block.check = Overlay::new();
+        let txs = std::mem::take(&mut block.pending_txs);
+        drop(block);
+        // The tx index is not consensus state: a failure is logged, not fatal, and
+        // a replay after a crash writes it again.
+        if let Err(e) = self.store.index_txs(&txs) {
+            tracing::error!(height, error = %e, "writing the tx index failed");
+        }
         tracing::info!(height, app_hash = %hex::encode_upper(hash), "committed");
         ResponseCommit { retain_height: 0 }
     }

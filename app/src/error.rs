@@ -28,6 +28,15 @@ impl TxError {
         SDK_CODESPACE
     }
 
+    pub fn outcome(&self) -> crate::tx::TxOutcome {
+        crate::tx::TxOutcome {
+            code: self.code(),
+            codespace: self.codespace().into(),
+            log: self.to_string(),
+            ..Default::default()
+        }
+    }
+
     pub fn exec_result(&self) -> ExecTxResult {
         ExecTxResult {
             code: self.code(),

@@ -12,6 +12,10 @@ use crate::params::AppParams;
 pub struct AppGenesis {
     #[serde(default)]
     pub app: AppSection,
+    #[serde(default)]
+    pub auth: verdict_auth::genesis::AuthGenesis,
+    #[serde(default)]
+    pub bank: verdict_bank::genesis::BankGenesis,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,14 +56,19 @@ impl AppGenesis {
                 path: origin.to_string(),
                 reason: e.to_string(),
             })?;
-        g.app
-            .params
-            .validate()
-            .map_err(|reason| GenesisError::AppState {
-                path: origin.to_string(),
-                reason,
-            })?;
+        g.validate().map_err(|reason| GenesisError::AppState {
+            path: origin.to_string(),
+            reason,
+        })?;
         Ok(g)
+    }
+
+    /// Every section's own checks, in module order.
+    pub fn validate(&self) -> Result<(), String> {
+        self.app.params.validate()?;
+        self.auth.validate()?;
+        self.bank.validate()?;
+        Ok(())
     }
 
     /// Reads and checks the `app_state` of a CometBFT `genesis.json`, so that
@@ -100,10 +109,10 @@ mod tests {
 
     #[test]
     fn unknown_sections_and_bad_params_are_named_errors() {
-        let e = AppGenesis::from_app_state_bytes(br#"{"bank":{}}"#, "genesis.json")
+        let e = AppGenesis::from_app_state_bytes(br#"{"staking":{}}"#, "genesis.json")
             .expect_err("unknown section");
         assert!(e.to_string().contains("genesis.json"));
-        assert!(e.to_string().contains("bank"));
+        assert!(e.to_string().contains("staking"));
         let e = AppGenesis::from_app_state_bytes(
             br#"{"app":{"params":{"max_vote_extension_bytes":0}}}"#,
             "g",
@@ -111,5 +120,33 @@ mod tests {
         .expect_err("zero cap");
         assert!(e.to_string().contains("max_vote_extension_bytes"));
         assert!(AppGenesis::from_app_state_bytes(b"{not json", "g").is_err());
+    }
+}
+
+#[cfg(test)]
+mod module_tests {
+    use super::*;
+
+    #[test]
+    fn bank_and_auth_sections_are_checked() {
+        let ok = br#"{"bank":{"balances":[{"address":"verdict1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwp","coins":"100uverd"}]}}"#;
+        // Any valid bech32 with the verdict prefix would do; this one is 20 bytes 0x01..0x14.
+        let r = AppGenesis::from_app_state_bytes(ok, "g");
+        assert!(
+            r.is_ok()
+                || r.as_ref()
+                    .is_err_and(|e| e.to_string().contains("checksum")),
+            "{r:?}"
+        );
+        let e = AppGenesis::from_app_state_bytes(
+            br#"{"bank":{"balances":[{"address":"cosmos1xyz","coins":"100uverd"}]}}"#,
+            "g",
+        )
+        .expect_err("bad address");
+        assert!(e.to_string().contains("bank.balances"));
+        let e =
+            AppGenesis::from_app_state_bytes(br#"{"app":{"params":{"min_gas_price":"abc"}}}"#, "g")
+                .expect_err("bad price");
+        assert!(e.to_string().contains("min_gas_price"));
     }
 }

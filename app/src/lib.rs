@@ -8,6 +8,8 @@ pub mod params;
 pub mod query;
 pub mod state;
 pub mod store;
+pub mod tx;
+pub mod txbuild;
 pub mod vote_ext;
 
 pub use app::VerdictApp;

@@ -1,47 +1,233 @@
-//! ABCI `Query`.
+//! ABCI `Query`: one router keyed by gRPC method path, with protobuf bytes in and
+//! out, exactly as cosmjs sends over CometBFT RPC (and as the gRPC server will
+//! forward). Also `store/key` for raw, provable reads.
 //!
-//! Paths served now:
-//! - `store/key` (also `/store/key`): raw key in `data`; value at `height` (0 =
-//!   latest); with `prove` an ICS-23 proof against the app hash of that height, as
-//!   a `ProofOp` of type `ics23:jmt`.
-//!
-//! Every response sets `height`. The gRPC-path router of the bank issue plugs in here.
+//! Every response sets `height`. Module queries read the latest committed state;
+//! a request for another height is refused with code 26 (only `store/key` serves
+//! history, from the JMT).
 
+use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
+use cosmrs::proto::cosmos::base::tendermint::v1beta1::{GetNodeInfoResponse, VersionInfo};
+use cosmrs::proto::cosmos::tx::v1beta1::{
+    GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse,
+};
+use cosmwasm_std::Storage;
 use prost::Message;
 use tendermint_proto::v0_38::abci::{RequestQuery, ResponseQuery};
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
+use verdict_core::storage::{Layered, Overlay};
+use verdict_core::{codes, AbciError, SDK_CODESPACE};
 
+use crate::app::VerdictApp;
 use crate::store::{Store, StoreError};
+use crate::tx::{self, Mode};
 
 /// `ProofOp.type` of a proof from this store.
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
 
-pub fn handle(store: &Store, req: &RequestQuery) -> ResponseQuery {
-    match req.path.trim_start_matches('/') {
-        "store/key" => store_key(store, req),
-        other => err(6, format!("unknown query path {other:?}"), 0),
+type Answer = Result<Vec<u8>, (u32, String)>;
+type ModuleQuery = fn(&dyn Storage, &[u8]) -> Answer;
+
+fn lift<E: AbciError>(r: Result<Vec<u8>, E>) -> Answer {
+    r.map_err(|e| (e.code(), e.to_string()))
+}
+
+/// The module query table: gRPC method path → handler over committed state.
+fn module_route(path: &str) -> Option<ModuleQuery> {
+    Some(match path {
+        "/cosmos.auth.v1beta1.Query/Account" => |s, r| lift(verdict_auth::query::account(s, r)),
+        "/cosmos.auth.v1beta1.Query/Params" => |s, r| lift(verdict_auth::query::params(s, r)),
+        "/cosmos.bank.v1beta1.Query/Balance" => |s, r| lift(verdict_bank::query::balance(s, r)),
+        "/cosmos.bank.v1beta1.Query/AllBalances" => {
+            |s, r| lift(verdict_bank::query::all_balances(s, r))
+        }
+        "/cosmos.bank.v1beta1.Query/TotalSupply" => {
+            |s, r| lift(verdict_bank::query::total_supply(s, r))
+        }
+        "/cosmos.bank.v1beta1.Query/SupplyOf" => |s, r| lift(verdict_bank::query::supply_of(s, r)),
+        _ => return None,
+    })
+}
+
+/// Every gRPC method path the router answers (for the gRPC server and docs).
+pub const GRPC_PATHS: &[&str] = &[
+    "/cosmos.auth.v1beta1.Query/Account",
+    "/cosmos.auth.v1beta1.Query/Params",
+    "/cosmos.bank.v1beta1.Query/Balance",
+    "/cosmos.bank.v1beta1.Query/AllBalances",
+    "/cosmos.bank.v1beta1.Query/TotalSupply",
+    "/cosmos.bank.v1beta1.Query/SupplyOf",
+    "/cosmos.tx.v1beta1.Service/Simulate",
+    "/cosmos.tx.v1beta1.Service/GetTx",
+    "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",
+];
+
+pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
+    let store: &Store = app.store_arc();
+    let committed = match store.height() {
+        Ok(h) => h,
+        Err(e) => return err(1, e.to_string(), 0),
+    };
+    let path = req.path.as_str();
+    if path.trim_start_matches('/') == "store/key" {
+        return store_key(store, req, committed);
     }
+    let latest = i64::try_from(committed).unwrap_or(i64::MAX);
+    if committed == 0 {
+        return err(
+            codes::INVALID_HEIGHT,
+            "the chain has no committed block yet".into(),
+            0,
+        );
+    }
+    if req.height != 0 && req.height != latest {
+        return err(
+            codes::INVALID_HEIGHT,
+            format!(
+                "queries at height {} are not served (latest is {latest}); historical reads go through store/key",
+                req.height
+            ),
+            latest,
+        );
+    }
+    let answer = match module_route(path) {
+        Some(f) => f(store, &req.data),
+        None => match path {
+            "/cosmos.tx.v1beta1.Service/Simulate" => simulate(app, store, committed, &req.data),
+            "/cosmos.tx.v1beta1.Service/GetTx" => get_tx(store, &req.data),
+            "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo" => Ok(node_info()),
+            other => Err((
+                codes::UNKNOWN_REQUEST,
+                format!("unknown query path {other:?}: unknown request"),
+            )),
+        },
+    };
+    match answer {
+        Ok(value) => ResponseQuery {
+            code: 0,
+            value: value.into(),
+            height: latest,
+            ..Default::default()
+        },
+        Err((code, log)) => err(code, log, latest),
+    }
+}
+
+/// Runs the transaction on a throwaway overlay of committed state: gas used and
+/// the result, signatures not required.
+#[allow(deprecated)] // `tx` and `Result.data` are deprecated wire fields, still part of the API
+fn simulate(app: &VerdictApp, store: &Store, committed: u64, data: &[u8]) -> Answer {
+    let req = SimulateRequest::decode(data)
+        .map_err(|e| (codes::TX_DECODE, format!("bad SimulateRequest: {e}")))?;
+    let tx_bytes = if !req.tx_bytes.is_empty() {
+        req.tx_bytes
+    } else if let Some(t) = req.tx {
+        // Deprecated field: re-encode as TxRaw.
+        cosmrs::proto::cosmos::tx::v1beta1::TxRaw {
+            body_bytes: t.body.map(|b| b.encode_to_vec()).unwrap_or_default(),
+            auth_info_bytes: t.auth_info.map(|a| a.encode_to_vec()).unwrap_or_default(),
+            signatures: t.signatures,
+        }
+        .encode_to_vec()
+    } else {
+        return Err((codes::INVALID_REQUEST, "empty simulate request".into()));
+    };
+    let mut ov = Overlay::new();
+    let mut view = Layered::new(store, &mut ov);
+    let info = app.next_block_info(&view, committed);
+    let params = app.params(&view);
+    let out = tx::run(&mut view, &tx_bytes, &info, &params, Mode::Simulate);
+    if out.code != 0 {
+        return Err((out.code, out.log));
+    }
+    let msg_data =
+        cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData::decode(out.data.as_slice())
+            .unwrap_or_default();
+    Ok(SimulateResponse {
+        gas_info: Some(GasInfo {
+            gas_wanted: out.gas_wanted,
+            gas_used: out.gas_used,
+        }),
+        result: Some(AbciResult {
+            data: vec![],
+            log: out.log,
+            events: out.events.iter().map(|e| e.to_abci()).collect(),
+            msg_responses: msg_data.msg_responses,
+        }),
+    }
+    .encode_to_vec())
+}
+
+fn get_tx(store: &Store, data: &[u8]) -> Answer {
+    let req = GetTxRequest::decode(data)
+        .map_err(|e| (codes::TX_DECODE, format!("bad GetTxRequest: {e}")))?;
+    let hash = hex::decode(req.hash.trim_start_matches("0x")).map_err(|_| {
+        (
+            codes::INVALID_REQUEST,
+            format!("tx hash {:?} is not hex", req.hash),
+        )
+    })?;
+    let resp = store
+        .indexed_tx(&hash)
+        .map_err(|e| (1, e.to_string()))?
+        .ok_or_else(|| {
+            (
+                codes::NOT_FOUND,
+                format!(
+                    "rpc error: code = NotFound desc = tx not found: {}",
+                    req.hash
+                ),
+            )
+        })?;
+    let tx = resp
+        .tx
+        .as_ref()
+        .and_then(|any| cosmrs::proto::cosmos::tx::v1beta1::Tx::decode(any.value.as_slice()).ok());
+    Ok(GetTxResponse {
+        tx,
+        tx_response: Some(resp),
+    }
+    .encode_to_vec())
+}
+
+fn node_info() -> Vec<u8> {
+    GetNodeInfoResponse {
+        default_node_info: None,
+        application_version: Some(VersionInfo {
+            name: "verdict".into(),
+            app_name: "verdictd".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            git_commit: String::new(),
+            build_tags: String::new(),
+            go_version: String::new(),
+            build_deps: vec![],
+            cosmos_sdk_version: String::new(),
+        }),
+    }
+    .encode_to_vec()
 }
 
 fn err(code: u32, log: String, height: i64) -> ResponseQuery {
     ResponseQuery {
         code,
         log,
-        codespace: crate::error::SDK_CODESPACE.into(),
+        codespace: SDK_CODESPACE.into(),
         height,
         ..Default::default()
     }
 }
 
-fn store_key(store: &Store, req: &RequestQuery) -> ResponseQuery {
-    let committed = match store.height() {
-        Ok(h) => h,
-        Err(e) => return err(1, e.to_string(), 0),
-    };
+fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
     let height = match u64::try_from(req.height) {
         Ok(0) => committed,
         Ok(h) => h,
-        Err(_) => return err(18, format!("invalid height {}", req.height), 0),
+        Err(_) => {
+            return err(
+                codes::INVALID_REQUEST,
+                format!("invalid height {}", req.height),
+                0,
+            )
+        }
     };
     let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
     let result = if req.prove {
@@ -69,8 +255,9 @@ fn store_key(store: &Store, req: &RequestQuery) -> ResponseQuery {
             height: h_i64,
             ..Default::default()
         },
-        // SDK ErrInvalidHeight is 26.
-        Err(e @ StoreError::NoSuchHeight { .. }) => err(26, e.to_string(), h_i64),
+        Err(e @ StoreError::NoSuchHeight { .. }) => {
+            err(codes::INVALID_HEIGHT, e.to_string(), h_i64)
+        }
         Err(e) => err(1, e.to_string(), h_i64),
     }
 }

@@ -16,10 +16,17 @@ use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
 use tendermint_proto::v0_38::types::{AbciParams, ConsensusParams};
 use verdict_app::app::tendermint_address;
 use verdict_app::store::{verify_proof, Store};
+use verdict_app::txbuild::{msg_send, sign_tx, simulate_tx, AccountKey, TxSpec};
 use verdict_app::vote_ext::{self, extension_sign_bytes};
 use verdict_app::VerdictApp;
+use verdict_core::coin::Coin;
 
 const CHAIN: &str = "verdict-test";
+
+/// The funded genesis account (account number 1: the fee collector is 0).
+fn user() -> AccountKey {
+    AccountKey::from_bytes(&[42; 32]).expect("key")
+}
 
 struct Node {
     dir: tempfile::TempDir,
@@ -102,9 +109,13 @@ impl Net {
                 ..Default::default()
             }),
             validators,
-            app_state_bytes: br#"{"app":{"params":{"max_vote_extension_bytes":1024}}}"#
-                .to_vec()
-                .into(),
+            app_state_bytes: format!(
+                r#"{{"app":{{"params":{{"max_vote_extension_bytes":1024}}}},
+                    "bank":{{"balances":[{{"address":"{}","coins":"1000000000uverd"}}]}}}}"#,
+                user().address()
+            )
+            .into_bytes()
+            .into(),
             initial_height: 1,
         };
         let hashes: Vec<_> = nodes
@@ -427,4 +438,197 @@ fn store_queries_prove_values_against_the_app_hash_of_their_height() {
         ..Default::default()
     });
     assert_eq!(unknown.code, 6);
+}
+
+fn send(seq: u64, amount: u128, memo: &str) -> Vec<u8> {
+    let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
+    let spec = TxSpec {
+        msgs: vec![msg_send(
+            &user().address(),
+            &to,
+            &[Coin::new(amount, "uverd")],
+        )],
+        memo: memo.into(),
+        timeout_height: 0,
+        fee: vec![Coin::new(5000, "uverd")],
+        gas_limit: 200_000,
+    };
+    sign_tx(&spec, &user(), CHAIN, 1, seq)
+}
+
+fn grpc_query(
+    app: &VerdictApp,
+    path: &str,
+    req: impl Message,
+) -> tendermint_proto::v0_38::abci::ResponseQuery {
+    app.query(RequestQuery {
+        data: req.encode_to_vec().into(),
+        path: path.into(),
+        height: 0,
+        prove: false,
+    })
+}
+
+#[test]
+fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
+    use cosmrs::proto::cosmos::auth::v1beta1::{
+        BaseAccount, QueryAccountRequest, QueryAccountResponse,
+    };
+    use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+    use cosmrs::proto::cosmos::tx::v1beta1::{
+        GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse,
+    };
+    let mut net = Net::new(4);
+    net.run_height(vec![]);
+    let tx = send(0, 1234, "first");
+    let app = net.nodes[0].app();
+    let check = app.check_tx(RequestCheckTx {
+        tx: tx.clone().into(),
+        r#type: 0,
+    });
+    assert_eq!(check.code, 0, "{}", check.log);
+    assert!(check.gas_wanted == 200_000 && check.gas_used > 0);
+
+    // Simulate through the router, as cosmjs does for gas estimation.
+    let sim = grpc_query(
+        app,
+        "/cosmos.tx.v1beta1.Service/Simulate",
+        SimulateRequest {
+            tx_bytes: simulate_tx(
+                &TxSpec {
+                    msgs: vec![msg_send(
+                        &user().address(),
+                        &user().address(),
+                        &[Coin::new(1, "uverd")],
+                    )],
+                    gas_limit: 0,
+                    ..Default::default()
+                },
+                &user(),
+                0,
+            ),
+            ..Default::default()
+        },
+    );
+    assert_eq!(sim.code, 0, "{}", sim.log);
+    let gas = SimulateResponse::decode(sim.value.as_ref())
+        .expect("decode")
+        .gas_info
+        .expect("gas");
+    assert!(gas.gas_used > 10_000);
+
+    net.run_height(vec![tx.clone()]);
+    let app = net.nodes[2].app();
+    let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
+    let r = grpc_query(
+        app,
+        "/cosmos.bank.v1beta1.Query/Balance",
+        QueryBalanceRequest {
+            address: to.bech32(),
+            denom: "uverd".into(),
+        },
+    );
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert_eq!(r.height, 2);
+    let b = QueryBalanceResponse::decode(r.value.as_ref())
+        .expect("decode")
+        .balance
+        .expect("coin");
+    assert_eq!(b.amount, "1234");
+
+    let r = grpc_query(
+        app,
+        "/cosmos.auth.v1beta1.Query/Account",
+        QueryAccountRequest {
+            address: user().address().bech32(),
+        },
+    );
+    let any = QueryAccountResponse::decode(r.value.as_ref())
+        .expect("decode")
+        .account
+        .expect("any");
+    assert_eq!(any.type_url, "/cosmos.auth.v1beta1.BaseAccount");
+    let acc = BaseAccount::decode(any.value.as_slice()).expect("account");
+    assert_eq!((acc.account_number, acc.sequence), (1, 1));
+    assert!(acc.pub_key.is_some());
+
+    let nobody = AccountKey::from_bytes(&[99; 32]).expect("key").address();
+    let r = grpc_query(
+        app,
+        "/cosmos.auth.v1beta1.Query/Account",
+        QueryAccountRequest {
+            address: nobody.bech32(),
+        },
+    );
+    assert_ne!(r.code, 0);
+    assert!(r.log.contains("rpc error: code = NotFound"), "{}", r.log);
+    assert_eq!(r.height, 2);
+
+    let hash = hex::encode_upper(verdict_app::store::tx_hash(&tx));
+    let r = grpc_query(
+        app,
+        "/cosmos.tx.v1beta1.Service/GetTx",
+        GetTxRequest { hash: hash.clone() },
+    );
+    assert_eq!(r.code, 0, "{}", r.log);
+    let got = GetTxResponse::decode(r.value.as_ref())
+        .expect("decode")
+        .tx_response
+        .expect("resp");
+    assert_eq!((got.height, got.code, got.txhash), (2, 0, hash));
+}
+
+#[test]
+fn recheck_after_commit_evicts_txs_made_stale_by_the_block() {
+    let mut net = Net::new(4);
+    net.run_height(vec![]);
+    // Node 0's mempool holds one tx; the block decided another with the same sequence.
+    let mine = send(0, 1, "mine");
+    let theirs = send(0, 2, "theirs");
+    let app0 = net.nodes[0].app();
+    assert_eq!(
+        app0.check_tx(RequestCheckTx {
+            tx: mine.clone().into(),
+            r#type: 0
+        })
+        .code,
+        0
+    );
+    // A second tx with the same sequence is refused by the check state at once.
+    assert_eq!(
+        app0.check_tx(RequestCheckTx {
+            tx: theirs.clone().into(),
+            r#type: 0
+        })
+        .code,
+        32
+    );
+    net.run_height(vec![theirs]);
+    let recheck = net.nodes[0].app().check_tx(RequestCheckTx {
+        tx: mine.into(),
+        r#type: 1,
+    });
+    assert_eq!(recheck.code, 32, "{}", recheck.log);
+    // The next sequence is welcome.
+    let next = net.nodes[0].app().check_tx(RequestCheckTx {
+        tx: send(1, 3, "next").into(),
+        r#type: 0,
+    });
+    assert_eq!(next.code, 0, "{}", next.log);
+}
+
+#[test]
+fn a_block_with_failing_and_junk_txs_is_deterministic_across_nodes_and_replay() {
+    let mut net = Net::new(4);
+    net.run_height(vec![]);
+    let txs = vec![
+        send(0, 10, "ok"),
+        vec![1, 2, 3],
+        send(0, 11, "replay"),
+        send(1, 2_000_000_000, "too much"),
+    ];
+    net.run_height(txs);
+    // Node 3 restarts and everyone keeps agreeing.
+    net.nodes[3].restart();
+    net.run_height(vec![send(2, 5, "after")]);
 }

@@ -20,8 +20,6 @@
 //! - After `commit(h)` returns, `height() == h` and every key reads at `h` as the
 //!   block left it; a crash at any instant leaves either version `h-1` or `h` whole.
 
-mod view;
-
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -30,7 +28,9 @@ use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateB
 use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 use sha2::Sha256;
 
-pub use view::{Overlay, StateView};
+mod txindex;
+pub use txindex::{decode_tx, tx_hash, IndexedTx};
+pub use verdict_core::storage::{Layered as StateView, Overlay};
 
 /// Errors of the store. Every one of them on the consensus path halts the node.
 #[derive(Debug, thiserror::Error)]
@@ -122,6 +122,7 @@ impl std::fmt::Debug for PendingCommit {
 pub struct Store {
     path: PathBuf,
     tree: sled::Tree,
+    txs: sled::Tree,
     db: sled::Db,
     // Held for the life of the store: a second process on the same directory gets
     // a clear error instead of sled's opaque one.
@@ -158,9 +159,14 @@ impl Store {
                 path: db_path.clone(),
                 source,
             })?;
+        let txs = db.open_tree("txs").map_err(|source| StoreError::Corrupt {
+            path: db_path.clone(),
+            source,
+        })?;
         let store = Store {
             path: db_path,
             tree,
+            txs,
             db,
             _lock: lock,
         };
@@ -475,6 +481,31 @@ pub fn verify_proof(
             &app_hash.to_vec(),
             key,
         ),
+    }
+}
+
+/// Committed state, read-only, as the base that block overlays layer on.
+impl cosmwasm_std::Storage for Store {
+    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+        // An I/O failure here cannot be turned into a wrong answer: halt.
+        Store::get(self, key).expect("state database read failed")
+    }
+
+    fn range<'a>(
+        &'a self,
+        start: Option<&[u8]>,
+        end: Option<&[u8]>,
+        order: cosmwasm_std::Order,
+    ) -> Box<dyn Iterator<Item = cosmwasm_std::Record> + 'a> {
+        Box::new(self.range_latest(start, end, matches!(order, cosmwasm_std::Order::Descending)))
+    }
+
+    fn set(&mut self, _key: &[u8], _value: &[u8]) {
+        unreachable!("committed state is written only by Store::commit")
+    }
+
+    fn remove(&mut self, _key: &[u8]) {
+        unreachable!("committed state is written only by Store::commit")
     }
 }
 
