@@ -3,6 +3,7 @@
 # from the package registries only. Idempotent: a second run checks and returns.
 #   .tools/bin/cometbft   CometBFT, `go install`ed at a pinned v0.38 patch
 #   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
+#   clients/cosmjs/node_modules   @cosmjs/stargate + proto-signing for the compatibility test
 # GPU=1 installs onnxruntime-gpu instead of onnxruntime.
 set -euo pipefail
 
@@ -54,10 +55,20 @@ ort_lib="$(ls "$VENV"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime
 ln -sf "$ort_lib" "$TOOLS/libonnxruntime.so"
 ort_ver="$("$VENV/bin/python" -c 'import onnxruntime as o; print(o.__version__, ",".join(o.get_available_providers()))')"
 
+# --- npm test clients (cosmjs) ---------------------------------------------------
+need node
+need npm
+if [ ! -f clients/cosmjs/node_modules/.package-lock.json ] || [ clients/cosmjs/package-lock.json -nt clients/cosmjs/node_modules/.package-lock.json ]; then
+  echo "setup: installing cosmjs test clients (npm ci)"
+  (cd clients/cosmjs && npm ci --no-audit --no-fund --loglevel=error)
+fi
+cosmjs_ver="$(node -p 'require("./clients/cosmjs/node_modules/@cosmjs/stargate/package.json").version')"
+
 cat <<MSG
 setup: ready
   cometbft      $TOOLS/bin/cometbft ($have)
   onnxruntime   $ort_ver
   libonnxruntime $TOOLS/libonnxruntime.so -> $ort_lib
+  cosmjs        clients/cosmjs/node_modules (@cosmjs/stargate $cosmjs_ver)
   python venv   $VENV ($("$VENV/bin/python" --version 2>&1), pytest $("$VENV/bin/python" -c 'import pytest; print(pytest.__version__)'))
 MSG

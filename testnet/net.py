@@ -84,8 +84,33 @@ def q(s: str) -> str:
     return json.dumps(s)
 
 
-def default_app_state() -> dict:
-    return {"app": {"params": {"max_vote_extension_bytes": 2048}}}
+FAUCET_COINS = "1000000000000uverd"
+
+
+def verdict_bin() -> Path:
+    p = bin_dir() / "verdict"
+    if not p.exists():
+        raise NetError(f"verdict CLI not found at {p}: run `make build`")
+    return p
+
+
+def default_app_state(faucet: str) -> dict:
+    return {
+        "app": {"params": {"max_vote_extension_bytes": 2048, "min_gas_price": "0.025"}},
+        "bank": {"balances": [{"address": faucet, "coins": FAUCET_COINS}]},
+    }
+
+
+def make_faucet(out: Path) -> str:
+    """A dev account funded at genesis: its key in OUT/keyring (name `faucet`),
+    its mnemonic in OUT/faucet.mnemonic (mode 0600)."""
+    r = subprocess.run([str(verdict_bin()), "--keyring-dir", str(out / "keyring"), "--output", "json",
+                        "keys", "add", "faucet"], check=True, capture_output=True, text=True)
+    info = json.loads(r.stdout)
+    m = out / "faucet.mnemonic"
+    m.write_text(info["mnemonic"] + "\n")
+    m.chmod(0o600)
+    return info["address"]
 
 
 def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
@@ -119,7 +144,7 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
     genesis = json.loads(genesis_path.read_text())
     genesis["chain_id"] = chain_id
     genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
-    genesis["app_state"] = default_app_state()
+    genesis["app_state"] = default_app_state(make_faucet(out))
     text = json.dumps(genesis, indent=2)
 
     for i in range(n):

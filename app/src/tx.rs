@@ -411,6 +411,23 @@ fn ante(
     let payer = tx.signers[0];
     if !tx.fee.is_empty() {
         Bank::transfer(&mut metered, &payer, &fee_collector(), &tx.fee)?;
+    } else if mode == Mode::Simulate {
+        // Simulations come without a fee (it is what they are for), but the real tx
+        // will pay one: charge the gas of that transfer on the throwaway state, and
+        // of the signatures the simulated tx lacks, so `--gas auto` is not short.
+        let unsigned = tx.signatures.iter().filter(|s| s.is_empty()).count();
+        gas.consume(
+            auth_params
+                .tx_size_cost_per_byte
+                .saturating_mul(64)
+                .saturating_mul(u64::try_from(unsigned).unwrap_or(u64::MAX)),
+            "simulatedSignatures",
+        )
+        .map_err(out_of_gas)?;
+        let nominal = [Coin::new(1, FEE_DENOM)];
+        if Bank::balance(&metered, &payer, FEE_DENOM)?.u128() >= 1 {
+            Bank::transfer(&mut metered, &payer, &fee_collector(), &nominal)?;
+        }
     }
     gas.check().map_err(out_of_gas)?;
     events.insert(

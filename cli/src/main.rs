@@ -1,29 +1,52 @@
-//! `verdict`: the user CLI. Today: node status and raw, proof-checked state reads.
-//! Keys, transactions and module queries arrive with their modules.
+//! `verdict`: the user CLI — keys, transactions, queries.
 
+mod chain;
+mod keyring;
 mod rpc;
+
+use std::io::BufRead;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use base64::Engine;
 use clap::{Parser, Subcommand, ValueEnum};
+use cosmrs::proto::cosmos::auth::v1beta1::{
+    BaseAccount, QueryAccountRequest, QueryAccountResponse,
+};
+use cosmrs::proto::cosmos::bank::v1beta1::{
+    QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
+};
+use cosmrs::proto::cosmos::tx::v1beta1::{SimulateRequest, SimulateResponse};
 use prost::Message;
 use serde_json::{json, Value};
+use verdict_app::txbuild::{msg_send, sign_tx, simulate_tx, AccountKey, TxSpec};
+use verdict_core::address::{Addr, FEE_DENOM};
+use verdict_core::coin::{self, Coin};
 
+use keyring::Keyring;
 use rpc::Rpc;
 
 #[derive(Parser)]
-#[command(name = "verdict", version, about = "Verdict chain CLI")]
+#[command(
+    name = "verdict",
+    version,
+    about = "Verdict chain CLI: keys, transactions, queries"
+)]
 struct Cli {
     /// CometBFT RPC address of a node.
     #[arg(long, global = true, default_value = "127.0.0.1:26657")]
     node: String,
     #[arg(long, global = true, value_enum, default_value = "text")]
     output: Output,
+    /// Keyring directory (default $VERDICT_HOME/keyring or ~/.verdict/keyring).
+    #[arg(long, global = true)]
+    keyring_dir: Option<PathBuf>,
     #[command(subcommand)]
     cmd: Cmd,
 }
 
-#[derive(Clone, Copy, ValueEnum)]
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
 enum Output {
     Text,
     Json,
@@ -33,7 +56,17 @@ enum Output {
 enum Cmd {
     /// Chain id, height, app hash and sync state of the node.
     Status,
-    /// Read state.
+    /// Manage local keys (BIP39, m/44'/118'/0'/0/0, bech32 `verdict`).
+    Keys {
+        #[command(subcommand)]
+        cmd: KeysCmd,
+    },
+    /// Sign and broadcast transactions.
+    Tx {
+        #[command(subcommand)]
+        cmd: TxCmd,
+    },
+    /// Read chain state.
     Query {
         #[command(subcommand)]
         what: Query,
@@ -41,7 +74,89 @@ enum Cmd {
 }
 
 #[derive(Subcommand)]
+enum KeysCmd {
+    /// Create a key from a new 24-word mnemonic (shown once).
+    Add {
+        name: String,
+        /// Seal the key with a passphrase ($VERDICT_KEYRING_PASSPHRASE or prompted).
+        #[arg(long)]
+        encrypt: bool,
+    },
+    /// Restore a key from a mnemonic read from standard input.
+    Recover {
+        name: String,
+        #[arg(long)]
+        encrypt: bool,
+    },
+    List,
+    Show {
+        name: String,
+        /// Print only the address.
+        #[arg(long, short = 'a')]
+        address: bool,
+    },
+    Delete {
+        name: String,
+    },
+}
+
+#[derive(Args, Clone)]
+struct TxFlags {
+    /// Chain id (default: asked from the node's /status).
+    #[arg(long)]
+    chain_id: Option<String>,
+    /// Fee, e.g. 5000uverd (default: gas × --gas-prices).
+    #[arg(long)]
+    fees: Option<String>,
+    /// Gas limit, or `auto` to simulate and multiply by --gas-adjustment.
+    #[arg(long, default_value = "200000")]
+    gas: String,
+    #[arg(long, default_value = "1.3")]
+    gas_adjustment: String,
+    /// Price per unit of gas for the default fee.
+    #[arg(long, default_value = "0.025uverd")]
+    gas_prices: String,
+    #[arg(long, default_value = "")]
+    memo: String,
+    /// Broadcast and return without waiting for inclusion.
+    #[arg(long)]
+    no_wait: bool,
+}
+
+use clap::Args;
+
+#[derive(Subcommand)]
+enum TxCmd {
+    Bank {
+        #[command(subcommand)]
+        cmd: BankTx,
+    },
+}
+
+#[derive(Subcommand)]
+enum BankTx {
+    /// Send coins: FROM is a key name, TO a bech32 address, AMOUNT e.g. 1000uverd.
+    Send {
+        from: String,
+        to: String,
+        amount: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
 enum Query {
+    Bank {
+        #[command(subcommand)]
+        what: BankQuery,
+    },
+    Auth {
+        #[command(subcommand)]
+        what: AuthQuery,
+    },
+    /// A transaction by hash.
+    Tx { hash: String },
     /// A raw store key; with --prove, the ICS-23 proof is checked against the app
     /// hash that the next block's header commits to.
     Store {
@@ -55,6 +170,22 @@ enum Query {
         #[arg(long)]
         prove: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum BankQuery {
+    /// Balances of an address (or key name).
+    Balances {
+        address: String,
+        #[arg(long)]
+        denom: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuthQuery {
+    /// Account number, sequence and public key of an address (or key name).
+    Account { address: String },
 }
 
 fn main() {
@@ -72,113 +203,520 @@ fn print(output: Output, v: &Value, text: String) {
     }
 }
 
+fn keyring_dir(flag: Option<PathBuf>) -> PathBuf {
+    flag.or_else(|| std::env::var_os("VERDICT_HOME").map(|h| PathBuf::from(h).join("keyring")))
+        .unwrap_or_else(|| {
+            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
+                .join(".verdict")
+                .join("keyring")
+        })
+}
+
+fn passphrase(prompt: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("VERDICT_KEYRING_PASSPHRASE") {
+        return Ok(p);
+    }
+    eprint!("{prompt}: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// An address argument may be a bech32 address or a key name.
+fn resolve_addr(kr: &Keyring, s: &str) -> anyhow::Result<Addr> {
+    if s.starts_with("verdict1") {
+        return Addr::parse(s).map_err(|e| anyhow!("{e}"));
+    }
+    let info = kr.show(s).map_err(|_| {
+        anyhow!("{s:?} is neither a verdict1… address nor a key name in the keyring")
+    })?;
+    Addr::parse(&info.address).map_err(|e| anyhow!("{e}"))
+}
+
 fn run(cli: Cli) -> anyhow::Result<()> {
     let rpc = Rpc::new(&cli.node);
+    let out = cli.output;
+    let kr_dir = keyring_dir(cli.keyring_dir);
     match cli.cmd {
-        Cmd::Status => {
-            let s = rpc.get("status")?;
-            let v = json!({
-                "chain_id": s["node_info"]["network"],
-                "moniker": s["node_info"]["moniker"],
-                "node_id": s["node_info"]["id"],
-                "cometbft": s["node_info"]["version"],
-                "latest_block_height": s["sync_info"]["latest_block_height"],
-                "latest_app_hash": s["sync_info"]["latest_app_hash"],
-                "latest_block_time": s["sync_info"]["latest_block_time"],
-                "catching_up": s["sync_info"]["catching_up"],
-            });
-            let text = format!(
-                "chain {}  height {}  app_hash {}\nnode {} ({}), cometbft {}, catching up: {}",
-                v["chain_id"].as_str().unwrap_or("?"),
-                v["latest_block_height"].as_str().unwrap_or("?"),
-                v["latest_app_hash"].as_str().unwrap_or("?"),
-                v["moniker"].as_str().unwrap_or("?"),
-                v["node_id"].as_str().unwrap_or("?"),
-                v["cometbft"].as_str().unwrap_or("?"),
-                v["catching_up"],
-            );
-            print(cli.output, &v, text);
-        }
-        Cmd::Query {
-            what:
-                Query::Store {
-                    key,
-                    hex: is_hex,
-                    height,
-                    prove,
+        Cmd::Status => status(&rpc, out),
+        Cmd::Keys { cmd } => keys(&Keyring::open(&kr_dir)?, cmd, out),
+        Cmd::Tx {
+            cmd:
+                TxCmd::Bank {
+                    cmd:
+                        BankTx::Send {
+                            from,
+                            to,
+                            amount,
+                            flags,
+                        },
                 },
-        } => {
-            let key = if is_hex {
-                hex::decode(&key).context("--hex key is not valid hex")?
+        } => send(
+            &rpc,
+            &Keyring::open(&kr_dir)?,
+            &from,
+            &to,
+            &amount,
+            &flags,
+            out,
+        ),
+        Cmd::Query { what } => query(&rpc, &kr_dir, what, out),
+    }
+}
+
+fn status(rpc: &Rpc, out: Output) -> anyhow::Result<()> {
+    let s = rpc.get("status")?;
+    let v = json!({
+        "chain_id": s["node_info"]["network"],
+        "moniker": s["node_info"]["moniker"],
+        "node_id": s["node_info"]["id"],
+        "cometbft": s["node_info"]["version"],
+        "latest_block_height": s["sync_info"]["latest_block_height"],
+        "latest_app_hash": s["sync_info"]["latest_app_hash"],
+        "latest_block_time": s["sync_info"]["latest_block_time"],
+        "catching_up": s["sync_info"]["catching_up"],
+    });
+    let text = format!(
+        "chain {}  height {}  app_hash {}\nnode {} ({}), cometbft {}, catching up: {}",
+        v["chain_id"].as_str().unwrap_or("?"),
+        v["latest_block_height"].as_str().unwrap_or("?"),
+        v["latest_app_hash"].as_str().unwrap_or("?"),
+        v["moniker"].as_str().unwrap_or("?"),
+        v["node_id"].as_str().unwrap_or("?"),
+        v["cometbft"].as_str().unwrap_or("?"),
+        v["catching_up"],
+    );
+    print(out, &v, text);
+    Ok(())
+}
+
+fn keys(kr: &Keyring, cmd: KeysCmd, out: Output) -> anyhow::Result<()> {
+    let info_json = |i: &keyring::KeyInfo| json!({"name": i.name, "address": i.address, "pubkey": i.pubkey, "encrypted": i.encrypted});
+    match cmd {
+        KeysCmd::Add { name, encrypt } => {
+            let mnemonic = keyring::new_mnemonic();
+            let key = AccountKey::from_mnemonic(&mnemonic, "").map_err(|e| anyhow!(e))?;
+            let pass = if encrypt {
+                Some(passphrase("passphrase")?)
             } else {
-                key.into_bytes()
+                None
             };
-            let height = if height == 0 {
-                // The app hash of height h is committed to by the header of h+1,
-                // so the newest provable height is one below the latest block.
-                let latest: u64 = rpc.get("status")?["sync_info"]["latest_block_height"]
-                    .as_str()
-                    .unwrap_or("0")
-                    .parse()?;
-                latest.saturating_sub(1)
-            } else {
-                height
-            };
-            if height == 0 {
-                bail!("the chain has no committed block to read yet");
+            let info = kr.add(&name, &key, pass.as_deref())?;
+            let mut v = info_json(&info);
+            v["mnemonic"] = json!(mnemonic);
+            print(
+                out,
+                &v,
+                format!(
+                    "- name: {}\n  address: {}\n\n**Write this mnemonic down and keep it safe; it is the only way to recover the key:**\n\n{mnemonic}",
+                    info.name, info.address
+                ),
+            );
+        }
+        KeysCmd::Recover { name, encrypt } => {
+            let mut phrase = String::new();
+            std::io::stdin().lock().read_line(&mut phrase)?;
+            let words = phrase.split_whitespace().count();
+            if words != 12 && words != 24 {
+                bail!("a mnemonic has 12 or 24 words; read {words} from standard input");
             }
-            let r = rpc.get(&format!(
-                "abci_query?path=%22/store/key%22&data=0x{}&height={height}&prove={prove}",
-                hex::encode(&key)
-            ))?;
-            let resp = &r["response"];
-            let code = resp["code"].as_u64().unwrap_or(0);
-            if code != 0 {
-                bail!(
-                    "query failed (code {code}): {}",
-                    resp["log"].as_str().unwrap_or("")
+            let key = AccountKey::from_mnemonic(&phrase, "").map_err(|e| anyhow!(e))?;
+            let pass = if encrypt {
+                Some(passphrase("passphrase")?)
+            } else {
+                None
+            };
+            let info = kr.add(&name, &key, pass.as_deref())?;
+            print(
+                out,
+                &info_json(&info),
+                format!("- name: {}\n  address: {}", info.name, info.address),
+            );
+        }
+        KeysCmd::List => {
+            let all = kr.list()?;
+            let v = json!(all.iter().map(info_json).collect::<Vec<_>>());
+            let text = all
+                .iter()
+                .map(|i| {
+                    format!(
+                        "{:<16} {}{}",
+                        i.name,
+                        i.address,
+                        if i.encrypted { "  (encrypted)" } else { "" }
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(
+                out,
+                &v,
+                if text.is_empty() {
+                    "no keys".into()
+                } else {
+                    text
+                },
+            );
+        }
+        KeysCmd::Show { name, address } => {
+            let i = kr.show(&name)?;
+            if address {
+                println!("{}", i.address);
+            } else {
+                print(
+                    out,
+                    &info_json(&i),
+                    format!(
+                        "- name: {}\n  address: {}\n  pubkey: {}",
+                        i.name, i.address, i.pubkey
+                    ),
                 );
             }
-            let b64 = base64::engine::general_purpose::STANDARD;
-            let value = b64.decode(resp["value"].as_str().unwrap_or(""))?;
-            let mut verified = Value::Null;
-            if prove {
-                let header = rpc.get(&format!("header?height={}", height.saturating_add(1)))?;
-                let app_hash = hex::decode(header["header"]["app_hash"].as_str().unwrap_or(""))?;
-                let op = resp["proofOps"]["ops"]
-                    .get(0)
-                    .ok_or_else(|| anyhow!("node returned no proof"))?;
-                let proof = ics23::CommitmentProof::decode(
-                    b64.decode(op["data"].as_str().unwrap_or(""))?.as_slice(),
-                )?;
-                let present = (!value.is_empty()).then_some(value.as_slice());
-                if !verdict_app::store::verify_proof(&app_hash, &proof, &key, present) {
-                    bail!(
-                        "PROOF DOES NOT VERIFY against app hash {} of block {}",
-                        hex::encode_upper(&app_hash),
-                        height.saturating_add(1)
-                    );
-                }
-                verified = json!(hex::encode_upper(&app_hash));
-            }
-            let shown = match std::str::from_utf8(&value) {
-                Ok(s) => s.to_string(),
-                Err(_) => hex::encode(&value),
-            };
-            let v = json!({"height": height, "value": shown, "found": !value.is_empty(), "proof_verified_against": verified});
-            let mut text = if value.is_empty() {
-                format!("height {height}: (no value)")
-            } else {
-                format!("height {height}: {shown}")
-            };
-            if let Some(h) = verified.as_str() {
-                text.push_str(&format!(
-                    "\nproof verified against app hash {h} (header of block {})",
-                    height.saturating_add(1)
-                ));
-            }
-            print(cli.output, &v, text);
+        }
+        KeysCmd::Delete { name } => {
+            kr.delete(&name)?;
+            print(
+                out,
+                &json!({"deleted": name}),
+                format!("deleted key {name:?}"),
+            );
         }
     }
+    Ok(())
+}
+
+fn account(rpc: &Rpc, addr: &Addr) -> anyhow::Result<Option<BaseAccount>> {
+    match chain::query::<QueryAccountResponse>(
+        rpc,
+        "/cosmos.auth.v1beta1.Query/Account",
+        &QueryAccountRequest {
+            address: addr.bech32(),
+        },
+    )? {
+        Ok(r) => {
+            let any = r
+                .account
+                .ok_or_else(|| anyhow!("node returned no account"))?;
+            Ok(Some(BaseAccount::decode(any.value.as_slice())?))
+        }
+        Err(e) if e.log.contains("code = NotFound") => Ok(None),
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn uverd_balance(rpc: &Rpc, addr: &Addr) -> anyhow::Result<u128> {
+    let r = chain::query::<QueryBalanceResponse>(
+        rpc,
+        "/cosmos.bank.v1beta1.Query/Balance",
+        &QueryBalanceRequest {
+            address: addr.bech32(),
+            denom: FEE_DENOM.into(),
+        },
+    )??;
+    Ok(r.balance
+        .map(|c| c.amount.parse().unwrap_or(0))
+        .unwrap_or(0))
+}
+
+/// `ceil(gas × price)` with the price as a decimal string, in integers only.
+fn fee_for(gas: u64, price: &str) -> anyhow::Result<Coin> {
+    let split = price
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .ok_or_else(|| anyhow!("--gas-prices {price:?}: want e.g. 0.025uverd"))?;
+    let (num, denom) = price.split_at(split);
+    let (int, frac) = num.split_once('.').unwrap_or((num, ""));
+    let scale = 10u128.pow(u32::try_from(frac.len()).unwrap_or(0));
+    let units: u128 = format!("{int}{frac}")
+        .parse()
+        .context("--gas-prices amount")?;
+    let amount = u128::from(gas).saturating_mul(units).div_ceil(scale.max(1));
+    Ok(Coin::new(amount, denom))
+}
+
+fn send(
+    rpc: &Rpc,
+    kr: &Keyring,
+    from: &str,
+    to: &str,
+    amount: &str,
+    flags: &TxFlags,
+    out: Output,
+) -> anyhow::Result<()> {
+    let pass = if kr.is_encrypted(from)? {
+        Some(passphrase(&format!("passphrase of {from}"))?)
+    } else {
+        None
+    };
+    let key = kr.signing_key(from, pass.as_deref())?;
+    let to = Addr::parse(to).map_err(|e| anyhow!("recipient: {e}"))?;
+    let coins = coin::parse_coins(amount).map_err(|e| anyhow!("amount: {e}"))?;
+    let chain_id = match &flags.chain_id {
+        Some(c) => c.clone(),
+        None => chain::chain_id(rpc)?,
+    };
+    let acc = account(rpc, &key.address())?.ok_or_else(|| {
+        anyhow!(
+            "account {} does not exist on chain {chain_id} yet: it must receive tokens first",
+            key.address()
+        )
+    })?;
+    let mut spec = TxSpec {
+        msgs: vec![msg_send(&key.address(), &to, &coins)],
+        memo: flags.memo.clone(),
+        timeout_height: 0,
+        fee: vec![],
+        gas_limit: 0,
+    };
+    spec.gas_limit = if flags.gas == "auto" {
+        let sim = chain::query::<SimulateResponse>(
+            rpc,
+            "/cosmos.tx.v1beta1.Service/Simulate",
+            &SimulateRequest {
+                tx_bytes: simulate_tx(&spec, &key, acc.sequence),
+                ..Default::default()
+            },
+        )?
+        .map_err(|e| anyhow!("simulation failed (code {}): {}", e.code, e.log))?;
+        let used = sim.gas_info.map(|g| g.gas_used).unwrap_or(0);
+        // gas × adjustment, rounded up, with the same integer decimal math as fees.
+        let adj = fee_for(used, &format!("{}gas", flags.gas_adjustment))?
+            .amount
+            .u128();
+        u64::try_from(adj).unwrap_or(u64::MAX)
+    } else {
+        flags
+            .gas
+            .parse()
+            .map_err(|_| anyhow!("--gas must be a number or `auto`, got {:?}", flags.gas))?
+    };
+    spec.fee = match &flags.fees {
+        Some(f) => coin::parse_coins(f).map_err(|e| anyhow!("--fees: {e}"))?,
+        None => vec![fee_for(spec.gas_limit, &flags.gas_prices)?],
+    };
+    // Check funds here so the error names both amounts before anything is sent.
+    let need: u128 = coins
+        .iter()
+        .chain(spec.fee.iter())
+        .filter(|c| c.denom == FEE_DENOM)
+        .map(|c| c.amount.u128())
+        .sum();
+    let have = uverd_balance(rpc, &key.address())?;
+    if have < need {
+        bail!(
+            "insufficient funds: {} has {have}{FEE_DENOM}, needs {need}{FEE_DENOM} ({} + {} fee)",
+            key.address(),
+            coin::display(&coins),
+            coin::display(&spec.fee)
+        );
+    }
+    let tx = sign_tx(&spec, &key, &chain_id, acc.account_number, acc.sequence);
+    let hash = chain::broadcast(rpc, &tx)?;
+    if flags.no_wait {
+        print(out, &json!({"txhash": hash}), format!("broadcast {hash}"));
+        return Ok(());
+    }
+    let r = chain::wait_for_tx(rpc, &hash, Duration::from_secs(60))?;
+    report_tx(&r, out)
+}
+
+fn report_tx(r: &Value, out: Output) -> anyhow::Result<()> {
+    let res = &r["tx_result"];
+    let code = res["code"].as_u64().unwrap_or(0);
+    let v = json!({
+        "txhash": r["hash"],
+        "height": r["height"],
+        "code": code,
+        "codespace": res["codespace"],
+        "gas_wanted": res["gas_wanted"],
+        "gas_used": res["gas_used"],
+        "log": res["log"],
+    });
+    let mut text = format!(
+        "txhash {}\nheight {}  code {}  gas used {} of {}",
+        r["hash"].as_str().unwrap_or("?"),
+        r["height"].as_str().unwrap_or("?"),
+        code,
+        res["gas_used"].as_str().unwrap_or("?"),
+        res["gas_wanted"].as_str().unwrap_or("?"),
+    );
+    if code != 0 {
+        text.push_str(&format!("\nfailed: {}", res["log"].as_str().unwrap_or("")));
+    }
+    print(out, &v, text);
+    if code != 0 {
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyhow::Result<()> {
+    match what {
+        Query::Bank {
+            what: BankQuery::Balances { address, denom },
+        } => {
+            let addr = resolve_addr(&Keyring::open(kr_dir)?, &address)?;
+            let coins: Vec<(String, String)> = match denom {
+                Some(d) => {
+                    let r = chain::query::<QueryBalanceResponse>(
+                        rpc,
+                        "/cosmos.bank.v1beta1.Query/Balance",
+                        &QueryBalanceRequest {
+                            address: addr.bech32(),
+                            denom: d,
+                        },
+                    )??;
+                    r.balance.into_iter().map(|c| (c.denom, c.amount)).collect()
+                }
+                None => {
+                    let r = chain::query::<QueryAllBalancesResponse>(
+                        rpc,
+                        "/cosmos.bank.v1beta1.Query/AllBalances",
+                        &QueryAllBalancesRequest {
+                            address: addr.bech32(),
+                            ..Default::default()
+                        },
+                    )??;
+                    r.balances
+                        .into_iter()
+                        .map(|c| (c.denom, c.amount))
+                        .collect()
+                }
+            };
+            let v = json!({"address": addr.bech32(), "balances": coins.iter().map(|(d, a)| json!({"denom": d, "amount": a})).collect::<Vec<_>>()});
+            let text = if coins.is_empty() {
+                format!("{addr}: no balances")
+            } else {
+                coins
+                    .iter()
+                    .map(|(d, a)| format!("{a}{d}"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            };
+            print(out, &v, text);
+        }
+        Query::Auth {
+            what: AuthQuery::Account { address },
+        } => {
+            let addr = resolve_addr(&Keyring::open(kr_dir)?, &address)?;
+            let acc = account(rpc, &addr)?.ok_or_else(|| anyhow!("account {addr} not found"))?;
+            let pk = acc
+                .pub_key
+                .as_ref()
+                .and_then(|a| {
+                    cosmrs::proto::cosmos::crypto::secp256k1::PubKey::decode(a.value.as_slice())
+                        .ok()
+                })
+                .map(|p| hex::encode(p.key));
+            let v = json!({"address": acc.address, "account_number": acc.account_number, "sequence": acc.sequence, "pub_key": pk});
+            print(
+                out,
+                &v,
+                format!(
+                    "address {}\naccount_number {}\nsequence {}\npub_key {}",
+                    acc.address,
+                    acc.account_number,
+                    acc.sequence,
+                    pk.unwrap_or_else(|| "(none yet)".into())
+                ),
+            );
+        }
+        Query::Tx { hash } => {
+            let h = hash.trim_start_matches("0x");
+            if h.len() != 64 || hex::decode(h).is_err() {
+                bail!("tx hash must be 64 hex characters, got {hash:?}");
+            }
+            let r = rpc
+                .get(&format!("tx?hash=0x{h}"))
+                .map_err(|e| anyhow!("tx {h}: {e}"))?;
+            report_tx(&r, out)?;
+        }
+        Query::Store {
+            key,
+            hex: is_hex,
+            height,
+            prove,
+        } => store_query(rpc, key, is_hex, height, prove, out)?,
+    }
+    Ok(())
+}
+
+fn store_query(
+    rpc: &Rpc,
+    key: String,
+    is_hex: bool,
+    height: u64,
+    prove: bool,
+    out: Output,
+) -> anyhow::Result<()> {
+    let key = if is_hex {
+        hex::decode(&key).context("--hex key is not valid hex")?
+    } else {
+        key.into_bytes()
+    };
+    let height = if height == 0 {
+        // The app hash of height h is committed to by the header of h+1, so the
+        // newest provable height is one below the latest block.
+        let latest: u64 = rpc.get("status")?["sync_info"]["latest_block_height"]
+            .as_str()
+            .unwrap_or("0")
+            .parse()?;
+        latest.saturating_sub(1)
+    } else {
+        height
+    };
+    if height == 0 {
+        bail!("the chain has no committed block to read yet");
+    }
+    let r = rpc.get(&format!(
+        "abci_query?path=%22/store/key%22&data=0x{}&height={height}&prove={prove}",
+        hex::encode(&key)
+    ))?;
+    let resp = &r["response"];
+    let code = resp["code"].as_u64().unwrap_or(0);
+    if code != 0 {
+        bail!(
+            "query failed (code {code}): {}",
+            resp["log"].as_str().unwrap_or("")
+        );
+    }
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let value = b64.decode(resp["value"].as_str().unwrap_or(""))?;
+    let mut verified = Value::Null;
+    if prove {
+        let header = rpc.get(&format!("header?height={}", height.saturating_add(1)))?;
+        let app_hash = hex::decode(header["header"]["app_hash"].as_str().unwrap_or(""))?;
+        let op = resp["proofOps"]["ops"]
+            .get(0)
+            .ok_or_else(|| anyhow!("node returned no proof"))?;
+        let proof = ics23::CommitmentProof::decode(
+            b64.decode(op["data"].as_str().unwrap_or(""))?.as_slice(),
+        )?;
+        let present = (!value.is_empty()).then_some(value.as_slice());
+        if !verdict_app::store::verify_proof(&app_hash, &proof, &key, present) {
+            bail!(
+                "PROOF DOES NOT VERIFY against app hash {} of block {}",
+                hex::encode_upper(&app_hash),
+                height.saturating_add(1)
+            );
+        }
+        verified = json!(hex::encode_upper(&app_hash));
+    }
+    let shown = match std::str::from_utf8(&value) {
+        Ok(s) => s.to_string(),
+        Err(_) => hex::encode(&value),
+    };
+    let v = json!({"height": height, "value": shown, "found": !value.is_empty(), "proof_verified_against": verified});
+    let mut text = if value.is_empty() {
+        format!("height {height}: (no value)")
+    } else {
+        format!("height {height}: {shown}")
+    };
+    if let Some(h) = verified.as_str() {
+        text.push_str(&format!(
+            "\nproof verified against app hash {h} (header of block {})",
+            height.saturating_add(1)
+        ));
+    }
+    print(out, &v, text);
     Ok(())
 }

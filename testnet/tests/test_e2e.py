@@ -141,3 +141,58 @@ def test_missing_cometbft_is_reported_by_the_harness(out, monkeypatch):
         assert "cometbft binary not found" in str(e) and "make setup" in str(e)
     else:
         raise AssertionError("generate succeeded without cometbft")
+
+
+def cli(out, *args, check=True):
+    r = subprocess.run([str(net.bin_dir() / "verdict"), "--keyring-dir", str(out / "keyring"), *args],
+                       capture_output=True, text=True, timeout=120)
+    if check:
+        assert r.returncode == 0, f"verdict {' '.join(args)}: {r.stderr}{r.stdout}"
+    return r
+
+
+def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
+    import json
+    require_free_ports(1)
+    net.generate(1, out)
+    assert oct((out / "faucet.mnemonic").stat().st_mode & 0o777) == "0o600"
+    net.start(out)
+    assert net.wait_height(out, [0], 2, 60)
+
+    # keys → send → query, as a person would.
+    add = json.loads(cli(out, "--output", "json", "keys", "add", "alice").stdout)
+    assert len(add["mnemonic"].split()) == 24 and add["address"].startswith("verdict1")
+    assert oct((out / "keyring" / "alice.json").stat().st_mode & 0o777) == "0o600"
+    rec = subprocess.run([str(net.bin_dir() / "verdict"), "--keyring-dir", str(out / "keyring"),
+                          "--output", "json", "keys", "recover", "alice-again"],
+                         input=add["mnemonic"] + "\n", capture_output=True, text=True)
+    assert rec.returncode == 0 and json.loads(rec.stdout)["address"] == add["address"], rec.stderr
+    sent = cli(out, "tx", "bank", "send", "faucet", add["address"], "2500000uverd", "--gas", "auto")
+    assert "code 0" in sent.stdout and "txhash" in sent.stdout, sent.stdout
+    txhash = sent.stdout.split()[1]
+    assert cli(out, "query", "bank", "balances", "alice").stdout.strip() == "2500000uverd"
+    acct = json.loads(cli(out, "--output", "json", "query", "auth", "account", "faucet").stdout)
+    assert acct["sequence"] == 1 and acct["pub_key"]
+    q = json.loads(cli(out, "--output", "json", "query", "tx", txhash).stdout)
+    assert q["code"] == 0 and int(q["height"]) >= 2
+    # Errors name the problem.
+    bad = cli(out, "tx", "bank", "send", "alice", add["address"][:-1] + ("q" if add["address"][-1] != "q" else "p"),
+              "1uverd", check=False)
+    assert bad.returncode == 1 and "bad bech32 checksum" in bad.stderr, bad.stderr
+    poor = cli(out, "tx", "bank", "send", "alice", add["address"], "999999999999uverd", check=False)
+    assert poor.returncode == 1 and "insufficient funds" in poor.stderr, poor.stderr
+    assert "has 2500000uverd, needs" in poor.stderr and "fee" in poor.stderr, poor.stderr
+
+    # Stock cosmjs: DirectSecp256k1HdWallet + SigningStargateClient + StargateClient.
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "send.mjs"), "http://127.0.0.1:26657",
+                         str(out / "faucet.mnemonic"), add["address"]],
+                        capture_output=True, text=True, timeout=120)
+    assert js.returncode == 0, js.stderr
+    res = json.loads(js.stdout.strip().splitlines()[-1])
+    assert res["chainId"] == "verdict-local"
+    assert int(res["after"]) - int(res["before"]) == 12345 + 1000
+    assert res["msgResponses"] == ["/cosmos.bank.v1beta1.MsgSendResponse"]
+    assert res["nobodyIsNull"] and res["txFound"] and res["hasPubkey"] and res["searchHits"] >= 2
+    assert int(res["autoGasUsed"]) <= int(res["autoGasWanted"])
+    # The CLI sees what cosmjs did.
+    assert cli(out, "query", "bank", "balances", "alice").stdout.strip() == f"{2500000 + 13345}uverd"
