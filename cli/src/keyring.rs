@@ -250,18 +250,4 @@ mod tests {
         kr.delete("alice").expect("delete");
         assert!(kr.show("alice").is_err());
     }
-
-    #[test]
-    fn the_cosmos_hd_path_gives_the_well_known_address() {
-        // The widely published test vector for this mnemonic at m/44'/118'/0'/0/0
-        // is cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4.
-        let m = "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about";
-        let k = AccountKey::from_mnemonic(m, "").expect("derive");
-        let cosmos = bech32::encode::<bech32::Bech32>(
-            bech32::Hrp::parse("cosmos").expect("hrp"),
-            &k.address().0,
-        )
-        .expect("enc");
-        assert_eq!(cosmos, "cosmos19rl4cm2hmr8afy4kldpxz3fka4jguq0auqdal4");
-    }
 }

@@ -317,8 +317,8 @@ fn keys(kr: &Keyring, cmd: KeysCmd, out: Output) -> anyhow::Result<()> {
             let mut phrase = String::new();
             std::io::stdin().lock().read_line(&mut phrase)?;
             let words = phrase.split_whitespace().count();
-            if words != 12 && words != 24 {
-                bail!("a mnemonic has 12 or 24 words; read {words} from standard input");
+            if words != 24 {
+                bail!("a mnemonic has 24 words; read {words} from standard input");
             }
             let key = AccountKey::from_mnemonic(&phrase, "").map_err(|e| anyhow!(e))?;
             let pass = if encrypt {

@@ -190,6 +190,10 @@ def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
     assert js.returncode == 0, js.stderr
     res = json.loads(js.stdout.strip().splitlines()[-1])
     assert res["chainId"] == "verdict-local"
+    # cosmjs derived the same address from the faucet mnemonic as our keyring did
+    # (BIP39 → m/44'/118'/0'/0/0 → bech32 verdict): an independent check of the HD path.
+    faucet = json.loads(cli(out, "--output", "json", "keys", "show", "faucet").stdout)["address"]
+    assert res["sender"] == faucet
     assert int(res["after"]) - int(res["before"]) == 12345 + 1000
     assert res["msgResponses"] == ["/cosmos.bank.v1beta1.MsgSendResponse"]
     assert res["nobodyIsNull"] and res["txFound"] and res["hasPubkey"] and res["searchHits"] >= 2
