@@ -4,6 +4,7 @@
 pub mod app;
 pub mod error;
 pub mod genesis;
+pub mod grpc;
 pub mod params;
 pub mod query;
 pub mod state;

@@ -27,6 +27,9 @@ enum Cmd {
         /// ABCI listen address (CometBFT's `proxy_app`).
         #[arg(long, default_value = "127.0.0.1:26658")]
         abci: String,
+        /// gRPC query server address (off when not given).
+        #[arg(long)]
+        grpc: Option<String>,
         /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
         #[arg(long)]
         genesis: Option<PathBuf>,
@@ -49,6 +52,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Start {
             home,
             abci,
+            grpc,
             genesis,
             log,
         } => {
@@ -68,6 +72,39 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let store = Store::open(&home.join("verdict"))?;
             let height = store.height()?;
             let app = VerdictApp::new(store);
+            if let Some(addr) = grpc {
+                // Bind here so a busy port is a clear startup error, not a log line later.
+                let std_listener = std::net::TcpListener::bind(&addr)
+                    .map_err(|e| anyhow::anyhow!("cannot listen for gRPC on {addr}: {e}"))?;
+                std_listener.set_nonblocking(true)?;
+                let grpc_app = app.clone();
+                std::thread::Builder::new()
+                    .name("grpc".into())
+                    .spawn(move || {
+                        let rt = match tokio::runtime::Builder::new_multi_thread()
+                            .worker_threads(2)
+                            .enable_all()
+                            .build()
+                        {
+                            Ok(rt) => rt,
+                            Err(e) => {
+                                tracing::error!(error = %e, "gRPC runtime failed to start");
+                                return;
+                            }
+                        };
+                        rt.block_on(async move {
+                            match tokio::net::TcpListener::from_std(std_listener) {
+                                Ok(l) => {
+                                    if let Err(e) = verdict_app::grpc::run(grpc_app, l).await {
+                                        tracing::error!(error = %e, "gRPC server stopped");
+                                    }
+                                }
+                                Err(e) => tracing::error!(error = %e, "gRPC listener"),
+                            }
+                        });
+                    })?;
+                tracing::info!(%addr, "gRPC query server listening");
+            }
             let server = tendermint_abci::ServerBuilder::default()
                 .bind(&abci, app)
                 .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;

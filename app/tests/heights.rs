@@ -632,3 +632,73 @@ fn a_block_with_failing_and_junk_txs_is_deterministic_across_nodes_and_replay() 
     net.nodes[3].restart();
     net.run_height(vec![send(2, 5, "after")]);
 }
+
+#[test]
+fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
+    use cosmrs::proto::cosmos::auth::v1beta1::query_client::QueryClient as AuthClient;
+    use cosmrs::proto::cosmos::auth::v1beta1::QueryAccountRequest;
+    use cosmrs::proto::cosmos::bank::v1beta1::query_client::QueryClient as BankClient;
+    use cosmrs::proto::cosmos::bank::v1beta1::QueryBalanceRequest;
+    use cosmrs::proto::cosmos::tx::v1beta1::service_client::ServiceClient;
+    use cosmrs::proto::cosmos::tx::v1beta1::SimulateRequest;
+
+    let mut net = Net::new(1);
+    net.run_height(vec![]);
+    net.run_height(vec![send(0, 777, "grpc")]);
+    let app = net.nodes[0].app().clone();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(verdict_app::grpc::run(app, listener));
+        let url = format!("http://{addr}");
+        let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
+        let mut bank = BankClient::connect(url.clone()).await.expect("connect");
+        let resp = bank
+            .balance(QueryBalanceRequest {
+                address: to.bech32(),
+                denom: "uverd".into(),
+            })
+            .await
+            .expect("balance");
+        assert_eq!(
+            resp.metadata()
+                .get("x-cosmos-block-height")
+                .and_then(|v| v.to_str().ok()),
+            Some("2")
+        );
+        assert_eq!(resp.into_inner().balance.expect("coin").amount, "777");
+
+        let mut auth = AuthClient::connect(url.clone()).await.expect("connect");
+        let missing = auth
+            .account(QueryAccountRequest {
+                address: AccountKey::from_bytes(&[98; 32])
+                    .expect("k")
+                    .address()
+                    .bech32(),
+            })
+            .await
+            .expect_err("missing account");
+        assert_eq!(missing.code(), tonic::Code::NotFound);
+        assert!(missing.message().contains("not found"));
+
+        let mut txs = ServiceClient::connect(url).await.expect("connect");
+        let sim = txs
+            .simulate(SimulateRequest {
+                tx_bytes: simulate_tx(
+                    &TxSpec {
+                        msgs: vec![msg_send(&user().address(), &to, &[Coin::new(1, "uverd")])],
+                        ..Default::default()
+                    },
+                    &user(),
+                    1,
+                ),
+                ..Default::default()
+            })
+            .await
+            .expect("simulate");
+        assert!(sim.into_inner().gas_info.expect("gas").gas_used > 10_000);
+    });
+}
