@@ -6,10 +6,10 @@ N ?= 4
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e bench fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench fmt lint clean
 
 help:
-	@echo "make setup | build | run [N=4] | testnet [N=4] | testnet-stop | test | e2e | bench | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] | testnet [N=4] | testnet-stop | test | e2e | fuzz | bench | fmt | lint | clean"
 
 setup:
 	@scripts/setup.sh
@@ -43,13 +43,23 @@ test: setup lint unit
 	cargo build --workspace --bins
 	VERDICT_BIN_DIR=target/debug $(PY) -m pytest -q testnet/tests
 
-# Longer end-to-end runs: more kill/restart rounds on release binaries.
+# Longer end-to-end runs: more kill/restart rounds on release binaries, then a
+# short fuzzing session of tx decoding + CheckTx.
 e2e: setup build
 	E2E_KILLS=$${E2E_KILLS:-20} VERDICT_BIN_DIR=target/release $(PY) -m pytest -q testnet/tests
+	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-30}
+
+# cargo-fuzz (libFuzzer, nightly toolchain) on tx decoding + the tx pipeline.
+# Longer runs: FUZZ_SECONDS=3600 make fuzz. Crashes land in fuzz/artifacts/.
+FUZZ_SECONDS ?= 60
+fuzz:
+	@test -x .tools/bin/cargo-fuzz || CARGO_INSTALL_ROOT=$(CURDIR)/.tools cargo install cargo-fuzz --locked
+	PATH=$(CURDIR)/.tools/bin:$$PATH cargo +nightly fuzz run check_tx -- -max_total_time=$(FUZZ_SECONDS)
 
 bench: setup build
 	cargo build --release -p verdict-app --bench store_commit
 	$(PY) bench/run.py
+	$(PY) bench/load.py
 
 clean:
 	-python3 testnet/testnet.py stop

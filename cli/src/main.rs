@@ -71,6 +71,22 @@ enum Cmd {
         #[command(subcommand)]
         what: Query,
     },
+    /// Load-generation helpers for bench/ (not for production use).
+    #[command(hide = true)]
+    Loadgen {
+        /// Key that funds the senders (e.g. the testnet faucet).
+        #[arg(long)]
+        from: String,
+        /// Number of sender accounts.
+        #[arg(long, default_value_t = 100)]
+        accounts: u32,
+        /// Signed txs per sender.
+        #[arg(long, default_value_t = 10)]
+        per_account: u32,
+        /// Output file: one hex-encoded signed tx per line, round-robin over senders.
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -261,6 +277,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
         ),
         Cmd::Query { what } => query(&rpc, &kr_dir, what, out),
+        Cmd::Loadgen {
+            from,
+            accounts,
+            per_account,
+            out: file,
+        } => loadgen(
+            &rpc,
+            &Keyring::open(&kr_dir)?,
+            &from,
+            accounts,
+            per_account,
+            &file,
+        ),
     }
 }
 
@@ -718,5 +747,94 @@ fn store_query(
         ));
     }
     print(out, &v, text);
+    Ok(())
+}
+
+/// Funds `accounts` fresh senders with one multi-send, then pre-signs
+/// `per_account` MsgSends from each (sequences 0..per_account), written
+/// round-robin so that every sender's txs arrive in sequence order.
+fn loadgen(
+    rpc: &Rpc,
+    kr: &Keyring,
+    from: &str,
+    accounts: u32,
+    per_account: u32,
+    file: &std::path::Path,
+) -> anyhow::Result<()> {
+    use cosmrs::proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, Output as BankOutput};
+    let funder = kr.signing_key(from, None)?;
+    let chain_id = chain::chain_id(rpc)?;
+    let senders: Vec<AccountKey> = (0..accounts)
+        .map(|i| {
+            let mut seed = [0u8; 32];
+            seed[..4].copy_from_slice(&i.to_be_bytes());
+            seed[31] = 0x5a;
+            AccountKey::from_bytes(&seed).ok_or_else(|| anyhow!("bad seed"))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let each = 10_000_000u128;
+    let total = each.saturating_mul(u128::from(accounts));
+    let multi = MsgMultiSend {
+        inputs: vec![Input {
+            address: funder.address().bech32(),
+            coins: vec![Coin::new(total, FEE_DENOM).to_proto()],
+        }],
+        outputs: senders
+            .iter()
+            .map(|k| BankOutput {
+                address: k.address().bech32(),
+                coins: vec![Coin::new(each, FEE_DENOM).to_proto()],
+            })
+            .collect(),
+    };
+    let acc = account(rpc, &funder.address())?.ok_or_else(|| anyhow!("funder has no account"))?;
+    let gas = 100_000u64.saturating_add(40_000u64.saturating_mul(u64::from(accounts)));
+    let spec = TxSpec {
+        msgs: vec![cosmrs::Any {
+            type_url: "/cosmos.bank.v1beta1.MsgMultiSend".into(),
+            value: multi.encode_to_vec(),
+        }],
+        memo: String::new(),
+        timeout_height: 0,
+        fee: vec![fee_for(gas, "0.025uverd")?],
+        gas_limit: gas,
+    };
+    let hash = chain::broadcast(
+        rpc,
+        &sign_tx(&spec, &funder, &chain_id, acc.account_number, acc.sequence),
+    )?;
+    let r = chain::wait_for_tx(rpc, &hash, Duration::from_secs(60))?;
+    if r["tx_result"]["code"].as_u64().unwrap_or(1) != 0 {
+        bail!("funding failed: {}", r["tx_result"]["log"]);
+    }
+    let mut numbers = Vec::with_capacity(senders.len());
+    for k in &senders {
+        numbers.push(
+            account(rpc, &k.address())?
+                .ok_or_else(|| anyhow!("sender not funded"))?
+                .account_number,
+        );
+    }
+    let sink = funder.address();
+    let mut lines = String::new();
+    for seq in 0..u64::from(per_account) {
+        for (k, n) in senders.iter().zip(&numbers) {
+            let spec = TxSpec {
+                msgs: vec![msg_send(&k.address(), &sink, &[Coin::new(1, FEE_DENOM)])],
+                memo: String::new(),
+                timeout_height: 0,
+                fee: vec![Coin::new(2500, FEE_DENOM)],
+                gas_limit: 100_000,
+            };
+            lines.push_str(&hex::encode(sign_tx(&spec, k, &chain_id, *n, seq)));
+            lines.push('\n');
+        }
+    }
+    std::fs::write(file, lines)?;
+    eprintln!(
+        "wrote {} signed txs to {}",
+        u64::from(accounts).saturating_mul(u64::from(per_account)),
+        file.display()
+    );
     Ok(())
 }

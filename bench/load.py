@@ -1,0 +1,195 @@
+#!/usr/bin/env python3
+"""Load benchmark (`make bench`): signed MsgSend throughput and commit latency
+through a 4-validator loopback net, beside CometBFT's built-in kvstore app fed
+the same number of transactions of the same size, in the same run.
+
+Transactions are pre-signed (`verdict loadgen`: 200 funded senders, round-robin,
+in sequence order) and sent with broadcast_tx_sync to node 0 from 8 client
+threads. Latency is the time from the send to seeing the tx in a committed block
+(polled every 50 ms). Results are appended to bench/RESULTS.md.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import http.client
+import json
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "testnet"))
+import net  # noqa: E402
+
+N = 4
+ACCOUNTS = int(os.environ.get("LOAD_ACCOUNTS", "200"))
+PER_ACCOUNT = int(os.environ.get("LOAD_PER_ACCOUNT", "15"))
+THREADS = 8
+
+
+def blast(txs: list[bytes], port: int) -> tuple[dict[str, float], int]:
+    """Sends every tx; returns send time by tx hash (accepted ones) and rejections."""
+    sent: dict[str, float] = {}
+    rejected = 0
+    lock = threading.Lock()
+    idx = {"next": 0}
+
+    def worker():
+        nonlocal rejected
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            with lock:
+                i = idx["next"]
+                idx["next"] += 1
+            if i >= len(txs):
+                break
+            tx = txs[i]
+            h = hashlib.sha256(tx).hexdigest().upper()
+            t = time.monotonic()
+            body = json.dumps({"jsonrpc": "2.0", "id": i, "method": "broadcast_tx_sync",
+                               "params": {"tx": __import__("base64").b64encode(tx).decode()}})
+            try:
+                conn.request("POST", "/", body, {"Content-Type": "application/json"})
+                r = json.loads(conn.getresponse().read())
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                with lock:
+                    rejected += 1
+                continue
+            ok = "result" in r and r["result"].get("code", 1) == 0
+            with lock:
+                if ok:
+                    sent[h] = t
+                else:
+                    rejected += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(THREADS)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return sent, rejected
+
+
+def watch(out: Path, sent: dict[str, float], start_height: int, deadline: float) -> dict[str, float]:
+    """Commit time (monotonic, when first seen) of each sent tx."""
+    seen: dict[str, float] = {}
+    h = start_height + 1
+    while len(seen) < len(sent) and time.monotonic() < deadline:
+        top = net.height(out, 0) or 0
+        while h <= top:
+            blk = net.rpc(out, 0, f"block?height={h}", timeout=10)["block"]
+            now = time.monotonic()
+            for b64 in blk["data"]["txs"] or []:
+                tx = __import__("base64").b64decode(b64)
+                hh = hashlib.sha256(tx).hexdigest().upper()
+                if hh in sent and hh not in seen:
+                    seen[hh] = now
+            h += 1
+        time.sleep(0.05)
+    return seen
+
+
+def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "net"
+        net.generate(N, out)
+        procs = []
+        try:
+            if engine == "verdict":
+                net.start(out)
+            else:
+                for i in range(N):
+                    log = open(out / f"node{i}" / "cometbft.log", "ab")
+                    procs.append(subprocess.Popen(
+                        [str(net.cometbft_bin()), "start", "--home", str(out / f"node{i}"),
+                         "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
+                        start_new_session=True))
+            if not net.wait_height(out, list(range(N)), 2, 60):
+                raise RuntimeError(f"{engine}: net did not start")
+            if engine == "verdict":
+                f = out / "txs.hex"
+                subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(out / "keyring"),
+                                "loadgen", "--from", "faucet", "--accounts", str(ACCOUNTS),
+                                "--per-account", str(PER_ACCOUNT), "--out", str(f)],
+                               check=True, capture_output=True)
+                txs = [bytes.fromhex(line) for line in f.read_text().split()]
+            else:
+                assert txs_verdict is not None
+                # Same count, same sizes; kvstore wants `key=value`.
+                txs = []
+                for i, t in enumerate(txs_verdict):
+                    key = f"k{i:09d}=".encode()
+                    txs.append(key + b"v" * max(1, len(t) - len(key)))
+            start_h = net.height(out, 0) or 0
+            t0 = time.monotonic()
+            sent, rejected = blast(txs, net.Ports.of(0).rpc)
+            t_sent = time.monotonic()
+            seen = watch(out, sent, start_h, t_sent + 120)
+            t_end = max(seen.values()) if seen else t_sent
+            lat = sorted((seen[h] - sent[h]) * 1000 for h in seen)
+            return {
+                "engine": engine, "txs": len(txs), "accepted": len(sent), "rejected": rejected,
+                "committed": len(seen), "tx_bytes_avg": round(sum(map(len, txs)) / len(txs)),
+                "send_s": round(t_sent - t0, 2), "total_s": round(t_end - t0, 2),
+                "tps": round(len(seen) / (t_end - t0), 1) if seen else 0.0,
+                "lat_p50_ms": round(statistics.median(lat)) if lat else None,
+                "lat_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))]) if lat else None,
+                "_txs": txs,
+            }
+        finally:
+            for p in procs:
+                p.send_signal(signal.SIGTERM)
+                p.wait(10)
+            net.stop(out)
+
+
+def main() -> int:
+    v = run_engine("verdict", None)
+    k = run_engine("kvstore", v["_txs"])
+    for r in (v, k):
+        r.pop("_txs")
+        print(json.dumps(r), flush=True)
+    ratio = v["tps"] / k["tps"] if k["tps"] else 0.0
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                            capture_output=True, text=True).stdout.strip()
+    sys.path.insert(0, str(ROOT / "bench"))
+    from run import machine  # noqa: E402
+    lines = [
+        f"## {when} — load, commit {commit}",
+        "",
+        f"Machine: {machine()}. Command: `make bench` (bench/load.py): {v['txs']} pre-signed MsgSend txs "
+        f"({ACCOUNTS} senders × {PER_ACCOUNT}, ~{v['tx_bytes_avg']} bytes each) via broadcast_tx_sync from "
+        f"{THREADS} threads to node 0 of a 4-validator loopback net (timeout_commit 500 ms); kvstore got the "
+        "same count of `key=value` txs of the same sizes.",
+        "",
+        "| engine | committed | rejected at CheckTx | tx/s (send start → last commit) | commit latency p50 | p99 |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in (k, v):
+        name = "CometBFT kvstore (ceiling)" if r["engine"] == "kvstore" else "Verdict (signed MsgSend)"
+        lines.append(f"| {name} | {r['committed']}/{r['txs']} | {r['rejected']} | {r['tps']} | "
+                     f"{r['lat_p50_ms']} ms | {r['lat_p99_ms']} ms |")
+    lines += ["", f"Verdict / kvstore throughput: {ratio:.2f}.", ""]
+    results = ROOT / "bench" / "RESULTS.md"
+    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
+    old = results.read_text() if results.exists() else head
+    body = old[len(head):] if old.startswith(head) else old
+    results.write_text(head + "\n".join(lines) + "\n" + body)
+    print(f"recorded in {results} (ratio {ratio:.2f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
