@@ -1,0 +1,21 @@
+//! Module staking: validators, delegations with shares, unbonding entries that
+//! mature by block time, and the validator set CometBFT runs with. Owns keys under
+//! `staking/`. Calls bank (pools are module accounts) and auth.
+//!
+//! Work in progress: create-validator, delegate, undelegate, the unbonding queue,
+//! validator-set updates and the slash API exist; redelegation, edit-validator and
+//! rewards do not yet (see the crate README in the closing notes).
+//!
+//! # Invariants
+//! - `bonded_pool` balance = Σ tokens of Bonded validators; `not_bonded_pool` =
+//!   Σ tokens of other validators + Σ unbonding entry balances.
+//! - Σ delegation shares of a validator = its `delegator_shares`.
+//! - Power = tokens / 10^6 (the SDK's power reduction), and only Bonded, unjailed
+//!   validators have power.
+
+#![warn(clippy::arithmetic_side_effects)]
+
+pub mod error;
+pub mod state;
+
+pub use error::StakingError;
