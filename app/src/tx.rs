@@ -367,7 +367,10 @@ fn ante(
         }
         gas.consume(auth_params.sig_verify_cost_secp256k1, "sigverify")
             .map_err(out_of_gas)?;
-        if mode != Mode::Simulate {
+        // A recheck (after a block) only has to learn whether the tx is still valid
+        // against the new state; its signature was verified when it entered the
+        // mempool and cannot have changed (the SDK skips it too).
+        if matches!(mode, Mode::Check | Mode::Deliver) {
             let single = matches!(
                 info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
                 Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
