@@ -17,7 +17,7 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -145,7 +145,6 @@ struct Shared {
     config: JobConfig,
     table: Mutex<JobTable>,
     changed: Notify,
-    depth: AtomicUsize,
     ready: AtomicBool,
     metrics: Arc<Metrics>,
 }
@@ -181,7 +180,6 @@ impl JobQueue {
             config,
             table: Mutex::new(JobTable::default()),
             changed: Notify::new(),
-            depth: AtomicUsize::new(0),
             metrics,
         });
         let rx = Arc::new(Mutex::new(rx));
@@ -219,7 +217,7 @@ impl JobQueue {
     }
 
     pub fn queue_depth(&self) -> usize {
-        self.shared.depth.load(Ordering::Relaxed)
+        self.shared.metrics.queue_depth()
     }
 
     /// Validates and enqueues; returns the queue depth including this job.
@@ -281,11 +279,11 @@ impl JobQueue {
             deadline: now + self.shared.config.timeout,
         };
         // Depth goes up before the send so a fast worker's decrement cannot underflow it.
-        let depth = self.shared.depth.fetch_add(1, Ordering::Relaxed) + 1;
+        let depth = self.shared.metrics.queue_inc();
         match self.tx.try_send(job) {
             Ok(()) => {}
             Err(e) => {
-                self.shared.depth.fetch_sub(1, Ordering::Relaxed);
+                self.shared.metrics.queue_dec();
                 return Err(match e {
                     TrySendError::Full(_) => SidecarError::QueueFull {
                         capacity: self.shared.config.queue_capacity,
@@ -296,7 +294,6 @@ impl JobQueue {
                 });
             }
         }
-        self.shared.metrics.set_queue_depth(depth);
         table.jobs.insert(
             job_id.to_string(),
             JobReport {
@@ -386,11 +383,7 @@ fn worker(
                 Err(_) => return,
             }
         };
-        let depth = shared
-            .depth
-            .fetch_sub(1, Ordering::Relaxed)
-            .saturating_sub(1);
-        shared.metrics.set_queue_depth(depth);
+        shared.metrics.queue_dec();
         let started = Instant::now();
         let queue_wait = started.saturating_duration_since(job.accepted);
         shared.metrics.observe_queue_wait(queue_wait);

@@ -75,8 +75,24 @@ impl Metrics {
         m
     }
 
-    pub fn set_queue_depth(&self, depth: usize) {
-        self.queue_depth.store(depth as u64, Ordering::Relaxed);
+    /// The queue's depth counter lives here so the gauge can never disagree with it.
+    /// Returns the depth after the increment.
+    pub fn queue_inc(&self) -> usize {
+        self.queue_depth
+            .fetch_add(1, Ordering::Relaxed)
+            .saturating_add(1) as usize
+    }
+
+    pub fn queue_dec(&self) {
+        let _ = self
+            .queue_depth
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |d| {
+                Some(d.saturating_sub(1))
+            });
+    }
+
+    pub fn queue_depth(&self) -> usize {
+        self.queue_depth.load(Ordering::Relaxed) as usize
     }
 
     pub fn set_device(&self, model: &str, device: &str) {

@@ -194,16 +194,19 @@ impl Runtime {
     /// Creates a session from model bytes on the best allowed device.
     pub fn session(&self, bytes: &[u8]) -> Result<(Session, Device), SidecarError> {
         if self.try_cuda {
-            let cuda = Session::builder(&self.env)
-                .map_err(SidecarError::ort)?
-                .with_intra_threads(self.intra_threads)
-                .and_then(|b| {
-                    b.with_execution_providers([ort::ep::CUDA::default()
-                        .build()
-                        .error_on_failure()])
-                })
-                .map_err(SidecarError::ort)
-                .and_then(|mut b| b.commit_from_memory(bytes).map_err(SidecarError::ort));
+            // error_on_failure: a CUDA EP that cannot register must fail here, so the
+            // fallback is ours (and reported) rather than a silent CPU session labelled cuda.
+            let cuda = || -> Result<Session, SidecarError> {
+                Session::builder(&self.env)
+                    .map_err(SidecarError::ort)?
+                    .with_intra_threads(self.intra_threads)
+                    .map_err(SidecarError::ort)?
+                    .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                    .map_err(SidecarError::ort)?
+                    .commit_from_memory(bytes)
+                    .map_err(SidecarError::ort)
+            };
+            let cuda = cuda();
             match cuda {
                 Ok(s) => return Ok((s, Device::Cuda)),
                 Err(e) => self.fallback(&format!("CUDA session creation failed: {e}")),
