@@ -14,7 +14,7 @@ use verdict_sidecar::metrics::Metrics;
 use verdict_sidecar::model::{Limits, Model, ModelStore};
 use verdict_sidecar::runtime::{locate_library, DeviceRequest, Runtime};
 use verdict_sidecar::service::SidecarService;
-use verdict_sidecar::tensor::{tensors_from_json, tensors_to_json};
+use verdict_sidecar::tensor::{tensors_from_json, tensors_to_json, NamedTensors};
 
 #[derive(Parser)]
 #[command(
@@ -71,6 +71,16 @@ enum Cmd {
         #[arg(long)]
         sha256: Option<String>,
     },
+    /// Time ITERS in-process runs of one model on INPUT.json (the `infer` path,
+    /// timing the model run only); prints {"latency_ns": [...], "device": ...} for bench/sidecar.py.
+    Bench {
+        #[arg(long)]
+        model: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long, default_value_t = 1000)]
+        iters: usize,
+    },
 }
 
 fn require_loopback(addr: &SocketAddr, what: &str) -> Result<()> {
@@ -86,15 +96,40 @@ fn runtime(cli: &Cli) -> Result<Runtime> {
     Ok(Runtime::new(&lib, cli.device, cli.intra_threads)?)
 }
 
-fn infer(cli: &Cli, model: &Path, input: &Path, sha256: Option<&str>) -> Result<()> {
-    let rt = runtime(cli)?;
-    let model = Model::load(&rt, model, sha256)?;
+fn load_inputs(model: &Model, input: &Path) -> Result<NamedTensors> {
     let text =
         std::fs::read_to_string(input).with_context(|| format!("reading {}", input.display()))?;
     let json: serde_json::Value =
         serde_json::from_str(&text).with_context(|| format!("parsing {}", input.display()))?;
     let inputs = tensors_from_json(&json, |n| model.input_dtype(n))?;
     model.validate(&inputs, &Limits::default())?;
+    Ok(inputs)
+}
+
+fn bench(cli: &Cli, model: &Path, input: &Path, iters: usize) -> Result<()> {
+    let rt = runtime(cli)?;
+    let model = Model::load(&rt, model, None)?;
+    let inputs = load_inputs(&model, input)?;
+    model.warm_up()?;
+    let mut lat = Vec::with_capacity(iters);
+    let mut device = "cpu";
+    for _ in 0..iters {
+        // The clone is outside the timed region: `latency` covers Session::run only.
+        let out = model.run(inputs.clone(), None)?;
+        lat.push(out.latency.as_nanos() as u64);
+        device = out.device.name();
+    }
+    println!(
+        "{}",
+        serde_json::json!({"latency_ns": lat, "device": device})
+    );
+    Ok(())
+}
+
+fn infer(cli: &Cli, model: &Path, input: &Path, sha256: Option<&str>) -> Result<()> {
+    let rt = runtime(cli)?;
+    let model = Model::load(&rt, model, sha256)?;
+    let inputs = load_inputs(&model, input)?;
     let out = model.run(inputs, None)?;
     let doc = serde_json::json!({
         "outputs": tensors_to_json(&out.outputs),
@@ -181,6 +216,11 @@ fn main() -> Result<()> {
             input,
             sha256,
         } => infer(&cli, model, input, sha256.as_deref()),
+        Cmd::Bench {
+            model,
+            input,
+            iters,
+        } => bench(&cli, model, input, *iters),
         Cmd::Serve {
             models,
             listen,
