@@ -1,0 +1,224 @@
+//! ONNX Runtime: finding the library, the one process-wide environment, and the
+//! choice of execution provider.
+//!
+//! The library is the `libonnxruntime.so` of the `onnxruntime` (or
+//! `onnxruntime-gpu`) wheel, loaded at run time (`ort`'s `load-dynamic`), so
+//! nothing is downloaded at build time. It is looked for, in order, at
+//! `--ort-lib PATH`, `$ORT_DYLIB_PATH`, then `.tools/libonnxruntime.so` in the
+//! ancestors of the executable's directory (`target/debug/` → `../../.tools`,
+//! `target/debug/deps/` for test binaries → `../../../.tools`).
+//!
+//! CUDA: `--device cuda` registers the CUDA execution provider where the loaded
+//! library has it and session creation succeeds with it; otherwise it falls back
+//! to CPU with one warning. `auto` does the same silently (an info line). The
+//! device a session really got is recorded per model and reported per result.
+
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use ort::environment::Environment;
+use ort::ep::ExecutionProvider;
+use ort::session::Session;
+
+use crate::SidecarError;
+
+/// Environment variable naming the library, as `ort` itself uses it.
+pub const ORT_DYLIB_ENV: &str = "ORT_DYLIB_PATH";
+
+/// What the operator asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceRequest {
+    Auto,
+    Cpu,
+    Cuda,
+}
+
+impl FromStr for DeviceRequest {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "auto" => Ok(DeviceRequest::Auto),
+            "cpu" => Ok(DeviceRequest::Cpu),
+            "cuda" => Ok(DeviceRequest::Cuda),
+            other => Err(format!("unknown device `{other}` (auto, cpu, cuda)")),
+        }
+    }
+}
+
+/// The device a session actually runs on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Device {
+    Cpu,
+    Cuda,
+}
+
+impl Device {
+    pub fn name(self) -> &'static str {
+        match self {
+            Device::Cpu => "cpu",
+            Device::Cuda => "cuda",
+        }
+    }
+}
+
+/// Finds `libonnxruntime`; the error names every place tried.
+pub fn locate_library(explicit: Option<&Path>) -> Result<PathBuf, SidecarError> {
+    let mut tried = Vec::new();
+    // An explicit choice that is wrong is an error, not a reason to look elsewhere:
+    // silently loading a different library would hide a misconfiguration.
+    if let Some(p) = explicit {
+        if p.is_file() {
+            return Ok(p.to_path_buf());
+        }
+        tried.push(p.to_path_buf());
+        return Err(SidecarError::OrtLibraryNotFound { tried });
+    }
+    if let Some(p) = std::env::var_os(ORT_DYLIB_ENV).filter(|v| !v.is_empty()) {
+        let p = PathBuf::from(p);
+        if p.is_file() {
+            return Ok(p);
+        }
+        tried.push(p);
+        return Err(SidecarError::OrtLibraryNotFound { tried });
+    }
+    if let Some(dir) = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(Path::to_path_buf))
+    {
+        for anc in dir.ancestors().take(5) {
+            let p = anc.join(".tools").join("libonnxruntime.so");
+            if p.is_file() {
+                return Ok(p);
+            }
+            tried.push(p);
+        }
+    }
+    Err(SidecarError::OrtLibraryNotFound { tried })
+}
+
+// `ort` allows one environment per process and binds the first library loaded.
+static ENVIRONMENT: Mutex<Option<(Environment, PathBuf)>> = Mutex::new(None);
+
+fn environment(lib: &Path) -> Result<Environment, SidecarError> {
+    let mut slot = ENVIRONMENT
+        .lock()
+        .map_err(|_| SidecarError::Ort("environment lock poisoned".into()))?;
+    if let Some((env, first)) = slot.as_ref() {
+        if first != lib {
+            tracing::warn!(
+                loaded = %first.display(),
+                requested = %lib.display(),
+                "ONNX Runtime is already loaded in this process; keeping the first library"
+            );
+        }
+        return Ok(env.clone());
+    }
+    let builder = ort::init_from(lib).map_err(|e| SidecarError::OrtLibraryLoad {
+        path: lib.to_path_buf(),
+        reason: e.to_string(),
+    })?;
+    let env = builder
+        .with_name("verdict-sidecar")
+        .build()
+        .map_err(SidecarError::ort)?;
+    *slot = Some((env.clone(), lib.to_path_buf()));
+    Ok(env)
+}
+
+/// Loaded ONNX Runtime plus the device policy; creates sessions.
+pub struct Runtime {
+    env: Environment,
+    lib: PathBuf,
+    request: DeviceRequest,
+    try_cuda: bool,
+    intra_threads: usize,
+    warned_fallback: AtomicBool,
+}
+
+impl Runtime {
+    /// Loads the library (once per process) and settles whether CUDA will be tried.
+    pub fn new(
+        lib: &Path,
+        request: DeviceRequest,
+        intra_threads: usize,
+    ) -> Result<Runtime, SidecarError> {
+        let env = environment(lib)?;
+        let rt = Runtime {
+            env,
+            lib: lib.to_path_buf(),
+            request,
+            try_cuda: false,
+            intra_threads: intra_threads.max(1),
+            warned_fallback: AtomicBool::new(false),
+        };
+        let try_cuda = match request {
+            DeviceRequest::Cpu => false,
+            DeviceRequest::Auto | DeviceRequest::Cuda => match ort::ep::CUDA::is_available() {
+                Ok(true) => true,
+                Ok(false) => {
+                    rt.fallback("the loaded ONNX Runtime has no CUDA execution provider (install the onnxruntime-gpu wheel: `make setup GPU=1`)");
+                    false
+                }
+                Err(e) => {
+                    rt.fallback(&format!("could not query execution providers: {e}"));
+                    false
+                }
+            },
+        };
+        Ok(Runtime { try_cuda, ..rt })
+    }
+
+    pub fn library(&self) -> &Path {
+        &self.lib
+    }
+
+    pub fn request(&self) -> DeviceRequest {
+        self.request
+    }
+
+    /// Logs the CUDA → CPU fallback once per runtime: loud for `cuda`, quiet for `auto`.
+    fn fallback(&self, why: &str) {
+        if self.warned_fallback.swap(true, Ordering::Relaxed) {
+            return;
+        }
+        match self.request {
+            DeviceRequest::Cuda => {
+                tracing::warn!("--device cuda: {why}; falling back to CPU");
+            }
+            _ => tracing::info!("device auto: {why}; using CPU"),
+        }
+    }
+
+    /// Creates a session from model bytes on the best allowed device.
+    pub fn session(&self, bytes: &[u8]) -> Result<(Session, Device), SidecarError> {
+        if self.try_cuda {
+            // error_on_failure: a CUDA EP that cannot register must fail here, so the
+            // fallback is ours (and reported) rather than a silent CPU session labelled cuda.
+            let cuda = || -> Result<Session, SidecarError> {
+                Session::builder(&self.env)
+                    .map_err(SidecarError::ort)?
+                    .with_intra_threads(self.intra_threads)
+                    .map_err(SidecarError::ort)?
+                    .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                    .map_err(SidecarError::ort)?
+                    .commit_from_memory(bytes)
+                    .map_err(SidecarError::ort)
+            };
+            let cuda = cuda();
+            match cuda {
+                Ok(s) => return Ok((s, Device::Cuda)),
+                Err(e) => self.fallback(&format!("CUDA session creation failed: {e}")),
+            }
+        }
+        let mut builder = Session::builder(&self.env)
+            .map_err(SidecarError::ort)?
+            .with_intra_threads(self.intra_threads)
+            .map_err(SidecarError::ort)?;
+        let session = builder
+            .commit_from_memory(bytes)
+            .map_err(SidecarError::ort)?;
+        Ok((session, Device::Cpu))
+    }
+}

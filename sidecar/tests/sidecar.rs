@@ -1,0 +1,560 @@
+//! Sidecar tests against the real ONNX Runtime library (found as the binary finds
+//! it). Without the library these tests fail with the lookup error: they must
+//! never pass vacuously.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use verdict_sidecar::jobs::{Fault, JobConfig, JobQueue, JobStatus, WRONG_DELTA};
+use verdict_sidecar::metrics::Metrics;
+use verdict_sidecar::model::{Limits, Model, ModelStore};
+use verdict_sidecar::proto as pb;
+use verdict_sidecar::runtime::{locate_library, Device, DeviceRequest, Runtime};
+use verdict_sidecar::service::{SidecarClient, SidecarService};
+use verdict_sidecar::tensor::{tensors_from_json, DType, NamedTensors, Tensor, TensorData};
+use verdict_sidecar::SidecarError;
+
+const MLP: &str = "d314a04eacd41b4e02fa9d89d5ab913db15ab8c50faf4db94a1b3ea2d9210200";
+
+fn runtime() -> &'static Runtime {
+    static RT: OnceLock<Runtime> = OnceLock::new();
+    RT.get_or_init(|| {
+        let lib = locate_library(None).unwrap_or_else(|e| {
+            panic!("these tests need ONNX Runtime: {e} (for a checkout: `make setup`)")
+        });
+        Runtime::new(&lib, DeviceRequest::Cpu, 1).expect("load ONNX Runtime")
+    })
+}
+
+fn models_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../models")
+}
+
+fn reference_files() -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(models_dir().join("reference"))
+        .expect("models/reference")
+        .map(|e| e.expect("dir entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect();
+    v.sort();
+    v
+}
+
+struct Reference {
+    model: PathBuf,
+    sha256: String,
+    inputs: NamedTensors,
+    outputs: NamedTensors,
+}
+
+fn reference(path: &Path) -> Reference {
+    let doc: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read reference"))
+            .expect("json");
+    let parse = |k: &str| tensors_from_json(&doc[k], |_| None).expect("reference tensors");
+    Reference {
+        model: models_dir().join(doc["model"].as_str().expect("model")),
+        sha256: doc["sha256"].as_str().expect("sha256").to_string(),
+        inputs: parse("inputs"),
+        outputs: parse("outputs"),
+    }
+}
+
+fn mlp_input(batch: i64) -> NamedTensors {
+    let n = usize::try_from(batch * 16).expect("size");
+    let data = (0..n).map(|i| (i as f32 * 0.37).sin()).collect();
+    NamedTensors::from([(
+        "x".to_string(),
+        Tensor::new(vec![batch, 16], TensorData::F32(data)),
+    )])
+}
+
+/// A models dir holding only the MLP (fast to load) for queue tests.
+fn mlp_store() -> (tempfile::TempDir, Arc<ModelStore>) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(
+        models_dir().join("mlp_classifier.onnx"),
+        dir.path().join("mlp_classifier.onnx"),
+    )
+    .expect("copy");
+    let store = ModelStore::load_dir(runtime(), dir.path()).expect("load store");
+    (dir, Arc::new(store))
+}
+
+fn queue(fault: Fault, capacity: usize, timeout_ms: u64) -> (tempfile::TempDir, JobQueue) {
+    let (dir, store) = mlp_store();
+    let config = JobConfig {
+        queue_capacity: capacity,
+        workers: 1,
+        timeout: Duration::from_millis(timeout_ms),
+        fault,
+        ..JobConfig::default()
+    };
+    let q = JobQueue::start(store, config, Arc::new(Metrics::new(capacity))).expect("start queue");
+    (dir, q)
+}
+
+fn wait_final(q: &JobQueue, id: &str) -> verdict_sidecar::jobs::JobReport {
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let r = q.result(id).expect("job known");
+        if r.status.is_final() {
+            return r;
+        }
+        assert!(Instant::now() < until, "job {id} did not finish");
+        std::thread::sleep(Duration::from_millis(2));
+    }
+}
+
+#[test]
+fn every_shipped_model_matches_python_onnxruntime_within_1e_5() {
+    let refs = reference_files();
+    let onnx_files = std::fs::read_dir(models_dir())
+        .expect("models")
+        .filter(|e| {
+            e.as_ref()
+                .map(|e| e.path().extension().is_some_and(|x| x == "onnx"))
+                .unwrap_or(false)
+        })
+        .count();
+    assert_eq!(
+        refs.len(),
+        onnx_files,
+        "every models/*.onnx needs models/reference/<stem>.json (models/reference.py)"
+    );
+    for path in refs {
+        let r = reference(&path);
+        let model = Model::load(runtime(), &r.model, Some(&r.sha256)).expect("load model");
+        model
+            .validate(&r.inputs, &Limits::default())
+            .expect("reference inputs valid");
+        let out = model.run(r.inputs.clone(), None).expect("run");
+        assert_eq!(out.device, Device::Cpu);
+        assert_eq!(
+            out.outputs.keys().collect::<Vec<_>>(),
+            r.outputs.keys().collect::<Vec<_>>()
+        );
+        for (name, want) in &r.outputs {
+            let got = &out.outputs[name];
+            let diff = got
+                .max_abs_diff(want)
+                .unwrap_or_else(|| panic!("{name}: shape/dtype differ"));
+            assert!(
+                diff <= 1e-5,
+                "{}: output {name} differs from onnxruntime by {diff}",
+                path.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn store_loads_and_warms_every_shipped_model_under_its_listed_hash() {
+    let store = ModelStore::load_dir(runtime(), &models_dir()).expect("load models/");
+    let sums = std::fs::read_to_string(models_dir().join("SHA256SUMS")).expect("SHA256SUMS");
+    assert_eq!(store.len(), sums.lines().count());
+    for line in sums.lines() {
+        let hash = line.split_whitespace().next().expect("hash");
+        let m = store.get(hash).expect("listed model loaded");
+        assert_eq!(m.sha256, hash);
+    }
+    assert!(matches!(
+        store.get(&"0".repeat(64)),
+        Err(SidecarError::UnknownModel(_))
+    ));
+}
+
+#[test]
+fn a_model_whose_bytes_do_not_match_the_requested_hash_is_refused() {
+    let mlp = models_dir().join("mlp_classifier.onnx");
+    let wrong = "ab".repeat(32);
+    let err = Model::load(runtime(), &mlp, Some(&wrong)).expect_err("must refuse");
+    assert!(matches!(err, SidecarError::HashMismatch { .. }), "{err}");
+    assert!(
+        err.to_string().contains(MLP) && err.to_string().contains("refused"),
+        "{err}"
+    );
+
+    // Listed in SHA256SUMS under another hash: the whole directory is refused.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&mlp, dir.path().join("mlp.onnx")).expect("copy");
+    std::fs::write(
+        dir.path().join("SHA256SUMS"),
+        format!("{wrong}  mlp.onnx\n"),
+    )
+    .expect("write");
+    let err = ModelStore::load_dir(runtime(), dir.path()).expect_err("must refuse");
+    assert!(matches!(err, SidecarError::HashMismatch { .. }), "{err}");
+
+    // Named by a hash it does not have.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&mlp, dir.path().join(format!("{wrong}.onnx"))).expect("copy");
+    let err = ModelStore::load_dir(runtime(), dir.path()).expect_err("must refuse");
+    assert!(matches!(err, SidecarError::HashMismatch { .. }), "{err}");
+
+    // Named by its own hash: accepted.
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::copy(&mlp, dir.path().join(format!("{MLP}.onnx"))).expect("copy");
+    ModelStore::load_dir(runtime(), dir.path()).expect("right hash accepted");
+}
+
+#[test]
+fn wrong_input_names_dtypes_and_shapes_are_refused_with_clear_errors() {
+    let model =
+        Model::load(runtime(), &models_dir().join("mlp_classifier.onnx"), None).expect("load");
+    let lim = Limits::default();
+    let check = |inputs: NamedTensors, want: &str| {
+        let err = model.validate(&inputs, &lim).expect_err("must refuse");
+        assert!(
+            err.to_string().contains(want),
+            "`{err}` should mention `{want}`"
+        );
+        err
+    };
+    model.validate(&mlp_input(1), &lim).expect("batch 1");
+    model
+        .validate(&mlp_input(5), &lim)
+        .expect("dynamic batch 5");
+
+    let mut renamed = mlp_input(1);
+    let t = renamed.remove("x").expect("x");
+    renamed.insert("input".into(), t);
+    assert!(matches!(
+        check(renamed.clone(), "unknown input `input`"),
+        SidecarError::UnknownInput { .. }
+    ));
+    check(NamedTensors::new(), "missing input `x`");
+
+    let ints = NamedTensors::from([(
+        "x".into(),
+        Tensor::new(vec![1, 16], TensorData::I64(vec![0; 16])),
+    )]);
+    check(ints, "input `x` has dtype int64, model expects float32");
+
+    let f = |shape: Vec<i64>, n: usize| {
+        NamedTensors::from([(
+            "x".into(),
+            Tensor::new(shape, TensorData::F32(vec![0.0; n])),
+        )])
+    };
+    check(f(vec![16], 16), "has shape [16], model expects [-1, 16]");
+    check(f(vec![1, 15], 15), "has shape [1, 15]");
+    check(f(vec![0, 16], 0), "has shape [0, 16]");
+    check(f(vec![2, 16], 16), "needs 32 elements, got 16");
+    let small = Limits {
+        max_elements_per_tensor: 16,
+        ..Limits::default()
+    };
+    let err = model
+        .validate(&f(vec![2, 16], 32), &small)
+        .expect_err("limit");
+    assert!(err.to_string().contains("exceeds the limit of 16"), "{err}");
+    let tiny = Limits {
+        max_job_bytes: 100,
+        ..Limits::default()
+    };
+    let err = model
+        .validate(&f(vec![2, 16], 32), &tiny)
+        .expect_err("limit");
+    assert!(
+        err.to_string().contains("128 bytes, over the limit of 100"),
+        "{err}"
+    );
+
+    // Malformed proto tensors: data in the wrong field, duplicate names.
+    let bad = pb::Tensor {
+        name: "x".into(),
+        dtype: pb::DataType::Int64 as i32,
+        shape: vec![1],
+        float32_data: vec![1.0],
+        ..Default::default()
+    };
+    assert!(pb::tensors_from_proto(vec![bad])
+        .expect_err("wrong field")
+        .to_string()
+        .contains("does not match dtype"));
+    let ok = pb::Tensor::from_tensor("x", &Tensor::new(vec![1], TensorData::F32(vec![1.0])));
+    let err = pb::tensors_from_proto(vec![ok.clone(), ok]).expect_err("dup");
+    assert!(err.to_string().contains("given twice"), "{err}");
+}
+
+#[test]
+fn int64_inputs_are_supported_and_checked() {
+    let model = Model::load(runtime(), &models_dir().join("token_embed.onnx"), None).expect("load");
+    assert_eq!(model.inputs[0].dtype, DType::I64);
+    let ok = NamedTensors::from([(
+        "tokens".into(),
+        Tensor::new(vec![2, 6], TensorData::I64(vec![1; 12])),
+    )]);
+    let out = model.run(ok, None).expect("run");
+    assert_eq!(out.outputs["embedding"].shape, vec![2, 8]);
+    // An index past the table is ONNX Runtime's to reject: an error, not a crash.
+    let oob = NamedTensors::from([(
+        "tokens".into(),
+        Tensor::new(vec![1, 6], TensorData::I64(vec![99; 6])),
+    )]);
+    assert!(model.run(oob, None).is_err());
+}
+
+#[test]
+fn a_job_reports_outputs_latency_queue_time_and_device() {
+    let (_d, q) = queue(Fault::None, 4, 5000);
+    assert!(q.is_ready());
+    q.submit(MLP, "j1", mlp_input(2)).expect("submit");
+    let r = wait_final(&q, "j1");
+    assert_eq!(r.status, JobStatus::Done, "{:?}", r.error);
+    assert_eq!(r.outputs["logits"].shape, vec![2, 4]);
+    assert!(r.latency > Duration::ZERO);
+    assert_eq!(r.device, Some(Device::Cpu));
+    let err = q.submit(MLP, "j1", mlp_input(1)).expect_err("duplicate id");
+    assert!(matches!(err, SidecarError::DuplicateJob(_)));
+    assert!(matches!(
+        q.submit(&"1".repeat(64), "j2", mlp_input(1)),
+        Err(SidecarError::UnknownModel(_))
+    ));
+    assert!(matches!(q.result("nope"), Err(SidecarError::UnknownJob(_))));
+}
+
+#[test]
+fn a_full_queue_refuses_jobs_with_back_pressure() {
+    let (_d, q) = queue(Fault::Slow(Duration::from_millis(400)), 1, 5000);
+    q.submit(MLP, "running", mlp_input(1)).expect("first");
+    let until = Instant::now() + Duration::from_secs(5);
+    while q.result("running").expect("known").status != JobStatus::Running {
+        assert!(Instant::now() < until, "worker never picked the job up");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    q.submit(MLP, "waiting", mlp_input(1)).expect("one slot");
+    let err = q
+        .submit(MLP, "refused", mlp_input(1))
+        .expect_err("queue full");
+    assert!(
+        matches!(err, SidecarError::QueueFull { capacity: 1 }),
+        "{err}"
+    );
+    assert!(err.to_string().contains("queue full"));
+    assert!(matches!(
+        q.result("refused"),
+        Err(SidecarError::UnknownJob(_))
+    ));
+    assert_eq!(wait_final(&q, "waiting").status, JobStatus::Done);
+    let metrics = q.metrics().render(true, "");
+    assert!(
+        metrics.contains("verdict_sidecar_errors_total{kind=\"queue_full\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn jobs_past_their_deadline_time_out_running_or_queued() {
+    let (_d, q) = queue(Fault::Slow(Duration::from_millis(3000)), 4, 150);
+    let t0 = Instant::now();
+    q.submit(MLP, "slow", mlp_input(1)).expect("submit");
+    q.submit(MLP, "behind", mlp_input(1)).expect("submit");
+    let r = wait_final(&q, "slow");
+    assert_eq!(r.status, JobStatus::TimedOut);
+    assert!(
+        r.error.as_deref().unwrap_or("").contains("timed out"),
+        "{:?}",
+        r.error
+    );
+    assert!(r.outputs.is_empty());
+    let r = wait_final(&q, "behind");
+    assert_eq!(
+        r.status,
+        JobStatus::TimedOut,
+        "the queued job is not run after its deadline"
+    );
+    assert!(
+        t0.elapsed() < Duration::from_millis(1500),
+        "the slow sleep is cut at the deadline"
+    );
+}
+
+#[test]
+fn fault_wrong_moves_every_output_element() {
+    let (_d, honest) = queue(Fault::None, 4, 5000);
+    let (_d2, wrong) = queue(Fault::Wrong, 4, 5000);
+    honest.submit(MLP, "a", mlp_input(3)).expect("submit");
+    wrong.submit(MLP, "a", mlp_input(3)).expect("submit");
+    let (h, w) = (wait_final(&honest, "a"), wait_final(&wrong, "a"));
+    for (name, ht) in &h.outputs {
+        let (TensorData::F32(hv), TensorData::F32(wv)) = (&ht.data, &w.outputs[name].data) else {
+            panic!("f32 outputs")
+        };
+        for (a, b) in hv.iter().zip(wv) {
+            assert!(
+                ((b - a) as f64 - WRONG_DELTA).abs() < 1e-2,
+                "{name}: {a} vs {b}"
+            );
+        }
+    }
+}
+
+#[test]
+fn fault_slow_delays_the_answer_and_counts_in_latency() {
+    let (_d, q) = queue(Fault::Slow(Duration::from_millis(120)), 4, 5000);
+    let t0 = Instant::now();
+    q.submit(MLP, "s", mlp_input(1)).expect("submit");
+    let r = wait_final(&q, "s");
+    assert_eq!(r.status, JobStatus::Done);
+    assert!(t0.elapsed() >= Duration::from_millis(120));
+    assert!(r.latency >= Duration::from_millis(120), "{:?}", r.latency);
+}
+
+#[test]
+fn fault_down_refuses_every_job_and_is_not_ready() {
+    let (_d, q) = queue(Fault::Down, 4, 5000);
+    assert!(!q.is_ready());
+    let err = q.submit(MLP, "d", mlp_input(1)).expect_err("down");
+    assert!(
+        matches!(err, SidecarError::NotReady(_)) && err.to_string().contains("down"),
+        "{err}"
+    );
+    assert_eq!("down".parse::<Fault>(), Ok(Fault::Down));
+    assert_eq!(
+        "slow=250".parse::<Fault>(),
+        Ok(Fault::Slow(Duration::from_millis(250)))
+    );
+    assert!("slow=x".parse::<Fault>().is_err());
+}
+
+#[test]
+fn grpc_service_end_to_end_with_metrics() {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(async {
+        let (_d, q) = queue(Fault::None, 4, 5000);
+        let (service, slot) = SidecarService::loading();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(verdict_sidecar::service::serve(service, listener));
+        let mut c = SidecarClient::connect(format!("http://{addr}"))
+            .await
+            .expect("connect");
+
+        // Before the queue is installed: not ready, jobs unavailable.
+        let h = c.health().await.expect("health");
+        assert!(!h.ready);
+        let req = pb::SubmitJobRequest {
+            model_hash: MLP.into(),
+            job_id: "g1".into(),
+            inputs: pb::tensors_to_proto(&mlp_input(2)),
+        };
+        let st = c.submit_job(req.clone()).await.expect_err("loading");
+        assert_eq!(st.code(), tonic::Code::Unavailable);
+
+        let mq = q.clone();
+        assert!(slot.set(q).is_ok());
+        let h = c.health().await.expect("health");
+        assert!(h.ready && h.models == 1 && h.device == "cpu", "{h:?}");
+        let models = c.list_models().await.expect("list").models;
+        assert_eq!(models[0].sha256, MLP);
+        assert_eq!(models[0].inputs[0].shape, vec![-1, 16]);
+
+        assert!(c.submit_job(req.clone()).await.expect("submit").accepted);
+        let r = c
+            .get_result(pb::GetResultRequest {
+                job_id: "g1".into(),
+                wait_ms: 5000,
+            })
+            .await
+            .expect("result");
+        assert_eq!(r.status, pb::JobStatus::Done as i32, "{}", r.error);
+        assert_eq!(r.device, "cpu");
+        assert_eq!(r.outputs.len(), 2);
+        assert_eq!(r.outputs[0].shape, vec![2, 4]);
+
+        let st = c.submit_job(req.clone()).await.expect_err("dup");
+        assert_eq!(st.code(), tonic::Code::AlreadyExists);
+        let mut bad = req.clone();
+        bad.job_id = "g2".into();
+        bad.inputs[0].shape = vec![4, 8];
+        let st = c.submit_job(bad).await.expect_err("shape");
+        assert_eq!(st.code(), tonic::Code::InvalidArgument);
+        assert!(st.message().contains("shape [4, 8]"), "{}", st.message());
+        let mut unknown = req;
+        unknown.model_hash = "2".repeat(64);
+        assert_eq!(
+            c.submit_job(unknown).await.expect_err("model").code(),
+            tonic::Code::NotFound
+        );
+
+        // Metrics over plain HTTP.
+        let ml = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let maddr = ml.local_addr().expect("addr");
+        tokio::spawn(verdict_sidecar::metrics::serve(ml, move || {
+            mq.metrics().render(mq.is_ready(), "")
+        }));
+        let text = tokio::task::spawn_blocking(move || {
+            use std::io::{Read, Write};
+            let mut s = std::net::TcpStream::connect(maddr).expect("connect");
+            s.write_all(b"GET /metrics HTTP/1.1\r\nHost: x\r\n\r\n")
+                .expect("write");
+            let mut out = String::new();
+            s.read_to_string(&mut out).expect("read");
+            out
+        })
+        .await
+        .expect("join");
+        assert!(text.starts_with("HTTP/1.1 200 OK"), "{text}");
+        assert!(
+            text.contains(&format!(
+                "verdict_sidecar_run_latency_seconds_count{{model=\"{MLP}\"}} 1"
+            )),
+            "{text}"
+        );
+        assert!(text.contains("verdict_sidecar_queue_depth 0"));
+        assert!(text.contains(&format!(
+            "verdict_sidecar_device_info{{model=\"{MLP}\",device=\"cpu\"}} 1"
+        )));
+        assert!(
+            text.contains("verdict_sidecar_errors_total{kind=\"invalid_input\"} 1"),
+            "{text}"
+        );
+    });
+}
+
+#[test]
+fn infer_cli_prints_the_reference_outputs() {
+    let exe = env!("CARGO_BIN_EXE_verdict-sidecar");
+    for path in reference_files() {
+        let r = reference(&path);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let input = dir.path().join("in.json");
+        std::fs::write(
+            &input,
+            verdict_sidecar::tensor::tensors_to_json(&r.inputs).to_string(),
+        )
+        .expect("write");
+        let out = std::process::Command::new(exe)
+            .args([
+                "infer", "--device", "cuda", "--sha256", &r.sha256, "--model",
+            ])
+            .arg(&r.model)
+            .arg("--input")
+            .arg(&input)
+            .output()
+            .expect("run verdict-sidecar");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{stderr}");
+        // No GPU here: exactly one fallback warning, and the device says what really ran.
+        assert_eq!(stderr.matches("falling back to CPU").count(), 1, "{stderr}");
+        let doc: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+        assert_eq!(doc["device"], "cpu");
+        assert!(doc["latency_us"].as_u64().is_some());
+        let got = tensors_from_json(&doc["outputs"], |_| None).expect("outputs");
+        for (name, want) in &r.outputs {
+            let diff = got[name].max_abs_diff(want).expect("same shape");
+            assert!(diff <= 1e-5, "{name}: {diff}");
+        }
+    }
+}
