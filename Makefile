@@ -3,13 +3,15 @@
 
 SHELL := /bin/bash
 N ?= 4
+# TEST ONLY: make node i's sidecar misbehave, e.g. FAULTS="1:wrong,2:slow=3000" (or N:down).
+FAULTS ?=
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench bench-sidecar models fmt lint clean
 
 help:
-	@echo "make setup | build | run [N=4] | testnet [N=4] | testnet-stop | test | e2e | fuzz | bench | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | fuzz | bench | bench-sidecar | models | fmt | lint | clean"
 
 setup:
 	@scripts/setup.sh
@@ -19,10 +21,10 @@ build:
 
 # The main job: a local multi-validator net in the foreground, a line per block.
 run: setup build
-	python3 testnet/testnet.py run --n $(N)
+	python3 testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
 
 testnet: setup build
-	python3 testnet/testnet.py start --n $(N) $(if $(FRESH),--fresh,)
+	python3 testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
 
 testnet-stop:
 	python3 testnet/testnet.py stop
@@ -60,6 +62,15 @@ bench: setup build
 	cargo build --release -p verdict-app --bench store_commit
 	$(PY) bench/run.py
 	$(PY) bench/load.py
+
+# Inference latency of verdict-sidecar beside Python onnxruntime on the same models.
+bench-sidecar: setup
+	cargo build --release -p verdict-sidecar
+	$(PY) bench/sidecar.py
+
+# Regenerate the test models and their Python onnxruntime reference outputs.
+models: setup
+	$(PY) models/make_models.py && $(PY) models/reference.py
 
 clean:
 	-python3 testnet/testnet.py stop

@@ -59,10 +59,34 @@ class Ports:
     abci: int
     grpc: int
     sidecar: int
+    sidecar_metrics: int
 
     @staticmethod
     def of(i: int) -> "Ports":
-        return Ports(26656 + 100 * i, 26657 + 100 * i, 26658 + 100 * i, 9090 + i, 26659 + 100 * i)
+        return Ports(26656 + 100 * i, 26657 + 100 * i, 26658 + 100 * i, 9090 + i, 26659 + 100 * i,
+                     26661 + 100 * i)
+
+
+def sidecar_bin() -> Path:
+    p = bin_dir() / "verdict-sidecar"
+    if not p.exists():
+        raise NetError(f"verdict-sidecar binary not found at {p}: run `make build`")
+    return p
+
+
+def parse_faults(spec: str | None) -> dict[int, str]:
+    """`1:wrong,2:slow=3000` → {1: "wrong", 2: "slow=3000"} (test-only sidecar faults)."""
+    out: dict[int, str] = {}
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        node, sep, fault = part.partition(":")
+        if not sep or not node.isdigit() or not (fault in ("wrong", "down") or
+                                                  re.fullmatch(r"slow=\d+", fault)):
+            raise NetError(f"bad FAULTS entry {part!r}: want NODE:wrong, NODE:down or NODE:slow=MS")
+        out[int(node)] = fault
+    return out
 
 
 def set_toml(text: str, section: str | None, key: str, value: str) -> str:
@@ -177,6 +201,7 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
         cfg_path.write_text(cfg)
         meta = {"index": i, "node_id": ids[i], "abci": f"127.0.0.1:{p.abci}",
                 "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc,
+                "sidecar": f"127.0.0.1:{p.sidecar}", "sidecar_metrics": f"127.0.0.1:{p.sidecar_metrics}",
                 "host": hosts[i] if hosts else "127.0.0.1"}
         (home / "node.json").write_text(json.dumps(meta, indent=2))
         if hosts is not None:
@@ -184,7 +209,9 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
             run.write_text(
                 "#!/bin/sh\n# Start this validator on its own host; copy this folder there as $HOME_DIR.\n"
                 "set -e\nHOME_DIR=$(cd \"$(dirname \"$0\")\" && pwd)\n"
-                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} &\n"
+                f"verdict-sidecar serve --models \"$HOME_DIR/models\" --listen 127.0.0.1:{p.sidecar} "
+                f"--metrics 127.0.0.1:{p.sidecar_metrics} --device auto &\n"
+                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} &\n"
                 "exec cometbft start --home \"$HOME_DIR\"\n")
             run.chmod(0o755)
     (out / "net.json").write_text(json.dumps(
@@ -232,7 +259,7 @@ def pid_of(out: Path, i: int, proc: str) -> int | None:
 
 
 def is_running(out: Path, i: int) -> bool:
-    return pid_of(out, i, "verdictd") is not None or pid_of(out, i, "cometbft") is not None
+    return any(pid_of(out, i, p) is not None for p in ("verdictd", "cometbft", "sidecar"))
 
 
 def port_free(port: int) -> bool:
@@ -281,6 +308,25 @@ def start_verdictd(out: Path, i: int) -> None:
         raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")
 
 
+def start_sidecar(out: Path, i: int, fault: str | None = None) -> None:
+    """The node's inference sidecar on loopback, with the shipped models."""
+    if pid_of(out, i, "sidecar"):
+        return
+    meta = node_meta(out, i)
+    port = int(meta["sidecar"].rsplit(":", 1)[1])
+    if not port_free(port):
+        raise NetError(f"node{i}: sidecar port {port} is already in use")
+    argv = [str(sidecar_bin()), "serve", "--models", str(ROOT / "models"), "--listen", meta["sidecar"],
+            "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto")]
+    if fault:
+        argv += ["--fault", fault]
+    (out / f"node{i}" / "sidecar.fault").write_text(fault or "")
+    _spawn(out, i, "sidecar", argv)
+    if not wait_port(port):
+        tail = (out / f"node{i}" / "sidecar.log").read_text(errors="replace").strip().splitlines()[-1:]
+        raise NetError(f"node{i}: verdict-sidecar did not start listening on {port}: {' '.join(tail)}")
+
+
 def start_cometbft(out: Path, i: int) -> None:
     if pid_of(out, i, "cometbft"):
         return
@@ -291,12 +337,20 @@ def start_cometbft(out: Path, i: int) -> None:
     _spawn(out, i, "cometbft", [str(cometbft_bin()), "start", "--home", str(out / f"node{i}")])
 
 
-def start(out: Path = DEFAULT_OUT) -> None:
+def start(out: Path = DEFAULT_OUT, faults: dict[int, str] | None = None,
+          sidecars: bool = True) -> None:
     n = count_nodes(out)
     if n == 0:
         raise NetError(f"no testnet under {out}: generate one first")
     cometbft_bin()
     verdictd_bin()
+    faults = faults or {}
+    for bad in sorted(set(faults) - set(range(n))):
+        raise NetError(f"FAULTS names node {bad}, but the net has nodes 0..{n - 1}")
+    if sidecars:
+        sidecar_bin()
+        for i in range(n):
+            start_sidecar(out, i, faults.get(i))
     for i in range(n):
         start_verdictd(out, i)
     for i in range(n):
@@ -324,7 +378,7 @@ def _wait_dead(out: Path, i: int, proc: str, timeout: float) -> bool:
 
 
 def stop_node(out: Path, i: int) -> None:
-    for proc in ("cometbft", "verdictd"):
+    for proc in ("cometbft", "verdictd", "sidecar"):
         if kill(out, i, proc, signal.SIGTERM) and not _wait_dead(out, i, proc, 10):
             kill(out, i, proc, signal.SIGKILL)
             _wait_dead(out, i, proc, 5)

@@ -36,7 +36,8 @@ def cmd_status(out: Path) -> int:
         return 1
     for i in range(n):
         p = net.Ports.of(i)
-        print(f"node{i}: verdictd pid={net.pid_of(out, i, 'verdictd')} "
+        print(f"node{i}: sidecar pid={net.pid_of(out, i, 'sidecar')} "
+              f"verdictd pid={net.pid_of(out, i, 'verdictd')} "
               f"cometbft pid={net.pid_of(out, i, 'cometbft')} height={net.height(out, i)} "
               f"rpc=127.0.0.1:{p.rpc}")
     return 0
@@ -85,6 +86,8 @@ def main() -> int:
         s = sub.add_parser(name)
         s.add_argument("--n", type=int, default=4)
         s.add_argument("--fresh", action="store_true", help="regenerate the homes first")
+        s.add_argument("--faults", default="",
+                       help='TEST ONLY sidecar faults, e.g. "1:wrong,2:slow=3000" (also: N:down)')
     sub.add_parser("stop")
     sub.add_parser("status")
     r = sub.add_parser("restart")
@@ -99,7 +102,7 @@ def main() -> int:
             return 0
         if a.cmd == "start":
             ensure(out, a.n, a.fresh)
-            net.start(out)
+            net.start(out, net.parse_faults(a.faults))
             if not net.wait_height(out, list(range(a.n)), 1, 60):
                 raise net.NetError(f"the net did not produce a block in 60 s: see {out}/node*/*.log")
             print(f"{a.n} nodes running; RPC 127.0.0.1:26657 (+100 per node); "
@@ -124,7 +127,7 @@ def main() -> int:
 
             signal.signal(signal.SIGTERM, on_signal)
             try:
-                net.start(out)
+                net.start(out, net.parse_faults(a.faults))
                 print(f"{a.n} validators up (chain {net.CHAIN_ID}); Ctrl-C stops them all", flush=True)
                 live(out, a.n)
             except KeyboardInterrupt:

@@ -62,10 +62,15 @@ def test_four_validators_agree_at_every_height_and_survive_sigkill_at_random_mom
 
 
 def test_a_single_validator_net_produces_blocks(out):
+    import urllib.request
     require_free_ports(1)
     net.generate(1, out)
-    net.start(out)
+    net.start(out, net.parse_faults("0:slow=50"))
     assert net.wait_height(out, [0], 5, 60)
+    # The node's sidecar runs with the requested test fault and serves metrics.
+    assert (out / "node0" / "sidecar.fault").read_text() == "slow=50"
+    with urllib.request.urlopen(f"http://127.0.0.1:{net.Ports.of(0).sidecar_metrics}/metrics", timeout=5) as r:
+        assert b"verdict_sidecar" in r.read()
     agreement(out, 1, 5)
     # The CLI reads state and checks its proof against the next block's header.
     cli = str(net.bin_dir() / "verdict")
@@ -131,6 +136,17 @@ def test_bad_genesis_locked_dir_and_busy_port_give_one_line_errors(out):
     finally:
         holder.kill()
         holder.wait()
+
+
+def test_bad_faults_are_named():
+    for bad in ("1:broken", "x:wrong", "1:slow=", "1wrong"):
+        try:
+            net.parse_faults(bad)
+        except net.NetError as e:
+            assert bad.split(",")[0] in str(e)
+        else:
+            raise AssertionError(f"{bad} accepted")
+    assert net.parse_faults("1:wrong,2:slow=3000") == {1: "wrong", 2: "slow=3000"}
 
 
 def test_missing_cometbft_is_reported_by_the_harness(out, monkeypatch):
