@@ -118,11 +118,50 @@ def verdict_bin() -> Path:
     return p
 
 
+VALIDATOR_COINS = "1000000000uverd"
+SELF_BOND = "100000000uverd"  # 100 VERD → power 100
+
+
 def default_app_state(faucet: str) -> dict:
     return {
         "app": {"params": {"max_vote_extension_bytes": 2048, "min_gas_price": "0.025"}},
         "bank": {"balances": [{"address": faucet, "coins": FAUCET_COINS}]},
+        # Local nets: unbonding in minutes, not weeks (REFERENCE.md).
+        "staking": {"params": {"unbonding_time_seconds": 120, "max_validators": 100,
+                               "max_entries": 7, "historical_entries": 10000,
+                               "bond_denom": "uverd"}, "gentxs": []},
+        "slashing": {"params": {"signed_blocks_window": 100, "min_signed_per_window": "0.5",
+                                "downtime_jail_duration_seconds": 600,
+                                "slash_fraction_double_sign": "0.05",
+                                "slash_fraction_downtime": "0.01"}},
     }
+
+
+def cli_json(out: Path, *args: str) -> dict:
+    r = subprocess.run([str(verdict_bin()), "--keyring-dir", str(out / "keyring"), "--output", "json", *args],
+                       check=True, capture_output=True, text=True)
+    return json.loads(r.stdout)
+
+
+def add_gentxs(out: Path, n: int, chain_id: str, app_state: dict) -> None:
+    """Each validator gets an operator key (keyring name `validator<i>`), a genesis
+    balance, and a signed MsgCreateValidator bonding SELF_BOND with its node's
+    consensus key: its gentx. Account numbers follow genesis order: the fee
+    collector is 0, then the bank balances in the order listed."""
+    balances = app_state["bank"]["balances"]
+    for i in range(n):
+        op = cli_json(out, "keys", "add", f"validator{i}")["address"]
+        balances.append({"address": op, "coins": VALIDATOR_COINS})
+    for i in range(n):
+        key = json.loads((out / f"node{i}" / "config" / "priv_validator_key.json").read_text())
+        number = 1 + next(j for j, b in enumerate(balances)
+                          if b["address"] == cli_json(out, "keys", "show", f"validator{i}")["address"])
+        r = subprocess.run([str(verdict_bin()), "--keyring-dir", str(out / "keyring"), "genesis", "gentx",
+                            "--from", f"validator{i}", "--pubkey", key["pub_key"]["value"],
+                            "--amount", SELF_BOND, "--account-number", str(number),
+                            "--chain-id", chain_id, "--moniker", f"verdict-{i}"],
+                           check=True, capture_output=True, text=True)
+        app_state["staking"]["gentxs"].append(r.stdout.strip())
 
 
 def make_faucet(out: Path) -> str:
@@ -139,7 +178,7 @@ def make_faucet(out: Path) -> str:
 
 def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
              timeout_commit: str = "500ms", chain_id: str = CHAIN_ID,
-             force: bool = False) -> None:
+             force: bool = False, slashing: dict | None = None) -> None:
     """Creates N validator homes. With `hosts`, node i is configured for its own
     machine `hosts[i]` (standard ports, peers by host name) instead of loopback."""
     if n < 1:
@@ -168,7 +207,10 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
     genesis = json.loads(genesis_path.read_text())
     genesis["chain_id"] = chain_id
     genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
-    genesis["app_state"] = default_app_state(make_faucet(out))
+    app_state = default_app_state(make_faucet(out))
+    app_state["slashing"]["params"].update(slashing or {})
+    add_gentxs(out, n, chain_id, app_state)
+    genesis["app_state"] = app_state
     text = json.dumps(genesis, indent=2)
 
     for i in range(n):

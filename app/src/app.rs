@@ -21,7 +21,7 @@ use tendermint_proto::v0_38::abci::{
     RequestInfo, RequestInitChain, RequestPrepareProposal, RequestProcessProposal, RequestQuery,
     RequestVerifyVoteExtension, ResponseCheckTx, ResponseCommit, ResponseExtendVote,
     ResponseFinalizeBlock, ResponseInfo, ResponseInitChain, ResponsePrepareProposal,
-    ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension,
+    ResponseProcessProposal, ResponseQuery, ResponseVerifyVoteExtension, ValidatorUpdate,
 };
 use tendermint_proto::v0_38::crypto::public_key::Sum;
 
@@ -122,14 +122,14 @@ impl VerdictApp {
         state::PARAMS.may_load(s).ok().flatten().unwrap_or_default()
     }
 
-    fn validator_set(s: &dyn Storage) -> ValidatorSet {
-        state::VALIDATORS
-            .range(s, None, None, cosmwasm_std::Order::Ascending)
-            .filter_map(Result::ok)
+    /// The validator set that signed the votes of `height`.
+    fn validator_set(s: &dyn Storage, height: i64) -> ValidatorSet {
+        state::valset_at(s, u64::try_from(height).unwrap_or(0))
+            .into_iter()
             .filter_map(|(addr, v)| {
                 let pk: [u8; 32] = hex::decode(&v.pub_key).ok()?.try_into().ok()?;
                 Some((
-                    addr,
+                    hex::decode(addr).ok()?,
                     ValidatorKey {
                         pub_key: pk,
                         power: v.power,
@@ -152,6 +152,7 @@ impl VerdictApp {
     fn init_chain_inner(&self, req: RequestInitChain) -> Result<ResponseInitChain, String> {
         let genesis = AppGenesis::from_app_state_bytes(&req.app_state_bytes, "genesis app_state")
             .map_err(|e| e.to_string())?;
+        let mut initial_validators = Vec::new();
         let mut ov = Overlay::new();
         {
             let mut view = StateView::new(&*self.store, &mut ov);
@@ -174,24 +175,61 @@ impl VerdictApp {
             verdict_auth::Accounts::ensure(&mut view, &tx::fee_collector())
                 .map_err(|e| e.to_string())?;
             genesis.bank.init(&mut view).map_err(|e| e.to_string())?;
-            for v in &req.validators {
+            genesis.staking.init(&mut view).map_err(|e| e.to_string())?;
+            verdict_slashing::PARAMS
+                .save(&mut view, &genesis.slashing.params)
+                .map_err(|e| e.to_string())?;
+            // Gentxs: signed MsgCreateValidator txs, through the normal pipeline.
+            let info = BlockInfo {
+                height: 0,
+                time_seconds: req.time.map_or(0, |t| t.seconds),
+                time_nanos: req.time.map_or(0, |t| t.nanos),
+                chain_id: req.chain_id.clone(),
+            };
+            for (i, gentx) in genesis.staking.gentx_bytes().iter().enumerate() {
+                let out = tx::run(&mut view, gentx, &info, &genesis.app.params, Mode::Genesis);
+                if out.code != 0 {
+                    return Err(format!(
+                        "genesis: staking.gentxs[{i}] failed (code {}): {}",
+                        out.code, out.log
+                    ));
+                }
+            }
+            let updates =
+                verdict_staking::state::end_block_updates(&mut view).map_err(|e| e.to_string())?;
+            let mut set: Vec<(String, ConsensusValidator)> = Vec::new();
+            if !updates.is_empty() {
+                initial_validators = updates.iter().map(power_update).collect();
+                for u in &updates {
+                    set.push((
+                        hex::encode_upper(tendermint_address(&u.pubkey)),
+                        ConsensusValidator {
+                            pub_key: hex::encode(u.pubkey),
+                            power: u.power,
+                        },
+                    ));
+                }
+            }
+            // Without staking validators in genesis, CometBFT's genesis set stands.
+            for v in req.validators.iter().filter(|_| updates.is_empty()) {
                 let Some(Sum::Ed25519(pk)) = v.pub_key.as_ref().and_then(|k| k.sum.clone()) else {
                     return Err("genesis validators must have ed25519 keys".into());
                 };
                 let power = u64::try_from(v.power)
                     .map_err(|_| format!("negative genesis validator power {}", v.power))?;
-                let addr = tendermint_address(&pk);
-                state::VALIDATORS
-                    .save(
-                        &mut view,
-                        &addr,
-                        &ConsensusValidator {
-                            pub_key: hex::encode(&pk),
-                            power,
-                        },
-                    )
-                    .map_err(|e| e.to_string())?;
+                set.push((
+                    hex::encode_upper(tendermint_address(&pk)),
+                    ConsensusValidator {
+                        pub_key: hex::encode(&pk),
+                        power,
+                    },
+                ));
             }
+            set.sort_by(|a, b| a.0.cmp(&b.0));
+            let first = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
+            state::VALSETS
+                .save(&mut view, first, &set)
+                .map_err(|e| e.to_string())?;
         }
         let initial = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
         // The genesis hash is what the tree would hold at the version before the
@@ -205,7 +243,7 @@ impl VerdictApp {
         tracing::info!(chain_id = %req.chain_id, validators = req.validators.len(), app_hash = %hex::encode_upper(app_hash), "init chain");
         Ok(ResponseInitChain {
             consensus_params: None,
-            validators: vec![],
+            validators: initial_validators,
             app_hash: app_hash.to_vec().into(),
         })
     }
@@ -235,6 +273,8 @@ impl VerdictApp {
             Overlay::new()
         };
         let mut tx_results = Vec::with_capacity(req.txs.len());
+        let begin_events: Vec<Event>;
+        let mut validator_updates = Vec::new();
         let mut extensions = 0u32;
         let mut indexed = Vec::new();
         let time = req.time.unwrap_or_default();
@@ -252,6 +292,43 @@ impl VerdictApp {
                     .flatten()
                     .unwrap_or_default(),
             };
+            // Begin block: liveness over the decided last commit, then evidence.
+            let votes: Vec<verdict_slashing::CommitVote> = req
+                .decided_last_commit
+                .as_ref()
+                .map(|c| c.votes.as_slice())
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|v| {
+                    let val = v.validator.as_ref()?;
+                    Some(verdict_slashing::CommitVote {
+                        consensus_address: val.address.as_ref().try_into().ok()?,
+                        power: u64::try_from(val.power).ok()?,
+                        // BlockIDFlag 1 = absent; commit (2) and nil (3) count as signed.
+                        signed: v.block_id_flag != 1,
+                    })
+                })
+                .collect();
+            let mut ev = verdict_slashing::handle_commit(&mut view, height, time.seconds, &votes)
+                .map_err(|e| format!("liveness: {e}"))?;
+            for m in &req.misbehavior {
+                let Some(val) = m.validator.as_ref() else {
+                    continue;
+                };
+                let Ok(addr) = <[u8; 20]>::try_from(val.address.as_ref()) else {
+                    continue;
+                };
+                ev.extend(
+                    verdict_slashing::handle_double_sign(
+                        &mut view,
+                        &addr,
+                        u64::try_from(m.height).unwrap_or(0),
+                        u64::try_from(val.power).unwrap_or(0),
+                    )
+                    .map_err(|e| format!("evidence: {e}"))?,
+                );
+            }
+            begin_events = ev.iter().map(|e| e.to_abci()).collect();
             for (i, tx) in req.txs.iter().enumerate() {
                 if i == 0 && expects && vote_ext::is_injected(tx) {
                     // ProcessProposal vouched for it, but replay skips ProcessProposal:
@@ -290,6 +367,36 @@ impl VerdictApp {
             state::LAST_BLOCK
                 .save(&mut view, &record)
                 .map_err(|e| e.to_string())?;
+            // End block: matured unbondings, then the new validator set.
+            verdict_staking::state::complete_unbondings(&mut view, time.seconds)
+                .map_err(|e| format!("unbonding queue: {e}"))?;
+            let updates = verdict_staking::state::end_block_updates(&mut view)
+                .map_err(|e| format!("validator set: {e}"))?;
+            if !updates.is_empty() {
+                let mut set = state::valset_at(&view, height.saturating_add(1));
+                for u in &updates {
+                    let addr = hex::encode_upper(tendermint_address(&u.pubkey));
+                    if u.power == 0 {
+                        set.remove(&addr);
+                    } else {
+                        set.insert(
+                            addr,
+                            ConsensusValidator {
+                                pub_key: hex::encode(u.pubkey),
+                                power: u.power,
+                            },
+                        );
+                    }
+                }
+                state::VALSETS
+                    .save(
+                        &mut view,
+                        height.saturating_add(2),
+                        &set.into_iter().collect(),
+                    )
+                    .map_err(|e| e.to_string())?;
+                validator_updates = updates.iter().map(power_update).collect();
+            }
         }
         let pending = self
             .store
@@ -299,16 +406,19 @@ impl VerdictApp {
         block.pending = Some(pending);
         block.pending_txs = indexed;
         Ok(ResponseFinalizeBlock {
-            events: vec![Event {
-                r#type: "block".into(),
-                attributes: vec![EventAttribute {
-                    key: "vote_extensions".into(),
-                    value: extensions.to_string(),
-                    index: true,
-                }],
-            }],
+            events: begin_events
+                .into_iter()
+                .chain([Event {
+                    r#type: "block".into(),
+                    attributes: vec![EventAttribute {
+                        key: "vote_extensions".into(),
+                        value: extensions.to_string(),
+                        index: true,
+                    }],
+                }])
+                .collect(),
             tx_results,
-            validator_updates: vec![],
+            validator_updates,
             consensus_param_updates: None,
             app_hash: app_hash.to_vec().into(),
         })
@@ -325,6 +435,15 @@ fn exec_result(out: TxOutcome) -> ExecTxResult {
         gas_used: i64::try_from(out.gas_used).unwrap_or(i64::MAX),
         events: out.events.iter().map(|e| e.to_abci()).collect(),
         codespace: out.codespace,
+    }
+}
+
+fn power_update(u: &verdict_staking::state::PowerUpdate) -> ValidatorUpdate {
+    ValidatorUpdate {
+        pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey {
+            sum: Some(Sum::Ed25519(u.pubkey.to_vec())),
+        }),
+        power: i64::try_from(u.power).unwrap_or(i64::MAX),
     }
 }
 
@@ -422,7 +541,7 @@ impl Application for VerdictApp {
         let mut used = 0usize;
         self.with_committed(|s| {
             if Self::expects_injected(s, req.height) {
-                let validators = Self::validator_set(s);
+                let validators = Self::validator_set(s, req.height.saturating_sub(1));
                 let chain_id = state::CHAIN_ID
                     .may_load(s)
                     .ok()
@@ -474,7 +593,7 @@ impl Application for VerdictApp {
                     vote_ext::VoteExtensionError::MissingInjected { height: req.height }.to_string()
                 })?;
             let injected = vote_ext::decode_injected(tx0).map_err(|e| e.to_string())?;
-            let validators = Self::validator_set(s);
+            let validators = Self::validator_set(s, req.height.saturating_sub(1));
             let chain_id = state::CHAIN_ID
                 .may_load(s)
                 .ok()

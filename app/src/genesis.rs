@@ -16,6 +16,17 @@ pub struct AppGenesis {
     pub auth: verdict_auth::genesis::AuthGenesis,
     #[serde(default)]
     pub bank: verdict_bank::genesis::BankGenesis,
+    #[serde(default)]
+    pub staking: verdict_staking::genesis::StakingGenesis,
+    #[serde(default)]
+    pub slashing: SlashingSection,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SlashingSection {
+    #[serde(default)]
+    pub params: verdict_slashing::SlashingParams,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -68,6 +79,7 @@ impl AppGenesis {
         self.app.params.validate()?;
         self.auth.validate()?;
         self.bank.validate()?;
+        self.staking.validate()?;
         Ok(())
     }
 
@@ -109,10 +121,10 @@ mod tests {
 
     #[test]
     fn unknown_sections_and_bad_params_are_named_errors() {
-        let e = AppGenesis::from_app_state_bytes(br#"{"staking":{}}"#, "genesis.json")
+        let e = AppGenesis::from_app_state_bytes(br#"{"gov":{}}"#, "genesis.json")
             .expect_err("unknown section");
         assert!(e.to_string().contains("genesis.json"));
-        assert!(e.to_string().contains("staking"));
+        assert!(e.to_string().contains("gov"));
         let e = AppGenesis::from_app_state_bytes(
             br#"{"app":{"params":{"max_vote_extension_bytes":0}}}"#,
             "g",

@@ -5,6 +5,7 @@ pub mod app;
 pub mod error;
 pub mod genesis;
 pub mod grpc;
+pub mod msgs;
 pub mod params;
 pub mod query;
 pub mod state;

@@ -45,6 +45,32 @@ fn module_route(path: &str) -> Option<ModuleQuery> {
             |s, r| lift(verdict_bank::query::total_supply(s, r))
         }
         "/cosmos.bank.v1beta1.Query/SupplyOf" => |s, r| lift(verdict_bank::query::supply_of(s, r)),
+        "/cosmos.staking.v1beta1.Query/Validators" => {
+            |s, r| lift(verdict_staking::query::validators(s, r))
+        }
+        "/cosmos.staking.v1beta1.Query/Validator" => {
+            |s, r| lift(verdict_staking::query::validator(s, r))
+        }
+        "/cosmos.staking.v1beta1.Query/Delegation" => {
+            |s, r| lift(verdict_staking::query::delegation(s, r))
+        }
+        "/cosmos.staking.v1beta1.Query/DelegatorDelegations" => {
+            |s, r| lift(verdict_staking::query::delegator_delegations(s, r))
+        }
+        "/cosmos.staking.v1beta1.Query/UnbondingDelegation" => {
+            |s, r| lift(verdict_staking::query::unbonding_delegation(s, r))
+        }
+        "/cosmos.staking.v1beta1.Query/Params" => |s, r| lift(verdict_staking::query::params(s, r)),
+        "/cosmos.staking.v1beta1.Query/Pool" => |s, r| lift(verdict_staking::query::pool(s, r)),
+        "/cosmos.slashing.v1beta1.Query/SigningInfo" => {
+            |s, r| lift(verdict_slashing::query::signing_info(s, r))
+        }
+        "/cosmos.slashing.v1beta1.Query/SigningInfos" => {
+            |s, r| lift(verdict_slashing::query::signing_infos(s, r))
+        }
+        "/cosmos.slashing.v1beta1.Query/Params" => {
+            |s, r| lift(verdict_slashing::query::params_query(s, r))
+        }
         _ => return None,
     })
 }
@@ -57,6 +83,16 @@ pub const GRPC_PATHS: &[&str] = &[
     "/cosmos.bank.v1beta1.Query/AllBalances",
     "/cosmos.bank.v1beta1.Query/TotalSupply",
     "/cosmos.bank.v1beta1.Query/SupplyOf",
+    "/cosmos.staking.v1beta1.Query/Validators",
+    "/cosmos.staking.v1beta1.Query/Validator",
+    "/cosmos.staking.v1beta1.Query/Delegation",
+    "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
+    "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+    "/cosmos.staking.v1beta1.Query/Params",
+    "/cosmos.staking.v1beta1.Query/Pool",
+    "/cosmos.slashing.v1beta1.Query/SigningInfo",
+    "/cosmos.slashing.v1beta1.Query/SigningInfos",
+    "/cosmos.slashing.v1beta1.Query/Params",
     "/cosmos.tx.v1beta1.Service/Simulate",
     "/cosmos.tx.v1beta1.Service/GetTx",
     "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",

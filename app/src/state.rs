@@ -31,7 +31,27 @@ pub const CHAIN_ID: Item<String> = Item::new("app/chain_id");
 pub const PARAMS: Item<AppParams> = Item::new("app/params");
 /// Height from which CometBFT asks for vote extensions (consensus params).
 pub const VE_ENABLE_HEIGHT: Item<u64> = Item::new("app/ve_enable_height");
-/// The consensus validator set, keyed by 20-byte address.
-/// Until staking changes powers, this is the genesis set.
-pub const VALIDATORS: Map<&[u8], ConsensusValidator> = Map::new("app/validators");
+/// The CometBFT validator set in force from a height on, keyed by that height:
+/// a new entry is written whenever FinalizeBlock(h) returns updates (effective at
+/// h+2, CometBFT's delay). Vote extensions of height h are checked against
+/// [`valset_at`]`(h)`, never against powers a proposer supplies.
+pub const VALSETS: Map<u64, Vec<(String, ConsensusValidator)>> = Map::new("app/valsets");
+
+/// The validator set (by hex consensus address) in force at `height`.
+pub fn valset_at(
+    s: &dyn cosmwasm_std::Storage,
+    height: u64,
+) -> std::collections::BTreeMap<String, ConsensusValidator> {
+    VALSETS
+        .range(
+            s,
+            None,
+            Some(cw_storage_plus::Bound::inclusive(height)),
+            cosmwasm_std::Order::Descending,
+        )
+        .next()
+        .and_then(Result::ok)
+        .map(|(_, v)| v.into_iter().collect())
+        .unwrap_or_default()
+}
 pub const LAST_BLOCK: Item<BlockRecord> = Item::new("app/last_block");

@@ -24,7 +24,7 @@ use prost::Message;
 use sha2::Digest;
 use verdict_auth::query::SECP256K1_PUBKEY_URL;
 use verdict_auth::Accounts;
-use verdict_bank::{Bank, BankMsg};
+use verdict_bank::Bank;
 use verdict_core::address::{Addr, FEE_DENOM};
 use verdict_core::coin::{self, Coin};
 use verdict_core::ctx::{BlockInfo, Ctx};
@@ -33,6 +33,7 @@ use verdict_core::gas::{GasMeter, OutOfGas};
 use verdict_core::storage::{Layered, Metered, Overlay};
 use verdict_core::{codes, AbciError};
 
+use crate::msgs::Msg;
 use crate::params::AppParams;
 
 /// The fee collector module account.
@@ -46,6 +47,9 @@ pub enum Mode {
     ReCheck,
     Deliver,
     Simulate,
+    /// Gentxs at InitChain: like Deliver, but no minimum fee (the SDK runs them
+    /// with a zero gas price).
+    Genesis,
 }
 
 /// What a transaction ended in. `code == 0` is success.
@@ -69,7 +73,7 @@ pub struct TxFail {
 }
 
 impl TxFail {
-    fn new(code: u32, log: impl Into<String>) -> Self {
+    pub fn new(code: u32, log: impl Into<String>) -> Self {
         TxFail {
             code,
             log: log.into(),
@@ -94,7 +98,7 @@ pub struct DecodedTx {
     pub body: TxBody,
     pub auth_info: AuthInfo,
     pub signatures: Vec<Vec<u8>>,
-    pub msgs: Vec<BankMsg>,
+    pub msgs: Vec<Msg>,
     pub signers: Vec<Addr>,
     pub fee: Vec<Coin>,
     pub gas_limit: u64,
@@ -130,21 +134,11 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
             "unknown extension options: none are supported",
         ));
     }
-    let mut msgs = Vec::with_capacity(body.messages.len());
-    for any in &body.messages {
-        match BankMsg::decode(any)? {
-            Some(m) => msgs.push(m),
-            None => {
-                return Err(TxFail::new(
-                    codes::UNKNOWN_REQUEST,
-                    format!(
-                        "unrecognized message type {:?}: unknown request",
-                        any.type_url
-                    ),
-                ))
-            }
-        }
-    }
+    let msgs = body
+        .messages
+        .iter()
+        .map(Msg::decode)
+        .collect::<Result<Vec<_>, _>>()?;
     if u64::try_from(body.memo.chars().count()).unwrap_or(u64::MAX) > max_memo {
         return Err(TxFail::new(
             codes::MEMO_TOO_LARGE,
@@ -307,7 +301,7 @@ fn ante(
         "txSize",
     )
     .map_err(out_of_gas)?;
-    if mode != Mode::Simulate {
+    if !matches!(mode, Mode::Simulate | Mode::Genesis) {
         let price = params.min_gas_price().map_err(|e| TxFail::new(1, e))?;
         let required = Uint128::from(tx.gas_limit).mul_ceil(price);
         let paid = tx.fee.first().map(|c| c.amount).unwrap_or_default();
@@ -370,7 +364,7 @@ fn ante(
         // A recheck (after a block) only has to learn whether the tx is still valid
         // against the new state; its signature was verified when it entered the
         // mempool and cannot have changed (the SDK skips it too).
-        if matches!(mode, Mode::Check | Mode::Deliver) {
+        if matches!(mode, Mode::Check | Mode::Deliver | Mode::Genesis) {
             let single = matches!(
                 info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
                 Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
@@ -508,15 +502,30 @@ pub fn run(
                 Event::new("message")
                     .attr("action", m.type_url())
                     .attr("sender", m.signer())
-                    .attr("module", "bank")
+                    .attr("module", m.module())
                     .attr("msg_index", i),
             );
-            match verdict_bank::handler::execute(&mut ctx, m) {
+            let result: Result<Any, (u32, String)> = match m {
+                Msg::Bank(b) => verdict_bank::handler::execute(&mut ctx, b)
+                    .map_err(|e| (e.code(), e.to_string())),
+                Msg::Staking(st) => verdict_staking::handler::execute(&mut ctx, st)
+                    .map_err(|e| (e.code(), e.to_string())),
+                Msg::Unjail(op) => verdict_slashing::unjail(ctx.store, op, block.time_seconds)
+                    .map(|()| {
+                        ctx.emit(Event::new("unjail").attr("validator", op.valoper()));
+                        Any {
+                            type_url: "/cosmos.slashing.v1beta1.MsgUnjailResponse".into(),
+                            value: vec![],
+                        }
+                    })
+                    .map_err(|e| (e.code(), e.to_string())),
+            };
+            match result {
                 Ok(resp) => responses.push(resp),
-                Err(e) => {
+                Err((code, log)) => {
                     r = Err(TxFail::new(
-                        e.code(),
-                        format!("failed to execute message; message index: {i}: {e}"),
+                        code,
+                        format!("failed to execute message; message index: {i}: {log}"),
                     ));
                     break;
                 }

@@ -3,6 +3,7 @@
 mod chain;
 mod keyring;
 mod rpc;
+mod staking;
 
 use std::io::BufRead;
 use std::path::PathBuf;
@@ -70,6 +71,11 @@ enum Cmd {
     Query {
         #[command(subcommand)]
         what: Query,
+    },
+    /// Genesis helpers for net generators.
+    Genesis {
+        #[command(subcommand)]
+        cmd: GenesisCmd,
     },
     /// Load-generation helpers for bench/ (not for production use).
     #[command(hide = true)]
@@ -147,6 +153,59 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: BankTx,
     },
+    Staking {
+        #[command(subcommand)]
+        cmd: StakingTx,
+    },
+    Slashing {
+        #[command(subcommand)]
+        cmd: SlashingTx,
+    },
+}
+
+#[derive(Subcommand)]
+enum StakingTx {
+    /// Bond AMOUNT from key FROM to validator VALOPER (verdictvaloper1…).
+    Delegate {
+        from: String,
+        validator: String,
+        amount: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Start unbonding AMOUNT; it returns after the unbonding time.
+    Unbond {
+        from: String,
+        validator: String,
+        amount: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Make key FROM's account a validator with an ed25519 consensus key.
+    CreateValidator {
+        from: String,
+        /// Consensus public key, base64 (as in priv_validator_key.json).
+        #[arg(long)]
+        pubkey: String,
+        #[arg(long)]
+        amount: String,
+        #[arg(long, default_value = "")]
+        moniker: String,
+        #[arg(long, default_value = "0.05")]
+        commission_rate: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum SlashingTx {
+    /// Bring key FROM's jailed validator back after its jail time.
+    Unjail {
+        from: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,7 +221,58 @@ enum BankTx {
 }
 
 #[derive(Subcommand)]
+enum GenesisCmd {
+    /// Sign a MsgCreateValidator for genesis (offline): prints the tx as hex.
+    Gentx {
+        #[arg(long)]
+        from: String,
+        /// Consensus public key, base64 (priv_validator_key.json `pub_key.value`).
+        #[arg(long)]
+        pubkey: String,
+        #[arg(long)]
+        amount: String,
+        /// The operator account's number in genesis.
+        #[arg(long)]
+        account_number: u64,
+        #[arg(long)]
+        chain_id: String,
+        #[arg(long, default_value = "")]
+        moniker: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum StakingQuery {
+    Validators,
+    Validator {
+        validator: String,
+    },
+    Delegation {
+        delegator: String,
+        validator: String,
+    },
+    Params,
+}
+
+#[derive(Subcommand)]
+enum SlashingQuery {
+    /// Signing info by consensus address (verdictvalcons1…).
+    SigningInfo {
+        cons_address: String,
+    },
+    SigningInfos,
+}
+
+#[derive(Subcommand)]
 enum Query {
+    Staking {
+        #[command(subcommand)]
+        what: StakingQuery,
+    },
+    Slashing {
+        #[command(subcommand)]
+        what: SlashingQuery,
+    },
     Bank {
         #[command(subcommand)]
         what: BankQuery,
@@ -277,6 +387,129 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             out,
         ),
         Cmd::Query { what } => query(&rpc, &kr_dir, what, out),
+        Cmd::Tx {
+            cmd: TxCmd::Staking { cmd },
+        } => {
+            let kr = Keyring::open(&kr_dir)?;
+            match cmd {
+                StakingTx::Delegate {
+                    from,
+                    validator,
+                    amount,
+                    flags,
+                } => {
+                    let v = staking::valoper(&validator)?;
+                    let c = one_coin(&amount)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| Ok(vec![staking::delegate(me, &v, &c)]),
+                        std::slice::from_ref(&c),
+                        &flags,
+                        out,
+                    )
+                }
+                StakingTx::Unbond {
+                    from,
+                    validator,
+                    amount,
+                    flags,
+                } => {
+                    let v = staking::valoper(&validator)?;
+                    let c = one_coin(&amount)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| Ok(vec![staking::undelegate(me, &v, &c)]),
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
+                StakingTx::CreateValidator {
+                    from,
+                    pubkey,
+                    amount,
+                    moniker,
+                    commission_rate,
+                    flags,
+                } => {
+                    let pk = base64::engine::general_purpose::STANDARD
+                        .decode(&pubkey)
+                        .context("--pubkey is not base64")?;
+                    let c = one_coin(&amount)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            Ok(vec![staking::create_validator(
+                                me,
+                                &pk,
+                                &c,
+                                &moniker,
+                                &commission_rate,
+                            )?])
+                        },
+                        std::slice::from_ref(&c),
+                        &flags,
+                        out,
+                    )
+                }
+            }
+        }
+        Cmd::Tx {
+            cmd:
+                TxCmd::Slashing {
+                    cmd: SlashingTx::Unjail { from, flags },
+                },
+        } => submit(
+            &rpc,
+            &Keyring::open(&kr_dir)?,
+            &from,
+            |me| Ok(vec![staking::unjail(me)]),
+            &[],
+            &flags,
+            out,
+        ),
+        Cmd::Genesis {
+            cmd:
+                GenesisCmd::Gentx {
+                    from,
+                    pubkey,
+                    amount,
+                    account_number,
+                    chain_id,
+                    moniker,
+                },
+        } => {
+            let kr = Keyring::open(&kr_dir)?;
+            let key = kr.signing_key(&from, None)?;
+            let pk = base64::engine::general_purpose::STANDARD
+                .decode(&pubkey)
+                .context("--pubkey is not base64")?;
+            let c = one_coin(&amount)?;
+            let spec = TxSpec {
+                msgs: vec![staking::create_validator(
+                    &key.address(),
+                    &pk,
+                    &c,
+                    &moniker,
+                    "0.05",
+                )?],
+                memo: String::new(),
+                timeout_height: 0,
+                fee: vec![],
+                gas_limit: 400_000,
+            };
+            println!(
+                "{}",
+                hex::encode(sign_tx(&spec, &key, &chain_id, account_number, 0))
+            );
+            Ok(())
+        }
         Cmd::Loadgen {
             from,
             accounts,
@@ -471,14 +704,36 @@ fn send(
     flags: &TxFlags,
     out: Output,
 ) -> anyhow::Result<()> {
+    let to = Addr::parse(to).map_err(|e| anyhow!("recipient: {e}"))?;
+    let coins = coin::parse_coins(amount).map_err(|e| anyhow!("amount: {e}"))?;
+    submit(
+        rpc,
+        kr,
+        from,
+        |me| Ok(vec![msg_send(me, &to, &coins)]),
+        &coins,
+        flags,
+        out,
+    )
+}
+
+/// Signs `msgs` (built for the signer's address) with key `from`, chooses gas
+/// and fee, checks that `spend` + fee is affordable, broadcasts, and waits.
+fn submit(
+    rpc: &Rpc,
+    kr: &Keyring,
+    from: &str,
+    msgs: impl FnOnce(&Addr) -> anyhow::Result<Vec<cosmrs::Any>>,
+    spend: &[Coin],
+    flags: &TxFlags,
+    out: Output,
+) -> anyhow::Result<()> {
     let pass = if kr.is_encrypted(from)? {
         Some(passphrase(&format!("passphrase of {from}"))?)
     } else {
         None
     };
     let key = kr.signing_key(from, pass.as_deref())?;
-    let to = Addr::parse(to).map_err(|e| anyhow!("recipient: {e}"))?;
-    let coins = coin::parse_coins(amount).map_err(|e| anyhow!("amount: {e}"))?;
     let chain_id = match &flags.chain_id {
         Some(c) => c.clone(),
         None => chain::chain_id(rpc)?,
@@ -490,7 +745,7 @@ fn send(
         )
     })?;
     let mut spec = TxSpec {
-        msgs: vec![msg_send(&key.address(), &to, &coins)],
+        msgs: msgs(&key.address())?,
         memo: flags.memo.clone(),
         timeout_height: 0,
         fee: vec![],
@@ -523,7 +778,7 @@ fn send(
         None => vec![fee_for(spec.gas_limit, &flags.gas_prices)?],
     };
     // Check funds here so the error names both amounts before anything is sent.
-    let need: u128 = coins
+    let need: u128 = spend
         .iter()
         .chain(spec.fee.iter())
         .filter(|c| c.denom == FEE_DENOM)
@@ -534,7 +789,11 @@ fn send(
         bail!(
             "insufficient funds: {} has {have}{FEE_DENOM}, needs {need}{FEE_DENOM} ({} + {} fee)",
             key.address(),
-            coin::display(&coins),
+            if spend.is_empty() {
+                "0uverd".to_string()
+            } else {
+                coin::display(spend)
+            },
             coin::display(&spec.fee)
         );
     }
@@ -578,8 +837,124 @@ fn report_tx(r: &Value, out: Output) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn one_coin(s: &str) -> anyhow::Result<Coin> {
+    let mut cs = coin::parse_coins(s).map_err(|e| anyhow!("amount: {e}"))?;
+    if cs.len() != 1 {
+        bail!("amount must be a single coin, e.g. 1000000uverd");
+    }
+    Ok(cs.remove(0))
+}
+
 fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyhow::Result<()> {
+    use cosmrs::proto::cosmos::slashing::v1beta1 as slpb;
+    use cosmrs::proto::cosmos::staking::v1beta1 as stpb;
+    let show_val = |v: &stpb::Validator| {
+        format!(
+            "{}  {:<12} tokens {}  status {}  jailed {}",
+            v.operator_address,
+            v.description
+                .as_ref()
+                .map(|d| d.moniker.as_str())
+                .unwrap_or(""),
+            v.tokens,
+            v.status,
+            v.jailed
+        )
+    };
+    let val_json = |v: &stpb::Validator| json!({"operator_address": v.operator_address, "moniker": v.description.as_ref().map(|d| d.moniker.clone()), "tokens": v.tokens, "status": v.status, "jailed": v.jailed, "delegator_shares": v.delegator_shares});
     match what {
+        Query::Staking {
+            what: StakingQuery::Validators,
+        } => {
+            let r = chain::query::<stpb::QueryValidatorsResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Validators",
+                &stpb::QueryValidatorsRequest::default(),
+            )??;
+            let v = json!(r.validators.iter().map(val_json).collect::<Vec<_>>());
+            print(
+                out,
+                &v,
+                r.validators
+                    .iter()
+                    .map(show_val)
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+        }
+        Query::Staking {
+            what: StakingQuery::Validator { validator },
+        } => {
+            let r = chain::query::<stpb::QueryValidatorResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Validator",
+                &stpb::QueryValidatorRequest {
+                    validator_addr: validator,
+                },
+            )??;
+            let v = r
+                .validator
+                .ok_or_else(|| anyhow!("no validator in reply"))?;
+            print(out, &val_json(&v), show_val(&v));
+        }
+        Query::Staking {
+            what:
+                StakingQuery::Delegation {
+                    delegator,
+                    validator,
+                },
+        } => {
+            let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+            let r = chain::query::<stpb::QueryDelegationResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Delegation",
+                &stpb::QueryDelegationRequest {
+                    delegator_addr: d.bech32(),
+                    validator_addr: validator,
+                },
+            )??;
+            let bal = r
+                .delegation_response
+                .and_then(|d| d.balance)
+                .map(|c| format!("{}{}", c.amount, c.denom))
+                .unwrap_or_default();
+            print(out, &json!({"balance": bal}), bal.clone());
+        }
+        Query::Staking {
+            what: StakingQuery::Params,
+        } => {
+            let r = chain::query::<stpb::QueryParamsResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Params",
+                &stpb::QueryParamsRequest {},
+            )??;
+            let p = r.params.unwrap_or_default();
+            let v = json!({"unbonding_time_seconds": p.unbonding_time.map(|d| d.seconds), "max_validators": p.max_validators, "max_entries": p.max_entries, "historical_entries": p.historical_entries, "bond_denom": p.bond_denom});
+            print(out, &v, v.to_string());
+        }
+        Query::Slashing {
+            what: SlashingQuery::SigningInfo { cons_address },
+        } => {
+            let r = chain::query::<slpb::QuerySigningInfoResponse>(
+                rpc,
+                "/cosmos.slashing.v1beta1.Query/SigningInfo",
+                &slpb::QuerySigningInfoRequest { cons_address },
+            )??;
+            let i = r.val_signing_info.unwrap_or_default();
+            let v = json!({"address": i.address, "start_height": i.start_height, "missed_blocks_counter": i.missed_blocks_counter, "tombstoned": i.tombstoned, "jailed_until": i.jailed_until.map(|t| t.seconds)});
+            print(out, &v, v.to_string());
+        }
+        Query::Slashing {
+            what: SlashingQuery::SigningInfos,
+        } => {
+            let r = chain::query::<slpb::QuerySigningInfosResponse>(
+                rpc,
+                "/cosmos.slashing.v1beta1.Query/SigningInfos",
+                &slpb::QuerySigningInfosRequest::default(),
+            )??;
+            let v = json!(r.info.iter().map(|i| json!({"address": i.address, "missed_blocks_counter": i.missed_blocks_counter, "tombstoned": i.tombstoned, "jailed_until": i.jailed_until.map(|t| t.seconds)})).collect::<Vec<_>>());
+            print(out, &v, v.to_string());
+        }
         Query::Bank {
             what: BankQuery::Balances { address, denom },
         } => {

@@ -216,3 +216,71 @@ def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
     assert int(res["autoGasUsed"]) <= int(res["autoGasWanted"])
     # The CLI sees what cosmjs did.
     assert cli(out, "query", "bank", "balances", "alice").stdout.strip() == f"{2500000 + 13345}uverd"
+
+    # Staking from the CLI changes CometBFT's voting power, and cosmjs's staking
+    # extension reads the same validators.
+    vals = json.loads(cli(out, "--output", "json", "query", "staking", "validators").stdout)
+    assert len(vals) == 1 and vals[0]["tokens"] == "100000000"
+    valoper = vals[0]["operator_address"]
+    h = net.height(out, 0)
+    d = cli(out, "tx", "staking", "delegate", "faucet", valoper, "50000000uverd", "--gas", "auto")
+    assert "code 0" in d.stdout, d.stdout
+    assert net.wait_height(out, [0], h + 4, 30)
+    powers = [int(v["voting_power"]) for v in net.rpc(out, 0, "validators")["validators"]]
+    assert powers == [150], powers
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "staking.mjs"), "http://127.0.0.1:26657"],
+                        capture_output=True, text=True, timeout=60)
+    assert js.returncode == 0, js.stderr
+    st = json.loads(js.stdout.strip().splitlines()[-1])
+    assert [(v["operator"], v["tokens"], v["jailed"]) for v in st["validators"]] == [(valoper, "150000000", False)]
+    assert st["bondDenom"] == "uverd" and st["unbondingSeconds"] == "120"
+    u = cli(out, "tx", "staking", "unbond", "faucet", valoper, "20000000uverd", "--gas", "auto")
+    assert "code 0" in u.stdout, u.stdout
+    assert cli(out, "query", "staking", "delegation", "faucet", valoper).stdout.strip() == "30000000uverd"
+
+
+def cometbft_validators(out, node=0):
+    r = net.rpc(out, node, "validators")
+    return {v["address"]: int(v["voting_power"]) for v in r["validators"]}
+
+
+def test_a_stopped_validator_is_jailed_for_downtime_leaves_the_set_and_returns_after_unjail(out):
+    import json
+    n = 4
+    require_free_ports(n)
+    # A short window so the test takes seconds: 10 blocks, half must be signed, 8 s jail.
+    net.generate(n, out, slashing={"signed_blocks_window": 10, "downtime_jail_duration_seconds": 8})
+    net.start(out)
+    assert net.wait_height(out, list(range(n)), 3, 60)
+    before = cometbft_validators(out)
+    assert len(before) == 4 and set(before.values()) == {100}
+    valoper3 = next(v["operator_address"] for v in json.loads(
+        cli(out, "--output", "json", "query", "staking", "validators").stdout) if v["moniker"] == "verdict-3")
+
+    net.stop_node(out, 3)
+    # Jailed after > 5 missed in the window, then dropped by CometBFT two heights later.
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline and len(cometbft_validators(out)) == 4:
+        time.sleep(0.5)
+    after = cometbft_validators(out)
+    assert len(after) == 3, after
+    v3 = json.loads(cli(out, "--output", "json", "query", "staking", "validator", valoper3).stdout)
+    assert v3["jailed"] is True
+    assert int(v3["tokens"]) == 99_000_000, "1% downtime slash of 100 VERD"
+    # Unjail before the jail time ends is refused with a clear reason.
+    early = cli(out, "tx", "slashing", "unjail", "validator3", "--gas", "200000", check=False)
+    assert early.returncode == 1 and "jailed until" in (early.stdout + early.stderr), early.stdout + early.stderr
+
+    net.start_sidecar(out, 3)
+    net.restart(out, 3)
+    time.sleep(8)
+    ok = cli(out, "tx", "slashing", "unjail", "validator3", "--gas", "200000")
+    assert "code 0" in ok.stdout, ok.stdout
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and len(cometbft_validators(out)) != 4:
+        time.sleep(0.5)
+    back = cometbft_validators(out)
+    assert len(back) == 4 and sorted(back.values()) == [99, 100, 100, 100], back
+    top = max(net.height(out, i) or 0 for i in range(3)) + 3
+    assert net.wait_height(out, list(range(n)), top, 60)
+    agreement(out, n, top)

@@ -16,6 +16,11 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod error;
+pub mod genesis;
+pub mod handler;
+pub mod msgs;
+pub mod query;
 pub mod state;
 
 pub use error::StakingError;
+pub use msgs::StakingMsg;

@@ -98,6 +98,11 @@ impl Validator {
     }
 }
 
+/// What `shares` of `v` are worth in tokens now.
+pub fn tokens_of_shares(v: &Validator, shares: Uint128) -> Result<Uint128, StakingError> {
+    v.tokens_for(shares)
+}
+
 /// `a × b / c` in 256-bit, floored.
 fn mul_div(a: Uint128, b: Uint128, c: Uint128) -> Result<Uint128, StakingError> {
     if c.is_zero() {
@@ -141,6 +146,16 @@ pub fn consensus_address(pubkey: &[u8]) -> Addr20 {
     let mut a = [0u8; 20];
     a.copy_from_slice(&h[..20]);
     a
+}
+
+/// The validator's ed25519 consensus key.
+pub fn pubkey_bytes(v: &Validator) -> Result<[u8; 32], StakingError> {
+    hex::decode(&v.consensus_pubkey)
+        .ok()
+        .and_then(|b| b.try_into().ok())
+        .ok_or(StakingError::Invalid(
+            "stored consensus key is not 32 bytes".into(),
+        ))
 }
 
 pub fn validator(s: &dyn Storage, op: &Addr) -> Result<Validator, StakingError> {

@@ -1,0 +1,73 @@
+//! Every message type the chain accepts, decoded once and dispatched to its
+//! module. The order of modules here is the app's fixed composition.
+
+use cosmrs::proto::cosmos::slashing::v1beta1::MsgUnjail;
+use cosmrs::Any;
+use prost::Message;
+use verdict_bank::BankMsg;
+use verdict_core::address::Addr;
+use verdict_core::codes;
+use verdict_staking::StakingMsg;
+
+use crate::tx::TxFail;
+
+pub const MSG_UNJAIL_URL: &str = "/cosmos.slashing.v1beta1.MsgUnjail";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Msg {
+    Bank(BankMsg),
+    Staking(StakingMsg),
+    /// `MsgUnjail{validator_addr}` (a valoper address).
+    Unjail(Addr),
+}
+
+impl Msg {
+    pub fn decode(any: &Any) -> Result<Msg, TxFail> {
+        if let Some(m) = BankMsg::decode(any)? {
+            return Ok(Msg::Bank(m));
+        }
+        if let Some(m) = StakingMsg::decode(any)? {
+            return Ok(Msg::Staking(m));
+        }
+        if any.type_url == MSG_UNJAIL_URL {
+            let m = MsgUnjail::decode(any.value.as_slice())
+                .map_err(|e| TxFail::new(codes::TX_DECODE, format!("bad MsgUnjail: {e}")))?;
+            let op = Addr::parse_valoper(&m.validator_addr)
+                .map_err(|e| TxFail::new(codes::INVALID_ADDRESS, format!("validator_addr: {e}")))?;
+            return Ok(Msg::Unjail(op));
+        }
+        Err(TxFail::new(
+            codes::UNKNOWN_REQUEST,
+            format!(
+                "unrecognized message type {:?}: unknown request",
+                any.type_url
+            ),
+        ))
+    }
+
+    /// The account that must sign (a validator operator signs with the account
+    /// key of the same 20 bytes).
+    pub fn signer(&self) -> Addr {
+        match self {
+            Msg::Bank(m) => m.signer(),
+            Msg::Staking(m) => m.signer(),
+            Msg::Unjail(op) => *op,
+        }
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            Msg::Bank(m) => m.type_url(),
+            Msg::Staking(m) => m.type_url(),
+            Msg::Unjail(_) => MSG_UNJAIL_URL,
+        }
+    }
+
+    pub fn module(&self) -> &'static str {
+        match self {
+            Msg::Bank(_) => "bank",
+            Msg::Staking(_) => "staking",
+            Msg::Unjail(_) => "slashing",
+        }
+    }
+}

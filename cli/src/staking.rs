@@ -1,0 +1,109 @@
+//! Staking and slashing messages and queries for the CLI.
+
+use anyhow::anyhow;
+use cosmrs::proto::cosmos::slashing::v1beta1::MsgUnjail;
+use cosmrs::proto::cosmos::staking::v1beta1 as pb;
+use cosmrs::Any;
+use prost::Message;
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
+
+pub fn valoper(s: &str) -> anyhow::Result<Addr> {
+    Addr::parse_valoper(s).map_err(|e| anyhow!("validator: {e}"))
+}
+
+pub fn delegate(me: &Addr, validator: &Addr, amount: &Coin) -> Any {
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgDelegate".into(),
+        value: pb::MsgDelegate {
+            delegator_address: me.bech32(),
+            validator_address: validator.valoper(),
+            amount: Some(amount.to_proto()),
+        }
+        .encode_to_vec(),
+    }
+}
+
+pub fn undelegate(me: &Addr, validator: &Addr, amount: &Coin) -> Any {
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgUndelegate".into(),
+        value: pb::MsgUndelegate {
+            delegator_address: me.bech32(),
+            validator_address: validator.valoper(),
+            amount: Some(amount.to_proto()),
+        }
+        .encode_to_vec(),
+    }
+}
+
+pub fn unjail(me: &Addr) -> Any {
+    Any {
+        type_url: "/cosmos.slashing.v1beta1.MsgUnjail".into(),
+        value: MsgUnjail {
+            validator_addr: me.valoper(),
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// `commission` as a decimal like "0.05"; the wire form is LegacyDec atomics.
+#[allow(deprecated)] // `delegator_address` is deprecated on the wire type but still a field
+pub fn create_validator(
+    me: &Addr,
+    ed25519_pubkey: &[u8],
+    amount: &Coin,
+    moniker: &str,
+    commission: &str,
+) -> anyhow::Result<Any> {
+    let rate: cosmwasm_std_dec::Dec = commission
+        .parse()
+        .map_err(|_| anyhow!("--commission-rate {commission:?} is not a decimal"))?;
+    let atomics = rate.atomics();
+    Ok(Any {
+        type_url: "/cosmos.staking.v1beta1.MsgCreateValidator".into(),
+        value: pb::MsgCreateValidator {
+            description: Some(pb::Description {
+                moniker: moniker.into(),
+                ..Default::default()
+            }),
+            commission: Some(pb::CommissionRates {
+                rate: atomics.clone(),
+                max_rate: "1000000000000000000".into(),
+                max_change_rate: "10000000000000000".into(),
+            }),
+            min_self_delegation: "1".into(),
+            delegator_address: String::new(),
+            validator_address: me.valoper(),
+            pubkey: Some(Any {
+                type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+                value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
+                    key: ed25519_pubkey.to_vec(),
+                }
+                .encode_to_vec(),
+            }),
+            value: Some(amount.to_proto()),
+        }
+        .encode_to_vec(),
+    })
+}
+
+/// A decimal parsed into LegacyDec atomics without floats.
+mod cosmwasm_std_dec {
+    pub struct Dec(u128);
+    impl std::str::FromStr for Dec {
+        type Err = ();
+        fn from_str(s: &str) -> Result<Self, ()> {
+            let (int, frac) = s.split_once('.').unwrap_or((s, ""));
+            if frac.len() > 18 || int.is_empty() && frac.is_empty() {
+                return Err(());
+            }
+            let digits = format!("{int}{frac:0<18}");
+            digits.parse::<u128>().map(Dec).map_err(|_| ())
+        }
+    }
+    impl Dec {
+        pub fn atomics(&self) -> String {
+            self.0.to_string()
+        }
+    }
+}

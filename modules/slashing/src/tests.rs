@@ -1,0 +1,139 @@
+#![allow(clippy::arithmetic_side_effects)] // small known test values
+
+use super::*;
+use cosmwasm_std::testing::MockStorage;
+use verdict_bank::Bank;
+use verdict_core::coin::Coin;
+
+fn addr(i: u8) -> Addr {
+    Addr([i; 20])
+}
+
+fn cons(i: u8) -> [u8; 20] {
+    staking::consensus_address(&[i; 32])
+}
+
+fn setup() -> MockStorage {
+    let mut s = MockStorage::new();
+    PARAMS
+        .save(
+            &mut s,
+            &SlashingParams {
+                signed_blocks_window: 10,
+                downtime_jail_duration_seconds: 60,
+                ..Default::default()
+            },
+        )
+        .expect("params");
+    for i in 1..=4u8 {
+        Bank::mint(&mut s, &addr(i), &[Coin::new(100_000_000, "uverd")]).expect("mint");
+        staking::create_validator(
+            &mut s,
+            &addr(i),
+            &[i; 32],
+            Uint128::new(10_000_000),
+            Decimal::percent(5),
+            "v",
+        )
+        .expect("create");
+    }
+    staking::end_block_updates(&mut s).expect("updates");
+    s
+}
+
+fn votes(absent: &[u8]) -> Vec<CommitVote> {
+    (1..=4u8)
+        .map(|i| CommitVote {
+            consensus_address: cons(i),
+            power: 10,
+            signed: !absent.contains(&i),
+        })
+        .collect()
+}
+
+#[test]
+fn a_validator_missing_too_many_blocks_is_slashed_and_jailed_then_may_unjail() {
+    let mut s = setup();
+    let mut jailed_at = None;
+    for h in 1..=30u64 {
+        let ev = handle_commit(&mut s, h, 1000 + h as i64, &votes(&[4])).expect("commit");
+        if ev.iter().any(|e| e.kind == "slash") {
+            jailed_at = Some(h);
+            break;
+        }
+    }
+    // Window 10, min signed 50%: more than 5 missed, once height > start (1) + 10.
+    assert_eq!(jailed_at, Some(12));
+    let v = staking::validator(&s, &addr(4)).expect("v");
+    assert!(v.jailed);
+    assert_eq!(v.tokens, Uint128::new(9_900_000), "1% of 10 power × 10^6");
+    assert_eq!(staking::end_block_updates(&mut s).expect("u").len(), 1);
+    staking::check_invariants(&s).expect("staking");
+    verdict_bank::state::check_supply_invariant(&s).expect("supply");
+    // Others are untouched.
+    assert!(!staking::validator(&s, &addr(1)).expect("v").jailed);
+
+    let now = 1000 + 12;
+    assert!(matches!(
+        unjail(&mut s, &addr(4), now + 59),
+        Err(SlashingError::StillJailed { .. })
+    ));
+    assert!(matches!(
+        unjail(&mut s, &addr(1), now),
+        Err(SlashingError::NotJailed(_))
+    ));
+    unjail(&mut s, &addr(4), now + 60).expect("unjail");
+    assert!(!staking::validator(&s, &addr(4)).expect("v").jailed);
+    assert_eq!(staking::end_block_updates(&mut s).expect("u")[0].power, 9);
+}
+
+#[test]
+fn double_signing_slashes_at_the_infraction_height_tombstones_and_forbids_unjail() {
+    let mut s = setup();
+    let ev = handle_double_sign(&mut s, &cons(2), 5, 10).expect("evidence");
+    assert_eq!(ev.len(), 1);
+    let v = staking::validator(&s, &addr(2)).expect("v");
+    assert!(v.jailed);
+    assert_eq!(v.tokens, Uint128::new(9_500_000), "5% of 10 power × 10^6");
+    assert!(SIGNING_INFO.load(&s, &cons(2)).expect("info").tombstoned);
+    // Evidence again does nothing more.
+    assert!(handle_double_sign(&mut s, &cons(2), 6, 10)
+        .expect("again")
+        .is_empty());
+    assert_eq!(
+        staking::validator(&s, &addr(2)).expect("v").tokens,
+        Uint128::new(9_500_000)
+    );
+    assert!(matches!(
+        unjail(&mut s, &addr(2), i64::MAX - 1),
+        Err(SlashingError::Tombstoned(_))
+    ));
+    staking::check_invariants(&s).expect("staking");
+    verdict_bank::state::check_supply_invariant(&s).expect("supply");
+}
+
+#[test]
+fn signing_again_clears_missed_blocks_from_the_window() {
+    let mut s = setup();
+    for h in 1..=4u64 {
+        handle_commit(&mut s, h, 1000, &votes(&[3])).expect("commit");
+    }
+    assert_eq!(
+        SIGNING_INFO
+            .load(&s, &cons(3))
+            .expect("i")
+            .missed_blocks_counter,
+        4
+    );
+    for h in 5..=24u64 {
+        handle_commit(&mut s, h, 1000, &votes(&[])).expect("commit");
+    }
+    assert_eq!(
+        SIGNING_INFO
+            .load(&s, &cons(3))
+            .expect("i")
+            .missed_blocks_counter,
+        0
+    );
+    assert!(!staking::validator(&s, &addr(3)).expect("v").jailed);
+}

@@ -1,0 +1,104 @@
+//! Stateful check and execution of staking messages, in one step each.
+
+use cosmrs::proto::cosmos::staking::v1beta1::MsgUndelegateResponse;
+use cosmrs::Any;
+use prost::Message;
+use verdict_core::ctx::Ctx;
+use verdict_core::event::Event;
+
+use crate::error::StakingError;
+use crate::msgs::StakingMsg;
+use crate::state;
+
+fn check_denom(ctx: &Ctx<'_>, denom: &str) -> Result<(), StakingError> {
+    let want = state::params(ctx.store).bond_denom;
+    if denom != want {
+        return Err(StakingError::Invalid(format!(
+            "invalid coin denomination: got {denom}, expected {want}"
+        )));
+    }
+    Ok(())
+}
+
+pub fn execute(ctx: &mut Ctx<'_>, msg: &StakingMsg) -> Result<Any, StakingError> {
+    match msg {
+        StakingMsg::CreateValidator {
+            operator,
+            pubkey,
+            amount,
+            commission_rate,
+            moniker,
+        } => {
+            check_denom(ctx, &amount.denom)?;
+            state::create_validator(
+                ctx.store,
+                operator,
+                pubkey,
+                amount.amount,
+                *commission_rate,
+                moniker,
+            )?;
+            ctx.emit(
+                Event::new("create_validator")
+                    .attr("validator", operator.valoper())
+                    .attr("amount", amount),
+            );
+            Ok(Any {
+                type_url: "/cosmos.staking.v1beta1.MsgCreateValidatorResponse".into(),
+                value: vec![],
+            })
+        }
+        StakingMsg::Delegate {
+            delegator,
+            validator,
+            amount,
+        } => {
+            check_denom(ctx, &amount.denom)?;
+            state::delegate(ctx.store, delegator, validator, amount.amount)?;
+            ctx.emit(
+                Event::new("delegate")
+                    .attr("validator", validator.valoper())
+                    .attr("delegator", delegator)
+                    .attr("amount", amount),
+            );
+            Ok(Any {
+                type_url: "/cosmos.staking.v1beta1.MsgDelegateResponse".into(),
+                value: vec![],
+            })
+        }
+        StakingMsg::Undelegate {
+            delegator,
+            validator,
+            amount,
+        } => {
+            check_denom(ctx, &amount.denom)?;
+            let done = state::undelegate(
+                ctx.store,
+                delegator,
+                validator,
+                amount.amount,
+                ctx.block.height,
+                ctx.block.time_seconds,
+            )?;
+            ctx.emit(
+                Event::new("unbond")
+                    .attr("validator", validator.valoper())
+                    .attr("delegator", delegator)
+                    .attr("amount", amount)
+                    .attr("completion_time", done),
+            );
+            Ok(Any {
+                type_url: "/cosmos.staking.v1beta1.MsgUndelegateResponse".into(),
+                value: MsgUndelegateResponse {
+                    completion_time: Some(tendermint_proto_ts(done)),
+                    amount: Some(amount.to_proto()),
+                }
+                .encode_to_vec(),
+            })
+        }
+    }
+}
+
+fn tendermint_proto_ts(seconds: i64) -> tendermint_proto::google::protobuf::Timestamp {
+    tendermint_proto::google::protobuf::Timestamp { seconds, nanos: 0 }
+}

@@ -1,0 +1,151 @@
+//! Staking messages under their standard type URLs, with stateless checks.
+
+use cosmrs::proto::cosmos::staking::v1beta1::{MsgCreateValidator, MsgDelegate, MsgUndelegate};
+use cosmrs::Any;
+use cosmwasm_std::{Decimal, Uint128};
+use prost::Message;
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
+
+use crate::error::StakingError;
+
+pub const MSG_CREATE_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgCreateValidator";
+pub const MSG_DELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgDelegate";
+pub const MSG_UNDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgUndelegate";
+pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
+const NOT_YET: [&str; 3] = [
+    "/cosmos.staking.v1beta1.MsgEditValidator",
+    "/cosmos.staking.v1beta1.MsgBeginRedelegate",
+    "/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation",
+];
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StakingMsg {
+    CreateValidator {
+        operator: Addr,
+        pubkey: [u8; 32],
+        amount: Coin,
+        commission_rate: Decimal,
+        moniker: String,
+    },
+    Delegate {
+        delegator: Addr,
+        validator: Addr,
+        amount: Coin,
+    },
+    Undelegate {
+        delegator: Addr,
+        validator: Addr,
+        amount: Coin,
+    },
+}
+
+/// A `LegacyDec` as the SDK puts it on the wire: the integer of value × 10^18
+/// (what cosmjs sends); a decimal with a point is accepted too.
+pub fn parse_legacy_dec(s: &str) -> Result<Decimal, StakingError> {
+    let bad = || StakingError::Invalid(format!("invalid decimal {s:?}"));
+    if s.contains('.') {
+        return s.parse::<Decimal>().map_err(|_| bad());
+    }
+    let atomics: u128 = s.parse().map_err(|_| bad())?;
+    Decimal::from_atomics(Uint128::new(atomics), 18).map_err(|_| bad())
+}
+
+fn coin(c: Option<&cosmrs::proto::cosmos::base::v1beta1::Coin>) -> Result<Coin, StakingError> {
+    let c = c.ok_or_else(|| StakingError::Invalid("amount is missing".into()))?;
+    let coin = Coin::from_proto(c).map_err(|e| StakingError::Invalid(e.to_string()))?;
+    if coin.amount.is_zero() {
+        return Err(StakingError::Invalid("amount must be positive".into()));
+    }
+    Ok(coin)
+}
+
+fn acc(s: &str, what: &str) -> Result<Addr, StakingError> {
+    Addr::parse(s).map_err(|e| StakingError::Invalid(format!("{what}: {e}")))
+}
+
+fn valoper(s: &str, what: &str) -> Result<Addr, StakingError> {
+    Addr::parse_valoper(s).map_err(|e| StakingError::Invalid(format!("{what}: {e}")))
+}
+
+impl StakingMsg {
+    /// `Ok(None)` when the message is not a staking message.
+    pub fn decode(any: &Any) -> Result<Option<StakingMsg>, StakingError> {
+        let bad =
+            |e: prost::DecodeError| StakingError::Invalid(format!("bad {}: {e}", any.type_url));
+        Ok(Some(match any.type_url.as_str() {
+            MSG_CREATE_VALIDATOR_URL => {
+                let m = MsgCreateValidator::decode(any.value.as_slice()).map_err(bad)?;
+                let pk_any = m
+                    .pubkey
+                    .ok_or_else(|| StakingError::Invalid("consensus pubkey is missing".into()))?;
+                if pk_any.type_url != ED25519_PUBKEY_URL {
+                    return Err(StakingError::Invalid(format!(
+                        "consensus pubkey must be {ED25519_PUBKEY_URL}, got {}",
+                        pk_any.type_url
+                    )));
+                }
+                let pk =
+                    cosmrs::proto::cosmos::crypto::ed25519::PubKey::decode(pk_any.value.as_slice())
+                        .map_err(bad)?;
+                let pubkey: [u8; 32] = pk
+                    .key
+                    .try_into()
+                    .map_err(|_| StakingError::Invalid("ed25519 key must be 32 bytes".into()))?;
+                let rates = m.commission.unwrap_or_default();
+                let rate = parse_legacy_dec(if rates.rate.is_empty() {
+                    "0"
+                } else {
+                    &rates.rate
+                })?;
+                if rate > Decimal::one() {
+                    return Err(StakingError::Invalid("commission rate above 1".into()));
+                }
+                StakingMsg::CreateValidator {
+                    operator: valoper(&m.validator_address, "validator_address")?,
+                    pubkey,
+                    amount: coin(m.value.as_ref())?,
+                    commission_rate: rate,
+                    moniker: m.description.map(|d| d.moniker).unwrap_or_default(),
+                }
+            }
+            MSG_DELEGATE_URL => {
+                let m = MsgDelegate::decode(any.value.as_slice()).map_err(bad)?;
+                StakingMsg::Delegate {
+                    delegator: acc(&m.delegator_address, "delegator_address")?,
+                    validator: valoper(&m.validator_address, "validator_address")?,
+                    amount: coin(m.amount.as_ref())?,
+                }
+            }
+            MSG_UNDELEGATE_URL => {
+                let m = MsgUndelegate::decode(any.value.as_slice()).map_err(bad)?;
+                StakingMsg::Undelegate {
+                    delegator: acc(&m.delegator_address, "delegator_address")?,
+                    validator: valoper(&m.validator_address, "validator_address")?,
+                    amount: coin(m.amount.as_ref())?,
+                }
+            }
+            url if NOT_YET.contains(&url) => {
+                return Err(StakingError::Invalid(format!("{url} is not supported yet")))
+            }
+            _ => return Ok(None),
+        }))
+    }
+
+    pub fn signer(&self) -> Addr {
+        match self {
+            StakingMsg::CreateValidator { operator, .. } => *operator,
+            StakingMsg::Delegate { delegator, .. } | StakingMsg::Undelegate { delegator, .. } => {
+                *delegator
+            }
+        }
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            StakingMsg::CreateValidator { .. } => MSG_CREATE_VALIDATOR_URL,
+            StakingMsg::Delegate { .. } => MSG_DELEGATE_URL,
+            StakingMsg::Undelegate { .. } => MSG_UNDELEGATE_URL,
+        }
+    }
+}

@@ -1,0 +1,230 @@
+//! `cosmos.staking.v1beta1.Query` over protobuf bytes.
+
+use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
+use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
+use cosmrs::proto::cosmos::staking::v1beta1 as pb;
+use cosmwasm_std::{Order, Storage, Uint128};
+use prost::Message;
+use tendermint_proto::google::protobuf::{Any, Duration};
+use verdict_core::address::Addr;
+
+use crate::error::StakingError;
+use crate::msgs::ED25519_PUBKEY_URL;
+use crate::state::{self, Status, Validator};
+
+/// Shares are kept as integers (10^6 per token at the start); on the wire they
+/// are a `LegacyDec` where one token starts as 1.0 share: atomics = shares × 10^12.
+fn shares_dec(shares: Uint128) -> String {
+    (shares.u128().saturating_mul(1_000_000_000_000)).to_string()
+}
+
+fn bad(what: &str, e: impl std::fmt::Display) -> StakingError {
+    StakingError::Invalid(format!("bad {what}: {e}"))
+}
+
+pub fn validator_proto(v: &Validator) -> pb::Validator {
+    let op = Addr(v.operator);
+    let pk = hex::decode(&v.consensus_pubkey).unwrap_or_default();
+    pb::Validator {
+        operator_address: op.valoper(),
+        consensus_pubkey: Some(Any {
+            type_url: ED25519_PUBKEY_URL.into(),
+            value: cosmrs::proto::cosmos::crypto::ed25519::PubKey { key: pk }.encode_to_vec(),
+        }),
+        jailed: v.jailed,
+        status: match v.status {
+            Status::Unbonded => pb::BondStatus::Unbonded as i32,
+            Status::Unbonding => pb::BondStatus::Unbonding as i32,
+            Status::Bonded => pb::BondStatus::Bonded as i32,
+        },
+        tokens: v.tokens.to_string(),
+        delegator_shares: shares_dec(v.delegator_shares),
+        description: Some(pb::Description {
+            moniker: v.moniker.clone(),
+            ..Default::default()
+        }),
+        unbonding_height: 0,
+        unbonding_time: None,
+        commission: Some(pb::Commission {
+            commission_rates: Some(pb::CommissionRates {
+                rate: v.commission_rate.atomics().to_string(),
+                max_rate: v.commission_max_rate.atomics().to_string(),
+                max_change_rate: v.commission_max_change_rate.atomics().to_string(),
+            }),
+            update_time: None,
+        }),
+        min_self_delegation: v.min_self_delegation.to_string(),
+        unbonding_on_hold_ref_count: 0,
+        unbonding_ids: vec![],
+    }
+}
+
+fn page(n: usize) -> Option<PageResponse> {
+    Some(PageResponse {
+        next_key: vec![],
+        total: u64::try_from(n).unwrap_or(u64::MAX),
+    })
+}
+
+pub fn validators(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r =
+        pb::QueryValidatorsRequest::decode(req).map_err(|e| bad("QueryValidatorsRequest", e))?;
+    let want = match r.status.as_str() {
+        "" => None,
+        "BOND_STATUS_BONDED" => Some(Status::Bonded),
+        "BOND_STATUS_UNBONDING" => Some(Status::Unbonding),
+        "BOND_STATUS_UNBONDED" => Some(Status::Unbonded),
+        other => return Err(StakingError::Invalid(format!("unknown status {other:?}"))),
+    };
+    let vals: Vec<pb::Validator> = state::VALIDATORS
+        .range(s, None, None, Order::Ascending)
+        .filter_map(Result::ok)
+        .filter(|(_, v)| want.is_none_or(|w| v.status == w))
+        .map(|(_, v)| validator_proto(&v))
+        .collect();
+    Ok(pb::QueryValidatorsResponse {
+        pagination: page(vals.len()),
+        validators: vals,
+    }
+    .encode_to_vec())
+}
+
+fn valoper(s: &str) -> Result<Addr, StakingError> {
+    Addr::parse_valoper(s).map_err(|e| StakingError::Invalid(e.to_string()))
+}
+
+fn acc(s: &str) -> Result<Addr, StakingError> {
+    Addr::parse(s).map_err(|e| StakingError::Invalid(e.to_string()))
+}
+
+pub fn validator(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r = pb::QueryValidatorRequest::decode(req).map_err(|e| bad("QueryValidatorRequest", e))?;
+    let v = state::validator(s, &valoper(&r.validator_addr)?)?;
+    Ok(pb::QueryValidatorResponse {
+        validator: Some(validator_proto(&v)),
+    }
+    .encode_to_vec())
+}
+
+fn delegation_response(
+    s: &dyn Storage,
+    d: &Addr,
+    v: &Addr,
+    shares: Uint128,
+) -> Result<pb::DelegationResponse, StakingError> {
+    let val = state::validator(s, v)?;
+    let balance = state::tokens_of_shares(&val, shares)?;
+    Ok(pb::DelegationResponse {
+        delegation: Some(pb::Delegation {
+            delegator_address: d.bech32(),
+            validator_address: v.valoper(),
+            shares: shares_dec(shares),
+        }),
+        balance: Some(ProtoCoin {
+            denom: state::params(s).bond_denom,
+            amount: balance.to_string(),
+        }),
+    })
+}
+
+pub fn delegation(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r =
+        pb::QueryDelegationRequest::decode(req).map_err(|e| bad("QueryDelegationRequest", e))?;
+    let (d, v) = (acc(&r.delegator_addr)?, valoper(&r.validator_addr)?);
+    let shares = state::DELEGATIONS
+        .may_load(s, (&d.0, &v.0))?
+        .ok_or_else(|| StakingError::NoDelegation {
+            delegator: d.bech32(),
+            validator: v.valoper(),
+        })?;
+    Ok(pb::QueryDelegationResponse {
+        delegation_response: Some(delegation_response(s, &d, &v, shares)?),
+    }
+    .encode_to_vec())
+}
+
+pub fn delegator_delegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r = pb::QueryDelegatorDelegationsRequest::decode(req)
+        .map_err(|e| bad("QueryDelegatorDelegationsRequest", e))?;
+    let d = acc(&r.delegator_addr)?;
+    let mut out = Vec::new();
+    for item in state::DELEGATIONS
+        .prefix(&d.0)
+        .range(s, None, None, Order::Ascending)
+    {
+        let (v, shares) = item?;
+        let v =
+            Addr::from_slice(&v).ok_or_else(|| StakingError::Invalid("stored address".into()))?;
+        out.push(delegation_response(s, &d, &v, shares)?);
+    }
+    Ok(pb::QueryDelegatorDelegationsResponse {
+        pagination: page(out.len()),
+        delegation_responses: out,
+    }
+    .encode_to_vec())
+}
+
+pub fn unbonding_delegation(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r = pb::QueryUnbondingDelegationRequest::decode(req)
+        .map_err(|e| bad("QueryUnbondingDelegationRequest", e))?;
+    let (d, v) = (acc(&r.delegator_addr)?, valoper(&r.validator_addr)?);
+    let entries =
+        state::UNBONDING
+            .may_load(s, (&d.0, &v.0))?
+            .ok_or_else(|| StakingError::NoDelegation {
+                delegator: d.bech32(),
+                validator: v.valoper(),
+            })?;
+    Ok(pb::QueryUnbondingDelegationResponse {
+        unbond: Some(pb::UnbondingDelegation {
+            delegator_address: d.bech32(),
+            validator_address: v.valoper(),
+            entries: entries
+                .iter()
+                .map(|e| pb::UnbondingDelegationEntry {
+                    creation_height: i64::try_from(e.creation_height).unwrap_or(i64::MAX),
+                    completion_time: Some(tendermint_proto::google::protobuf::Timestamp {
+                        seconds: e.completion_time,
+                        nanos: 0,
+                    }),
+                    initial_balance: e.initial_balance.to_string(),
+                    balance: e.balance.to_string(),
+                    unbonding_id: 0,
+                    unbonding_on_hold_ref_count: 0,
+                })
+                .collect(),
+        }),
+    }
+    .encode_to_vec())
+}
+
+pub fn params(s: &dyn Storage, _req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let p = state::params(s);
+    Ok(pb::QueryParamsResponse {
+        params: Some(pb::Params {
+            unbonding_time: Some(Duration {
+                seconds: i64::try_from(p.unbonding_time_seconds).unwrap_or(i64::MAX),
+                nanos: 0,
+            }),
+            max_validators: p.max_validators,
+            max_entries: p.max_entries,
+            historical_entries: p.historical_entries,
+            bond_denom: p.bond_denom,
+            min_commission_rate: "0".into(),
+        }),
+    }
+    .encode_to_vec())
+}
+
+pub fn pool(s: &dyn Storage, _req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let denom = state::params(s).bond_denom;
+    let b = verdict_bank::Bank::balance(s, &state::bonded_pool(), &denom)?;
+    let nb = verdict_bank::Bank::balance(s, &state::not_bonded_pool(), &denom)?;
+    Ok(pb::QueryPoolResponse {
+        pool: Some(pb::Pool {
+            not_bonded_tokens: nb.to_string(),
+            bonded_tokens: b.to_string(),
+        }),
+    }
+    .encode_to_vec())
+}
