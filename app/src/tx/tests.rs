@@ -386,3 +386,29 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn high_s_signatures_are_refused_as_malleable() {
+    let mut s = genesis();
+    let alice = key(1);
+    let tx = sign_tx(
+        &send_spec(&alice, &key(2).address(), 1),
+        &alice,
+        CHAIN,
+        1,
+        0,
+    );
+    let mut raw = TxRaw::decode(tx.as_slice()).expect("raw");
+    // (r, s) → (r, n - s): the same signature in its malleable high-S form.
+    let sig = k256::ecdsa::Signature::from_slice(&raw.signatures[0]).expect("sig");
+    let (r, s_) = sig.split_scalars();
+    let high = k256::ecdsa::Signature::from_scalars(r, -*s_).expect("high-s");
+    assert!(
+        high.normalize_s().is_some(),
+        "constructed a high-S signature"
+    );
+    raw.signatures[0] = high.to_bytes().to_vec();
+    assert_rejected_without_change(&mut s, &raw.encode_to_vec(), 4);
+    // The low-S original still goes through.
+    assert_eq!(run_deliver(&mut s, &tx).code, 0);
+}
