@@ -322,7 +322,9 @@ impl VerdictApp {
                     verdict_slashing::handle_double_sign(
                         &mut view,
                         &addr,
-                        u64::try_from(m.height).unwrap_or(0),
+                        // Power at H reflects state after H-1: entries created from
+                        // H-1 on answer for the infraction (the SDK's distribution height).
+                        u64::try_from(m.height.saturating_sub(1)).unwrap_or(0),
                         u64::try_from(val.power).unwrap_or(0),
                     )
                     .map_err(|e| format!("evidence: {e}"))?,
@@ -423,6 +425,13 @@ impl VerdictApp {
             app_hash: app_hash.to_vec().into(),
         })
     }
+}
+
+/// Bytes a tx takes in the block's `Data.txs` as CometBFT counts them against
+/// `max_tx_bytes` (`ComputeProtoSizeForTxs`): field tag, length varint, bytes.
+fn proto_tx_len(n: usize) -> usize {
+    n.saturating_add(1)
+        .saturating_add(prost::encoding::encoded_len_varint(n as u64))
 }
 
 fn exec_result(out: TxOutcome) -> ExecTxResult {
@@ -555,7 +564,7 @@ impl Application for VerdictApp {
                 let commit = req.local_last_commit.clone().unwrap_or_default();
                 let injected = check.build_injected(&commit, req.height);
                 let tx0 = vote_ext::encode_injected(&injected);
-                used = tx0.len();
+                used = proto_tx_len(tx0.len());
                 txs.push(tx0.into());
             }
         });
@@ -564,7 +573,7 @@ impl Application for VerdictApp {
             if vote_ext::is_injected(&tx) {
                 continue;
             }
-            let next = used.saturating_add(tx.len());
+            let next = used.saturating_add(proto_tx_len(tx.len()));
             if next > max {
                 continue;
             }

@@ -80,6 +80,7 @@ impl AppGenesis {
         self.auth.validate()?;
         self.bank.validate()?;
         self.staking.validate()?;
+        self.slashing.params.validate()?;
         Ok(())
     }
 

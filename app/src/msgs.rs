@@ -55,6 +55,17 @@ impl Msg {
         }
     }
 
+    /// Accounts this message pays into (checked against module accounts).
+    pub fn recipients(&self) -> Vec<Addr> {
+        match self {
+            Msg::Bank(BankMsg::Send { to, .. }) => vec![*to],
+            Msg::Bank(BankMsg::MultiSend { outputs, .. }) => {
+                outputs.iter().map(|(a, _)| *a).collect()
+            }
+            _ => vec![],
+        }
+    }
+
     pub fn type_url(&self) -> &'static str {
         match self {
             Msg::Bank(m) => m.type_url(),

@@ -35,6 +35,14 @@ use verdict_core::{codes, AbciError};
 use crate::msgs::Msg;
 use crate::params::AppParams;
 
+/// Module accounts whose balances other state must match (the SDK's blocked
+/// addresses): users cannot send to them.
+pub fn blocked_recipient(a: &Addr) -> bool {
+    *a == fee_collector()
+        || *a == verdict_staking::state::bonded_pool()
+        || *a == verdict_staking::state::not_bonded_pool()
+}
+
 /// The fee collector module account.
 pub fn fee_collector() -> Addr {
     Addr::module("fee_collector")
@@ -138,6 +146,16 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
         .iter()
         .map(Msg::decode)
         .collect::<Result<Vec<_>, _>>()?;
+    for m in &msgs {
+        if let Some(to) = m.recipients().into_iter().find(|a| blocked_recipient(a)) {
+            return Err(TxFail::new(
+                codes::UNAUTHORIZED,
+                format!(
+                    "{to} is a module account and is not allowed to receive funds: unauthorized"
+                ),
+            ));
+        }
+    }
     if u64::try_from(body.memo.chars().count()).unwrap_or(u64::MAX) > max_memo {
         return Err(TxFail::new(
             codes::MEMO_TOO_LARGE,
@@ -252,6 +270,12 @@ pub fn address_of_pubkey(pk: &[u8]) -> Addr {
 /// the crate's bundled source) verifies about 4× faster than pure-Rust k256, and
 /// signature checks dominate CheckTx (bench: checktx).
 fn verify_secp256k1(pk: &[u8], msg: &[u8], sig: &[u8]) -> bool {
+    // Fixed sizes first: with them the memo key below encodes its inputs
+    // unambiguously (an attacker-sized signature could otherwise shift bytes
+    // between `sig` and `msg` and hit another tx's remembered success).
+    if pk.len() != 33 || sig.len() != 64 {
+        return false;
+    }
     // Verification is a pure function of its inputs, so a remembered success is
     // the same answer on every node: a tx checked by this node's CheckTx is not
     // verified a second time when its block is executed.

@@ -412,3 +412,46 @@ fn high_s_signatures_are_refused_as_malleable() {
     // The low-S original still goes through.
     assert_eq!(run_deliver(&mut s, &tx).code, 0);
 }
+
+#[test]
+fn sends_to_module_accounts_are_refused() {
+    let mut s = genesis();
+    let alice = key(1);
+    for pool in [
+        fee_collector(),
+        verdict_staking::state::bonded_pool(),
+        verdict_staking::state::not_bonded_pool(),
+    ] {
+        let tx = sign_tx(&send_spec(&alice, &pool, 1), &alice, CHAIN, 1, 0);
+        let out = assert_rejected_without_change(&mut s, &tx, 4);
+        assert!(out.log.contains("module account"), "{}", out.log);
+    }
+}
+
+#[test]
+fn oversized_signatures_cannot_reuse_a_remembered_verification() {
+    let mut s = genesis();
+    let alice = key(1);
+    let tx = sign_tx(
+        &send_spec(&alice, &key(2).address(), 1),
+        &alice,
+        CHAIN,
+        1,
+        0,
+    );
+    assert_eq!(
+        run(
+            &mut s.clone_storage(),
+            &tx,
+            &block(5),
+            &AppParams::default(),
+            Mode::Check
+        )
+        .code,
+        0
+    );
+    // Same signature with bytes appended: never valid, memo or not.
+    let mut raw = TxRaw::decode(tx.as_slice()).expect("raw");
+    raw.signatures[0].extend_from_slice(&[0u8; 8]);
+    assert_rejected_without_change(&mut s, &raw.encode_to_vec(), 4);
+}

@@ -41,6 +41,27 @@ impl Default for SlashingParams {
     }
 }
 
+impl SlashingParams {
+    pub fn validate(&self) -> Result<(), String> {
+        if self.signed_blocks_window == 0 {
+            return Err("slashing.params.signed_blocks_window must be positive".into());
+        }
+        for (name, d) in [
+            ("min_signed_per_window", self.min_signed_per_window),
+            (
+                "slash_fraction_double_sign",
+                self.slash_fraction_double_sign,
+            ),
+            ("slash_fraction_downtime", self.slash_fraction_downtime),
+        ] {
+            if d > Decimal::one() {
+                return Err(format!("slashing.params.{name} must be at most 1, got {d}"));
+            }
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SigningInfo {
     pub start_height: u64,

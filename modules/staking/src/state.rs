@@ -221,6 +221,14 @@ pub fn delegate(
         ));
     }
     let mut v = validator(s, validator_op)?;
+    // All tokens slashed away but shares outstanding: new tokens would be shared
+    // with the old shares, so the SDK refuses, and so do we.
+    if v.tokens.is_zero() && !v.delegator_shares.is_zero() {
+        return Err(StakingError::Invalid(format!(
+            "validator {} has no tokens left for its shares: cannot delegate",
+            validator_op.valoper()
+        )));
+    }
     let pool = if v.status == Status::Bonded {
         bonded_pool()
     } else {
