@@ -147,7 +147,7 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
         .map(Msg::decode)
         .collect::<Result<Vec<_>, _>>()?;
     for m in &msgs {
-        if let Some(to) = m.recipients().into_iter().find(|a| blocked_recipient(a)) {
+        if let Some(to) = m.recipients().into_iter().find(blocked_recipient) {
             return Err(TxFail::new(
                 codes::UNAUTHORIZED,
                 format!(
