@@ -344,7 +344,9 @@ def start_verdictd(out: Path, i: int) -> None:
     if not port_free(int(meta["grpc"])):
         raise NetError(f"node{i}: gRPC port {meta['grpc']} is already in use")
     _spawn(out, i, "verdictd", [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
-                                "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}"])
+                                "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
+                                # Local nets check the books after every block.
+                                "--check-invariants"])
     if not wait_port(port):
         tail = (out / f"node{i}" / "verdictd.log").read_text(errors="replace").strip().splitlines()[-1:]
         raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")

@@ -56,6 +56,8 @@ struct BlockState {
 pub struct VerdictApp {
     store: Arc<Store>,
     block: Arc<Mutex<BlockState>>,
+    /// Check the books after every block and halt if they disagree.
+    check_invariants: bool,
 }
 
 impl VerdictApp {
@@ -63,7 +65,15 @@ impl VerdictApp {
         VerdictApp {
             store: Arc::new(store),
             block: Arc::new(Mutex::new(BlockState::default())),
+            check_invariants: false,
         }
+    }
+
+    /// Runs the supply and staking invariants after every block (`verdictd start
+    /// --check-invariants`); a broken invariant halts the node with the reason.
+    pub fn with_invariant_checks(mut self, on: bool) -> Self {
+        self.check_invariants = on;
+        self
     }
 
     pub fn store(&self) -> &Store {
@@ -398,6 +408,11 @@ impl VerdictApp {
                     )
                     .map_err(|e| e.to_string())?;
                 validator_updates = updates.iter().map(power_update).collect();
+            }
+            if self.check_invariants {
+                verdict_bank::state::check_supply_invariant(&view)
+                    .and_then(|()| verdict_staking::state::check_invariants(&view))
+                    .map_err(|e| format!("invariant broken after block {height}: {e}"))?;
             }
         }
         let pending = self

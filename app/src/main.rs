@@ -33,6 +33,9 @@ enum Cmd {
         /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
         #[arg(long)]
         genesis: Option<PathBuf>,
+        /// Check the supply and staking invariants after every block; halt if broken.
+        #[arg(long)]
+        check_invariants: bool,
         /// Log filter (tracing `EnvFilter` syntax).
         #[arg(long, default_value = "info")]
         log: String,
@@ -54,6 +57,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             abci,
             grpc,
             genesis,
+            check_invariants,
             log,
         } => {
             tracing_subscriber::fmt()
@@ -71,7 +75,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = Store::open(&home.join("verdict"))?;
             let height = store.height()?;
-            let app = VerdictApp::new(store);
+            let app = VerdictApp::new(store).with_invariant_checks(check_invariants);
             if let Some(addr) = grpc {
                 // Bind here so a busy port is a clear startup error, not a log line later.
                 let std_listener = std::net::TcpListener::bind(&addr)

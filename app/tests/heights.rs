@@ -44,7 +44,7 @@ impl Node {
     fn restart(&mut self) {
         self.app = None;
         let store = Store::open(self.dir.path()).expect("reopen");
-        self.app = Some(VerdictApp::new(store));
+        self.app = Some(VerdictApp::new(store).with_invariant_checks(true));
     }
 }
 
@@ -82,7 +82,8 @@ impl Net {
         let nodes: Vec<Node> = (1..=n)
             .map(|i| {
                 let dir = tempfile::tempdir().expect("tempdir");
-                let app = VerdictApp::new(Store::open(dir.path()).expect("open"));
+                let app = VerdictApp::new(Store::open(dir.path()).expect("open"))
+                    .with_invariant_checks(true);
                 Node {
                     dir,
                     app: Some(app),
