@@ -181,6 +181,19 @@ enum StakingTx {
         #[command(flatten)]
         flags: TxFlags,
     },
+    /// Change key FROM's validator: moniker, commission (±max change rate, once
+    /// per 24 h), minimum self-delegation (only up).
+    EditValidator {
+        from: String,
+        #[arg(long)]
+        moniker: Option<String>,
+        #[arg(long)]
+        commission_rate: Option<String>,
+        #[arg(long)]
+        min_self_delegation: Option<String>,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
     /// Make key FROM's account a validator with an ed25519 consensus key.
     CreateValidator {
         from: String,
@@ -423,6 +436,34 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         &kr,
                         &from,
                         |me| Ok(vec![staking::undelegate(me, &v, &c)]),
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
+                StakingTx::EditValidator {
+                    from,
+                    moniker,
+                    commission_rate,
+                    min_self_delegation,
+                    flags,
+                } => {
+                    let rate = commission_rate
+                        .as_deref()
+                        .map(staking::legacy_dec)
+                        .transpose()?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            Ok(vec![staking::edit_validator(
+                                me,
+                                moniker.as_deref(),
+                                rate,
+                                min_self_delegation.as_deref(),
+                            )])
+                        },
                         &[],
                         &flags,
                         out,

@@ -87,6 +87,33 @@ pub fn create_validator(
     })
 }
 
+/// `--commission-rate 0.06` as LegacyDec atomics.
+pub fn legacy_dec(s: &str) -> anyhow::Result<String> {
+    let d: cosmwasm_std_dec::Dec = s.parse().map_err(|_| anyhow!("{s:?} is not a decimal"))?;
+    Ok(d.atomics())
+}
+
+pub fn edit_validator(
+    me: &Addr,
+    moniker: Option<&str>,
+    rate_atomics: Option<String>,
+    msd: Option<&str>,
+) -> Any {
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgEditValidator".into(),
+        value: pb::MsgEditValidator {
+            description: Some(pb::Description {
+                moniker: moniker.unwrap_or("[do-not-modify]").into(),
+                ..Default::default()
+            }),
+            validator_address: me.valoper(),
+            commission_rate: rate_atomics.unwrap_or_default(),
+            min_self_delegation: msd.unwrap_or_default().into(),
+        }
+        .encode_to_vec(),
+    }
+}
+
 /// A decimal parsed into LegacyDec atomics without floats.
 mod cosmwasm_std_dec {
     pub struct Dec(u128);

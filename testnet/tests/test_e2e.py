@@ -237,6 +237,14 @@ def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
     u = cli(out, "tx", "staking", "unbond", "faucet", valoper, "20000000uverd", "--gas", "auto")
     assert "code 0" in u.stdout, u.stdout
     assert cli(out, "query", "staking", "delegation", "faucet", valoper).stdout.strip() == "30000000uverd"
+    e = cli(out, "tx", "staking", "edit-validator", "validator0", "--moniker", "renamed",
+            "--commission-rate", "0.06", "--gas", "auto")
+    assert "code 0" in e.stdout, e.stdout
+    again = cli(out, "tx", "staking", "edit-validator", "validator0", "--commission-rate", "0.07",
+                "--gas", "200000", check=False)
+    assert again.returncode == 1 and "once in 24h" in again.stdout, again.stdout
+    vals = json.loads(cli(out, "--output", "json", "query", "staking", "validators").stdout)
+    assert vals[0]["moniker"] == "renamed"
 
 
 def cometbft_validators(out, node=0):

@@ -66,6 +66,39 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &StakingMsg) -> Result<Any, StakingError>
                 value: vec![],
             })
         }
+        StakingMsg::EditValidator {
+            operator,
+            moniker,
+            commission_rate,
+            min_self_delegation,
+        } => {
+            state::edit_validator(
+                ctx.store,
+                operator,
+                moniker.as_deref(),
+                *commission_rate,
+                *min_self_delegation,
+                ctx.block.time_seconds,
+            )?;
+            ctx.emit(
+                Event::new("edit_validator")
+                    .attr("validator", operator.valoper())
+                    .attr(
+                        "commission_rate",
+                        commission_rate.map(|r| r.to_string()).unwrap_or_default(),
+                    )
+                    .attr(
+                        "min_self_delegation",
+                        min_self_delegation
+                            .map(|m| m.to_string())
+                            .unwrap_or_default(),
+                    ),
+            );
+            Ok(Any {
+                type_url: "/cosmos.staking.v1beta1.MsgEditValidatorResponse".into(),
+                value: vec![],
+            })
+        }
         StakingMsg::Undelegate {
             delegator,
             validator,

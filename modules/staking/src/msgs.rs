@@ -1,6 +1,8 @@
 //! Staking messages under their standard type URLs, with stateless checks.
 
-use cosmrs::proto::cosmos::staking::v1beta1::{MsgCreateValidator, MsgDelegate, MsgUndelegate};
+use cosmrs::proto::cosmos::staking::v1beta1::{
+    MsgCreateValidator, MsgDelegate, MsgEditValidator, MsgUndelegate,
+};
 use cosmrs::Any;
 use cosmwasm_std::{Decimal, Uint128};
 use prost::Message;
@@ -13,8 +15,8 @@ pub const MSG_CREATE_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgCreateVal
 pub const MSG_DELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgDelegate";
 pub const MSG_UNDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgUndelegate";
 pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
-const NOT_YET: [&str; 3] = [
-    "/cosmos.staking.v1beta1.MsgEditValidator",
+pub const MSG_EDIT_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgEditValidator";
+const NOT_YET: [&str; 2] = [
     "/cosmos.staking.v1beta1.MsgBeginRedelegate",
     "/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation",
 ];
@@ -37,6 +39,12 @@ pub enum StakingMsg {
         delegator: Addr,
         validator: Addr,
         amount: Coin,
+    },
+    EditValidator {
+        operator: Addr,
+        moniker: Option<String>,
+        commission_rate: Option<Decimal>,
+        min_self_delegation: Option<Uint128>,
     },
 }
 
@@ -125,6 +133,32 @@ impl StakingMsg {
                     amount: coin(m.amount.as_ref())?,
                 }
             }
+            MSG_EDIT_VALIDATOR_URL => {
+                let m = MsgEditValidator::decode(any.value.as_slice()).map_err(bad)?;
+                // The SDK's "[do-not-modify]" moniker and empty strings mean "unchanged".
+                let moniker = m
+                    .description
+                    .map(|d| d.moniker)
+                    .filter(|mo| !mo.is_empty() && mo != "[do-not-modify]");
+                let commission_rate = match m.commission_rate.as_str() {
+                    "" => None,
+                    r => Some(parse_legacy_dec(r)?),
+                };
+                let min_self_delegation = match m.min_self_delegation.as_str() {
+                    "" => None,
+                    v => Some(Uint128::new(v.parse().map_err(|_| {
+                        StakingError::Invalid(format!(
+                            "min_self_delegation {v:?} is not an integer"
+                        ))
+                    })?)),
+                };
+                StakingMsg::EditValidator {
+                    operator: valoper(&m.validator_address, "validator_address")?,
+                    moniker,
+                    commission_rate,
+                    min_self_delegation,
+                }
+            }
             url if NOT_YET.contains(&url) => {
                 return Err(StakingError::Invalid(format!("{url} is not supported yet")))
             }
@@ -134,7 +168,8 @@ impl StakingMsg {
 
     pub fn signer(&self) -> Addr {
         match self {
-            StakingMsg::CreateValidator { operator, .. } => *operator,
+            StakingMsg::CreateValidator { operator, .. }
+            | StakingMsg::EditValidator { operator, .. } => *operator,
             StakingMsg::Delegate { delegator, .. } | StakingMsg::Undelegate { delegator, .. } => {
                 *delegator
             }
@@ -146,6 +181,7 @@ impl StakingMsg {
             StakingMsg::CreateValidator { .. } => MSG_CREATE_VALIDATOR_URL,
             StakingMsg::Delegate { .. } => MSG_DELEGATE_URL,
             StakingMsg::Undelegate { .. } => MSG_UNDELEGATE_URL,
+            StakingMsg::EditValidator { .. } => MSG_EDIT_VALIDATOR_URL,
         }
     }
 }

@@ -66,6 +66,9 @@ pub struct Validator {
     pub commission_max_change_rate: Decimal,
     pub min_self_delegation: Uint128,
     pub moniker: String,
+    /// Block time (unix seconds) of the last commission change.
+    #[serde(default)]
+    pub commission_update_time: i64,
 }
 
 /// An address as stored in JSON state (bech32 would tie state to the prefix).
@@ -202,6 +205,7 @@ pub fn create_validator(
         commission_max_change_rate: Decimal::percent(1),
         min_self_delegation: Uint128::one(),
         moniker: moniker.into(),
+        commission_update_time: 0,
     };
     VALIDATORS.save(s, &operator.0, &v)?;
     BY_CONS_ADDR.save(s, &cons, &operator.0)?;
@@ -544,6 +548,69 @@ pub fn slash(
     from_tokens
         .checked_add(burned_nb)
         .map_err(|_| StakingError::Overflow("burn"))
+}
+
+/// `MsgEditValidator`: a new moniker, a commission change of at most
+/// `max_change_rate` and at most once per 24 h (never above `max_rate`), a higher
+/// minimum self-delegation (it can only go up, and not above the self-delegation).
+pub fn edit_validator(
+    s: &mut dyn Storage,
+    operator: &Addr,
+    moniker: Option<&str>,
+    commission_rate: Option<Decimal>,
+    min_self_delegation: Option<Uint128>,
+    now: i64,
+) -> Result<(), StakingError> {
+    let mut v = validator(s, operator)?;
+    if let Some(m) = moniker {
+        if m.len() > 70 {
+            return Err(StakingError::Invalid(
+                "moniker longer than 70 characters".into(),
+            ));
+        }
+        v.moniker = m.to_string();
+    }
+    if let Some(rate) = commission_rate {
+        if now.saturating_sub(v.commission_update_time) < 24 * 3600 && v.commission_update_time != 0
+        {
+            return Err(StakingError::Invalid(
+                "commission cannot be changed more than once in 24h".into(),
+            ));
+        }
+        if rate > v.commission_max_rate {
+            return Err(StakingError::Invalid(format!(
+                "commission rate {rate} is above the validator's max rate {}",
+                v.commission_max_rate
+            )));
+        }
+        let change = rate.abs_diff(v.commission_rate);
+        if change > v.commission_max_change_rate {
+            return Err(StakingError::Invalid(format!(
+                "commission change {change} is above the max change rate {}",
+                v.commission_max_change_rate
+            )));
+        }
+        v.commission_rate = rate;
+        v.commission_update_time = now;
+    }
+    if let Some(msd) = min_self_delegation {
+        if msd <= v.min_self_delegation {
+            return Err(StakingError::Invalid(
+                "minimum self delegation can only be increased".into(),
+            ));
+        }
+        let own = DELEGATIONS
+            .may_load(s, (&operator.0, &operator.0))?
+            .unwrap_or_default();
+        if tokens_of_shares(&v, own)? < msd {
+            return Err(StakingError::Invalid(
+                "minimum self delegation cannot be above the self delegation".into(),
+            ));
+        }
+        v.min_self_delegation = msd;
+    }
+    VALIDATORS.save(s, &operator.0, &v)?;
+    Ok(())
 }
 
 pub fn set_jailed(s: &mut dyn Storage, operator: &Addr, jailed: bool) -> Result<(), StakingError> {

@@ -205,3 +205,77 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn edit_validator_limits_commission_changes_and_only_raises_min_self_delegation() {
+    let mut s = setup(1);
+    let day = 24 * 3600;
+    edit_validator(
+        &mut s,
+        &addr(1),
+        Some("renamed"),
+        Some(Decimal::percent(6)),
+        None,
+        1_000,
+    )
+    .expect("first change");
+    let v = validator(&s, &addr(1)).expect("v");
+    assert_eq!(
+        (v.moniker.as_str(), v.commission_rate),
+        ("renamed", Decimal::percent(6))
+    );
+    // Within 24 h: refused.
+    assert!(edit_validator(
+        &mut s,
+        &addr(1),
+        None,
+        Some(Decimal::percent(7)),
+        None,
+        1_000 + day - 1
+    )
+    .is_err());
+    // More than the max change rate (1%): refused.
+    assert!(edit_validator(
+        &mut s,
+        &addr(1),
+        None,
+        Some(Decimal::percent(8)),
+        None,
+        1_000 + day
+    )
+    .is_err());
+    edit_validator(
+        &mut s,
+        &addr(1),
+        None,
+        Some(Decimal::percent(7)),
+        None,
+        1_000 + day,
+    )
+    .expect("after 24h");
+    // Min self-delegation only goes up, and not above the self-delegation.
+    assert!(edit_validator(&mut s, &addr(1), None, None, Some(Uint128::zero()), 0).is_err());
+    assert!(edit_validator(
+        &mut s,
+        &addr(1),
+        None,
+        None,
+        Some(Uint128::new(10_000_001)),
+        0
+    )
+    .is_err());
+    edit_validator(
+        &mut s,
+        &addr(1),
+        None,
+        None,
+        Some(Uint128::new(5_000_000)),
+        0,
+    )
+    .expect("raise");
+    assert!(matches!(
+        edit_validator(&mut s, &addr(9), None, None, None, 0),
+        Err(StakingError::NoValidator(_))
+    ));
+    check(&s);
+}
