@@ -3,9 +3,10 @@ read what each node reports. Python standard library only.
 
 Node i on one machine (DESIGN §8):
   CometBFT P2P 26656+100·i, RPC 26657+100·i, ABCI 26658+100·i, gRPC 9090+i
-  (reserved for the query server), sidecar 26659+100·i (reserved).
+  (verdictd's query server), sidecar 26659+100·i (metrics 26661+100·i).
 State and logs live in .testnet/node<i>/ (CometBFT home; verdictd keeps its
-store in .testnet/node<i>/verdict/).
+store in .testnet/node<i>/verdict/). The keyring with `faucet` and the
+`validator<i>` operator keys is .testnet/keyring/.
 """
 
 from __future__ import annotations
