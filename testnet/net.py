@@ -64,8 +64,10 @@ class Ports:
 
     @staticmethod
     def of(i: int) -> "Ports":
-        return Ports(26656 + 100 * i, 26657 + 100 * i, 26658 + 100 * i, 9090 + i, 26659 + 100 * i,
-                     26661 + 100 * i)
+        # VERDICT_PORT_OFFSET shifts every port, so two nets (or two test runs) can share a host.
+        o = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
+        return Ports(o + 26656 + 100 * i, o + 26657 + 100 * i, o + 26658 + 100 * i, o + 9090 + i,
+                     o + 26659 + 100 * i, o + 26661 + 100 * i)
 
 
 def sidecar_bin() -> Path:

@@ -160,7 +160,8 @@ def test_missing_cometbft_is_reported_by_the_harness(out, monkeypatch):
 
 
 def cli(out, *args, check=True):
-    r = subprocess.run([str(net.bin_dir() / "verdict"), "--keyring-dir", str(out / "keyring"), *args],
+    r = subprocess.run([str(net.bin_dir() / "verdict"), "--keyring-dir", str(out / "keyring"),
+                        "--node", f"127.0.0.1:{net.Ports.of(0).rpc}", *args],
                        capture_output=True, text=True, timeout=120)
     if check:
         assert r.returncode == 0, f"verdict {' '.join(args)}: {r.stderr}{r.stdout}"
@@ -200,7 +201,7 @@ def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
     assert "has 2500000uverd, needs" in poor.stderr and "fee" in poor.stderr, poor.stderr
 
     # Stock cosmjs: DirectSecp256k1HdWallet + SigningStargateClient + StargateClient.
-    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "send.mjs"), "http://127.0.0.1:26657",
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "send.mjs"), f"http://127.0.0.1:{net.Ports.of(0).rpc}",
                          str(out / "faucet.mnemonic"), add["address"]],
                         capture_output=True, text=True, timeout=120)
     assert js.returncode == 0, js.stderr
@@ -228,7 +229,7 @@ def test_cli_keys_send_query_and_stock_cosmjs_against_a_running_node(out):
     assert net.wait_height(out, [0], h + 4, 30)
     powers = [int(v["voting_power"]) for v in net.rpc(out, 0, "validators")["validators"]]
     assert powers == [150], powers
-    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "staking.mjs"), "http://127.0.0.1:26657"],
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "staking.mjs"), f"http://127.0.0.1:{net.Ports.of(0).rpc}"],
                         capture_output=True, text=True, timeout=60)
     assert js.returncode == 0, js.stderr
     st = json.loads(js.stdout.strip().splitlines()[-1])
