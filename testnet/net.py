@@ -256,7 +256,9 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
                 "set -e\nHOME_DIR=$(cd \"$(dirname \"$0\")\" && pwd)\n"
                 f"verdict-sidecar serve --models \"$HOME_DIR/models\" --listen 127.0.0.1:{p.sidecar} "
                 f"--metrics 127.0.0.1:{p.sidecar_metrics} --device auto &\n"
-                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} &\n"
+                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} "
+                f"--sidecar http://127.0.0.1:{p.sidecar} "
+                "--validator-key \"$HOME_DIR/config/priv_validator_key.json\" &\n"
                 "exec cometbft start --home \"$HOME_DIR\"\n")
             run.chmod(0o755)
     (out / "net.json").write_text(json.dumps(
@@ -349,7 +351,11 @@ def start_verdictd(out: Path, i: int) -> None:
     _spawn(out, i, "verdictd", [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
                                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
                                 # Local nets check the books after every block.
-                                "--check-invariants"])
+                                "--check-invariants",
+                                # Attest the jobs this node's validator is drawn for.
+                                "--sidecar", f"http://{meta['sidecar']}",
+                                "--validator-key",
+                                str(out / f"node{i}" / "config" / "priv_validator_key.json")])
     if not wait_port(port):
         tail = (out / f"node{i}" / "verdictd.log").read_text(errors="replace").strip().splitlines()[-1:]
         raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")
