@@ -370,7 +370,10 @@ def start_sidecar(out: Path, i: int, fault: str | None = None) -> None:
     if not port_free(port):
         raise NetError(f"node{i}: sidecar port {port} is already in use")
     argv = [str(sidecar_bin()), "serve", "--models", str(ROOT / "models"), "--listen", meta["sidecar"],
-            "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto")]
+            "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
+            # A slow validator must still finish (and be slashed for its latency),
+            # so the sidecar's own limit sits far above any job's SLA.
+            "--timeout-ms", "30000"]
     if fault:
         argv += ["--fault", fault]
     (out / f"node{i}" / "sidecar.fault").write_text(fault or "")

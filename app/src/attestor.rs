@@ -26,6 +26,7 @@ const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Task {
     job_id: u64,
+    attempt: u32,
     model_id: String,
     inputs: Vec<sc::Tensor>,
     tolerance_nano: u64,
@@ -37,7 +38,12 @@ struct Task {
 struct Cache {
     local: BTreeMap<u64, LocalJob>,
     inflight: BTreeSet<u64>,
+    /// Sidecar runs started per job (a retry needs a fresh sidecar job id).
+    attempts: BTreeMap<u64, u32>,
 }
+
+/// Runs of one job on the sidecar before the node gives up on it.
+const MAX_ATTEMPTS: u32 = 3;
 
 pub struct Attestor {
     me: [u8; 20],
@@ -148,6 +154,7 @@ impl Attestor {
         let Some(tasks) = &self.tasks else { return };
         let Ok(live) = inf::live_jobs(s) else { return };
         let mut c = lock(&self.cache);
+        c.attempts.retain(|id, _| live.iter().any(|(_, l)| l == id));
         for (_, id) in live {
             if c.local.contains_key(&id) || c.inflight.contains(&id) {
                 continue;
@@ -166,9 +173,11 @@ impl Attestor {
             let Ok(Some(model)) = inf::MODELS.may_load(s, &job.model_id) else {
                 continue;
             };
-            if done {
+            let attempt = c.attempts.get(&id).copied().unwrap_or(0);
+            if done || attempt >= MAX_ATTEMPTS {
                 continue;
             }
+            c.attempts.insert(id, attempt.saturating_add(1));
             let Some(inputs) = job
                 .inputs
                 .iter()
@@ -180,6 +189,7 @@ impl Attestor {
             c.inflight.insert(id);
             let _ = tasks.send(Task {
                 job_id: id,
+                attempt,
                 model_id: job.model_id.clone(),
                 inputs,
                 tolerance_nano: model.tolerance_nano,
@@ -293,7 +303,7 @@ async fn run_task(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> 
     let mut client = SidecarClient::connect(sidecar.to_string())
         .await
         .map_err(|e| format!("connect {sidecar}: {e}"))?;
-    let job = task.job_id.to_string();
+    let job = format!("{}.{}", task.job_id, task.attempt);
     let r = client
         .submit_job(sc::SubmitJobRequest {
             model_hash: task.model_id.clone(),
