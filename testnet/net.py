@@ -373,7 +373,7 @@ def start_sidecar(out: Path, i: int, fault: str | None = None) -> None:
             "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
             # A slow validator must still finish (and be slashed for its latency),
             # so the sidecar's own limit sits far above any job's SLA.
-            "--timeout-ms", "30000"]
+            "--timeout-ms", "30000", "--workers", "4"]
     if fault:
         argv += ["--fault", fault]
     (out / f"node{i}" / "sidecar.fault").write_text(fault or "")
