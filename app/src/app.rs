@@ -75,6 +75,10 @@ impl VerdictApp {
         }
     }
 
+    pub fn attestor(&self) -> Option<&Attestor> {
+        self.attestor.as_deref()
+    }
+
     /// Attest inference jobs as the validator `attestor` speaks for.
     pub fn with_attestor(mut self, attestor: Attestor) -> Self {
         self.attestor = Some(Arc::new(attestor));

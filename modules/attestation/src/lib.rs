@@ -23,3 +23,6 @@ pub mod settle;
 
 pub use extension::{build_extension, check_against_state, check_payload, LocalJob};
 pub use settle::{process_block, ATT_INFO};
+
+#[cfg(test)]
+mod tests;
