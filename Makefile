@@ -21,10 +21,10 @@ build:
 
 # The main job: a local multi-validator net in the foreground, a line per block.
 run: setup build
-	python3 testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
+	$(PY) testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
 
 testnet: setup build
-	python3 testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
+	$(PY) testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
 
 testnet-stop:
 	python3 testnet/testnet.py stop

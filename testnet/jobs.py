@@ -92,5 +92,5 @@ def submit(out: Path, stem: str, inp: dict, tmp: Path, key: str = "faucet", wait
 def block_events(out: Path, height: int, node: int = 0) -> list[dict]:
     """FinalizeBlock events of a height as {type, attrs}."""
     r = net.rpc(out, node, f"block_results?height={height}", timeout=10)
-    return [{"type": e["type"], "attrs": {a["key"]: a["value"] for a in e.get("attributes", [])}}
+    return [{"type": e["type"], "attrs": {a["key"]: a.get("value", "") for a in e.get("attributes") or []}}
             for e in r.get("finalize_block_events") or []]

@@ -893,3 +893,29 @@ fn forged_oversized_or_foreign_extensions_are_rejected_by_verification() {
     }
     assert_eq!(net.job(1)["status"], "completed");
 }
+
+#[test]
+fn a_member_jailed_before_its_job_settles_leaves_that_committee_without_a_second_slash() {
+    let mut net = Net::new(&[Honest, Wrong, Honest, Honest], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let a = net.submit();
+    net.run_height(vec![a]);
+    let b = net.submit();
+    net.run_height(vec![b]);
+    for _ in 0..12 {
+        net.run_height(vec![]);
+    }
+    let (j1, j2) = (net.job(1), net.job(2));
+    assert_eq!(j1["status"], "completed");
+    assert_eq!(j1["result"]["faults"][0]["address"], net.nodes[1].hex());
+    // Node 1 was jailed when job 1 settled, before job 2 did.
+    assert_eq!(j2["status"], "completed", "{j2}");
+    assert_eq!(j2["result"]["excused"], json!([net.nodes[1].hex()]));
+    assert_eq!(j2["result"]["committee_power"], 300);
+    assert!(j2["result"]["faults"].as_array().expect("list").is_empty());
+    assert_eq!(
+        net.query("Faults", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+}

@@ -116,10 +116,18 @@ pub fn process_block(
     let mut settle = BTreeSet::new();
     for id in touched {
         let job = inf::JOBS.load(s, id).map_err(err)?;
+        // Jailed members are out of the vote (see `Seat::excused`): not waited for.
         let all = job.committee.iter().all(|m| {
-            m.address_bytes()
+            let answered = m
+                .address_bytes()
                 .and_then(|a| inf::ATTESTATIONS.may_load(s, (id, &a)).ok().flatten())
-                .is_some_and(|a| a.digest.is_some() || a.bad_reveal)
+                .is_some_and(|a| a.digest.is_some() || a.bad_reveal);
+            answered
+                || verdict_staking::state::VALIDATORS
+                    .may_load(s, &m.operator)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| v.jailed)
         });
         if all {
             settle.insert(id);
@@ -152,6 +160,9 @@ struct Seat {
     operator: [u8; 20],
     power: u64,
     att: Attestation,
+    /// Jailed when the job settles: out of CometBFT's set, so it may have been
+    /// unable to attest; its seat leaves the committee (no vote, no fault).
+    excused: bool,
 }
 
 fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec<Event>> {
@@ -165,17 +176,28 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .may_load(s, (job.id, &address))
             .map_err(err)?
             .unwrap_or_default();
+        let jailed = verdict_staking::state::VALIDATORS
+            .may_load(s, &m.operator)
+            .map_err(err)?
+            .is_some_and(|v| v.jailed);
+        let excused = jailed;
         seats.push(Seat {
             address,
             hex: m.address.clone(),
             operator: m.operator,
             power: m.power,
             att,
+            excused,
         });
     }
-    let committee_power: u64 = seats.iter().map(|x| x.power).fold(0, u64::saturating_add);
+    let committee_power: u64 = seats
+        .iter()
+        .filter(|x| !x.excused)
+        .map(|x| x.power)
+        .fold(0, u64::saturating_add);
     let dim = seats
         .iter()
+        .filter(|x| !x.excused)
         .filter_map(|x| x.att.digest.as_ref().map(Vec::len))
         .max()
         .unwrap_or(0);
@@ -184,6 +206,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
     for i in 0..dim {
         let mut col: Vec<(i64, u64)> = seats
             .iter()
+            .filter(|x| !x.excused)
             .filter_map(|x| {
                 let d = x.att.digest.as_ref()?;
                 (d.len() == dim).then(|| (d[i], x.power))
@@ -198,16 +221,17 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
                 && d.iter().zip(&median).all(|(a, m)| a.abs_diff(*m) <= 1)
         })
     };
-    let agreeing: Vec<&Seat> = seats.iter().filter(|x| agrees(x)).collect();
+    let agreeing: Vec<&Seat> = seats.iter().filter(|x| !x.excused && agrees(x)).collect();
     let agreeing_power: u64 = agreeing
         .iter()
         .map(|x| x.power)
         .fold(0, u64::saturating_add);
-    let completed = u128::from(agreeing_power).saturating_mul(3)
-        > u128::from(committee_power).saturating_mul(2);
+    let completed = committee_power > 0
+        && u128::from(agreeing_power).saturating_mul(3)
+            > u128::from(committee_power).saturating_mul(2);
     let mut faults: Vec<Fault> = Vec::new();
     let mut missing = Vec::new();
-    for x in &seats {
+    for x in seats.iter().filter(|x| !x.excused) {
         let mut kinds = Vec::new();
         if completed && x.att.digest.is_some() && !agrees(x) {
             kinds.push("wrong_output".to_string());
@@ -324,7 +348,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
     }
     // Attestation liveness for every seat of this job.
-    for x in &seats {
+    for x in seats.iter().filter(|x| !x.excused) {
         let attested = x.att.digest.is_some();
         events.extend(record_seat(
             s, &x.address, x.power, attested, &p, height, now,
@@ -350,6 +374,11 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         latency_ms,
         faults,
         missing: missing.clone(),
+        excused: seats
+            .iter()
+            .filter(|x| x.excused)
+            .map(|x| x.hex.clone())
+            .collect(),
         finalized_height: height,
     });
     inf::LIVE.remove(s, (job.deadline_height, job.id));

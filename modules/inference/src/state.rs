@@ -107,6 +107,11 @@ pub struct JobResult {
     pub faults: Vec<Fault>,
     /// Members with no valid reveal when the job settled.
     pub missing: Vec<String>,
+    /// Members jailed when the job settled: out of CometBFT's set, they may not
+    /// have been able to attest, so their seats leave the committee (their stake
+    /// neither counts towards nor blocks the quorum; no fault is charged).
+    #[serde(default)]
+    pub excused: Vec<String>,
     pub finalized_height: u64,
 }
 
