@@ -141,6 +141,10 @@ struct Net {
 
 impl Net {
     fn new(behaviours: &[Behaviour], window: u64) -> Net {
+        Self::with_params(behaviours, window, json!({}))
+    }
+
+    fn with_params(behaviours: &[Behaviour], window: u64, extra: Value) -> Net {
         let keys: Vec<SigningKey> = (1..=behaviours.len() as u8)
             .map(|i| SigningKey::from([i; 32]))
             .collect();
@@ -156,12 +160,16 @@ impl Net {
             .enumerate()
             .map(|(i, k)| gentx(i as u8, k))
             .collect();
+        let mut params = json!({"committee_size": 4, "attestation_window_blocks": window,
+                                "max_jobs_per_block": 4});
+        for (k, v) in extra.as_object().expect("object") {
+            params[k] = v.clone();
+        }
         let app_state = json!({
             "app": {"params": {"max_vote_extension_bytes": 2048}},
             "bank": {"balances": balances},
             "staking": {"gentxs": gentxs},
-            "inference": {"params": {"committee_size": 4, "attestation_window_blocks": window,
-                                     "max_jobs_per_block": 4}},
+            "inference": {"params": params},
         });
         let req = RequestInitChain {
             time: Some(time(0)),
@@ -918,4 +926,38 @@ fn a_member_jailed_before_its_job_settles_leaves_that_committee_without_a_second
         net.query("Faults", json!({})).as_array().map(Vec::len),
         Some(1)
     );
+}
+
+#[test]
+fn a_member_that_keeps_missing_its_seats_is_slashed_and_jailed_like_downtime() {
+    let mut net = Net::with_params(
+        &[Honest, Honest, Honest, Silent],
+        4,
+        json!({"missed_window": 3, "min_attested_fraction": "0.5"}),
+    );
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut slash = None;
+    for _ in 0..4 {
+        let sub = net.submit();
+        net.run_height(vec![sub]);
+        for _ in 0..6 {
+            let r = net.run_height(vec![]);
+            if let Some(e) = events(&r, "slash").into_iter().next() {
+                slash = Some((net.height, e));
+            }
+        }
+    }
+    // Three seats, at most one may be missed: the third miss slashes.
+    let (_, e) = slash.expect("the silent validator is slashed");
+    assert_eq!(e["address"], net.nodes[3].hex());
+    assert_eq!(e["reason"], "inference_missed_attestations");
+    assert!(
+        !net.active.contains_key(&net.nodes[3].addr()),
+        "jailed, out of the set"
+    );
+    // Every job still completed: three of four agree.
+    for id in 1..=4 {
+        assert_eq!(net.job(id)["status"], "completed", "job {id}");
+    }
 }
