@@ -311,6 +311,7 @@ impl VerdictApp {
         {
             let mut view = StateView::new(&*self.store, &mut ov);
             let expects = Self::expects_injected(&view, req.height);
+            let mut attested = false;
             let params = self.params(&view);
             let info = BlockInfo {
                 height,
@@ -389,6 +390,7 @@ impl VerdictApp {
                             )
                             .map_err(|e| format!("attestation: {e}"))?;
                             begin_events.extend(ev.iter().map(|e| e.to_abci()));
+                            attested = true;
                             tx_results.push(ExecTxResult {
                                 code: 0,
                                 log: format!("{extensions} vote extensions"),
@@ -406,6 +408,13 @@ impl VerdictApp {
                 };
                 indexed.push(IndexedTx::new(tx, height, i, &out, &info));
                 tx_results.push(exec_result(out));
+            }
+            // Without extensions in this block (none expected, or tx[0] did not
+            // decode) jobs whose window closed still settle.
+            if !attested {
+                let ev = verdict_attestation::process_block(&mut view, height, time.seconds, &[])
+                    .map_err(|e| format!("attestation: {e}"))?;
+                begin_events.extend(ev.iter().map(|e| e.to_abci()));
             }
             // Jobs of this block get their committees, seeded by the block hash.
             let ev = verdict_inference::committee::assign(&mut view, &req.hash, height)
