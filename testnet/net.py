@@ -63,9 +63,10 @@ class Ports:
     sidecar_metrics: int
 
     @staticmethod
-    def of(i: int) -> "Ports":
-        # VERDICT_PORT_OFFSET shifts every port, so two nets (or two test runs) can share a host.
-        o = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
+    def of(i: int, standard: bool = False) -> "Ports":
+        # VERDICT_PORT_OFFSET shifts every port of loopback nets, so two nets (or two
+        # test runs) can share a host; `standard` (multi-host configs) ignores it.
+        o = 0 if standard else int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
         return Ports(o + 26656 + 100 * i, o + 26657 + 100 * i, o + 26658 + 100 * i, o + 9090 + i,
                      o + 26659 + 100 * i, o + 26661 + 100 * i)
 
@@ -231,7 +232,7 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
             cfg = set_toml(cfg, "p2p", "addr_book_strict", "false")
             cfg = set_toml(cfg, "p2p", "pex", "false")
         else:
-            p = Ports.of(0)
+            p = Ports.of(0, standard=True)
             peers = ",".join(f"{ids[j]}@{hosts[j]}:{p.p2p}" for j in range(n) if j != i)
             cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
             cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
