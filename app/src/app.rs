@@ -708,12 +708,11 @@ impl Application for VerdictApp {
         }
     }
 
-    fn extend_vote(&self, req: RequestExtendVote) -> ResponseExtendVote {
+    fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
         let ext = match &self.attestor {
             Some(a) => self.with_committed(|s| {
                 let cap = self.params(s).max_vote_extension_bytes as usize;
-                let height = u64::try_from(req.height).unwrap_or(0);
-                a.extension(s, height, cap, vote_ext::VOTE_EXTENSION_VERSION)
+                a.extension(s, cap, vote_ext::VOTE_EXTENSION_VERSION)
                     .encode_to_vec()
             }),
             None => vote_ext::empty_extension(),

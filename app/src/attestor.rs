@@ -144,7 +144,6 @@ impl Attestor {
             digest,
             latency_ms,
             salt,
-            commit_height: None,
         });
     }
 
@@ -199,16 +198,10 @@ impl Attestor {
         }
     }
 
-    /// ExtendVote(height) over committed state height-1.
-    pub fn extension(
-        &self,
-        s: &dyn Storage,
-        height: u64,
-        cap: usize,
-        version: u32,
-    ) -> VoteExtension {
+    /// ExtendVote over committed state (the height before the vote's).
+    pub fn extension(&self, s: &dyn Storage, cap: usize, version: u32) -> VoteExtension {
         let mut c = lock(&self.cache);
-        verdict_attestation::build_extension(s, &self.me, &mut c.local, height, cap, version)
+        verdict_attestation::build_extension(s, &self.me, &mut c.local, cap, version)
     }
 }
 
@@ -286,7 +279,6 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Task>, cache: Arc<Mutex<Cache>>,
                         digest,
                         latency_ms,
                         salt,
-                        commit_height: None,
                     });
                 }
                 Err(e) => {

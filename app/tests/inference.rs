@@ -161,6 +161,7 @@ impl Net {
             .map(|(i, k)| gentx(i as u8, k))
             .collect();
         let mut params = json!({"committee_size": 4, "attestation_window_blocks": window,
+                                "commit_blocks": (window / 2).saturating_sub(1).max(2),
                                 "max_jobs_per_block": 4});
         for (k, v) in extra.as_object().expect("object") {
             params[k] = v.clone();
@@ -579,11 +580,12 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
         .collect();
     let (job, r) = net.one_job();
     assert_eq!(job["status"], "completed");
-    // Commit in VE(H+1), reveal in VE(H+2), settled in block H+3.
+    // Commit in VE(H+1) (recorded at H+2, which closes the commit phase), reveal in
+    // VE(H+3), settled in block H+4.
     let submitted = job["submitted_height"].as_u64().expect("h");
     assert_eq!(
         job["result"]["finalized_height"].as_u64(),
-        Some(submitted + 3)
+        Some(submitted + 4)
     );
     assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(4));
     assert_eq!(
@@ -694,6 +696,7 @@ fn replaying_the_settling_block_after_a_crash_gives_the_same_app_hash() {
     net.run_height(vec![sub]);
     net.run_height(vec![]);
     net.run_height(vec![]);
+    net.run_height(vec![]);
     // The next block settles job 1: decide it on node 2, crash before Commit.
     let h = net.height + 1;
     let block: Vec<Vec<u8>> = net.nodes[0]
@@ -763,6 +766,9 @@ fn bad_jobs_are_refused_with_clear_codes_and_change_nothing() {
     )
     .expect("decode");
     unknown.model_id = "ab".repeat(32);
+    let mut tight = unknown.clone();
+    tight.model_id = MODEL.into();
+    tight.max_latency_ms = 1;
     let cases = [
         (
             Net::submit_msg(vec![0; 8], vec![1, 2], 10),
@@ -791,6 +797,15 @@ fn bad_jobs_are_refused_with_clear_codes_and_change_nothing() {
             },
             38,
             "unknown model",
+        ),
+        // An SLA nobody can meet would let a requester slash the committee.
+        (
+            cosmrs::Any {
+                type_url: pb::MSG_SUBMIT_JOB_URL.into(),
+                value: tight.encode_to_vec(),
+            },
+            18,
+            "outside the chain's range",
         ),
     ];
     let escrow = verdict_inference::state::escrow().bech32();
@@ -852,9 +867,9 @@ fn forged_oversized_or_foreign_extensions_are_rejected_by_verification() {
         reveals: vec![reveal(1)],
         ..Default::default()
     };
-    // A reveal for a job never committed passes verification (commitments of the
-    // previous height are not in state yet) and is ignored by FinalizeBlock.
-    assert_eq!(verify(&net, &ok, me.clone()), VerifyStatus::Accept as i32);
+    // Job 1 is in its commit phase: a reveal now would publish an answer others
+    // could still commit to.
+    assert_eq!(verify(&net, &ok, me.clone()), VerifyStatus::Reject as i32);
     let unknown_job = VoteExtension {
         version: 1,
         reveals: vec![reveal(99)],

@@ -58,7 +58,8 @@ pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {
 
 /// VerifyVoteExtension's state checks, against the committed state the extension
 /// was built on: every job exists, is unsettled, has `validator` on its
-/// committee, and a revealed digest fits the model.
+/// committee, is in its commit phase (for commitments) or its reveal phase (for
+/// reveals), and a revealed digest fits the model.
 pub fn check_against_state(
     s: &dyn Storage,
     ve: &VoteExtension,
@@ -78,10 +79,15 @@ pub fn check_against_state(
         Ok(job)
     };
     for c in &ve.commitments {
-        live_member(c.job_id)?;
+        if !live_member(c.job_id)?.status.commit_phase() {
+            return Err(format!("job {}: its commit phase is over", c.job_id));
+        }
     }
     for r in &ve.reveals {
         let job = live_member(r.job_id)?;
+        if !job.status.reveal_phase() {
+            return Err(format!("job {}: reveals are not open yet", r.job_id));
+        }
         let max = inf::MODELS
             .may_load(s, &job.model_id)
             .map_err(|e| e.to_string())?
@@ -103,19 +109,19 @@ pub struct LocalJob {
     pub digest: Vec<i64>,
     pub latency_ms: u32,
     pub salt: Vec<u8>,
-    /// Height of the vote extension that first carried our commitment.
-    pub commit_height: Option<u64>,
 }
 
-/// ExtendVote(height) over committed state height-1: reveals for what we
-/// committed one height earlier (or what the chain already holds from us),
-/// commitments for finished jobs, within `cap` bytes (reveals first, oldest jobs
-/// first). Settled, unknown or foreign jobs are dropped from `local`.
+/// ExtendVote(height) over committed state height-1: a commitment for every
+/// finished job still in its commit phase that the chain has no commitment from
+/// us for; a reveal for every job in its reveal phase whose recorded commitment
+/// our digest and salt open (if they do not — a rerun after a restart that came
+/// out different — we stay silent rather than reveal something else). Within
+/// `cap` bytes, reveals first, oldest jobs first. Settled, unknown or foreign jobs
+/// are dropped from `local`.
 pub fn build_extension(
     s: &dyn Storage,
     me: &[u8],
     local: &mut BTreeMap<u64, LocalJob>,
-    height: u64,
     cap: usize,
     version: u32,
 ) -> VoteExtension {
@@ -148,22 +154,29 @@ pub fn build_extension(
             done.push(*id);
             continue;
         }
-        let reveal = att.commitment.is_some()
-            || lj
-                .commit_height
-                .is_some_and(|c| c.saturating_add(1) == height);
-        if reveal {
+        let mine = commitment(*id, me, &lj.digest, &lj.salt);
+        if job.status.commit_phase() {
+            if att.commitment.is_none() {
+                commits.push(JobCommitment {
+                    job_id: *id,
+                    commitment: mine.to_vec(),
+                    latency_ms: lj.latency_ms,
+                });
+            }
+        } else if att
+            .commitment
+            .as_ref()
+            .is_some_and(|c| c.as_slice() == mine.as_slice())
+        {
             reveals.push(JobReveal {
                 job_id: *id,
                 digest: lj.digest.clone(),
                 salt: lj.salt.clone(),
             });
         } else {
-            commits.push(JobCommitment {
-                job_id: *id,
-                commitment: commitment(*id, me, &lj.digest, &lj.salt).to_vec(),
-                latency_ms: lj.latency_ms,
-            });
+            // Commit phase over without our commitment, or a commitment this
+            // digest does not open: nothing we may say about this job.
+            done.push(*id);
         }
     }
     for id in done {
@@ -177,16 +190,6 @@ pub fn build_extension(
     while ve.encoded_len() > cap {
         if ve.commitments.pop().is_none() && ve.reveals.pop().is_none() {
             break;
-        }
-    }
-    for c in &ve.commitments {
-        if let Some(lj) = local.get_mut(&c.job_id) {
-            if lj
-                .commit_height
-                .is_none_or(|h| h.saturating_add(1) < height)
-            {
-                lj.commit_height = Some(height);
-            }
         }
     }
     ve

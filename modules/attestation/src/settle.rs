@@ -2,7 +2,7 @@
 //! extensions, then settle every job that is complete or out of time — result,
 //! payment or refund, and the slashes — all in this one block.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use cosmwasm_std::{Decimal, Order, Storage, Uint128};
 use cw_storage_plus::{Item, Map};
@@ -37,27 +37,47 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// Whether a committee member is out of the vote: not bonded or jailed (so out of
+/// CometBFT's set, unable to sign extensions).
+fn out_of_set(s: &dyn Storage, operator: &[u8; 20]) -> bool {
+    verdict_staking::state::VALIDATORS
+        .may_load(s, operator)
+        .ok()
+        .flatten()
+        .is_some_and(|v| v.power() == 0)
+}
+
 /// One block's work. `votes` are the (validator address, extension) pairs of the
 /// injected tx, already size- and format-checked by the caller; anything they
 /// claim that does not fit the state is ignored, never trusted.
+///
+/// Order: all reveals (for jobs whose commit phase closed in an earlier block),
+/// then all commitments (for jobs still in their commit phase), then commit
+/// phases close (every active member committed, or `commit_deadline` reached),
+/// then jobs settle (every active member answered, or `deadline_height`).
 pub fn process_block(
     s: &mut dyn Storage,
     height: u64,
     now: i64,
     votes: &[([u8; 20], VoteExtension)],
 ) -> R<Vec<Event>> {
-    let mut touched = BTreeSet::new();
     let mut seen = BTreeSet::new();
-    for (addr, ve) in votes {
-        if !seen.insert(*addr) {
-            continue;
-        }
-        // Reveals open commitments recorded in earlier blocks, so they go first.
+    let votes: Vec<&([u8; 20], VoteExtension)> =
+        votes.iter().filter(|(a, _)| seen.insert(*a)).collect();
+    let mut touched = BTreeSet::new();
+    for (addr, ve) in &votes {
         for r in &ve.reveals {
             let Some(mut job) = inf::JOBS.may_load(s, r.job_id).map_err(err)? else {
                 continue;
             };
-            if job.status.is_final() || inf::member(&job, addr).is_none() {
+            if !job.status.reveal_phase() || inf::member(&job, addr).is_none() {
+                continue;
+            }
+            let max = inf::MODELS
+                .may_load(s, &job.model_id)
+                .map_err(err)?
+                .map_or(0, |m| m.max_output_len as usize);
+            if r.digest.len() > max {
                 continue;
             }
             let mut att = inf::ATTESTATIONS
@@ -85,11 +105,13 @@ pub fn process_block(
             }
             touched.insert(r.job_id);
         }
+    }
+    for (addr, ve) in &votes {
         for c in &ve.commitments {
             let Some(mut job) = inf::JOBS.may_load(s, c.job_id).map_err(err)? else {
                 continue;
             };
-            if job.status.is_final() || inf::member(&job, addr).is_none() {
+            if !job.status.commit_phase() || inf::member(&job, addr).is_none() {
                 continue;
             }
             let mut att = inf::ATTESTATIONS
@@ -109,40 +131,51 @@ pub fn process_block(
                 job.status = JobStatus::Committed;
                 inf::JOBS.save(s, job.id, &job).map_err(err)?;
             }
-            touched.insert(c.job_id);
         }
     }
-    // Settle: jobs every member has answered, and jobs whose window closed.
+    let live: Vec<u64> = inf::LIVE
+        .keys(s, None, None, Order::Ascending)
+        .map(|k| k.map(|(_, id)| id))
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
     let mut settle = BTreeSet::new();
-    for id in touched {
-        let job = inf::JOBS.load(s, id).map_err(err)?;
-        // Jailed members are out of the vote (see `Seat::excused`): not waited for.
-        let all = job.committee.iter().all(|m| {
-            let answered = m
-                .address_bytes()
+    for id in live {
+        let mut job = inf::JOBS.load(s, id).map_err(err)?;
+        if job.committee.is_empty() {
+            continue;
+        }
+        let att = |s: &dyn Storage, m: &inf::Member| -> Attestation {
+            m.address_bytes()
                 .and_then(|a| inf::ATTESTATIONS.may_load(s, (id, &a)).ok().flatten())
-                .is_some_and(|a| a.digest.is_some() || a.bad_reveal);
-            answered
-                || verdict_staking::state::VALIDATORS
-                    .may_load(s, &m.operator)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|v| v.jailed)
-        });
-        if all {
+                .unwrap_or_default()
+        };
+        if job.status.commit_phase() {
+            let all_committed = job
+                .committee
+                .iter()
+                .all(|m| out_of_set(s, &m.operator) || att(s, m).commitment.is_some());
+            if all_committed || height >= job.commit_deadline {
+                job.status = JobStatus::Revealing;
+                inf::JOBS.save(s, id, &job).map_err(err)?;
+            }
+        } else if touched.contains(&id) {
+            // Nothing more to wait for from a member that answered, never
+            // committed (it cannot any more), or left the set.
+            let all = job.committee.iter().all(|m| {
+                let a = att(s, m);
+                a.digest.is_some()
+                    || a.bad_reveal
+                    || a.commitment.is_none()
+                    || out_of_set(s, &m.operator)
+            });
+            if all {
+                settle.insert(id);
+            }
+        }
+        if job.deadline_height <= height {
             settle.insert(id);
         }
     }
-    let due: Vec<(u64, u64)> = inf::LIVE
-        .keys(
-            s,
-            None,
-            Some(cw_storage_plus::Bound::inclusive((height, u64::MAX))),
-            Order::Ascending,
-        )
-        .collect::<Result<_, _>>()
-        .map_err(err)?;
-    settle.extend(due.into_iter().map(|(_, id)| id));
     let mut events = Vec::new();
     for id in settle {
         let job = inf::JOBS.load(s, id).map_err(err)?;
@@ -160,8 +193,8 @@ struct Seat {
     operator: [u8; 20],
     power: u64,
     att: Attestation,
-    /// Jailed when the job settles: out of CometBFT's set, so it may have been
-    /// unable to attest; its seat leaves the committee (no vote, no fault).
+    /// Jailed or unbonded when the job settles: out of CometBFT's set, so it may
+    /// have been unable to attest; its seat leaves the committee (no vote, no fault).
     excused: bool,
 }
 
@@ -176,11 +209,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .may_load(s, (job.id, &address))
             .map_err(err)?
             .unwrap_or_default();
-        let jailed = verdict_staking::state::VALIDATORS
-            .may_load(s, &m.operator)
-            .map_err(err)?
-            .is_some_and(|v| v.jailed);
-        let excused = jailed;
+        let excused = out_of_set(s, &m.operator);
         seats.push(Seat {
             address,
             hex: m.address.clone(),
@@ -195,12 +224,23 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         .filter(|x| !x.excused)
         .map(|x| x.power)
         .fold(0, u64::saturating_add);
-    let dim = seats
-        .iter()
-        .filter(|x| !x.excused)
-        .filter_map(|x| x.att.digest.as_ref().map(Vec::len))
-        .max()
-        .unwrap_or(0);
+    // The digest length with the most revealed stake (ties: the shorter); a digest
+    // of another length simply disagrees, so one member cannot veto the job.
+    let mut by_len: BTreeMap<usize, u64> = BTreeMap::new();
+    for x in seats.iter().filter(|x| !x.excused) {
+        if let Some(d) = &x.att.digest {
+            let e = by_len.entry(d.len()).or_insert(0);
+            *e = e.saturating_add(x.power);
+        }
+    }
+    let mut dim = 0usize;
+    let mut best = 0u64;
+    for (len, power) in &by_len {
+        if *power > best {
+            best = *power;
+            dim = *len;
+        }
+    }
     // Only digests of the common length take part in the median.
     let mut median = Vec::with_capacity(dim);
     for i in 0..dim {
@@ -347,8 +387,9 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         }
         events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
     }
-    // Attestation liveness for every seat of this job.
-    for x in seats.iter().filter(|x| !x.excused) {
+    // Attestation liveness: seats of completed jobs only (a job nobody could run
+    // must not cost its committee anything).
+    for x in seats.iter().filter(|x| completed && !x.excused) {
         let attested = x.att.digest.is_some();
         events.extend(record_seat(
             s, &x.address, x.power, attested, &p, height, now,

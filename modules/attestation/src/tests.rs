@@ -8,6 +8,7 @@ use proptest::prelude::*;
 use prost::Message;
 use verdict_core::coin::Coin;
 use verdict_inference::state::{self as inf, Attestation, Job, JobStatus, Member, Model};
+use verdict_proto::app::v1::{JobCommitment, JobReveal, VoteExtension};
 
 use crate::digest::commitment;
 use crate::{build_extension, check_against_state, check_payload, process_block, LocalJob};
@@ -51,10 +52,19 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         max_latency_ms: 1000,
         fee: Coin::new(0, "uverd"),
         submitted_height: 1,
+        commit_deadline: 100,
         deadline_height: 1000,
         committee,
         status,
         result: None,
+    }
+}
+
+fn local(digest: Vec<i64>, salt: u8) -> LocalJob {
+    LocalJob {
+        digest,
+        latency_ms: 3,
+        salt: vec![salt; 16],
     }
 }
 
@@ -63,31 +73,32 @@ struct Case {
     on_committee: bool,
     status: u8,
     digest_len: usize,
-    commit_height: Option<u64>,
-    chain_commit: bool,
+    /// 0: no commitment on chain, 1: ours, 2: one our digest and salt do not open.
+    chain_commit: u8,
     chain_reveal: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
-    (
-        any::<bool>(),
-        0u8..6,
-        0usize..40,
-        proptest::option::of(1u64..12),
-        any::<bool>(),
-        any::<bool>(),
+    (any::<bool>(), 0u8..7, 0usize..40, 0u8..3, any::<bool>()).prop_map(
+        |(on_committee, status, digest_len, chain_commit, chain_reveal)| Case {
+            on_committee,
+            status,
+            digest_len,
+            chain_commit,
+            chain_reveal,
+        },
     )
-        .prop_map(
-            |(on_committee, status, digest_len, commit_height, chain_commit, chain_reveal)| Case {
-                on_committee,
-                status,
-                digest_len,
-                commit_height,
-                chain_commit,
-                chain_reveal,
-            },
-        )
 }
+
+const STATUSES: [JobStatus; 7] = [
+    JobStatus::Pending,
+    JobStatus::Committed,
+    JobStatus::Revealing,
+    JobStatus::Revealed,
+    JobStatus::Completed,
+    JobStatus::Failed,
+    JobStatus::Expired,
+];
 
 proptest! {
     /// DESIGN §6.6: verification accepts every extension an honest ExtendVote makes,
@@ -95,33 +106,31 @@ proptest! {
     #[test]
     fn verification_accepts_every_honest_extension(
         cases in proptest::collection::vec(case(), 0..24),
-        height in 2u64..14,
         cap in 2usize..4096,
         max_len in 1u32..32,
     ) {
         let mut s = MockStorage::new();
         setup(&mut s, max_len);
-        let statuses = [JobStatus::Pending, JobStatus::Committed, JobStatus::Revealed,
-                        JobStatus::Completed, JobStatus::Failed, JobStatus::Expired];
-        let mut local = BTreeMap::new();
+        let mut cache = BTreeMap::new();
         for (i, c) in cases.iter().enumerate() {
             let id = i as u64 + 1;
             let mut committee = vec![member([1; 20]), member([2; 20])];
             if c.on_committee {
                 committee.push(member(ME));
             }
-            inf::JOBS.save(&mut s, id, &job(id, committee, statuses[c.status as usize])).unwrap();
+            inf::JOBS.save(&mut s, id, &job(id, committee, STATUSES[c.status as usize])).unwrap();
             let digest: Vec<i64> = (0..c.digest_len as i64).map(|k| k * 1_000_003 - id as i64).collect();
-            if c.chain_commit || c.chain_reveal {
+            if c.chain_commit > 0 || c.chain_reveal {
+                let salt = if c.chain_commit == 2 { [4; 16] } else { [3; 16] };
                 inf::ATTESTATIONS.save(&mut s, (id, &ME), &Attestation {
-                    commitment: Some(Binary::from(commitment(id, &ME, &digest, &[3; 16]).to_vec())),
+                    commitment: Some(Binary::from(commitment(id, &ME, &digest, &salt).to_vec())),
                     digest: c.chain_reveal.then(|| digest.clone()),
                     ..Default::default()
                 }).unwrap();
             }
-            local.insert(id, LocalJob { digest, latency_ms: 5, salt: vec![3; 16], commit_height: c.commit_height });
+            cache.insert(id, local(digest, 3));
         }
-        let ve = build_extension(&s, &ME, &mut local, height, cap, 1);
+        let ve = build_extension(&s, &ME, &mut cache, cap, 1);
         prop_assert!(ve.encoded_len() <= cap.max(2));
         prop_assert!(check_payload(&ve).is_ok(), "{:?}", check_payload(&ve));
         prop_assert!(check_against_state(&s, &ve, &ME).is_ok(), "{:?}", check_against_state(&s, &ve, &ME));
@@ -129,7 +138,7 @@ proptest! {
 }
 
 #[test]
-fn a_job_is_settled_once_every_member_revealed_and_reveals_open_commitments() {
+fn a_job_settles_once_every_member_revealed_and_reveals_open_commitments() {
     let mut s = MockStorage::new();
     setup(&mut s, 8);
     let a = [1u8; 20];
@@ -142,37 +151,25 @@ fn a_job_is_settled_once_every_member_revealed_and_reveals_open_commitments() {
         )
         .unwrap();
     inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
-    let mut locals: Vec<BTreeMap<u64, LocalJob>> = [a, b]
-        .iter()
-        .map(|_| {
-            BTreeMap::from([(
-                1,
-                LocalJob {
-                    digest: vec![5, 6],
-                    latency_ms: 3,
-                    salt: vec![9; 16],
-                    commit_height: None,
-                },
-            )])
-        })
+    let mut locals: Vec<BTreeMap<u64, LocalJob>> = (0..2)
+        .map(|_| BTreeMap::from([(1, local(vec![5, 6], 9))]))
         .collect();
-    // VE(2): commitments; recorded at 3.
-    let ves: Vec<_> = [a, b]
-        .iter()
-        .zip(locals.iter_mut())
-        .map(|(who, l)| (*who, build_extension(&s, who, l, 2, 2048, 1)))
-        .collect();
+    let round = |s: &MockStorage, locals: &mut Vec<BTreeMap<u64, LocalJob>>| {
+        [a, b]
+            .iter()
+            .zip(locals.iter_mut())
+            .map(|(who, l)| (*who, build_extension(s, who, l, 2048, 1)))
+            .collect::<Vec<_>>()
+    };
+    // Commitments; both in, so the commit phase closes in that block.
+    let ves = round(&s, &mut locals);
     assert!(ves
         .iter()
         .all(|(_, v)| v.commitments.len() == 1 && v.reveals.is_empty()));
     process_block(&mut s, 3, 0, &ves).unwrap();
-    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Committed);
-    // VE(3): reveals; recorded and settled at 4 (escrow empty: a zero fee).
-    let ves: Vec<_> = [a, b]
-        .iter()
-        .zip(locals.iter_mut())
-        .map(|(who, l)| (*who, build_extension(&s, who, l, 3, 2048, 1)))
-        .collect();
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
+    // Reveals; recorded and settled in the same block.
+    let ves = round(&s, &mut locals);
     assert!(ves
         .iter()
         .all(|(_, v)| v.reveals.len() == 1 && v.commitments.is_empty()));
@@ -181,13 +178,13 @@ fn a_job_is_settled_once_every_member_revealed_and_reveals_open_commitments() {
     assert_eq!(j.status, JobStatus::Completed, "{ev:?}");
     assert_eq!(j.result.unwrap().digest, vec![5, 6]);
     // Settled jobs drop out of the local cache and of later extensions.
-    let ve = build_extension(&s, &a, &mut locals[0], 5, 2048, 1);
+    let ve = build_extension(&s, &a, &mut locals[0], 2048, 1);
     assert!(ve.commitments.is_empty() && ve.reveals.is_empty());
     assert!(locals[0].is_empty());
 }
 
 #[test]
-fn duplicate_votes_and_replayed_entries_count_once() {
+fn duplicate_votes_count_once() {
     let mut s = MockStorage::new();
     setup(&mut s, 8);
     let a = [1u8; 20];
@@ -198,16 +195,8 @@ fn duplicate_votes_and_replayed_entries_count_once() {
             &job(1, vec![member(a), member([2; 20])], JobStatus::Pending),
         )
         .unwrap();
-    let mut l = BTreeMap::from([(
-        1,
-        LocalJob {
-            digest: vec![1],
-            latency_ms: 3,
-            salt: vec![9; 16],
-            commit_height: None,
-        },
-    )]);
-    let ve = build_extension(&s, &a, &mut l, 2, 2048, 1);
+    let mut l = BTreeMap::from([(1, local(vec![1], 9))]);
+    let ve = build_extension(&s, &a, &mut l, 2048, 1);
     let mut forged = ve.clone();
     forged.commitments[0].commitment = vec![0; 32];
     // The same validator twice in one injected tx: the first one counts.
@@ -217,5 +206,102 @@ fn duplicate_votes_and_replayed_entries_count_once() {
         att.commitment.unwrap().to_vec(),
         ve.commitments[0].commitment
     );
-    let _ = ve.encode_to_vec();
+}
+
+#[test]
+fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b) = ([1u8; 20], [2u8; 20]);
+    let mut j = job(1, vec![member(a), member(b)], JobStatus::Pending);
+    j.commit_deadline = 5;
+    inf::JOBS.save(&mut s, 1, &j).unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut la = BTreeMap::from([(1, local(vec![5], 1))]);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
+    // A reveal while commitments are still open is ignored.
+    let early = VoteExtension {
+        version: 1,
+        reveals: vec![JobReveal {
+            job_id: 1,
+            digest: vec![5],
+            salt: vec![1; 16],
+        }],
+        ..Default::default()
+    };
+    assert!(check_against_state(&s, &early, &b).is_err());
+    process_block(&mut s, 3, 0, &[(a, ve_a), (b, early)]).unwrap();
+    assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Committed);
+    // The commit deadline closes the phase without b.
+    process_block(&mut s, 5, 0, &[]).unwrap();
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
+    // b's late commitment (say, copied from a's reveal) is refused, and an honest
+    // b's builder knows it has nothing more to say about the job.
+    let mut lb = BTreeMap::from([(1, local(vec![5], 2))]);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    assert!(ve_b.commitments.is_empty() && ve_b.reveals.is_empty());
+    let late = VoteExtension {
+        version: 1,
+        commitments: vec![JobCommitment {
+            job_id: 1,
+            commitment: commitment(1, &b, &[5], &[2; 16]).to_vec(),
+            latency_ms: 1,
+        }],
+        ..Default::default()
+    };
+    assert!(check_against_state(&s, &late, &b).is_err());
+    process_block(&mut s, 6, 0, &[(b, late)]).unwrap();
+    assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
+    // a reveals; nothing is left to wait for: the job settles.
+    let ve = build_extension(&s, &a, &mut la, 2048, 1);
+    assert_eq!(ve.reveals.len(), 1);
+    process_block(&mut s, 7, 0, &[(a, ve)]).unwrap();
+    assert!(inf::JOBS.load(&s, 1).unwrap().status.is_final());
+}
+
+#[test]
+fn a_digest_of_another_length_cannot_veto_the_job() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let ms: Vec<[u8; 20]> = (1..=4u8).map(|i| [i; 20]).collect();
+    inf::JOBS
+        .save(
+            &mut s,
+            1,
+            &job(
+                1,
+                ms.iter().map(|m| member(*m)).collect(),
+                JobStatus::Pending,
+            ),
+        )
+        .unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut locals: Vec<BTreeMap<u64, LocalJob>> = ms
+        .iter()
+        .enumerate()
+        .map(|(i, _)| {
+            let d = if i == 3 {
+                vec![5, 6, 7, 8, 9, 10, 11, 12]
+            } else {
+                vec![5, 6]
+            };
+            BTreeMap::from([(1, local(d, 9))])
+        })
+        .collect();
+    for h in [3, 4] {
+        let ves: Vec<_> = ms
+            .iter()
+            .zip(locals.iter_mut())
+            .map(|(who, l)| (*who, build_extension(&s, who, l, 2048, 1)))
+            .collect();
+        process_block(&mut s, h, 0, &ves).unwrap();
+    }
+    let j = inf::JOBS.load(&s, 1).unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    let r = j.result.unwrap();
+    assert_eq!(r.digest, vec![5, 6]);
+    assert_eq!(r.agreeing.len(), 3);
+    assert_eq!(r.faults.len(), 1);
+    assert_eq!(r.faults[0].kinds, vec!["wrong_output".to_string()]);
 }

@@ -24,6 +24,12 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             max_output_len,
         } => {
             let p = state::params(ctx.store);
+            if *tolerance_nano < p.min_tolerance_nano {
+                return Err(InferenceError::Invalid(format!(
+                    "tolerance is below the chain's minimum of {} × 10^-9",
+                    p.min_tolerance_nano
+                )));
+            }
             if *max_output_len > p.max_output_len {
                 return Err(InferenceError::Invalid(format!(
                     "max_output_len {max_output_len} is above the chain's cap of {}",
@@ -67,10 +73,10 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 .may_load(ctx.store, model_id)?
                 .ok_or_else(|| InferenceError::UnknownModel(model_id.clone()))?;
             check_inputs(&model.inputs, inputs, p.max_input_bytes)?;
-            if *max_latency_ms > p.max_latency_ms {
+            if *max_latency_ms > p.max_latency_ms || *max_latency_ms < p.min_latency_ms {
                 return Err(InferenceError::Invalid(format!(
-                    "max_latency_ms {max_latency_ms} is above the chain's cap of {}",
-                    p.max_latency_ms
+                    "max_latency_ms {max_latency_ms} is outside the chain's range {}..={}",
+                    p.min_latency_ms, p.max_latency_ms
                 )));
             }
             if fee.denom != FEE_DENOM || fee.amount < p.min_job_fee {
@@ -103,6 +109,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 max_latency_ms: *max_latency_ms,
                 fee: fee.clone(),
                 submitted_height: height,
+                commit_deadline: height.saturating_add(p.commit_blocks),
                 deadline_height: deadline,
                 committee: vec![],
                 status: JobStatus::Pending,

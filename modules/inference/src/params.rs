@@ -17,6 +17,16 @@ pub struct InferenceParams {
     pub min_job_fee: Uint128,
     /// Highest `max_latency_ms` a job may ask for.
     pub max_latency_ms: u32,
+    /// Lowest `max_latency_ms` a job may ask for: a requester must not be able to
+    /// set an SLA no honest validator can meet (and get the committee slashed).
+    pub min_latency_ms: u32,
+    /// Smallest model tolerance (units of 10^-9): below float noise, honest
+    /// validators on different hardware would disagree.
+    pub min_tolerance_nano: u64,
+    /// Commit phase: commitments are accepted until every member has committed or
+    /// this many blocks after inclusion; reveals only after it closes, so nobody
+    /// can commit to an answer that is already public.
+    pub commit_blocks: u64,
     /// Blocks after inclusion during which commitments and reveals count; the
     /// job is settled with what it has when the window closes.
     pub attestation_window_blocks: u64,
@@ -42,6 +52,9 @@ impl Default for InferenceParams {
             max_jobs_per_block: 8,
             min_job_fee: Uint128::new(1_000),
             max_latency_ms: 60_000,
+            min_latency_ms: 1_000,
+            min_tolerance_nano: 1_000,
+            commit_blocks: 10,
             attestation_window_blocks: 20,
             missed_window: 100,
             min_attested_fraction: Decimal::percent(50),
@@ -87,6 +100,18 @@ impl InferenceParams {
         positive("max_latency_ms", self.max_latency_ms.into())?;
         positive("attestation_window_blocks", self.attestation_window_blocks)?;
         positive("missed_window", self.missed_window.into())?;
+        // A commitment for a job of block H arrives in block H+2 at the earliest.
+        if self.commit_blocks < 2 {
+            return Err("inference.params.commit_blocks must be at least 2".into());
+        }
+        if self.attestation_window_blocks <= self.commit_blocks.saturating_add(1) {
+            return Err(
+                "inference.params.attestation_window_blocks must exceed commit_blocks + 1".into(),
+            );
+        }
+        if self.min_latency_ms > self.max_latency_ms {
+            return Err("inference.params.min_latency_ms must not exceed max_latency_ms".into());
+        }
         if self.max_output_len > 1024 {
             return Err("inference.params.max_output_len must be at most 1024".into());
         }

@@ -52,6 +52,8 @@ pub enum JobStatus {
     Pending,
     /// At least one commitment recorded.
     Committed,
+    /// Commit phase closed: no more commitments, reveals accepted.
+    Revealing,
     /// At least one reveal recorded.
     Revealed,
     /// More than 2/3 of the committee's stake agreed; result written, fee paid.
@@ -63,6 +65,16 @@ pub enum JobStatus {
 }
 
 impl JobStatus {
+    /// Commitments are accepted.
+    pub fn commit_phase(self) -> bool {
+        matches!(self, JobStatus::Pending | JobStatus::Committed)
+    }
+
+    /// Reveals are accepted.
+    pub fn reveal_phase(self) -> bool {
+        matches!(self, JobStatus::Revealing | JobStatus::Revealed)
+    }
+
     pub fn is_final(self) -> bool {
         matches!(
             self,
@@ -124,6 +136,9 @@ pub struct Job {
     pub max_latency_ms: u32,
     pub fee: Coin,
     pub submitted_height: u64,
+    /// Last height whose FinalizeBlock may still record commitments.
+    #[serde(default)]
+    pub commit_deadline: u64,
     /// Last height whose FinalizeBlock may still record attestations.
     pub deadline_height: u64,
     pub committee: Vec<Member>,

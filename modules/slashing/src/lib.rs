@@ -306,13 +306,21 @@ pub fn slash_for_fault(
     };
     let operator = Addr(op);
     let burned = staking::slash(s, &operator, infraction_height, power, fraction)?;
-    staking::set_jailed(s, &operator, true)?;
-    let mut info = SIGNING_INFO
-        .may_load(s, consensus_address)?
-        .unwrap_or_default();
-    let until = now.saturating_add(i64::try_from(jail_seconds).unwrap_or(i64::MAX));
-    info.jailed_until = info.jailed_until.max(until);
-    SIGNING_INFO.save(s, consensus_address, &info)?;
+    // Never jail the last validator with power: an empty set halts CometBFT.
+    let others = staking::VALIDATORS
+        .range(s, None, None, Order::Ascending)
+        .filter_map(Result::ok)
+        .any(|(k, v)| k.as_slice() != operator.0.as_slice() && v.power() > 0);
+    let jail = others || staking::validator(s, &operator)?.jailed;
+    if jail {
+        staking::set_jailed(s, &operator, true)?;
+        let mut info = SIGNING_INFO
+            .may_load(s, consensus_address)?
+            .unwrap_or_default();
+        let until = now.saturating_add(i64::try_from(jail_seconds).unwrap_or(i64::MAX));
+        info.jailed_until = info.jailed_until.max(until);
+        SIGNING_INFO.save(s, consensus_address, &info)?;
+    }
     Ok((
         burned,
         vec![Event::new("slash")
@@ -320,7 +328,7 @@ pub fn slash_for_fault(
             .attr("validator", operator.valoper())
             .attr("power", power)
             .attr("reason", reason)
-            .attr("jailed", true)
+            .attr("jailed", jail)
             .attr("burned_coins", burned)],
     ))
 }
