@@ -332,7 +332,8 @@ async fn run_task(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> 
                 return Err(format!("job failed on the sidecar: {}", res.error));
             }
             _ if start.elapsed() > JOB_TIMEOUT => return Err("timed out".into()),
-            _ => {}
+            // The sidecar long-polls up to wait_ms; never spin if it answers early.
+            _ => tokio::time::sleep(Duration::from_millis(20)).await,
         }
     }
 }
