@@ -60,6 +60,9 @@ fn module_route(path: &str) -> Option<ModuleQuery> {
         "/cosmos.staking.v1beta1.Query/UnbondingDelegation" => {
             |s, r| lift(verdict_staking::query::unbonding_delegation(s, r))
         }
+        "/cosmos.staking.v1beta1.Query/Redelegations" => {
+            |s, r| lift(verdict_staking::query::redelegations(s, r))
+        }
         "/cosmos.staking.v1beta1.Query/Params" => |s, r| lift(verdict_staking::query::params(s, r)),
         "/cosmos.staking.v1beta1.Query/Pool" => |s, r| lift(verdict_staking::query::pool(s, r)),
         "/cosmos.slashing.v1beta1.Query/SigningInfo" => {
@@ -88,6 +91,7 @@ pub const GRPC_PATHS: &[&str] = &[
     "/cosmos.staking.v1beta1.Query/Delegation",
     "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
     "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+    "/cosmos.staking.v1beta1.Query/Redelegations",
     "/cosmos.staking.v1beta1.Query/Params",
     "/cosmos.staking.v1beta1.Query/Pool",
     "/cosmos.slashing.v1beta1.Query/SigningInfo",

@@ -181,6 +181,17 @@ enum StakingTx {
         #[command(flatten)]
         flags: TxFlags,
     },
+    /// Move AMOUNT of key FROM's delegation from SRC_VALOPER to DST_VALOPER at
+    /// once (the stake answers for SRC's infractions until the unbonding time).
+    Redelegate {
+        src_validator: String,
+        dst_validator: String,
+        amount: String,
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
     /// Change key FROM's validator: moniker, commission (±max change rate, once
     /// per 24 h), minimum self-delegation (only up).
     EditValidator {
@@ -263,6 +274,10 @@ enum StakingQuery {
     Delegation {
         delegator: String,
         validator: String,
+    },
+    /// Redelegations of DELEGATOR (an address or key name) still maturing.
+    Redelegations {
+        delegator: String,
     },
     Params,
 }
@@ -436,6 +451,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         &kr,
                         &from,
                         |me| Ok(vec![staking::undelegate(me, &v, &c)]),
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
+                StakingTx::Redelegate {
+                    src_validator,
+                    dst_validator,
+                    amount,
+                    from,
+                    flags,
+                } => {
+                    let (src, dst) = (
+                        staking::valoper(&src_validator)?,
+                        staking::valoper(&dst_validator)?,
+                    );
+                    let c = one_coin(&amount)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| Ok(vec![staking::redelegate(me, &src, &dst, &c)]),
                         &[],
                         &flags,
                         out,
@@ -960,6 +997,37 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
                 .map(|c| format!("{}{}", c.amount, c.denom))
                 .unwrap_or_default();
             print(out, &json!({"balance": bal}), bal.clone());
+        }
+        Query::Staking {
+            what: StakingQuery::Redelegations { delegator },
+        } => {
+            let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+            let r = chain::query::<stpb::QueryRedelegationsResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Redelegations",
+                &stpb::QueryRedelegationsRequest {
+                    delegator_addr: d.bech32(),
+                    ..Default::default()
+                },
+            )??;
+            let rows: Vec<_> = r
+                .redelegation_responses
+                .iter()
+                .filter_map(|rr| rr.redelegation.as_ref())
+                .flat_map(|rd| {
+                    rd.entries.iter().map(move |e| {
+                        json!({"src": rd.validator_src_address, "dst": rd.validator_dst_address,
+                               "creation_height": e.creation_height, "initial_balance": e.initial_balance,
+                               "completion_time": e.completion_time.map(|t| t.seconds)})
+                    })
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(out, &json!(rows), text);
         }
         Query::Staking {
             what: StakingQuery::Params,
