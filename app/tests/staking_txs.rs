@@ -31,7 +31,7 @@ pub struct Chain {
 impl Chain {
     /// Keys 1..=4 funded with 1000 VERD; keys 2, 3 and 4 run validators with 100
     /// VERD each (commission 10%).
-    pub fn new() -> Chain {
+    fn start() -> Chain {
         let mut s = MockStorage::new();
         verdict_auth::genesis::AuthGenesis::default()
             .init(&mut s)
@@ -158,7 +158,7 @@ fn shares(c: &Chain, d: u8, v: u8) -> Uint128 {
 
 #[test]
 fn a_signed_msg_begin_redelegate_moves_the_delegation_and_answers_its_completion_time() {
-    let mut c = Chain::new();
+    let mut c = Chain::start();
     let out = c.deliver(1, vec![delegate(1, 2, 50_000_000)]);
     assert_eq!(out.code, 0, "{}", out.log);
     let out = c.deliver(1, vec![redelegate(1, 2, 3, 20_000_000)]);
@@ -202,7 +202,7 @@ fn a_signed_msg_begin_redelegate_moves_the_delegation_and_answers_its_completion
 
 #[test]
 fn bad_redelegations_fail_with_clear_errors_keep_only_the_fee_and_change_no_stake() {
-    let mut c = Chain::new();
+    let mut c = Chain::start();
     assert_eq!(c.deliver(1, vec![delegate(1, 2, 50_000_000)]).code, 0);
     assert_eq!(c.deliver(1, vec![redelegate(1, 2, 3, 10_000_000)]).code, 0);
     let cases: Vec<(Any, u32, &str)> = vec![
