@@ -7,6 +7,7 @@ use prost::Message;
 use verdict_bank::BankMsg;
 use verdict_core::address::Addr;
 use verdict_core::codes;
+use verdict_distribution::DistributionMsg;
 use verdict_staking::StakingMsg;
 
 use crate::tx::TxFail;
@@ -19,6 +20,7 @@ pub enum Msg {
     Staking(StakingMsg),
     /// `MsgUnjail{validator_addr}` (a valoper address).
     Unjail(Addr),
+    Distribution(DistributionMsg),
 }
 
 impl Msg {
@@ -28,6 +30,9 @@ impl Msg {
         }
         if let Some(m) = StakingMsg::decode(any)? {
             return Ok(Msg::Staking(m));
+        }
+        if let Some(m) = DistributionMsg::decode(any)? {
+            return Ok(Msg::Distribution(m));
         }
         if any.type_url == MSG_UNJAIL_URL {
             let m = MsgUnjail::decode(any.value.as_slice())
@@ -52,6 +57,7 @@ impl Msg {
             Msg::Bank(m) => m.signer(),
             Msg::Staking(m) => m.signer(),
             Msg::Unjail(op) => *op,
+            Msg::Distribution(m) => m.signer(),
         }
     }
 
@@ -71,6 +77,7 @@ impl Msg {
             Msg::Bank(m) => m.type_url(),
             Msg::Staking(m) => m.type_url(),
             Msg::Unjail(_) => MSG_UNJAIL_URL,
+            Msg::Distribution(m) => m.type_url(),
         }
     }
 
@@ -79,6 +86,7 @@ impl Msg {
             Msg::Bank(_) => "bank",
             Msg::Staking(_) => "staking",
             Msg::Unjail(_) => "slashing",
+            Msg::Distribution(_) => "distribution",
         }
     }
 }

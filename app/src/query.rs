@@ -74,6 +74,15 @@ fn module_route(path: &str) -> Option<ModuleQuery> {
         "/cosmos.slashing.v1beta1.Query/Params" => {
             |s, r| lift(verdict_slashing::query::params_query(s, r))
         }
+        "/cosmos.distribution.v1beta1.Query/DelegationRewards" => {
+            |s, r| lift(verdict_distribution::query::delegation_rewards(s, r))
+        }
+        "/cosmos.distribution.v1beta1.Query/ValidatorCommission" => {
+            |s, r| lift(verdict_distribution::query::validator_commission(s, r))
+        }
+        "/cosmos.distribution.v1beta1.Query/CommunityPool" => {
+            |s, r| lift(verdict_distribution::query::community_pool(s, r))
+        }
         _ => return None,
     })
 }
@@ -97,6 +106,9 @@ pub const GRPC_PATHS: &[&str] = &[
     "/cosmos.slashing.v1beta1.Query/SigningInfo",
     "/cosmos.slashing.v1beta1.Query/SigningInfos",
     "/cosmos.slashing.v1beta1.Query/Params",
+    "/cosmos.distribution.v1beta1.Query/DelegationRewards",
+    "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
+    "/cosmos.distribution.v1beta1.Query/CommunityPool",
     "/cosmos.tx.v1beta1.Service/Simulate",
     "/cosmos.tx.v1beta1.Service/GetTx",
     "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",

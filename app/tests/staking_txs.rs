@@ -241,3 +241,111 @@ fn bad_redelegations_fail_with_clear_errors_keep_only_the_fee_and_change_no_stak
         assert_eq!(stake_before, stake_after, "{text}: staking state changed");
     }
 }
+
+fn withdraw(d: u8, v: u8) -> Any {
+    Any {
+        type_url: "/cosmos.distribution.v1beta1.MsgWithdrawDelegatorReward".into(),
+        value: cosmrs::proto::cosmos::distribution::v1beta1::MsgWithdrawDelegatorReward {
+            delegator_address: key(d).address().bech32(),
+            validator_address: valoper(v),
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// The decided last commit: validators `signed` voted for the block, the others
+/// were absent; all with power 100.
+fn commit(signed: &[u8], absent: &[u8]) -> tendermint_proto::v0_38::abci::CommitInfo {
+    use tendermint_proto::v0_38::abci::{CommitInfo, Validator, VoteInfo};
+    let vote = |i: u8, flag: i32| VoteInfo {
+        validator: Some(Validator {
+            address: staking::consensus_address(&[i; 32]).to_vec().into(),
+            power: 100,
+        }),
+        block_id_flag: flag,
+    };
+    CommitInfo {
+        round: 0,
+        votes: signed
+            .iter()
+            .map(|&i| vote(i, 2))
+            .chain(absent.iter().map(|&i| vote(i, 1)))
+            .collect(),
+    }
+}
+
+fn rewards_of(c: &Chain, d: u8, v: u8) -> String {
+    use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+    let r = verdict_distribution::query::delegation_rewards(
+        &c.s,
+        &dpb::QueryDelegationRewardsRequest {
+            delegator_address: key(d).address().bech32(),
+            validator_address: valoper(v),
+        }
+        .encode_to_vec(),
+    )
+    .expect("query");
+    let r = dpb::QueryDelegationRewardsResponse::decode(r.as_slice()).expect("decode");
+    r.rewards
+        .first()
+        .map(|c| c.amount.clone())
+        .unwrap_or_default()
+}
+
+fn balance(c: &Chain, i: u8) -> u128 {
+    verdict_bank::Bank::balance(&c.s, &key(i).address(), "uverd")
+        .expect("b")
+        .u128()
+}
+
+#[test]
+fn fees_reach_the_signers_delegators_who_withdraw_them_with_a_signed_tx() {
+    let mut c = Chain::start();
+    // Account 1 delegates as much as validator 2's operator: half its shares.
+    assert_eq!(c.deliver(1, vec![delegate(1, 2, 100_000_000)]).code, 0);
+    // Two txs' fees so far: 20 000 uverd in the fee collector.
+    assert_eq!(c.deliver(1, vec![redelegate(1, 2, 3, 1)]).code, 0);
+    // Next block: validators 2 and 3 signed, 4 was absent: 10 000 each.
+    verdict_app::rewards::allocate_fees(&mut c.s, Some(&commit(&[2, 3], &[4]))).expect("alloc");
+    verdict_distribution::state::check_invariants(&c.s).expect("books");
+    // Validator 2: 10% commission, 9 000 to delegators; account 1 has half of it
+    // (minus the 1 uverd it moved to validator 3).
+    let r = rewards_of(&c, 1, 2);
+    assert!(
+        r.starts_with("44999") && r.len() == 4 + 18,
+        "≈4 500 uverd as LegacyDec atomics: {r}"
+    );
+    let before = balance(&c, 1);
+    let out = c.deliver(1, vec![withdraw(1, 2)]);
+    assert_eq!(out.code, 0, "{}", out.log);
+    assert_eq!(
+        balance(&c, 1),
+        before - 10_000 + 4_499,
+        "fee paid, whole tokens withdrawn"
+    );
+    let data = cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData::decode(out.data.as_slice())
+        .expect("data");
+    let resp =
+        cosmrs::proto::cosmos::distribution::v1beta1::MsgWithdrawDelegatorRewardResponse::decode(
+            data.msg_responses[0].value.as_slice(),
+        )
+        .expect("response");
+    assert_eq!(resp.amount[0].amount, "4499");
+    assert!(out.events.iter().any(|e| e.kind == "withdraw_rewards"));
+    verdict_distribution::state::check_invariants(&c.s).expect("books");
+    // Validator 4 (absent) earned nothing; account 1 never delegated to it.
+    let out = c.deliver(1, vec![withdraw(1, 4)]);
+    assert_eq!(out.code, 38, "{}", out.log);
+    assert!(
+        out.log.contains("no delegation distribution info"),
+        "{}",
+        out.log
+    );
+    // Nobody can send to the distribution module account.
+    let send = verdict_app::txbuild::msg_send(
+        &key(1).address(),
+        &verdict_distribution::module_account(),
+        &[Coin::new(1, "uverd")],
+    );
+    assert_eq!(c.deliver(1, vec![send]).code, 4);
+}

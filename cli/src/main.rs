@@ -1,6 +1,7 @@
 //! `verdict`: the user CLI — keys, transactions, queries.
 
 mod chain;
+mod distribution;
 mod keyring;
 mod rpc;
 mod staking;
@@ -161,6 +162,46 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: SlashingTx,
     },
+    Distribution {
+        #[command(subcommand)]
+        cmd: DistributionTx,
+    },
+}
+
+#[derive(Subcommand)]
+enum DistributionTx {
+    /// Withdraw key FROM's rewards from its delegation to VALOPER (with
+    /// --commission, also the commission of FROM's own validator).
+    WithdrawRewards {
+        validator: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        commission: bool,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Withdraw the commission of key FROM's validator.
+    WithdrawCommission {
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum DistributionQuery {
+    /// Rewards DELEGATOR (address or key name) can withdraw from VALOPER.
+    Rewards {
+        delegator: String,
+        validator: String,
+    },
+    /// Commission VALOPER can withdraw.
+    Commission {
+        validator: String,
+    },
+    CommunityPool,
 }
 
 #[derive(Subcommand)]
@@ -300,6 +341,10 @@ enum Query {
     Slashing {
         #[command(subcommand)]
         what: SlashingQuery,
+    },
+    Distribution {
+        #[command(subcommand)]
+        what: DistributionQuery,
     },
     Bank {
         #[command(subcommand)]
@@ -536,6 +581,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         out,
                     )
                 }
+            }
+        }
+        Cmd::Tx {
+            cmd: TxCmd::Distribution { cmd },
+        } => {
+            let kr = Keyring::open(&kr_dir)?;
+            match cmd {
+                DistributionTx::WithdrawRewards {
+                    validator,
+                    from,
+                    commission,
+                    flags,
+                } => {
+                    let v = staking::valoper(&validator)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            let mut msgs = vec![distribution::withdraw_rewards(me, &v)];
+                            if commission {
+                                msgs.push(distribution::withdraw_commission(me));
+                            }
+                            Ok(msgs)
+                        },
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
+                DistributionTx::WithdrawCommission { from, flags } => submit(
+                    &rpc,
+                    &kr,
+                    &from,
+                    |me| Ok(vec![distribution::withdraw_commission(me)]),
+                    &[],
+                    &flags,
+                    out,
+                ),
             }
         }
         Cmd::Tx {
@@ -1132,6 +1216,50 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
                     pk.unwrap_or_else(|| "(none yet)".into())
                 ),
             );
+        }
+        Query::Distribution { what } => {
+            use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+            let (v, text) = match what {
+                DistributionQuery::Rewards {
+                    delegator,
+                    validator,
+                } => {
+                    let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+                    let r = chain::query::<dpb::QueryDelegationRewardsResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/DelegationRewards",
+                        &dpb::QueryDelegationRewardsRequest {
+                            delegator_address: d.bech32(),
+                            validator_address: validator,
+                        },
+                    )??;
+                    let t = distribution::dec_coins(&r.rewards);
+                    (json!({"rewards": t}), t)
+                }
+                DistributionQuery::Commission { validator } => {
+                    let r = chain::query::<dpb::QueryValidatorCommissionResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
+                        &dpb::QueryValidatorCommissionRequest {
+                            validator_address: validator,
+                        },
+                    )??;
+                    let t = distribution::dec_coins(
+                        &r.commission.map(|c| c.commission).unwrap_or_default(),
+                    );
+                    (json!({"commission": t}), t)
+                }
+                DistributionQuery::CommunityPool => {
+                    let r = chain::query::<dpb::QueryCommunityPoolResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/CommunityPool",
+                        &dpb::QueryCommunityPoolRequest {},
+                    )??;
+                    let t = distribution::dec_coins(&r.pool);
+                    (json!({"pool": t}), t)
+                }
+            };
+            print(out, &v, text);
         }
         Query::Tx { hash } => {
             let h = hash.trim_start_matches("0x");
