@@ -320,6 +320,11 @@ enum StakingQuery {
     Redelegations {
         delegator: String,
     },
+    /// Unbonding entries of DELEGATOR (an address or key name) at VALOPER.
+    Unbonding {
+        delegator: String,
+        validator: String,
+    },
     Params,
 }
 
@@ -1081,6 +1086,39 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
                 .map(|c| format!("{}{}", c.amount, c.denom))
                 .unwrap_or_default();
             print(out, &json!({"balance": bal}), bal.clone());
+        }
+        Query::Staking {
+            what:
+                StakingQuery::Unbonding {
+                    delegator,
+                    validator,
+                },
+        } => {
+            let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+            let r = chain::query::<stpb::QueryUnbondingDelegationResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+                &stpb::QueryUnbondingDelegationRequest {
+                    delegator_addr: d.bech32(),
+                    validator_addr: validator,
+                },
+            )??;
+            let rows: Vec<_> = r
+                .unbond
+                .map(|u| u.entries)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    json!({"creation_height": e.creation_height, "initial_balance": e.initial_balance,
+                           "balance": e.balance, "completion_time": e.completion_time.map(|t| t.seconds)})
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(out, &json!(rows), text);
         }
         Query::Staking {
             what: StakingQuery::Redelegations { delegator },
