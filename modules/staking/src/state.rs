@@ -140,6 +140,9 @@ pub const BY_CONS_ADDR: Map<&[u8], Addr20> = Map::new("staking/by_cons");
 /// (delegator, validator) → shares.
 pub const DELEGATIONS: Map<(&[u8], &[u8]), Uint128> = Map::new("staking/delegations");
 pub const UNBONDING: Map<(&[u8], &[u8]), Vec<UnbondingEntry>> = Map::new("staking/unbonding");
+/// (validator, delegator): the pairs with unbonding entries, by validator, so a
+/// slash visits only its own validator's entries.
+pub const UNBONDING_BY_VAL: Map<(&[u8], &[u8]), ()> = Map::new("staking/ubd_by_val");
 /// (completion time, delegator, validator): pairs with an entry maturing then.
 pub const UNBONDING_QUEUE: Map<(u64, &[u8], &[u8]), ()> = Map::new("staking/ubd_queue");
 /// The powers CometBFT was last told, by operator.
@@ -400,6 +403,7 @@ pub fn undelegate(
         balance: tokens,
     });
     UNBONDING.save(s, (&delegator.0, &validator_op.0), &entries)?;
+    UNBONDING_BY_VAL.save(s, (&validator_op.0, &delegator.0), &())?;
     UNBONDING_QUEUE.save(
         s,
         (
@@ -447,6 +451,7 @@ pub fn complete_unbondings(s: &mut dyn Storage, now: i64) -> Result<(), StakingE
         }
         if keep.is_empty() {
             UNBONDING.remove(s, (&d, &v));
+            UNBONDING_BY_VAL.remove(s, (&v, &d));
         } else {
             UNBONDING.save(s, (&d, &v), &keep)?;
         }
@@ -541,13 +546,15 @@ pub fn slash(
     let mut remaining = target;
     let mut burned_nb = Uint128::zero();
     // Unbonding entries that started after the infraction still answer for it.
-    let keys: Vec<(Vec<u8>, Vec<u8>)> = UNBONDING
+    let delegators: Vec<Vec<u8>> = UNBONDING_BY_VAL
+        .prefix(&operator.0)
         .keys(s, None, None, Order::Ascending)
-        .filter_map(Result::ok)
-        .filter(|(_, val)| val.as_slice() == operator.0)
-        .collect();
-    for (d, val) in keys {
-        let mut entries = UNBONDING.load(s, (&d, &val))?;
+        .collect::<Result<_, _>>()?;
+    let val = operator.0.to_vec();
+    for d in delegators {
+        let Some(mut entries) = UNBONDING.may_load(s, (&d, &val))? else {
+            continue;
+        };
         for e in entries
             .iter_mut()
             .filter(|e| e.creation_height >= infraction_height)
@@ -709,8 +716,17 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
             ));
         }
     }
+    for r in UNBONDING_BY_VAL.keys(s, None, None, Order::Ascending) {
+        let (v, d) = r.map_err(|e| e.to_string())?;
+        if !UNBONDING.has(s, (&d, &v)) {
+            return Err("stale unbonding by-validator index".into());
+        }
+    }
     for r in UNBONDING.range(s, None, None, Order::Ascending) {
-        let (_, es) = r.map_err(|e| e.to_string())?;
+        let ((d, v), es) = r.map_err(|e| e.to_string())?;
+        if !UNBONDING_BY_VAL.has(s, (&v, &d)) {
+            return Err("unbonding entry missing from the by-validator index".into());
+        }
         for e in es {
             not_bonded = not_bonded
                 .checked_add(e.balance)

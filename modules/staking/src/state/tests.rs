@@ -553,3 +553,29 @@ fn edit_validator_limits_commission_changes_and_only_raises_min_self_delegation(
     ));
     check(&s);
 }
+
+#[test]
+fn a_slash_visits_only_its_own_validators_unbonding_entries_through_the_index() {
+    let mut s = setup(2);
+    delegate(&mut s, &addr(5), &addr(1), Uint128::new(4_000_000)).expect("d");
+    delegate(&mut s, &addr(5), &addr(2), Uint128::new(4_000_000)).expect("d");
+    undelegate(&mut s, &addr(5), &addr(1), Uint128::new(2_000_000), 8, 100).expect("u1");
+    undelegate(&mut s, &addr(5), &addr(2), Uint128::new(2_000_000), 8, 100).expect("u2");
+    assert!(UNBONDING_BY_VAL.has(&s, (&addr(1).0, &addr(5).0)));
+    slash(&mut s, &addr(1), 5, 14, Decimal::percent(10)).expect("slash");
+    let e1 = &UNBONDING.load(&s, (&addr(5).0, &addr(1).0)).expect("e1")[0];
+    let e2 = &UNBONDING.load(&s, (&addr(5).0, &addr(2).0)).expect("e2")[0];
+    assert_eq!(e1.balance, Uint128::new(1_800_000));
+    assert_eq!(
+        e2.balance,
+        Uint128::new(2_000_000),
+        "another validator's entry"
+    );
+    check(&s);
+    complete_unbondings(&mut s, 100 + 21 * 24 * 3600).expect("mature");
+    assert!(UNBONDING_BY_VAL
+        .range(&s, None, None, Order::Ascending)
+        .next()
+        .is_none());
+    check(&s);
+}
