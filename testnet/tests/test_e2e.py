@@ -295,6 +295,18 @@ def test_a_stopped_validator_is_jailed_for_downtime_leaves_the_set_and_returns_a
     agreement(out, n, top)
 
 
+def wait_free_ports(n, timeout=20):
+    """Like require_free_ports, after giving the previous test's processes a
+    moment to release their ports."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ports = [p for i in range(n) for p in (net.Ports.of(i).p2p, net.Ports.of(i).rpc, net.Ports.of(i).abci)]
+        if all(net.port_free(p) for p in ports):
+            break
+        time.sleep(0.5)
+    require_free_ports(n)
+
+
 def valopers(out):
     import json
     vals = json.loads(cli(out, "--output", "json", "query", "staking", "validators").stdout)
@@ -310,7 +322,7 @@ def dec_amount(s):
 def test_redelegation_and_fee_rewards_on_a_real_net(out):
     import json
     n = 2
-    require_free_ports(n)
+    wait_free_ports(n)
     net.generate(n, out)
     net.start(out, sidecars=False)
     assert net.wait_height(out, list(range(n)), 3, 60)
@@ -372,7 +384,7 @@ def test_a_double_signing_validator_is_slashed_tombstoned_and_jailed_with_its_re
     import json
     import threading
     n, twin = 4, 4
-    require_free_ports(n + 1)
+    wait_free_ports(n + 1)
     # Unbonding entries must outlive the test so every one can be checked.
     net.generate(n, out, staking={"unbonding_time_seconds": 3600})
     net.start(out, sidecars=False)
