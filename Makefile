@@ -8,10 +8,10 @@ FAULTS ?=
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench bench-sidecar models fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench bench-inference bench-sidecar models fmt lint clean
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | fuzz | bench | bench-sidecar | models | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | fuzz | bench | bench-inference | bench-sidecar | models | fmt | lint | clean"
 
 setup:
 	@scripts/setup.sh
@@ -21,10 +21,10 @@ build:
 
 # The main job: a local multi-validator net in the foreground, a line per block.
 run: setup build
-	python3 testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
+	$(PY) testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
 
 testnet: setup build
-	python3 testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
+	$(PY) testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
 
 testnet-stop:
 	python3 testnet/testnet.py stop
@@ -62,6 +62,10 @@ bench: setup build
 	cargo build --release -p verdict-app --bench store_commit
 	$(PY) bench/run.py
 	$(PY) bench/load.py
+
+# Inference jobs end to end: submit→result latency, vote-extension bytes, block interval.
+bench-inference: setup build
+	$(PY) bench/inference.py
 
 # Inference latency of verdict-sidecar beside Python onnxruntime on the same models.
 bench-sidecar: setup

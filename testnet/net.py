@@ -63,9 +63,10 @@ class Ports:
     sidecar_metrics: int
 
     @staticmethod
-    def of(i: int) -> "Ports":
-        # VERDICT_PORT_OFFSET shifts every port, so two nets (or two test runs) can share a host.
-        o = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
+    def of(i: int, standard: bool = False) -> "Ports":
+        # VERDICT_PORT_OFFSET shifts every port of loopback nets, so two nets (or two
+        # test runs) can share a host; `standard` (multi-host configs) ignores it.
+        o = 0 if standard else int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
         return Ports(o + 26656 + 100 * i, o + 26657 + 100 * i, o + 26658 + 100 * i, o + 9090 + i,
                      o + 26659 + 100 * i, o + 26661 + 100 * i)
 
@@ -233,7 +234,7 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
             cfg = set_toml(cfg, "p2p", "addr_book_strict", "false")
             cfg = set_toml(cfg, "p2p", "pex", "false")
         else:
-            p = Ports.of(0)
+            p = Ports.of(0, standard=True)
             peers = ",".join(f"{ids[j]}@{hosts[j]}:{p.p2p}" for j in range(n) if j != i)
             cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
             cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
@@ -258,7 +259,9 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
                 "set -e\nHOME_DIR=$(cd \"$(dirname \"$0\")\" && pwd)\n"
                 f"verdict-sidecar serve --models \"$HOME_DIR/models\" --listen 127.0.0.1:{p.sidecar} "
                 f"--metrics 127.0.0.1:{p.sidecar_metrics} --device auto &\n"
-                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} &\n"
+                f"verdictd start --home \"$HOME_DIR\" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} "
+                f"--sidecar http://127.0.0.1:{p.sidecar} "
+                "--validator-key \"$HOME_DIR/config/priv_validator_key.json\" &\n"
                 "exec cometbft start --home \"$HOME_DIR\"\n")
             run.chmod(0o755)
     (out / "net.json").write_text(json.dumps(
@@ -351,7 +354,11 @@ def start_verdictd(out: Path, i: int) -> None:
     _spawn(out, i, "verdictd", [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
                                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
                                 # Local nets check the books after every block.
-                                "--check-invariants"])
+                                "--check-invariants",
+                                # Attest the jobs this node's validator is drawn for.
+                                "--sidecar", f"http://{meta['sidecar']}",
+                                "--validator-key",
+                                str(out / f"node{i}" / "config" / "priv_validator_key.json")])
     if not wait_port(port):
         tail = (out / f"node{i}" / "verdictd.log").read_text(errors="replace").strip().splitlines()[-1:]
         raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")
@@ -366,7 +373,10 @@ def start_sidecar(out: Path, i: int, fault: str | None = None) -> None:
     if not port_free(port):
         raise NetError(f"node{i}: sidecar port {port} is already in use")
     argv = [str(sidecar_bin()), "serve", "--models", str(ROOT / "models"), "--listen", meta["sidecar"],
-            "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto")]
+            "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
+            # A slow validator must still finish (and be slashed for its latency),
+            # so the sidecar's own limit sits far above any job's SLA.
+            "--timeout-ms", "30000", "--workers", "4"]
     if fault:
         argv += ["--fault", fault]
     (out / f"node{i}" / "sidecar.fault").write_text(fault or "")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """verdict local testnet: `generate`, `start`, `stop`, `run`, `restart NODE`, `status`.
 
-  python3 testnet/testnet.py run --n 4          # foreground, a line per block, Ctrl-C stops all
+  python3 testnet/testnet.py run --n 4          # foreground: a line per block, demo inference
+                                                # jobs with their results and slashes; Ctrl-C stops all
   python3 testnet/testnet.py start --n 4        # background (make testnet)
   python3 testnet/testnet.py stop               # make testnet-stop
   python3 testnet/testnet.py restart 2          # bring node 2 back after a crash
@@ -11,12 +12,15 @@
 from __future__ import annotations
 
 import argparse
+import json
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import jobs  # noqa: E402
 import net  # noqa: E402
 
 
@@ -43,10 +47,65 @@ def cmd_status(out: Path) -> int:
     return 0
 
 
+def node_names(out: Path, n: int) -> dict[str, str]:
+    """Consensus address → `nodeI`."""
+    names = {}
+    for i in range(n):
+        key = json.loads((out / f"node{i}" / "config" / "priv_validator_key.json").read_text())
+        names[key["address"]] = f"node{i}"
+    return names
+
+
+def inference_lines(out: Path, h: int, names: dict[str, str], stems: dict[str, str]) -> list[str]:
+    """Job results and slashes of block h, one line each."""
+    try:
+        ev = jobs.block_events(out, h)
+    except Exception:  # noqa: BLE001 - a node may be restarting; the block line still prints
+        return []
+    lines = []
+    for e in ev:
+        a = e["attrs"]
+        if e["type"] == "inference_job_result":
+            who = ",".join(names.get(x, x[:8]) for x in a.get("agreeing", "").split(",") if x)
+            lines.append(f"    [{h}] job {a['job_id']} {stems.get(a.get('model_id', ''), '?')} {a['status']}: "
+                         f"agreeing {a.get('agreeing_power')}/{a.get('committee_power')} power [{who}] "
+                         f"latency {a.get('latency_ms')} ms")
+        elif e["type"] == "slash":
+            lines.append(f"    [{h}] SLASH {names.get(a.get('address', ''), a.get('address'))} "
+                         f"{a.get('reason')}{' job ' + a['job_id'] if 'job_id' in a else ''}: "
+                         f"burned {a.get('burned_coins')}uverd, jailed")
+    return lines
+
+
+def demo(out: Path, stop: threading.Event, every: float = 2.0) -> None:
+    """Registers the shipped models, then keeps a gentle stream of jobs going."""
+    tmp = out / "demo-inputs"
+    tmp.mkdir(exist_ok=True)
+    try:
+        jobs.register_models(out)
+    except Exception as e:  # noqa: BLE001
+        print(f"demo: registering models failed: {e}", flush=True)
+        return
+    stems = list(jobs.model_ids())
+    k = 0
+    while not stop.is_set():
+        stem = stems[k % len(stems)]
+        try:
+            jobs.submit(out, stem, jobs.make_input(stem, k), tmp, wait=False)
+        except Exception as e:  # noqa: BLE001 - keep going; the next one may work
+            print(f"demo: submitting a {stem} job failed: {e}", flush=True)
+        k += 1
+        stop.wait(every)
+
+
 def live(out: Path, n: int, until: float | None = None) -> None:
     """Prints one line per new height: the app hash in that block's header and
-    which nodes report the same one."""
+    which nodes report the same one; below it, the inference jobs settled and the
+    validators slashed in that block."""
+    names = node_names(out, n)
+    stems = {v: k for k, v in jobs.model_ids().items()}
     shown = 0
+    events_shown = 0
     while until is None or time.monotonic() < until:
         hs = [net.height(out, i) for i in range(n)]
         up = [h for h in hs if h is not None]
@@ -69,6 +128,12 @@ def live(out: Path, n: int, until: float | None = None) -> None:
                 line += f"  behind/down [{' '.join(f'n{i}' for i in behind)}]"
             print(line, flush=True)
             shown = h
+        # A header is visible before its block's results are stored: report the
+        # jobs and slashes of a block once the next one exists.
+        while events_shown + 1 < top:
+            events_shown += 1
+            for extra in inference_lines(out, events_shown, names, stems):
+                print(extra, flush=True)
         time.sleep(0.2)
 
 
@@ -86,6 +151,8 @@ def main() -> int:
         s = sub.add_parser(name)
         s.add_argument("--n", type=int, default=4)
         s.add_argument("--fresh", action="store_true", help="regenerate the homes first")
+        s.add_argument("--no-demo", action="store_true",
+                       help="run: do not register the models and stream demo jobs")
         s.add_argument("--faults", default="",
                        help='TEST ONLY sidecar faults, e.g. "1:wrong,2:slow=3000" (also: N:down)')
     sub.add_parser("stop")
@@ -129,10 +196,20 @@ def main() -> int:
             try:
                 net.start(out, net.parse_faults(a.faults))
                 print(f"{a.n} validators up (chain {net.CHAIN_ID}); Ctrl-C stops them all", flush=True)
-                live(out, a.n)
+                stop = threading.Event()
+                if not a.no_demo:
+                    net.wait_height(out, list(range(a.n)), 2, 60)
+                    threading.Thread(target=demo, args=(out, stop), daemon=True).start()
+                try:
+                    live(out, a.n)
+                finally:
+                    stop.set()
             except KeyboardInterrupt:
                 pass
             finally:
+                # A second Ctrl-C must not leave nodes half stopped.
+                signal.signal(signal.SIGINT, signal.SIG_IGN)
+                signal.signal(signal.SIGTERM, signal.SIG_IGN)
                 print(f"\nstopping... {net.stop(out)} nodes stopped", flush=True)
             return 0
     except net.NetError as e:

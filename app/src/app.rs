@@ -13,6 +13,8 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use prost::Message;
+
 use cosmwasm_std::Storage;
 use tendermint_abci::Application;
 use tendermint_proto::v0_38::abci::{
@@ -25,6 +27,7 @@ use tendermint_proto::v0_38::abci::{
 };
 use tendermint_proto::v0_38::crypto::public_key::Sum;
 
+use crate::attestor::Attestor;
 use crate::error::{halt, TxError};
 use crate::genesis::AppGenesis;
 use crate::params::AppParams;
@@ -58,6 +61,8 @@ pub struct VerdictApp {
     block: Arc<Mutex<BlockState>>,
     /// Check the books after every block and halt if they disagree.
     check_invariants: bool,
+    /// This validator's attestation side (sidecar results → vote extensions).
+    attestor: Option<Arc<Attestor>>,
 }
 
 impl VerdictApp {
@@ -66,7 +71,18 @@ impl VerdictApp {
             store: Arc::new(store),
             block: Arc::new(Mutex::new(BlockState::default())),
             check_invariants: false,
+            attestor: None,
         }
+    }
+
+    pub fn attestor(&self) -> Option<&Attestor> {
+        self.attestor.as_deref()
+    }
+
+    /// Attest inference jobs as the validator `attestor` speaks for.
+    pub fn with_attestor(mut self, attestor: Attestor) -> Self {
+        self.attestor = Some(Arc::new(attestor));
+        self
     }
 
     /// Runs the supply and staking invariants after every block (`verdictd start
@@ -189,6 +205,10 @@ impl VerdictApp {
             verdict_slashing::PARAMS
                 .save(&mut view, &genesis.slashing.params)
                 .map_err(|e| e.to_string())?;
+            genesis
+                .inference
+                .init(&mut view)
+                .map_err(|e| e.to_string())?;
             // Gentxs: signed MsgCreateValidator txs, through the normal pipeline.
             let info = BlockInfo {
                 height: 0,
@@ -283,7 +303,7 @@ impl VerdictApp {
             Overlay::new()
         };
         let mut tx_results = Vec::with_capacity(req.txs.len());
-        let begin_events: Vec<Event>;
+        let mut begin_events: Vec<Event>;
         let mut validator_updates = Vec::new();
         let mut extensions = 0u32;
         let mut indexed = Vec::new();
@@ -291,6 +311,7 @@ impl VerdictApp {
         {
             let mut view = StateView::new(&*self.store, &mut ov);
             let expects = Self::expects_injected(&view, req.height);
+            let mut attested = false;
             let params = self.params(&view);
             let info = BlockInfo {
                 height,
@@ -351,6 +372,28 @@ impl VerdictApp {
                     match vote_ext::decode_injected(tx) {
                         Ok(inj) => {
                             extensions = u32::try_from(inj.votes.len()).unwrap_or(u32::MAX);
+                            // Attestations: whatever does not decode or fit is skipped.
+                            let cap = params.max_vote_extension_bytes as usize;
+                            let votes: Vec<([u8; 20], verdict_proto::app::v1::VoteExtension)> = inj
+                                .votes
+                                .iter()
+                                .filter_map(|v| {
+                                    let a = <[u8; 20]>::try_from(v.validator_address.as_slice())
+                                        .ok()?;
+                                    let ve =
+                                        vote_ext::check_extension(&v.vote_extension, cap).ok()?;
+                                    Some((a, ve))
+                                })
+                                .collect();
+                            let ev = verdict_attestation::process_block(
+                                &mut view,
+                                height,
+                                time.seconds,
+                                &votes,
+                            )
+                            .map_err(|e| format!("attestation: {e}"))?;
+                            begin_events.extend(ev.iter().map(|e| e.to_abci()));
+                            attested = true;
                             tx_results.push(ExecTxResult {
                                 code: 0,
                                 log: format!("{extensions} vote extensions"),
@@ -369,6 +412,17 @@ impl VerdictApp {
                 indexed.push(IndexedTx::new(tx, height, i, &out, &info));
                 tx_results.push(exec_result(out));
             }
+            // Without extensions in this block (none expected, or tx[0] did not
+            // decode) jobs whose window closed still settle.
+            if !attested {
+                let ev = verdict_attestation::process_block(&mut view, height, time.seconds, &[])
+                    .map_err(|e| format!("attestation: {e}"))?;
+                begin_events.extend(ev.iter().map(|e| e.to_abci()));
+            }
+            // Jobs of this block get their committees, seeded by the block hash.
+            let ev = verdict_inference::committee::assign(&mut view, &req.hash, height)
+                .map_err(|e| format!("committees: {e}"))?;
+            begin_events.extend(ev.iter().map(|e| e.to_abci()));
         }
         let record = BlockRecord {
             height,
@@ -415,6 +469,12 @@ impl VerdictApp {
             if self.check_invariants {
                 verdict_bank::state::check_supply_invariant(&view)
                     .and_then(|()| verdict_staking::state::check_invariants(&view))
+                    .and_then(|()| {
+                        verdict_inference::state::check_invariants(
+                            &view,
+                            verdict_core::address::FEE_DENOM,
+                        )
+                    })
                     .and_then(|()| verdict_distribution::state::check_invariants(&view))
                     .map_err(|e| format!("invariant broken after block {height}: {e}"))?;
             }
@@ -560,6 +620,10 @@ impl Application for VerdictApp {
             tracing::error!(height, error = %e, "writing the tx index failed");
         }
         tracing::info!(height, app_hash = %hex::encode_upper(hash), "committed");
+        // Non-consensus side effect: new jobs of ours go to the sidecar.
+        if let Some(a) = &self.attestor {
+            self.with_committed(|s| a.after_commit(s));
+        }
         ResponseCommit { retain_height: 0 }
     }
 
@@ -648,9 +712,18 @@ impl Application for VerdictApp {
         }
     }
 
-    fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
+    fn extend_vote(&self, req: RequestExtendVote) -> ResponseExtendVote {
+        let ext = match &self.attestor {
+            Some(a) => self.with_committed(|s| {
+                let cap = self.params(s).max_vote_extension_bytes as usize;
+                let height = u64::try_from(req.height).unwrap_or(0);
+                a.extension(s, height, cap, vote_ext::VOTE_EXTENSION_VERSION)
+                    .encode_to_vec()
+            }),
+            None => vote_ext::empty_extension(),
+        };
         ResponseExtendVote {
-            vote_extension: vote_ext::own_extension().into(),
+            vote_extension: ext.into(),
         }
     }
 
@@ -658,9 +731,14 @@ impl Application for VerdictApp {
         &self,
         req: RequestVerifyVoteExtension,
     ) -> ResponseVerifyVoteExtension {
-        let cap = self.with_committed(|s| self.params(s).max_vote_extension_bytes as usize);
-        let status = match vote_ext::check_extension(&req.vote_extension, cap) {
-            Ok(_) => VerifyStatus::Accept,
+        let checked = self.with_committed(|s| {
+            let cap = self.params(s).max_vote_extension_bytes as usize;
+            let ve =
+                vote_ext::check_extension(&req.vote_extension, cap).map_err(|e| e.to_string())?;
+            verdict_attestation::check_against_state(s, &ve, &req.validator_address)
+        });
+        let status = match checked {
+            Ok(()) => VerifyStatus::Accept,
             Err(e) => {
                 tracing::warn!(
                     height = req.height,

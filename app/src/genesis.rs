@@ -20,6 +20,8 @@ pub struct AppGenesis {
     pub staking: verdict_staking::genesis::StakingGenesis,
     #[serde(default)]
     pub slashing: SlashingSection,
+    #[serde(default)]
+    pub inference: verdict_inference::genesis::InferenceGenesis,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -81,6 +83,7 @@ impl AppGenesis {
         self.bank.validate()?;
         self.staking.validate()?;
         self.slashing.params.validate()?;
+        self.inference.validate()?;
         Ok(())
     }
 

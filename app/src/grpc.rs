@@ -163,6 +163,8 @@ grpc_service!(SlashingQuery, "cosmos.slashing.v1beta1.Query");
 grpc_service!(DistributionQuery, "cosmos.distribution.v1beta1.Query");
 grpc_service!(TxService, "cosmos.tx.v1beta1.Service");
 grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
+// Verdict's own queries: JSON bytes in and out through the same pass-through codec.
+grpc_service!(InferenceQuery, "verdict.inference.v1.Query");
 
 /// Serves gRPC on `listener` until the process ends.
 pub async fn run(
@@ -175,7 +177,8 @@ pub async fn run(
         .add_service(SlashingQuery(app.clone()))
         .add_service(DistributionQuery(app.clone()))
         .add_service(TxService(app.clone()))
-        .add_service(TendermintService(app));
+        .add_service(TendermintService(app.clone()))
+        .add_service(InferenceQuery(app));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming(Incoming(listener))

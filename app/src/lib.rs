@@ -2,6 +2,7 @@
 //! plumbing that CometBFT drives.
 
 pub mod app;
+pub mod attestor;
 pub mod error;
 pub mod genesis;
 pub mod grpc;

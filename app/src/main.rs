@@ -36,6 +36,14 @@ enum Cmd {
         /// Check the supply and staking invariants after every block; halt if broken.
         #[arg(long)]
         check_invariants: bool,
+        /// This node's inference sidecar (e.g. http://127.0.0.1:26659); with
+        /// --validator-key, the node attests the jobs its validator is drawn for.
+        #[arg(long, requires = "validator_key")]
+        sidecar: Option<String>,
+        /// CometBFT's priv_validator_key.json of this node: its validator address,
+        /// and the secret its commit-reveal salts derive from.
+        #[arg(long, requires = "sidecar")]
+        validator_key: Option<PathBuf>,
         /// Log filter (tracing `EnvFilter` syntax).
         #[arg(long, default_value = "info")]
         log: String,
@@ -58,6 +66,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             grpc,
             genesis,
             check_invariants,
+            sidecar,
+            validator_key,
             log,
         } => {
             tracing_subscriber::fmt()
@@ -75,7 +85,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = Store::open(&home.join("verdict"))?;
             let height = store.height()?;
-            let app = VerdictApp::new(store).with_invariant_checks(check_invariants);
+            let mut app = VerdictApp::new(store).with_invariant_checks(check_invariants);
+            if let (Some(url), Some(key)) = (sidecar, validator_key) {
+                app = app.with_attestor(verdict_app::attestor::Attestor::start(&key, url)?);
+            }
             if let Some(addr) = grpc {
                 // Bind here so a busy port is a clear startup error, not a log line later.
                 let std_listener = std::net::TcpListener::bind(&addr)

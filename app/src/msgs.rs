@@ -8,6 +8,7 @@ use verdict_bank::BankMsg;
 use verdict_core::address::Addr;
 use verdict_core::codes;
 use verdict_distribution::DistributionMsg;
+use verdict_inference::InferenceMsg;
 use verdict_staking::StakingMsg;
 
 use crate::tx::TxFail;
@@ -20,6 +21,7 @@ pub enum Msg {
     Staking(StakingMsg),
     /// `MsgUnjail{validator_addr}` (a valoper address).
     Unjail(Addr),
+    Inference(InferenceMsg),
     Distribution(DistributionMsg),
 }
 
@@ -30,6 +32,11 @@ impl Msg {
         }
         if let Some(m) = StakingMsg::decode(any)? {
             return Ok(Msg::Staking(m));
+        }
+        if let Some(m) = InferenceMsg::decode(any)
+            .map_err(|e| TxFail::new(verdict_core::AbciError::code(&e), e.to_string()))?
+        {
+            return Ok(Msg::Inference(m));
         }
         if let Some(m) = DistributionMsg::decode(any)? {
             return Ok(Msg::Distribution(m));
@@ -57,6 +64,7 @@ impl Msg {
             Msg::Bank(m) => m.signer(),
             Msg::Staking(m) => m.signer(),
             Msg::Unjail(op) => *op,
+            Msg::Inference(m) => m.signer(),
             Msg::Distribution(m) => m.signer(),
         }
     }
@@ -77,6 +85,7 @@ impl Msg {
             Msg::Bank(m) => m.type_url(),
             Msg::Staking(m) => m.type_url(),
             Msg::Unjail(_) => MSG_UNJAIL_URL,
+            Msg::Inference(m) => m.type_url(),
             Msg::Distribution(m) => m.type_url(),
         }
     }
@@ -86,6 +95,7 @@ impl Msg {
             Msg::Bank(_) => "bank",
             Msg::Staking(_) => "staking",
             Msg::Unjail(_) => "slashing",
+            Msg::Inference(_) => "inference",
             Msg::Distribution(_) => "distribution",
         }
     }

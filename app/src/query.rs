@@ -144,6 +144,13 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     }
     let answer = match module_route(path) {
         Some(f) => f(store, &req.data),
+        None if path.starts_with(verdict_inference::query::PREFIX) => {
+            match verdict_inference::query::handle(store, path, &req.data) {
+                Ok(Some(v)) => Ok(v),
+                Ok(None) => Err((codes::UNKNOWN_REQUEST, "unknown request".into())),
+                Err(e) => Err((e.code(), e.to_string())),
+            }
+        }
         None => match path {
             "/cosmos.tx.v1beta1.Service/Simulate" => simulate(app, store, committed, &req.data),
             "/cosmos.tx.v1beta1.Service/GetTx" => get_tx(store, &req.data),

@@ -33,6 +33,8 @@ pub enum VoteExtensionError {
     Version(u32),
     #[error("vote extension is not in canonical encoding")]
     NotCanonical,
+    #[error("vote extension payload: {0}")]
+    Payload(String),
     #[error("injected tx is missing: block {height} must start with the vote extensions of height {prev}", prev = .height - 1)]
     MissingInjected { height: i64 },
     #[error("injected tx found where none is allowed (position {0})")]
@@ -65,10 +67,11 @@ pub struct ValidatorKey {
 /// Validator set keyed by 20-byte address.
 pub type ValidatorSet = BTreeMap<Vec<u8>, ValidatorKey>;
 
-/// The extension this validator attaches to its precommit.
-pub fn own_extension() -> Vec<u8> {
+/// The extension of a validator with nothing to attest (no sidecar, no jobs).
+pub fn empty_extension() -> Vec<u8> {
     VoteExtension {
         version: VOTE_EXTENSION_VERSION,
+        ..Default::default()
     }
     .encode_to_vec()
 }
@@ -91,6 +94,7 @@ pub fn check_extension(bytes: &[u8], cap: usize) -> Result<VoteExtension, VoteEx
     if ve.encode_to_vec() != bytes {
         return Err(VoteExtensionError::NotCanonical);
     }
+    verdict_attestation::check_payload(&ve).map_err(VoteExtensionError::Payload)?;
     Ok(ve)
 }
 

@@ -2,6 +2,7 @@
 
 mod chain;
 mod distribution;
+mod inference;
 mod keyring;
 mod rpc;
 mod staking;
@@ -161,6 +162,11 @@ enum TxCmd {
     Slashing {
         #[command(subcommand)]
         cmd: SlashingTx,
+    },
+    /// Models and paid inference jobs.
+    Inference {
+        #[command(subcommand)]
+        cmd: inference::InferenceTx,
     },
     Distribution {
         #[command(subcommand)]
@@ -339,6 +345,11 @@ enum SlashingQuery {
 
 #[derive(Subcommand)]
 enum Query {
+    /// Jobs, results, models, faults (JSON).
+    Inference {
+        #[command(subcommand)]
+        what: inference::InferenceQuery,
+    },
     Staking {
         #[command(subcommand)]
         what: StakingQuery,
@@ -464,7 +475,103 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             &flags,
             out,
         ),
+        Cmd::Query {
+            what: Query::Inference { what },
+        } => {
+            let v = inference::query(&rpc, what)?;
+            let text = if v.get("committee").is_some() {
+                inference::describe_job(&v)
+            } else {
+                serde_json::to_string_pretty(&v)?
+            };
+            print(out, &v, text);
+            Ok(())
+        }
         Cmd::Query { what } => query(&rpc, &kr_dir, what, out),
+        Cmd::Tx {
+            cmd: TxCmd::Inference { cmd },
+        } => {
+            let kr = Keyring::open(&kr_dir)?;
+            match cmd {
+                inference::InferenceTx::RegisterModel {
+                    from,
+                    spec,
+                    file,
+                    model_id,
+                    flags,
+                } => submit(
+                    &rpc,
+                    &kr,
+                    &from,
+                    |me| {
+                        Ok(vec![inference::register_msg(
+                            me,
+                            &spec,
+                            file.as_deref(),
+                            model_id.as_deref(),
+                        )?])
+                    },
+                    &[],
+                    &flags,
+                    out,
+                ),
+                inference::InferenceTx::Submit {
+                    from,
+                    model,
+                    input,
+                    max_latency_ms,
+                    fee,
+                    wait,
+                    wait_seconds,
+                    flags,
+                } => {
+                    let fee = one_coin(&fee)?;
+                    let inputs = inference::input_tensors(&rpc, &model, &input)?;
+                    let Some(r) = submit_tx(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            Ok(vec![inference::submit_msg(
+                                me,
+                                &model,
+                                inputs,
+                                max_latency_ms,
+                                &fee,
+                            )])
+                        },
+                        std::slice::from_ref(&fee),
+                        &flags,
+                    )?
+                    else {
+                        return Ok(());
+                    };
+                    if r["tx_result"]["code"].as_u64().unwrap_or(0) != 0 || !wait {
+                        if r["tx_result"]["code"].as_u64().unwrap_or(0) == 0 {
+                            let id = inference::job_id_of(&r)?;
+                            print(
+                                out,
+                                &json!({"job_id": id, "txhash": r["hash"]}),
+                                format!(
+                                    "job {id} submitted in tx {}",
+                                    r["hash"].as_str().unwrap_or("?")
+                                ),
+                            );
+                            return Ok(());
+                        }
+                        return report_tx(&r, out);
+                    }
+                    let id = inference::job_id_of(&r)?;
+                    let j = inference::wait_job(&rpc, id, Duration::from_secs(wait_seconds))?;
+                    let text = inference::describe_job(&j);
+                    print(out, &j, text);
+                    if j["status"].as_str() != Some("completed") {
+                        std::process::exit(2);
+                    }
+                    Ok(())
+                }
+            }
+        }
         Cmd::Tx {
             cmd: TxCmd::Staking { cmd },
         } => {
@@ -895,6 +1002,22 @@ fn submit(
     flags: &TxFlags,
     out: Output,
 ) -> anyhow::Result<()> {
+    match submit_tx(rpc, kr, from, msgs, spend, flags)? {
+        Some(r) => report_tx(&r, out),
+        None => Ok(()),
+    }
+}
+
+/// Signs, broadcasts and (unless --no-wait) waits: the committed tx as
+/// CometBFT's `/tx` returns it.
+fn submit_tx(
+    rpc: &Rpc,
+    kr: &Keyring,
+    from: &str,
+    msgs: impl FnOnce(&Addr) -> anyhow::Result<Vec<cosmrs::Any>>,
+    spend: &[Coin],
+    flags: &TxFlags,
+) -> anyhow::Result<Option<Value>> {
     let pass = if kr.is_encrypted(from)? {
         Some(passphrase(&format!("passphrase of {from}"))?)
     } else {
@@ -967,11 +1090,14 @@ fn submit(
     let tx = sign_tx(&spec, &key, &chain_id, acc.account_number, acc.sequence);
     let hash = chain::broadcast(rpc, &tx)?;
     if flags.no_wait {
-        print(out, &json!({"txhash": hash}), format!("broadcast {hash}"));
-        return Ok(());
+        println!("{}", json!({"txhash": hash}));
+        return Ok(None);
     }
-    let r = chain::wait_for_tx(rpc, &hash, Duration::from_secs(60))?;
-    report_tx(&r, out)
+    Ok(Some(chain::wait_for_tx(
+        rpc,
+        &hash,
+        Duration::from_secs(60),
+    )?))
 }
 
 fn report_tx(r: &Value, out: Output) -> anyhow::Result<()> {
@@ -1030,6 +1156,7 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
     };
     let val_json = |v: &stpb::Validator| json!({"operator_address": v.operator_address, "moniker": v.description.as_ref().map(|d| d.moniker.clone()), "tokens": v.tokens, "status": v.status, "jailed": v.jailed, "delegator_shares": v.delegator_shares});
     match what {
+        Query::Inference { .. } => bail!("inference queries are answered before this point"),
         Query::Staking {
             what: StakingQuery::Validators,
         } => {

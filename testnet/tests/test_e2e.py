@@ -74,9 +74,10 @@ def test_a_single_validator_net_produces_blocks(out):
     agreement(out, 1, 5)
     # The CLI reads state and checks its proof against the next block's header.
     cli = str(net.bin_dir() / "verdict")
-    r = subprocess.run([cli, "status"], capture_output=True, text=True, check=True)
+    node = ["--node", f"127.0.0.1:{net.Ports.of(0).rpc}"]
+    r = subprocess.run([cli, *node, "status"], capture_output=True, text=True, check=True)
     assert "chain verdict-local" in r.stdout
-    r = subprocess.run([cli, "query", "store", "app/chain_id", "--prove", "--height", "3"],
+    r = subprocess.run([cli, *node, "query", "store", "app/chain_id", "--prove", "--height", "3"],
                        capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
     assert '"verdict-local"' in r.stdout and "proof verified against app hash" in r.stdout

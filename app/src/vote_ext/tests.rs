@@ -58,7 +58,7 @@ fn commit_of(votes: Vec<ExtendedVoteInfo>, round: i32) -> (ExtendedCommitInfo, C
 
 #[test]
 fn own_extension_passes_verification() {
-    check_extension(&own_extension(), CAP).expect("own extension must verify");
+    check_extension(&empty_extension(), CAP).expect("own extension must verify");
 }
 
 #[test]
@@ -79,7 +79,11 @@ fn malformed_wrong_version_and_non_canonical_extensions_are_rejected() {
         check_extension(&[0xff, 0x01], CAP),
         Err(VoteExtensionError::Decode(_))
     ));
-    let v2 = VoteExtension { version: 2 }.encode_to_vec();
+    let v2 = VoteExtension {
+        version: 2,
+        ..Default::default()
+    }
+    .encode_to_vec();
     assert_eq!(
         check_extension(&v2, CAP),
         Err(VoteExtensionError::Version(2))
@@ -89,7 +93,7 @@ fn malformed_wrong_version_and_non_canonical_extensions_are_rejected() {
         Err(VoteExtensionError::Version(0))
     );
     // Version 1 followed by an unknown field 9.
-    let mut extra = own_extension();
+    let mut extra = empty_extension();
     extra.extend_from_slice(&[0x48, 0x01]);
     assert_eq!(
         check_extension(&extra, CAP),
@@ -108,7 +112,7 @@ fn honest_commit_is_injected_whole_and_validates() {
     };
     let votes = ks
         .iter()
-        .map(|k| signed_vote(k, &own_extension(), 6, 0))
+        .map(|k| signed_vote(k, &empty_extension(), 6, 0))
         .collect();
     let (ext, plain) = commit_of(votes, 0);
     let inj = check.build_injected(&ext, 7);
@@ -133,10 +137,10 @@ fn proposer_prunes_bad_signatures_and_validation_rejects_them() {
     };
     let mut votes: Vec<_> = ks
         .iter()
-        .map(|k| signed_vote(k, &own_extension(), 6, 0))
+        .map(|k| signed_vote(k, &empty_extension(), 6, 0))
         .collect();
     // Validator 3 signed for another height.
-    votes[3] = signed_vote(&ks[3], &own_extension(), 5, 0);
+    votes[3] = signed_vote(&ks[3], &empty_extension(), 5, 0);
     let (ext, plain) = commit_of(votes.clone(), 0);
     let inj = check.build_injected(&ext, 7);
     assert_eq!(inj.votes.len(), 3, "bad one pruned");
@@ -168,7 +172,7 @@ fn duplicates_unknown_validators_and_wrong_heights_are_rejected() {
     };
     let votes: Vec<_> = ks
         .iter()
-        .map(|k| signed_vote(k, &own_extension(), 6, 0))
+        .map(|k| signed_vote(k, &empty_extension(), 6, 0))
         .collect();
     let (ext, plain) = commit_of(votes, 0);
     let mut inj = check.build_injected(&ext, 7);
@@ -204,7 +208,7 @@ fn voting_power_comes_from_state_not_from_the_proposer() {
     };
     let mut votes: Vec<_> = ks
         .iter()
-        .map(|k| signed_vote(k, &own_extension(), 6, 0))
+        .map(|k| signed_vote(k, &empty_extension(), 6, 0))
         .collect();
     for v in &mut votes {
         if let Some(val) = v.validator.as_mut() {
@@ -235,7 +239,7 @@ fn votes_not_in_the_last_commit_are_rejected() {
     };
     let votes: Vec<_> = ks
         .iter()
-        .map(|k| signed_vote(k, &own_extension(), 6, 0))
+        .map(|k| signed_vote(k, &empty_extension(), 6, 0))
         .collect();
     let (ext, _) = commit_of(votes.clone(), 0);
     let (_, plain3) = commit_of(votes[..3].to_vec(), 0);
@@ -252,7 +256,7 @@ proptest! {
     /// params allow.
     #[test]
     fn verification_accepts_every_honest_extension(cap in 16usize..=65536) {
-        prop_assert!(check_extension(&own_extension(), cap).is_ok());
+        prop_assert!(check_extension(&empty_extension(), cap).is_ok());
     }
 
     /// Arbitrary bytes never panic the checks.

@@ -301,6 +301,46 @@ pub fn unjail(s: &mut dyn Storage, operator: &Addr, now: i64) -> Result<(), Slas
     Ok(())
 }
 
+/// The slashing API other modules call (the attestation module, for inference
+/// faults): slash `fraction` of the stake the validator had at
+/// `infraction_height` (`power` then), jail it for `jail_seconds` (never
+/// shortening a longer jail), and return the burned amount with a `slash` event.
+/// An unknown address slashes nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn slash_for_fault(
+    s: &mut dyn Storage,
+    consensus_address: &[u8; 20],
+    infraction_height: u64,
+    power: u64,
+    fraction: Decimal,
+    jail_seconds: u64,
+    now: i64,
+    reason: &str,
+) -> Result<(Uint128, Vec<Event>), SlashingError> {
+    let Some(op) = staking::BY_CONS_ADDR.may_load(s, consensus_address)? else {
+        return Ok((Uint128::zero(), vec![]));
+    };
+    let operator = Addr(op);
+    let burned = staking::slash(s, &operator, infraction_height, power, fraction)?;
+    staking::set_jailed(s, &operator, true)?;
+    let mut info = SIGNING_INFO
+        .may_load(s, consensus_address)?
+        .unwrap_or_default();
+    let until = now.saturating_add(i64::try_from(jail_seconds).unwrap_or(i64::MAX));
+    info.jailed_until = info.jailed_until.max(until);
+    SIGNING_INFO.save(s, consensus_address, &info)?;
+    Ok((
+        burned,
+        vec![Event::new("slash")
+            .attr("address", hex_upper(consensus_address))
+            .attr("validator", operator.valoper())
+            .attr("power", power)
+            .attr("reason", reason)
+            .attr("jailed", true)
+            .attr("burned_coins", burned)],
+    ))
+}
+
 fn hex_upper(b: &[u8]) -> String {
     b.iter().map(|x| format!("{x:02X}")).collect()
 }

@@ -1,0 +1,346 @@
+//! The validator's own side of attestation (DESIGN §6.3–6.4), outside consensus:
+//! after each Commit it hands the live jobs it sits on the committee of to its
+//! sidecar, caches their digests, and `ExtendVote` builds the extension from that
+//! cache without ever waiting on the sidecar.
+//!
+//! Nothing here writes state. Salts come from sha256(secret ‖ job id) with a
+//! secret derived from the validator's private key file, so a restarted node
+//! recomputes the same commitment and can still open one it made before a crash.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use cosmwasm_std::Storage;
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+use verdict_attestation::LocalJob;
+use verdict_inference::state as inf;
+use verdict_proto::app::v1::VoteExtension;
+use verdict_sidecar::proto as sc;
+use verdict_sidecar::service::SidecarClient;
+
+/// How long one job may take on the sidecar before the node gives up on it
+/// (the attestation window bounds it on chain anyway).
+const JOB_TIMEOUT: Duration = Duration::from_secs(60);
+
+struct Task {
+    job_id: u64,
+    attempt: u32,
+    model_id: String,
+    inputs: Vec<sc::Tensor>,
+    tolerance_nano: u64,
+    max_output_len: usize,
+    salt: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Cache {
+    local: BTreeMap<u64, LocalJob>,
+    inflight: BTreeSet<u64>,
+    /// Sidecar runs started per job (a retry needs a fresh sidecar job id).
+    attempts: BTreeMap<u64, u32>,
+}
+
+/// Runs of one job on the sidecar before the node gives up on it.
+const MAX_ATTEMPTS: u32 = 3;
+
+pub struct Attestor {
+    me: [u8; 20],
+    secret: [u8; 32],
+    cache: Arc<Mutex<Cache>>,
+    tasks: Option<mpsc::UnboundedSender<Task>>,
+}
+
+/// `priv_validator_key.json` as CometBFT writes it (only what we read).
+#[derive(serde::Deserialize)]
+struct KeyFile {
+    address: String,
+    priv_key: KeyValue,
+}
+
+#[derive(serde::Deserialize)]
+struct KeyValue {
+    value: String,
+}
+
+impl Attestor {
+    /// An attestor with no sidecar: results come only from [`Attestor::insert`]
+    /// (app tests).
+    pub fn offline(me: [u8; 20], secret: [u8; 32]) -> Self {
+        Attestor {
+            me,
+            secret,
+            cache: Arc::default(),
+            tasks: None,
+        }
+    }
+
+    /// Reads the validator address and a salt secret from CometBFT's
+    /// `priv_validator_key.json` and starts the worker that talks to `sidecar`
+    /// (e.g. `http://127.0.0.1:26659`).
+    pub fn start(key_file: &std::path::Path, sidecar: String) -> anyhow::Result<Self> {
+        let raw = std::fs::read(key_file)
+            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", key_file.display()))?;
+        let kf: KeyFile = serde_json::from_slice(&raw).map_err(|e| {
+            anyhow::anyhow!("{} is not a CometBFT key file: {e}", key_file.display())
+        })?;
+        let me: [u8; 20] = hex::decode(&kf.address)
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                anyhow::anyhow!("{}: address is not 20 hex bytes", key_file.display())
+            })?;
+        let secret: [u8; 32] = Sha256::new()
+            .chain_update(b"verdict-attestation-salt")
+            .chain_update(kf.priv_key.value.as_bytes())
+            .finalize()
+            .into();
+        let cache: Arc<Mutex<Cache>> = Arc::default();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let worker_cache = cache.clone();
+        std::thread::Builder::new()
+            .name("attestor".into())
+            .spawn(move || {
+                let rt = match tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    Ok(rt) => rt,
+                    Err(e) => {
+                        tracing::error!(error = %e, "attestor runtime failed to start");
+                        return;
+                    }
+                };
+                rt.block_on(worker(rx, worker_cache, sidecar));
+            })?;
+        tracing::info!(validator = %hex::encode_upper(me), "attestor on");
+        Ok(Attestor {
+            me,
+            secret,
+            cache,
+            tasks: Some(tx),
+        })
+    }
+
+    pub fn address(&self) -> [u8; 20] {
+        self.me
+    }
+
+    pub fn salt(&self, job_id: u64) -> Vec<u8> {
+        Sha256::new()
+            .chain_update(self.secret)
+            .chain_update(job_id.to_be_bytes())
+            .finalize()[..16]
+            .to_vec()
+    }
+
+    /// Records a finished result (the worker does this; tests call it directly).
+    pub fn insert(&self, job_id: u64, digest: Vec<i64>, latency_ms: u32) {
+        let salt = self.salt(job_id);
+        let mut c = lock(&self.cache);
+        c.inflight.remove(&job_id);
+        c.local.entry(job_id).or_insert(LocalJob {
+            digest,
+            latency_ms,
+            salt,
+            commit_height: None,
+        });
+    }
+
+    /// After Commit: every live job with us on its committee that we have not
+    /// run yet goes to the sidecar (again after a restart).
+    pub fn after_commit(&self, s: &dyn Storage) {
+        let Some(tasks) = &self.tasks else { return };
+        let Ok(live) = inf::live_jobs(s) else { return };
+        let mut c = lock(&self.cache);
+        c.attempts.retain(|id, _| live.iter().any(|(_, l)| l == id));
+        for (_, id) in live {
+            if c.local.contains_key(&id) || c.inflight.contains(&id) {
+                continue;
+            }
+            let Ok(Some(job)) = inf::JOBS.may_load(s, id) else {
+                continue;
+            };
+            if job.status.is_final() || inf::member(&job, &self.me).is_none() {
+                continue;
+            }
+            let done = inf::ATTESTATIONS
+                .may_load(s, (id, &self.me))
+                .ok()
+                .flatten()
+                .is_some_and(|a| a.digest.is_some() || a.bad_reveal);
+            let Ok(Some(model)) = inf::MODELS.may_load(s, &job.model_id) else {
+                continue;
+            };
+            let attempt = c.attempts.get(&id).copied().unwrap_or(0);
+            if done || attempt >= MAX_ATTEMPTS {
+                continue;
+            }
+            c.attempts.insert(id, attempt.saturating_add(1));
+            let Some(inputs) = job
+                .inputs
+                .iter()
+                .map(to_sidecar)
+                .collect::<Option<Vec<_>>>()
+            else {
+                continue;
+            };
+            c.inflight.insert(id);
+            let _ = tasks.send(Task {
+                job_id: id,
+                attempt,
+                model_id: job.model_id.clone(),
+                inputs,
+                tolerance_nano: model.tolerance_nano,
+                max_output_len: model.max_output_len as usize,
+                salt: self.salt(id),
+            });
+        }
+    }
+
+    /// ExtendVote(height) over committed state height-1.
+    pub fn extension(
+        &self,
+        s: &dyn Storage,
+        height: u64,
+        cap: usize,
+        version: u32,
+    ) -> VoteExtension {
+        let mut c = lock(&self.cache);
+        verdict_attestation::build_extension(s, &self.me, &mut c.local, height, cap, version)
+    }
+}
+
+fn lock(m: &Mutex<Cache>) -> std::sync::MutexGuard<'_, Cache> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A job's input tensor as the sidecar takes it (little-endian bytes → values).
+fn to_sidecar(t: &inf::InputTensor) -> Option<sc::Tensor> {
+    let b = t.data.as_slice();
+    let mut out = sc::Tensor {
+        name: t.name.clone(),
+        shape: t.shape.clone(),
+        ..Default::default()
+    };
+    match t.dtype.as_str() {
+        "float32" => {
+            out.dtype = sc::DataType::Float32 as i32;
+            out.float32_data = b
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+        }
+        "float64" => {
+            out.dtype = sc::DataType::Float64 as i32;
+            out.float64_data = b
+                .chunks_exact(8)
+                .map(|c| f64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+        }
+        "int32" => {
+            out.dtype = sc::DataType::Int32 as i32;
+            out.int32_data = b
+                .chunks_exact(4)
+                .map(|c| i32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
+        }
+        "int64" => {
+            out.dtype = sc::DataType::Int64 as i32;
+            out.int64_data = b
+                .chunks_exact(8)
+                .map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8])))
+                .collect();
+        }
+        _ => return None,
+    }
+    Some(out)
+}
+
+/// All output tensors flattened in the order the sidecar returns them (the
+/// model's output order).
+fn flatten(outputs: &[sc::Tensor]) -> Vec<f64> {
+    let mut v = Vec::new();
+    for t in outputs {
+        v.extend(t.float32_data.iter().map(|x| f64::from(*x)));
+        v.extend(t.float64_data.iter().copied());
+        v.extend(t.int32_data.iter().map(|x| f64::from(*x)));
+        v.extend(t.int64_data.iter().map(|x| *x as f64));
+    }
+    v
+}
+
+async fn worker(mut rx: mpsc::UnboundedReceiver<Task>, cache: Arc<Mutex<Cache>>, sidecar: String) {
+    while let Some(task) = rx.recv().await {
+        let cache = cache.clone();
+        let sidecar = sidecar.clone();
+        tokio::spawn(async move {
+            let id = task.job_id;
+            let salt = task.salt.clone();
+            match run_task(&sidecar, task).await {
+                Ok((digest, latency_ms)) => {
+                    let mut c = lock(&cache);
+                    c.inflight.remove(&id);
+                    c.local.entry(id).or_insert(LocalJob {
+                        digest,
+                        latency_ms,
+                        salt,
+                        commit_height: None,
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(job = id, error = %e, "sidecar did not run the job; will retry");
+                    lock(&cache).inflight.remove(&id);
+                }
+            }
+        });
+    }
+}
+
+async fn run_task(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> {
+    let start = Instant::now();
+    let mut client = SidecarClient::connect(sidecar.to_string())
+        .await
+        .map_err(|e| format!("connect {sidecar}: {e}"))?;
+    let job = format!("{}.{}", task.job_id, task.attempt);
+    let r = client
+        .submit_job(sc::SubmitJobRequest {
+            model_hash: task.model_id.clone(),
+            job_id: job.clone(),
+            inputs: task.inputs,
+        })
+        .await
+        .map_err(|e| e.message().to_string())?;
+    if !r.accepted {
+        return Err("sidecar queue full".into());
+    }
+    loop {
+        let res = client
+            .get_result(sc::GetResultRequest {
+                job_id: job.clone(),
+                wait_ms: 1000,
+            })
+            .await
+            .map_err(|e| e.message().to_string())?;
+        match sc::JobStatus::try_from(res.status) {
+            Ok(sc::JobStatus::Done) => {
+                let out = flatten(&res.outputs);
+                let digest = verdict_attestation::digest::digest_of(
+                    &out,
+                    task.job_id,
+                    task.tolerance_nano,
+                    task.max_output_len,
+                );
+                let us = res.latency_us.saturating_add(res.queue_us);
+                let ms = u32::try_from(us.div_ceil(1000)).unwrap_or(u32::MAX);
+                return Ok((digest, ms));
+            }
+            Ok(sc::JobStatus::Failed) | Ok(sc::JobStatus::TimedOut) => {
+                return Err(format!("job failed on the sidecar: {}", res.error));
+            }
+            _ if start.elapsed() > JOB_TIMEOUT => return Err("timed out".into()),
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,963 @@
+//! App tests of inference and attestation: whole heights in-process on four
+//! nodes with staking validators from gentxs. Each node's attestor is fed results
+//! directly (a stand-in for its sidecar; the e2e tests use the real one); the
+//! harness can make a node lie, reveal badly or be slow, and can play a proposer
+//! that drops extensions.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ed25519_consensus::SigningKey;
+use prost::Message;
+use serde_json::{json, Value};
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci::{
+    response_process_proposal::ProposalStatus, response_verify_vote_extension::VerifyStatus,
+    CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo, RequestCheckTx, RequestExtendVote,
+    RequestFinalizeBlock, RequestInitChain, RequestPrepareProposal, RequestProcessProposal,
+    RequestQuery, RequestVerifyVoteExtension, ResponseFinalizeBlock, Validator, ValidatorUpdate,
+    VoteInfo,
+};
+use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
+use tendermint_proto::v0_38::types::{AbciParams, ConsensusParams};
+use verdict_app::app::tendermint_address;
+use verdict_app::attestor::Attestor;
+use verdict_app::store::Store;
+use verdict_app::txbuild::{sign_tx, AccountKey, TxSpec};
+use verdict_app::vote_ext::extension_sign_bytes;
+use verdict_app::VerdictApp;
+use verdict_core::coin::Coin;
+use verdict_proto::app::v1::VoteExtension;
+use verdict_proto::inference::v1 as pb;
+
+const CHAIN: &str = "verdict-inference-test";
+const MODEL: &str = "d314a04eacd41b4e02fa9d89d5ab913db15ab8c50faf4db94a1b3ea2d9210200";
+const POWER: i64 = 100;
+
+fn user() -> AccountKey {
+    AccountKey::from_bytes(&[42; 32]).expect("key")
+}
+
+fn operator(i: u8) -> AccountKey {
+    AccountKey::from_bytes(&[100 + i; 32]).expect("key")
+}
+
+fn time(h: i64) -> Timestamp {
+    Timestamp {
+        seconds: 1_700_000_000 + h,
+        nanos: 0,
+    }
+}
+
+/// How a node's "sidecar" answers.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Behaviour {
+    Honest,
+    Wrong,
+    Slow,
+    /// Never produces a result.
+    Silent,
+    /// Commits honestly, then reveals a different digest.
+    BadReveal,
+}
+
+struct Node {
+    dir: tempfile::TempDir,
+    app: VerdictApp,
+    key: SigningKey,
+    behaviour: Behaviour,
+}
+
+impl Node {
+    fn addr(&self) -> Vec<u8> {
+        tendermint_address(self.key.verification_key().as_bytes())
+    }
+    fn hex(&self) -> String {
+        hex::encode_upper(self.addr())
+    }
+}
+
+fn attestor_for(key: &SigningKey, i: u8) -> Attestor {
+    let a: [u8; 20] = tendermint_address(key.verification_key().as_bytes())
+        .try_into()
+        .expect("20 bytes");
+    Attestor::offline(a, [i; 32])
+}
+
+#[allow(deprecated)] // `delegator_address` is a deprecated wire field
+fn gentx(i: u8, key: &SigningKey) -> String {
+    use cosmrs::proto::cosmos::staking::v1beta1 as st;
+    let op = operator(i);
+    let msg = cosmrs::Any {
+        type_url: "/cosmos.staking.v1beta1.MsgCreateValidator".into(),
+        value: st::MsgCreateValidator {
+            description: Some(st::Description {
+                moniker: format!("v{i}"),
+                ..Default::default()
+            }),
+            commission: Some(st::CommissionRates {
+                rate: "50000000000000000".into(),
+                max_rate: "1000000000000000000".into(),
+                max_change_rate: "10000000000000000".into(),
+            }),
+            min_self_delegation: "1".into(),
+            delegator_address: String::new(),
+            validator_address: op.address().valoper(),
+            pubkey: Some(cosmrs::Any {
+                type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+                value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
+                    key: key.verification_key().to_bytes().to_vec(),
+                }
+                .encode_to_vec(),
+            }),
+            value: Some(Coin::new(100_000_000, "uverd").to_proto()),
+        }
+        .encode_to_vec(),
+    };
+    let spec = TxSpec {
+        msgs: vec![msg],
+        memo: String::new(),
+        timeout_height: 0,
+        fee: vec![],
+        gas_limit: 400_000,
+    };
+    // Account numbers: fee collector 0, user 1, operators 2.. (genesis order).
+    hex::encode(sign_tx(&spec, &op, CHAIN, 2 + u64::from(i), 0))
+}
+
+struct Net {
+    nodes: Vec<Node>,
+    last: Option<ExtendedCommitInfo>,
+    height: i64,
+    /// CometBFT's validator set (address → power) and the updates still pending.
+    active: BTreeMap<Vec<u8>, i64>,
+    pending: Vec<(i64, Vec<ValidatorUpdate>)>,
+    /// Jobs each node's sidecar already answered.
+    fed: Vec<BTreeSet<u64>>,
+    /// Validators whose extensions the proposer leaves out.
+    drop: BTreeSet<Vec<u8>>,
+    user_seq: u64,
+}
+
+impl Net {
+    fn new(behaviours: &[Behaviour], window: u64) -> Net {
+        Self::with_params(behaviours, window, json!({}))
+    }
+
+    fn with_params(behaviours: &[Behaviour], window: u64, extra: Value) -> Net {
+        let keys: Vec<SigningKey> = (1..=behaviours.len() as u8)
+            .map(|i| SigningKey::from([i; 32]))
+            .collect();
+        let mut balances =
+            vec![json!({"address": user().address().bech32(), "coins": "1000000000000uverd"})];
+        for i in 0..keys.len() as u8 {
+            balances.push(
+                json!({"address": operator(i).address().bech32(), "coins": "1000000000uverd"}),
+            );
+        }
+        let gentxs: Vec<String> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| gentx(i as u8, k))
+            .collect();
+        let mut params = json!({"committee_size": 4, "attestation_window_blocks": window,
+                                "max_jobs_per_block": 4});
+        for (k, v) in extra.as_object().expect("object") {
+            params[k] = v.clone();
+        }
+        let app_state = json!({
+            "app": {"params": {"max_vote_extension_bytes": 2048}},
+            "bank": {"balances": balances},
+            "staking": {"gentxs": gentxs},
+            "inference": {"params": params},
+        });
+        let req = RequestInitChain {
+            time: Some(time(0)),
+            chain_id: CHAIN.into(),
+            consensus_params: Some(ConsensusParams {
+                abci: Some(AbciParams {
+                    vote_extensions_enable_height: 1,
+                }),
+                ..Default::default()
+            }),
+            validators: keys
+                .iter()
+                .map(|k| ValidatorUpdate {
+                    pub_key: Some(PublicKey {
+                        sum: Some(Sum::Ed25519(k.verification_key().to_bytes().to_vec())),
+                    }),
+                    power: POWER,
+                })
+                .collect(),
+            app_state_bytes: app_state.to_string().into_bytes().into(),
+            initial_height: 1,
+        };
+        let nodes: Vec<Node> = keys
+            .into_iter()
+            .zip(behaviours)
+            .enumerate()
+            .map(|(i, (key, b))| {
+                let dir = tempfile::tempdir().expect("tempdir");
+                let app = VerdictApp::new(Store::open(dir.path()).expect("open"))
+                    .with_invariant_checks(true)
+                    .with_attestor(attestor_for(&key, i as u8));
+                Node {
+                    dir,
+                    app,
+                    key,
+                    behaviour: *b,
+                }
+            })
+            .collect();
+        let resps: Vec<_> = nodes
+            .iter()
+            .map(|n| n.app.init_chain(req.clone()))
+            .collect();
+        assert!(resps.windows(2).all(|w| w[0].app_hash == w[1].app_hash));
+        assert_eq!(
+            resps[0].validators.len(),
+            nodes.len(),
+            "gentxs make the set"
+        );
+        let active = nodes.iter().map(|n| (n.addr(), POWER)).collect();
+        let fed = vec![BTreeSet::new(); nodes.len()];
+        let mut net = Net {
+            nodes,
+            last: None,
+            height: 0,
+            active,
+            pending: vec![],
+            fed,
+            drop: BTreeSet::new(),
+            user_seq: 0,
+        };
+        net.run_height(vec![]);
+        net
+    }
+
+    fn query(&self, method: &str, req: Value) -> Value {
+        let r = self.nodes[0].app.query(RequestQuery {
+            path: format!("/verdict.inference.v1.Query/{method}"),
+            data: req.to_string().into_bytes().into(),
+            height: 0,
+            prove: false,
+        });
+        assert_eq!(r.code, 0, "{}", r.log);
+        serde_json::from_slice(&r.value).expect("json")
+    }
+
+    fn job(&self, id: u64) -> Value {
+        self.query("Job", json!({ "id": id }))
+    }
+
+    fn balance(&self, addr: &str) -> u128 {
+        use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+        let r = self.nodes[0].app.query(RequestQuery {
+            path: "/cosmos.bank.v1beta1.Query/Balance".into(),
+            data: QueryBalanceRequest {
+                address: addr.into(),
+                denom: "uverd".into(),
+            }
+            .encode_to_vec()
+            .into(),
+            height: 0,
+            prove: false,
+        });
+        let b = QueryBalanceResponse::decode(r.value.as_ref()).expect("decode");
+        b.balance.map_or(0, |c| c.amount.parse().expect("amount"))
+    }
+
+    fn user_tx(&mut self, msgs: Vec<cosmrs::Any>) -> Vec<u8> {
+        let spec = TxSpec {
+            msgs,
+            memo: String::new(),
+            timeout_height: 0,
+            fee: vec![Coin::new(10_000, "uverd")],
+            gas_limit: 400_000,
+        };
+        let tx = sign_tx(&spec, &user(), CHAIN, 1, self.user_seq);
+        self.user_seq += 1;
+        tx
+    }
+
+    /// What each node's sidecar would answer for `job`.
+    fn feed(&mut self) {
+        if self.height == 0 {
+            return;
+        }
+        let live: Vec<Value> = self
+            .query("Jobs", json!({}))
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|j| {
+                !matches!(
+                    j["status"].as_str(),
+                    Some("completed" | "failed" | "expired")
+                )
+            })
+            .cloned()
+            .collect();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let Some(att) = n.app.attestor() else {
+                continue;
+            };
+            for j in &live {
+                let id = j["id"].as_u64().expect("id");
+                let member = j["committee"]
+                    .as_array()
+                    .expect("committee")
+                    .iter()
+                    .any(|m| m["address"] == n.hex());
+                if !member || self.fed[i].contains(&id) || n.behaviour == Behaviour::Silent {
+                    continue;
+                }
+                let mut digest: Vec<i64> = (0..8).map(|k| id as i64 * 100 + k).collect();
+                if n.behaviour == Behaviour::Wrong {
+                    digest[3] += 1000;
+                }
+                let latency = if n.behaviour == Behaviour::Slow {
+                    5000
+                } else {
+                    12
+                };
+                att.insert(id, digest, latency);
+                self.fed[i].insert(id);
+            }
+        }
+    }
+
+    fn vote(&self, i: usize, h: i64) -> ExtendedVoteInfo {
+        let n = &self.nodes[i];
+        let mut ext = n
+            .app
+            .extend_vote(RequestExtendVote {
+                height: h,
+                ..Default::default()
+            })
+            .vote_extension
+            .to_vec();
+        if n.behaviour == Behaviour::BadReveal {
+            let mut ve = VoteExtension::decode(ext.as_slice()).expect("own extension");
+            for r in &mut ve.reveals {
+                r.digest[0] += 1;
+            }
+            ext = ve.encode_to_vec();
+        }
+        for m in &self.nodes {
+            let st = m
+                .app
+                .verify_vote_extension(RequestVerifyVoteExtension {
+                    validator_address: n.addr().into(),
+                    height: h,
+                    vote_extension: ext.clone().into(),
+                    ..Default::default()
+                })
+                .status;
+            assert_eq!(
+                st,
+                VerifyStatus::Accept as i32,
+                "extension of node {i} at {h}"
+            );
+        }
+        let sig = n.key.sign(&extension_sign_bytes(&ext, h, 0, CHAIN));
+        ExtendedVoteInfo {
+            validator: Some(Validator {
+                address: n.addr().into(),
+                power: self.active[&n.addr()],
+            }),
+            vote_extension: ext.into(),
+            extension_signature: sig.to_bytes().to_vec().into(),
+            block_id_flag: 2,
+        }
+    }
+
+    /// One height: every node in CometBFT's set votes; returns node 0's response.
+    fn run_height(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
+        self.feed();
+        let h = self.height + 1;
+        let voters: Vec<usize> = (0..self.nodes.len())
+            .filter(|i| self.active.contains_key(&self.nodes[*i].addr()))
+            .collect();
+        let proposer = voters[h as usize % voters.len()];
+        let mut local = self.last.clone();
+        if let Some(c) = &mut local {
+            c.votes.retain(|v| {
+                !self
+                    .drop
+                    .contains(&v.validator.as_ref().expect("validator").address.to_vec())
+            });
+        }
+        let block: Vec<Vec<u8>> = self.nodes[proposer]
+            .app
+            .prepare_proposal(RequestPrepareProposal {
+                max_tx_bytes: 1 << 20,
+                txs: txs.into_iter().map(Into::into).collect(),
+                local_last_commit: local,
+                height: h,
+                time: Some(time(h)),
+                proposer_address: self.nodes[proposer].addr().into(),
+                ..Default::default()
+            })
+            .txs
+            .into_iter()
+            .map(|t| t.to_vec())
+            .collect();
+        let plain = self.last.as_ref().map(|c| CommitInfo {
+            round: c.round,
+            votes: c
+                .votes
+                .iter()
+                .map(|v| VoteInfo {
+                    validator: v.validator.clone(),
+                    block_id_flag: v.block_id_flag,
+                })
+                .collect(),
+        });
+        for n in &self.nodes {
+            let st = n.app.process_proposal(RequestProcessProposal {
+                txs: block.iter().cloned().map(Into::into).collect(),
+                proposed_last_commit: plain.clone(),
+                height: h,
+                time: Some(time(h)),
+                ..Default::default()
+            });
+            assert_eq!(st.status, ProposalStatus::Accept as i32, "proposal at {h}");
+        }
+        let votes: Vec<ExtendedVoteInfo> = voters.iter().map(|i| self.vote(*i, h)).collect();
+        let resps: Vec<ResponseFinalizeBlock> = self
+            .nodes
+            .iter()
+            .map(|n| {
+                n.app.finalize_block(RequestFinalizeBlock {
+                    txs: block.iter().cloned().map(Into::into).collect(),
+                    decided_last_commit: plain.clone(),
+                    hash: vec![h as u8; 32].into(),
+                    height: h,
+                    time: Some(time(h)),
+                    ..Default::default()
+                })
+            })
+            .collect();
+        assert!(
+            resps.windows(2).all(|w| w[0].app_hash == w[1].app_hash),
+            "app hash differs at {h}"
+        );
+        for n in &self.nodes {
+            n.app.commit();
+        }
+        // CometBFT applies updates two heights later.
+        self.pending
+            .push((h + 2, resps[0].validator_updates.clone()));
+        let due: Vec<_> = self
+            .pending
+            .iter()
+            .filter(|(at, _)| *at == h + 1)
+            .cloned()
+            .collect();
+        for (_, ups) in due {
+            for u in ups {
+                let Some(Sum::Ed25519(pk)) = u.pub_key.and_then(|k| k.sum) else {
+                    continue;
+                };
+                let a = tendermint_address(&pk);
+                if u.power == 0 {
+                    self.active.remove(&a);
+                } else {
+                    self.active.insert(a, u.power);
+                }
+            }
+        }
+        self.last = Some(ExtendedCommitInfo { round: 0, votes });
+        self.height = h;
+        resps.into_iter().next().expect("node 0")
+    }
+
+    fn register(&mut self) -> Vec<u8> {
+        let m = pb::MsgRegisterModel {
+            owner: user().address().bech32(),
+            model_id: MODEL.into(),
+            name: "mlp".into(),
+            inputs: vec![pb::TensorSpec {
+                name: "x".into(),
+                dtype: "float32".into(),
+                shape: vec![-1, 2],
+            }],
+            outputs: vec![pb::TensorSpec {
+                name: "y".into(),
+                dtype: "float32".into(),
+                shape: vec![-1, 8],
+            }],
+            tolerance: "0.001".into(),
+            max_output_len: 16,
+        };
+        self.user_tx(vec![cosmrs::Any {
+            type_url: pb::MSG_REGISTER_MODEL_URL.into(),
+            value: m.encode_to_vec(),
+        }])
+    }
+
+    fn submit_msg(data: Vec<u8>, shape: Vec<i64>, fee: u128) -> cosmrs::Any {
+        cosmrs::Any {
+            type_url: pb::MSG_SUBMIT_JOB_URL.into(),
+            value: pb::MsgSubmitJob {
+                requester: user().address().bech32(),
+                model_id: MODEL.into(),
+                inputs: vec![pb::Tensor {
+                    name: "x".into(),
+                    dtype: "float32".into(),
+                    shape,
+                    data,
+                }],
+                max_latency_ms: 2000,
+                fee: Some(pb::Coin {
+                    denom: "uverd".into(),
+                    amount: fee.to_string(),
+                }),
+            }
+            .encode_to_vec(),
+        }
+    }
+
+    fn submit(&mut self) -> Vec<u8> {
+        self.user_tx(vec![Self::submit_msg(vec![0; 8], vec![1, 2], 40_000)])
+    }
+
+    /// Registers the model, submits one job, runs until it settles; returns the
+    /// job and the response of its settling block.
+    fn one_job(&mut self) -> (Value, ResponseFinalizeBlock) {
+        let reg = self.register();
+        let r = self.run_height(vec![reg]);
+        assert!(
+            r.tx_results.iter().all(|t| t.code == 0),
+            "{:?}",
+            r.tx_results
+        );
+        let sub = self.submit();
+        let r = self.run_height(vec![sub]);
+        assert!(
+            r.tx_results.iter().all(|t| t.code == 0),
+            "{:?}",
+            r.tx_results
+        );
+        for _ in 0..30 {
+            let r = self.run_height(vec![]);
+            let j = self.job(1);
+            if matches!(
+                j["status"].as_str(),
+                Some("completed" | "failed" | "expired")
+            ) {
+                assert_eq!(j["result"]["finalized_height"], json!(self.height));
+                return (j, r);
+            }
+        }
+        panic!("job 1 did not settle: {}", self.job(1));
+    }
+}
+
+fn events<'a>(r: &'a ResponseFinalizeBlock, kind: &str) -> Vec<BTreeMap<String, String>> {
+    let _: &'a () = &();
+    r.events
+        .iter()
+        .filter(|e| e.r#type == kind)
+        .map(|e| {
+            e.attributes
+                .iter()
+                .map(|a| (a.key.clone(), a.value.clone()))
+                .collect()
+        })
+        .collect()
+}
+
+use Behaviour::*;
+
+#[test]
+fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
+    let mut net = Net::new(&[Honest; 4], 8);
+    let ops: Vec<u128> = (0..4)
+        .map(|i| net.balance(&operator(i).address().bech32()))
+        .collect();
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    // Commit in VE(H+1), reveal in VE(H+2), settled in block H+3.
+    let submitted = job["submitted_height"].as_u64().expect("h");
+    assert_eq!(
+        job["result"]["finalized_height"].as_u64(),
+        Some(submitted + 3)
+    );
+    assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(4));
+    assert_eq!(
+        job["result"]["digest"],
+        json!([100, 101, 102, 103, 104, 105, 106, 107])
+    );
+    assert_eq!(job["output"][0], "0.1");
+    assert!(events(&r, "slash").is_empty());
+    assert_eq!(events(&r, "inference_job_result").len(), 1);
+    // 40 000 uverd split by equal power.
+    for i in 0..4 {
+        let now = net.balance(&operator(i).address().bech32());
+        assert_eq!(now - ops[i as usize], 10_000, "operator {i}");
+        assert_eq!(now, 900_010_000);
+    }
+    assert!(net
+        .query("Faults", json!({}))
+        .as_array()
+        .expect("list")
+        .is_empty());
+}
+
+#[test]
+fn a_wrong_output_is_slashed_and_jailed_in_the_block_that_settles_the_job() {
+    let mut net = Net::new(&[Honest, Wrong, Honest, Honest], 8);
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    assert_eq!(job["result"]["agreeing_power"], 300);
+    let bad = net.nodes[1].hex();
+    let slashes = events(&r, "slash");
+    assert_eq!(slashes.len(), 1, "{slashes:?}");
+    assert_eq!(slashes[0]["address"], bad);
+    assert_eq!(slashes[0]["reason"], "inference_wrong_output");
+    assert_eq!(slashes[0]["job_id"], "1");
+    // 1% of 100 VERD burned, and the power update leaves in the same response.
+    assert_eq!(slashes[0]["burned_coins"], "1000000");
+    let zero: Vec<_> = r
+        .validator_updates
+        .iter()
+        .filter(|u| u.power == 0)
+        .collect();
+    assert_eq!(zero.len(), 1);
+    // The chain goes on with three validators.
+    for _ in 0..4 {
+        net.run_height(vec![]);
+    }
+    assert_eq!(net.active.len(), 3);
+}
+
+#[test]
+fn a_reveal_that_does_not_open_its_commitment_is_slashed() {
+    let mut net = Net::new(&[Honest, Honest, BadReveal, Honest], 8);
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    let slashes = events(&r, "slash");
+    assert_eq!(slashes.len(), 1, "{slashes:?}");
+    assert_eq!(slashes[0]["address"], net.nodes[2].hex());
+    assert_eq!(slashes[0]["reason"], "inference_bad_reveal");
+}
+
+#[test]
+fn a_latency_above_the_sla_is_slashed_even_with_a_right_answer() {
+    let mut net = Net::new(&[Honest, Honest, Honest, Slow], 8);
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(4));
+    let slashes = events(&r, "slash");
+    assert_eq!(slashes.len(), 1);
+    assert_eq!(slashes[0]["address"], net.nodes[3].hex());
+    assert_eq!(slashes[0]["reason"], "inference_sla_violation");
+}
+
+#[test]
+fn without_a_quorum_the_fee_is_refunded_and_nobody_is_slashed() {
+    let mut net = Net::new(&[Honest, Honest, Silent, Silent], 5);
+    let before = net.balance(&user().address().bech32());
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "failed");
+    assert_eq!(job["result"]["missing"].as_array().map(Vec::len), Some(2));
+    assert!(events(&r, "slash").is_empty());
+    // Only the two tx fees left the requester; the job fee came back.
+    assert_eq!(before - net.balance(&user().address().bech32()), 20_000);
+    assert_eq!(net.balance(&verdict_inference::state::escrow().bech32()), 0);
+}
+
+#[test]
+fn a_proposer_dropping_a_quarter_of_the_extensions_causes_no_slash() {
+    let mut net = Net::new(&[Honest; 4], 6);
+    net.drop.insert(net.nodes[3].addr());
+    let (job, r) = net.one_job();
+    // Three of four (75% > 2/3) agree; the fourth is missing, not faulty.
+    assert_eq!(job["status"], "completed");
+    assert_eq!(job["result"]["missing"], json!([net.nodes[3].hex()]));
+    assert!(events(&r, "slash").is_empty());
+    assert!(net
+        .query("Faults", json!({}))
+        .as_array()
+        .expect("list")
+        .is_empty());
+}
+
+#[test]
+fn replaying_the_settling_block_after_a_crash_gives_the_same_app_hash() {
+    let mut net = Net::new(&[Honest, Wrong, Honest, Honest], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let sub = net.submit();
+    net.run_height(vec![sub]);
+    net.run_height(vec![]);
+    net.run_height(vec![]);
+    // The next block settles job 1: decide it on node 2, crash before Commit.
+    let h = net.height + 1;
+    let block: Vec<Vec<u8>> = net.nodes[0]
+        .app
+        .prepare_proposal(RequestPrepareProposal {
+            max_tx_bytes: 1 << 20,
+            local_last_commit: net.last.clone(),
+            height: h,
+            time: Some(time(h)),
+            ..Default::default()
+        })
+        .txs
+        .into_iter()
+        .map(|t| t.to_vec())
+        .collect();
+    let req = RequestFinalizeBlock {
+        txs: block.iter().cloned().map(Into::into).collect(),
+        decided_last_commit: net.last.as_ref().map(|c| CommitInfo {
+            round: c.round,
+            votes: c
+                .votes
+                .iter()
+                .map(|v| VoteInfo {
+                    validator: v.validator.clone(),
+                    block_id_flag: v.block_id_flag,
+                })
+                .collect(),
+        }),
+        hash: vec![h as u8; 32].into(),
+        height: h,
+        time: Some(time(h)),
+        ..Default::default()
+    };
+    let first = net.nodes[2].app.finalize_block(req.clone());
+    assert!(
+        !events(&first, "slash").is_empty(),
+        "this block settles the job"
+    );
+    let key = net.nodes[2].key.clone();
+    let placeholder = tempfile::tempdir().expect("tempdir");
+    drop(std::mem::replace(
+        &mut net.nodes[2].app,
+        VerdictApp::new(Store::open(placeholder.path()).expect("open")),
+    ));
+    net.nodes[2].app = VerdictApp::new(Store::open(net.nodes[2].dir.path()).expect("reopen"))
+        .with_invariant_checks(true)
+        .with_attestor(attestor_for(&key, 2));
+    let replay = net.nodes[2].app.finalize_block(req.clone());
+    assert_eq!(first.app_hash, replay.app_hash);
+    for i in [0usize, 1, 3] {
+        assert_eq!(
+            net.nodes[i].app.finalize_block(req.clone()).app_hash,
+            first.app_hash
+        );
+    }
+}
+
+#[test]
+fn bad_jobs_are_refused_with_clear_codes_and_change_nothing() {
+    let mut net = Net::new(&[Honest; 4], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut unknown = pb::MsgSubmitJob::decode(
+        Net::submit_msg(vec![0; 8], vec![1, 2], 40_000)
+            .value
+            .as_slice(),
+    )
+    .expect("decode");
+    unknown.model_id = "ab".repeat(32);
+    let cases = [
+        (
+            Net::submit_msg(vec![0; 8], vec![1, 2], 10),
+            13,
+            "below the minimum job fee",
+        ),
+        (
+            Net::submit_msg(vec![0; 12], vec![1, 3], 40_000),
+            18,
+            "does not fit",
+        ),
+        (
+            Net::submit_msg(vec![0; 7], vec![1, 2], 40_000),
+            18,
+            "needs 8 bytes",
+        ),
+        (
+            Net::submit_msg(vec![0; 8], vec![5_000, 2], 40_000),
+            21,
+            "above the cap",
+        ),
+        (
+            cosmrs::Any {
+                type_url: pb::MSG_SUBMIT_JOB_URL.into(),
+                value: unknown.encode_to_vec(),
+            },
+            38,
+            "unknown model",
+        ),
+    ];
+    let escrow = verdict_inference::state::escrow().bech32();
+    let txs: Vec<Vec<u8>> = cases
+        .iter()
+        .map(|(m, _, _)| net.user_tx(vec![m.clone()]))
+        .collect();
+    let r = net.run_height(txs);
+    // tx[0] is the injected extensions.
+    for (i, (_, code, text)) in cases.iter().enumerate() {
+        let res = &r.tx_results[i + 1];
+        assert_eq!(res.code, *code, "case {i}: {}", res.log);
+        assert!(res.log.contains(text), "case {i}: {}", res.log);
+    }
+    assert!(net
+        .query("Jobs", json!({}))
+        .as_array()
+        .expect("list")
+        .is_empty());
+    assert_eq!(net.balance(&escrow), 0);
+    // A junk JSON query is a clear error too.
+    let q = net.nodes[0].app.query(RequestQuery {
+        path: "/verdict.inference.v1.Query/Job".into(),
+        data: b"{not json".to_vec().into(),
+        height: 0,
+        prove: false,
+    });
+    assert_eq!(q.code, 18, "{}", q.log);
+    let _ = RequestCheckTx::default();
+}
+
+#[test]
+fn forged_oversized_or_foreign_extensions_are_rejected_by_verification() {
+    let mut net = Net::new(&[Honest; 4], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let sub = net.submit();
+    net.run_height(vec![sub]);
+    let h = net.height + 1;
+    let verify = |net: &Net, ve: &VoteExtension, who: Vec<u8>| {
+        net.nodes[0]
+            .app
+            .verify_vote_extension(RequestVerifyVoteExtension {
+                validator_address: who.into(),
+                height: h,
+                vote_extension: ve.encode_to_vec().into(),
+                ..Default::default()
+            })
+            .status
+    };
+    let reveal = |job_id| verdict_proto::app::v1::JobReveal {
+        job_id,
+        digest: vec![1, 2],
+        salt: vec![0; 16],
+    };
+    let me = net.nodes[1].addr();
+    let ok = VoteExtension {
+        version: 1,
+        reveals: vec![reveal(1)],
+        ..Default::default()
+    };
+    // A reveal for a job never committed passes verification (commitments of the
+    // previous height are not in state yet) and is ignored by FinalizeBlock.
+    assert_eq!(verify(&net, &ok, me.clone()), VerifyStatus::Accept as i32);
+    let unknown_job = VoteExtension {
+        version: 1,
+        reveals: vec![reveal(99)],
+        ..Default::default()
+    };
+    assert_eq!(
+        verify(&net, &unknown_job, me.clone()),
+        VerifyStatus::Reject as i32
+    );
+    // Not on the committee (an address outside the set).
+    assert_eq!(verify(&net, &ok, vec![9; 20]), VerifyStatus::Reject as i32);
+    let unsorted = VoteExtension {
+        version: 1,
+        reveals: vec![reveal(1), reveal(1)],
+        ..Default::default()
+    };
+    assert_eq!(
+        verify(&net, &unsorted, me.clone()),
+        VerifyStatus::Reject as i32
+    );
+    let big = VoteExtension {
+        version: 1,
+        reveals: vec![verdict_proto::app::v1::JobReveal {
+            job_id: 1,
+            digest: vec![i64::MAX; 300],
+            salt: vec![0; 16],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(verify(&net, &big, me.clone()), VerifyStatus::Reject as i32);
+    let short_salt = VoteExtension {
+        version: 1,
+        reveals: vec![verdict_proto::app::v1::JobReveal {
+            job_id: 1,
+            digest: vec![1],
+            salt: vec![0; 3],
+        }],
+        ..Default::default()
+    };
+    assert_eq!(verify(&net, &short_salt, me), VerifyStatus::Reject as i32);
+    // The job still settles normally.
+    for _ in 0..4 {
+        net.run_height(vec![]);
+    }
+    assert_eq!(net.job(1)["status"], "completed");
+}
+
+#[test]
+fn a_member_jailed_before_its_job_settles_leaves_that_committee_without_a_second_slash() {
+    let mut net = Net::new(&[Honest, Wrong, Honest, Honest], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let a = net.submit();
+    net.run_height(vec![a]);
+    let b = net.submit();
+    net.run_height(vec![b]);
+    for _ in 0..12 {
+        net.run_height(vec![]);
+    }
+    let (j1, j2) = (net.job(1), net.job(2));
+    assert_eq!(j1["status"], "completed");
+    assert_eq!(j1["result"]["faults"][0]["address"], net.nodes[1].hex());
+    // Node 1 was jailed when job 1 settled, before job 2 did.
+    assert_eq!(j2["status"], "completed", "{j2}");
+    assert_eq!(j2["result"]["excused"], json!([net.nodes[1].hex()]));
+    assert_eq!(j2["result"]["committee_power"], 300);
+    assert!(j2["result"]["faults"].as_array().expect("list").is_empty());
+    assert_eq!(
+        net.query("Faults", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+}
+
+#[test]
+fn a_member_that_keeps_missing_its_seats_is_slashed_and_jailed_like_downtime() {
+    let mut net = Net::with_params(
+        &[Honest, Honest, Honest, Silent],
+        4,
+        json!({"missed_window": 3, "min_attested_fraction": "0.5"}),
+    );
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut slash = None;
+    for _ in 0..4 {
+        let sub = net.submit();
+        net.run_height(vec![sub]);
+        for _ in 0..6 {
+            let r = net.run_height(vec![]);
+            if let Some(e) = events(&r, "slash").into_iter().next() {
+                slash = Some((net.height, e));
+            }
+        }
+    }
+    // Three seats, at most one may be missed: the third miss slashes.
+    let (_, e) = slash.expect("the silent validator is slashed");
+    assert_eq!(e["address"], net.nodes[3].hex());
+    assert_eq!(e["reason"], "inference_missed_attestations");
+    assert!(
+        !net.active.contains_key(&net.nodes[3].addr()),
+        "jailed, out of the set"
+    );
+    // Every job still completed: three of four agree.
+    for id in 1..=4 {
+        assert_eq!(net.job(id)["status"], "completed", "job {id}");
+    }
+}

@@ -1,0 +1,469 @@
+//! FinalizeBlock's part: record commitments and reveals from the injected vote
+//! extensions, then settle every job that is complete or out of time — result,
+//! payment or refund, and the slashes — all in this one block.
+
+use std::collections::BTreeSet;
+
+use cosmwasm_std::{Decimal, Order, Storage, Uint128};
+use cw_storage_plus::{Item, Map};
+use serde::{Deserialize, Serialize};
+use verdict_bank::Bank;
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
+use verdict_core::event::Event;
+use verdict_inference::state::{
+    self as inf, Attestation, Fault, FaultRecord, Job, JobResult, JobStatus,
+};
+use verdict_proto::app::v1::VoteExtension;
+
+use crate::digest::{commitment, weighted_median};
+
+/// Attestation liveness per validator address: a ring of its last
+/// `missed_window` committee seats.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AttInfo {
+    pub seats: u64,
+    pub missed: u64,
+}
+
+pub const ATT_INFO: Map<&[u8], AttInfo> = Map::new("attestation/info");
+pub const ATT_MISSED: Map<(&[u8], u64), ()> = Map::new("attestation/missed");
+/// Total paid to validators for completed jobs (for the supply books and queries).
+pub const PAID: Item<Uint128> = Item::new("attestation/paid");
+
+type R<T> = Result<T, String>;
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// One block's work. `votes` are the (validator address, extension) pairs of the
+/// injected tx, already size- and format-checked by the caller; anything they
+/// claim that does not fit the state is ignored, never trusted.
+pub fn process_block(
+    s: &mut dyn Storage,
+    height: u64,
+    now: i64,
+    votes: &[([u8; 20], VoteExtension)],
+) -> R<Vec<Event>> {
+    let mut touched = BTreeSet::new();
+    let mut seen = BTreeSet::new();
+    for (addr, ve) in votes {
+        if !seen.insert(*addr) {
+            continue;
+        }
+        // Reveals open commitments recorded in earlier blocks, so they go first.
+        for r in &ve.reveals {
+            let Some(mut job) = inf::JOBS.may_load(s, r.job_id).map_err(err)? else {
+                continue;
+            };
+            if job.status.is_final() || inf::member(&job, addr).is_none() {
+                continue;
+            }
+            let mut att = inf::ATTESTATIONS
+                .may_load(s, (r.job_id, addr))
+                .map_err(err)?
+                .unwrap_or_default();
+            let Some(c) = att.commitment.as_ref() else {
+                continue; // a reveal for a job never committed: ignored
+            };
+            if att.digest.is_some() || att.bad_reveal {
+                continue;
+            }
+            if commitment(r.job_id, addr, &r.digest, &r.salt).as_slice() == c.as_slice() {
+                att.digest = Some(r.digest.clone());
+            } else {
+                att.bad_reveal = true;
+            }
+            att.reveal_height = height;
+            inf::ATTESTATIONS
+                .save(s, (r.job_id, addr), &att)
+                .map_err(err)?;
+            if job.status != JobStatus::Revealed {
+                job.status = JobStatus::Revealed;
+                inf::JOBS.save(s, job.id, &job).map_err(err)?;
+            }
+            touched.insert(r.job_id);
+        }
+        for c in &ve.commitments {
+            let Some(mut job) = inf::JOBS.may_load(s, c.job_id).map_err(err)? else {
+                continue;
+            };
+            if job.status.is_final() || inf::member(&job, addr).is_none() {
+                continue;
+            }
+            let mut att = inf::ATTESTATIONS
+                .may_load(s, (c.job_id, addr))
+                .map_err(err)?
+                .unwrap_or_default();
+            if att.commitment.is_some() {
+                continue;
+            }
+            att.commitment = Some(c.commitment.clone().into());
+            att.latency_ms = c.latency_ms;
+            att.commit_height = height;
+            inf::ATTESTATIONS
+                .save(s, (c.job_id, addr), &att)
+                .map_err(err)?;
+            if job.status == JobStatus::Pending {
+                job.status = JobStatus::Committed;
+                inf::JOBS.save(s, job.id, &job).map_err(err)?;
+            }
+            touched.insert(c.job_id);
+        }
+    }
+    // Settle: jobs every member has answered, and jobs whose window closed.
+    let mut settle = BTreeSet::new();
+    for id in touched {
+        let job = inf::JOBS.load(s, id).map_err(err)?;
+        // Jailed members are out of the vote (see `Seat::excused`): not waited for.
+        let all = job.committee.iter().all(|m| {
+            let answered = m
+                .address_bytes()
+                .and_then(|a| inf::ATTESTATIONS.may_load(s, (id, &a)).ok().flatten())
+                .is_some_and(|a| a.digest.is_some() || a.bad_reveal);
+            answered
+                || verdict_staking::state::VALIDATORS
+                    .may_load(s, &m.operator)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|v| v.jailed)
+        });
+        if all {
+            settle.insert(id);
+        }
+    }
+    let due: Vec<(u64, u64)> = inf::LIVE
+        .keys(
+            s,
+            None,
+            Some(cw_storage_plus::Bound::inclusive((height, u64::MAX))),
+            Order::Ascending,
+        )
+        .collect::<Result<_, _>>()
+        .map_err(err)?;
+    settle.extend(due.into_iter().map(|(_, id)| id));
+    let mut events = Vec::new();
+    for id in settle {
+        let job = inf::JOBS.load(s, id).map_err(err)?;
+        if job.status.is_final() || job.committee.is_empty() {
+            continue;
+        }
+        events.extend(settle_job(s, job, height, now)?);
+    }
+    Ok(events)
+}
+
+struct Seat {
+    address: [u8; 20],
+    hex: String,
+    operator: [u8; 20],
+    power: u64,
+    att: Attestation,
+    /// Jailed when the job settles: out of CometBFT's set, so it may have been
+    /// unable to attest; its seat leaves the committee (no vote, no fault).
+    excused: bool,
+}
+
+fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec<Event>> {
+    let p = inf::params(s);
+    let mut seats = Vec::with_capacity(job.committee.len());
+    for m in &job.committee {
+        let Some(address) = m.address_bytes() else {
+            continue;
+        };
+        let att = inf::ATTESTATIONS
+            .may_load(s, (job.id, &address))
+            .map_err(err)?
+            .unwrap_or_default();
+        let jailed = verdict_staking::state::VALIDATORS
+            .may_load(s, &m.operator)
+            .map_err(err)?
+            .is_some_and(|v| v.jailed);
+        let excused = jailed;
+        seats.push(Seat {
+            address,
+            hex: m.address.clone(),
+            operator: m.operator,
+            power: m.power,
+            att,
+            excused,
+        });
+    }
+    let committee_power: u64 = seats
+        .iter()
+        .filter(|x| !x.excused)
+        .map(|x| x.power)
+        .fold(0, u64::saturating_add);
+    let dim = seats
+        .iter()
+        .filter(|x| !x.excused)
+        .filter_map(|x| x.att.digest.as_ref().map(Vec::len))
+        .max()
+        .unwrap_or(0);
+    // Only digests of the common length take part in the median.
+    let mut median = Vec::with_capacity(dim);
+    for i in 0..dim {
+        let mut col: Vec<(i64, u64)> = seats
+            .iter()
+            .filter(|x| !x.excused)
+            .filter_map(|x| {
+                let d = x.att.digest.as_ref()?;
+                (d.len() == dim).then(|| (d[i], x.power))
+            })
+            .collect();
+        median.push(weighted_median(&mut col).unwrap_or(0));
+    }
+    let agrees = |x: &Seat| -> bool {
+        x.att.digest.as_ref().is_some_and(|d| {
+            d.len() == median.len()
+                && !d.is_empty()
+                && d.iter().zip(&median).all(|(a, m)| a.abs_diff(*m) <= 1)
+        })
+    };
+    let agreeing: Vec<&Seat> = seats.iter().filter(|x| !x.excused && agrees(x)).collect();
+    let agreeing_power: u64 = agreeing
+        .iter()
+        .map(|x| x.power)
+        .fold(0, u64::saturating_add);
+    let completed = committee_power > 0
+        && u128::from(agreeing_power).saturating_mul(3)
+            > u128::from(committee_power).saturating_mul(2);
+    let mut faults: Vec<Fault> = Vec::new();
+    let mut missing = Vec::new();
+    for x in seats.iter().filter(|x| !x.excused) {
+        let mut kinds = Vec::new();
+        if completed && x.att.digest.is_some() && !agrees(x) {
+            kinds.push("wrong_output".to_string());
+        }
+        if x.att.bad_reveal {
+            kinds.push("bad_reveal".to_string());
+        }
+        if x.att.commitment.is_some() && x.att.latency_ms > job.max_latency_ms {
+            kinds.push("sla_violation".to_string());
+        }
+        if x.att.digest.is_none() && !x.att.bad_reveal {
+            missing.push(x.hex.clone());
+        }
+        if !kinds.is_empty() {
+            faults.push(Fault {
+                address: x.hex.clone(),
+                operator: x.operator,
+                kinds,
+            });
+        }
+    }
+    let mut events = Vec::new();
+    // Money first: pay the agreeing validators, or refund the requester.
+    let escrow = inf::escrow();
+    if completed {
+        let fee = job.fee.amount.u128();
+        let mut paid: u128 = 0;
+        let shares: Vec<(Addr, u128)> = agreeing
+            .iter()
+            .map(|x| {
+                let part = fee
+                    .checked_mul(u128::from(x.power))
+                    .and_then(|v| v.checked_div(u128::from(agreeing_power)))
+                    .unwrap_or(0);
+                paid = paid.saturating_add(part);
+                (Addr(x.operator), part)
+            })
+            .collect();
+        let dust = fee.saturating_sub(paid);
+        for (i, (to, part)) in shares.into_iter().enumerate() {
+            let amount = if i == 0 {
+                part.saturating_add(dust)
+            } else {
+                part
+            };
+            if amount > 0 {
+                Bank::transfer(s, &escrow, &to, &[Coin::new(amount, &job.fee.denom)])
+                    .map_err(err)?;
+            }
+        }
+        let total = PAID.may_load(s).map_err(err)?.unwrap_or_default();
+        PAID.save(s, &total.saturating_add(job.fee.amount))
+            .map_err(err)?;
+    } else {
+        Bank::transfer(
+            s,
+            &escrow,
+            &Addr(job.requester),
+            std::slice::from_ref(&job.fee),
+        )
+        .map_err(err)?;
+    }
+    // Slashes, in committee order, each at the job's submission height.
+    let fraction = |k: &str| match k {
+        "wrong_output" => p.slash_fraction_wrong_output,
+        "bad_reveal" => p.slash_fraction_bad_reveal,
+        _ => p.slash_fraction_sla,
+    };
+    for f in &faults {
+        let Some(x) = seats.iter().find(|x| x.hex == f.address) else {
+            continue;
+        };
+        let frac = f
+            .kinds
+            .iter()
+            .map(|k| fraction(k))
+            .max()
+            .unwrap_or(Decimal::zero());
+        let reason = f.kinds.join("+");
+        let (burned, ev) = verdict_slashing::slash_for_fault(
+            s,
+            &x.address,
+            job.submitted_height,
+            x.power,
+            frac,
+            p.fault_jail_seconds,
+            now,
+            &format!("inference_{reason}"),
+        )
+        .map_err(err)?;
+        for k in &f.kinds {
+            inf::record_fault(
+                s,
+                &FaultRecord {
+                    job_id: job.id,
+                    address: x.hex.clone(),
+                    operator: x.operator,
+                    kind: k.clone(),
+                    height,
+                    burned,
+                    jailed: true,
+                },
+            )
+            .map_err(err)?;
+            events.push(
+                Event::new("inference_fault")
+                    .attr("job_id", job.id)
+                    .attr("address", &x.hex)
+                    .attr("validator", Addr(x.operator).valoper())
+                    .attr("kind", k)
+                    .attr("height", height),
+            );
+        }
+        events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
+    }
+    // Attestation liveness for every seat of this job.
+    for x in seats.iter().filter(|x| !x.excused) {
+        let attested = x.att.digest.is_some();
+        events.extend(record_seat(
+            s, &x.address, x.power, attested, &p, height, now,
+        )?);
+    }
+    let mut lat: Vec<u32> = agreeing.iter().map(|x| x.att.latency_ms).collect();
+    lat.sort_unstable();
+    let latency_ms = lat
+        .get(lat.len().saturating_sub(1) / 2)
+        .copied()
+        .unwrap_or(0);
+    job.status = if completed {
+        JobStatus::Completed
+    } else {
+        JobStatus::Failed
+    };
+    let faulty: Vec<String> = faults.iter().map(|f| f.address.clone()).collect();
+    job.result = Some(JobResult {
+        digest: median,
+        agreeing: agreeing.iter().map(|x| x.hex.clone()).collect(),
+        agreeing_power,
+        committee_power,
+        latency_ms,
+        faults,
+        missing: missing.clone(),
+        excused: seats
+            .iter()
+            .filter(|x| x.excused)
+            .map(|x| x.hex.clone())
+            .collect(),
+        finalized_height: height,
+    });
+    inf::LIVE.remove(s, (job.deadline_height, job.id));
+    let status = if completed { "completed" } else { "failed" };
+    let agreeing_list = job
+        .result
+        .as_ref()
+        .map(|r| r.agreeing.join(","))
+        .unwrap_or_default();
+    events.insert(
+        0,
+        Event::new("inference_job_result")
+            .attr("job_id", job.id)
+            .attr("status", status)
+            .attr("model_id", &job.model_id)
+            .attr("height", height)
+            .attr("agreeing", agreeing_list)
+            .attr("agreeing_power", agreeing_power)
+            .attr("committee_power", committee_power)
+            .attr("faulty", faulty.join(","))
+            .attr("missing", missing.join(","))
+            .attr("latency_ms", latency_ms),
+    );
+    inf::JOBS.save(s, job.id, &job).map_err(err)?;
+    Ok(events)
+}
+
+/// One committee seat in the attestation-liveness window; too many misses →
+/// slash `slash_fraction_missed` and jail, like downtime.
+fn record_seat(
+    s: &mut dyn Storage,
+    address: &[u8; 20],
+    power: u64,
+    attested: bool,
+    p: &verdict_inference::InferenceParams,
+    height: u64,
+    now: i64,
+) -> R<Vec<Event>> {
+    let window = u64::from(p.missed_window.max(1));
+    let mut info = ATT_INFO
+        .may_load(s, address)
+        .map_err(err)?
+        .unwrap_or_default();
+    let idx = info.seats.checked_rem(window).unwrap_or(0);
+    info.seats = info.seats.saturating_add(1);
+    let was = ATT_MISSED.has(s, (address, idx));
+    match (was, attested) {
+        (false, false) => {
+            ATT_MISSED.save(s, (address, idx), &()).map_err(err)?;
+            info.missed = info.missed.saturating_add(1);
+        }
+        (true, true) => {
+            ATT_MISSED.remove(s, (address, idx));
+            info.missed = info.missed.saturating_sub(1);
+        }
+        _ => {}
+    }
+    let min_attested = Uint128::from(window)
+        .mul_ceil(p.min_attested_fraction)
+        .u128();
+    let max_missed = u128::from(window).saturating_sub(min_attested);
+    let mut events = Vec::new();
+    if info.seats >= window && u128::from(info.missed) > max_missed {
+        let (_, ev) = verdict_slashing::slash_for_fault(
+            s,
+            address,
+            height.saturating_sub(2),
+            power,
+            p.slash_fraction_missed,
+            p.fault_jail_seconds,
+            now,
+            "inference_missed_attestations",
+        )
+        .map_err(err)?;
+        events.extend(ev);
+        info = AttInfo::default();
+        let keys: Vec<u64> = ATT_MISSED
+            .prefix(address)
+            .keys(s, None, None, Order::Ascending)
+            .collect::<Result<_, _>>()
+            .map_err(err)?;
+        for k in keys {
+            ATT_MISSED.remove(s, (address, k));
+        }
+    }
+    ATT_INFO.save(s, address, &info).map_err(err)?;
+    Ok(events)
+}

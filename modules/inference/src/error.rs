@@ -1,0 +1,49 @@
+use verdict_core::{codes, AbciError};
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InferenceError {
+    #[error("unknown model {0}")]
+    UnknownModel(String),
+    #[error("model {0} is already registered")]
+    ModelExists(String),
+    #[error("job {0} does not exist")]
+    UnknownJob(u64),
+    #[error("input does not match the model: {0}")]
+    BadInput(String),
+    #[error("input is {len} bytes, above the cap of {cap}")]
+    InputTooLarge { len: u64, cap: u32 },
+    #[error("fee {got} is below the minimum job fee {want}")]
+    FeeTooLow { got: String, want: String },
+    #[error("this block already holds the maximum of {0} jobs; submit again in a later block")]
+    BlockFull(u32),
+    #[error("invalid request: {0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Bank(#[from] verdict_bank::BankError),
+    #[error(transparent)]
+    Auth(#[from] verdict_auth::AuthError),
+    #[error("overflow in {0}")]
+    Overflow(&'static str),
+    #[error("storage: {0}")]
+    Storage(String),
+}
+
+impl AbciError for InferenceError {
+    fn code(&self) -> u32 {
+        match self {
+            InferenceError::Bank(e) => e.code(),
+            InferenceError::Auth(e) => e.code(),
+            InferenceError::Storage(_) => 1,
+            InferenceError::UnknownModel(_) | InferenceError::UnknownJob(_) => codes::NOT_FOUND,
+            InferenceError::FeeTooLow { .. } => codes::INSUFFICIENT_FEE,
+            InferenceError::InputTooLarge { .. } => codes::TX_TOO_LARGE,
+            _ => codes::INVALID_REQUEST,
+        }
+    }
+}
+
+impl From<cosmwasm_std::StdError> for InferenceError {
+    fn from(e: cosmwasm_std::StdError) -> Self {
+        InferenceError::Storage(e.to_string())
+    }
+}

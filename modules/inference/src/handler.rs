@@ -1,0 +1,209 @@
+//! Stateful checks and execution of inference messages.
+
+use cosmrs::Any;
+use prost::Message;
+use verdict_bank::Bank;
+use verdict_core::address::FEE_DENOM;
+use verdict_core::ctx::Ctx;
+use verdict_core::event::Event;
+use verdict_proto::inference::v1 as pb;
+
+use crate::error::InferenceError;
+use crate::msgs::{element_size, InferenceMsg};
+use crate::state::{self, InputTensor, Job, JobStatus, Model, Spec};
+
+pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceError> {
+    match msg {
+        InferenceMsg::RegisterModel {
+            owner,
+            model_id,
+            name,
+            inputs,
+            outputs,
+            tolerance_nano,
+            max_output_len,
+        } => {
+            let p = state::params(ctx.store);
+            if *max_output_len > p.max_output_len {
+                return Err(InferenceError::Invalid(format!(
+                    "max_output_len {max_output_len} is above the chain's cap of {}",
+                    p.max_output_len
+                )));
+            }
+            if state::MODELS.has(ctx.store, model_id) {
+                return Err(InferenceError::ModelExists(model_id.clone()));
+            }
+            let model = Model {
+                id: model_id.clone(),
+                name: name.clone(),
+                owner: owner.0,
+                inputs: inputs.clone(),
+                outputs: outputs.clone(),
+                tolerance_nano: *tolerance_nano,
+                max_output_len: *max_output_len,
+                registered_height: ctx.block.height,
+            };
+            state::MODELS.save(ctx.store, model_id, &model)?;
+            ctx.emit(
+                Event::new("inference_model_registered")
+                    .attr("model_id", model_id)
+                    .attr("name", name)
+                    .attr("owner", owner.bech32()),
+            );
+            Ok(Any {
+                type_url: "/verdict.inference.v1.MsgRegisterModelResponse".into(),
+                value: vec![],
+            })
+        }
+        InferenceMsg::SubmitJob {
+            requester,
+            model_id,
+            inputs,
+            max_latency_ms,
+            fee,
+        } => {
+            let p = state::params(ctx.store);
+            let model = state::MODELS
+                .may_load(ctx.store, model_id)?
+                .ok_or_else(|| InferenceError::UnknownModel(model_id.clone()))?;
+            check_inputs(&model.inputs, inputs, p.max_input_bytes)?;
+            if *max_latency_ms > p.max_latency_ms {
+                return Err(InferenceError::Invalid(format!(
+                    "max_latency_ms {max_latency_ms} is above the chain's cap of {}",
+                    p.max_latency_ms
+                )));
+            }
+            if fee.denom != FEE_DENOM || fee.amount < p.min_job_fee {
+                return Err(InferenceError::FeeTooLow {
+                    got: fee.to_string(),
+                    want: format!("{}{FEE_DENOM}", p.min_job_fee),
+                });
+            }
+            let height = ctx.block.height;
+            let in_block = match state::BLOCK_JOBS.may_load(ctx.store)? {
+                Some((h, n)) if h == height => n,
+                _ => 0,
+            };
+            if in_block >= p.max_jobs_per_block {
+                return Err(InferenceError::BlockFull(p.max_jobs_per_block));
+            }
+            Bank::transfer(
+                ctx.store,
+                requester,
+                &state::escrow(),
+                std::slice::from_ref(fee),
+            )?;
+            let id = state::NEXT_JOB_ID.may_load(ctx.store)?.unwrap_or(1);
+            let deadline = height.saturating_add(p.attestation_window_blocks);
+            let job = Job {
+                id,
+                requester: requester.0,
+                model_id: model_id.clone(),
+                inputs: inputs.clone(),
+                max_latency_ms: *max_latency_ms,
+                fee: fee.clone(),
+                submitted_height: height,
+                deadline_height: deadline,
+                committee: vec![],
+                status: JobStatus::Pending,
+                result: None,
+            };
+            state::JOBS.save(ctx.store, id, &job)?;
+            state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
+            state::JOBS_BY_REQUESTER.save(ctx.store, (&requester.0, id), &())?;
+            state::LIVE.save(ctx.store, (deadline, id), &())?;
+            state::UNASSIGNED.save(ctx.store, id, &())?;
+            state::BLOCK_JOBS.save(ctx.store, &(height, in_block.saturating_add(1)))?;
+            ctx.emit(
+                Event::new("inference_job_submitted")
+                    .attr("job_id", id)
+                    .attr("model_id", model_id)
+                    .attr("requester", requester.bech32())
+                    .attr("fee", fee)
+                    .attr("max_latency_ms", max_latency_ms)
+                    .attr("deadline_height", deadline),
+            );
+            Ok(Any {
+                type_url: "/verdict.inference.v1.MsgSubmitJobResponse".into(),
+                value: pb::MsgSubmitJobResponse { job_id: id }.encode_to_vec(),
+            })
+        }
+    }
+}
+
+/// Inputs must match the model's spec in order: names, dtypes, ranks, fixed
+/// dimensions, and data lengths; their bytes together stay under the cap.
+pub fn check_inputs(
+    spec: &[Spec],
+    inputs: &[InputTensor],
+    max_bytes: u32,
+) -> Result<(), InferenceError> {
+    let bad = |s: String| InferenceError::BadInput(s);
+    if spec.len() != inputs.len() {
+        return Err(bad(format!(
+            "the model takes {} input tensors, the job has {}",
+            spec.len(),
+            inputs.len()
+        )));
+    }
+    let mut total: u64 = 0;
+    for (s, t) in spec.iter().zip(inputs) {
+        if s.name != t.name {
+            return Err(bad(format!(
+                "expected input {:?}, got {:?}",
+                s.name, t.name
+            )));
+        }
+        if s.dtype != t.dtype {
+            return Err(bad(format!(
+                "input {}: dtype {} expected, got {}",
+                s.name, s.dtype, t.dtype
+            )));
+        }
+        if s.shape.len() != t.shape.len() {
+            return Err(bad(format!(
+                "input {}: rank {} expected, got shape {:?}",
+                s.name,
+                s.shape.len(),
+                t.shape
+            )));
+        }
+        let mut elems: u64 = 1;
+        for (want, got) in s.shape.iter().zip(&t.shape) {
+            if *got <= 0 || (*want != -1 && want != got) {
+                return Err(bad(format!(
+                    "input {}: shape {:?} does not fit {:?}",
+                    s.name, t.shape, s.shape
+                )));
+            }
+            elems = elems
+                .checked_mul(u64::try_from(*got).unwrap_or(u64::MAX))
+                .ok_or_else(|| bad(format!("input {}: shape too large", s.name)))?;
+        }
+        let size = element_size(&t.dtype).unwrap_or(8);
+        let want_len = elems
+            .checked_mul(size)
+            .ok_or_else(|| bad(format!("input {}: shape too large", s.name)))?;
+        if want_len > u64::from(max_bytes) {
+            return Err(InferenceError::InputTooLarge {
+                len: want_len,
+                cap: max_bytes,
+            });
+        }
+        let got_len = u64::try_from(t.data.len()).unwrap_or(u64::MAX);
+        if got_len != want_len {
+            return Err(bad(format!(
+                "input {}: shape {:?} needs {want_len} bytes, data has {got_len}",
+                s.name, t.shape
+            )));
+        }
+        total = total.saturating_add(got_len);
+    }
+    if total > u64::from(max_bytes) {
+        return Err(InferenceError::InputTooLarge {
+            len: total,
+            cap: max_bytes,
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,216 @@
+//! Inference messages (`verdict.inference.v1`) with their stateless checks.
+
+use cosmrs::Any;
+use cosmwasm_std::{Decimal, Uint128};
+use prost::Message;
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
+use verdict_proto::inference::v1 as pb;
+
+use crate::error::InferenceError;
+use crate::state::{InputTensor, Spec};
+
+pub use pb::{MSG_REGISTER_MODEL_URL, MSG_SUBMIT_JOB_URL};
+
+const MAX_TENSORS: usize = 8;
+const MAX_RANK: usize = 8;
+const MAX_NAME: usize = 64;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InferenceMsg {
+    RegisterModel {
+        owner: Addr,
+        model_id: String,
+        name: String,
+        inputs: Vec<Spec>,
+        outputs: Vec<Spec>,
+        tolerance_nano: u64,
+        max_output_len: u32,
+    },
+    SubmitJob {
+        requester: Addr,
+        model_id: String,
+        inputs: Vec<InputTensor>,
+        max_latency_ms: u32,
+        fee: Coin,
+    },
+}
+
+pub fn element_size(dtype: &str) -> Option<u64> {
+    match dtype {
+        "float32" | "int32" => Some(4),
+        "float64" | "int64" => Some(8),
+        _ => None,
+    }
+}
+
+fn invalid(s: impl Into<String>) -> InferenceError {
+    InferenceError::Invalid(s.into())
+}
+
+fn check_name(what: &str, n: &str) -> Result<(), InferenceError> {
+    if n.is_empty() || n.len() > MAX_NAME || !n.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(invalid(format!(
+            "{what} must be 1..{MAX_NAME} printable ASCII characters"
+        )));
+    }
+    Ok(())
+}
+
+fn spec(what: &str, s: &pb::TensorSpec) -> Result<Spec, InferenceError> {
+    check_name(what, &s.name)?;
+    if element_size(&s.dtype).is_none() {
+        return Err(invalid(format!(
+            "{what} {}: dtype {:?} is not one of float32, float64, int32, int64",
+            s.name, s.dtype
+        )));
+    }
+    if s.shape.is_empty() || s.shape.len() > MAX_RANK {
+        return Err(invalid(format!(
+            "{what} {}: rank must be 1..{MAX_RANK}",
+            s.name
+        )));
+    }
+    if s.shape.iter().any(|&d| d == 0 || d < -1) {
+        return Err(invalid(format!(
+            "{what} {}: dimensions must be positive or -1 (dynamic)",
+            s.name
+        )));
+    }
+    Ok(Spec {
+        name: s.name.clone(),
+        dtype: s.dtype.clone(),
+        shape: s.shape.clone(),
+    })
+}
+
+/// A decimal tolerance ("0.001") in units of 10^-9, at least 1.
+pub fn parse_tolerance(s: &str) -> Result<u64, InferenceError> {
+    let d: Decimal = s
+        .parse()
+        .map_err(|_| invalid(format!("tolerance {s:?} is not a decimal")))?;
+    let nano = d
+        .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
+        .map_err(|_| invalid("tolerance is too large"))?
+        .to_uint_floor();
+    if nano.is_zero() || nano > Uint128::new(1_000_000_000_000_000) {
+        return Err(invalid(format!(
+            "tolerance {s:?} must be between 0.000000001 and 1000000"
+        )));
+    }
+    u64::try_from(nano.u128()).map_err(|_| invalid("tolerance is too large"))
+}
+
+pub fn is_model_id(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+impl InferenceMsg {
+    /// `Ok(None)` when the message is not an inference message.
+    pub fn decode(any: &Any) -> Result<Option<InferenceMsg>, InferenceError> {
+        match any.type_url.as_str() {
+            MSG_REGISTER_MODEL_URL => {
+                let m = pb::MsgRegisterModel::decode(any.value.as_slice())
+                    .map_err(|e| invalid(format!("bad MsgRegisterModel: {e}")))?;
+                Self::register(m).map(Some)
+            }
+            MSG_SUBMIT_JOB_URL => {
+                let m = pb::MsgSubmitJob::decode(any.value.as_slice())
+                    .map_err(|e| invalid(format!("bad MsgSubmitJob: {e}")))?;
+                Self::submit(m).map(Some)
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn register(m: pb::MsgRegisterModel) -> Result<InferenceMsg, InferenceError> {
+        let owner = Addr::parse(&m.owner).map_err(|e| invalid(format!("owner: {e}")))?;
+        if !is_model_id(&m.model_id) {
+            return Err(invalid(
+                "model_id must be the lower-case hex sha256 of the model file (64 characters)",
+            ));
+        }
+        check_name("name", &m.name)?;
+        for (what, list) in [("input", &m.inputs), ("output", &m.outputs)] {
+            if list.is_empty() || list.len() > MAX_TENSORS {
+                return Err(invalid(format!("a model needs 1..{MAX_TENSORS} {what}s")));
+            }
+        }
+        let inputs = m
+            .inputs
+            .iter()
+            .map(|s| spec("input", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let outputs = m
+            .outputs
+            .iter()
+            .map(|s| spec("output", s))
+            .collect::<Result<Vec<_>, _>>()?;
+        let tolerance_nano = parse_tolerance(&m.tolerance)?;
+        if m.max_output_len == 0 {
+            return Err(invalid("max_output_len must be positive"));
+        }
+        Ok(InferenceMsg::RegisterModel {
+            owner,
+            model_id: m.model_id,
+            name: m.name,
+            inputs,
+            outputs,
+            tolerance_nano,
+            max_output_len: m.max_output_len,
+        })
+    }
+
+    fn submit(m: pb::MsgSubmitJob) -> Result<InferenceMsg, InferenceError> {
+        let requester =
+            Addr::parse(&m.requester).map_err(|e| invalid(format!("requester: {e}")))?;
+        if !is_model_id(&m.model_id) {
+            return Err(invalid("model_id must be 64 lower-case hex characters"));
+        }
+        if m.inputs.is_empty() || m.inputs.len() > MAX_TENSORS {
+            return Err(invalid(format!(
+                "a job needs 1..{MAX_TENSORS} input tensors"
+            )));
+        }
+        if m.max_latency_ms == 0 {
+            return Err(invalid("max_latency_ms must be positive"));
+        }
+        let fee = m.fee.ok_or_else(|| invalid("fee is missing"))?;
+        let amount: u128 = fee
+            .amount
+            .parse()
+            .map_err(|_| invalid(format!("fee amount {:?} is not an integer", fee.amount)))?;
+        verdict_core::coin::validate_denom(&fee.denom).map_err(|e| invalid(format!("fee: {e}")))?;
+        let inputs = m
+            .inputs
+            .into_iter()
+            .map(|t| InputTensor {
+                name: t.name,
+                dtype: t.dtype,
+                shape: t.shape,
+                data: t.data.into(),
+            })
+            .collect();
+        Ok(InferenceMsg::SubmitJob {
+            requester,
+            model_id: m.model_id,
+            inputs,
+            max_latency_ms: m.max_latency_ms,
+            fee: Coin::new(amount, &fee.denom),
+        })
+    }
+
+    pub fn signer(&self) -> Addr {
+        match self {
+            InferenceMsg::RegisterModel { owner, .. } => *owner,
+            InferenceMsg::SubmitJob { requester, .. } => *requester,
+        }
+    }
+
+    pub fn type_url(&self) -> &'static str {
+        match self {
+            InferenceMsg::RegisterModel { .. } => MSG_REGISTER_MODEL_URL,
+            InferenceMsg::SubmitJob { .. } => MSG_SUBMIT_JOB_URL,
+        }
+    }
+}

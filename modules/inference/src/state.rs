@@ -1,0 +1,212 @@
+//! Typed state of the inference module.
+
+use cosmwasm_std::{Binary, Order, StdResult, Storage, Uint128};
+use cw_storage_plus::{Item, Map};
+use serde::{Deserialize, Serialize};
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
+
+use crate::params::InferenceParams;
+
+pub type Addr20 = [u8; 20];
+
+/// The escrow of job fees.
+pub fn escrow() -> Addr {
+    Addr::module("inference")
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    /// Lower-case hex sha256 of the .onnx bytes.
+    pub id: String,
+    pub name: String,
+    pub owner: Addr20,
+    pub inputs: Vec<Spec>,
+    pub outputs: Vec<Spec>,
+    /// Tolerance per output element in units of 10^-9 (always ≥ 1).
+    pub tolerance_nano: u64,
+    /// Digest length (see DESIGN §6.8).
+    pub max_output_len: u32,
+    pub registered_height: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputTensor {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<i64>,
+    pub data: Binary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for commitments.
+    Pending,
+    /// At least one commitment recorded.
+    Committed,
+    /// At least one reveal recorded.
+    Revealed,
+    /// More than 2/3 of the committee's stake agreed; result written, fee paid.
+    Completed,
+    /// Settled without a quorum (disagreement or too few reveals): fee refunded.
+    Failed,
+    /// No validator could serve it (empty bonded set): fee refunded.
+    Expired,
+}
+
+impl JobStatus {
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Expired
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// CometBFT validator address (20 bytes), upper-case hex.
+    pub address: String,
+    pub operator: Addr20,
+    /// Voting power when the committee was drawn.
+    pub power: u64,
+}
+
+impl Member {
+    pub fn address_bytes(&self) -> Option<Addr20> {
+        hex::decode(&self.address).ok()?.try_into().ok()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub address: String,
+    pub operator: Addr20,
+    /// `wrong_output`, `bad_reveal` or `sla_violation`.
+    pub kinds: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// Stake-weighted element-wise median of the revealed digests, in units of
+    /// the model's tolerance (value ≈ digest × tolerance).
+    pub digest: Vec<i64>,
+    pub agreeing: Vec<String>,
+    pub agreeing_power: u64,
+    pub committee_power: u64,
+    /// Median latency the agreeing validators reported.
+    pub latency_ms: u32,
+    pub faults: Vec<Fault>,
+    /// Members with no valid reveal when the job settled.
+    pub missing: Vec<String>,
+    /// Members jailed when the job settled: out of CometBFT's set, they may not
+    /// have been able to attest, so their seats leave the committee (their stake
+    /// neither counts towards nor blocks the quorum; no fault is charged).
+    #[serde(default)]
+    pub excused: Vec<String>,
+    pub finalized_height: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub requester: Addr20,
+    pub model_id: String,
+    pub inputs: Vec<InputTensor>,
+    pub max_latency_ms: u32,
+    pub fee: Coin,
+    pub submitted_height: u64,
+    /// Last height whose FinalizeBlock may still record attestations.
+    pub deadline_height: u64,
+    pub committee: Vec<Member>,
+    pub status: JobStatus,
+    pub result: Option<JobResult>,
+}
+
+/// One member's attestation of one job, as recorded from vote extensions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    pub commitment: Option<Binary>,
+    pub latency_ms: u32,
+    pub commit_height: u64,
+    pub digest: Option<Vec<i64>>,
+    pub reveal_height: u64,
+    /// A reveal arrived that does not open the commitment.
+    pub bad_reveal: bool,
+}
+
+/// A fault as the `faults` query lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    pub job_id: u64,
+    pub address: String,
+    pub operator: Addr20,
+    pub kind: String,
+    pub height: u64,
+    pub burned: Uint128,
+    pub jailed: bool,
+}
+
+pub const PARAMS: Item<InferenceParams> = Item::new("inference/params");
+pub const MODELS: Map<&str, Model> = Map::new("inference/models");
+pub const NEXT_JOB_ID: Item<u64> = Item::new("inference/next_job");
+pub const JOBS: Map<u64, Job> = Map::new("inference/jobs");
+pub const JOBS_BY_REQUESTER: Map<(&[u8], u64), ()> = Map::new("inference/by_requester");
+/// Jobs not yet settled, keyed by deadline height then id.
+pub const LIVE: Map<(u64, u64), ()> = Map::new("inference/live");
+/// Jobs submitted at a height, waiting for their committee (FinalizeBlock of that height).
+pub const UNASSIGNED: Map<u64, ()> = Map::new("inference/unassigned");
+/// (height, jobs submitted in it): enforces `max_jobs_per_block`.
+pub const BLOCK_JOBS: Item<(u64, u32)> = Item::new("inference/block_jobs");
+pub const ATTESTATIONS: Map<(u64, &[u8]), Attestation> = Map::new("inference/attest");
+pub const NEXT_FAULT: Item<u64> = Item::new("inference/next_fault");
+pub const FAULTS: Map<u64, FaultRecord> = Map::new("inference/faults");
+
+pub fn params(s: &dyn Storage) -> InferenceParams {
+    PARAMS.may_load(s).ok().flatten().unwrap_or_default()
+}
+
+pub fn live_jobs(s: &dyn Storage) -> StdResult<Vec<(u64, u64)>> {
+    LIVE.keys(s, None, None, Order::Ascending).collect()
+}
+
+/// Whether `address` (20 bytes) sits on the job's committee.
+pub fn member<'a>(job: &'a Job, address: &[u8]) -> Option<&'a Member> {
+    job.committee
+        .iter()
+        .find(|m| m.address_bytes().is_some_and(|a| a.as_slice() == address))
+}
+
+pub fn record_fault(s: &mut dyn Storage, f: &FaultRecord) -> StdResult<u64> {
+    let id = NEXT_FAULT.may_load(s)?.unwrap_or(0);
+    FAULTS.save(s, id, f)?;
+    NEXT_FAULT.save(s, &id.saturating_add(1))?;
+    Ok(id)
+}
+
+/// Sum of the fees of live jobs (the escrow invariant).
+pub fn check_invariants(s: &dyn Storage, denom: &str) -> Result<(), String> {
+    let mut sum = Uint128::zero();
+    for k in LIVE.keys(s, None, None, Order::Ascending) {
+        let (_, id) = k.map_err(|e| e.to_string())?;
+        let job = JOBS.load(s, id).map_err(|e| e.to_string())?;
+        if job.fee.denom == denom {
+            sum = sum.checked_add(job.fee.amount).map_err(|e| e.to_string())?;
+        }
+    }
+    let held = verdict_bank::Bank::balance(s, &escrow(), denom).map_err(|e| e.to_string())?;
+    if held != sum {
+        return Err(format!(
+            "inference escrow holds {held}{denom}, live jobs' fees sum to {sum}{denom}"
+        ));
+    }
+    Ok(())
+}

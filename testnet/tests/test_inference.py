@@ -1,0 +1,112 @@
+"""End-to-end inference on a real 4-validator CometBFT net with real sidecars
+(ONNX Runtime): jobs settle with the output Python onnxruntime gives, and the
+validators whose sidecars misbehave are slashed in the block that settles the
+job that exposed them."""
+
+import json
+import os
+import threading
+
+import jobs
+import net
+from conftest import require_free_ports
+
+
+def consensus_address(out, i):
+    return json.loads((out / f"node{i}" / "config" / "priv_validator_key.json").read_text())["address"]
+
+
+def check_output(stem, inp, job):
+    assert job["status"] == "completed", job
+    ref = jobs.reference_output(stem, inp)
+    got = [float(x) for x in job["output"]]
+    tol = float(job["tolerance"])
+    assert len(got) == len(ref), (got, ref)
+    worst = max(abs(a - b) for a, b in zip(got, ref))
+    # Each element is the median quantized at the tolerance: within one quantum.
+    assert worst <= tol, f"job {job['id']}: off by {worst} (tolerance {tol})"
+
+
+def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_settling_block(out, tmp_path):
+    n = 4
+    require_free_ports(n)
+    net.generate(n, out)
+    net.start(out, net.parse_faults("1:wrong,2:slow=3000"))
+    assert net.wait_height(out, list(range(n)), 3, 90)
+    addr = {i: consensus_address(out, i) for i in range(n)}
+    jobs.register_models(out)
+    assert len(jobs.query(out, "models")) == 3
+
+    # Bad input: clear errors, no job created, no fee taken.
+    mlp = jobs.model_ids()["mlp_classifier"]
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"x": {"dtype": "float32", "shape": [1, 15], "data": [0.0] * 15}}))
+    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", mlp,
+                 "--input", str(bad), check=False)
+    assert r.returncode != 0 and "does not fit" in r.stderr + r.stdout, r.stderr + r.stdout
+    good = tmp_path / "good.json"
+    good.write_text(json.dumps(jobs.make_input("mlp_classifier", 0)))
+    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", mlp,
+                 "--input", str(good), "--fee", "1uverd", check=False)
+    assert r.returncode != 0 and "below the minimum job fee" in r.stderr + r.stdout
+    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", "ab" * 32,
+                 "--input", str(good), check=False)
+    assert r.returncode != 0 and "unknown model" in r.stderr + r.stdout
+    assert jobs.query(out, "jobs") == []
+
+    # Requesters: the faucet funds a few accounts that submit in parallel.
+    users = [f"user{k}" for k in range(4)]
+    for u in users:
+        a = json.loads(jobs.cli(out, "--output", "json", "keys", "add", u).stdout)["address"]
+        jobs.cli(out, "tx", "bank", "send", "faucet", a, "50000000uverd")
+
+    stems = ["mlp_classifier", "cnn_small", "token_embed"]
+    total = int(os.environ.get("E2E_JOBS", "52"))
+    settled, errors = [], []
+
+    def worker(k0, user):
+        try:
+            for k in range(k0, total, len(users)):
+                stem = stems[k % 3]
+                inp = jobs.make_input(stem, k)
+                job = jobs.submit(out, stem, inp, tmp_path, key=user)
+                check_output(stem, inp, job)
+                settled.append(job)
+        except Exception as e:  # noqa: BLE001 - reported below with its job
+            errors.append(repr(e))
+
+    # First round: all four validators sit on every committee.
+    threads = [threading.Thread(target=worker, args=(k, u)) for k, u in enumerate(users)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=600)
+    assert not errors, errors
+    assert len(settled) == total
+
+    # Every fault and slash sits in the block whose job result exposed it.
+    slashed = {}
+    for job in settled:
+        h = job["result"]["finalized_height"]
+        ev = jobs.block_events(out, h)
+        results = [e for e in ev if e["type"] == "inference_job_result" and e["attrs"]["job_id"] == str(job["id"])]
+        assert len(results) == 1 and results[0]["attrs"]["height"] == str(h)
+        for e in ev:
+            if e["type"] == "slash" and e["attrs"].get("job_id") == str(job["id"]):
+                slashed.setdefault(e["attrs"]["address"], []).append((h, e["attrs"]["reason"]))
+        for f in job["result"]["faults"]:
+            assert f["address"] in slashed, (job["id"], f)
+    assert addr[1] in slashed and any("wrong_output" in r for _, r in slashed[addr[1]]), slashed
+    assert addr[2] in slashed and any("sla_violation" in r for _, r in slashed[addr[2]]), slashed
+    assert addr[0] not in slashed and addr[3] not in slashed, slashed
+    faults = jobs.query(out, "faults")
+    assert {f["address"] for f in faults} == {addr[1], addr[2]}
+
+    # The jailed validators left CometBFT's set; the chain kept going and agrees.
+    vals = {v["address"] for v in net.rpc(out, 0, "validators")["validators"]}
+    assert vals == {addr[0], addr[3]}, vals
+    top = max(net.height(out, i) or 0 for i in range(n)) + 2
+    assert net.wait_height(out, list(range(n)), top, 60), "the chain stalled"
+    for h in range(1, top + 1):
+        hashes = {net.header_app_hash(out, i, h) for i in range(n)}
+        assert len(hashes) == 1, f"height {h}: {hashes}"
