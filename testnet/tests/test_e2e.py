@@ -363,6 +363,16 @@ def test_redelegation_and_fee_rewards_on_a_real_net(out):
     assert comm > 0, comm
     c = cli(out, "tx", "distribution", "withdraw-commission", "--from", "validator0", "--gas", "300000")
     assert "code 0" in c.stdout, c.stdout
+    # Stock cosmjs: MsgBeginRedelegate, the distribution query extension, withdrawRewards.
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "distribution.mjs"),
+                         f"http://127.0.0.1:{net.Ports.of(0).rpc}", str(out / "faucet.mnemonic"), v0, v1],
+                        capture_output=True, text=True, timeout=120)
+    assert js.returncode == 0, js.stderr
+    res = json.loads(js.stdout.strip().splitlines()[-1])
+    assert res["redelegateTypes"] == ["/cosmos.staking.v1beta1.MsgBeginRedelegateResponse"], res
+    assert res["withdrawTypes"] == ["/cosmos.distribution.v1beta1.MsgWithdrawDelegatorRewardResponse"], res
+    assert res["rewards"] and res["rewards"][0]["denom"] == "uverd" and int(res["rewards"][0]["amount"]) > 0, res
+    assert cli(out, "query", "staking", "delegation", "faucet", v1).stdout.strip() == "21000000uverd"
     top = max(net.height(out, i) or 0 for i in range(n)) + 2
     assert net.wait_height(out, list(range(n)), top, 30)
     agreement(out, n, top)
