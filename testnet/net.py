@@ -182,7 +182,8 @@ def make_faucet(out: Path) -> str:
 
 def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
              timeout_commit: str = "500ms", chain_id: str = CHAIN_ID,
-             force: bool = False, slashing: dict | None = None) -> None:
+             force: bool = False, slashing: dict | None = None,
+             staking: dict | None = None) -> None:
     """Creates N validator homes. With `hosts`, node i is configured for its own
     machine `hosts[i]` (standard ports, peers by host name) instead of loopback."""
     if n < 1:
@@ -213,6 +214,7 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
     genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
     app_state = default_app_state(make_faucet(out))
     app_state["slashing"]["params"].update(slashing or {})
+    app_state["staking"]["params"].update(staking or {})
     add_gentxs(out, n, chain_id, app_state)
     genesis["app_state"] = app_state
     text = json.dumps(genesis, indent=2)
@@ -461,6 +463,41 @@ def restart(out: Path, i: int) -> None:
             _wait_dead(out, i, "cometbft", 5)
     start_verdictd(out, i)
     start_cometbft(out, i)
+
+
+def make_twin(out: Path, src: int, j: int) -> None:
+    """A home `node<j>` for a second CometBFT node that signs with node `src`'s
+    validator key (test-only: this is how a double sign happens). It has its own
+    node key, ports (Ports.of(j), so VERDICT_PORT_OFFSET applies), store and
+    verdictd, and peers with every node of the net; `start_verdictd(out, j)` and
+    `start_cometbft(out, j)` run it, `stop_node(out, j)` stops it."""
+    n = count_nodes(out)
+    if j < n:
+        raise NetError(f"node{j} is a member of the net: a twin needs an index >= {n}")
+    home = out / f"node{j}"
+    if home.exists():
+        shutil.rmtree(home)
+    subprocess.run([str(cometbft_bin()), "init", "--home", str(home)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.copy(out / "node0" / "config" / "genesis.json", home / "config" / "genesis.json")
+    shutil.copy(out / f"node{src}" / "config" / "priv_validator_key.json",
+                home / "config" / "priv_validator_key.json")
+    node_id = subprocess.run([str(cometbft_bin()), "show-node-id", "--home", str(home)],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    p = Ports.of(j)
+    peers = ",".join(f"{node_meta(out, i)['node_id']}@127.0.0.1:{Ports.of(i).p2p}" for i in range(n))
+    cfg = (out / f"node{src}" / "config" / "config.toml").read_text()
+    cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
+    cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
+    cfg = set_toml(cfg, "p2p", "laddr", q(f"tcp://127.0.0.1:{p.p2p}"))
+    cfg = set_toml(cfg, "p2p", "persistent_peers", q(peers))
+    cfg = set_toml(cfg, None, "moniker", q(f"twin-of-{src}"))
+    (home / "config" / "config.toml").write_text(cfg)
+    meta = {"index": j, "node_id": node_id, "abci": f"127.0.0.1:{p.abci}",
+            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc,
+            "sidecar": f"127.0.0.1:{p.sidecar}", "sidecar_metrics": f"127.0.0.1:{p.sidecar_metrics}",
+            "host": "127.0.0.1", "twin_of": src}
+    (home / "node.json").write_text(json.dumps(meta, indent=2))
 
 
 # ---- reading nodes -------------------------------------------------------------

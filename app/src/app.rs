@@ -361,6 +361,9 @@ impl VerdictApp {
                     .map_err(|e| format!("evidence: {e}"))?,
                 );
             }
+            // Then the previous block's fees to the validators that signed it.
+            crate::rewards::allocate_fees(&mut view, req.decided_last_commit.as_ref())
+                .map_err(|e| format!("fee distribution: {e}"))?;
             begin_events = ev.iter().map(|e| e.to_abci()).collect();
             for (i, tx) in req.txs.iter().enumerate() {
                 if i == 0 && expects && vote_ext::is_injected(tx) {
@@ -472,6 +475,7 @@ impl VerdictApp {
                             verdict_core::address::FEE_DENOM,
                         )
                     })
+                    .and_then(|()| verdict_distribution::state::check_invariants(&view))
                     .map_err(|e| format!("invariant broken after block {height}: {e}"))?;
             }
         }

@@ -160,6 +160,7 @@ grpc_service!(AuthQuery, "cosmos.auth.v1beta1.Query");
 grpc_service!(BankQuery, "cosmos.bank.v1beta1.Query");
 grpc_service!(StakingQuery, "cosmos.staking.v1beta1.Query");
 grpc_service!(SlashingQuery, "cosmos.slashing.v1beta1.Query");
+grpc_service!(DistributionQuery, "cosmos.distribution.v1beta1.Query");
 grpc_service!(TxService, "cosmos.tx.v1beta1.Service");
 grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
 // Verdict's own queries: JSON bytes in and out through the same pass-through codec.
@@ -174,6 +175,7 @@ pub async fn run(
         .add_service(BankQuery(app.clone()))
         .add_service(StakingQuery(app.clone()))
         .add_service(SlashingQuery(app.clone()))
+        .add_service(DistributionQuery(app.clone()))
         .add_service(TxService(app.clone()))
         .add_service(TendermintService(app.clone()))
         .add_service(InferenceQuery(app));

@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod msgs;
 pub mod params;
 pub mod query;
+pub mod rewards;
 pub mod state;
 pub mod store;
 pub mod tx;

@@ -7,6 +7,7 @@ use prost::Message;
 use verdict_bank::BankMsg;
 use verdict_core::address::Addr;
 use verdict_core::codes;
+use verdict_distribution::DistributionMsg;
 use verdict_inference::InferenceMsg;
 use verdict_staking::StakingMsg;
 
@@ -21,6 +22,7 @@ pub enum Msg {
     /// `MsgUnjail{validator_addr}` (a valoper address).
     Unjail(Addr),
     Inference(InferenceMsg),
+    Distribution(DistributionMsg),
 }
 
 impl Msg {
@@ -35,6 +37,9 @@ impl Msg {
             .map_err(|e| TxFail::new(verdict_core::AbciError::code(&e), e.to_string()))?
         {
             return Ok(Msg::Inference(m));
+        }
+        if let Some(m) = DistributionMsg::decode(any)? {
+            return Ok(Msg::Distribution(m));
         }
         if any.type_url == MSG_UNJAIL_URL {
             let m = MsgUnjail::decode(any.value.as_slice())
@@ -60,6 +65,7 @@ impl Msg {
             Msg::Staking(m) => m.signer(),
             Msg::Unjail(op) => *op,
             Msg::Inference(m) => m.signer(),
+            Msg::Distribution(m) => m.signer(),
         }
     }
 
@@ -80,6 +86,7 @@ impl Msg {
             Msg::Staking(m) => m.type_url(),
             Msg::Unjail(_) => MSG_UNJAIL_URL,
             Msg::Inference(m) => m.type_url(),
+            Msg::Distribution(m) => m.type_url(),
         }
     }
 
@@ -89,6 +96,7 @@ impl Msg {
             Msg::Staking(_) => "staking",
             Msg::Unjail(_) => "slashing",
             Msg::Inference(_) => "inference",
+            Msg::Distribution(_) => "distribution",
         }
     }
 }

@@ -60,6 +60,9 @@ fn module_route(path: &str) -> Option<ModuleQuery> {
         "/cosmos.staking.v1beta1.Query/UnbondingDelegation" => {
             |s, r| lift(verdict_staking::query::unbonding_delegation(s, r))
         }
+        "/cosmos.staking.v1beta1.Query/Redelegations" => {
+            |s, r| lift(verdict_staking::query::redelegations(s, r))
+        }
         "/cosmos.staking.v1beta1.Query/Params" => |s, r| lift(verdict_staking::query::params(s, r)),
         "/cosmos.staking.v1beta1.Query/Pool" => |s, r| lift(verdict_staking::query::pool(s, r)),
         "/cosmos.slashing.v1beta1.Query/SigningInfo" => {
@@ -70,6 +73,15 @@ fn module_route(path: &str) -> Option<ModuleQuery> {
         }
         "/cosmos.slashing.v1beta1.Query/Params" => {
             |s, r| lift(verdict_slashing::query::params_query(s, r))
+        }
+        "/cosmos.distribution.v1beta1.Query/DelegationRewards" => {
+            |s, r| lift(verdict_distribution::query::delegation_rewards(s, r))
+        }
+        "/cosmos.distribution.v1beta1.Query/ValidatorCommission" => {
+            |s, r| lift(verdict_distribution::query::validator_commission(s, r))
+        }
+        "/cosmos.distribution.v1beta1.Query/CommunityPool" => {
+            |s, r| lift(verdict_distribution::query::community_pool(s, r))
         }
         _ => return None,
     })
@@ -88,11 +100,15 @@ pub const GRPC_PATHS: &[&str] = &[
     "/cosmos.staking.v1beta1.Query/Delegation",
     "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
     "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+    "/cosmos.staking.v1beta1.Query/Redelegations",
     "/cosmos.staking.v1beta1.Query/Params",
     "/cosmos.staking.v1beta1.Query/Pool",
     "/cosmos.slashing.v1beta1.Query/SigningInfo",
     "/cosmos.slashing.v1beta1.Query/SigningInfos",
     "/cosmos.slashing.v1beta1.Query/Params",
+    "/cosmos.distribution.v1beta1.Query/DelegationRewards",
+    "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
+    "/cosmos.distribution.v1beta1.Query/CommunityPool",
     "/cosmos.tx.v1beta1.Service/Simulate",
     "/cosmos.tx.v1beta1.Service/GetTx",
     "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",

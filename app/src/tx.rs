@@ -42,6 +42,7 @@ pub fn blocked_recipient(a: &Addr) -> bool {
         || *a == verdict_staking::state::bonded_pool()
         || *a == verdict_staking::state::not_bonded_pool()
         || *a == verdict_inference::state::escrow()
+        || *a == verdict_distribution::module_account()
 }
 
 /// The fee collector module account.
@@ -597,6 +598,8 @@ pub fn run(
                 Msg::Staking(st) => verdict_staking::handler::execute(&mut ctx, st)
                     .map_err(|e| (e.code(), e.to_string())),
                 Msg::Inference(im) => verdict_inference::handler::execute(&mut ctx, im)
+                    .map_err(|e| (e.code(), e.to_string())),
+                Msg::Distribution(d) => verdict_distribution::msgs::execute(&mut ctx, d)
                     .map_err(|e| (e.code(), e.to_string())),
                 Msg::Unjail(op) => verdict_slashing::unjail(ctx.store, op, block.time_seconds)
                     .map(|()| {

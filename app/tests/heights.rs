@@ -703,3 +703,52 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
         assert!(sim.into_inner().gas_info.expect("gas").gas_used > 10_000);
     });
 }
+
+#[test]
+fn fees_of_a_block_reach_the_distribution_books_served_over_abci_and_grpc() {
+    use cosmrs::proto::cosmos::distribution::v1beta1::query_client::QueryClient as DistrClient;
+    use cosmrs::proto::cosmos::distribution::v1beta1::{
+        QueryCommunityPoolRequest, QueryCommunityPoolResponse, QueryDelegationRewardsRequest,
+    };
+    let mut net = Net::new(1);
+    net.run_height(vec![]);
+    net.run_height(vec![send(0, 1, "fee")]);
+    // The next block allocates the fee; its signer is no staking validator here,
+    // so the whole fee goes to the community pool.
+    net.run_height(vec![]);
+    let app = net.nodes[0].app().clone();
+    let r = grpc_query(
+        &app,
+        "/cosmos.distribution.v1beta1.Query/CommunityPool",
+        QueryCommunityPoolRequest {},
+    );
+    assert_eq!(r.code, 0, "{}", r.log);
+    let pool = QueryCommunityPoolResponse::decode(r.value.as_ref()).expect("decode");
+    assert_eq!(pool.pool[0].denom, "uverd");
+    assert_eq!(pool.pool[0].amount, format!("{}{}", 5000, "0".repeat(18)));
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async move {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(verdict_app::grpc::run(app, listener));
+        let mut d = DistrClient::connect(format!("http://{addr}"))
+            .await
+            .expect("connect");
+        let pool = d
+            .community_pool(QueryCommunityPoolRequest {})
+            .await
+            .expect("pool")
+            .into_inner();
+        assert_eq!(pool.pool[0].amount, format!("{}{}", 5000, "0".repeat(18)));
+        let missing = d
+            .delegation_rewards(QueryDelegationRewardsRequest {
+                delegator_address: user().address().bech32(),
+                validator_address: user().address().valoper(),
+            })
+            .await
+            .expect_err("no such validator");
+        assert_eq!(missing.code(), tonic::Code::NotFound);
+    });
+}

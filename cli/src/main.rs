@@ -1,6 +1,7 @@
 //! `verdict`: the user CLI — keys, transactions, queries.
 
 mod chain;
+mod distribution;
 mod inference;
 mod keyring;
 mod rpc;
@@ -167,6 +168,46 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: inference::InferenceTx,
     },
+    Distribution {
+        #[command(subcommand)]
+        cmd: DistributionTx,
+    },
+}
+
+#[derive(Subcommand)]
+enum DistributionTx {
+    /// Withdraw key FROM's rewards from its delegation to VALOPER (with
+    /// --commission, also the commission of FROM's own validator).
+    WithdrawRewards {
+        validator: String,
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        commission: bool,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Withdraw the commission of key FROM's validator.
+    WithdrawCommission {
+        #[arg(long)]
+        from: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum DistributionQuery {
+    /// Rewards DELEGATOR (address or key name) can withdraw from VALOPER.
+    Rewards {
+        delegator: String,
+        validator: String,
+    },
+    /// Commission VALOPER can withdraw.
+    Commission {
+        validator: String,
+    },
+    CommunityPool,
 }
 
 #[derive(Subcommand)]
@@ -184,6 +225,17 @@ enum StakingTx {
         from: String,
         validator: String,
         amount: String,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Move AMOUNT of key FROM's delegation from SRC_VALOPER to DST_VALOPER at
+    /// once (the stake answers for SRC's infractions until the unbonding time).
+    Redelegate {
+        src_validator: String,
+        dst_validator: String,
+        amount: String,
+        #[arg(long)]
+        from: String,
         #[command(flatten)]
         flags: TxFlags,
     },
@@ -270,6 +322,15 @@ enum StakingQuery {
         delegator: String,
         validator: String,
     },
+    /// Redelegations of DELEGATOR (an address or key name) still maturing.
+    Redelegations {
+        delegator: String,
+    },
+    /// Unbonding entries of DELEGATOR (an address or key name) at VALOPER.
+    Unbonding {
+        delegator: String,
+        validator: String,
+    },
     Params,
 }
 
@@ -296,6 +357,10 @@ enum Query {
     Slashing {
         #[command(subcommand)]
         what: SlashingQuery,
+    },
+    Distribution {
+        #[command(subcommand)]
+        what: DistributionQuery,
     },
     Bank {
         #[command(subcommand)]
@@ -548,6 +613,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         out,
                     )
                 }
+                StakingTx::Redelegate {
+                    src_validator,
+                    dst_validator,
+                    amount,
+                    from,
+                    flags,
+                } => {
+                    let (src, dst) = (
+                        staking::valoper(&src_validator)?,
+                        staking::valoper(&dst_validator)?,
+                    );
+                    let c = one_coin(&amount)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| Ok(vec![staking::redelegate(me, &src, &dst, &c)]),
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
                 StakingTx::EditValidator {
                     from,
                     moniker,
@@ -606,6 +693,45 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                         out,
                     )
                 }
+            }
+        }
+        Cmd::Tx {
+            cmd: TxCmd::Distribution { cmd },
+        } => {
+            let kr = Keyring::open(&kr_dir)?;
+            match cmd {
+                DistributionTx::WithdrawRewards {
+                    validator,
+                    from,
+                    commission,
+                    flags,
+                } => {
+                    let v = staking::valoper(&validator)?;
+                    submit(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            let mut msgs = vec![distribution::withdraw_rewards(me, &v)];
+                            if commission {
+                                msgs.push(distribution::withdraw_commission(me));
+                            }
+                            Ok(msgs)
+                        },
+                        &[],
+                        &flags,
+                        out,
+                    )
+                }
+                DistributionTx::WithdrawCommission { from, flags } => submit(
+                    &rpc,
+                    &kr,
+                    &from,
+                    |me| Ok(vec![distribution::withdraw_commission(me)]),
+                    &[],
+                    &flags,
+                    out,
+                ),
             }
         }
         Cmd::Tx {
@@ -1089,6 +1215,70 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
             print(out, &json!({"balance": bal}), bal.clone());
         }
         Query::Staking {
+            what:
+                StakingQuery::Unbonding {
+                    delegator,
+                    validator,
+                },
+        } => {
+            let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+            let r = chain::query::<stpb::QueryUnbondingDelegationResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
+                &stpb::QueryUnbondingDelegationRequest {
+                    delegator_addr: d.bech32(),
+                    validator_addr: validator,
+                },
+            )??;
+            let rows: Vec<_> = r
+                .unbond
+                .map(|u| u.entries)
+                .unwrap_or_default()
+                .iter()
+                .map(|e| {
+                    json!({"creation_height": e.creation_height, "initial_balance": e.initial_balance,
+                           "balance": e.balance, "completion_time": e.completion_time.map(|t| t.seconds)})
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(out, &json!(rows), text);
+        }
+        Query::Staking {
+            what: StakingQuery::Redelegations { delegator },
+        } => {
+            let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+            let r = chain::query::<stpb::QueryRedelegationsResponse>(
+                rpc,
+                "/cosmos.staking.v1beta1.Query/Redelegations",
+                &stpb::QueryRedelegationsRequest {
+                    delegator_addr: d.bech32(),
+                    ..Default::default()
+                },
+            )??;
+            let rows: Vec<_> = r
+                .redelegation_responses
+                .iter()
+                .filter_map(|rr| rr.redelegation.as_ref())
+                .flat_map(|rd| {
+                    rd.entries.iter().map(move |e| {
+                        json!({"src": rd.validator_src_address, "dst": rd.validator_dst_address,
+                               "creation_height": e.creation_height, "initial_balance": e.initial_balance,
+                               "completion_time": e.completion_time.map(|t| t.seconds)})
+                    })
+                })
+                .collect();
+            let text = rows
+                .iter()
+                .map(|v| v.to_string())
+                .collect::<Vec<_>>()
+                .join("\n");
+            print(out, &json!(rows), text);
+        }
+        Query::Staking {
             what: StakingQuery::Params,
         } => {
             let r = chain::query::<stpb::QueryParamsResponse>(
@@ -1191,6 +1381,50 @@ fn query(rpc: &Rpc, kr_dir: &std::path::Path, what: Query, out: Output) -> anyho
                     pk.unwrap_or_else(|| "(none yet)".into())
                 ),
             );
+        }
+        Query::Distribution { what } => {
+            use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+            let (v, text) = match what {
+                DistributionQuery::Rewards {
+                    delegator,
+                    validator,
+                } => {
+                    let d = resolve_addr(&Keyring::open(kr_dir)?, &delegator)?;
+                    let r = chain::query::<dpb::QueryDelegationRewardsResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/DelegationRewards",
+                        &dpb::QueryDelegationRewardsRequest {
+                            delegator_address: d.bech32(),
+                            validator_address: validator,
+                        },
+                    )??;
+                    let t = distribution::dec_coins(&r.rewards);
+                    (json!({"rewards": t}), t)
+                }
+                DistributionQuery::Commission { validator } => {
+                    let r = chain::query::<dpb::QueryValidatorCommissionResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
+                        &dpb::QueryValidatorCommissionRequest {
+                            validator_address: validator,
+                        },
+                    )??;
+                    let t = distribution::dec_coins(
+                        &r.commission.map(|c| c.commission).unwrap_or_default(),
+                    );
+                    (json!({"commission": t}), t)
+                }
+                DistributionQuery::CommunityPool => {
+                    let r = chain::query::<dpb::QueryCommunityPoolResponse>(
+                        rpc,
+                        "/cosmos.distribution.v1beta1.Query/CommunityPool",
+                        &dpb::QueryCommunityPoolRequest {},
+                    )??;
+                    let t = distribution::dec_coins(&r.pool);
+                    (json!({"pool": t}), t)
+                }
+            };
+            print(out, &v, text);
         }
         Query::Tx { hash } => {
             let h = hash.trim_start_matches("0x");

@@ -36,6 +36,19 @@ pub fn undelegate(me: &Addr, validator: &Addr, amount: &Coin) -> Any {
     }
 }
 
+pub fn redelegate(me: &Addr, src: &Addr, dst: &Addr, amount: &Coin) -> Any {
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgBeginRedelegate".into(),
+        value: pb::MsgBeginRedelegate {
+            delegator_address: me.bech32(),
+            validator_src_address: src.valoper(),
+            validator_dst_address: dst.valoper(),
+            amount: Some(amount.to_proto()),
+        }
+        .encode_to_vec(),
+    }
+}
+
 pub fn unjail(me: &Addr) -> Any {
     Any {
         type_url: "/cosmos.slashing.v1beta1.MsgUnjail".into(),

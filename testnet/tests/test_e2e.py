@@ -294,3 +294,207 @@ def test_a_stopped_validator_is_jailed_for_downtime_leaves_the_set_and_returns_a
     top = max(net.height(out, i) or 0 for i in range(3)) + 3
     assert net.wait_height(out, list(range(n)), top, 60)
     agreement(out, n, top)
+
+
+def wait_free_ports(n, timeout=20):
+    """Like require_free_ports, after giving the previous test's processes a
+    moment to release their ports."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ports = [p for i in range(n) for p in (net.Ports.of(i).p2p, net.Ports.of(i).rpc, net.Ports.of(i).abci)]
+        if all(net.port_free(p) for p in ports):
+            break
+        time.sleep(0.5)
+    require_free_ports(n)
+
+
+def valopers(out):
+    import json
+    vals = json.loads(cli(out, "--output", "json", "query", "staking", "validators").stdout)
+    return {v["moniker"]: v["operator_address"] for v in vals}
+
+
+def dec_amount(s):
+    """'1234.5uverd' → 1234.5 (as a string-parsed Decimal), '0' → 0."""
+    from decimal import Decimal
+    return Decimal(s.strip().removesuffix("uverd") or "0")
+
+
+def test_redelegation_and_fee_rewards_on_a_real_net(out):
+    import json
+    n = 2
+    wait_free_ports(n)
+    net.generate(n, out)
+    net.start(out, sidecars=False)
+    assert net.wait_height(out, list(range(n)), 3, 60)
+    ops = valopers(out)
+    v0, v1 = ops["verdict-0"], ops["verdict-1"]
+    d = cli(out, "tx", "staking", "delegate", "faucet", v0, "50000000uverd", "--gas", "auto")
+    assert "code 0" in d.stdout, d.stdout
+    r = cli(out, "tx", "staking", "redelegate", v0, v1, "20000000uverd", "--from", "faucet", "--gas", "auto")
+    assert "code 0" in r.stdout, r.stdout
+    assert cli(out, "query", "staking", "delegation", "faucet", v1).stdout.strip() == "20000000uverd"
+    assert cli(out, "query", "staking", "delegation", "faucet", v0).stdout.strip() == "30000000uverd"
+    reds = json.loads(cli(out, "--output", "json", "query", "staking", "redelegations", "faucet").stdout)
+    assert [(e["src"], e["dst"], e["initial_balance"]) for e in reds] == [(v0, v1, "20000000")], reds
+    # Moving it on from v1 while it matures is a transitive redelegation.
+    bad = cli(out, "tx", "staking", "redelegate", v1, v0, "1uverd", "--from", "faucet", "--gas", "300000",
+              check=False)
+    assert bad.returncode == 1 and "redelegation to this validator already in progress" in bad.stdout + bad.stderr, \
+        bad.stdout + bad.stderr
+    same = cli(out, "tx", "staking", "redelegate", v0, v0, "1uverd", "--from", "faucet", "--gas", "300000",
+               check=False)
+    assert same.returncode == 1 and "cannot redelegate to the same validator" in same.stdout + same.stderr
+    h = net.height(out, 0)
+    assert net.wait_height(out, [0], h + 3, 30)
+    powers = sorted(cometbft_validators(out).values())
+    assert powers == [120, 130], powers
+
+    # The fees of those txs went to the two validators and their delegators.
+    rew = dec_amount(cli(out, "query", "distribution", "rewards", "faucet", v1).stdout)
+    assert rew > 0, rew
+    before = int(cli(out, "query", "bank", "balances", "faucet").stdout.strip().removesuffix("uverd"))
+    w = cli(out, "--output", "json", "tx", "distribution", "withdraw-rewards", v0, "--from", "faucet",
+            "--gas", "300000", "--fees", "7500uverd")
+    assert json.loads(w.stdout)["code"] == 0, w.stdout
+    after = int(cli(out, "query", "bank", "balances", "faucet").stdout.strip().removesuffix("uverd"))
+    assert after > before - 7500, (before, after)
+    comm = dec_amount(cli(out, "query", "distribution", "commission", v0).stdout)
+    assert comm > 0, comm
+    c = cli(out, "tx", "distribution", "withdraw-commission", "--from", "validator0", "--gas", "300000")
+    assert "code 0" in c.stdout, c.stdout
+    # Stock cosmjs: MsgBeginRedelegate, the distribution query extension, withdrawRewards.
+    js = subprocess.run(["node", str(net.ROOT / "clients" / "cosmjs" / "distribution.mjs"),
+                         f"http://127.0.0.1:{net.Ports.of(0).rpc}", str(out / "faucet.mnemonic"), v0, v1],
+                        capture_output=True, text=True, timeout=120)
+    assert js.returncode == 0, js.stderr
+    res = json.loads(js.stdout.strip().splitlines()[-1])
+    assert res["redelegateTypes"] == ["/cosmos.staking.v1beta1.MsgBeginRedelegateResponse"], res
+    assert res["withdrawTypes"] == ["/cosmos.distribution.v1beta1.MsgWithdrawDelegatorRewardResponse"], res
+    assert res["rewards"] and res["rewards"][0]["denom"] == "uverd" and int(res["rewards"][0]["amount"]) > 0, res
+    assert cli(out, "query", "staking", "delegation", "faucet", v1).stdout.strip() == "21000000uverd"
+    top = max(net.height(out, i) or 0 for i in range(n)) + 2
+    assert net.wait_height(out, list(range(n)), top, 30)
+    agreement(out, n, top)
+
+
+def evidence_blocks(out, node, lo, hi):
+    """(block height, evidence) for every evidence item in blocks lo..hi."""
+    found = []
+    for h in range(lo, hi + 1):
+        ev = net.rpc(out, node, f"block?height={h}")["block"].get("evidence", {}).get("evidence") or []
+        found.extend((h, e) for e in ev)
+    return found
+
+
+def test_a_double_signing_validator_is_slashed_tombstoned_and_jailed_with_its_recent_unbondings(out):
+    """A second CometBFT node signs with validator 3's key; CometBFT turns the
+    conflicting votes into DuplicateVoteEvidence, and FinalizeBlock.misbehavior
+    slashes 5% at the infraction height, reaching the unbonding entries created
+    from then on, tombstones and jails the validator."""
+    import json
+    import threading
+    n, twin = 4, 4
+    wait_free_ports(n + 1)
+    # Unbonding entries must outlive the test so every one can be checked.
+    net.generate(n, out, staking={"unbonding_time_seconds": 3600})
+    net.start(out, sidecars=False)
+    try:
+        assert net.wait_height(out, list(range(n)), 3, 60)
+        v3 = valopers(out)["verdict-3"]
+        # Delegators who unbond a little from validator 3 at every height while
+        # the twin runs, so some entries fall between infraction and detection.
+        # Validator 3 stays well under 1/3 of the power: an equivocating key with
+        # more could fork the chain (CometBFT's safety bound), which is not what
+        # this test is about.
+        keys = [f"d{k}" for k in range(6)]
+        for k in keys:
+            addr = json.loads(cli(out, "--output", "json", "keys", "add", k).stdout)["address"]
+            assert "code 0" in cli(out, "tx", "bank", "send", "faucet", addr, "10000000uverd", "--gas", "auto").stdout
+            assert "code 0" in cli(out, "tx", "staking", "delegate", k, v3, "2000000uverd", "--gas", "auto").stdout
+        start_h = net.height(out, 0)
+        net.make_twin(out, 3, twin)
+        net.start_verdictd(out, twin)
+        net.start_cometbft(out, twin)
+
+        stop = threading.Event()
+        unbonds = []
+
+        def unbond_loop(mine):
+            # Each thread has its own delegators (no sequence races); 7 entries
+            # per pair is max_entries.
+            for i in range(len(mine) * 7):
+                if stop.is_set():
+                    break
+                k = mine[i % len(mine)]
+                r = cli(out, "tx", "staking", "unbond", k, v3, "200000uverd", "--gas", "300000", check=False)
+                unbonds.append((k, r.returncode, r.stdout.strip()))
+
+        # Unbond from the moment the twin has caught up and starts to vote: two
+        # threads of three delegators give about one entry per height each for
+        # some 20 heights (max_entries is 7 per pair).
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline and (net.height(out, twin) or 0) < (net.height(out, 0) or 0) - 1:
+            time.sleep(0.3)
+        assert (net.height(out, twin) or 0) >= (net.height(out, 0) or 0) - 1, "the twin did not catch up"
+        threads = [threading.Thread(target=unbond_loop, args=(keys[j::2],), daemon=True) for j in range(2)]
+        for t in threads:
+            t.start()
+        deadline = time.monotonic() + 180
+        jailed = False
+        while time.monotonic() < deadline and not jailed:
+            time.sleep(1)
+            v = json.loads(cli(out, "--output", "json", "query", "staking", "validator", v3).stdout)
+            jailed = v["jailed"]
+        stop.set()
+        for t in threads:
+            t.join(timeout=120)
+        assert jailed, ("no double-sign evidence within 180 s; twin log tail: " +
+                        (out / f"node{twin}" / "cometbft.log").read_text(errors="replace")[-3000:])
+        end_h = net.height(out, 0)
+        evs = [(h, e) for h, e in evidence_blocks(out, 0, start_h, end_h)
+               if e["type"] == "tendermint/DuplicateVoteEvidence"]
+        assert evs, "jailed without DuplicateVoteEvidence in a block"
+        ev_block, ev = evs[0]
+        infraction = int(ev["value"]["vote_a"]["height"])
+        power = int(ev["value"].get("ValidatorPower", ev["value"].get("validator_power", 0)))
+        print(f"double sign at {infraction} (power {power}), evidence in block {ev_block}")
+        # CometBFT removes the validator from its set.
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(cometbft_validators(out)) != 3:
+            time.sleep(0.5)
+        assert len(cometbft_validators(out)) == 3, cometbft_validators(out)
+        # Tombstoned: exactly validator 3's signing info.
+        infos = json.loads(cli(out, "--output", "json", "query", "slashing", "signing-infos").stdout)
+        assert sum(1 for i in infos if i["tombstoned"]) == 1, infos
+        early = cli(out, "tx", "slashing", "unjail", "validator3", "--gas", "200000", check=False)
+        assert early.returncode == 1 and "tombstoned" in early.stdout + early.stderr, early.stdout + early.stderr
+        # Entries created at or after the infraction's distribution height (the
+        # app uses infraction - 1) and before the evidence block lost 5%; the
+        # others are whole.
+        slashed_from_entries = 0
+        unbonded = 0
+        in_window = 0
+        for k in keys:
+            r = cli(out, "--output", "json", "query", "staking", "unbonding", k, v3, check=False)
+            entries = json.loads(r.stdout) if r.returncode == 0 else []
+            for e in entries:
+                h, init, bal = e["creation_height"], int(e["initial_balance"]), int(e["balance"])
+                if infraction - 1 <= h < ev_block:
+                    in_window += 1
+                    assert bal == init - init * 5 // 100, (k, e)
+                    slashed_from_entries += init - bal
+                else:
+                    assert bal == init, (k, e, infraction, ev_block)
+                unbonded += init
+        assert in_window > 0, f"no unbonding landed between {infraction - 1} and {ev_block}: {unbonds}"
+        v = json.loads(cli(out, "--output", "json", "query", "staking", "validator", v3).stdout)
+        target = power * 1_000_000 * 5 // 100
+        expected = 100_000_000 + 6 * 2_000_000 - unbonded - (target - slashed_from_entries)
+        assert int(v["tokens"]) == expected, (v["tokens"], expected, target, slashed_from_entries)
+        # The rest of the net goes on and agrees.
+        top = max(net.height(out, i) or 0 for i in range(3)) + 3
+        assert net.wait_height(out, [0, 1, 2], top, 60)
+        agreement(out, 3, top)
+    finally:
+        net.stop_node(out, twin)

@@ -97,6 +97,13 @@ pub enum SlashingError {
     },
     #[error("validator {0} has no self-delegation left")]
     NoSelfDelegation(String),
+    /// The SDK's `ErrSelfDelegationTooLowToUnjail`.
+    #[error("validator's self delegation less than minimum; cannot be unjailed: {valoper} has {have}, needs {min}")]
+    SelfDelegationTooLow {
+        valoper: String,
+        have: Uint128,
+        min: Uint128,
+    },
     #[error("invalid address: {0}")]
     InvalidAddress(String),
     #[error("{0}")]
@@ -259,7 +266,8 @@ pub fn handle_double_sign(
         .attr("burned_coins", burned)])
 }
 
-/// `MsgUnjail`: after the jail time, never when tombstoned.
+/// `MsgUnjail`: after the jail time, never when tombstoned, and only with a
+/// self-delegation of at least `min_self_delegation`.
 pub fn unjail(s: &mut dyn Storage, operator: &Addr, now: i64) -> Result<(), SlashingError> {
     let v = staking::validator(s, operator)?;
     if !v.jailed {
@@ -280,6 +288,14 @@ pub fn unjail(s: &mut dyn Storage, operator: &Addr, now: i64) -> Result<(), Slas
     }
     if !staking::DELEGATIONS.has(s, (&operator.0, &operator.0)) {
         return Err(SlashingError::NoSelfDelegation(operator.valoper()));
+    }
+    let have = staking::self_delegation_tokens(s, operator)?;
+    if have < v.min_self_delegation {
+        return Err(SlashingError::SelfDelegationTooLow {
+            valoper: operator.valoper(),
+            have,
+            min: v.min_self_delegation,
+        });
     }
     staking::set_jailed(s, operator, false)?;
     Ok(())

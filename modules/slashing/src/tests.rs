@@ -137,3 +137,64 @@ fn signing_again_clears_missed_blocks_from_the_window() {
     );
     assert!(!staking::validator(&s, &addr(3)).expect("v").jailed);
 }
+
+#[test]
+fn a_validator_jailed_for_low_self_delegation_unjails_only_after_topping_it_up() {
+    let mut s = setup();
+    staking::edit_validator(
+        &mut s,
+        &addr(3),
+        None,
+        None,
+        Some(Uint128::new(9_000_000)),
+        0,
+    )
+    .expect("min self delegation 9 VERD");
+    staking::undelegate(&mut s, &addr(3), &addr(3), Uint128::new(2_000_000), 5, 1000)
+        .expect("undelegate below the minimum");
+    assert!(staking::validator(&s, &addr(3)).expect("v").jailed);
+    assert!(matches!(
+        unjail(&mut s, &addr(3), 1001),
+        Err(SlashingError::SelfDelegationTooLow { .. })
+    ));
+    assert!(
+        staking::validator(&s, &addr(3)).expect("v").jailed,
+        "refusal changed nothing"
+    );
+    staking::delegate(&mut s, &addr(3), &addr(3), Uint128::new(1_000_000)).expect("top up");
+    unjail(&mut s, &addr(3), 1002).expect("unjail");
+    assert!(!staking::validator(&s, &addr(3)).expect("v").jailed);
+    staking::check_invariants(&s).expect("staking");
+}
+
+#[test]
+fn double_sign_slashes_redelegations_made_after_the_infraction() {
+    let mut s = setup();
+    Bank::mint(&mut s, &addr(7), &[Coin::new(10_000_000, "uverd")]).expect("mint");
+    staking::delegate(&mut s, &addr(7), &addr(2), Uint128::new(10_000_000)).expect("delegate");
+    staking::end_block_updates(&mut s).expect("u");
+    // Infraction at 5; the delegator flees to validator 1 at height 7.
+    staking::begin_redelegation(
+        &mut s,
+        &addr(7),
+        &addr(2),
+        &addr(1),
+        Uint128::new(10_000_000),
+        7,
+        1000,
+    )
+    .expect("redelegate");
+    let v1 = staking::validator(&s, &addr(1)).expect("v1").tokens;
+    handle_double_sign(&mut s, &cons(2), 5, 20).expect("evidence");
+    // 5% of 20 power: 500 000 from the redelegated stake, 500 000 from validator 2.
+    assert_eq!(
+        staking::validator(&s, &addr(1)).expect("v1").tokens,
+        v1 - Uint128::new(500_000)
+    );
+    assert_eq!(
+        staking::validator(&s, &addr(2)).expect("v2").tokens,
+        Uint128::new(9_500_000)
+    );
+    staking::check_invariants(&s).expect("staking");
+    verdict_bank::state::check_supply_invariant(&s).expect("supply");
+}

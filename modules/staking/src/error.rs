@@ -19,6 +19,20 @@ pub enum StakingError {
     TooManyEntries(u32),
     #[error("invalid request: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The SDK's `ErrSelfRedelegation`.
+    #[error("cannot redelegate to the same validator")]
+    SelfRedelegation,
+    /// The SDK's `ErrBadRedelegationDst`.
+    #[error("redelegation destination validator not found: {0}")]
+    NoRedelegationDst(String),
+    /// The SDK's `ErrTransitiveRedelegation`.
+    #[error("redelegation to this validator already in progress; first redelegation to this validator must complete before next redelegation")]
+    TransitiveRedelegation,
+    /// The SDK's `ErrMaxRedelegationEntries`.
+    #[error("too many redelegation entries for (delegator, src-validator, dst-validator) tuple (max {0})")]
+    TooManyRedelegationEntries(u32),
     #[error(transparent)]
     Bank(#[from] verdict_bank::BankError),
     #[error(transparent)]
@@ -37,7 +51,10 @@ impl AbciError for StakingError {
             StakingError::Storage(_) => 1,
             // The staking module's own codespace numbers would go here; the SDK
             // root codes keep clients' generic handling working meanwhile.
-            StakingError::NoValidator(_) | StakingError::NoDelegation { .. } => codes::NOT_FOUND,
+            StakingError::NoValidator(_)
+            | StakingError::NoDelegation { .. }
+            | StakingError::NoRedelegationDst(_)
+            | StakingError::NotFound(_) => codes::NOT_FOUND,
             _ => codes::INVALID_REQUEST,
         }
     }

@@ -1,6 +1,6 @@
 //! Stateful check and execution of staking messages, in one step each.
 
-use cosmrs::proto::cosmos::staking::v1beta1::MsgUndelegateResponse;
+use cosmrs::proto::cosmos::staking::v1beta1::{MsgBeginRedelegateResponse, MsgUndelegateResponse};
 use cosmrs::Any;
 use prost::Message;
 use verdict_core::ctx::Ctx;
@@ -97,6 +97,38 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &StakingMsg) -> Result<Any, StakingError>
             Ok(Any {
                 type_url: "/cosmos.staking.v1beta1.MsgEditValidatorResponse".into(),
                 value: vec![],
+            })
+        }
+        StakingMsg::Redelegate {
+            delegator,
+            src,
+            dst,
+            amount,
+        } => {
+            check_denom(ctx, &amount.denom)?;
+            let done = state::begin_redelegation(
+                ctx.store,
+                delegator,
+                src,
+                dst,
+                amount.amount,
+                ctx.block.height,
+                ctx.block.time_seconds,
+            )?;
+            ctx.emit(
+                Event::new("redelegate")
+                    .attr("source_validator", src.valoper())
+                    .attr("destination_validator", dst.valoper())
+                    .attr("delegator", delegator)
+                    .attr("amount", amount)
+                    .attr("completion_time", done),
+            );
+            Ok(Any {
+                type_url: "/cosmos.staking.v1beta1.MsgBeginRedelegateResponse".into(),
+                value: MsgBeginRedelegateResponse {
+                    completion_time: Some(tendermint_proto_ts(done)),
+                }
+                .encode_to_vec(),
             })
         }
         StakingMsg::Undelegate {

@@ -2,9 +2,10 @@
 //! mature by block time, and the validator set CometBFT runs with. Owns keys under
 //! `staking/`. Calls bank (pools are module accounts) and auth.
 //!
-//! Work in progress: create-validator, delegate, undelegate, the unbonding queue,
-//! validator-set updates and the slash API exist; redelegation, edit-validator and
-//! rewards do not yet (see the crate README in the closing notes).
+//! Create-validator, edit-validator, delegate, undelegate, redelegate (with
+//! their maturity queues), validator-set updates and the slash API. Rewards live
+//! in `verdict-distribution`, which follows share changes through
+//! `state::SHARES_CHANGED`.
 //!
 //! # Invariants
 //! - `bonded_pool` balance = Σ tokens of Bonded validators; `not_bonded_pool` =

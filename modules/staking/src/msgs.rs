@@ -1,7 +1,7 @@
 //! Staking messages under their standard type URLs, with stateless checks.
 
 use cosmrs::proto::cosmos::staking::v1beta1::{
-    MsgCreateValidator, MsgDelegate, MsgEditValidator, MsgUndelegate,
+    MsgBeginRedelegate, MsgCreateValidator, MsgDelegate, MsgEditValidator, MsgUndelegate,
 };
 use cosmrs::Any;
 use cosmwasm_std::{Decimal, Uint128};
@@ -16,10 +16,8 @@ pub const MSG_DELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgDelegate";
 pub const MSG_UNDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgUndelegate";
 pub const ED25519_PUBKEY_URL: &str = "/cosmos.crypto.ed25519.PubKey";
 pub const MSG_EDIT_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgEditValidator";
-const NOT_YET: [&str; 2] = [
-    "/cosmos.staking.v1beta1.MsgBeginRedelegate",
-    "/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation",
-];
+pub const MSG_BEGIN_REDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgBeginRedelegate";
+const NOT_YET: [&str; 1] = ["/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation"];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StakingMsg {
@@ -45,6 +43,12 @@ pub enum StakingMsg {
         moniker: Option<String>,
         commission_rate: Option<Decimal>,
         min_self_delegation: Option<Uint128>,
+    },
+    Redelegate {
+        delegator: Addr,
+        src: Addr,
+        dst: Addr,
+        amount: Coin,
     },
 }
 
@@ -133,6 +137,20 @@ impl StakingMsg {
                     amount: coin(m.amount.as_ref())?,
                 }
             }
+            MSG_BEGIN_REDELEGATE_URL => {
+                let m = MsgBeginRedelegate::decode(any.value.as_slice()).map_err(bad)?;
+                let src = valoper(&m.validator_src_address, "validator_src_address")?;
+                let dst = valoper(&m.validator_dst_address, "validator_dst_address")?;
+                if src == dst {
+                    return Err(StakingError::SelfRedelegation);
+                }
+                StakingMsg::Redelegate {
+                    delegator: acc(&m.delegator_address, "delegator_address")?,
+                    src,
+                    dst,
+                    amount: coin(m.amount.as_ref())?,
+                }
+            }
             MSG_EDIT_VALIDATOR_URL => {
                 let m = MsgEditValidator::decode(any.value.as_slice()).map_err(bad)?;
                 // The SDK's "[do-not-modify]" moniker and empty strings mean "unchanged".
@@ -170,9 +188,9 @@ impl StakingMsg {
         match self {
             StakingMsg::CreateValidator { operator, .. }
             | StakingMsg::EditValidator { operator, .. } => *operator,
-            StakingMsg::Delegate { delegator, .. } | StakingMsg::Undelegate { delegator, .. } => {
-                *delegator
-            }
+            StakingMsg::Delegate { delegator, .. }
+            | StakingMsg::Undelegate { delegator, .. }
+            | StakingMsg::Redelegate { delegator, .. } => *delegator,
         }
     }
 
@@ -182,6 +200,7 @@ impl StakingMsg {
             StakingMsg::Delegate { .. } => MSG_DELEGATE_URL,
             StakingMsg::Undelegate { .. } => MSG_UNDELEGATE_URL,
             StakingMsg::EditValidator { .. } => MSG_EDIT_VALIDATOR_URL,
+            StakingMsg::Redelegate { .. } => MSG_BEGIN_REDELEGATE_URL,
         }
     }
 }

@@ -228,3 +228,109 @@ pub fn pool(s: &dyn Storage, _req: &[u8]) -> Result<Vec<u8>, StakingError> {
     }
     .encode_to_vec())
 }
+
+fn redelegation_response(
+    s: &dyn Storage,
+    d: &[u8],
+    src: &[u8],
+    dst: &[u8],
+    entries: &[state::RedelegationEntry],
+) -> Result<pb::RedelegationResponse, StakingError> {
+    let addr = |b: &[u8]| {
+        Addr::from_slice(b).ok_or_else(|| StakingError::Invalid("stored address".into()))
+    };
+    let (d, src, dst) = (addr(d)?, addr(src)?, addr(dst)?);
+    let dst_val = state::validator(s, &dst)?;
+    let pb_entries: Vec<pb::RedelegationEntry> = entries
+        .iter()
+        .map(|e| pb::RedelegationEntry {
+            creation_height: i64::try_from(e.creation_height).unwrap_or(i64::MAX),
+            completion_time: Some(tendermint_proto::google::protobuf::Timestamp {
+                seconds: e.completion_time,
+                nanos: 0,
+            }),
+            initial_balance: e.initial_balance.to_string(),
+            shares_dst: shares_dec(e.shares_dst),
+            unbonding_id: 0,
+            unbonding_on_hold_ref_count: 0,
+        })
+        .collect();
+    let mut responses = Vec::with_capacity(entries.len());
+    for (e, pe) in entries.iter().zip(&pb_entries) {
+        responses.push(pb::RedelegationEntryResponse {
+            redelegation_entry: Some(pe.clone()),
+            balance: state::tokens_of_shares(&dst_val, e.shares_dst)?.to_string(),
+        });
+    }
+    Ok(pb::RedelegationResponse {
+        redelegation: Some(pb::Redelegation {
+            delegator_address: d.bech32(),
+            validator_src_address: src.valoper(),
+            validator_dst_address: dst.valoper(),
+            entries: pb_entries,
+        }),
+        entries: responses,
+    })
+}
+
+/// `Redelegations`: by delegator (optionally narrowed to a source and a
+/// destination), or by source validator alone.
+pub fn redelegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
+    let r = pb::QueryRedelegationsRequest::decode(req)
+        .map_err(|e| bad("QueryRedelegationsRequest", e))?;
+    let opt_val = |a: &str| -> Result<Option<Addr>, StakingError> {
+        if a.is_empty() {
+            Ok(None)
+        } else {
+            valoper(a).map(Some)
+        }
+    };
+    let (src, dst) = (
+        opt_val(&r.src_validator_addr)?,
+        opt_val(&r.dst_validator_addr)?,
+    );
+    let mut out = Vec::new();
+    if r.delegator_addr.is_empty() {
+        let src = src.ok_or_else(|| {
+            StakingError::Invalid("give a delegator address or a source validator".into())
+        })?;
+        for k in
+            state::REDELEGATIONS_BY_SRC
+                .sub_prefix(&src.0)
+                .keys(s, None, None, Order::Ascending)
+        {
+            let (d, dv) = k?;
+            if dst.is_some_and(|x| x.0.as_slice() != dv.as_slice()) {
+                continue;
+            }
+            if let Some(es) = state::REDELEGATIONS.may_load(s, (&d, &src.0, &dv))? {
+                out.push(redelegation_response(s, &d, &src.0, &dv, &es)?);
+            }
+        }
+    } else {
+        let d = acc(&r.delegator_addr)?;
+        for item in state::REDELEGATIONS
+            .sub_prefix(&d.0)
+            .range(s, None, None, Order::Ascending)
+        {
+            let ((sv, dv), es) = item?;
+            if src.is_some_and(|x| x.0.as_slice() != sv.as_slice())
+                || dst.is_some_and(|x| x.0.as_slice() != dv.as_slice())
+            {
+                continue;
+            }
+            out.push(redelegation_response(s, &d.0, &sv, &dv, &es)?);
+        }
+    }
+    if out.is_empty() && !r.delegator_addr.is_empty() && src.is_some() && dst.is_some() {
+        return Err(StakingError::NotFound(format!(
+            "rpc error: code = NotFound desc = redelegation not found for delegator address {} from validator address {}",
+            r.delegator_addr, r.src_validator_addr
+        )));
+    }
+    Ok(pb::QueryRedelegationsResponse {
+        pagination: page(out.len()),
+        redelegation_responses: out,
+    }
+    .encode_to_vec())
+}

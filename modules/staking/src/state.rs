@@ -10,6 +10,12 @@ use verdict_core::coin::Coin;
 
 use crate::error::StakingError;
 
+mod redelegation;
+pub use redelegation::{
+    begin_redelegation, complete_redelegations, has_receiving_redelegation, RedelegationEntry,
+    REDELEGATIONS, REDELEGATIONS_BY_SRC, REDELEGATION_QUEUE,
+};
+
 /// Tokens per unit of CometBFT voting power (the SDK's `DefaultPowerReduction`).
 pub const POWER_REDUCTION: u128 = 1_000_000;
 /// Shares minted per token for a validator's first delegation.
@@ -134,10 +140,18 @@ pub const BY_CONS_ADDR: Map<&[u8], Addr20> = Map::new("staking/by_cons");
 /// (delegator, validator) → shares.
 pub const DELEGATIONS: Map<(&[u8], &[u8]), Uint128> = Map::new("staking/delegations");
 pub const UNBONDING: Map<(&[u8], &[u8]), Vec<UnbondingEntry>> = Map::new("staking/unbonding");
+/// (validator, delegator): the pairs with unbonding entries, by validator, so a
+/// slash visits only its own validator's entries.
+pub const UNBONDING_BY_VAL: Map<(&[u8], &[u8]), ()> = Map::new("staking/ubd_by_val");
 /// (completion time, delegator, validator): pairs with an entry maturing then.
 pub const UNBONDING_QUEUE: Map<(u64, &[u8], &[u8]), ()> = Map::new("staking/ubd_queue");
 /// The powers CometBFT was last told, by operator.
 pub const LAST_POWERS: Map<&[u8], u64> = Map::new("staking/last_powers");
+/// (delegator, validator) pairs whose delegation shares changed since the
+/// distribution module last looked: an outbox that distribution drains (and
+/// clears) before it allocates rewards, so its per-share books follow every share
+/// change — including those inside a slash — without a hook from staking upward.
+pub const SHARES_CHANGED: Map<(&[u8], &[u8]), ()> = Map::new("staking/shares_changed");
 
 pub fn params(s: &dyn Storage) -> StakingParams {
     PARAMS.may_load(s).ok().flatten().unwrap_or_default()
@@ -262,7 +276,83 @@ pub fn delegate(
             .checked_add(shares)
             .map_err(|_| StakingError::Overflow("shares"))?,
     )?;
+    SHARES_CHANGED.save(s, (&delegator.0, &validator_op.0), &())?;
     Ok(())
+}
+
+/// Shares to remove for `amount` tokens at `v`'s exchange rate, rounded up so
+/// nobody takes out more than their shares are worth.
+fn shares_for_tokens_ceil(v: &Validator, amount: Uint128) -> Result<Uint128, StakingError> {
+    let num = Uint256::from(amount)
+        .checked_mul(Uint256::from(v.delegator_shares))
+        .map_err(|_| StakingError::Overflow("mul"))?;
+    let den = Uint256::from(v.tokens);
+    if den.is_zero() {
+        return Err(StakingError::Invalid("validator has no tokens".into()));
+    }
+    let q = num
+        .checked_div(den)
+        .map_err(|_| StakingError::Overflow("div"))?;
+    let exact = q
+        .checked_mul(den)
+        .map_err(|_| StakingError::Overflow("mul"))?
+        == num;
+    let up = if exact {
+        q
+    } else {
+        q.checked_add(Uint256::one())
+            .map_err(|_| StakingError::Overflow("add"))?
+    };
+    Uint128::try_from(up).map_err(|_| StakingError::Overflow("narrow"))
+}
+
+/// Removes `shares` of `delegator`'s delegation to `v` (already loaded; the
+/// caller checked `shares <= have`) and the tokens they are worth (capped at
+/// `cap`) from the validator. Tokens stay in the validator's pool: the caller
+/// moves them. When the operator's own delegation falls below its
+/// `min_self_delegation`, the validator is jailed (the SDK's rule). Returns the
+/// tokens removed.
+fn unbond_shares(
+    s: &mut dyn Storage,
+    delegator: &Addr,
+    v: &mut Validator,
+    have: Uint128,
+    shares: Uint128,
+    cap: Option<Uint128>,
+) -> Result<Uint128, StakingError> {
+    let tokens = v.tokens_for(shares)?;
+    let tokens = cap.map_or(tokens, |c| tokens.min(c));
+    v.tokens = v
+        .tokens
+        .checked_sub(tokens)
+        .map_err(|_| StakingError::Overflow("tokens"))?;
+    v.delegator_shares = v
+        .delegator_shares
+        .checked_sub(shares)
+        .map_err(|_| StakingError::Overflow("shares"))?;
+    let left = have
+        .checked_sub(shares)
+        .map_err(|_| StakingError::Overflow("shares"))?;
+    if left.is_zero() {
+        DELEGATIONS.remove(s, (&delegator.0, &v.operator));
+    } else {
+        DELEGATIONS.save(s, (&delegator.0, &v.operator), &left)?;
+    }
+    SHARES_CHANGED.save(s, (&delegator.0, &v.operator), &())?;
+    if delegator.0 == v.operator && !v.jailed && v.tokens_for(left)? < v.min_self_delegation {
+        v.jailed = true;
+    }
+    VALIDATORS.save(s, &v.operator, v)?;
+    Ok(tokens)
+}
+
+/// The operator's own delegation in tokens.
+pub fn self_delegation_tokens(s: &dyn Storage, operator: &Addr) -> Result<Uint128, StakingError> {
+    let v = validator(s, operator)?;
+    let own = DELEGATIONS
+        .may_load(s, (&operator.0, &operator.0))?
+        .unwrap_or_default();
+    v.tokens_for(own)
 }
 
 /// Unbonds `amount` tokens' worth of shares; the tokens wait in the not-bonded
@@ -283,31 +373,7 @@ pub fn undelegate(
             delegator: delegator.bech32(),
             validator: validator_op.valoper(),
         })?;
-    // Shares to remove for `amount` tokens, rounded up so nobody gets more than
-    // their shares are worth.
-    let shares = {
-        let num = Uint256::from(amount)
-            .checked_mul(Uint256::from(v.delegator_shares))
-            .map_err(|_| StakingError::Overflow("mul"))?;
-        let den = Uint256::from(v.tokens);
-        if den.is_zero() {
-            return Err(StakingError::Invalid("validator has no tokens".into()));
-        }
-        let q = num
-            .checked_div(den)
-            .map_err(|_| StakingError::Overflow("div"))?;
-        let exact = q
-            .checked_mul(den)
-            .map_err(|_| StakingError::Overflow("mul"))?
-            == num;
-        let up = if exact {
-            q
-        } else {
-            q.checked_add(Uint256::one())
-                .map_err(|_| StakingError::Overflow("add"))?
-        };
-        Uint128::try_from(up).map_err(|_| StakingError::Overflow("narrow"))?
-    };
+    let shares = shares_for_tokens_ceil(&v, amount)?;
     if shares > have || amount.is_zero() {
         return Err(StakingError::NotEnoughShares {
             want: amount.to_string(),
@@ -321,24 +387,7 @@ pub fn undelegate(
     if entries.len() >= p.max_entries as usize {
         return Err(StakingError::TooManyEntries(p.max_entries));
     }
-    let tokens = v.tokens_for(shares)?.min(amount);
-    v.tokens = v
-        .tokens
-        .checked_sub(tokens)
-        .map_err(|_| StakingError::Overflow("tokens"))?;
-    v.delegator_shares = v
-        .delegator_shares
-        .checked_sub(shares)
-        .map_err(|_| StakingError::Overflow("shares"))?;
-    VALIDATORS.save(s, &validator_op.0, &v)?;
-    let left = have
-        .checked_sub(shares)
-        .map_err(|_| StakingError::Overflow("shares"))?;
-    if left.is_zero() {
-        DELEGATIONS.remove(s, (&delegator.0, &validator_op.0));
-    } else {
-        DELEGATIONS.save(s, (&delegator.0, &validator_op.0), &left)?;
-    }
+    let tokens = unbond_shares(s, delegator, &mut v, have, shares, Some(amount))?;
     if v.status == Status::Bonded {
         {
             let c = bond_coin(s, tokens);
@@ -354,6 +403,7 @@ pub fn undelegate(
         balance: tokens,
     });
     UNBONDING.save(s, (&delegator.0, &validator_op.0), &entries)?;
+    UNBONDING_BY_VAL.save(s, (&validator_op.0, &delegator.0), &())?;
     UNBONDING_QUEUE.save(
         s,
         (
@@ -366,8 +416,10 @@ pub fn undelegate(
     Ok(completion)
 }
 
-/// Pays out every unbonding entry that has matured by `now`.
+/// Pays out every unbonding entry that has matured by `now`, and drops the
+/// redelegation entries that have.
 pub fn complete_unbondings(s: &mut dyn Storage, now: i64) -> Result<(), StakingError> {
+    complete_redelegations(s, now)?;
     let now_u = u64::try_from(now).unwrap_or(0);
     let due: Vec<(u64, Vec<u8>, Vec<u8>)> = UNBONDING_QUEUE
         .range(s, None, None, Order::Ascending)
@@ -399,6 +451,7 @@ pub fn complete_unbondings(s: &mut dyn Storage, now: i64) -> Result<(), StakingE
         }
         if keep.is_empty() {
             UNBONDING.remove(s, (&d, &v));
+            UNBONDING_BY_VAL.remove(s, (&v, &d));
         } else {
             UNBONDING.save(s, (&d, &v), &keep)?;
         }
@@ -477,9 +530,9 @@ pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, Stakin
 }
 
 /// Slashes `fraction` of the stake the validator had at `infraction_height`
-/// (its power then × power reduction): first from unbonding entries created at
-/// or after that height, the rest from its tokens. Slashed tokens are burned.
-/// Returns the amount burned.
+/// (its power then × power reduction): first from unbonding entries and
+/// redelegations (their destination shares) created at or after that height, the
+/// rest from its tokens. Slashed tokens are burned. Returns the amount burned.
 pub fn slash(
     s: &mut dyn Storage,
     operator: &Addr,
@@ -487,19 +540,21 @@ pub fn slash(
     power_at_infraction: u64,
     fraction: Decimal,
 ) -> Result<Uint128, StakingError> {
-    let mut v = validator(s, operator)?;
+    validator(s, operator)?;
     let target = Uint128::from(u128::from(power_at_infraction).saturating_mul(POWER_REDUCTION))
         .mul_floor(fraction);
     let mut remaining = target;
     let mut burned_nb = Uint128::zero();
     // Unbonding entries that started after the infraction still answer for it.
-    let keys: Vec<(Vec<u8>, Vec<u8>)> = UNBONDING
+    let delegators: Vec<Vec<u8>> = UNBONDING_BY_VAL
+        .prefix(&operator.0)
         .keys(s, None, None, Order::Ascending)
-        .filter_map(Result::ok)
-        .filter(|(_, val)| val.as_slice() == operator.0)
-        .collect();
-    for (d, val) in keys {
-        let mut entries = UNBONDING.load(s, (&d, &val))?;
+        .collect::<Result<_, _>>()?;
+    let val = operator.0.to_vec();
+    for d in delegators {
+        let Some(mut entries) = UNBONDING.may_load(s, (&d, &val))? else {
+            continue;
+        };
         for e in entries
             .iter_mut()
             .filter(|e| e.creation_height >= infraction_height)
@@ -522,6 +577,17 @@ pub fn slash(
         }
         UNBONDING.save(s, (&d, &val), &entries)?;
     }
+    let burned_red = redelegation::slash_redelegations(
+        s,
+        operator,
+        infraction_height,
+        fraction,
+        &mut remaining,
+    )?;
+    // Loaded after the redelegations: unbonding their destination shares may have
+    // changed a validator record (a redelegation back to `operator` is not
+    // possible, but the fresh copy is the one to write).
+    let mut v = validator(s, operator)?;
     let from_tokens = remaining.min(v.tokens);
     v.tokens = v
         .tokens
@@ -547,6 +613,7 @@ pub fn slash(
     }
     from_tokens
         .checked_add(burned_nb)
+        .and_then(|b| b.checked_add(burned_red))
         .map_err(|_| StakingError::Overflow("burn"))
 }
 
@@ -649,14 +716,24 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
             ));
         }
     }
+    for r in UNBONDING_BY_VAL.keys(s, None, None, Order::Ascending) {
+        let (v, d) = r.map_err(|e| e.to_string())?;
+        if !UNBONDING.has(s, (&d, &v)) {
+            return Err("stale unbonding by-validator index".into());
+        }
+    }
     for r in UNBONDING.range(s, None, None, Order::Ascending) {
-        let (_, es) = r.map_err(|e| e.to_string())?;
+        let ((d, v), es) = r.map_err(|e| e.to_string())?;
+        if !UNBONDING_BY_VAL.has(s, (&v, &d)) {
+            return Err("unbonding entry missing from the by-validator index".into());
+        }
         for e in es {
             not_bonded = not_bonded
                 .checked_add(e.balance)
                 .map_err(|e| e.to_string())?;
         }
     }
+    redelegation::check_redelegation_invariants(s)?;
     let bp = Bank::balance(s, &bonded_pool(), &denom).map_err(|e| e.to_string())?;
     let nbp = Bank::balance(s, &not_bonded_pool(), &denom).map_err(|e| e.to_string())?;
     if bp != bonded || nbp != not_bonded {
