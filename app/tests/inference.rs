@@ -595,11 +595,56 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     assert_eq!(job["output"][0], "0.1");
     assert!(events(&r, "slash").is_empty());
     assert_eq!(events(&r, "inference_job_result").len(), 1);
-    // 40 000 uverd split by equal power.
-    for i in 0..4 {
-        let now = net.balance(&operator(i).address().bech32());
-        assert_eq!(now - ops[i as usize], 10_000, "operator {i}");
-        assert_eq!(now, 900_010_000);
+    // 40 000 uverd split by equal power, paid through distribution: 5% commission
+    // to each operator, the rest to its (self-)delegation; nothing lands in the
+    // operators' accounts until they withdraw.
+    use cosmrs::proto::cosmos::distribution::v1beta1 as dpb;
+    let dec = |s: &str| -> u128 { s.parse::<u128>().expect("dec") / 1_000_000_000_000_000_000 };
+    for i in 0..4u8 {
+        let op = operator(i).address();
+        assert_eq!(net.balance(&op.bech32()), ops[i as usize], "operator {i}");
+        let q = |path: &str, req: Vec<u8>| {
+            let r = net.nodes[0].app.query(RequestQuery {
+                path: path.into(),
+                data: req.into(),
+                height: 0,
+                prove: false,
+            });
+            assert_eq!(r.code, 0, "{}", r.log);
+            r.value.to_vec()
+        };
+        let rewards = dpb::QueryDelegationRewardsResponse::decode(
+            q(
+                "/cosmos.distribution.v1beta1.Query/DelegationRewards",
+                dpb::QueryDelegationRewardsRequest {
+                    delegator_address: op.bech32(),
+                    validator_address: op.valoper(),
+                }
+                .encode_to_vec(),
+            )
+            .as_slice(),
+        )
+        .expect("decode");
+        let commission = dpb::QueryValidatorCommissionResponse::decode(
+            q(
+                "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
+                dpb::QueryValidatorCommissionRequest {
+                    validator_address: op.valoper(),
+                }
+                .encode_to_vec(),
+            )
+            .as_slice(),
+        )
+        .expect("decode");
+        let r: u128 = rewards.rewards.iter().map(|c| dec(&c.amount)).sum();
+        let c: u128 = commission
+            .commission
+            .map(|c| c.commission.iter().map(|x| dec(&x.amount)).sum())
+            .unwrap_or(0);
+        // Job: 10 000 → 500 commission + 9 500. The two 10 000 uverd tx fees
+        // (register, submit) are shared too: 5 000 → 250 + 4 750.
+        assert_eq!(c, 750, "operator {i} commission");
+        assert!((14_249..=14_250).contains(&r), "operator {i} rewards {r}");
     }
     assert!(net
         .query("Faults", json!({}))

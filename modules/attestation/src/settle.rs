@@ -318,8 +318,15 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
                 part
             };
             if amount > 0 {
-                Bank::transfer(s, &escrow, &to, &[Coin::new(amount, &job.fee.denom)])
-                    .map_err(err)?;
+                // Through distribution: commission to the operator, the rest to
+                // its delegators by shares.
+                verdict_distribution::state::pay_validator(
+                    s,
+                    &escrow,
+                    &to,
+                    &[Coin::new(amount, &job.fee.denom)],
+                )
+                .map_err(err)?;
             }
         }
         let total = PAID.may_load(s).map_err(err)?.unwrap_or_default();
