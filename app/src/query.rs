@@ -1,6 +1,8 @@
 //! ABCI `Query`: one router keyed by gRPC method path, with protobuf bytes in and
 //! out, exactly as cosmjs sends over CometBFT RPC (and as the gRPC server will
-//! forward). Also `store/key` for raw, provable reads.
+//! forward). Also `store/key` for raw, provable reads of app state, and
+//! `store/ibc/key` for IBC paths with their two-level proof (`ProofOps` of two
+//! ops: the path in the `ibc` sub-store, then the sub-store root in the app hash).
 //!
 //! Every response sets `height`. Module queries read the latest committed state;
 //! a request for another height is refused with code 26 (only `store/key` serves
@@ -107,6 +109,9 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     let path = req.path.as_str();
     if path.trim_start_matches('/') == "store/key" {
         return store_key(store, req, committed);
+    }
+    if path.trim_start_matches('/') == "store/ibc/key" {
+        return store_ibc_key(store, req, committed);
     }
     let latest = i64::try_from(committed).unwrap_or(i64::MAX);
     if committed == 0 {
@@ -260,17 +265,58 @@ fn err(code: u32, log: String, height: i64) -> ResponseQuery {
     }
 }
 
-fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
-    let height = match u64::try_from(req.height) {
-        Ok(0) => committed,
+/// The height a `store/...` query reads: 0 means the latest committed.
+fn store_height(req: &RequestQuery, committed: u64) -> Result<u64, ResponseQuery> {
+    match u64::try_from(req.height) {
+        Ok(0) => Ok(committed),
+        Ok(h) => Ok(h),
+        Err(_) => Err(err(
+            codes::INVALID_REQUEST,
+            format!("invalid height {}", req.height),
+            0,
+        )),
+    }
+}
+
+/// `store/ibc/key`: the value of an ICS-24 path (request data, e.g.
+/// `clients/07-tendermint-0/clientState`) at a committed height, and with
+/// `prove` its proof for the Merkle path `["ibc", path]`, innermost op first.
+fn store_ibc_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
+    let height = match store_height(req, committed) {
         Ok(h) => h,
-        Err(_) => {
-            return err(
-                codes::INVALID_REQUEST,
-                format!("invalid height {}", req.height),
-                0,
+        Err(resp) => return resp,
+    };
+    let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
+    let result = if req.prove {
+        store.get_ibc_with_proof(&req.data, height).map(|(v, p)| {
+            (
+                v,
+                Some(ProofOps {
+                    ops: vec![
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.into(),
+                            key: req.data.to_vec(),
+                            data: p.in_ibc_store.encode_to_vec(),
+                        },
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.into(),
+                            key: verdict_ibc::STORE_KEY.to_vec(),
+                            data: p.ibc_root_in_app.encode_to_vec(),
+                        },
+                    ],
+                }),
             )
-        }
+        })
+    } else {
+        store.get_ibc_at(&req.data, height).map(|v| (v, None))
+    };
+    store_answer(req, result, h_i64)
+}
+
+fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
+    let height = match store_height(req, committed) {
+        Ok(h) => h,
+        Err(resp) => return resp,
     };
     let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
     let result = if req.prove {
@@ -289,6 +335,14 @@ fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery
     } else {
         store.get_at(&req.data, height).map(|v| (v, None))
     };
+    store_answer(req, result, h_i64)
+}
+
+fn store_answer(
+    req: &RequestQuery,
+    result: Result<(Option<Vec<u8>>, Option<ProofOps>), StoreError>,
+    h_i64: i64,
+) -> ResponseQuery {
     match result {
         Ok((value, proof_ops)) => ResponseQuery {
             code: 0,
