@@ -7,6 +7,7 @@ use prost::Message;
 use verdict_bank::BankMsg;
 use verdict_core::address::Addr;
 use verdict_core::codes;
+use verdict_ibc::IbcMsg;
 use verdict_inference::InferenceMsg;
 use verdict_staking::StakingMsg;
 
@@ -21,6 +22,8 @@ pub enum Msg {
     /// `MsgUnjail{validator_addr}` (a valoper address).
     Unjail(Addr),
     Inference(InferenceMsg),
+    /// An IBC core message (`/ibc.core.*`), run by ibc-rs.
+    Ibc(IbcMsg),
 }
 
 impl Msg {
@@ -35,6 +38,11 @@ impl Msg {
             .map_err(|e| TxFail::new(verdict_core::AbciError::code(&e), e.to_string()))?
         {
             return Ok(Msg::Inference(m));
+        }
+        if let Some(m) = IbcMsg::decode(any)
+            .map_err(|e| TxFail::new(verdict_core::AbciError::code(&e), e.to_string()))?
+        {
+            return Ok(Msg::Ibc(m));
         }
         if any.type_url == MSG_UNJAIL_URL {
             let m = MsgUnjail::decode(any.value.as_slice())
@@ -60,6 +68,7 @@ impl Msg {
             Msg::Staking(m) => m.signer(),
             Msg::Unjail(op) => *op,
             Msg::Inference(m) => m.signer(),
+            Msg::Ibc(m) => m.signer,
         }
     }
 
@@ -74,12 +83,13 @@ impl Msg {
         }
     }
 
-    pub fn type_url(&self) -> &'static str {
+    pub fn type_url(&self) -> &str {
         match self {
             Msg::Bank(m) => m.type_url(),
             Msg::Staking(m) => m.type_url(),
             Msg::Unjail(_) => MSG_UNJAIL_URL,
             Msg::Inference(m) => m.type_url(),
+            Msg::Ibc(m) => &m.type_url,
         }
     }
 
@@ -89,6 +99,7 @@ impl Msg {
             Msg::Staking(_) => "staking",
             Msg::Unjail(_) => "slashing",
             Msg::Inference(_) => "inference",
+            Msg::Ibc(_) => "ibc",
         }
     }
 }

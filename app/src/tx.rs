@@ -598,6 +598,9 @@ pub fn run(
                     .map_err(|e| (e.code(), e.to_string())),
                 Msg::Inference(im) => verdict_inference::handler::execute(&mut ctx, im)
                     .map_err(|e| (e.code(), e.to_string())),
+                Msg::Ibc(im) => {
+                    verdict_ibc::execute(&mut ctx, im).map_err(|e| (e.code(), e.to_string()))
+                }
                 Msg::Unjail(op) => verdict_slashing::unjail(ctx.store, op, block.time_seconds)
                     .map(|()| {
                         ctx.emit(Event::new("unjail").attr("validator", op.valoper()));

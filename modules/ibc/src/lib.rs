@@ -8,12 +8,21 @@
 //! every IBC client check: the path in the `ibc` sub-store, then the sub-store
 //! root under `ibc` in the app hash. See [`commitment`].
 //!
-//! This crate owns the key layout and the proof format; the store (in the app)
-//! owns the trees.
+//! This crate owns the key layout, the proof format and the ibc-rs host
+//! ([`context::IbcContext`]); the store (in the app) owns the trees. It may call
+//! verdict-core and read staking params (the unbonding period).
 
 pub mod commitment;
+pub mod context;
+pub mod error;
+pub mod genesis;
+pub mod handler;
+pub mod host;
+pub mod keys;
 
 pub use commitment::{proof_specs, verify_membership, verify_non_membership, IbcProof};
+pub use error::IbcError;
+pub use handler::{execute, IbcMsg};
 
 /// Key of the `ibc` sub-store root in the app-state tree, and the commitment
 /// prefix this chain announces to counterparties.
