@@ -1,0 +1,404 @@
+//! IBC through the whole app: a 07-tendermint client created and updated by
+//! signed transactions in finalized blocks, its state proven from `store/ibc/key`
+//! queries with ibc-rs's verifier against each height's app hash, and the host
+//! consensus states FinalizeBlock records.
+
+use prost::Message;
+use tendermint_abci::Application;
+use tendermint_proto::google::protobuf::Timestamp;
+use tendermint_proto::v0_38::abci::{
+    ExecTxResult, RequestFinalizeBlock, RequestInitChain, RequestQuery,
+};
+use tendermint_testgen::{Generator, Header, LightBlock, Validator};
+use verdict_app::store::Store;
+use verdict_app::txbuild::{sign_tx, AccountKey, TxSpec};
+use verdict_app::VerdictApp;
+use verdict_core::coin::Coin;
+use verdict_ibc::ibc;
+
+use ibc::clients::tendermint::client_state::ClientState as TmClientState;
+use ibc::clients::tendermint::consensus_state::ConsensusState as TmConsensusState;
+use ibc::clients::tendermint::types::{
+    AllowUpdate, ClientState as ClientStateType, ConsensusState as ConsensusStateType,
+    Header as TmHeader, TrustThreshold,
+};
+use ibc::core::client::types::msgs::{MsgCreateClient, MsgUpdateClient};
+use ibc::core::client::types::Height;
+use ibc::core::commitment_types::merkle::MerkleProof;
+use ibc::core::commitment_types::specs::ProofSpecs;
+use ibc::core::host::types::identifiers::{ChainId, ClientId};
+use ibc::primitives::proto::{Any, Protobuf};
+
+const CHAIN: &str = "verdict-1";
+const COUNTERPARTY: &str = "mock-1";
+const T0: i64 = 1_700_000_000;
+const CLIENT_STATE: &[u8] = b"clients/07-tendermint-0/clientState";
+
+fn user() -> AccountKey {
+    AccountKey::from_bytes(&[42; 32]).expect("key")
+}
+
+fn time(h: i64) -> Timestamp {
+    Timestamp {
+        seconds: T0 + 100 + h,
+        nanos: 0,
+    }
+}
+
+struct Chain {
+    _dir: tempfile::TempDir,
+    app: VerdictApp,
+    height: i64,
+    seq: u64,
+    /// App hash after each height (index 0 = height 1).
+    hashes: Vec<Vec<u8>>,
+    genesis_hash: Vec<u8>,
+}
+
+impl Chain {
+    fn new() -> Chain {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let app = VerdictApp::new(Store::open(dir.path()).expect("open"));
+        let val = ed25519_consensus::SigningKey::from([1; 32]);
+        let init = app.init_chain(RequestInitChain {
+            time: Some(time(0)),
+            chain_id: CHAIN.into(),
+            validators: vec![tendermint_proto::v0_38::abci::ValidatorUpdate {
+                pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey {
+                    sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(
+                        val.verification_key().to_bytes().to_vec(),
+                    )),
+                }),
+                power: 10,
+            }],
+            app_state_bytes: format!(
+                r#"{{"bank":{{"balances":[{{"address":"{}","coins":"1000000000uverd"}}]}}}}"#,
+                user().address()
+            )
+            .into_bytes()
+            .into(),
+            initial_height: 1,
+            ..Default::default()
+        });
+        Chain {
+            _dir: dir,
+            app,
+            height: 0,
+            seq: 0,
+            hashes: vec![],
+            genesis_hash: init.app_hash.to_vec(),
+        }
+    }
+
+    /// Finalizes and commits one block holding one tx with `msgs` (or none).
+    fn block(&mut self, msgs: Vec<Any>) -> Option<ExecTxResult> {
+        let h = self.height + 1;
+        let txs = if msgs.is_empty() {
+            vec![]
+        } else {
+            let spec = TxSpec {
+                msgs: msgs
+                    .into_iter()
+                    .map(|a| cosmrs::Any {
+                        type_url: a.type_url,
+                        value: a.value,
+                    })
+                    .collect(),
+                memo: String::new(),
+                timeout_height: 0,
+                fee: vec![Coin::new(100_000, "uverd")],
+                gas_limit: 4_000_000,
+            };
+            self.seq += 1;
+            vec![sign_tx(&spec, &user(), CHAIN, 1, self.seq - 1).into()]
+        };
+        let resp = self.app.finalize_block(RequestFinalizeBlock {
+            txs,
+            hash: vec![h as u8; 32].into(),
+            height: h,
+            time: Some(time(h)),
+            next_validators_hash: vec![h as u8; 32].into(),
+            ..Default::default()
+        });
+        self.app.commit();
+        self.height = h;
+        self.hashes.push(resp.app_hash.to_vec());
+        resp.tx_results.into_iter().next()
+    }
+
+    fn query_ibc(&self, path: &[u8], height: i64) -> (Vec<u8>, MerkleProof) {
+        let resp = self.app.query(RequestQuery {
+            data: path.to_vec().into(),
+            path: "store/ibc/key".into(),
+            height,
+            prove: true,
+        });
+        assert_eq!(resp.code, 0, "{}", resp.log);
+        assert_eq!(resp.height, height);
+        let ops = resp.proof_ops.expect("proof ops").ops;
+        assert_eq!(
+            ops.len(),
+            2,
+            "path in the ibc sub-store, then ibc in the app hash"
+        );
+        assert_eq!(ops[0].key, path);
+        assert_eq!(ops[1].key, b"ibc");
+        let proofs = ops
+            .iter()
+            .map(|op| ics23::CommitmentProof::decode(op.data.as_slice()).expect("ics23 proof"))
+            .collect();
+        (resp.value.to_vec(), MerkleProof { proofs })
+    }
+
+    fn app_hash(&self, height: i64) -> &[u8] {
+        &self.hashes[usize::try_from(height - 1).expect("height")]
+    }
+}
+
+fn validators() -> Vec<Validator> {
+    vec![
+        Validator::new("a").voting_power(50),
+        Validator::new("b").voting_power(50),
+    ]
+}
+
+fn light_block(height: u64, vals: &[Validator]) -> tendermint_testgen::light_block::TmLightBlock {
+    let header = Header::new(vals)
+        .height(height)
+        .chain_id(COUNTERPARTY)
+        .next_validators(vals)
+        .app_hash(tendermint::AppHash::try_from(vec![7u8; 32]).expect("app hash"))
+        .time(
+            tendermint::Time::from_unix_timestamp(T0 + i64::try_from(height).expect("h"), 0)
+                .expect("time"),
+        );
+    LightBlock::new_default_with_header(header)
+        .validators(vals)
+        .next_validators(vals)
+        .generate()
+        .expect("light block")
+}
+
+fn rev(h: u64) -> Height {
+    Height::new(1, h).expect("height")
+}
+
+fn create_client(h: u64) -> Any {
+    let cs = ClientStateType::new(
+        ChainId::new(COUNTERPARTY).expect("chain id"),
+        TrustThreshold::ONE_THIRD,
+        std::time::Duration::from_secs(14 * 24 * 3600),
+        std::time::Duration::from_secs(21 * 24 * 3600),
+        std::time::Duration::from_secs(60),
+        rev(h),
+        ProofSpecs::cosmos(),
+        vec![],
+        AllowUpdate {
+            after_expiry: false,
+            after_misbehaviour: false,
+        },
+    )
+    .expect("client state");
+    let cons: ConsensusStateType = light_block(h, &validators()).signed_header.header.into();
+    let msg = MsgCreateClient::new(
+        TmClientState::from(cs).into(),
+        TmConsensusState::from(cons).into(),
+        user().address().bech32().into(),
+    );
+    Any {
+        type_url: "/ibc.core.client.v1.MsgCreateClient".into(),
+        value: msg.encode_vec(),
+    }
+}
+
+fn update_client(trusted: u64, h: u64, signers: &[Validator]) -> Any {
+    let lb = light_block(h, signers);
+    let header = TmHeader {
+        signed_header: lb.signed_header,
+        validator_set: lb.validators,
+        trusted_height: rev(trusted),
+        trusted_next_validator_set: light_block(trusted, &validators()).next_validators,
+    };
+    let msg = MsgUpdateClient {
+        client_id: ClientId::new("07-tendermint", 0).expect("id"),
+        client_message: header.into(),
+        signer: user().address().bech32().into(),
+    };
+    Any {
+        type_url: "/ibc.core.client.v1.MsgUpdateClient".into(),
+        value: msg.encode_vec(),
+    }
+}
+
+fn latest_height(client_state: &[u8]) -> Height {
+    let any = Any::decode(client_state).expect("any");
+    TmClientState::try_from(any)
+        .expect("client state")
+        .inner()
+        .latest_height
+}
+
+#[test]
+fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() {
+    let mut chain = Chain::new();
+    let create = chain.block(vec![create_client(5)]).expect("tx result");
+    assert_eq!(create.code, 0, "{}", create.log);
+    let ev = create
+        .events
+        .iter()
+        .find(|e| e.r#type == "create_client")
+        .expect("create_client event");
+    assert!(ev
+        .attributes
+        .iter()
+        .any(|a| a.key == "client_id" && a.value == "07-tendermint-0" && a.index));
+    assert!(
+        ev.attributes.iter().all(|a| a.index),
+        "indexed for CometBFT"
+    );
+
+    chain.block(vec![]);
+    let update = chain
+        .block(vec![update_client(5, 8, &validators())])
+        .expect("tx result");
+    assert_eq!(update.code, 0, "{}", update.log);
+    assert!(update.events.iter().any(|e| e.r#type == "update_client"));
+
+    for (h, want) in [(1, 5), (2, 5), (3, 8)] {
+        let (value, proof) = chain.query_ibc(CLIENT_STATE, h);
+        assert_eq!(latest_height(&value), rev(want), "at height {h}");
+        verdict_ibc::verify_membership(&proof, chain.app_hash(h), CLIENT_STATE, &value)
+            .unwrap_or_else(|e| panic!("proof at height {h}: {e}"));
+        // Not against another height's app hash.
+        let other = if h == 3 { 1 } else { 3 };
+        assert!(verdict_ibc::verify_membership(
+            &proof,
+            chain.app_hash(other),
+            CLIENT_STATE,
+            &value
+        )
+        .is_err());
+    }
+    // A value of one height does not pass with the proof of another.
+    let (old, _) = chain.query_ibc(CLIENT_STATE, 1);
+    let (_, new_proof) = chain.query_ibc(CLIENT_STATE, 3);
+    assert!(
+        verdict_ibc::verify_membership(&new_proof, chain.app_hash(3), CLIENT_STATE, &old).is_err()
+    );
+    // Absence is proven too.
+    let absent = b"clients/07-tendermint-1/clientState";
+    let (value, proof) = chain.query_ibc(absent, 3);
+    assert!(value.is_empty());
+    verdict_ibc::verify_non_membership(&proof, chain.app_hash(3), absent).expect("absent");
+    // The consensus state the update wrote is provable.
+    let cons_path = b"clients/07-tendermint-0/consensusStates/1-8";
+    let (value, proof) = chain.query_ibc(cons_path, 3);
+    verdict_ibc::verify_membership(&proof, chain.app_hash(3), cons_path, &value)
+        .expect("consensus state proof");
+}
+
+#[test]
+fn a_header_not_signed_by_the_trusted_validators_fails_the_tx_and_changes_no_ibc_state() {
+    let mut chain = Chain::new();
+    assert_eq!(chain.block(vec![create_client(5)]).expect("tx").code, 0);
+    let strangers = vec![
+        Validator::new("x").voting_power(50),
+        Validator::new("y").voting_power(50),
+    ];
+    let bad = chain
+        .block(vec![update_client(5, 8, &strangers)])
+        .expect("tx result");
+    assert_ne!(bad.code, 0);
+    assert!(bad.log.contains("ibc"), "{}", bad.log);
+    assert!(bad.events.iter().all(|e| e.r#type != "update_client"));
+    let (before, _) = chain.query_ibc(CLIENT_STATE, 1);
+    let (after, proof) = chain.query_ibc(CLIENT_STATE, 2);
+    assert_eq!(before, after);
+    verdict_ibc::verify_membership(&proof, chain.app_hash(2), CLIENT_STATE, &after)
+        .expect("still proven");
+    // Garbage in an IBC message is a decode error, not a panic.
+    let garbage = Any {
+        type_url: "/ibc.core.client.v1.MsgUpdateClient".into(),
+        value: vec![0x0a, 0xff, 0xff],
+    };
+    let r = chain.block(vec![garbage]).expect("tx result");
+    assert_eq!(r.code, 2, "{}", r.log);
+}
+
+#[test]
+fn finalize_block_records_the_host_consensus_state_of_every_height() {
+    let mut chain = Chain::new();
+    for _ in 0..3 {
+        chain.block(vec![]);
+    }
+    let store = chain.app.store();
+    for h in 1..=3u64 {
+        let bytes = store
+            .get(&verdict_ibc::keys::host_consensus(h))
+            .expect("read")
+            .expect("host consensus state");
+        let cs = TmConsensusState::try_from(Any::decode(bytes.as_slice()).expect("any"))
+            .expect("tm consensus state");
+        let cs = cs.inner();
+        // The root is what header h carries: the app hash after h-1 (InitChain's
+        // for the first block).
+        let want = if h == 1 {
+            chain.genesis_hash.as_slice()
+        } else {
+            chain.app_hash(i64::try_from(h).expect("h") - 1)
+        };
+        assert_eq!(cs.root.as_bytes(), want);
+        assert_eq!(
+            cs.timestamp,
+            tendermint::Time::from_unix_timestamp(T0 + 100 + i64::try_from(h).expect("h"), 0)
+                .expect("time")
+        );
+        assert_eq!(cs.next_validators_hash.as_bytes(), &[h as u8; 32]);
+    }
+}
+
+#[test]
+fn ibc_blocks_give_every_node_and_a_replay_the_same_app_hash() {
+    let mut a = Chain::new();
+    let mut b = Chain::new();
+    assert_eq!(a.genesis_hash, b.genesis_hash);
+    a.block(vec![create_client(5)]);
+    b.block(vec![create_client(5)]);
+    assert_eq!(a.hashes, b.hashes);
+
+    // Node a finalizes height 2, "crashes" before Commit, and replays it.
+    let msgs = vec![update_client(5, 8, &validators())];
+    let tx = sign_tx(
+        &TxSpec {
+            msgs: msgs
+                .into_iter()
+                .map(|m| cosmrs::Any {
+                    type_url: m.type_url,
+                    value: m.value,
+                })
+                .collect(),
+            memo: String::new(),
+            timeout_height: 0,
+            fee: vec![Coin::new(100_000, "uverd")],
+            gas_limit: 4_000_000,
+        },
+        &user(),
+        CHAIN,
+        1,
+        1,
+    );
+    let req = RequestFinalizeBlock {
+        txs: vec![tx.into()],
+        hash: vec![2; 32].into(),
+        height: 2,
+        time: Some(time(2)),
+        next_validators_hash: vec![2; 32].into(),
+        ..Default::default()
+    };
+    let first = a.app.finalize_block(req.clone());
+    assert_eq!(first.tx_results[0].code, 0, "{}", first.tx_results[0].log);
+    let replay = a.app.finalize_block(req.clone());
+    assert_eq!(first.app_hash, replay.app_hash);
+    let other = b.app.finalize_block(req);
+    assert_eq!(first.app_hash, other.app_hash);
+}
