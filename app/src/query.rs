@@ -266,25 +266,28 @@ fn err(code: u32, log: String, height: i64) -> ResponseQuery {
 }
 
 /// The height a `store/...` query reads: 0 means the latest committed.
-fn store_height(req: &RequestQuery, committed: u64) -> Result<u64, ResponseQuery> {
+fn store_height(req: &RequestQuery, committed: u64) -> Option<u64> {
     match u64::try_from(req.height) {
-        Ok(0) => Ok(committed),
-        Ok(h) => Ok(h),
-        Err(_) => Err(err(
-            codes::INVALID_REQUEST,
-            format!("invalid height {}", req.height),
-            0,
-        )),
+        Ok(0) => Some(committed),
+        Ok(h) => Some(h),
+        Err(_) => None,
     }
+}
+
+fn invalid_height(req: &RequestQuery) -> ResponseQuery {
+    err(
+        codes::INVALID_REQUEST,
+        format!("invalid height {}", req.height),
+        0,
+    )
 }
 
 /// `store/ibc/key`: the value of an ICS-24 path (request data, e.g.
 /// `clients/07-tendermint-0/clientState`) at a committed height, and with
 /// `prove` its proof for the Merkle path `["ibc", path]`, innermost op first.
 fn store_ibc_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
-    let height = match store_height(req, committed) {
-        Ok(h) => h,
-        Err(resp) => return resp,
+    let Some(height) = store_height(req, committed) else {
+        return invalid_height(req);
     };
     let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
     let result = if req.prove {
@@ -314,9 +317,8 @@ fn store_ibc_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQ
 }
 
 fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
-    let height = match store_height(req, committed) {
-        Ok(h) => h,
-        Err(resp) => return resp,
+    let Some(height) = store_height(req, committed) else {
+        return invalid_height(req);
     };
     let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
     let result = if req.prove {
