@@ -133,6 +133,9 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     }
     let answer = match module_route(path) {
         Some(f) => f(store, &req.data),
+        None if path.starts_with(verdict_ibc::query::CLIENT_QUERY_PREFIX) => {
+            ibc_query(store, committed, path, &req.data)
+        }
         None if path.starts_with(verdict_inference::query::PREFIX) => {
             match verdict_inference::query::handle(store, path, &req.data) {
                 Ok(Some(v)) => Ok(v),
@@ -159,6 +162,37 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
         },
         Err((code, log)) => err(code, log, latest),
     }
+}
+
+/// `ibc.core.client.v1.Query` over the latest committed state, with proofs from
+/// the store's two-level commitment at that height.
+fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
+    let mut ov = Overlay::new();
+    let mut view = Layered::new(store, &mut ov);
+    let chain_id = crate::state::CHAIN_ID
+        .may_load(&view)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let last = crate::state::LAST_BLOCK.may_load(&view).ok().flatten();
+    let unbonding = verdict_staking::state::params(&view).unbonding_time_seconds;
+    let host = verdict_ibc::context::HostInfo::new(
+        &chain_id,
+        committed,
+        last.as_ref().map_or(0, |b| b.time_seconds),
+        last.as_ref().map_or(0, |b| b.time_nanos),
+        unbonding,
+    )
+    .map_err(|e| (1, format!("ibc host: {e}")))?;
+    let prove = |height: u64, path: &[u8]| {
+        store
+            .get_ibc_with_proof(path, height)
+            .ok()
+            .map(|(_, p)| p.to_bytes())
+    };
+    let ctx = verdict_ibc::context::IbcContext::new(&mut view, host).with_prover(&prove);
+    verdict_ibc::query::handle(&ctx, path, data)
+        .unwrap_or_else(|| Err((codes::UNKNOWN_REQUEST, "unknown request".into())))
 }
 
 /// Runs the transaction on a throwaway overlay of committed state: gas used and

@@ -402,3 +402,164 @@ fn ibc_blocks_give_every_node_and_a_replay_the_same_app_hash() {
     let other = b.app.finalize_block(req);
     assert_eq!(first.app_hash, other.app_hash);
 }
+
+fn abci_query<R: Message + Default>(chain: &Chain, path: &str, req: impl Message) -> R {
+    let resp = chain.app.query(RequestQuery {
+        data: req.encode_to_vec().into(),
+        path: path.into(),
+        height: 0,
+        prove: false,
+    });
+    assert_eq!(resp.code, 0, "{path}: {}", resp.log);
+    R::decode(resp.value.as_ref()).expect("response decodes")
+}
+
+#[test]
+fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
+    use ibc::core::client::types::proto::v1 as q;
+    let mut chain = Chain::new();
+    chain.block(vec![create_client(5)]);
+    chain.block(vec![update_client(5, 8, &validators())]);
+    chain.block(vec![]);
+    let latest = chain.height;
+    // "verdict-1" is revision 1 of its chain id.
+    let proof_height = q::Height {
+        revision_number: 1,
+        revision_height: u64::try_from(latest).expect("h"),
+    };
+
+    let cs: q::QueryClientStateResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ClientState",
+        q::QueryClientStateRequest {
+            client_id: "07-tendermint-0".into(),
+        },
+    );
+    assert_eq!(cs.proof_height, Some(proof_height));
+    let any = cs.client_state.expect("client state");
+    let value = Any {
+        type_url: any.type_url.clone(),
+        value: any.value.clone(),
+    }
+    .encode_to_vec();
+    assert_eq!(latest_height(&value), rev(8));
+    let proof =
+        <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::decode_vec(
+            &cs.proof,
+        )
+        .expect("merkle proof");
+    verdict_ibc::verify_membership(&proof, chain.app_hash(latest), CLIENT_STATE, &value)
+        .expect("client state proof verifies");
+
+    let cons: q::QueryConsensusStateResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ConsensusState",
+        q::QueryConsensusStateRequest {
+            client_id: "07-tendermint-0".into(),
+            revision_number: 1,
+            revision_height: 8,
+            latest_height: false,
+        },
+    );
+    let any = cons.consensus_state.expect("consensus state");
+    let value = Any {
+        type_url: any.type_url,
+        value: any.value,
+    }
+    .encode_to_vec();
+    let proof =
+        <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::decode_vec(
+            &cons.proof,
+        )
+        .expect("merkle proof");
+    verdict_ibc::verify_membership(
+        &proof,
+        chain.app_hash(latest),
+        b"clients/07-tendermint-0/consensusStates/1-8",
+        &value,
+    )
+    .expect("consensus state proof verifies");
+
+    let heights: q::QueryConsensusStateHeightsResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ConsensusStateHeights",
+        q::QueryConsensusStateHeightsRequest {
+            client_id: "07-tendermint-0".into(),
+            pagination: None,
+        },
+    );
+    let hs: Vec<u64> = heights
+        .consensus_state_heights
+        .iter()
+        .map(|h| h.revision_height)
+        .collect();
+    assert_eq!(hs, vec![5, 8]);
+
+    let all: q::QueryClientStatesResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ClientStates",
+        q::QueryClientStatesRequest { pagination: None },
+    );
+    assert_eq!(all.client_states.len(), 1);
+    assert_eq!(all.client_states[0].client_id, "07-tendermint-0");
+
+    let states: q::QueryConsensusStatesResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ConsensusStates",
+        q::QueryConsensusStatesRequest {
+            client_id: "07-tendermint-0".into(),
+            pagination: None,
+        },
+    );
+    assert_eq!(states.consensus_states.len(), 2);
+
+    let status: q::QueryClientStatusResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ClientStatus",
+        q::QueryClientStatusRequest {
+            client_id: "07-tendermint-0".into(),
+        },
+    );
+    assert_eq!(status.status, "Active");
+
+    let params: q::QueryClientParamsResponse = abci_query(
+        &chain,
+        "/ibc.core.client.v1.Query/ClientParams",
+        q::QueryClientParamsRequest {},
+    );
+    assert_eq!(
+        params.params.expect("params").allowed_clients,
+        vec!["07-tendermint".to_string()]
+    );
+
+    // Unknown clients and bad requests are errors, not panics.
+    let missing = chain.app.query(RequestQuery {
+        data: q::QueryClientStateRequest {
+            client_id: "07-tendermint-9".into(),
+        }
+        .encode_to_vec()
+        .into(),
+        path: "/ibc.core.client.v1.Query/ClientState".into(),
+        ..Default::default()
+    });
+    assert_eq!(missing.code, 38, "{}", missing.log);
+    assert!(missing.log.contains("NotFound"), "{}", missing.log);
+    for (path, data) in [
+        ("/ibc.core.client.v1.Query/ClientState", vec![0xff, 0xff]),
+        (
+            "/ibc.core.client.v1.Query/ClientState",
+            q::QueryClientStateRequest {
+                client_id: "not an id!".into(),
+            }
+            .encode_to_vec(),
+        ),
+        ("/ibc.core.client.v1.Query/Nope", vec![]),
+    ] {
+        let r = chain.app.query(RequestQuery {
+            data: data.into(),
+            path: path.into(),
+            ..Default::default()
+        });
+        assert_ne!(r.code, 0, "{path}");
+    }
+}

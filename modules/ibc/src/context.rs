@@ -88,9 +88,15 @@ impl HostInfo {
 /// Expected time per block, for ICS-03 delay periods in blocks.
 pub const MAX_EXPECTED_TIME_PER_BLOCK: Duration = Duration::from_secs(30);
 
-/// ibc-rs's view of the chain during one IBC message.
+/// Proves an ICS-24 path at a committed height: `MerkleProof` bytes, or `None`
+/// when that height is not available.
+pub type Prover<'a> = &'a dyn Fn(u64, &[u8]) -> Option<Vec<u8>>;
+
+/// ibc-rs's view of the chain during one IBC message (or one query, with a
+/// [`Prover`] over committed heights).
 pub struct IbcContext<'a> {
-    store: &'a mut dyn Storage,
+    pub(crate) store: &'a mut dyn Storage,
+    pub(crate) prover: Option<Prover<'a>>,
     host: HostInfo,
     proof_specs: ProofSpecs,
     /// Events ibc-rs emitted, in order.
@@ -107,6 +113,7 @@ impl<'a> IbcContext<'a> {
     pub fn new(store: &'a mut dyn Storage, host: HostInfo) -> Self {
         IbcContext {
             store,
+            prover: None,
             host,
             proof_specs: crate::proof_specs(),
             events: Vec::new(),
@@ -114,7 +121,13 @@ impl<'a> IbcContext<'a> {
         }
     }
 
-    fn get_path(&self, path: &impl ToString) -> Option<Vec<u8>> {
+    /// For queries: proofs come from `prover`.
+    pub fn with_prover(mut self, prover: Prover<'a>) -> Self {
+        self.prover = Some(prover);
+        self
+    }
+
+    pub(crate) fn get_path(&self, path: &impl ToString) -> Option<Vec<u8>> {
         self.store.get(&flat_key(path.to_string().as_bytes()))
     }
 

@@ -19,6 +19,7 @@ pub mod genesis;
 pub mod handler;
 pub mod host;
 pub mod keys;
+pub mod query;
 
 pub use commitment::{proof_specs, verify_membership, verify_non_membership, IbcProof};
 pub use error::IbcError;
