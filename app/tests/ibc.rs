@@ -1,7 +1,8 @@
 //! IBC through the whole app: a 07-tendermint client created and updated by
 //! signed transactions in finalized blocks, its state proven from `store/ibc/key`
-//! queries with ibc-rs's verifier against each height's app hash, and the host
-//! consensus states FinalizeBlock records.
+//! queries with ibc-rs's verifier against each height's app hash, the host
+//! consensus states FinalizeBlock records, the client queries, and an ICS-03
+//! connection opened between two in-process Verdict chains.
 
 use prost::Message;
 use tendermint_abci::Application;
@@ -46,6 +47,7 @@ fn time(h: i64) -> Timestamp {
 }
 
 struct Chain {
+    chain_id: String,
     _dir: tempfile::TempDir,
     app: VerdictApp,
     height: i64,
@@ -57,12 +59,16 @@ struct Chain {
 
 impl Chain {
     fn new() -> Chain {
+        Chain::named(CHAIN)
+    }
+
+    fn named(chain_id: &str) -> Chain {
         let dir = tempfile::tempdir().expect("tempdir");
         let app = VerdictApp::new(Store::open(dir.path()).expect("open"));
         let val = ed25519_consensus::SigningKey::from([1; 32]);
         let init = app.init_chain(RequestInitChain {
             time: Some(time(0)),
-            chain_id: CHAIN.into(),
+            chain_id: chain_id.into(),
             validators: vec![tendermint_proto::v0_38::abci::ValidatorUpdate {
                 pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey {
                     sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(
@@ -81,6 +87,7 @@ impl Chain {
             ..Default::default()
         });
         Chain {
+            chain_id: chain_id.into(),
             _dir: dir,
             app,
             height: 0,
@@ -110,14 +117,14 @@ impl Chain {
                 gas_limit: 4_000_000,
             };
             self.seq += 1;
-            vec![sign_tx(&spec, &user(), CHAIN, 1, self.seq - 1).into()]
+            vec![sign_tx(&spec, &user(), &self.chain_id, 1, self.seq - 1).into()]
         };
         let resp = self.app.finalize_block(RequestFinalizeBlock {
             txs,
             hash: vec![h as u8; 32].into(),
             height: h,
             time: Some(time(h)),
-            next_validators_hash: vec![h as u8; 32].into(),
+            next_validators_hash: next_validators_hash().into(),
             ..Default::default()
         });
         self.app.commit();
@@ -177,6 +184,17 @@ fn light_block(height: u64, vals: &[Validator]) -> tendermint_testgen::light_blo
         .next_validators(vals)
         .generate()
         .expect("light block")
+}
+
+/// What the validators `a` and `b` of every test chain hash to: each chain's
+/// FinalizeBlock gets it, as CometBFT would pass the header's.
+fn next_validators_hash() -> Vec<u8> {
+    light_block(1, &validators())
+        .signed_header
+        .header
+        .next_validators_hash
+        .as_bytes()
+        .to_vec()
 }
 
 fn rev(h: u64) -> Height {
@@ -353,7 +371,7 @@ fn finalize_block_records_the_host_consensus_state_of_every_height() {
             tendermint::Time::from_unix_timestamp(T0 + 100 + i64::try_from(h).expect("h"), 0)
                 .expect("time")
         );
-        assert_eq!(cs.next_validators_hash.as_bytes(), &[h as u8; 32]);
+        assert_eq!(cs.next_validators_hash.as_bytes(), next_validators_hash());
     }
 }
 
@@ -392,7 +410,7 @@ fn ibc_blocks_give_every_node_and_a_replay_the_same_app_hash() {
         hash: vec![2; 32].into(),
         height: 2,
         time: Some(time(2)),
-        next_validators_hash: vec![2; 32].into(),
+        next_validators_hash: next_validators_hash().into(),
         ..Default::default()
     };
     let first = a.app.finalize_block(req.clone());
@@ -562,4 +580,326 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
         });
         assert_ne!(r.code, 0, "{path}");
     }
+}
+
+// ---- Two Verdict chains open a connection (ICS-03) to each other ----
+//
+// Each chain's headers are signed by the validators `a` and `b` (tendermint-
+// testgen), carrying the chain's real app hashes and block times, so each
+// chain's 07-tendermint client of the other verifies real proofs of the other's
+// store: the two-level commitment checked by ibc-rs's connection handlers.
+
+/// Header `p` of a Verdict test chain: app hash after `p-1`, block time of `p`.
+fn header_of(x: &Chain, p: u64) -> tendermint_testgen::light_block::TmLightBlock {
+    let app_hash = if p == 1 {
+        x.genesis_hash.clone()
+    } else {
+        x.hashes[usize::try_from(p - 2).expect("p")].clone()
+    };
+    let vals = validators();
+    let header = Header::new(&vals)
+        .height(p)
+        .chain_id(&x.chain_id)
+        .next_validators(&vals)
+        .app_hash(tendermint::AppHash::try_from(app_hash).expect("app hash"))
+        .time(
+            tendermint::Time::from_unix_timestamp(T0 + 100 + i64::try_from(p).expect("p"), 0)
+                .expect("time"),
+        );
+    LightBlock::new_default_with_header(header)
+        .validators(&vals)
+        .next_validators(&vals)
+        .generate()
+        .expect("light block")
+}
+
+fn revision_of(x: &Chain) -> u64 {
+    ChainId::new(&x.chain_id)
+        .expect("chain id")
+        .revision_number()
+}
+
+fn create_client_of(x: &Chain, p: u64) -> Any {
+    let cs = ClientStateType::new(
+        ChainId::new(&x.chain_id).expect("chain id"),
+        TrustThreshold::ONE_THIRD,
+        std::time::Duration::from_secs(14 * 24 * 3600),
+        // The staking default unbonding time, which validate_self_client requires.
+        std::time::Duration::from_secs(21 * 24 * 3600),
+        std::time::Duration::from_secs(60),
+        Height::new(revision_of(x), p).expect("height"),
+        verdict_ibc::proof_specs(),
+        vec![],
+        AllowUpdate {
+            after_expiry: false,
+            after_misbehaviour: false,
+        },
+    )
+    .expect("client state");
+    let cons: ConsensusStateType = header_of(x, p).signed_header.header.into();
+    let msg = MsgCreateClient::new(
+        TmClientState::from(cs).into(),
+        TmConsensusState::from(cons).into(),
+        user().address().bech32().into(),
+    );
+    Any {
+        type_url: "/ibc.core.client.v1.MsgCreateClient".into(),
+        value: msg.encode_vec(),
+    }
+}
+
+fn update_client_of(x: &Chain, trusted: u64, p: u64) -> Any {
+    let lb = header_of(x, p);
+    let header = TmHeader {
+        signed_header: lb.signed_header,
+        validator_set: lb.validators,
+        trusted_height: Height::new(revision_of(x), trusted).expect("h"),
+        trusted_next_validator_set: header_of(x, trusted).next_validators,
+    };
+    let msg = MsgUpdateClient {
+        client_id: ClientId::new("07-tendermint", 0).expect("id"),
+        client_message: header.into(),
+        signer: user().address().bech32().into(),
+    };
+    Any {
+        type_url: "/ibc.core.client.v1.MsgUpdateClient".into(),
+        value: msg.encode_vec(),
+    }
+}
+
+/// Value and `MerkleProof` bytes of `path` on `x` at committed height `h`.
+fn prove(x: &Chain, path: &str, h: u64) -> (Vec<u8>, Vec<u8>) {
+    let (value, proof) = x.query_ibc(path.as_bytes(), i64::try_from(h).expect("h"));
+    let bytes =
+        <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::encode_vec(
+            proof,
+        );
+    (value, bytes)
+}
+
+fn raw_height(x: &Chain, h: u64) -> Option<ibc::core::client::types::proto::v1::Height> {
+    Some(ibc::core::client::types::proto::v1::Height {
+        revision_number: revision_of(x),
+        revision_height: h,
+    })
+}
+
+fn any_of(msg: impl Message, type_url: &str) -> Any {
+    Any {
+        type_url: type_url.into(),
+        value: msg.encode_to_vec(),
+    }
+}
+
+fn connection_state(x: &Chain) -> ibc::core::connection::types::proto::v1::ConnectionEnd {
+    let (v, _) = x.query_ibc(b"connections/connection-0", x.height);
+    ibc::core::connection::types::proto::v1::ConnectionEnd::decode(v.as_slice()).expect("end")
+}
+
+fn ok(r: Option<ExecTxResult>) -> ExecTxResult {
+    let r = r.expect("tx result");
+    assert_eq!(r.code, 0, "{}", r.log);
+    r
+}
+
+#[test]
+fn two_verdict_chains_open_a_connection_with_proofs_of_each_others_stores() {
+    use ibc::core::commitment_types::proto::v1::MerklePrefix;
+    use ibc::core::connection::types::proto::v1 as conn;
+    let signer = user().address().bech32();
+    let mut a = Chain::named("alpha-1");
+    let mut b = Chain::named("beta-1");
+    a.block(vec![]);
+    b.block(vec![]);
+    // Height 2: each creates a client of the other from the other's header 2.
+    ok(a.block(vec![create_client_of(&b, 2)]));
+    ok(b.block(vec![create_client_of(&a, 2)]));
+
+    // A (height 3): ConnOpenInit.
+    let init = conn::MsgConnectionOpenInit {
+        client_id: "07-tendermint-0".into(),
+        counterparty: Some(conn::Counterparty {
+            client_id: "07-tendermint-0".into(),
+            connection_id: String::new(),
+            prefix: Some(MerklePrefix {
+                key_prefix: b"ibc".to_vec(),
+            }),
+        }),
+        version: None,
+        delay_period: 0,
+        signer: signer.clone(),
+    };
+    let r = ok(a.block(vec![any_of(
+        init,
+        "/ibc.core.connection.v1.MsgConnectionOpenInit",
+    )]));
+    assert!(r.events.iter().any(|e| e.r#type == "connection_open_init"));
+    assert_eq!(connection_state(&a).state, 1, "INIT");
+
+    // B (height 3): update its client of A to A's header 4 (root = A after 3),
+    // then ConnOpenTry with proofs of A's store at height 3.
+    let conn_a = connection_state(&a);
+    let (client_b_on_a, proof_client) = prove(&a, "clients/07-tendermint-0/clientState", 3);
+    let (_, proof_init) = prove(&a, "connections/connection-0", 3);
+    let (_, proof_consensus) = prove(&a, "clients/07-tendermint-0/consensusStates/1-2", 3);
+    let try_msg = conn::MsgConnectionOpenTry {
+        client_id: "07-tendermint-0".into(),
+        #[allow(deprecated)] // still on the wire type
+        previous_connection_id: String::new(),
+        client_state: Some(
+            tendermint_proto::google::protobuf::Any::decode(client_b_on_a.as_slice())
+                .expect("any"),
+        ),
+        counterparty: Some(conn::Counterparty {
+            client_id: "07-tendermint-0".into(),
+            connection_id: "connection-0".into(),
+            prefix: Some(MerklePrefix {
+                key_prefix: b"ibc".to_vec(),
+            }),
+        }),
+        delay_period: 0,
+        counterparty_versions: conn_a.versions.clone(),
+        proof_height: raw_height(&a, 4),
+        proof_init,
+        proof_client,
+        proof_consensus,
+        consensus_height: raw_height(&b, 2),
+        signer: signer.clone(),
+        host_consensus_state_proof: vec![],
+    };
+    let r = ok(b.block(vec![
+        update_client_of(&a, 2, 4),
+        any_of(try_msg, "/ibc.core.connection.v1.MsgConnectionOpenTry"),
+    ]));
+    assert!(r.events.iter().any(|e| e.r#type == "connection_open_try"));
+    assert_eq!(connection_state(&b).state, 2, "TRYOPEN");
+
+    // A: one more block, so its height passes B's client of A (at 4); then at
+    // height 5 update its client of B to B's header 4 and ConnOpenAck.
+    a.block(vec![]);
+    let (client_a_on_b, proof_client) = prove(&b, "clients/07-tendermint-0/clientState", 3);
+    let (_, proof_try) = prove(&b, "connections/connection-0", 3);
+    let (_, proof_consensus) = prove(&b, "clients/07-tendermint-0/consensusStates/1-4", 3);
+    let ack = conn::MsgConnectionOpenAck {
+        connection_id: "connection-0".into(),
+        counterparty_connection_id: "connection-0".into(),
+        version: conn_a.versions.first().cloned(),
+        client_state: Some(
+            tendermint_proto::google::protobuf::Any::decode(client_a_on_b.as_slice()).expect("any"),
+        ),
+        proof_height: raw_height(&b, 4),
+        proof_try,
+        proof_client,
+        proof_consensus,
+        consensus_height: raw_height(&a, 4),
+        signer: signer.clone(),
+        host_consensus_state_proof: vec![],
+    };
+    let r = ok(a.block(vec![
+        update_client_of(&b, 2, 4),
+        any_of(ack, "/ibc.core.connection.v1.MsgConnectionOpenAck"),
+    ]));
+    assert!(r.events.iter().any(|e| e.r#type == "connection_open_ack"));
+    assert_eq!(connection_state(&a).state, 3, "OPEN on A");
+
+    // B (height 4): update its client of A to A's header 6 (root = A after 5),
+    // then ConnOpenConfirm with the proof of A's open end.
+    let (_, proof_ack) = prove(&a, "connections/connection-0", 5);
+    let confirm = conn::MsgConnectionOpenConfirm {
+        connection_id: "connection-0".into(),
+        proof_ack,
+        proof_height: raw_height(&a, 6),
+        signer: signer.clone(),
+    };
+    let r = ok(b.block(vec![
+        update_client_of(&a, 4, 6),
+        any_of(confirm, "/ibc.core.connection.v1.MsgConnectionOpenConfirm"),
+    ]));
+    assert!(r
+        .events
+        .iter()
+        .any(|e| e.r#type == "connection_open_confirm"));
+    let (end_a, end_b) = (connection_state(&a), connection_state(&b));
+    assert_eq!((end_a.state, end_b.state), (3, 3), "OPEN on both");
+    assert_eq!(
+        end_a.counterparty.expect("cp").connection_id,
+        "connection-0"
+    );
+    assert_eq!(
+        end_b.counterparty.expect("cp").connection_id,
+        "connection-0"
+    );
+}
+
+#[test]
+fn a_connection_proof_from_the_wrong_height_is_refused_and_changes_nothing() {
+    use ibc::core::commitment_types::proto::v1::MerklePrefix;
+    use ibc::core::connection::types::proto::v1 as conn;
+    let signer = user().address().bech32();
+    let mut a = Chain::named("alpha-1");
+    let mut b = Chain::named("beta-1");
+    a.block(vec![]);
+    b.block(vec![]);
+    ok(a.block(vec![create_client_of(&b, 2)]));
+    ok(b.block(vec![create_client_of(&a, 2)]));
+    let init = conn::MsgConnectionOpenInit {
+        client_id: "07-tendermint-0".into(),
+        counterparty: Some(conn::Counterparty {
+            client_id: "07-tendermint-0".into(),
+            connection_id: String::new(),
+            prefix: Some(MerklePrefix {
+                key_prefix: b"ibc".to_vec(),
+            }),
+        }),
+        version: None,
+        delay_period: 0,
+        signer: signer.clone(),
+    };
+    ok(a.block(vec![any_of(
+        init,
+        "/ibc.core.connection.v1.MsgConnectionOpenInit",
+    )]));
+    ok(b.block(vec![update_client_of(&a, 2, 4)]));
+    let conn_a = connection_state(&a);
+    let (client_b_on_a, proof_client) = prove(&a, "clients/07-tendermint-0/clientState", 3);
+    // The connection did not exist at height 2: a proof from there cannot show it.
+    let (_, stale_proof_init) = prove(&a, "connections/connection-0", 2);
+    let (_, proof_consensus) = prove(&a, "clients/07-tendermint-0/consensusStates/1-2", 3);
+    let try_msg = conn::MsgConnectionOpenTry {
+        client_id: "07-tendermint-0".into(),
+        #[allow(deprecated)] // still on the wire type
+        previous_connection_id: String::new(),
+        client_state: Some(
+            tendermint_proto::google::protobuf::Any::decode(client_b_on_a.as_slice())
+                .expect("any"),
+        ),
+        counterparty: Some(conn::Counterparty {
+            client_id: "07-tendermint-0".into(),
+            connection_id: "connection-0".into(),
+            prefix: Some(MerklePrefix {
+                key_prefix: b"ibc".to_vec(),
+            }),
+        }),
+        delay_period: 0,
+        counterparty_versions: conn_a.versions.clone(),
+        proof_height: raw_height(&a, 4),
+        proof_init: stale_proof_init,
+        proof_client,
+        proof_consensus,
+        consensus_height: raw_height(&b, 2),
+        signer,
+        host_consensus_state_proof: vec![],
+    };
+    let r = b
+        .block(vec![any_of(
+            try_msg,
+            "/ibc.core.connection.v1.MsgConnectionOpenTry",
+        )])
+        .expect("tx result");
+    assert_ne!(r.code, 0);
+    assert!(r.log.contains("ICS23 verification"), "{}", r.log);
+    let (v, _) = b.query_ibc(b"connections/connection-0", b.height);
+    assert!(v.is_empty(), "no connection end on B");
+    let (v, _) = b.query_ibc(b"nextConnectionSequence", b.height);
+    assert_eq!(v, 0u64.to_be_bytes());
 }
