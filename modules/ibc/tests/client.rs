@@ -42,6 +42,14 @@ fn validators() -> Vec<Validator> {
 }
 
 fn light_block(height: u64, vals: &[Validator]) -> tendermint_testgen::light_block::TmLightBlock {
+    light_block_at(height, T0 + i64::try_from(height).expect("h"), vals)
+}
+
+fn light_block_at(
+    height: u64,
+    secs: i64,
+    vals: &[Validator],
+) -> tendermint_testgen::light_block::TmLightBlock {
     let header = Header::new(vals)
         .height(height)
         .chain_id(COUNTERPARTY)
@@ -50,10 +58,7 @@ fn light_block(height: u64, vals: &[Validator]) -> tendermint_testgen::light_blo
             tendermint::AppHash::try_from(vec![u8::try_from(height % 256).expect("byte"); 32])
                 .expect("app hash"),
         )
-        .time(
-            tendermint::Time::from_unix_timestamp(T0 + i64::try_from(height).expect("h"), 0)
-                .expect("time"),
-        );
+        .time(tendermint::Time::from_unix_timestamp(secs, 0).expect("time"));
     LightBlock::new_default_with_header(header)
         .validators(vals)
         .next_validators(vals)
@@ -95,7 +100,11 @@ fn create_client_msg(h: u64) -> Any {
 }
 
 fn update_client_msg(trusted: u64, h: u64, signers: &[Validator]) -> Any {
-    let lb = light_block(h, signers);
+    update_client_msg_at(trusted, h, T0 + i64::try_from(h).expect("h"), signers)
+}
+
+fn update_client_msg_at(trusted: u64, h: u64, secs: i64, signers: &[Validator]) -> Any {
+    let lb = light_block_at(h, secs, signers);
     let header = TmHeader {
         signed_header: lb.signed_header,
         validator_set: lb.validators,
@@ -320,4 +329,61 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
         Err(IbcError::Unsupported(_)) | Err(IbcError::Decode(_)) => {}
         other => panic!("expected a refusal, got {other:?}"),
     }
+}
+
+#[test]
+fn a_header_between_two_consensus_states_fills_the_gap_in_height_order() {
+    let mut s = genesis();
+    for (msg, host) in [
+        (create_client_msg(5), 10),
+        (update_client_msg(5, 8, &validators()), 11),
+        // Older than the latest: ibc-rs checks it against its neighbours 5 and 8.
+        (update_client_msg(5, 6, &validators()), 12),
+    ] {
+        let (r, ov, _) = run(&s, &msg, host);
+        r.expect("accepted");
+        apply(&mut s, ov);
+    }
+    assert_eq!(
+        stored_client_state(&s).latest_height,
+        rev_height(8),
+        "latest stays 8"
+    );
+    let heights: Vec<Vec<u8>> = s
+        .range(Some(b"ibc_index/"), Some(b"ibc_index0"), Order::Ascending)
+        .map(|(k, _)| k[k.len() - 8..].to_vec())
+        .collect();
+    let want: Vec<Vec<u8>> = [5u64, 6, 8]
+        .iter()
+        .map(|h| h.to_be_bytes().to_vec())
+        .collect();
+    assert_eq!(heights, want);
+}
+
+#[test]
+fn a_header_whose_time_breaks_monotonicity_with_its_neighbours_freezes_the_client() {
+    let mut s = genesis();
+    for (msg, host) in [
+        (create_client_msg(5), 10),
+        (update_client_msg(5, 8, &validators()), 11),
+    ] {
+        let (r, ov, _) = run(&s, &msg, host);
+        r.expect("accepted");
+        apply(&mut s, ov);
+    }
+    // Height 6 claiming a time after height 8's: the validators signed two
+    // histories that cannot both be true, which the prev/next lookups expose.
+    let late = T0 + 50;
+    let (r, ov, events) = run(&s, &update_client_msg_at(5, 6, late, &validators()), 12);
+    r.expect("misbehaviour is handled, not an error");
+    assert!(
+        events.iter().any(|e| e.kind == "client_misbehaviour"),
+        "{events:?}"
+    );
+    apply(&mut s, ov);
+    assert!(stored_client_state(&s).frozen_height.is_some(), "frozen");
+    // A frozen client takes no more updates.
+    let (r, ov, _) = run(&s, &update_client_msg(8, 9, &validators()), 13);
+    assert!(r.is_err());
+    assert!(ov.is_empty());
 }
