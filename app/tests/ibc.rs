@@ -308,6 +308,26 @@ fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() 
     let (value, proof) = chain.query_ibc(absent, 3);
     assert!(value.is_empty());
     verdict_ibc::verify_non_membership(&proof, chain.app_hash(3), absent).expect("absent");
+    // Heights not committed, or negative, are refused with a code.
+    for (height, code) in [(4, 26), (-1, 18)] {
+        let r = chain.app.query(RequestQuery {
+            data: CLIENT_STATE.to_vec().into(),
+            path: "store/ibc/key".into(),
+            height,
+            prove: true,
+        });
+        assert_eq!(r.code, code, "height {height}: {}", r.log);
+    }
+    // Without `prove`, the value alone, at any committed height.
+    let r = chain.app.query(RequestQuery {
+        data: CLIENT_STATE.to_vec().into(),
+        path: "/store/ibc/key".into(),
+        height: 1,
+        prove: false,
+    });
+    assert_eq!(r.code, 0, "{}", r.log);
+    assert!(r.proof_ops.is_none());
+    assert_eq!(latest_height(&r.value), rev(5));
     // The consensus state the update wrote is provable.
     let cons_path = b"clients/07-tendermint-0/consensusStates/1-8";
     let (value, proof) = chain.query_ibc(cons_path, 3);
