@@ -316,18 +316,31 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
     };
     assert_eq!(IbcMsg::decode(&bank), Ok(None));
     // Channel messages wait for an IBC application.
-    let chan = ibc::core::channel::types::proto::v1::MsgChannelOpenInit {
+    use ibc::core::channel::types::proto::v1 as chan;
+    let open_init = chan::MsgChannelOpenInit {
         port_id: "transfer".into(),
-        channel: None,
+        channel: Some(chan::Channel {
+            state: 1,
+            ordering: 1,
+            counterparty: Some(chan::Counterparty {
+                port_id: "transfer".into(),
+                channel_id: String::new(),
+            }),
+            connection_hops: vec!["connection-0".into()],
+            version: "ics20-1".into(),
+            upgrade_sequence: 0,
+        }),
         signer: signer(),
     };
     let any = cosmrs::Any {
         type_url: "/ibc.core.channel.v1.MsgChannelOpenInit".into(),
-        value: chan.encode_to_vec(),
+        value: open_init.encode_to_vec(),
     };
     match IbcMsg::decode(&any) {
-        Err(IbcError::Unsupported(_)) | Err(IbcError::Decode(_)) => {}
-        other => panic!("expected a refusal, got {other:?}"),
+        Err(e @ IbcError::Unsupported(_)) => {
+            assert_eq!(verdict_core::AbciError::code(&e), 6);
+        }
+        other => panic!("expected Unsupported, got {other:?}"),
     }
 }
 
