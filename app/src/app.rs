@@ -198,6 +198,7 @@ impl VerdictApp {
                 .save(&mut view, &u64::try_from(enable).unwrap_or(0))
                 .map_err(|e| e.to_string())?;
             genesis.auth.init(&mut view).map_err(|e| e.to_string())?;
+            verdict_ibc::genesis::init(&mut view);
             verdict_auth::Accounts::ensure(&mut view, &tx::fee_collector())
                 .map_err(|e| e.to_string())?;
             genesis.bank.init(&mut view).map_err(|e| e.to_string())?;
@@ -285,6 +286,8 @@ impl VerdictApp {
         let committed = self.store.height().map_err(|e| e.to_string())?;
         let height = u64::try_from(req.height).map_err(|_| "negative height".to_string())?;
         let mut block = self.lock();
+        // The app hash this block's header carries (for the IBC host consensus state).
+        let mut header_app_hash = self.store.last_app_hash().map_err(|e| e.to_string())?;
         let mut ov = if committed == 0 {
             let (initial, g) = block
                 .genesis
@@ -293,6 +296,11 @@ impl VerdictApp {
             if height != initial {
                 return Err(format!("first block is {height}, genesis says {initial}"));
             }
+            header_app_hash = self
+                .store
+                .prepare_commit(initial.saturating_sub(1), g.clone())
+                .map_err(|e| e.to_string())?
+                .app_hash;
             g
         } else {
             if height != committed.saturating_add(1) {
@@ -323,6 +331,17 @@ impl VerdictApp {
                     .flatten()
                     .unwrap_or_default(),
             };
+            verdict_ibc::host::record_block(
+                &mut view,
+                &verdict_ibc::host::BlockCommitment {
+                    height,
+                    time_seconds: time.seconds,
+                    time_nanos: time.nanos,
+                    app_hash: &header_app_hash,
+                    next_validators_hash: &req.next_validators_hash,
+                },
+            )
+            .map_err(|e| format!("ibc host consensus state: {e}"))?;
             // Begin block: liveness over the decided last commit, then evidence.
             let votes: Vec<verdict_slashing::CommitVote> = req
                 .decided_last_commit

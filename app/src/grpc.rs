@@ -126,7 +126,9 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<BoxBody>, Inf
 fn serve(app: VerdictApp, req: http::Request<BoxBody>) -> BoxFuture {
     Box::pin(async move {
         let path = req.uri().path().to_string();
-        if !crate::query::GRPC_PATHS.contains(&path.as_str()) {
+        if !crate::query::GRPC_PATHS.contains(&path.as_str())
+            && !verdict_ibc::query::PATHS.contains(&path.as_str())
+        {
             let status = Status::unimplemented(format!("unknown method {path}"));
             return Ok(status.into_http());
         }
@@ -165,6 +167,7 @@ grpc_service!(TxService, "cosmos.tx.v1beta1.Service");
 grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
 // Verdict's own queries: JSON bytes in and out through the same pass-through codec.
 grpc_service!(InferenceQuery, "verdict.inference.v1.Query");
+grpc_service!(IbcClientQuery, "ibc.core.client.v1.Query");
 
 /// Serves gRPC on `listener` until the process ends.
 pub async fn run(
@@ -178,7 +181,8 @@ pub async fn run(
         .add_service(DistributionQuery(app.clone()))
         .add_service(TxService(app.clone()))
         .add_service(TendermintService(app.clone()))
-        .add_service(InferenceQuery(app));
+        .add_service(InferenceQuery(app.clone()))
+        .add_service(IbcClientQuery(app));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming(Incoming(listener))

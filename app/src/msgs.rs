@@ -8,6 +8,7 @@ use verdict_bank::BankMsg;
 use verdict_core::address::Addr;
 use verdict_core::codes;
 use verdict_distribution::DistributionMsg;
+use verdict_ibc::IbcMsg;
 use verdict_inference::InferenceMsg;
 use verdict_staking::StakingMsg;
 
@@ -23,6 +24,8 @@ pub enum Msg {
     Unjail(Addr),
     Inference(InferenceMsg),
     Distribution(DistributionMsg),
+    /// An IBC core message (`/ibc.core.*`), run by ibc-rs.
+    Ibc(IbcMsg),
 }
 
 impl Msg {
@@ -40,6 +43,11 @@ impl Msg {
         }
         if let Some(m) = DistributionMsg::decode(any)? {
             return Ok(Msg::Distribution(m));
+        }
+        if let Some(m) = IbcMsg::decode(any)
+            .map_err(|e| TxFail::new(verdict_core::AbciError::code(&e), e.to_string()))?
+        {
+            return Ok(Msg::Ibc(m));
         }
         if any.type_url == MSG_UNJAIL_URL {
             let m = MsgUnjail::decode(any.value.as_slice())
@@ -66,6 +74,7 @@ impl Msg {
             Msg::Unjail(op) => *op,
             Msg::Inference(m) => m.signer(),
             Msg::Distribution(m) => m.signer(),
+            Msg::Ibc(m) => m.signer,
         }
     }
 
@@ -80,13 +89,14 @@ impl Msg {
         }
     }
 
-    pub fn type_url(&self) -> &'static str {
+    pub fn type_url(&self) -> &str {
         match self {
             Msg::Bank(m) => m.type_url(),
             Msg::Staking(m) => m.type_url(),
             Msg::Unjail(_) => MSG_UNJAIL_URL,
             Msg::Inference(m) => m.type_url(),
             Msg::Distribution(m) => m.type_url(),
+            Msg::Ibc(m) => &m.type_url,
         }
     }
 
@@ -97,6 +107,7 @@ impl Msg {
             Msg::Unjail(_) => "slashing",
             Msg::Inference(_) => "inference",
             Msg::Distribution(_) => "distribution",
+            Msg::Ibc(_) => "ibc",
         }
     }
 }

@@ -1,6 +1,8 @@
 //! ABCI `Query`: one router keyed by gRPC method path, with protobuf bytes in and
 //! out, exactly as cosmjs sends over CometBFT RPC (and as the gRPC server will
-//! forward). Also `store/key` for raw, provable reads.
+//! forward). Also `store/key` for raw, provable reads of app state, and
+//! `store/ibc/key` for IBC paths with their two-level proof (`ProofOps` of two
+//! ops: the path in the `ibc` sub-store, then the sub-store root in the app hash).
 //!
 //! Every response sets `height`. Module queries read the latest committed state;
 //! a request for another height is refused with code 26 (only `store/key` serves
@@ -124,6 +126,9 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     if path.trim_start_matches('/') == "store/key" {
         return store_key(store, req, committed);
     }
+    if path.trim_start_matches('/') == "store/ibc/key" {
+        return store_ibc_key(store, req, committed);
+    }
     let latest = i64::try_from(committed).unwrap_or(i64::MAX);
     if committed == 0 {
         return err(
@@ -144,6 +149,9 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     }
     let answer = match module_route(path) {
         Some(f) => f(store, &req.data),
+        None if path.starts_with(verdict_ibc::query::CLIENT_QUERY_PREFIX) => {
+            ibc_query(store, committed, path, &req.data)
+        }
         None if path.starts_with(verdict_inference::query::PREFIX) => {
             match verdict_inference::query::handle(store, path, &req.data) {
                 Ok(Some(v)) => Ok(v),
@@ -170,6 +178,37 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
         },
         Err((code, log)) => err(code, log, latest),
     }
+}
+
+/// `ibc.core.client.v1.Query` over the latest committed state, with proofs from
+/// the store's two-level commitment at that height.
+fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
+    let mut ov = Overlay::new();
+    let mut view = Layered::new(store, &mut ov);
+    let chain_id = crate::state::CHAIN_ID
+        .may_load(&view)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    let last = crate::state::LAST_BLOCK.may_load(&view).ok().flatten();
+    let unbonding = verdict_staking::state::params(&view).unbonding_time_seconds;
+    let host = verdict_ibc::context::HostInfo::new(
+        &chain_id,
+        committed,
+        last.as_ref().map_or(0, |b| b.time_seconds),
+        last.as_ref().map_or(0, |b| b.time_nanos),
+        unbonding,
+    )
+    .map_err(|e| (1, format!("ibc host: {e}")))?;
+    let prove = |height: u64, path: &[u8]| {
+        store
+            .get_ibc_with_proof(path, height)
+            .ok()
+            .map(|(_, p)| p.to_bytes())
+    };
+    let ctx = verdict_ibc::context::IbcContext::new(&mut view, host).with_prover(&prove);
+    verdict_ibc::query::handle(&ctx, path, data)
+        .unwrap_or_else(|| Err((codes::UNKNOWN_REQUEST, "unknown request".into())))
 }
 
 /// Runs the transaction on a throwaway overlay of committed state: gas used and
@@ -276,17 +315,60 @@ fn err(code: u32, log: String, height: i64) -> ResponseQuery {
     }
 }
 
-fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
-    let height = match u64::try_from(req.height) {
-        Ok(0) => committed,
-        Ok(h) => h,
-        Err(_) => {
-            return err(
-                codes::INVALID_REQUEST,
-                format!("invalid height {}", req.height),
-                0,
+/// The height a `store/...` query reads: 0 means the latest committed.
+fn store_height(req: &RequestQuery, committed: u64) -> Option<u64> {
+    match u64::try_from(req.height) {
+        Ok(0) => Some(committed),
+        Ok(h) => Some(h),
+        Err(_) => None,
+    }
+}
+
+fn invalid_height(req: &RequestQuery) -> ResponseQuery {
+    err(
+        codes::INVALID_REQUEST,
+        format!("invalid height {}", req.height),
+        0,
+    )
+}
+
+/// `store/ibc/key`: the value of an ICS-24 path (request data, e.g.
+/// `clients/07-tendermint-0/clientState`) at a committed height, and with
+/// `prove` its proof for the Merkle path `["ibc", path]`, innermost op first.
+fn store_ibc_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
+    let Some(height) = store_height(req, committed) else {
+        return invalid_height(req);
+    };
+    let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
+    let result = if req.prove {
+        store.get_ibc_with_proof(&req.data, height).map(|(v, p)| {
+            (
+                v,
+                Some(ProofOps {
+                    ops: vec![
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.into(),
+                            key: req.data.to_vec(),
+                            data: p.in_ibc_store.encode_to_vec(),
+                        },
+                        ProofOp {
+                            r#type: PROOF_OP_TYPE.into(),
+                            key: verdict_ibc::STORE_KEY.to_vec(),
+                            data: p.ibc_root_in_app.encode_to_vec(),
+                        },
+                    ],
+                }),
             )
-        }
+        })
+    } else {
+        store.get_ibc_at(&req.data, height).map(|v| (v, None))
+    };
+    store_answer(req, result, h_i64)
+}
+
+fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery {
+    let Some(height) = store_height(req, committed) else {
+        return invalid_height(req);
     };
     let h_i64 = i64::try_from(height).unwrap_or(i64::MAX);
     let result = if req.prove {
@@ -305,6 +387,14 @@ fn store_key(store: &Store, req: &RequestQuery, committed: u64) -> ResponseQuery
     } else {
         store.get_at(&req.data, height).map(|v| (v, None))
     };
+    store_answer(req, result, h_i64)
+}
+
+fn store_answer(
+    req: &RequestQuery,
+    result: Result<(Option<Vec<u8>>, Option<ProofOps>), StoreError>,
+    h_i64: i64,
+) -> ResponseQuery {
     match result {
         Ok((value, proof_ops)) => ResponseQuery {
             code: 0,

@@ -601,6 +601,9 @@ pub fn run(
                     .map_err(|e| (e.code(), e.to_string())),
                 Msg::Distribution(d) => verdict_distribution::msgs::execute(&mut ctx, d)
                     .map_err(|e| (e.code(), e.to_string())),
+                Msg::Ibc(im) => {
+                    verdict_ibc::execute(&mut ctx, im).map_err(|e| (e.code(), e.to_string()))
+                }
                 Msg::Unjail(op) => verdict_slashing::unjail(ctx.store, op, block.time_seconds)
                     .map(|()| {
                         ctx.emit(Event::new("unjail").attr("validator", op.valoper()));

@@ -5,18 +5,31 @@
 //!
 //! | prefix | key                          | value                              |
 //! |--------|------------------------------|------------------------------------|
-//! | `n`    | borsh(NodeKey)               | borsh(Node) — JMT nodes            |
+//! | `n`    | borsh(NodeKey)               | borsh(Node) — app-tree JMT nodes   |
 //! | `v`    | key_hash ‖ version (BE u64)  | `0` deleted, `1` ‖ value — history |
+//! | `N`    | borsh(NodeKey)               | borsh(Node) — `ibc` sub-store JMT  |
+//! | `V`    | key_hash ‖ version (BE u64)  | as `v`, for the `ibc` sub-store    |
 //! | `p`    | key_hash                     | key — preimages for ICS-23 proofs  |
 //! | `l`    | key                          | value — latest value, ordered      |
 //! | `m`    | meta name                    | committed height, app hashes       |
 //!
-//! The app hash of height `h` is the root of JMT version `h`. Modules never touch
-//! this type directly: they see a block's [`Overlay`] through [`StateView`], which
-//! implements `cosmwasm_std::Storage` so typed access is cw-storage-plus.
+//! Two Merkle trees, both versioned by height: the `ibc` sub-store holds the IBC
+//! paths (flat keys `ibc/<path>`, stored in the sub-store as `<path>`), and the
+//! app tree holds every other key plus the key `ibc`, whose value is the root of
+//! the `ibc` sub-store at the same height. The app hash of height `h` is the root
+//! of the app tree at version `h`, so a proof of an app key is one ICS-23 proof
+//! (unchanged), and a proof of an IBC path is two: path → sub-store root →
+//! app hash, the `["ibc", path]` Merkle path IBC verifies (see `verdict_ibc`).
+//!
+//! Modules never touch this type directly: they see a block's [`Overlay`]
+//! through [`StateView`], which implements `cosmwasm_std::Storage` so typed
+//! access is cw-storage-plus.
 //!
 //! # Invariants
 //! - Nothing is written to disk outside [`Store::commit`].
+//! - Both trees get version `h` at every committed height (an empty change set
+//!   copies the previous root), and the app tree's `ibc` value at `h` is the
+//!   `ibc` sub-store root at `h`; no module may write the bare key `ibc`.
 //! - After `commit(h)` returns, `height() == h` and every key reads at `h` as the
 //!   block left it; a crash at any instant leaves either version `h-1` or `h` whole.
 
@@ -59,10 +72,14 @@ pub enum StoreError {
     NoSuchHeight { requested: u64, committed: u64 },
     #[error("commit out of order: expected height {expected}, got {got}")]
     OutOfOrder { expected: u64, got: u64 },
+    #[error("the key {key:?} is reserved for the ibc sub-store root")]
+    ReservedKey { key: String },
 }
 
 const P_NODE: u8 = b'n';
 const P_VALUE: u8 = b'v';
+const P_IBC_NODE: u8 = b'N';
+const P_IBC_VALUE: u8 = b'V';
 const P_PREIMAGE: u8 = b'p';
 const P_LATEST: u8 = b'l';
 const P_META: u8 = b'm';
@@ -77,9 +94,9 @@ fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
     out
 }
 
-fn value_key(key_hash: &KeyHash, version: Version) -> Vec<u8> {
+fn value_key(prefix: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
     let mut out = Vec::with_capacity(41);
-    out.push(P_VALUE);
+    out.push(prefix);
     out.extend_from_slice(&key_hash.0);
     out.extend_from_slice(&version.to_be_bytes());
     out
@@ -104,8 +121,11 @@ pub type AppHash = [u8; 32];
 pub struct PendingCommit {
     pub height: u64,
     pub app_hash: AppHash,
+    /// Root of the `ibc` sub-store at `height`.
+    pub ibc_root: AppHash,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tree_batch: TreeUpdateBatch,
+    ibc_batch: TreeUpdateBatch,
 }
 
 impl std::fmt::Debug for PendingCommit {
@@ -113,6 +133,7 @@ impl std::fmt::Debug for PendingCommit {
         f.debug_struct("PendingCommit")
             .field("height", &self.height)
             .field("app_hash", &hex::encode(self.app_hash))
+            .field("ibc_root", &hex::encode(self.ibc_root))
             .field("changes", &self.changes.len())
             .finish()
     }
@@ -272,6 +293,66 @@ impl Store {
             .map_err(|e| StoreError::Tree(e.to_string()))
     }
 
+    /// One of the two Merkle trees, for jmt's reader traits.
+    fn app_tree(&self) -> Tree<'_> {
+        Tree {
+            db: &self.tree,
+            nodes: P_NODE,
+            values: P_VALUE,
+        }
+    }
+
+    fn ibc_tree(&self) -> Tree<'_> {
+        Tree {
+            db: &self.tree,
+            nodes: P_IBC_NODE,
+            values: P_IBC_VALUE,
+        }
+    }
+
+    /// Value of the IBC path `path` (an ICS-24 path, without the flat `ibc/`
+    /// prefix) as committed at `height`.
+    pub fn get_ibc_at(&self, path: &[u8], height: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        self.check_height(height)?;
+        let ibc_tree = self.ibc_tree();
+        Sha256Jmt::new(&ibc_tree)
+            .get(KeyHash::with::<Sha256>(path), height)
+            .map_err(tree_err)
+    }
+
+    /// Value of the IBC path `path` (an ICS-24 path, without the flat `ibc/`
+    /// prefix) at `height`, with its two-level proof against that height's app
+    /// hash: existence or non-existence in the `ibc` sub-store, then the
+    /// sub-store root under `ibc` in the app tree.
+    pub fn get_ibc_with_proof(
+        &self,
+        path: &[u8],
+        height: u64,
+    ) -> Result<(Option<Vec<u8>>, verdict_ibc::IbcProof), StoreError> {
+        self.check_height(height)?;
+        let ibc_tree = self.ibc_tree();
+        let (value, in_ibc_store) = Sha256Jmt::new(&ibc_tree)
+            .get_with_ics23_proof(path.to_vec(), height)
+            .map_err(tree_err)?;
+        let app_tree = self.app_tree();
+        let (root, ibc_root_in_app) = Sha256Jmt::new(&app_tree)
+            .get_with_ics23_proof(verdict_ibc::STORE_KEY.to_vec(), height)
+            .map_err(tree_err)?;
+        if root.is_none() {
+            return Err(StoreError::Inconsistent {
+                path: self.path.clone(),
+                what: format!("no ibc sub-store root in the app tree at height {height}"),
+            });
+        }
+        Ok((
+            value,
+            verdict_ibc::IbcProof {
+                in_ibc_store,
+                ibc_root_in_app,
+            },
+        ))
+    }
+
     fn check_height(&self, height: u64) -> Result<(), StoreError> {
         let committed = self.height()?;
         if height == 0 || height > committed {
@@ -329,18 +410,41 @@ impl Store {
                 got: height,
             });
         }
-        let value_set: Vec<(KeyHash, Option<OwnedValue>)> = changes
-            .iter()
-            .map(|(k, v)| (KeyHash::with::<Sha256>(k), v.clone()))
-            .collect();
-        let (root, tree_batch) = Sha256Jmt::new(self)
+        if changes.contains_key(verdict_ibc::STORE_KEY) {
+            return Err(StoreError::ReservedKey {
+                key: String::from_utf8_lossy(verdict_ibc::STORE_KEY).into_owned(),
+            });
+        }
+        let mut value_set: Vec<(KeyHash, Option<OwnedValue>)> = Vec::with_capacity(changes.len());
+        let mut ibc_set: Vec<(KeyHash, Option<OwnedValue>)> = Vec::new();
+        for (k, v) in &changes {
+            match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
+                Some(path) => ibc_set.push((KeyHash::with::<Sha256>(path), v.clone())),
+                None => value_set.push((KeyHash::with::<Sha256>(k), v.clone())),
+            }
+        }
+        // The sub-store first: its root is a value of the app tree. It gets a
+        // version at every height, even an empty one, so proofs exist at every
+        // committed height.
+        let ibc_tree = self.ibc_tree();
+        let (ibc_root, ibc_batch) = Sha256Jmt::new(&ibc_tree)
+            .put_value_set(ibc_set, height)
+            .map_err(tree_err)?;
+        value_set.push((
+            KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY),
+            Some(ibc_root.0.to_vec()),
+        ));
+        let app_tree = self.app_tree();
+        let (root, tree_batch) = Sha256Jmt::new(&app_tree)
             .put_value_set(value_set, height)
-            .map_err(|e| StoreError::Tree(e.to_string()))?;
+            .map_err(tree_err)?;
         Ok(PendingCommit {
             height,
             app_hash: root.0,
+            ibc_root: ibc_root.0,
             changes,
             tree_batch,
+            ibc_batch,
         })
     }
 
@@ -354,27 +458,20 @@ impl Store {
             });
         }
         let mut batch = sled::Batch::default();
-        for (node_key, node) in pending.tree_batch.node_batch.nodes() {
-            batch.insert(
-                prefixed(P_NODE, &borsh::to_vec(node_key).map_err(tree_err)?),
-                borsh::to_vec(node).map_err(tree_err)?,
-            );
-        }
-        for ((version, key_hash), value) in pending.tree_batch.node_batch.values() {
-            let encoded = match value {
-                None => vec![0u8],
-                Some(v) => {
-                    let mut e = Vec::with_capacity(v.len().saturating_add(1));
-                    e.push(1u8);
-                    e.extend_from_slice(v);
-                    e
-                }
-            };
-            batch.insert(value_key(key_hash, *version), encoded);
-        }
+        write_tree_batch(&mut batch, &pending.tree_batch, P_NODE, P_VALUE)?;
+        write_tree_batch(&mut batch, &pending.ibc_batch, P_IBC_NODE, P_IBC_VALUE)?;
+        let ibc_key_hash = KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY);
+        batch.insert(
+            prefixed(P_PREIMAGE, &ibc_key_hash.0),
+            verdict_ibc::STORE_KEY,
+        );
         for (key, value) in &pending.changes {
-            let kh = KeyHash::with::<Sha256>(key);
-            batch.insert(prefixed(P_PREIMAGE, &kh.0), key.as_slice());
+            // Preimages are of the key as its tree knows it.
+            let tree_key = key
+                .strip_prefix(verdict_ibc::FLAT_PREFIX)
+                .unwrap_or(key.as_slice());
+            let kh = KeyHash::with::<Sha256>(tree_key);
+            batch.insert(prefixed(P_PREIMAGE, &kh.0), tree_key);
             match value {
                 Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
                 None => batch.remove(prefixed(P_LATEST, key)),
@@ -413,10 +510,64 @@ fn tree_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Tree(e.to_string())
 }
 
+/// Adds one tree's new nodes and values to the block's write batch.
+fn write_tree_batch(
+    batch: &mut sled::Batch,
+    tree_batch: &TreeUpdateBatch,
+    nodes: u8,
+    values: u8,
+) -> Result<(), StoreError> {
+    for (node_key, node) in tree_batch.node_batch.nodes() {
+        batch.insert(
+            prefixed(nodes, &borsh::to_vec(node_key).map_err(tree_err)?),
+            borsh::to_vec(node).map_err(tree_err)?,
+        );
+    }
+    for ((version, key_hash), value) in tree_batch.node_batch.values() {
+        let encoded = match value {
+            None => vec![0u8],
+            Some(v) => {
+                let mut e = Vec::with_capacity(v.len().saturating_add(1));
+                e.push(1u8);
+                e.extend_from_slice(v);
+                e
+            }
+        };
+        batch.insert(value_key(values, key_hash, *version), encoded);
+    }
+    Ok(())
+}
+
+/// One of the store's two JMTs: the same sled tree under its own node and value
+/// prefixes (preimages are shared: a key hash names the same bytes in both).
+struct Tree<'a> {
+    db: &'a sled::Tree,
+    nodes: u8,
+    values: u8,
+}
+
 impl TreeReader for Store {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let k = prefixed(P_NODE, &borsh::to_vec(node_key)?);
-        match self.tree.get(k)? {
+        self.app_tree().get_node_option(node_key)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.app_tree().get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.app_tree().get_rightmost_leaf()
+    }
+}
+
+impl TreeReader for Tree<'_> {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
+        match self.db.get(k)? {
             None => Ok(None),
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
         }
@@ -428,9 +579,9 @@ impl TreeReader for Store {
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
         // Newest entry for this key hash at or below max_version.
-        let lo = value_key(&key_hash, 0);
-        let hi = value_key(&key_hash, max_version);
-        match self.tree.range(lo..=hi).next_back() {
+        let lo = value_key(self.values, &key_hash, 0);
+        let hi = value_key(self.values, &key_hash, max_version);
+        match self.db.range(lo..=hi).next_back() {
             None => Ok(None),
             Some(item) => {
                 let (_, v) = item?;
@@ -451,8 +602,14 @@ impl TreeReader for Store {
 
 impl HasPreimage for Store {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        self.app_tree().preimage(key_hash)
+    }
+}
+
+impl HasPreimage for Tree<'_> {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         Ok(self
-            .tree
+            .db
             .get(prefixed(P_PREIMAGE, &key_hash.0))?
             .map(|v| v.to_vec()))
     }
@@ -511,3 +668,6 @@ impl cosmwasm_std::Storage for Store {
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod ibc_tests;

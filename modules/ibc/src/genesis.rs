@@ -1,0 +1,20 @@
+//! IBC state at genesis: the three identifier counters at 0, as ibc-go writes
+//! them, so the `ibc` sub-store is never empty (an empty tree has no neighbours
+//! to prove a path absent with).
+
+use cosmwasm_std::Storage;
+use ibc::core::host::types::path::{
+    NextChannelSequencePath, NextClientSequencePath, NextConnectionSequencePath,
+};
+
+use crate::flat_key;
+
+pub fn init(store: &mut dyn Storage) {
+    for path in [
+        NextClientSequencePath.to_string(),
+        NextConnectionSequencePath.to_string(),
+        NextChannelSequencePath.to_string(),
+    ] {
+        store.set(&flat_key(path.as_bytes()), &0u64.to_be_bytes());
+    }
+}

@@ -1,0 +1,140 @@
+//! IBC messages in transactions: decoded once into [`IbcMsg`], executed by
+//! ibc-rs's `dispatch` (validate, then execute) over an [`IbcContext`] on the
+//! transaction's metered view, with ibc-rs's events turned into indexed ABCI
+//! events.
+//!
+//! Served: ICS-02 client messages (create, update, misbehaviour, upgrade) and
+//! the ICS-03 connection handshake. Channel and packet messages are refused at
+//! decode until an IBC application is bound to a port.
+
+use cosmrs::Any as SdkAny;
+use ibc::core::client::types::msgs::ClientMsg;
+use ibc::core::connection::types::msgs::ConnectionMsg;
+use ibc::core::entrypoint::dispatch;
+use ibc::core::handler::types::msgs::MsgEnvelope;
+use ibc::core::host::types::identifiers::PortId;
+use ibc::core::router::module::Module;
+use ibc::core::router::router::Router;
+use ibc::core::router::types::module::ModuleId;
+use ibc::primitives::proto::Any;
+use verdict_core::address::Addr;
+use verdict_core::ctx::Ctx;
+use verdict_core::event::Event;
+
+use crate::context::{HostInfo, IbcContext};
+use crate::error::IbcError;
+
+/// Type URLs of IBC core messages start with this.
+pub const IBC_CORE_PREFIX: &str = "/ibc.core.";
+
+/// A decoded IBC message: its `Any` (decoded again by ibc-rs when it runs) and
+/// the account that must sign it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IbcMsg {
+    pub type_url: String,
+    pub value: Vec<u8>,
+    pub signer: Addr,
+}
+
+impl IbcMsg {
+    /// `Ok(None)` for a message that is not IBC core's; an error for an IBC
+    /// message that does not decode, has a bad signer, or is not served.
+    pub fn decode(any: &SdkAny) -> Result<Option<IbcMsg>, IbcError> {
+        if !any.type_url.starts_with(IBC_CORE_PREFIX) {
+            return Ok(None);
+        }
+        let env = envelope(&any.type_url, &any.value)?;
+        let signer = match &env {
+            MsgEnvelope::Client(m) => match m {
+                ClientMsg::CreateClient(m) => &m.signer,
+                ClientMsg::UpdateClient(m) => &m.signer,
+                // Deprecated in favour of MsgUpdateClient, still a message relayers send.
+                #[allow(deprecated)]
+                ClientMsg::Misbehaviour(m) => &m.signer,
+                ClientMsg::UpgradeClient(m) => &m.signer,
+                ClientMsg::RecoverClient(m) => &m.signer,
+            },
+            MsgEnvelope::Connection(m) => match m {
+                ConnectionMsg::OpenInit(m) => &m.signer,
+                ConnectionMsg::OpenTry(m) => &m.signer,
+                ConnectionMsg::OpenAck(m) => &m.signer,
+                ConnectionMsg::OpenConfirm(m) => &m.signer,
+            },
+            MsgEnvelope::Channel(_) | MsgEnvelope::Packet(_) => {
+                return Err(IbcError::Unsupported(format!(
+                    "{}: channel and packet messages need an IBC application, and none is bound to a port yet",
+                    any.type_url
+                )))
+            }
+        };
+        let signer = Addr::parse(signer.as_ref())
+            .map_err(|e| IbcError::Decode(format!("signer {:?}: {e}", signer.as_ref())))?;
+        Ok(Some(IbcMsg {
+            type_url: any.type_url.clone(),
+            value: any.value.clone(),
+            signer,
+        }))
+    }
+}
+
+fn envelope(type_url: &str, value: &[u8]) -> Result<MsgEnvelope, IbcError> {
+    MsgEnvelope::try_from(Any {
+        type_url: type_url.to_string(),
+        value: value.to_vec(),
+    })
+    .map_err(|e| IbcError::Decode(format!("{type_url}: {e}")))
+}
+
+/// No IBC application is bound yet: every port lookup fails.
+struct NoApplications;
+
+impl Router for NoApplications {
+    fn get_route(&self, _: &ModuleId) -> Option<&dyn Module> {
+        None
+    }
+
+    fn get_route_mut(&mut self, _: &ModuleId) -> Option<&mut dyn Module> {
+        None
+    }
+
+    fn lookup_module(&self, _: &PortId) -> Option<ModuleId> {
+        None
+    }
+}
+
+/// Runs one IBC message. On error nothing it wrote counts: the tx pipeline
+/// drops the message overlay.
+pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
+    let env = envelope(&msg.type_url, &msg.value)?;
+    let unbonding = verdict_staking::state::params(ctx.store).unbonding_time_seconds;
+    let host = HostInfo::new(
+        &ctx.block.chain_id,
+        ctx.block.height,
+        ctx.block.time_seconds,
+        ctx.block.time_nanos,
+        unbonding,
+    )
+    .map_err(IbcError::Handler)?;
+    let events = {
+        let mut ibc_ctx = IbcContext::new(&mut *ctx.store, host);
+        dispatch(&mut ibc_ctx, &mut NoApplications, env)
+            .map_err(|e| IbcError::Handler(e.to_string()))?;
+        std::mem::take(&mut ibc_ctx.events)
+    };
+    for ev in events {
+        let abci = tendermint::abci::Event::try_from(ev)
+            .map_err(|e| IbcError::Handler(format!("event: {e}")))?;
+        let mut out = Event::new(&abci.kind);
+        for a in &abci.attributes {
+            out = out.attr(
+                &String::from_utf8_lossy(a.key_bytes()),
+                String::from_utf8_lossy(a.value_bytes()),
+            );
+        }
+        ctx.emit(out);
+    }
+    Ok(SdkAny {
+        type_url: format!("{}Response", msg.type_url),
+        value: vec![],
+    })
+}
