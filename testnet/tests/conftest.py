@@ -20,7 +20,16 @@ def out(tmp_path):
             print(f"kept {d}")
 
 
-def require_free_ports(n):
+def require_free_ports(n, timeout=20):
+    """Fails the test if a node port is taken, after giving the previous test's
+    processes a moment to release theirs."""
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        ports = [p for i in range(n) for p in (net.Ports.of(i).p2p, net.Ports.of(i).rpc, net.Ports.of(i).abci)]
+        if all(net.port_free(p) for p in ports):
+            break
+        time.sleep(0.5)
     for i in range(n):
         p = net.Ports.of(i)
         for port in (p.p2p, p.rpc, p.abci):
