@@ -724,6 +724,13 @@ fn ok(r: Option<ExecTxResult>) -> ExecTxResult {
 
 #[test]
 fn two_verdict_chains_open_a_connection_with_proofs_of_each_others_stores() {
+    open_connection();
+}
+
+/// The full ICS-03 handshake between two fresh chains A (`alpha-1`) and B
+/// (`beta-1`). Returns them with A at height 5 and B at height 4, B's client
+/// of A at A's header 6 and A's client of B at B's header 4.
+fn open_connection() -> (Chain, Chain) {
     use ibc::core::commitment_types::proto::v1::MerklePrefix;
     use ibc::core::connection::types::proto::v1 as conn;
     let signer = user().address().bech32();
@@ -849,6 +856,7 @@ fn two_verdict_chains_open_a_connection_with_proofs_of_each_others_stores() {
         end_b.counterparty.expect("cp").connection_id,
         "connection-0"
     );
+    (a, b)
 }
 
 #[test]
@@ -922,4 +930,180 @@ fn a_connection_proof_from_the_wrong_height_is_refused_and_changes_nothing() {
     assert!(v.is_empty(), "no connection end on B");
     let (v, _) = b.query_ibc(b"nextConnectionSequence", b.height);
     assert_eq!(v, 0u64.to_be_bytes());
+}
+
+// ---- The inference application's channel (ICS-04) between two Verdict chains ----
+
+const CHAN_END: &str = "channelEnds/ports/inference/channels/channel-0";
+
+fn channel_end(x: &Chain, path: &str) -> Option<ibc::core::channel::types::proto::v1::Channel> {
+    let (v, _) = x.query_ibc(path.as_bytes(), x.height);
+    if v.is_empty() {
+        None
+    } else {
+        Some(ibc::core::channel::types::proto::v1::Channel::decode(v.as_slice()).expect("channel"))
+    }
+}
+
+fn chan_open_init(port: &str, ordering: i32, version: &str) -> Any {
+    use ibc::core::channel::types::proto::v1 as chan;
+    any_of(
+        chan::MsgChannelOpenInit {
+            port_id: port.into(),
+            channel: Some(chan::Channel {
+                state: 1,
+                ordering,
+                counterparty: Some(chan::Counterparty {
+                    port_id: port.into(),
+                    channel_id: String::new(),
+                }),
+                connection_hops: vec!["connection-0".into()],
+                version: version.into(),
+                upgrade_sequence: 0,
+            }),
+            signer: user().address().bech32(),
+        },
+        "/ibc.core.channel.v1.MsgChannelOpenInit",
+    )
+}
+
+fn refused(r: Option<ExecTxResult>) -> ExecTxResult {
+    let r = r.expect("tx result");
+    assert_ne!(r.code, 0, "expected a refusal");
+    r
+}
+
+/// After a refused handshake message: no channel end, no channel counted.
+fn assert_no_channel(x: &Chain) {
+    assert!(channel_end(x, CHAN_END).is_none(), "no channel end");
+    let (v, _) = x.query_ibc(b"nextChannelSequence", x.height);
+    assert!(
+        v.is_empty() || v == 0u64.to_be_bytes(),
+        "no channel counted"
+    );
+}
+
+#[test]
+fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_versions() {
+    use ibc::core::channel::types::proto::v1 as chan;
+    let signer = user().address().bech32();
+    let (mut a, mut b) = open_connection();
+
+    // Refused on A: an ORDERED channel, a foreign version, a port nobody binds.
+    let r = refused(a.block(vec![chan_open_init("inference", 2, "verdict-inference-1")]));
+    assert!(r.log.contains("UNORDERED"), "{}", r.log);
+    assert_no_channel(&a);
+    let r = refused(a.block(vec![chan_open_init("inference", 1, "ics20-1")]));
+    assert!(r.log.contains("verdict-inference-1"), "{}", r.log);
+    assert_no_channel(&a);
+    refused(a.block(vec![chan_open_init("transfer", 1, "verdict-inference-1")]));
+    assert_no_channel(&a);
+
+    // A: ChanOpenInit (INIT).
+    let r = ok(a.block(vec![chan_open_init("inference", 1, "verdict-inference-1")]));
+    assert!(r.events.iter().any(|e| e.r#type == "channel_open_init"));
+    let h_init = u64::try_from(a.height).expect("h");
+    let end = channel_end(&a, CHAN_END).expect("end on A");
+    assert_eq!((end.state, end.ordering), (1, 1), "INIT, UNORDERED");
+    assert_eq!(end.version, "verdict-inference-1");
+
+    // B: update its client of A to A's header h_init+1, then ChanOpenTry.
+    let (_, proof_init) = prove(&a, CHAN_END, h_init);
+    let try_msg = |counterparty_version: &str| {
+        any_of(
+            chan::MsgChannelOpenTry {
+                port_id: "inference".into(),
+                #[allow(deprecated)] // still on the wire type
+                previous_channel_id: String::new(),
+                channel: Some(chan::Channel {
+                    state: 2,
+                    ordering: 1,
+                    counterparty: Some(chan::Counterparty {
+                        port_id: "inference".into(),
+                        channel_id: "channel-0".into(),
+                    }),
+                    connection_hops: vec!["connection-0".into()],
+                    version: "verdict-inference-1".into(),
+                    upgrade_sequence: 0,
+                }),
+                counterparty_version: counterparty_version.into(),
+                proof_init: proof_init.clone(),
+                proof_height: raw_height(&a, h_init + 1),
+                signer: signer.clone(),
+            },
+            "/ibc.core.channel.v1.MsgChannelOpenTry",
+        )
+    };
+    ok(b.block(vec![update_client_of(&a, 6, h_init + 1)]));
+    // A Try claiming another version than the one A committed is refused
+    // (the proof of A's end does not match), and B writes nothing.
+    refused(b.block(vec![try_msg("ics20-1")]));
+    assert_no_channel(&b);
+    let r = ok(b.block(vec![try_msg("verdict-inference-1")]));
+    assert!(r.events.iter().any(|e| e.r#type == "channel_open_try"));
+    let h_try = u64::try_from(b.height).expect("h");
+    let end = channel_end(&b, CHAN_END).expect("end on B");
+    assert_eq!((end.state, end.ordering), (2, 1), "TRYOPEN, UNORDERED");
+
+    // A: update its client of B to B's header h_try+1, then ChanOpenAck.
+    let (_, proof_try) = prove(&b, CHAN_END, h_try);
+    let ack = chan::MsgChannelOpenAck {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        counterparty_channel_id: "channel-0".into(),
+        counterparty_version: "verdict-inference-1".into(),
+        proof_try,
+        proof_height: raw_height(&b, h_try + 1),
+        signer: signer.clone(),
+    };
+    let r = ok(a.block(vec![
+        update_client_of(&b, 4, h_try + 1),
+        any_of(ack, "/ibc.core.channel.v1.MsgChannelOpenAck"),
+    ]));
+    assert!(r.events.iter().any(|e| e.r#type == "channel_open_ack"));
+    let h_ack = u64::try_from(a.height).expect("h");
+    assert_eq!(
+        channel_end(&a, CHAN_END).expect("end").state,
+        3,
+        "OPEN on A"
+    );
+
+    // B: update its client of A to A's header h_ack+1, then ChanOpenConfirm.
+    let (_, proof_ack) = prove(&a, CHAN_END, h_ack);
+    let confirm = chan::MsgChannelOpenConfirm {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        proof_ack,
+        proof_height: raw_height(&a, h_ack + 1),
+        signer: signer.clone(),
+    };
+    let r = ok(b.block(vec![
+        update_client_of(&a, h_init + 1, h_ack + 1),
+        any_of(confirm, "/ibc.core.channel.v1.MsgChannelOpenConfirm"),
+    ]));
+    assert!(r.events.iter().any(|e| e.r#type == "channel_open_confirm"));
+    let (end_a, end_b) = (
+        channel_end(&a, CHAN_END).expect("A"),
+        channel_end(&b, CHAN_END).expect("B"),
+    );
+    assert_eq!((end_a.state, end_b.state), (3, 3), "OPEN on both");
+    assert_eq!(end_a.counterparty.expect("cp").channel_id, "channel-0");
+    assert_eq!(end_b.counterparty.expect("cp").channel_id, "channel-0");
+    assert_eq!(
+        (end_a.version.as_str(), end_b.version.as_str()),
+        ("verdict-inference-1", "verdict-inference-1")
+    );
+
+    // The inference channel stays open: a user close is refused, nothing changes.
+    let close = chan::MsgChannelCloseInit {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        signer,
+    };
+    let r = refused(a.block(vec![any_of(
+        close,
+        "/ibc.core.channel.v1.MsgChannelCloseInit",
+    )]));
+    assert!(r.log.contains("cannot be closed"), "{}", r.log);
+    assert_eq!(channel_end(&a, CHAN_END).expect("end").state, 3);
 }

@@ -3,19 +3,18 @@
 //! transaction's metered view, with ibc-rs's events turned into indexed ABCI
 //! events.
 //!
-//! Served: ICS-02 client messages (create, update, misbehaviour, upgrade) and
-//! the ICS-03 connection handshake. Channel and packet messages are refused at
-//! decode until an IBC application is bound to a port.
+//! Served: ICS-02 client messages (create, update, misbehaviour, upgrade), the
+//! ICS-03 connection handshake and the ICS-04 channel handshake, routed to the
+//! applications of [`crate::inference_port::Applications`] (port `inference`).
+//! Packet messages are refused at decode until the inference application
+//! serves packets.
 
 use cosmrs::Any as SdkAny;
+use ibc::core::channel::types::msgs::ChannelMsg;
 use ibc::core::client::types::msgs::ClientMsg;
 use ibc::core::connection::types::msgs::ConnectionMsg;
 use ibc::core::entrypoint::dispatch;
 use ibc::core::handler::types::msgs::MsgEnvelope;
-use ibc::core::host::types::identifiers::PortId;
-use ibc::core::router::module::Module;
-use ibc::core::router::router::Router;
-use ibc::core::router::types::module::ModuleId;
 use ibc::primitives::proto::Any;
 use verdict_core::address::Addr;
 use verdict_core::ctx::Ctx;
@@ -23,6 +22,7 @@ use verdict_core::event::Event;
 
 use crate::context::{HostInfo, IbcContext};
 use crate::error::IbcError;
+use crate::inference_port::Applications;
 
 /// Type URLs of IBC core messages start with this.
 pub const IBC_CORE_PREFIX: &str = "/ibc.core.";
@@ -60,9 +60,17 @@ impl IbcMsg {
                 ConnectionMsg::OpenAck(m) => &m.signer,
                 ConnectionMsg::OpenConfirm(m) => &m.signer,
             },
-            MsgEnvelope::Channel(_) | MsgEnvelope::Packet(_) => {
+            MsgEnvelope::Channel(m) => match m {
+                ChannelMsg::OpenInit(m) => &m.signer,
+                ChannelMsg::OpenTry(m) => &m.signer,
+                ChannelMsg::OpenAck(m) => &m.signer,
+                ChannelMsg::OpenConfirm(m) => &m.signer,
+                ChannelMsg::CloseInit(m) => &m.signer,
+                ChannelMsg::CloseConfirm(m) => &m.signer,
+            },
+            MsgEnvelope::Packet(_) => {
                 return Err(IbcError::Unsupported(format!(
-                    "{}: channel and packet messages need an IBC application, and none is bound to a port yet",
+                    "{}: packet messages are not served yet (the inference application serves only its channel handshake)",
                     any.type_url
                 )))
             }
@@ -85,23 +93,6 @@ fn envelope(type_url: &str, value: &[u8]) -> Result<MsgEnvelope, IbcError> {
     .map_err(|e| IbcError::Decode(format!("{type_url}: {e}")))
 }
 
-/// No IBC application is bound yet: every port lookup fails.
-struct NoApplications;
-
-impl Router for NoApplications {
-    fn get_route(&self, _: &ModuleId) -> Option<&dyn Module> {
-        None
-    }
-
-    fn get_route_mut(&mut self, _: &ModuleId) -> Option<&mut dyn Module> {
-        None
-    }
-
-    fn lookup_module(&self, _: &PortId) -> Option<ModuleId> {
-        None
-    }
-}
-
 /// Runs one IBC message. On error nothing it wrote counts: the tx pipeline
 /// drops the message overlay.
 pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
@@ -117,7 +108,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
     .map_err(IbcError::Handler)?;
     let events = {
         let mut ibc_ctx = IbcContext::new(&mut *ctx.store, host);
-        dispatch(&mut ibc_ctx, &mut NoApplications, env)
+        dispatch(&mut ibc_ctx, &mut Applications::default(), env)
             .map_err(|e| IbcError::Handler(e.to_string()))?;
         std::mem::take(&mut ibc_ctx.events)
     };

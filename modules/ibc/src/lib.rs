@@ -18,6 +18,8 @@ pub mod error;
 pub mod genesis;
 pub mod handler;
 pub mod host;
+pub mod inference_packet;
+pub mod inference_port;
 pub mod keys;
 pub mod query;
 

@@ -315,19 +315,19 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
         value: vec![],
     };
     assert_eq!(IbcMsg::decode(&bank), Ok(None));
-    // Channel messages wait for an IBC application.
+    // Channel handshake messages decode (the inference application is bound).
     use ibc::core::channel::types::proto::v1 as chan;
     let open_init = chan::MsgChannelOpenInit {
-        port_id: "transfer".into(),
+        port_id: "inference".into(),
         channel: Some(chan::Channel {
             state: 1,
             ordering: 1,
             counterparty: Some(chan::Counterparty {
-                port_id: "transfer".into(),
+                port_id: "inference".into(),
                 channel_id: String::new(),
             }),
             connection_hops: vec!["connection-0".into()],
-            version: "ics20-1".into(),
+            version: "verdict-inference-1".into(),
             upgrade_sequence: 0,
         }),
         signer: signer(),
@@ -335,6 +335,36 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
     let any = cosmrs::Any {
         type_url: "/ibc.core.channel.v1.MsgChannelOpenInit".into(),
         value: open_init.encode_to_vec(),
+    };
+    let msg = IbcMsg::decode(&any)
+        .expect("decodes")
+        .expect("an IBC message");
+    assert_eq!(msg.signer.bech32(), signer());
+    // Packet messages wait for the inference application to serve packets.
+    let recv = chan::MsgRecvPacket {
+        packet: Some(chan::Packet {
+            sequence: 1,
+            source_port: "inference".into(),
+            source_channel: "channel-0".into(),
+            destination_port: "inference".into(),
+            destination_channel: "channel-0".into(),
+            data: b"{}".to_vec(),
+            timeout_height: Some(ibc::core::client::types::proto::v1::Height {
+                revision_number: 0,
+                revision_height: 100,
+            }),
+            timeout_timestamp: 0,
+        }),
+        proof_commitment: vec![1],
+        proof_height: Some(ibc::core::client::types::proto::v1::Height {
+            revision_number: 0,
+            revision_height: 10,
+        }),
+        signer: signer(),
+    };
+    let any = cosmrs::Any {
+        type_url: "/ibc.core.channel.v1.MsgRecvPacket".into(),
+        value: recv.encode_to_vec(),
     };
     match IbcMsg::decode(&any) {
         Err(e @ IbcError::Unsupported(_)) => {
