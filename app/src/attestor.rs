@@ -177,8 +177,10 @@ impl Attestor {
                 continue;
             }
             c.attempts.insert(id, attempt.saturating_add(1));
-            let Some(inputs) = job
-                .inputs
+            let Ok(Some(job_inputs)) = inf::INPUTS.may_load(s, id) else {
+                continue;
+            };
+            let Some(inputs) = job_inputs
                 .iter()
                 .map(to_sidecar)
                 .collect::<Option<Vec<_>>>()

@@ -593,6 +593,8 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
         json!([100, 101, 102, 103, 104, 105, 106, 107])
     );
     assert_eq!(job["output"][0], "0.1");
+    // Inputs live apart from the job and go when it settles.
+    assert!(job["inputs"].is_null(), "{}", job["inputs"]);
     assert!(events(&r, "slash").is_empty());
     assert_eq!(events(&r, "inference_job_result").len(), 1);
     // 40 000 uverd split by equal power, paid through distribution: 5% commission

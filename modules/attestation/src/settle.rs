@@ -430,6 +430,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         finalized_height: height,
     });
     inf::LIVE.remove(s, (job.deadline_height, job.id));
+    inf::INPUTS.remove(s, job.id);
     let status = if completed { "completed" } else { "failed" };
     let agreeing_list = job
         .result

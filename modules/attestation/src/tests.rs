@@ -48,7 +48,6 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         id,
         requester: [1; 20],
         model_id: MODEL.into(),
-        inputs: vec![],
         max_latency_ms: 1000,
         fee: Coin::new(0, "uverd"),
         submitted_height: 1,

@@ -98,6 +98,7 @@ pub fn assign(
         if job.committee.is_empty() {
             job.status = JobStatus::Expired;
             state::LIVE.remove(s, (job.deadline_height, id));
+            state::INPUTS.remove(s, id);
             Bank::transfer(
                 s,
                 &state::escrow(),

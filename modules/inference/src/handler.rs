@@ -105,7 +105,6 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 id,
                 requester: requester.0,
                 model_id: model_id.clone(),
-                inputs: inputs.clone(),
                 max_latency_ms: *max_latency_ms,
                 fee: fee.clone(),
                 submitted_height: height,
@@ -116,6 +115,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 result: None,
             };
             state::JOBS.save(ctx.store, id, &job)?;
+            state::INPUTS.save(ctx.store, id, inputs)?;
             state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
             state::JOBS_BY_REQUESTER.save(ctx.store, (&requester.0, id), &())?;
             state::LIVE.save(ctx.store, (deadline, id), &())?;

@@ -27,6 +27,8 @@ struct JobView<'a> {
     #[serde(flatten)]
     job: &'a Job,
     requester_address: String,
+    /// Input tensors while the job is live (they are dropped when it settles).
+    inputs: Option<Vec<state::InputTensor>>,
     /// The result as decimals (digest × tolerance), when completed.
     output: Option<Vec<String>>,
     tolerance: Option<String>,
@@ -60,6 +62,7 @@ fn job_json(s: &dyn Storage, job: &Job) -> Result<serde_json::Value, InferenceEr
     serde_json::to_value(JobView {
         job,
         requester_address: Addr(job.requester).bech32(),
+        inputs: state::INPUTS.may_load(s, job.id)?,
         output,
         tolerance: nano.map(|n| decimal_of(1, n)),
     })

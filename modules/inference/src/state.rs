@@ -132,7 +132,6 @@ pub struct Job {
     pub id: u64,
     pub requester: Addr20,
     pub model_id: String,
-    pub inputs: Vec<InputTensor>,
     pub max_latency_ms: u32,
     pub fee: Coin,
     pub submitted_height: u64,
@@ -174,6 +173,9 @@ pub const PARAMS: Item<InferenceParams> = Item::new("inference/params");
 pub const MODELS: Map<&str, Model> = Map::new("inference/models");
 pub const NEXT_JOB_ID: Item<u64> = Item::new("inference/next_job");
 pub const JOBS: Map<u64, Job> = Map::new("inference/jobs");
+/// A live job's input tensors, apart from the job so that the hot paths
+/// (extension checks, settlement) never load them; removed when the job settles.
+pub const INPUTS: Map<u64, Vec<InputTensor>> = Map::new("inference/inputs");
 pub const JOBS_BY_REQUESTER: Map<(&[u8], u64), ()> = Map::new("inference/by_requester");
 /// Jobs not yet settled, keyed by deadline height then id.
 pub const LIVE: Map<(u64, u64), ()> = Map::new("inference/live");
