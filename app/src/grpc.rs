@@ -168,6 +168,8 @@ grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
 // Verdict's own queries: JSON bytes in and out through the same pass-through codec.
 grpc_service!(InferenceQuery, "verdict.inference.v1.Query");
 grpc_service!(IbcClientQuery, "ibc.core.client.v1.Query");
+grpc_service!(IbcConnectionQuery, "ibc.core.connection.v1.Query");
+grpc_service!(IbcChannelQuery, "ibc.core.channel.v1.Query");
 
 /// Serves gRPC on `listener` until the process ends.
 pub async fn run(
@@ -182,7 +184,9 @@ pub async fn run(
         .add_service(TxService(app.clone()))
         .add_service(TendermintService(app.clone()))
         .add_service(InferenceQuery(app.clone()))
-        .add_service(IbcClientQuery(app));
+        .add_service(IbcClientQuery(app.clone()))
+        .add_service(IbcConnectionQuery(app.clone()))
+        .add_service(IbcChannelQuery(app));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming(Incoming(listener))

@@ -149,9 +149,7 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     }
     let answer = match module_route(path) {
         Some(f) => f(store, &req.data),
-        None if path.starts_with(verdict_ibc::query::CLIENT_QUERY_PREFIX) => {
-            ibc_query(store, committed, path, &req.data)
-        }
+        None if verdict_ibc::query::serves(path) => ibc_query(store, committed, path, &req.data),
         None if path.starts_with(verdict_inference::query::PREFIX) => {
             match verdict_inference::query::handle(store, path, &req.data) {
                 Ok(Some(v)) => Ok(v),
@@ -180,7 +178,7 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
     }
 }
 
-/// `ibc.core.client.v1.Query` over the latest committed state, with proofs from
+/// The IBC query services (client, connection, channel) over the latest committed state, with proofs from
 /// the store's two-level commitment at that height.
 fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
     let mut ov = Overlay::new();

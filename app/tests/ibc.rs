@@ -1107,3 +1107,278 @@ fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_v
     assert!(r.log.contains("cannot be closed"), "{}", r.log);
     assert_eq!(channel_end(&a, CHAN_END).expect("end").state, 3);
 }
+
+/// The happy path of the ICS-04 handshake on port `inference` after
+/// [`open_connection`]: `channel-0` OPEN on both chains.
+fn open_inference_channel(a: &mut Chain, b: &mut Chain) {
+    use ibc::core::channel::types::proto::v1 as chan;
+    let signer = user().address().bech32();
+    ok(a.block(vec![chan_open_init("inference", 1, "verdict-inference-1")]));
+    let h_init = u64::try_from(a.height).expect("h");
+    let (_, proof_init) = prove(a, CHAN_END, h_init);
+    let try_msg = chan::MsgChannelOpenTry {
+        port_id: "inference".into(),
+        #[allow(deprecated)] // still on the wire type
+        previous_channel_id: String::new(),
+        channel: Some(chan::Channel {
+            state: 2,
+            ordering: 1,
+            counterparty: Some(chan::Counterparty {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+            }),
+            connection_hops: vec!["connection-0".into()],
+            version: "verdict-inference-1".into(),
+            upgrade_sequence: 0,
+        }),
+        counterparty_version: "verdict-inference-1".into(),
+        proof_init,
+        proof_height: raw_height(a, h_init + 1),
+        signer: signer.clone(),
+    };
+    ok(b.block(vec![
+        update_client_of(a, 6, h_init + 1),
+        any_of(try_msg, "/ibc.core.channel.v1.MsgChannelOpenTry"),
+    ]));
+    let h_try = u64::try_from(b.height).expect("h");
+    let (_, proof_try) = prove(b, CHAN_END, h_try);
+    let ack = chan::MsgChannelOpenAck {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        counterparty_channel_id: "channel-0".into(),
+        counterparty_version: "verdict-inference-1".into(),
+        proof_try,
+        proof_height: raw_height(b, h_try + 1),
+        signer: signer.clone(),
+    };
+    ok(a.block(vec![
+        update_client_of(b, 4, h_try + 1),
+        any_of(ack, "/ibc.core.channel.v1.MsgChannelOpenAck"),
+    ]));
+    let h_ack = u64::try_from(a.height).expect("h");
+    let (_, proof_ack) = prove(a, CHAN_END, h_ack);
+    let confirm = chan::MsgChannelOpenConfirm {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        proof_ack,
+        proof_height: raw_height(a, h_ack + 1),
+        signer,
+    };
+    ok(b.block(vec![
+        update_client_of(a, h_init + 1, h_ack + 1),
+        any_of(confirm, "/ibc.core.channel.v1.MsgChannelOpenConfirm"),
+    ]));
+}
+
+fn merkle_proof(bytes: &[u8]) -> MerkleProof {
+    <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::decode_vec(
+        bytes,
+    )
+    .expect("merkle proof")
+}
+
+#[test]
+fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
+    use ibc::core::channel::types::proto::v1 as chq;
+    use ibc::core::connection::types::proto::v1 as cq;
+    let (mut a, mut b) = open_connection();
+    open_inference_channel(&mut a, &mut b);
+    for (x, counterparty_chain) in [(&a, "beta-1"), (&b, "alpha-1")] {
+        let latest = u64::try_from(x.height).expect("h");
+        let app_hash = x.app_hash(x.height);
+
+        let c: cq::QueryConnectionResponse = abci_query(
+            x,
+            "/ibc.core.connection.v1.Query/Connection",
+            cq::QueryConnectionRequest {
+                connection_id: "connection-0".into(),
+            },
+        );
+        assert_eq!(c.proof_height, raw_height(x, latest));
+        let end = c.connection.expect("connection end");
+        assert_eq!(end.state, 3, "OPEN");
+        assert_eq!(end.client_id, "07-tendermint-0");
+        let cp = end.counterparty.clone().expect("counterparty");
+        assert_eq!(
+            (cp.client_id.as_str(), cp.connection_id.as_str()),
+            ("07-tendermint-0", "connection-0")
+        );
+        verdict_ibc::verify_membership(
+            &merkle_proof(&c.proof),
+            app_hash,
+            b"connections/connection-0",
+            &end.encode_to_vec(),
+        )
+        .expect("connection proof verifies");
+
+        let all: cq::QueryConnectionsResponse = abci_query(
+            x,
+            "/ibc.core.connection.v1.Query/Connections",
+            cq::QueryConnectionsRequest { pagination: None },
+        );
+        assert_eq!(all.connections.len(), 1);
+        assert_eq!(all.connections[0].id, "connection-0");
+
+        let by_client: cq::QueryClientConnectionsResponse = abci_query(
+            x,
+            "/ibc.core.connection.v1.Query/ClientConnections",
+            cq::QueryClientConnectionsRequest {
+                client_id: "07-tendermint-0".into(),
+            },
+        );
+        assert_eq!(by_client.connection_paths, vec!["connection-0".to_string()]);
+
+        let cs: cq::QueryConnectionClientStateResponse = abci_query(
+            x,
+            "/ibc.core.connection.v1.Query/ConnectionClientState",
+            cq::QueryConnectionClientStateRequest {
+                connection_id: "connection-0".into(),
+            },
+        );
+        let ics = cs.identified_client_state.expect("client state");
+        assert_eq!(ics.client_id, "07-tendermint-0");
+        let any = ics.client_state.expect("any");
+        let tm = TmClientState::try_from(Any {
+            type_url: any.type_url,
+            value: any.value,
+        })
+        .expect("tm client state");
+        assert_eq!(tm.inner().chain_id.as_str(), counterparty_chain);
+
+        let ch: chq::QueryChannelResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/Channel",
+            chq::QueryChannelRequest {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+            },
+        );
+        assert_eq!(ch.proof_height, raw_height(x, latest));
+        let chan = ch.channel.expect("channel end");
+        assert_eq!((chan.state, chan.ordering), (3, 1), "OPEN, UNORDERED");
+        assert_eq!(chan.version, "verdict-inference-1");
+        assert_eq!(chan.connection_hops, vec!["connection-0".to_string()]);
+        assert_eq!(
+            chan.counterparty.clone().expect("cp").channel_id,
+            "channel-0"
+        );
+        verdict_ibc::verify_membership(
+            &merkle_proof(&ch.proof),
+            app_hash,
+            CHAN_END.as_bytes(),
+            &chan.encode_to_vec(),
+        )
+        .expect("channel proof verifies");
+
+        let chans: chq::QueryChannelsResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/Channels",
+            chq::QueryChannelsRequest { pagination: None },
+        );
+        assert_eq!(chans.channels.len(), 1);
+        assert_eq!(
+            (
+                chans.channels[0].port_id.as_str(),
+                chans.channels[0].channel_id.as_str()
+            ),
+            ("inference", "channel-0")
+        );
+        let on_conn: chq::QueryConnectionChannelsResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/ConnectionChannels",
+            chq::QueryConnectionChannelsRequest {
+                connection: "connection-0".into(),
+                pagination: None,
+            },
+        );
+        assert_eq!(on_conn.channels.len(), 1);
+
+        let chan_client: chq::QueryChannelClientStateResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/ChannelClientState",
+            chq::QueryChannelClientStateRequest {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+            },
+        );
+        assert_eq!(
+            chan_client
+                .identified_client_state
+                .expect("client")
+                .client_id,
+            "07-tendermint-0"
+        );
+
+        let next: chq::QueryNextSequenceSendResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/NextSequenceSend",
+            chq::QueryNextSequenceSendRequest {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+            },
+        );
+        assert_eq!(next.next_sequence_send, 1);
+        verdict_ibc::verify_membership(
+            &merkle_proof(&next.proof),
+            app_hash,
+            b"nextSequenceSend/ports/inference/channels/channel-0",
+            &1u64.to_be_bytes(),
+        )
+        .expect("next sequence proof verifies");
+
+        // Nothing sent yet: no commitments, every sequence unreceived.
+        let commitments: chq::QueryPacketCommitmentsResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/PacketCommitments",
+            chq::QueryPacketCommitmentsRequest {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+                pagination: None,
+            },
+        );
+        assert!(commitments.commitments.is_empty());
+        let unreceived: chq::QueryUnreceivedPacketsResponse = abci_query(
+            x,
+            "/ibc.core.channel.v1.Query/UnreceivedPackets",
+            chq::QueryUnreceivedPacketsRequest {
+                port_id: "inference".into(),
+                channel_id: "channel-0".into(),
+                packet_commitment_sequences: vec![1, 2],
+            },
+        );
+        assert_eq!(unreceived.sequences, vec![1, 2]);
+    }
+
+    // Unknown ends are NotFound; unknown methods and bad bytes are errors, not panics.
+    let missing = a.app.query(RequestQuery {
+        data: ibc::core::channel::types::proto::v1::QueryChannelRequest {
+            port_id: "inference".into(),
+            channel_id: "channel-9".into(),
+        }
+        .encode_to_vec()
+        .into(),
+        path: "/ibc.core.channel.v1.Query/Channel".into(),
+        ..Default::default()
+    });
+    assert_eq!(missing.code, 38, "{}", missing.log);
+    assert!(missing.log.contains("NotFound"), "{}", missing.log);
+    for (path, data) in [
+        ("/ibc.core.connection.v1.Query/Connection", vec![0xff, 0xff]),
+        ("/ibc.core.connection.v1.Query/Nope", vec![]),
+        ("/ibc.core.channel.v1.Query/Nope", vec![]),
+        (
+            "/ibc.core.connection.v1.Query/Connection",
+            ibc::core::connection::types::proto::v1::QueryConnectionRequest {
+                connection_id: "not an id!".into(),
+            }
+            .encode_to_vec(),
+        ),
+    ] {
+        let r = a.app.query(RequestQuery {
+            data: data.into(),
+            path: path.into(),
+            ..Default::default()
+        });
+        assert_ne!(r.code, 0, "{path}");
+    }
+}

@@ -1,5 +1,7 @@
-//! `ibc.core.client.v1.Query` over committed state: ibc-query's query functions
-//! over [`IbcContext`], with proofs from the store's two-level commitment.
+//! `ibc.core.client.v1.Query`, `ibc.core.connection.v1.Query` and
+//! `ibc.core.channel.v1.Query` over committed state: ibc-query's query
+//! functions over [`IbcContext`], with proofs from the store's two-level
+//! commitment.
 //!
 //! The app serves gRPC by passing protobuf bytes through its ABCI query router,
 //! so each method here is bytes in, bytes out, and answers the same over ABCI
@@ -37,6 +39,21 @@ use crate::{flat_key, keys};
 
 /// Path prefix of the client query service.
 pub const CLIENT_QUERY_PREFIX: &str = "/ibc.core.client.v1.Query/";
+/// Path prefix of the connection query service.
+pub const CONNECTION_QUERY_PREFIX: &str = "/ibc.core.connection.v1.Query/";
+/// Path prefix of the channel query service.
+pub const CHANNEL_QUERY_PREFIX: &str = "/ibc.core.channel.v1.Query/";
+
+/// Whether `path` belongs to one of the IBC query services this module answers.
+pub fn serves(path: &str) -> bool {
+    [
+        CLIENT_QUERY_PREFIX,
+        CONNECTION_QUERY_PREFIX,
+        CHANNEL_QUERY_PREFIX,
+    ]
+    .iter()
+    .any(|p| path.starts_with(p))
+}
 
 /// Every method this module answers.
 pub const PATHS: &[&str] = &[
@@ -47,6 +64,26 @@ pub const PATHS: &[&str] = &[
     "/ibc.core.client.v1.Query/ConsensusStateHeights",
     "/ibc.core.client.v1.Query/ClientStatus",
     "/ibc.core.client.v1.Query/ClientParams",
+    "/ibc.core.connection.v1.Query/Connection",
+    "/ibc.core.connection.v1.Query/Connections",
+    "/ibc.core.connection.v1.Query/ClientConnections",
+    "/ibc.core.connection.v1.Query/ConnectionClientState",
+    "/ibc.core.connection.v1.Query/ConnectionConsensusState",
+    "/ibc.core.connection.v1.Query/ConnectionParams",
+    "/ibc.core.channel.v1.Query/Channel",
+    "/ibc.core.channel.v1.Query/Channels",
+    "/ibc.core.channel.v1.Query/ConnectionChannels",
+    "/ibc.core.channel.v1.Query/ChannelClientState",
+    "/ibc.core.channel.v1.Query/ChannelConsensusState",
+    "/ibc.core.channel.v1.Query/PacketCommitment",
+    "/ibc.core.channel.v1.Query/PacketCommitments",
+    "/ibc.core.channel.v1.Query/PacketReceipt",
+    "/ibc.core.channel.v1.Query/PacketAcknowledgement",
+    "/ibc.core.channel.v1.Query/PacketAcknowledgements",
+    "/ibc.core.channel.v1.Query/UnreceivedPackets",
+    "/ibc.core.channel.v1.Query/UnreceivedAcks",
+    "/ibc.core.channel.v1.Query/NextSequenceReceive",
+    "/ibc.core.channel.v1.Query/NextSequenceSend",
 ];
 
 type Answer = Result<Vec<u8>, (u32, String)>;
@@ -71,8 +108,217 @@ fn decode<R: Message + Default>(data: &[u8]) -> Result<R, (u32, String)> {
     R::decode(data).map_err(|e| (codes::INVALID_REQUEST, format!("bad request: {e}")))
 }
 
-/// Answers one `ibc.core.client.v1.Query` method, or `None` for another path.
+/// Answers one method of the IBC query services, or `None` for another path.
 pub fn handle(ctx: &IbcContext<'_>, path: &str, data: &[u8]) -> Option<Answer> {
+    if let Some(method) = path.strip_prefix(CONNECTION_QUERY_PREFIX) {
+        return Some(connection_method(ctx, method, data));
+    }
+    if let Some(method) = path.strip_prefix(CHANNEL_QUERY_PREFIX) {
+        return Some(channel_method(ctx, method, data));
+    }
+    client_method(ctx, path, data)
+}
+
+/// Decodes the raw request, converts it to ibc-query's domain request (`try`
+/// when the conversion can fail), runs the query and encodes the raw response.
+macro_rules! answer {
+    ($ctx:expr, $data:expr, $raw_req:ty, try, $query:path, $raw_resp:ty) => {{
+        let req = decode::<$raw_req>($data)?.try_into().map_err(query_err)?;
+        let resp = $query($ctx, &req).map_err(query_err)?;
+        Ok(<$raw_resp>::from(resp).encode_to_vec())
+    }};
+    ($ctx:expr, $data:expr, $raw_req:ty, into, $query:path, $raw_resp:ty) => {{
+        let req = decode::<$raw_req>($data)?.into();
+        let resp = $query($ctx, &req).map_err(query_err)?;
+        Ok(<$raw_resp>::from(resp).encode_to_vec())
+    }};
+}
+
+fn unknown(prefix: &str, method: &str) -> Answer {
+    Err((
+        codes::UNKNOWN_REQUEST,
+        format!("unknown query path \"{prefix}{method}\": unknown request"),
+    ))
+}
+
+fn connection_method(ctx: &IbcContext<'_>, method: &str, data: &[u8]) -> Answer {
+    use ibc::core::connection::types::proto::v1 as raw;
+    use ibc_query::core::connection as q;
+    match method {
+        "Connection" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionRequest,
+            try,
+            q::query_connection,
+            raw::QueryConnectionResponse
+        ),
+        "Connections" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionsRequest,
+            into,
+            q::query_connections,
+            raw::QueryConnectionsResponse
+        ),
+        "ClientConnections" => answer!(
+            ctx,
+            data,
+            raw::QueryClientConnectionsRequest,
+            try,
+            q::query_client_connections,
+            raw::QueryClientConnectionsResponse
+        ),
+        "ConnectionClientState" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionClientStateRequest,
+            try,
+            q::query_connection_client_state,
+            raw::QueryConnectionClientStateResponse
+        ),
+        "ConnectionConsensusState" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionConsensusStateRequest,
+            try,
+            q::query_connection_consensus_state,
+            raw::QueryConnectionConsensusStateResponse
+        ),
+        "ConnectionParams" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionParamsRequest,
+            into,
+            q::query_connection_params,
+            raw::QueryConnectionParamsResponse
+        ),
+        other => unknown(CONNECTION_QUERY_PREFIX, other),
+    }
+}
+
+fn channel_method(ctx: &IbcContext<'_>, method: &str, data: &[u8]) -> Answer {
+    use ibc::core::channel::types::proto::v1 as raw;
+    use ibc_query::core::channel as q;
+    match method {
+        "Channel" => answer!(
+            ctx,
+            data,
+            raw::QueryChannelRequest,
+            try,
+            q::query_channel,
+            raw::QueryChannelResponse
+        ),
+        "Channels" => answer!(
+            ctx,
+            data,
+            raw::QueryChannelsRequest,
+            into,
+            q::query_channels,
+            raw::QueryChannelsResponse
+        ),
+        "ConnectionChannels" => answer!(
+            ctx,
+            data,
+            raw::QueryConnectionChannelsRequest,
+            try,
+            q::query_connection_channels,
+            raw::QueryConnectionChannelsResponse
+        ),
+        "ChannelClientState" => answer!(
+            ctx,
+            data,
+            raw::QueryChannelClientStateRequest,
+            try,
+            q::query_channel_client_state,
+            raw::QueryChannelClientStateResponse
+        ),
+        "ChannelConsensusState" => answer!(
+            ctx,
+            data,
+            raw::QueryChannelConsensusStateRequest,
+            try,
+            q::query_channel_consensus_state,
+            raw::QueryChannelConsensusStateResponse
+        ),
+        "PacketCommitment" => answer!(
+            ctx,
+            data,
+            raw::QueryPacketCommitmentRequest,
+            try,
+            q::query_packet_commitment,
+            raw::QueryPacketCommitmentResponse
+        ),
+        "PacketCommitments" => answer!(
+            ctx,
+            data,
+            raw::QueryPacketCommitmentsRequest,
+            try,
+            q::query_packet_commitments,
+            raw::QueryPacketCommitmentsResponse
+        ),
+        "PacketReceipt" => answer!(
+            ctx,
+            data,
+            raw::QueryPacketReceiptRequest,
+            try,
+            q::query_packet_receipt,
+            raw::QueryPacketReceiptResponse
+        ),
+        "PacketAcknowledgement" => answer!(
+            ctx,
+            data,
+            raw::QueryPacketAcknowledgementRequest,
+            try,
+            q::query_packet_acknowledgement,
+            raw::QueryPacketAcknowledgementResponse
+        ),
+        "PacketAcknowledgements" => answer!(
+            ctx,
+            data,
+            raw::QueryPacketAcknowledgementsRequest,
+            try,
+            q::query_packet_acknowledgements,
+            raw::QueryPacketAcknowledgementsResponse
+        ),
+        "UnreceivedPackets" => answer!(
+            ctx,
+            data,
+            raw::QueryUnreceivedPacketsRequest,
+            try,
+            q::query_unreceived_packets,
+            raw::QueryUnreceivedPacketsResponse
+        ),
+        "UnreceivedAcks" => answer!(
+            ctx,
+            data,
+            raw::QueryUnreceivedAcksRequest,
+            try,
+            q::query_unreceived_acks,
+            raw::QueryUnreceivedAcksResponse
+        ),
+        "NextSequenceReceive" => answer!(
+            ctx,
+            data,
+            raw::QueryNextSequenceReceiveRequest,
+            try,
+            q::query_next_sequence_receive,
+            raw::QueryNextSequenceReceiveResponse
+        ),
+        "NextSequenceSend" => answer!(
+            ctx,
+            data,
+            raw::QueryNextSequenceSendRequest,
+            try,
+            q::query_next_sequence_send,
+            raw::QueryNextSequenceSendResponse
+        ),
+        other => unknown(CHANNEL_QUERY_PREFIX, other),
+    }
+}
+
+/// Answers one `ibc.core.client.v1.Query` method, or `None` for another path.
+fn client_method(ctx: &IbcContext<'_>, path: &str, data: &[u8]) -> Option<Answer> {
     use ibc::core::client::types::proto::v1 as raw;
     let method = path.strip_prefix(CLIENT_QUERY_PREFIX)?;
     let answer = (|| -> Answer {
