@@ -4,6 +4,7 @@ mod chain;
 mod distribution;
 mod inference;
 mod keyring;
+mod relayer;
 mod rpc;
 mod staking;
 
@@ -94,6 +95,11 @@ enum Cmd {
         /// Output file: one hex-encoded signed tx per line, round-robin over senders.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// A small IBC relayer between two Verdict chains (for tests and local nets).
+    Relayer {
+        #[command(subcommand)]
+        cmd: relayer::RelayerCmd,
     },
 }
 
@@ -784,6 +790,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
+        Cmd::Relayer { cmd } => relayer::run(cmd, &Keyring::open(&kr_dir)?),
         Cmd::Loadgen {
             from,
             accounts,
