@@ -63,10 +63,16 @@ class Ports:
     sidecar_metrics: int
 
     @staticmethod
-    def of(i: int, standard: bool = False) -> "Ports":
+    def of(i: int, standard: bool = False, offset: int | None = None) -> "Ports":
         # VERDICT_PORT_OFFSET shifts every port of loopback nets, so two nets (or two
-        # test runs) can share a host; `standard` (multi-host configs) ignores it.
-        o = 0 if standard else int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
+        # test runs) can share a host; `offset` overrides it for one net (two chains
+        # side by side); `standard` (multi-host configs) ignores both.
+        if standard:
+            o = 0
+        elif offset is not None:
+            o = offset
+        else:
+            o = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
         return Ports(o + 26656 + 100 * i, o + 26657 + 100 * i, o + 26658 + 100 * i, o + 9090 + i,
                      o + 26659 + 100 * i, o + 26661 + 100 * i)
 
@@ -183,9 +189,11 @@ def make_faucet(out: Path) -> str:
 def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
              timeout_commit: str = "500ms", chain_id: str = CHAIN_ID,
              force: bool = False, slashing: dict | None = None,
-             staking: dict | None = None) -> None:
+             staking: dict | None = None, port_offset: int | None = None) -> None:
     """Creates N validator homes. With `hosts`, node i is configured for its own
-    machine `hosts[i]` (standard ports, peers by host name) instead of loopback."""
+    machine `hosts[i]` (standard ports, peers by host name) instead of loopback.
+    `port_offset` shifts this net's loopback ports instead of VERDICT_PORT_OFFSET
+    (a second chain on the same host); the nodes keep their ports in node.json."""
     if n < 1:
         raise NetError("N must be at least 1")
     if hosts is not None and len(hosts) != n:
@@ -225,8 +233,9 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
         cfg_path = home / "config" / "config.toml"
         cfg = cfg_path.read_text()
         if hosts is None:
-            p = Ports.of(i)
-            peers = ",".join(f"{ids[j]}@127.0.0.1:{Ports.of(j).p2p}" for j in range(n) if j != i)
+            p = Ports.of(i, offset=port_offset)
+            peers = ",".join(f"{ids[j]}@127.0.0.1:{Ports.of(j, offset=port_offset).p2p}"
+                             for j in range(n) if j != i)
             cfg = set_toml(cfg, None, "proxy_app", q(f"tcp://127.0.0.1:{p.abci}"))
             cfg = set_toml(cfg, "rpc", "laddr", q(f"tcp://127.0.0.1:{p.rpc}"))
             cfg = set_toml(cfg, "p2p", "laddr", q(f"tcp://127.0.0.1:{p.p2p}"))
