@@ -1,8 +1,7 @@
 //! The inference application's packet data and acknowledgements, as JSON.
 //!
-//! Not wired yet: packet messages are still refused at decode (see
-//! [`crate::handler`]). These are the wire forms the packet slice will use, so
-//! that a consumer chain can be written against them.
+//! The wire forms of the `inference` port (see [`crate::inference_app`] for
+//! what each side does with them), so that any consumer chain can speak them.
 //!
 //! Request (packet data): `{"model_id", "inputs", "max_latency_ms", "fee"}`,
 //! `inputs` in the form of `MsgSubmitJob`'s tensors (name, dtype, shape, base64
