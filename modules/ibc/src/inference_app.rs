@@ -657,3 +657,172 @@ pub fn query(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>>
         .map(Some)
         .map_err(|e| e.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use cosmwasm_std::testing::MockStorage as MemoryStorage;
+    use ibc::core::channel::types::channel::{ChannelEnd, Counterparty, Order, State};
+    use ibc::core::channel::types::commitment::compute_ack_commitment;
+    use ibc::core::channel::types::Version;
+    use ibc::core::host::types::identifiers::ConnectionId;
+    use ibc::core::host::types::path::AckPath;
+    use ibc::core::host::ExecutionContext;
+    use verdict_inference::state::{Job, JobResult};
+
+    fn host() -> HostInfo {
+        HostInfo::new("verdict-1", 30, 1_700_000_000, 0, 1_814_400).expect("host")
+    }
+
+    fn port() -> PortId {
+        PortId::new(PORT.to_string()).expect("port")
+    }
+
+    fn setup() -> MemoryStorage {
+        let mut s = MemoryStorage::new();
+        let end = ChannelEnd::new(
+            State::Open,
+            Order::Unordered,
+            Counterparty::new(port(), Some(ChannelId::new(4))),
+            vec![ConnectionId::new(0)],
+            Version::new(crate::inference_port::VERSION.into()),
+        )
+        .expect("end");
+        let mut ctx = IbcContext::new(&mut s, host());
+        ctx.store_channel(&ChannelEndPath::new(&port(), &ChannelId::new(0)), end)
+            .expect("channel");
+        s
+    }
+
+    fn packet(seq: u64) -> Packet {
+        Packet {
+            seq_on_a: seq.into(),
+            port_id_on_a: port(),
+            chan_id_on_a: ChannelId::new(4),
+            port_id_on_b: port(),
+            chan_id_on_b: ChannelId::new(0),
+            data: b"{}".to_vec(),
+            timeout_height_on_b: TimeoutHeight::Never,
+            timeout_timestamp_on_b: TimeoutTimestamp::At(Timestamp::from_nanoseconds(9)),
+        }
+    }
+
+    fn job(id: u64, status: JobStatus, agreeing_power: u64) -> Job {
+        Job {
+            id,
+            requester: payer("channel-0").0,
+            model_id: "m".into(),
+            max_latency_ms: 1000,
+            fee: Coin::new(1000, FEE_DENOM),
+            submitted_height: 1,
+            commit_deadline: 11,
+            deadline_height: 21,
+            committee: vec![],
+            status,
+            result: (status.is_final()).then(|| JobResult {
+                digest: vec![7, -3],
+                agreeing: vec![],
+                agreeing_power,
+                committee_power: 30,
+                latency_ms: 5,
+                faults: vec![],
+                missing: vec![],
+                excused: vec![],
+                finalized_height: 30,
+            }),
+        }
+    }
+
+    fn stored_ack(s: &MemoryStorage, seq: u64) -> Option<Vec<u8>> {
+        let path = AckPath::new(&port(), &ChannelId::new(0), seq.into());
+        s.get(&crate::flat_key(path.to_string().as_bytes()))
+    }
+
+    #[test]
+    fn settled_jobs_get_their_result_or_error_ack_and_live_ones_wait() {
+        let mut s = setup();
+        for (id, status, power) in [
+            (1, JobStatus::Completed, 30),
+            (2, JobStatus::Revealing, 0),
+            (3, JobStatus::Failed, 10),
+        ] {
+            inf::JOBS
+                .save(&mut s, id, &job(id, status, power))
+                .expect("job");
+            SERVED
+                .save(
+                    &mut s,
+                    id,
+                    &RawPacket::from(packet(id + 100)).encode_to_vec(),
+                )
+                .expect("served");
+        }
+        let events = write_settled_acks(&mut s, &host()).expect("acks");
+        let acks: Vec<_> = events
+            .iter()
+            .filter(|e| e.kind == "write_acknowledgement")
+            .collect();
+        assert_eq!(acks.len(), 2, "jobs 1 and 3 settled, job 2 is live");
+
+        let result = InferenceAck::Result(InferenceResult {
+            output: vec![7, -3],
+            agreeing_power: 30,
+            committee_power: 30,
+            finalized_height: 30,
+        });
+        let want =
+            compute_ack_commitment(&Acknowledgement::try_from(result.to_bytes()).expect("ack"));
+        assert_eq!(stored_ack(&s, 101), Some(want.into_vec()));
+        let err = InferenceAck::Error(
+            "job 3 failed: 10 of 30 committee power agreed (more than 2/3 needed)".into(),
+        );
+        let want = compute_ack_commitment(&Acknowledgement::try_from(err.to_bytes()).expect("ack"));
+        assert_eq!(stored_ack(&s, 103), Some(want.into_vec()));
+        assert_eq!(stored_ack(&s, 102), None);
+        let left: Vec<u64> = SERVED
+            .keys(&s, None, None, cosmwasm_std::Order::Ascending)
+            .collect::<Result<_, _>>()
+            .expect("keys");
+        assert_eq!(left, vec![2], "only the live job still waits");
+        // Nothing more to write in the next block.
+        let again = write_settled_acks(&mut s, &host()).expect("acks");
+        assert!(again.is_empty());
+    }
+
+    #[test]
+    fn request_remote_decoding_refuses_bad_messages_with_a_reason() {
+        let good = pb::MsgRequestRemote {
+            requester: Addr([1; 20]).bech32(),
+            channel_id: "channel-0".into(),
+            model_id: "a".repeat(64),
+            inputs: vec![pb::Tensor {
+                name: "x".into(),
+                dtype: "float32".into(),
+                shape: vec![1],
+                data: vec![0; 4],
+            }],
+            max_latency_ms: 1500,
+            fee: Some(pb::Coin {
+                denom: FEE_DENOM.into(),
+                amount: "1000".into(),
+            }),
+            timeout_seconds: 0,
+        };
+        let m = RequestRemote::decode(&good.encode_to_vec()).expect("decodes");
+        assert_eq!(m.timeout_seconds, DEFAULT_TIMEOUT_SECONDS);
+        assert_eq!(m.channel_id, ChannelId::new(0));
+        let bad = |f: &dyn Fn(&mut pb::MsgRequestRemote)| {
+            let mut m = good.clone();
+            f(&mut m);
+            RequestRemote::decode(&m.encode_to_vec())
+                .expect_err("refused")
+                .to_string()
+        };
+        assert!(bad(&|m| m.channel_id = "nope".into()).contains("channel_id"));
+        assert!(bad(&|m| m.timeout_seconds = MAX_TIMEOUT_SECONDS + 1).contains("timeout"));
+        assert!(bad(&|m| m.model_id = "x".into()).contains("model_id"));
+        assert!(bad(&|m| m.fee = None).contains("fee"));
+        assert!(bad(&|m| m.requester = "verdict1xyz".into()).contains("requester"));
+        assert!(RequestRemote::decode(b"\xff\xff").is_err());
+    }
+}
