@@ -515,7 +515,10 @@ pub fn describe_remote(r: &Value) -> String {
     if let Some(res) = r.get("result").filter(|v| !v.is_null()) {
         s.push_str(&format!(
             "\n  output {}  agreeing power {}/{}  finalized at height {} of the serving chain",
-            res["output"], res["agreeing_power"], res["committee_power"], res["finalized_height"]
+            r["output_values"],
+            res["agreeing_power"],
+            res["committee_power"],
+            res["finalized_height"]
         ));
     }
     if let Some(e) = r["error"].as_str() {

@@ -271,7 +271,13 @@ pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Ev
         let ack = match &job {
             Some(j) if !j.status.is_final() => continue,
             Some(j) => match (j.status, &j.result) {
-                (JobStatus::Completed, Some(r)) => InferenceAck::from_result(r),
+                (JobStatus::Completed, Some(r)) => {
+                    let nano = inf::MODELS
+                        .may_load(s, &j.model_id)
+                        .map_err(|e| e.to_string())?
+                        .map_or(0, |m| m.tolerance_nano);
+                    InferenceAck::from_result(r, nano)
+                }
                 (JobStatus::Expired, _) => InferenceAck::Error(format!(
                     "job {job_id} expired: no validator could serve it"
                 )),
@@ -582,6 +588,19 @@ struct RequestView<'a> {
     #[serde(flatten)]
     request: &'a RemoteRequest,
     requester_address: String,
+    /// The result as decimals (output × tolerance), when completed.
+    output_values: Option<Vec<String>>,
+}
+
+fn output_values(r: &RemoteRequest) -> Option<Vec<String>> {
+    let res = r.result.as_ref()?;
+    let nano = verdict_inference::msgs::parse_tolerance(&res.tolerance).ok()?;
+    Some(
+        res.output
+            .iter()
+            .map(|q| verdict_inference::query::decimal_of(*q, nano))
+            .collect(),
+    )
 }
 
 /// `RemoteRequest` {channel_id, sequence}, `RemoteRequests` {requester} (newest
@@ -603,6 +622,7 @@ pub fn query(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>>
         serde_json::to_value(RequestView {
             request: x,
             requester_address: Addr(x.requester).bech32(),
+            output_values: output_values(x),
         })
         .map_err(|e| e.to_string())
     };
@@ -766,6 +786,7 @@ mod tests {
 
         let result = InferenceAck::Result(InferenceResult {
             output: vec![7, -3],
+            tolerance: "0".into(),
             agreeing_power: 30,
             committee_power: 30,
             finalized_height: 30,
