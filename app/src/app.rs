@@ -442,6 +442,14 @@ impl VerdictApp {
             let ev = verdict_inference::committee::assign(&mut view, &req.hash, height)
                 .map_err(|e| format!("committees: {e}"))?;
             begin_events.extend(ev.iter().map(|e| e.to_abci()));
+            // Acknowledgements of jobs requested over IBC that settled (or
+            // expired) in this block.
+            // (A chain id that is no ICS-24 chain id has no IBC, so no served jobs.)
+            if let Ok(host) = verdict_ibc::host_info(&view, &info) {
+                let ev = verdict_ibc::inference_app::write_settled_acks(&mut view, &host)
+                    .map_err(|e| format!("ibc acknowledgements: {e}"))?;
+                begin_events.extend(ev.iter().map(|e| e.to_abci()));
+            }
         }
         let record = BlockRecord {
             height,
@@ -495,6 +503,7 @@ impl VerdictApp {
                         )
                     })
                     .and_then(|()| verdict_distribution::state::check_invariants(&view))
+                    .and_then(|()| verdict_ibc::inference_app::check_invariants(&view))
                     .map_err(|e| format!("invariant broken after block {height}: {e}"))?;
             }
         }

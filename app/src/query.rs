@@ -151,10 +151,11 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
         Some(f) => f(store, &req.data),
         None if verdict_ibc::query::serves(path) => ibc_query(store, committed, path, &req.data),
         None if path.starts_with(verdict_inference::query::PREFIX) => {
-            match verdict_inference::query::handle(store, path, &req.data) {
+            match verdict_ibc::inference_app::query(store, path, &req.data) {
                 Ok(Some(v)) => Ok(v),
-                Ok(None) => Err((codes::UNKNOWN_REQUEST, "unknown request".into())),
-                Err(e) => Err((e.code(), e.to_string())),
+                Err(e) if e.ends_with("not found") => Err((codes::NOT_FOUND, e)),
+                Err(e) => Err((codes::INVALID_REQUEST, e)),
+                Ok(None) => inference_query(store, path, &req.data),
             }
         }
         None => match path {
@@ -175,6 +176,18 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
             ..Default::default()
         },
         Err((code, log)) => err(code, log, latest),
+    }
+}
+
+fn inference_query(
+    store: &dyn cosmwasm_std::Storage,
+    path: &str,
+    data: &[u8],
+) -> Result<Vec<u8>, (u32, String)> {
+    match verdict_inference::query::handle(store, path, data) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err((codes::UNKNOWN_REQUEST, "unknown request".into())),
+        Err(e) => Err((e.code(), e.to_string())),
     }
 }
 

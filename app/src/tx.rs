@@ -43,6 +43,7 @@ pub fn blocked_recipient(a: &Addr) -> bool {
         || *a == verdict_staking::state::not_bonded_pool()
         || *a == verdict_inference::state::escrow()
         || *a == verdict_distribution::module_account()
+        || *a == verdict_ibc::inference_app::request_escrow()
 }
 
 /// The fee collector module account.

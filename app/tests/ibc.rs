@@ -55,6 +55,8 @@ struct Chain {
     /// App hash after each height (index 0 = height 1).
     hashes: Vec<Vec<u8>>,
     genesis_hash: Vec<u8>,
+    /// FinalizeBlock's own events (not the txs') of the last height.
+    events: Vec<tendermint_proto::v0_38::abci::Event>,
 }
 
 impl Chain {
@@ -64,7 +66,8 @@ impl Chain {
 
     fn named(chain_id: &str) -> Chain {
         let dir = tempfile::tempdir().expect("tempdir");
-        let app = VerdictApp::new(Store::open(dir.path()).expect("open"));
+        let app =
+            VerdictApp::new(Store::open(dir.path()).expect("open")).with_invariant_checks(true);
         let val = ed25519_consensus::SigningKey::from([1; 32]);
         let init = app.init_chain(RequestInitChain {
             time: Some(time(0)),
@@ -94,6 +97,7 @@ impl Chain {
             seq: 0,
             hashes: vec![],
             genesis_hash: init.app_hash.to_vec(),
+            events: vec![],
         }
     }
 
@@ -130,6 +134,7 @@ impl Chain {
         self.app.commit();
         self.height = h;
         self.hashes.push(resp.app_hash.to_vec());
+        self.events = resp.events;
         resp.tx_results.into_iter().next()
     }
 
@@ -967,6 +972,7 @@ fn chan_open_init(port: &str, ordering: i32, version: &str) -> Any {
     )
 }
 
+#[track_caller]
 fn refused(r: Option<ExecTxResult>) -> ExecTxResult {
     let r = r.expect("tx result");
     assert_ne!(r.code, 0, "expected a refusal");
@@ -985,6 +991,25 @@ fn assert_no_channel(x: &Chain) {
 
 #[test]
 fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_versions() {
+    use ibc::core::channel::types::proto::v1 as chan;
+    let (mut a, _b) = open_channel();
+    // The inference channel stays open: a user close is refused, nothing changes.
+    let close = chan::MsgChannelCloseInit {
+        port_id: "inference".into(),
+        channel_id: "channel-0".into(),
+        signer: user().address().bech32(),
+    };
+    let r = refused(a.block(vec![any_of(
+        close,
+        "/ibc.core.channel.v1.MsgChannelCloseInit",
+    )]));
+    assert!(r.log.contains("cannot be closed"), "{}", r.log);
+    assert_eq!(channel_end(&a, CHAN_END).expect("end").state, 3);
+}
+
+/// A connection, then the `inference` channel `channel-0` on both chains, after
+/// refused attempts at other orderings, versions and ports.
+fn open_channel() -> (Chain, Chain) {
     use ibc::core::channel::types::proto::v1 as chan;
     let signer = user().address().bech32();
     let (mut a, mut b) = open_connection();
@@ -1093,19 +1118,425 @@ fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_v
         (end_a.version.as_str(), end_b.version.as_str()),
         ("verdict-inference-1", "verdict-inference-1")
     );
+    (a, b)
+}
 
-    // The inference channel stays open: a user close is refused, nothing changes.
-    let close = chan::MsgChannelCloseInit {
-        port_id: "inference".into(),
-        channel_id: "channel-0".into(),
-        signer,
+// ---- The inference application's packets between two in-process chains ----
+//
+// B requests, A serves. The test plays the relayer: it reads packets and
+// acknowledgements from events, updates each chain's client of the other and
+// proves the other's store, as `verdict relayer` does over RPC.
+
+use ibc::core::channel::types::proto::v1 as chan_pb;
+use verdict_ibc::inference_app::payer;
+use verdict_proto::inference::v1 as inf_pb;
+
+const MODEL: &str = "1111111111111111111111111111111111111111111111111111111111111111";
+
+fn u(x: &Chain) -> u64 {
+    u64::try_from(x.height).expect("height")
+}
+
+/// The height `dst`'s client of `src` is at.
+fn client_height(dst: &Chain) -> u64 {
+    let (v, _) = dst.query_ibc(CLIENT_STATE, dst.height);
+    latest_height(&v).revision_height()
+}
+
+/// `dst`'s client of `src` updated to `src`'s header `p` (a no-op message list
+/// when it already is there).
+fn update_to(dst: &Chain, src: &Chain, p: u64) -> Vec<Any> {
+    let at = client_height(dst);
+    if at >= p {
+        vec![]
+    } else {
+        vec![update_client_of(src, at, p)]
+    }
+}
+
+fn register_model() -> Any {
+    any_of(
+        inf_pb::MsgRegisterModel {
+            owner: user().address().bech32(),
+            model_id: MODEL.into(),
+            name: "pair".into(),
+            inputs: vec![inf_pb::TensorSpec {
+                name: "x".into(),
+                dtype: "float32".into(),
+                shape: vec![1, 2],
+            }],
+            outputs: vec![inf_pb::TensorSpec {
+                name: "y".into(),
+                dtype: "float32".into(),
+                shape: vec![1, 2],
+            }],
+            tolerance: "0.001".into(),
+            max_output_len: 8,
+        },
+        inf_pb::MSG_REGISTER_MODEL_URL,
+    )
+}
+
+fn send(to: &verdict_core::address::Addr, amount: u128) -> Any {
+    any_of(
+        cosmrs::proto::cosmos::bank::v1beta1::MsgSend {
+            from_address: user().address().bech32(),
+            to_address: to.bech32(),
+            amount: vec![Coin::new(amount, "uverd").to_proto()],
+        },
+        "/cosmos.bank.v1beta1.MsgSend",
+    )
+}
+
+fn request_remote(channel: &str, model: &str, fee: u128, timeout_seconds: u64) -> Any {
+    any_of(
+        inf_pb::MsgRequestRemote {
+            requester: user().address().bech32(),
+            channel_id: channel.into(),
+            model_id: model.into(),
+            inputs: vec![inf_pb::Tensor {
+                name: "x".into(),
+                dtype: "float32".into(),
+                shape: vec![1, 2],
+                data: [1.0f32, 2.0].iter().flat_map(|f| f.to_le_bytes()).collect(),
+            }],
+            max_latency_ms: 2_000,
+            fee: Some(inf_pb::Coin {
+                denom: "uverd".into(),
+                amount: fee.to_string(),
+            }),
+            timeout_seconds,
+        },
+        inf_pb::MSG_REQUEST_REMOTE_URL,
+    )
+}
+
+fn balance(x: &Chain, a: &verdict_core::address::Addr) -> u128 {
+    use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
+    let r: QueryBalanceResponse = abci_query(
+        x,
+        "/cosmos.bank.v1beta1.Query/Balance",
+        QueryBalanceRequest {
+            address: a.bech32(),
+            denom: "uverd".into(),
+        },
+    );
+    r.balance
+        .map(|c| c.amount.parse().expect("amount"))
+        .unwrap_or(0)
+}
+
+fn json_query(x: &Chain, method: &str, req: serde_json::Value) -> (u32, serde_json::Value) {
+    let resp = x.app.query(RequestQuery {
+        data: req.to_string().into_bytes().into(),
+        path: format!("/verdict.inference.v1.Query/{method}"),
+        height: 0,
+        prove: false,
+    });
+    if resp.code != 0 {
+        return (resp.code, serde_json::Value::String(resp.log));
+    }
+    (0, serde_json::from_slice(&resp.value).expect("json"))
+}
+
+fn remote(x: &Chain, seq: u64) -> serde_json::Value {
+    let (code, v) = json_query(
+        x,
+        "RemoteRequest",
+        serde_json::json!({"channel_id": "channel-0", "sequence": seq}),
+    );
+    assert_eq!(code, 0, "{v}");
+    v
+}
+
+fn attr<'e>(e: &'e tendermint_proto::v0_38::abci::Event, key: &str) -> &'e str {
+    e.attributes
+        .iter()
+        .find(|a| a.key == key)
+        .map(|a| a.value.as_str())
+        .unwrap_or_else(|| panic!("{} has no {key}", e.r#type))
+}
+
+/// The packet (and the acknowledgement, for `write_acknowledgement`) of the
+/// first `kind` event, read back from its attributes as a relayer does.
+fn packet_of(
+    events: &[tendermint_proto::v0_38::abci::Event],
+    kind: &str,
+) -> Option<(chan_pb::Packet, Vec<u8>)> {
+    let e = events.iter().find(|e| e.r#type == kind)?;
+    let packet = chan_pb::Packet {
+        sequence: attr(e, "packet_sequence").parse().expect("seq"),
+        source_port: attr(e, "packet_src_port").into(),
+        source_channel: attr(e, "packet_src_channel").into(),
+        destination_port: attr(e, "packet_dst_port").into(),
+        destination_channel: attr(e, "packet_dst_channel").into(),
+        data: hex::decode(attr(e, "packet_data_hex")).expect("hex"),
+        timeout_height: Some(ibc::core::client::types::proto::v1::Height {
+            revision_number: 0,
+            revision_height: 0,
+        }),
+        timeout_timestamp: attr(e, "packet_timeout_timestamp").parse().expect("ts"),
     };
-    let r = refused(a.block(vec![any_of(
-        close,
-        "/ibc.core.channel.v1.MsgChannelCloseInit",
-    )]));
-    assert!(r.log.contains("cannot be closed"), "{}", r.log);
-    assert_eq!(channel_end(&a, CHAN_END).expect("end").state, 3);
+    let ack = e
+        .attributes
+        .iter()
+        .find(|a| a.key == "packet_ack_hex")
+        .map(|a| hex::decode(&a.value).expect("hex"))
+        .unwrap_or_default();
+    Some((packet, ack))
+}
+
+fn commitment_path(seq: u64) -> String {
+    format!("commitments/ports/inference/channels/channel-0/sequences/{seq}")
+}
+
+fn ack_path(seq: u64) -> String {
+    format!("acks/ports/inference/channels/channel-0/sequences/{seq}")
+}
+
+fn receipt_path(seq: u64) -> String {
+    format!("receipts/ports/inference/channels/channel-0/sequences/{seq}")
+}
+
+/// A receives `packet`, sent by B at height `h_sent` (its commitment proven at
+/// that height).
+fn recv_on_a(a: &Chain, b: &Chain, packet: &chan_pb::Packet, h_sent: u64) -> Vec<Any> {
+    let (_, proof) = prove(b, &commitment_path(packet.sequence), h_sent);
+    let mut msgs = update_to(a, b, h_sent + 1);
+    msgs.push(any_of(
+        chan_pb::MsgRecvPacket {
+            packet: Some(packet.clone()),
+            proof_commitment: proof,
+            proof_height: raw_height(b, h_sent + 1),
+            signer: user().address().bech32(),
+        },
+        "/ibc.core.channel.v1.MsgRecvPacket",
+    ));
+    msgs
+}
+
+/// B learns the acknowledgement A wrote by height `h_acked`.
+fn ack_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, ack: &[u8], h_acked: u64) -> Vec<Any> {
+    let (_, proof) = prove(a, &ack_path(packet.sequence), h_acked);
+    let mut msgs = update_to(b, a, h_acked + 1);
+    msgs.push(any_of(
+        chan_pb::MsgAcknowledgement {
+            packet: Some(packet.clone()),
+            acknowledgement: ack.to_vec(),
+            proof_acked: proof,
+            proof_height: raw_height(a, h_acked + 1),
+            signer: user().address().bech32(),
+        },
+        "/ibc.core.channel.v1.MsgAcknowledgement",
+    ));
+    msgs
+}
+
+fn timeout_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, h: u64) -> Vec<Any> {
+    let (v, proof) = prove(a, &receipt_path(packet.sequence), h);
+    assert!(v.is_empty(), "no receipt on A");
+    let mut msgs = update_to(b, a, h + 1);
+    msgs.push(any_of(
+        chan_pb::MsgTimeout {
+            packet: Some(packet.clone()),
+            proof_unreceived: proof,
+            proof_height: raw_height(a, h + 1),
+            next_sequence_recv: packet.sequence,
+            signer: user().address().bech32(),
+        },
+        "/ibc.core.channel.v1.MsgTimeout",
+    ));
+    msgs
+}
+
+/// Chains with the channel open, a model registered on A and A's payer account
+/// for channel-0 funded with 50 000uverd.
+fn serving_chains() -> (Chain, Chain) {
+    let (mut a, b) = open_channel();
+    ok(a.block(vec![register_model(), send(&payer("channel-0"), 50_000)]));
+    assert_eq!(balance(&a, &payer("channel-0")), 50_000);
+    (a, b)
+}
+
+#[test]
+fn a_request_from_b_becomes_a_job_on_a_and_its_acknowledgement_is_written_when_the_job_settles() {
+    let (mut a, mut b) = serving_chains();
+    let escrow = verdict_ibc::inference_app::request_escrow();
+    let user_b = balance(&b, &user().address());
+
+    // B: the request escrows its fee and commits the packet.
+    let r = ok(b.block(vec![request_remote("channel-0", MODEL, 5_000, 600)]));
+    let h_sent = u(&b);
+    let (packet, _) = packet_of(&r.events, "send_packet").expect("send_packet");
+    assert_eq!(packet.sequence, 1);
+    assert_eq!(balance(&b, &escrow), 5_000);
+    assert_eq!(balance(&b, &user().address()), user_b - 5_000 - 100_000);
+    assert_eq!(remote(&b, 1)["status"], "pending");
+    let req: serde_json::Value = serde_json::from_slice(&packet.data).expect("json");
+    assert_eq!(req["model_id"], MODEL);
+
+    // A: the packet becomes job 1, paid by channel-0's payer; no
+    // acknowledgement is written by the receiving transaction itself.
+    let r = ok(a.block(recv_on_a(&a, &b, &packet, h_sent)));
+    assert!(r.events.iter().any(|e| e.r#type == "recv_packet"), "{r:?}");
+    let job = r
+        .events
+        .iter()
+        .find(|e| e.r#type == "inference_remote_job")
+        .expect("job event");
+    assert_eq!(attr(job, "job_id"), "1");
+    assert!(
+        !r.events.iter().any(|e| e.r#type == "write_acknowledgement"),
+        "the acknowledgement is asynchronous"
+    );
+    let (code, j) = json_query(&a, "Job", serde_json::json!({"id": 1}));
+    assert_eq!(code, 0, "{j}");
+    assert_eq!(
+        j["requester_address"],
+        payer("channel-0").bech32(),
+        "paid by the channel's payer"
+    );
+    // The test chain has no bonded validator to run it, so the job expires when
+    // FinalizeBlock draws its committee: the acknowledgement is written there
+    // (FinalizeBlock's events, not the receiving tx's), with the fee back to the
+    // payer. (On a net with validators it comes when the job settles: e2e.)
+    let (_, ack) = packet_of(&a.events, "write_acknowledgement").expect("ack from FinalizeBlock");
+    let h_acked = u(&a);
+    // The same packet again (a second relayer) makes no second job (ibc-rs
+    // refuses it: its acknowledgement is already written).
+    refused(a.block(recv_on_a(&a, &b, &packet, h_sent)));
+    let (code, _) = json_query(&a, "Job", serde_json::json!({"id": 2}));
+    assert_ne!(code, 0, "no second job");
+    let ack_text = String::from_utf8(ack.clone()).expect("utf8");
+    assert!(ack_text.starts_with(r#"{"error":"job 1 "#), "{ack_text}");
+    assert_eq!(
+        balance(&a, &payer("channel-0")),
+        50_000,
+        "refunded to the payer"
+    );
+    let (stored, _) = a.query_ibc(ack_path(1).as_bytes(), a.height);
+    assert_eq!(stored.len(), 32, "ack commitment stored");
+
+    // B: the acknowledgement, proven from A's store, refunds the requester.
+    let before = balance(&b, &user().address());
+    let r = ok(b.block(ack_on_b(&b, &a, &packet, &ack, h_acked)));
+    assert!(r.events.iter().any(|e| e.r#type == "acknowledge_packet"));
+    let v = remote(&b, 1);
+    assert_eq!(v["status"], "failed", "{v}");
+    assert!(v["error"].as_str().expect("error").contains("job 1"), "{v}");
+    assert_eq!(balance(&b, &escrow), 0);
+    assert_eq!(balance(&b, &user().address()), before + 5_000 - 100_000);
+    // A second delivery of the acknowledgement changes nothing.
+    let r = b
+        .block(ack_on_b(&b, &a, &packet, &ack, h_acked))
+        .expect("tx");
+    assert_eq!(
+        balance(&b, &user().address()),
+        before + 5_000 - 200_000,
+        "{}",
+        r.log
+    );
+    assert_eq!(remote(&b, 1)["status"], "failed");
+}
+
+#[test]
+fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
+    let (mut a, mut b) = serving_chains();
+    let escrow = verdict_ibc::inference_app::request_escrow();
+
+    // B: a channel that does not exist, a fee in another denom → refused, nothing sent.
+    let r = refused(b.block(vec![request_remote("channel-7", MODEL, 5_000, 600)]));
+    assert!(r.log.contains("channel-7"), "{}", r.log);
+    let r = refused(b.block(vec![request_remote("channel-0", MODEL, 0, 600)]));
+    assert!(r.log.contains("fee"), "{}", r.log);
+    assert_eq!(balance(&b, &escrow), 0);
+    let (code, _) = json_query(
+        &b,
+        "RemoteRequest",
+        serde_json::json!({"channel_id": "channel-0", "sequence": 1}),
+    );
+    assert_eq!(code, 38, "not found");
+
+    // An unknown model: A answers at once with an error acknowledgement in the
+    // receiving tx, the payer pays nothing; B refunds when it comes back.
+    let unknown = "2".repeat(64);
+    let r = ok(b.block(vec![request_remote("channel-0", &unknown, 5_000, 600)]));
+    let h_sent = u(&b);
+    let (packet, _) = packet_of(&r.events, "send_packet").expect("packet");
+
+    // A forged proof (the commitment proven at the wrong height) is refused
+    // and leaves no receipt.
+    let mut forged = recv_on_a(&a, &b, &packet, h_sent);
+    if let Some(m) = forged.last_mut() {
+        let mut msg = chan_pb::MsgRecvPacket::decode(m.value.as_slice()).expect("msg");
+        msg.proof_commitment = prove(&b, &commitment_path(1), h_sent - 1).1;
+        m.value = msg.encode_to_vec();
+    }
+    refused(a.block(forged));
+    let (v, _) = a.query_ibc(receipt_path(1).as_bytes(), a.height);
+    assert!(v.is_empty(), "no receipt after a forged proof");
+
+    let r = ok(a.block(recv_on_a(&a, &b, &packet, h_sent)));
+    let (_, ack) = packet_of(&r.events, "write_acknowledgement").expect("synchronous ack");
+    let text = String::from_utf8(ack.clone()).expect("utf8");
+    assert!(text.contains("unknown model"), "{text}");
+    assert_eq!(balance(&a, &payer("channel-0")), 50_000, "payer untouched");
+    let h_acked = u(&a);
+    let before = balance(&b, &user().address());
+    ok(b.block(ack_on_b(&b, &a, &packet, &ack, h_acked)));
+    let v = remote(&b, 1);
+    assert_eq!(v["status"], "failed", "{v}");
+    assert_eq!(balance(&b, &user().address()), before + 5_000 - 100_000);
+
+    // A fee the payer cannot cover: an error acknowledgement, no job.
+    let r = ok(b.block(vec![request_remote("channel-0", MODEL, 60_000, 600)]));
+    let h_sent = u(&b);
+    let (packet, _) = packet_of(&r.events, "send_packet").expect("packet");
+    let r = ok(a.block(recv_on_a(&a, &b, &packet, h_sent)));
+    let (_, ack) = packet_of(&r.events, "write_acknowledgement").expect("ack");
+    let text = String::from_utf8(ack).expect("utf8");
+    assert!(text.contains("insufficient"), "{text}");
+    assert_eq!(balance(&a, &payer("channel-0")), 50_000);
+    assert_eq!(
+        balance(&b, &escrow),
+        60_000,
+        "escrowed until the ack is relayed"
+    );
+
+    // A request that times out: A refuses the late packet, B's timeout (a
+    // proof that A has no receipt) refunds it, once.
+    let r = ok(b.block(vec![request_remote("channel-0", MODEL, 5_000, 3)]));
+    let h_sent = u(&b);
+    let (late, _) = packet_of(&r.events, "send_packet").expect("packet");
+    for _ in 0..5 {
+        a.block(vec![]);
+    }
+    let r = refused(a.block(recv_on_a(&a, &b, &late, h_sent)));
+    assert!(
+        r.log.to_lowercase().contains("timeout") || r.log.contains("expired"),
+        "{}",
+        r.log
+    );
+    let h = u(&a);
+    a.block(vec![]);
+    let before = balance(&b, &user().address());
+    let r = ok(b.block(timeout_on_b(&b, &a, &late, h)));
+    assert!(
+        r.events.iter().any(|e| e.r#type == "timeout_packet"),
+        "{r:?}"
+    );
+    let v = remote(&b, 3);
+    assert_eq!(v["status"], "timed_out", "{v}");
+    assert_eq!(balance(&b, &user().address()), before + 5_000 - 100_000);
+    // A second timeout (another relayer) is a no-op: refunded once.
+    b.block(timeout_on_b(&b, &a, &late, h));
+    assert_eq!(
+        balance(&b, &user().address()),
+        before + 5_000 - 200_000,
+        "refunded once"
+    );
+    assert_eq!(remote(&b, 3)["status"], "timed_out");
+    assert_eq!(balance(&b, &escrow), 60_000);
 }
 
 /// The happy path of the ICS-04 handshake on port `inference` after

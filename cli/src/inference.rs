@@ -55,10 +55,62 @@ pub enum InferenceTx {
         #[command(flatten)]
         flags: crate::TxFlags,
     },
+    /// Ask the chain at the other end of an IBC `inference` channel to run a
+    /// job. The fee is what the serving chain charges (from its payer account of
+    /// that channel); the same coin is escrowed here until the acknowledgement:
+    /// paid into the community pool on a result, refunded on an error or timeout.
+    RequestRemote {
+        #[arg(long)]
+        from: String,
+        /// This chain's end of the channel, e.g. channel-0.
+        #[arg(long)]
+        channel: String,
+        /// Model id (sha256 hex) on the serving chain.
+        #[arg(long)]
+        model: String,
+        /// Input JSON as for `submit`. Tensors go in the order of the model's
+        /// inputs, read from --serving-node when given, else by name.
+        #[arg(long)]
+        input: PathBuf,
+        /// RPC of a node of the serving chain (to read the model's input order).
+        #[arg(long)]
+        serving_node: Option<String>,
+        #[arg(long, default_value_t = 2000)]
+        max_latency_ms: u32,
+        #[arg(long, default_value = "10000uverd")]
+        fee: String,
+        /// Seconds until the request times out (refunded) if not received.
+        #[arg(long, default_value_t = 600)]
+        timeout_seconds: u64,
+        /// Wait for the acknowledgement (or timeout) and print the outcome.
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, default_value_t = 300)]
+        wait_seconds: u64,
+        #[command(flatten)]
+        flags: crate::TxFlags,
+    },
 }
 
 #[derive(Subcommand)]
 pub enum InferenceQuery {
+    /// A request this chain sent over IBC: status, result or error.
+    RemoteResult {
+        #[arg(long)]
+        channel: String,
+        sequence: u64,
+    },
+    /// The requests one account sent over IBC (newest first).
+    RemoteResults {
+        #[arg(long)]
+        requester: String,
+    },
+    /// The account that pays for jobs requested over a channel (fund it with a
+    /// bank send).
+    ChannelPayer {
+        #[arg(long)]
+        channel: String,
+    },
     /// A job: status, committee, result, faults.
     Job {
         id: u64,
@@ -106,6 +158,17 @@ pub fn query_json(rpc: &Rpc, method: &str, req: &Value) -> anyhow::Result<Value>
 
 pub fn query(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
     match q {
+        InferenceQuery::RemoteResult { channel, sequence } => query_json(
+            rpc,
+            "RemoteRequest",
+            &json!({"channel_id": channel, "sequence": sequence}),
+        ),
+        InferenceQuery::RemoteResults { requester } => {
+            query_json(rpc, "RemoteRequests", &json!({ "requester": requester }))
+        }
+        InferenceQuery::ChannelPayer { channel } => {
+            query_json(rpc, "ChannelPayer", &json!({ "channel_id": channel }))
+        }
         InferenceQuery::Job { id } => query_json(rpc, "Job", &json!({ "id": id })),
         InferenceQuery::Jobs {
             requester,
@@ -182,15 +245,6 @@ pub fn register_msg(
 
 /// Input tensors in the model's input order, values packed little-endian.
 pub fn input_tensors(rpc: &Rpc, model: &str, input: &Path) -> anyhow::Result<Vec<pb::Tensor>> {
-    let v: Value = serde_json::from_slice(
-        &std::fs::read(input).with_context(|| format!("reading {}", input.display()))?,
-    )
-    .with_context(|| format!("{} is not JSON", input.display()))?;
-    let map = if v.get("inputs").is_some() {
-        &v["inputs"]
-    } else {
-        &v
-    };
     let m = query_json(rpc, "Model", &json!({ "id": model }))?;
     let names: Vec<String> = m["inputs"]
         .as_array()
@@ -200,6 +254,33 @@ pub fn input_tensors(rpc: &Rpc, model: &str, input: &Path) -> anyhow::Result<Vec
                 .collect()
         })
         .unwrap_or_default();
+    tensors_from_file(input, Some(names))
+}
+
+/// Tensors from an input JSON file, in the order of `names` (all of the file's
+/// inputs by name when `None`).
+pub fn tensors_from_file(
+    input: &Path,
+    names: Option<Vec<String>>,
+) -> anyhow::Result<Vec<pb::Tensor>> {
+    let v: Value = serde_json::from_slice(
+        &std::fs::read(input).with_context(|| format!("reading {}", input.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", input.display()))?;
+    let map = if v.get("inputs").is_some() {
+        &v["inputs"]
+    } else {
+        &v
+    };
+    let names = match names {
+        Some(n) => n,
+        None => map
+            .as_object()
+            .ok_or_else(|| anyhow!("{}: inputs must be an object", input.display()))?
+            .keys()
+            .cloned()
+            .collect(),
+    };
     names
         .iter()
         .map(|name| {
@@ -356,4 +437,92 @@ fn join(v: &Value) -> String {
                 .join(", ")
         })
         .unwrap_or_default()
+}
+
+pub struct RemoteRequestArgs<'a> {
+    pub channel: &'a str,
+    pub model: &'a str,
+    pub inputs: Vec<pb::Tensor>,
+    pub max_latency_ms: u32,
+    pub fee: &'a verdict_core::coin::Coin,
+    pub timeout_seconds: u64,
+}
+
+pub fn request_remote_msg(me: &Addr, a: RemoteRequestArgs<'_>) -> cosmrs::Any {
+    cosmrs::Any {
+        type_url: pb::MSG_REQUEST_REMOTE_URL.into(),
+        value: pb::MsgRequestRemote {
+            requester: me.bech32(),
+            channel_id: a.channel.to_string(),
+            model_id: a.model.to_string(),
+            inputs: a.inputs,
+            max_latency_ms: a.max_latency_ms,
+            fee: Some(pb::Coin {
+                denom: a.fee.denom.clone(),
+                amount: a.fee.amount.to_string(),
+            }),
+            timeout_seconds: a.timeout_seconds,
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// (channel, sequence) from a committed MsgRequestRemote tx.
+pub fn remote_sequence_of(tx: &Value) -> anyhow::Result<(String, u64)> {
+    use base64::Engine;
+    let data = base64::engine::general_purpose::STANDARD
+        .decode(tx["tx_result"]["data"].as_str().unwrap_or(""))?;
+    let msg_data = cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData::decode(data.as_slice())?;
+    let any = msg_data
+        .msg_responses
+        .first()
+        .ok_or_else(|| anyhow!("the tx has no message response"))?;
+    let r = pb::MsgRequestRemoteResponse::decode(any.value.as_slice())?;
+    Ok((r.channel_id, r.sequence))
+}
+
+/// Polls a remote request until it is acknowledged or times out.
+pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    loop {
+        let r = query_json(
+            rpc,
+            "RemoteRequest",
+            &json!({"channel_id": channel, "sequence": seq}),
+        )?;
+        let st = r["status"].as_str().unwrap_or("");
+        if st != "pending" {
+            return Ok(r);
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "request {seq} on {channel} got no acknowledgement within {}s (is a relayer running?)",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+pub fn describe_remote(r: &Value) -> String {
+    let mut s = format!(
+        "request {} on {}  model {}  status {}",
+        r["sequence"],
+        r["channel_id"].as_str().unwrap_or("?"),
+        r["model_id"].as_str().unwrap_or("?"),
+        r["status"].as_str().unwrap_or("?")
+    );
+    if let Some(res) = r.get("result").filter(|v| !v.is_null()) {
+        s.push_str(&format!(
+            "\n  output {}  agreeing power {}/{}  finalized at height {} of the serving chain",
+            r["output_values"],
+            res["agreeing_power"],
+            res["committee_power"],
+            res["finalized_height"]
+        ));
+    }
+    if let Some(e) = r["error"].as_str() {
+        s.push_str(&format!("\n  error: {e}"));
+    }
+    s
 }

@@ -487,6 +487,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let v = inference::query(&rpc, what)?;
             let text = if v.get("committee").is_some() {
                 inference::describe_job(&v)
+            } else if v.get("sequence").is_some() && v.get("status").is_some() {
+                inference::describe_remote(&v)
             } else {
                 serde_json::to_string_pretty(&v)?
             };
@@ -572,6 +574,71 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let text = inference::describe_job(&j);
                     print(out, &j, text);
                     if j["status"].as_str() != Some("completed") {
+                        std::process::exit(2);
+                    }
+                    Ok(())
+                }
+                inference::InferenceTx::RequestRemote {
+                    from,
+                    channel,
+                    model,
+                    input,
+                    serving_node,
+                    max_latency_ms,
+                    fee,
+                    timeout_seconds,
+                    wait,
+                    wait_seconds,
+                    flags,
+                } => {
+                    let fee = one_coin(&fee)?;
+                    let inputs = match serving_node {
+                        Some(node) => inference::input_tensors(&Rpc::new(&node), &model, &input)?,
+                        None => inference::tensors_from_file(&input, None)?,
+                    };
+                    let Some(r) = submit_tx(
+                        &rpc,
+                        &kr,
+                        &from,
+                        |me| {
+                            Ok(vec![inference::request_remote_msg(
+                                me,
+                                inference::RemoteRequestArgs {
+                                    channel: &channel,
+                                    model: &model,
+                                    inputs,
+                                    max_latency_ms,
+                                    fee: &fee,
+                                    timeout_seconds,
+                                },
+                            )])
+                        },
+                        std::slice::from_ref(&fee),
+                        &flags,
+                    )?
+                    else {
+                        return Ok(());
+                    };
+                    if r["tx_result"]["code"].as_u64().unwrap_or(0) != 0 {
+                        return report_tx(&r, out);
+                    }
+                    let (ch, seq) = inference::remote_sequence_of(&r)?;
+                    if !wait {
+                        print(
+                            out,
+                            &json!({"channel_id": ch, "sequence": seq, "txhash": r["hash"]}),
+                            format!(
+                                "request {seq} sent on {ch} in tx {}",
+                                r["hash"].as_str().unwrap_or("?")
+                            ),
+                        );
+                        return Ok(());
+                    }
+                    let v =
+                        inference::wait_remote(&rpc, &ch, seq, Duration::from_secs(wait_seconds))?;
+                    let text = inference::describe_remote(&v);
+                    print(out, &v, text);
+                    if v["status"].as_str() != Some("completed") {
                         std::process::exit(2);
                     }
                     Ok(())

@@ -148,7 +148,36 @@ pub mod inference {
             pub job_id: u64,
         }
 
+        /// See `verdict/inference/v1/tx.proto`.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct MsgRequestRemote {
+            #[prost(string, tag = "1")]
+            pub requester: ::prost::alloc::string::String,
+            #[prost(string, tag = "2")]
+            pub channel_id: ::prost::alloc::string::String,
+            #[prost(string, tag = "3")]
+            pub model_id: ::prost::alloc::string::String,
+            #[prost(message, repeated, tag = "4")]
+            pub inputs: ::prost::alloc::vec::Vec<Tensor>,
+            #[prost(uint32, tag = "5")]
+            pub max_latency_ms: u32,
+            #[prost(message, optional, tag = "6")]
+            pub fee: ::core::option::Option<Coin>,
+            #[prost(uint64, tag = "7")]
+            pub timeout_seconds: u64,
+        }
+
+        /// See `verdict/inference/v1/tx.proto`.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct MsgRequestRemoteResponse {
+            #[prost(string, tag = "1")]
+            pub channel_id: ::prost::alloc::string::String,
+            #[prost(uint64, tag = "2")]
+            pub sequence: u64,
+        }
+
         pub const MSG_REGISTER_MODEL_URL: &str = "/verdict.inference.v1.MsgRegisterModel";
         pub const MSG_SUBMIT_JOB_URL: &str = "/verdict.inference.v1.MsgSubmitJob";
+        pub const MSG_REQUEST_REMOTE_URL: &str = "/verdict.inference.v1.MsgRequestRemote";
     }
 }

@@ -226,6 +226,23 @@ pub fn pay_validator(
     allocate_to_validator(s, operator, coins)
 }
 
+/// Moves `coin` (bond denom) from `from` into the community pool.
+pub fn fund_community_pool(
+    s: &mut dyn Storage,
+    from: &Addr,
+    coin: &Coin,
+) -> Result<(), DistributionError> {
+    if coin.denom != verdict_core::address::FEE_DENOM {
+        return Err(DistributionError::Invalid(format!(
+            "the community pool holds {}, not {}",
+            verdict_core::address::FEE_DENOM,
+            coin.denom
+        )));
+    }
+    Bank::transfer(s, from, &module_account(), std::slice::from_ref(coin))?;
+    add_to_community_pool(s, coin.amount)
+}
+
 /// One vote of the previous block's commit that signed it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedVote {

@@ -17,6 +17,9 @@ pub enum IbcError {
     /// ibc-rs refused the message (validation or execution).
     #[error("ibc: {0}")]
     Handler(String),
+    /// The signer cannot pay what the message escrows.
+    #[error("{0}")]
+    Funds(String),
 }
 
 impl AbciError for IbcError {
@@ -25,6 +28,7 @@ impl AbciError for IbcError {
             IbcError::Decode(_) => codes::TX_DECODE,
             IbcError::Unsupported(_) => codes::UNKNOWN_REQUEST,
             IbcError::Handler(_) => codes::INVALID_REQUEST,
+            IbcError::Funds(_) => codes::INSUFFICIENT_FUNDS,
         }
     }
 }

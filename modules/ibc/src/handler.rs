@@ -4,24 +4,25 @@
 //! events.
 //!
 //! Served: ICS-02 client messages (create, update, misbehaviour, upgrade), the
-//! ICS-03 connection handshake and the ICS-04 channel handshake, routed to the
-//! applications of [`crate::inference_port::Applications`] (port `inference`).
-//! Packet messages are refused at decode until the inference application
-//! serves packets.
+//! ICS-03 connection handshake, the ICS-04 channel handshake and packets
+//! (receive, acknowledgement, timeout, timeout on close), routed to the
+//! applications of [`crate::inference_port::Applications`] (port `inference`),
+//! whose queued work [`crate::inference_app::apply`] does after the dispatch;
+//! and the inference application's own `MsgRequestRemote`.
 
 use cosmrs::Any as SdkAny;
-use ibc::core::channel::types::msgs::ChannelMsg;
+use ibc::core::channel::types::msgs::{ChannelMsg, PacketMsg};
 use ibc::core::client::types::msgs::ClientMsg;
 use ibc::core::connection::types::msgs::ConnectionMsg;
 use ibc::core::entrypoint::dispatch;
 use ibc::core::handler::types::msgs::MsgEnvelope;
 use ibc::primitives::proto::Any;
 use verdict_core::address::Addr;
-use verdict_core::ctx::Ctx;
-use verdict_core::event::Event;
+use verdict_core::ctx::{BlockInfo, Ctx};
 
 use crate::context::{HostInfo, IbcContext};
 use crate::error::IbcError;
+use crate::inference_app::{self, RequestRemote};
 use crate::inference_port::Applications;
 
 /// Type URLs of IBC core messages start with this.
@@ -40,6 +41,14 @@ impl IbcMsg {
     /// `Ok(None)` for a message that is not IBC core's; an error for an IBC
     /// message that does not decode, has a bad signer, or is not served.
     pub fn decode(any: &SdkAny) -> Result<Option<IbcMsg>, IbcError> {
+        if any.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
+            let m = RequestRemote::decode(&any.value)?;
+            return Ok(Some(IbcMsg {
+                type_url: any.type_url.clone(),
+                value: any.value.clone(),
+                signer: m.requester,
+            }));
+        }
         if !any.type_url.starts_with(IBC_CORE_PREFIX) {
             return Ok(None);
         }
@@ -68,12 +77,12 @@ impl IbcMsg {
                 ChannelMsg::CloseInit(m) => &m.signer,
                 ChannelMsg::CloseConfirm(m) => &m.signer,
             },
-            MsgEnvelope::Packet(_) => {
-                return Err(IbcError::Unsupported(format!(
-                    "{}: packet messages are not served yet (the inference application serves only its channel handshake)",
-                    any.type_url
-                )))
-            }
+            MsgEnvelope::Packet(m) => match m {
+                PacketMsg::Recv(m) => &m.signer,
+                PacketMsg::Ack(m) => &m.signer,
+                PacketMsg::Timeout(m) => &m.signer,
+                PacketMsg::TimeoutOnClose(m) => &m.signer,
+            },
         };
         let signer = Addr::parse(signer.as_ref())
             .map_err(|e| IbcError::Decode(format!("signer {:?}: {e}", signer.as_ref())))?;
@@ -93,37 +102,37 @@ fn envelope(type_url: &str, value: &[u8]) -> Result<MsgEnvelope, IbcError> {
     .map_err(|e| IbcError::Decode(format!("{type_url}: {e}")))
 }
 
+/// This block's host facts for ibc-rs.
+pub fn host_info(store: &dyn cosmwasm_std::Storage, block: &BlockInfo) -> Result<HostInfo, String> {
+    let unbonding = verdict_staking::state::params(store).unbonding_time_seconds;
+    HostInfo::new(
+        &block.chain_id,
+        block.height,
+        block.time_seconds,
+        block.time_nanos,
+        unbonding,
+    )
+}
+
 /// Runs one IBC message. On error nothing it wrote counts: the tx pipeline
 /// drops the message overlay.
 pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
+    let host = host_info(ctx.store, ctx.block).map_err(IbcError::Handler)?;
+    if msg.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
+        let m = RequestRemote::decode(&msg.value)?;
+        return inference_app::request(ctx, &host, &m);
+    }
     let env = envelope(&msg.type_url, &msg.value)?;
-    let unbonding = verdict_staking::state::params(ctx.store).unbonding_time_seconds;
-    let host = HostInfo::new(
-        &ctx.block.chain_id,
-        ctx.block.height,
-        ctx.block.time_seconds,
-        ctx.block.time_nanos,
-        unbonding,
-    )
-    .map_err(IbcError::Handler)?;
+    let mut apps = Applications::default();
     let events = {
-        let mut ibc_ctx = IbcContext::new(&mut *ctx.store, host);
-        dispatch(&mut ibc_ctx, &mut Applications::default(), env)
-            .map_err(|e| IbcError::Handler(e.to_string()))?;
+        let mut ibc_ctx = IbcContext::new(&mut *ctx.store, host.clone());
+        dispatch(&mut ibc_ctx, &mut apps, env).map_err(|e| IbcError::Handler(e.to_string()))?;
         std::mem::take(&mut ibc_ctx.events)
     };
-    for ev in events {
-        let abci = tendermint::abci::Event::try_from(ev)
-            .map_err(|e| IbcError::Handler(format!("event: {e}")))?;
-        let mut out = Event::new(&abci.kind);
-        for a in &abci.attributes {
-            out = out.attr(
-                &String::from_utf8_lossy(a.key_bytes()),
-                String::from_utf8_lossy(a.value_bytes()),
-            );
-        }
-        ctx.emit(out);
-    }
+    let mut out = Vec::new();
+    inference_app::convert_events(events, &mut out).map_err(IbcError::Handler)?;
+    ctx.events.extend(out);
+    inference_app::apply(ctx, &host, std::mem::take(&mut apps.inference.events))?;
     Ok(SdkAny {
         type_url: format!("{}Response", msg.type_url),
         value: vec![],

@@ -1,17 +1,17 @@
 //! The inference application's packet data and acknowledgements, as JSON.
 //!
-//! Not wired yet: packet messages are still refused at decode (see
-//! [`crate::handler`]). These are the wire forms the packet slice will use, so
-//! that a consumer chain can be written against them.
+//! The wire forms of the `inference` port (see [`crate::inference_app`] for
+//! what each side does with them), so that any consumer chain can speak them.
 //!
 //! Request (packet data): `{"model_id", "inputs", "max_latency_ms", "fee"}`,
 //! `inputs` in the form of `MsgSubmitJob`'s tensors (name, dtype, shape, base64
 //! data), `fee` a coin `{"denom", "amount"}` with the amount as a decimal string.
 //! Unknown fields are refused.
 //!
-//! Acknowledgement: `{"result":{"output","agreeing_power","committee_power",
-//! "finalized_height"}}` where `output` is the settled digest (stake-weighted
-//! median, in units of the model's tolerance), or `{"error":"…"}`.
+//! Acknowledgement: `{"result":{"output","tolerance","agreeing_power",
+//! "committee_power","finalized_height"}}` where `output` is the settled digest
+//! (stake-weighted median, in units of the model's `tolerance`, a decimal
+//! string: value ≈ output × tolerance), or `{"error":"…"}`.
 
 use serde::{Deserialize, Serialize};
 use verdict_core::coin::Coin;
@@ -50,7 +50,10 @@ impl InferenceRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InferenceResult {
+    /// The settled digest: value ≈ output × tolerance.
     pub output: Vec<i64>,
+    /// The model's tolerance as a decimal string (e.g. "0.0001").
+    pub tolerance: String,
     pub agreeing_power: u64,
     pub committee_power: u64,
     pub finalized_height: u64,
@@ -64,9 +67,11 @@ pub enum InferenceAck {
 }
 
 impl InferenceAck {
-    pub fn from_result(r: &JobResult) -> InferenceAck {
+    /// The result ack of a completed job of a model with `tolerance_nano`.
+    pub fn from_result(r: &JobResult, tolerance_nano: u64) -> InferenceAck {
         InferenceAck::Result(InferenceResult {
             output: r.digest.clone(),
+            tolerance: verdict_inference::query::decimal_of(1, tolerance_nano),
             agreeing_power: r.agreeing_power,
             committee_power: r.committee_power,
             finalized_height: r.finalized_height,
@@ -122,13 +127,14 @@ mod tests {
     fn acknowledgements_have_a_fixed_json_form() {
         let ok = InferenceAck::Result(InferenceResult {
             output: vec![3, -1],
+            tolerance: "0.001".into(),
             agreeing_power: 20,
             committee_power: 30,
             finalized_height: 42,
         });
         assert_eq!(
             ok.to_bytes(),
-            br#"{"result":{"output":[3,-1],"agreeing_power":20,"committee_power":30,"finalized_height":42}}"#
+            br#"{"result":{"output":[3,-1],"tolerance":"0.001","agreeing_power":20,"committee_power":30,"finalized_height":42}}"#
         );
         assert_eq!(InferenceAck::decode(&ok.to_bytes()), Ok(ok));
         let err = InferenceAck::Error("job 7 expired".into());

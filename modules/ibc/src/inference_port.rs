@@ -7,14 +7,15 @@
 //! channel could strand requests whose acknowledgements are still pending);
 //! a close confirmed from the counterparty is accepted, as ICS-04 requires.
 //!
-//! Packets are not served yet: `MsgRecvPacket`, `MsgAcknowledgement` and
-//! `MsgTimeout` are refused at decode (see [`crate::handler`]), so the packet
-//! callbacks below are never reached by a transaction; they answer with an
-//! error acknowledgement or an error, never a panic.
+//! Packets: ibc-rs gives the callbacks no store, so they decide only what
+//! needs no state and queue the rest as [`PortEvent`]s, which
+//! [`crate::inference_app::apply`] applies right after ibc-rs's dispatch, in the
+//! same message. A received packet that is no [`InferenceRequest`] is answered
+//! at once with an error acknowledgement; one that is gets no acknowledgement
+//! yet (it is written when its job settles). Acknowledgements and timeouts of
+//! this chain's own requests are queued as they are.
 
-use ibc::core::channel::types::acknowledgement::{
-    Acknowledgement, AcknowledgementStatus, StatusValue,
-};
+use ibc::core::channel::types::acknowledgement::Acknowledgement;
 use ibc::core::channel::types::channel::{Counterparty, Order};
 use ibc::core::channel::types::error::ChannelError;
 use ibc::core::channel::types::packet::Packet;
@@ -24,6 +25,9 @@ use ibc::core::router::module::Module;
 use ibc::core::router::router::Router;
 use ibc::core::router::types::module::{ModuleExtras, ModuleId};
 use ibc::primitives::Signer;
+
+use crate::inference_app::PortEvent;
+use crate::inference_packet::{InferenceAck, InferenceRequest};
 
 /// The port the inference application is bound to.
 pub const PORT: &str = "inference";
@@ -69,9 +73,12 @@ fn check_counterparty_version(version: &Version) -> Result<(), ChannelError> {
     Ok(())
 }
 
-/// The inference IBC application (the handshake side; packets are a later slice).
+/// The inference IBC application.
 #[derive(Debug, Default)]
-pub struct InferenceModule;
+pub struct InferenceModule {
+    /// What the packet callbacks saw, in order, for [`crate::inference_app::apply`].
+    pub events: Vec<PortEvent>,
+}
 
 impl Module for InferenceModule {
     fn on_chan_open_init_validate(
@@ -193,13 +200,23 @@ impl Module for InferenceModule {
 
     fn on_recv_packet_execute(
         &mut self,
-        _packet: &Packet,
+        packet: &Packet,
         _relayer: &Signer,
     ) -> (ModuleExtras, Option<Acknowledgement>) {
-        let ack = StatusValue::new("inference packets are not served yet")
-            .map(|v| Acknowledgement::from(AcknowledgementStatus::error(v)))
-            .ok();
-        (ModuleExtras::empty(), ack)
+        match InferenceRequest::decode(&packet.data) {
+            Ok(request) => {
+                self.events.push(PortEvent::Request {
+                    packet: packet.clone(),
+                    request,
+                });
+                // Asynchronous: written when the job settles.
+                (ModuleExtras::empty(), None)
+            }
+            Err(e) => {
+                let ack = Acknowledgement::try_from(InferenceAck::Error(e).to_bytes()).ok();
+                (ModuleExtras::empty(), ack)
+            }
+        }
     }
 
     fn on_acknowledgement_packet_validate(
@@ -208,19 +225,22 @@ impl Module for InferenceModule {
         _acknowledgement: &Acknowledgement,
         _relayer: &Signer,
     ) -> Result<(), ChannelError> {
-        Err(app_error("inference packets are not served yet".into()))
+        // Any acknowledgement closes the request: one that does not decode
+        // counts as an error and refunds (refusing it would strand the fee).
+        Ok(())
     }
 
     fn on_acknowledgement_packet_execute(
         &mut self,
-        _packet: &Packet,
-        _acknowledgement: &Acknowledgement,
+        packet: &Packet,
+        acknowledgement: &Acknowledgement,
         _relayer: &Signer,
     ) -> (ModuleExtras, Result<(), ChannelError>) {
-        (
-            ModuleExtras::empty(),
-            Err(app_error("inference packets are not served yet".into())),
-        )
+        self.events.push(PortEvent::Ack {
+            packet: packet.clone(),
+            ack: acknowledgement.as_bytes().to_vec(),
+        });
+        (ModuleExtras::empty(), Ok(()))
     }
 
     fn on_timeout_packet_validate(
@@ -228,25 +248,25 @@ impl Module for InferenceModule {
         _packet: &Packet,
         _relayer: &Signer,
     ) -> Result<(), ChannelError> {
-        Err(app_error("inference packets are not served yet".into()))
+        Ok(())
     }
 
     fn on_timeout_packet_execute(
         &mut self,
-        _packet: &Packet,
+        packet: &Packet,
         _relayer: &Signer,
     ) -> (ModuleExtras, Result<(), ChannelError>) {
-        (
-            ModuleExtras::empty(),
-            Err(app_error("inference packets are not served yet".into())),
-        )
+        self.events.push(PortEvent::Timeout {
+            packet: packet.clone(),
+        });
+        (ModuleExtras::empty(), Ok(()))
     }
 }
 
 /// The router of this chain's IBC applications: port `inference` only.
 #[derive(Debug, Default)]
 pub struct Applications {
-    inference: InferenceModule,
+    pub inference: InferenceModule,
 }
 
 impl Applications {
@@ -287,7 +307,7 @@ mod tests {
 
     #[test]
     fn only_unordered_channels_with_our_version_on_our_port_are_accepted() {
-        let m = InferenceModule;
+        let m = InferenceModule::default();
         let hops = [ConnectionId::new(0)];
         let ch = ChannelId::new(0);
         let ok = |order, v: &str| {
@@ -332,6 +352,53 @@ mod tests {
                 &Version::new(VERSION.into()),
             )
             .is_err());
+    }
+
+    fn packet(data: &[u8]) -> Packet {
+        use ibc::core::channel::types::timeout::{TimeoutHeight, TimeoutTimestamp};
+        Packet {
+            seq_on_a: 1u64.into(),
+            port_id_on_a: port(PORT),
+            chan_id_on_a: ChannelId::new(0),
+            port_id_on_b: port(PORT),
+            chan_id_on_b: ChannelId::new(0),
+            data: data.to_vec(),
+            timeout_height_on_b: TimeoutHeight::Never,
+            timeout_timestamp_on_b: TimeoutTimestamp::Never,
+        }
+    }
+
+    #[test]
+    fn a_request_is_queued_without_an_ack_and_garbage_gets_an_error_ack_at_once() {
+        let mut m = InferenceModule::default();
+        let relayer = Signer::from("relayer".to_string());
+        let (_, ack) = m.on_recv_packet_execute(&packet(b"nonsense"), &relayer);
+        let ack = ack.expect("an error acknowledgement at once");
+        let text = String::from_utf8(ack.as_bytes().to_vec()).expect("utf8");
+        assert!(
+            text.starts_with(r#"{"error":"bad inference request"#),
+            "{text}"
+        );
+        assert!(m.events.is_empty(), "nothing queued");
+
+        let data = br#"{"model_id":"m1","inputs":[],"max_latency_ms":1500,"fee":{"denom":"uverd","amount":"1000"}}"#;
+        let (_, ack) = m.on_recv_packet_execute(&packet(data), &relayer);
+        assert!(ack.is_none(), "asynchronous: written when the job settles");
+        assert!(matches!(
+            m.events.as_slice(),
+            [PortEvent::Request { request, .. }] if request.model_id == "m1"
+        ));
+
+        // Any acknowledgement and any timeout of our own requests is queued.
+        let any_ack = Acknowledgement::try_from(b"x".to_vec()).expect("ack");
+        assert!(m
+            .on_acknowledgement_packet_validate(&packet(data), &any_ack, &relayer)
+            .is_ok());
+        let (_, r) = m.on_acknowledgement_packet_execute(&packet(data), &any_ack, &relayer);
+        assert!(r.is_ok());
+        let (_, r) = m.on_timeout_packet_execute(&packet(data), &relayer);
+        assert!(r.is_ok());
+        assert_eq!(m.events.len(), 3);
     }
 
     #[test]

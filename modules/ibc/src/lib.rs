@@ -18,6 +18,7 @@ pub mod error;
 pub mod genesis;
 pub mod handler;
 pub mod host;
+pub mod inference_app;
 pub mod inference_packet;
 pub mod inference_port;
 pub mod keys;
@@ -25,7 +26,7 @@ pub mod query;
 
 pub use commitment::{proof_specs, verify_membership, verify_non_membership, IbcProof};
 pub use error::IbcError;
-pub use handler::{execute, IbcMsg};
+pub use handler::{execute, host_info, IbcMsg};
 
 /// Key of the `ibc` sub-store root in the app-state tree, and the commitment
 /// prefix this chain announces to counterparties.
