@@ -328,7 +328,13 @@ fn read_new_heights(x: &Endpoint, end: &mut End) -> anyhow::Result<()> {
     let (latest, _) = x.latest()?;
     let last = latest.min(end.relayed_height.saturating_add(MAX_HEIGHTS_PER_PASS));
     for h in end.relayed_height.saturating_add(1)..=last {
-        let br = x.block_results(h)?;
+        let br = match x.block_results(h) {
+            Ok(br) => br,
+            // CometBFT reports a height in /status a moment before it serves that
+            // height's results: read it on the next pass.
+            Err(_) if h == latest => break,
+            Err(e) => return Err(e),
+        };
         let events = br
             .txs_results
             .iter()
