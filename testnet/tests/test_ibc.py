@@ -5,12 +5,14 @@ connection and the ICS-04 `inference` channel handshakes, every proof taken from
 `store/ibc/key` and checked by the counterparty chain. Then B asks A for an
 inference over the channel: the relayer carries the request packet to A, A's
 committee runs the job, and the relayer brings the asynchronous acknowledgement
-(written in A's FinalizeBlock) back to B."""
+(written in A's FinalizeBlock) back to B. A request that nobody relays before
+its timeout is timed out on B by the relayer with a proof that A has no receipt."""
 
 import base64
 import json
 import os
 import subprocess
+import time
 
 import pytest
 
@@ -187,3 +189,36 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
     done = json.loads(path_file.read_text())
     for side in ("a", "b"):
         assert done[side]["pending_recv"] == [] and done[side]["pending_acks"] == [], done
+
+    # A request sent while no relayer runs, with a 2 s timeout: once A's blocks are
+    # past it, one relaying pass proves on B that A never received it (no receipt
+    # at that height) and B refunds the fee.
+    verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "tx", "inference",
+            "request-remote", "--from", "faucet", "--channel", path["b"]["channel_id"],
+            "--model", ids[stem], "--input", str(f), "--serving-node", rpc_addr(a),
+            "--fee", "10000uverd", "--timeout-seconds", "2")
+    late = json.loads(verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "query",
+                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "2").stdout)
+    assert late["status"] == "pending", late
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        t = net.rpc(a, 0, "status")["sync_info"]["latest_block_time"]
+        if rfc3339_ns(t) > late["timeout_timestamp_nanos"] + 1_000_000_000:
+            break
+        time.sleep(0.5)
+    verdict(keys, "relayer", "start", "--path-file", str(path_file), "--once", timeout=120)
+    late = json.loads(verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "query",
+                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "2").stdout)
+    assert late["status"] == "timed_out", late
+    receipt = ibc_value(a, f"receipts/ports/inference/channels/{path['a']['channel_id']}/sequences/2")
+    assert receipt == b"", "A never received it"
+    done = json.loads(path_file.read_text())
+    assert done["b"]["pending_recv"] == [], done["b"]
+
+
+def rfc3339_ns(t):
+    """CometBFT's RFC 3339 time with up to nanoseconds → Unix ns."""
+    from datetime import datetime, timezone
+    base, _, frac = t.rstrip("Z").partition(".")
+    secs = int(datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
+    return secs * 1_000_000_000 + int((frac + "000000000")[:9])
