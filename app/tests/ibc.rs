@@ -1539,68 +1539,6 @@ fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
     assert_eq!(balance(&b, &escrow), 60_000);
 }
 
-/// The happy path of the ICS-04 handshake on port `inference` after
-/// [`open_connection`]: `channel-0` OPEN on both chains.
-fn open_inference_channel(a: &mut Chain, b: &mut Chain) {
-    use ibc::core::channel::types::proto::v1 as chan;
-    let signer = user().address().bech32();
-    ok(a.block(vec![chan_open_init("inference", 1, "verdict-inference-1")]));
-    let h_init = u64::try_from(a.height).expect("h");
-    let (_, proof_init) = prove(a, CHAN_END, h_init);
-    let try_msg = chan::MsgChannelOpenTry {
-        port_id: "inference".into(),
-        #[allow(deprecated)] // still on the wire type
-        previous_channel_id: String::new(),
-        channel: Some(chan::Channel {
-            state: 2,
-            ordering: 1,
-            counterparty: Some(chan::Counterparty {
-                port_id: "inference".into(),
-                channel_id: "channel-0".into(),
-            }),
-            connection_hops: vec!["connection-0".into()],
-            version: "verdict-inference-1".into(),
-            upgrade_sequence: 0,
-        }),
-        counterparty_version: "verdict-inference-1".into(),
-        proof_init,
-        proof_height: raw_height(a, h_init + 1),
-        signer: signer.clone(),
-    };
-    ok(b.block(vec![
-        update_client_of(a, 6, h_init + 1),
-        any_of(try_msg, "/ibc.core.channel.v1.MsgChannelOpenTry"),
-    ]));
-    let h_try = u64::try_from(b.height).expect("h");
-    let (_, proof_try) = prove(b, CHAN_END, h_try);
-    let ack = chan::MsgChannelOpenAck {
-        port_id: "inference".into(),
-        channel_id: "channel-0".into(),
-        counterparty_channel_id: "channel-0".into(),
-        counterparty_version: "verdict-inference-1".into(),
-        proof_try,
-        proof_height: raw_height(b, h_try + 1),
-        signer: signer.clone(),
-    };
-    ok(a.block(vec![
-        update_client_of(b, 4, h_try + 1),
-        any_of(ack, "/ibc.core.channel.v1.MsgChannelOpenAck"),
-    ]));
-    let h_ack = u64::try_from(a.height).expect("h");
-    let (_, proof_ack) = prove(a, CHAN_END, h_ack);
-    let confirm = chan::MsgChannelOpenConfirm {
-        port_id: "inference".into(),
-        channel_id: "channel-0".into(),
-        proof_ack,
-        proof_height: raw_height(a, h_ack + 1),
-        signer,
-    };
-    ok(b.block(vec![
-        update_client_of(a, h_init + 1, h_ack + 1),
-        any_of(confirm, "/ibc.core.channel.v1.MsgChannelOpenConfirm"),
-    ]));
-}
-
 fn merkle_proof(bytes: &[u8]) -> MerkleProof {
     <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::decode_vec(
         bytes,
@@ -1612,8 +1550,7 @@ fn merkle_proof(bytes: &[u8]) -> MerkleProof {
 fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
     use ibc::core::channel::types::proto::v1 as chq;
     use ibc::core::connection::types::proto::v1 as cq;
-    let (mut a, mut b) = open_connection();
-    open_inference_channel(&mut a, &mut b);
+    let (a, b) = open_channel();
     for (x, counterparty_chain) in [(&a, "beta-1"), (&b, "alpha-1")] {
         let latest = u64::try_from(x.height).expect("h");
         let app_hash = x.app_hash(x.height);
