@@ -238,38 +238,47 @@ impl Relay<'_> {
             .cloned()
             .chain(items.iter().map(|(_, _, m)| m.clone()))
             .collect();
-        let r = dst.try_submit(self.kr, self.key, msgs)?;
-        if r.tx_result.code.is_ok() {
-            eprintln!(
-                "relayer: {} packet message(s) on {} in block {}",
-                items.len(),
-                dst.chain_id,
-                r.height
-            );
-            for (kind, seq, _) in &items {
-                settled.mark(*kind, *seq);
+        match self.attempt(dst, msgs) {
+            Ok(height) => {
+                eprintln!(
+                    "relayer: {} packet message(s) on {} in block {height}",
+                    items.len(),
+                    dst.chain_id,
+                );
+                for (kind, seq, _) in &items {
+                    settled.mark(*kind, *seq);
+                }
+                return Ok(());
             }
-            return Ok(());
+            Err(log) => eprintln!(
+                "relayer: batch on {} failed ({log}); trying one by one",
+                dst.chain_id
+            ),
         }
-        eprintln!(
-            "relayer: batch on {} failed ({}); trying one by one",
-            dst.chain_id, r.tx_result.log
-        );
         if let Some(u) = update {
             dst.submit(self.kr, self.key, vec![u])?;
         }
         for (kind, seq, msg) in items {
-            let r = dst.try_submit(self.kr, self.key, vec![msg])?;
-            if r.tx_result.code.is_ok() || already_done(&r.tx_result.log) {
-                settled.mark(kind, seq);
-            } else {
-                eprintln!(
-                    "relayer: {kind:?} of packet {seq} on {} failed: {}",
-                    dst.chain_id, r.tx_result.log
-                );
+            match self.attempt(dst, vec![msg]) {
+                Ok(_) => settled.mark(kind, seq),
+                Err(log) if already_done(&log) => settled.mark(kind, seq),
+                Err(log) => eprintln!(
+                    "relayer: {kind:?} of packet {seq} on {} failed: {log}",
+                    dst.chain_id
+                ),
             }
         }
         Ok(())
+    }
+
+    /// One tx: the block height it landed in, or why not (a refusal in
+    /// simulation, CheckTx or the block, or an unreachable node).
+    fn attempt(&self, dst: &Endpoint, msgs: Vec<Any>) -> Result<u64, String> {
+        match dst.try_submit(self.kr, self.key, msgs) {
+            Ok(r) if r.tx_result.code.is_ok() => Ok(r.height.value()),
+            Ok(r) => Err(r.tx_result.log),
+            Err(e) => Err(format!("{e:#}")),
+        }
     }
 
     /// Keeps `dst`'s client of `src` from expiring on a quiet channel: updates it
