@@ -50,10 +50,10 @@ def require_free(offset, n):
                 pytest.fail(f"port {port} is in use: another net runs at offset {offset}")
 
 
-def verdict(keyring, *args, timeout=60):
+def verdict(keyring, *args, timeout=60, codes=(0,)):
     r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keyring), *args],
                        capture_output=True, text=True, timeout=timeout)
-    assert r.returncode == 0, f"verdict {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
+    assert r.returncode in codes, f"verdict {' '.join(args)}:\n{r.stdout}\n{r.stderr}"
     return r
 
 
@@ -162,6 +162,12 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
                 "request-remote", "--from", "faucet", "--channel", path["b"]["channel_id"],
                 "--model", ids[stem], "--input", str(f), "--serving-node", rpc_addr(a),
                 "--fee", "10000uverd", "--wait", "--wait-seconds", "120", timeout=180)
+        # A request A refuses (no such model) is answered by an error
+        # acknowledgement written in the receiving tx itself: relayed back too.
+        verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "tx", "inference",
+                "request-remote", "--from", "faucet", "--channel", path["b"]["channel_id"],
+                "--model", "ab" * 32, "--input", str(f), "--fee", "10000uverd",
+                "--wait", "--wait-seconds", "120", timeout=180, codes=(2,))  # 2: request failed
     finally:
         relayer.terminate()
         relayer.wait(timeout=10)
@@ -177,6 +183,10 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
     tol = float(res["result"]["tolerance"])
     assert len(got) == len(ref)
     assert max(abs(x - y) for x, y in zip(got, ref)) <= tol, (got, ref)
+    refused = json.loads(verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "query",
+                                 "inference", "remote-result", "--channel", path["b"]["channel_id"],
+                                 "2").stdout)
+    assert refused["status"] == "failed" and "model" in refused["error"], refused
     # The request was received on A (a job paid by the payer) and the relayer
     # bookkeeping is empty again: nothing pending either way.
     assert payer["balance"] != json.loads(verdict(
@@ -198,7 +208,7 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
             "--model", ids[stem], "--input", str(f), "--serving-node", rpc_addr(a),
             "--fee", "10000uverd", "--timeout-seconds", "2")
     late = json.loads(verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "query",
-                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "2").stdout)
+                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "3").stdout)
     assert late["status"] == "pending", late
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -208,9 +218,9 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
         time.sleep(0.5)
     verdict(keys, "relayer", "start", "--path-file", str(path_file), "--once", timeout=120)
     late = json.loads(verdict(b / "keyring", "--node", rpc_addr(b), "--output", "json", "query",
-                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "2").stdout)
+                              "inference", "remote-result", "--channel", path["b"]["channel_id"], "3").stdout)
     assert late["status"] == "timed_out", late
-    receipt = ibc_value(a, f"receipts/ports/inference/channels/{path['a']['channel_id']}/sequences/2")
+    receipt = ibc_value(a, f"receipts/ports/inference/channels/{path['a']['channel_id']}/sequences/3")
     assert receipt == b"", "A never received it"
     done = json.loads(path_file.read_text())
     assert done["b"]["pending_recv"] == [], done["b"]
