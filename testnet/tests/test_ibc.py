@@ -6,7 +6,8 @@ connection and the ICS-04 `inference` channel handshakes, every proof taken from
 inference over the channel: the relayer carries the request packet to A, A's
 committee runs the job, and the relayer brings the asynchronous acknowledgement
 (written in A's FinalizeBlock) back to B. A request that nobody relays before
-its timeout is timed out on B by the relayer with a proof that A has no receipt."""
+its timeout is timed out on B by the relayer with a proof that A has no receipt,
+and on a quiet channel the running relayer refreshes both clients."""
 
 import base64
 import json
@@ -225,6 +226,29 @@ def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_it
     done = json.loads(path_file.read_text())
     assert done["b"]["pending_recv"] == [], done["b"]
 
+    # On a quiet channel the running relayer keeps both clients from expiring
+    # (trusting period 80 s here): it updates each once its newest consensus
+    # state is a third of that old.
+    before = client_heights(keys, path_file)
+    log = open(tmp_path / "relayer-quiet.log", "w")
+    relayer = subprocess.Popen([str(net.verdict_bin()), "--keyring-dir", str(keys), "relayer", "start",
+                                "--path-file", str(path_file), "--interval", "1"],
+                               stdout=log, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            now = client_heights(keys, path_file)
+            if all(now[s] > before[s] for s in now):
+                break
+            time.sleep(2)
+    finally:
+        relayer.terminate()
+        relayer.wait(timeout=10)
+        log.close()
+    quiet_log = (tmp_path / "relayer-quiet.log").read_text()
+    assert all(now[s] > before[s] for s in now), f"{before} -> {now}\n{quiet_log}"
+    assert quiet_log.count("refreshed 07-tendermint-0") >= 2, quiet_log
+
 
 def rfc3339_ns(t):
     """CometBFT's RFC 3339 time with up to nanoseconds → Unix ns."""
@@ -232,3 +256,8 @@ def rfc3339_ns(t):
     base, _, frac = t.rstrip("Z").partition(".")
     secs = int(datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=timezone.utc).timestamp())
     return secs * 1_000_000_000 + int((frac + "000000000")[:9])
+
+
+def client_heights(keys, path_file):
+    st = json.loads(verdict(keys, "relayer", "status", "--path-file", str(path_file)).stdout)
+    return {side: int(st[side]["client"]["latest_height"].split("-")[1]) for side in ("a", "b")}
