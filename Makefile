@@ -8,10 +8,10 @@ FAULTS ?=
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e fuzz bench bench-inference bench-sidecar models fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-sidecar models fmt lint clean
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | fuzz | bench | bench-inference | bench-sidecar | models | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-sidecar | models | fmt | lint | clean"
 
 setup:
 	@scripts/setup.sh
@@ -50,6 +50,16 @@ test: setup lint unit
 e2e: setup build
 	E2E_KILLS=$${E2E_KILLS:-20} VERDICT_BIN_DIR=target/release $(PY) -m pytest -q testnet/tests
 	$(MAKE) fuzz FUZZ_SECONDS=$${FUZZ_SECONDS:-30}
+
+# The IBC e2e relayed by stock Hermes instead of the in-repo relayer. The first
+# run builds Hermes into .tools/bin (cargo install, about 25 minutes on 2 cores).
+HERMES_VERSION := 1.10.5
+e2e-hermes: setup
+	@test -x .tools/bin/hermes && .tools/bin/hermes version 2>/dev/null | grep -q $(HERMES_VERSION) \
+	  || cargo install ibc-relayer-cli@$(HERMES_VERSION) --locked --root $(CURDIR)/.tools
+	cargo build --workspace --bins
+	cd testnet && VERDICT_BIN_DIR=$(CURDIR)/target/debug PYTHONPATH=$(CURDIR)/testnet:$(CURDIR)/testnet/hermes \
+	  $(CURDIR)/$(PY) -m pytest -q hermes/test_hermes.py
 
 # cargo-fuzz (libFuzzer, nightly toolchain) on tx decoding + the tx pipeline.
 # Longer runs: FUZZ_SECONDS=3600 make fuzz. Crashes land in fuzz/artifacts/.

@@ -165,6 +165,7 @@ grpc_service!(SlashingQuery, "cosmos.slashing.v1beta1.Query");
 grpc_service!(DistributionQuery, "cosmos.distribution.v1beta1.Query");
 grpc_service!(TxService, "cosmos.tx.v1beta1.Service");
 grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
+grpc_service!(NodeService, "cosmos.base.node.v1beta1.Service");
 // Verdict's own queries: JSON bytes in and out through the same pass-through codec.
 grpc_service!(InferenceQuery, "verdict.inference.v1.Query");
 grpc_service!(IbcClientQuery, "ibc.core.client.v1.Query");
@@ -183,6 +184,7 @@ pub async fn run(
         .add_service(DistributionQuery(app.clone()))
         .add_service(TxService(app.clone()))
         .add_service(TendermintService(app.clone()))
+        .add_service(NodeService(app.clone()))
         .add_service(InferenceQuery(app.clone()))
         .add_service(IbcClientQuery(app.clone()))
         .add_service(IbcConnectionQuery(app.clone()))

@@ -9,7 +9,7 @@
 //! history, from the JMT).
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::{GasInfo, Result as AbciResult};
-use cosmrs::proto::cosmos::base::tendermint::v1beta1::{GetNodeInfoResponse, VersionInfo};
+use cosmrs::proto::cosmos::base::tendermint::v1beta1::{GetNodeInfoResponse, Module, VersionInfo};
 use cosmrs::proto::cosmos::tx::v1beta1::{
     GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse,
 };
@@ -162,6 +162,7 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
             "/cosmos.tx.v1beta1.Service/Simulate" => simulate(app, store, committed, &req.data),
             "/cosmos.tx.v1beta1.Service/GetTx" => get_tx(store, &req.data),
             "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo" => Ok(node_info()),
+            "/cosmos.base.node.v1beta1.Service/Config" => Ok(node_config(app, store)),
             other => Err((
                 codes::UNKNOWN_REQUEST,
                 format!("unknown query path {other:?}: unknown request"),
@@ -299,6 +300,9 @@ fn get_tx(store: &Store, data: &[u8]) -> Answer {
     .encode_to_vec())
 }
 
+/// The CometBFT release `make setup` installs (keep in step with scripts/setup.sh).
+pub const COMETBFT_VERSION: &str = "v0.38.26";
+
 fn node_info() -> Vec<u8> {
     GetNodeInfoResponse {
         default_node_info: None,
@@ -309,9 +313,31 @@ fn node_info() -> Vec<u8> {
             git_commit: String::new(),
             build_tags: String::new(),
             go_version: String::new(),
-            build_deps: vec![],
+            // The consensus engine this app is built for and tested with
+            // (scripts/setup.sh pins it); relayers read its version here.
+            build_deps: vec![Module {
+                path: "github.com/cometbft/cometbft".into(),
+                version: COMETBFT_VERSION.into(),
+                sum: String::new(),
+            }],
             cosmos_sdk_version: String::new(),
         }),
+    }
+    .encode_to_vec()
+}
+
+/// `cosmos.base.node.v1beta1.Service/Config`: the chain's minimum gas price
+/// (a consensus parameter here, the same on every node), which relayers read.
+fn node_config(app: &VerdictApp, store: &dyn cosmwasm_std::Storage) -> Vec<u8> {
+    cosmrs::proto::cosmos::base::node::v1beta1::ConfigResponse {
+        minimum_gas_price: format!(
+            "{}{}",
+            app.params(store).min_gas_price,
+            verdict_core::address::FEE_DENOM
+        ),
+        pruning_keep_recent: String::new(),
+        pruning_interval: String::new(),
+        halt_height: 0,
     }
     .encode_to_vec()
 }
@@ -419,5 +445,18 @@ fn store_answer(
             err(codes::INVALID_HEIGHT, e.to_string(), h_i64)
         }
         Err(e) => err(1, e.to_string(), h_i64),
+    }
+}
+
+#[cfg(test)]
+mod version_tests {
+    #[test]
+    fn the_reported_cometbft_version_is_the_one_setup_installs() {
+        let setup = include_str!("../../scripts/setup.sh");
+        let want = format!("COMETBFT_VERSION=\"{}\"", super::COMETBFT_VERSION);
+        assert!(
+            setup.contains(&want),
+            "scripts/setup.sh does not pin {want}"
+        );
     }
 }

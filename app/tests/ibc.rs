@@ -654,7 +654,7 @@ fn create_client_of(x: &Chain, p: u64) -> Any {
         std::time::Duration::from_secs(60),
         Height::new(revision_of(x), p).expect("height"),
         verdict_ibc::proof_specs(),
-        vec![],
+        verdict_ibc::upgrade_path(),
         AllowUpdate {
             after_expiry: false,
             after_misbehaviour: false,

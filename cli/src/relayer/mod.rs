@@ -164,7 +164,7 @@ fn create_client_msg(src: &Endpoint, signer: &str) -> anyhow::Result<Any> {
         MAX_CLOCK_DRIFT,
         src.height(h)?,
         verdict_ibc::proof_specs(),
-        vec![],
+        verdict_ibc::upgrade_path(),
         AllowUpdate {
             after_expiry: false,
             after_misbehaviour: false,

@@ -99,6 +99,7 @@ pub struct IbcContext<'a> {
     pub(crate) prover: Option<Prover<'a>>,
     host: HostInfo,
     proof_specs: ProofSpecs,
+    upgrade_path: Vec<String>,
     /// Events ibc-rs emitted, in order.
     pub events: Vec<IbcEvent>,
     /// Log lines ibc-rs emitted.
@@ -116,6 +117,7 @@ impl<'a> IbcContext<'a> {
             prover: None,
             host,
             proof_specs: crate::proof_specs(),
+            upgrade_path: crate::upgrade_path(),
             events: Vec::new(),
             logs: Vec::new(),
         }
@@ -406,8 +408,7 @@ impl ValidateSelfClientContext for IbcContext<'_> {
     }
 
     fn upgrade_path(&self) -> &[String] {
-        // No upgrade path: client upgrades are not offered.
-        &[]
+        &self.upgrade_path
     }
 }
 
