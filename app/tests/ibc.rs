@@ -1476,6 +1476,16 @@ fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
     let (v, _) = a.query_ibc(receipt_path(1).as_bytes(), a.height);
     assert!(v.is_empty(), "no receipt after a forged proof");
 
+    // The packet sent to another port or channel of A: no such end, refused.
+    for (port, channel) in [("transfer", "channel-0"), ("inference", "channel-5")] {
+        let mut wrong = packet.clone();
+        wrong.destination_port = port.into();
+        wrong.destination_channel = channel.into();
+        refused(a.block(recv_on_a(&a, &b, &wrong, h_sent)));
+    }
+    let (v, _) = a.query_ibc(receipt_path(1).as_bytes(), a.height);
+    assert!(v.is_empty(), "no receipt after packets for other ends");
+
     let r = ok(a.block(recv_on_a(&a, &b, &packet, h_sent)));
     let (_, ack) = packet_of(&r.events, "write_acknowledgement").expect("synchronous ack");
     let text = String::from_utf8(ack.clone()).expect("utf8");
