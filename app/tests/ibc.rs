@@ -123,14 +123,21 @@ impl Chain {
             self.seq += 1;
             vec![sign_tx(&spec, &user(), &self.chain_id, 1, self.seq - 1).into()]
         };
-        let resp = self.app.finalize_block(RequestFinalizeBlock {
+        let req = RequestFinalizeBlock {
             txs,
             hash: vec![h as u8; 32].into(),
             height: h,
             time: Some(time(h)),
             next_validators_hash: next_validators_hash().into(),
             ..Default::default()
-        });
+        };
+        let resp = self.app.finalize_block(req.clone());
+        // Every block is finalized twice, as after a crash before Commit: the
+        // replay must reach the same app hash and results.
+        let replay = self.app.finalize_block(req);
+        assert_eq!(resp.app_hash, replay.app_hash, "replay of height {h}");
+        assert_eq!(resp.tx_results, replay.tx_results, "replay of height {h}");
+        assert_eq!(resp.events, replay.events, "replay of height {h}");
         self.app.commit();
         self.height = h;
         self.hashes.push(resp.app_hash.to_vec());
