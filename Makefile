@@ -8,10 +8,10 @@ FAULTS ?=
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-sidecar models fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-sidecar | models | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean"
 
 setup:
 	@scripts/setup.sh
@@ -76,6 +76,11 @@ bench: setup build
 # Inference jobs end to end: submit→result latency, vote-extension bytes, block interval.
 bench-inference: setup build
 	$(PY) bench/inference.py
+
+# Remote inference over IBC: request→acknowledgement with the in-repo relayer and
+# with Hermes (when .tools/bin/hermes exists), beside a local job on the serving chain.
+bench-ibc: setup build
+	$(PY) bench/ibc.py
 
 # Inference latency of verdict-sidecar beside Python onnxruntime on the same models.
 bench-sidecar: setup
