@@ -1451,7 +1451,7 @@ fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
     let (mut a, mut b) = serving_chains();
     let escrow = verdict_ibc::inference_app::request_escrow();
 
-    // B: a channel that does not exist, a fee in another denom → refused, nothing sent.
+    // B: a channel that does not exist, a zero fee → refused, nothing sent.
     let r = refused(b.block(vec![request_remote("channel-7", MODEL, 5_000, 600)]));
     assert!(r.log.contains("channel-7"), "{}", r.log);
     let r = refused(b.block(vec![request_remote("channel-0", MODEL, 0, 600)]));
@@ -1519,6 +1519,18 @@ fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
         60_000,
         "escrowed until the ack is relayed"
     );
+    // Reclaiming it is refused: not timed out, and the channel is open.
+    let reclaim = any_of(
+        inf_pb::MsgReclaimRemote {
+            requester: user().address().bech32(),
+            channel_id: "channel-0".into(),
+            sequence: 2,
+        },
+        inf_pb::MSG_RECLAIM_REMOTE_URL,
+    );
+    let r = refused(b.block(vec![reclaim]));
+    assert!(r.log.contains("not timed out"), "{}", r.log);
+    assert_eq!(balance(&b, &escrow), 60_000);
 
     // A request that times out: A refuses the late packet, B's timeout (a
     // proof that A has no receipt) refunds it, once.

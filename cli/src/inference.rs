@@ -90,6 +90,18 @@ pub enum InferenceTx {
         #[command(flatten)]
         flags: crate::TxFlags,
     },
+    /// Refund a request sent over IBC that can no longer be answered: past its
+    /// timeout, and its channel is no longer open or a day has passed since.
+    ReclaimRemote {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        sequence: u64,
+        #[command(flatten)]
+        flags: crate::TxFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -525,4 +537,16 @@ pub fn describe_remote(r: &Value) -> String {
         s.push_str(&format!("\n  error: {e}"));
     }
     s
+}
+
+pub fn reclaim_remote_msg(me: &Addr, channel: &str, sequence: u64) -> cosmrs::Any {
+    cosmrs::Any {
+        type_url: pb::MSG_RECLAIM_REMOTE_URL.into(),
+        value: pb::MsgReclaimRemote {
+            requester: me.bech32(),
+            channel_id: channel.to_string(),
+            sequence,
+        }
+        .encode_to_vec(),
+    }
 }

@@ -578,6 +578,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     }
                     Ok(())
                 }
+                inference::InferenceTx::ReclaimRemote {
+                    from,
+                    channel,
+                    sequence,
+                    flags,
+                } => submit(
+                    &rpc,
+                    &kr,
+                    &from,
+                    |me| Ok(vec![inference::reclaim_remote_msg(me, &channel, sequence)]),
+                    &[],
+                    &flags,
+                    out,
+                ),
                 inference::InferenceTx::RequestRemote {
                     from,
                     channel,

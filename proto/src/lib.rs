@@ -176,8 +176,20 @@ pub mod inference {
             pub sequence: u64,
         }
 
+        /// See `verdict/inference/v1/tx.proto`.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct MsgReclaimRemote {
+            #[prost(string, tag = "1")]
+            pub requester: ::prost::alloc::string::String,
+            #[prost(string, tag = "2")]
+            pub channel_id: ::prost::alloc::string::String,
+            #[prost(uint64, tag = "3")]
+            pub sequence: u64,
+        }
+
         pub const MSG_REGISTER_MODEL_URL: &str = "/verdict.inference.v1.MsgRegisterModel";
         pub const MSG_SUBMIT_JOB_URL: &str = "/verdict.inference.v1.MsgSubmitJob";
         pub const MSG_REQUEST_REMOTE_URL: &str = "/verdict.inference.v1.MsgRequestRemote";
+        pub const MSG_RECLAIM_REMOTE_URL: &str = "/verdict.inference.v1.MsgReclaimRemote";
     }
 }

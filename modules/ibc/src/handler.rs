@@ -22,7 +22,7 @@ use verdict_core::ctx::{BlockInfo, Ctx};
 
 use crate::context::{HostInfo, IbcContext};
 use crate::error::IbcError;
-use crate::inference_app::{self, RequestRemote};
+use crate::inference_app::{self, ReclaimRemote, RequestRemote};
 use crate::inference_port::Applications;
 
 /// Type URLs of IBC core messages start with this.
@@ -43,6 +43,14 @@ impl IbcMsg {
     pub fn decode(any: &SdkAny) -> Result<Option<IbcMsg>, IbcError> {
         if any.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
             let m = RequestRemote::decode(&any.value)?;
+            return Ok(Some(IbcMsg {
+                type_url: any.type_url.clone(),
+                value: any.value.clone(),
+                signer: m.requester,
+            }));
+        }
+        if any.type_url == verdict_proto::inference::v1::MSG_RECLAIM_REMOTE_URL {
+            let m = ReclaimRemote::decode(&any.value)?;
             return Ok(Some(IbcMsg {
                 type_url: any.type_url.clone(),
                 value: any.value.clone(),
@@ -121,6 +129,10 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
     if msg.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
         let m = RequestRemote::decode(&msg.value)?;
         return inference_app::request(ctx, &host, &m);
+    }
+    if msg.type_url == verdict_proto::inference::v1::MSG_RECLAIM_REMOTE_URL {
+        let m = ReclaimRemote::decode(&msg.value)?;
+        return inference_app::reclaim(ctx, &host, &m);
     }
     let env = envelope(&msg.type_url, &msg.value)?;
     let mut apps = Applications::default();

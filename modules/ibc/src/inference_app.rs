@@ -26,7 +26,7 @@
 //! served by the `RemoteRequest`/`RemoteRequests` queries.
 
 use cosmrs::Any as SdkAny;
-use cosmwasm_std::{Order, Storage};
+use cosmwasm_std::{Binary, Order, Storage};
 use cw_storage_plus::Map;
 use ibc::core::channel::handler::{
     commit_packet_acknowledgment, emit_packet_acknowledgement_event, send_packet,
@@ -76,7 +76,7 @@ pub fn request_escrow() -> Addr {
 
 /// Serving side: job id → the packet (`ibc.core.channel.v1.Packet` bytes) whose
 /// acknowledgement the job's settlement writes.
-pub const SERVED: Map<u64, Vec<u8>> = Map::new("ibc_inference/served");
+pub const SERVED: Map<u64, Binary> = Map::new("ibc_inference/served");
 /// Requesting side: (channel, sequence) → the request and its outcome.
 pub const REQUESTS: Map<(&str, u64), RemoteRequest> = Map::new("ibc_inference/requests");
 /// Requests still waiting for an acknowledgement or a timeout.
@@ -225,7 +225,11 @@ fn serve(
                 .map_err(|e| IbcError::Handler(format!("job response: {e}")))?
                 .job_id;
             SERVED
-                .save(ctx.store, job_id, &RawPacket::from(packet).encode_to_vec())
+                .save(
+                    ctx.store,
+                    job_id,
+                    &Binary::from(RawPacket::from(packet).encode_to_vec()),
+                )
                 .map_err(storage)?;
             ctx.emit(
                 Event::new("inference_remote_job")
@@ -261,12 +265,13 @@ fn serve(
 /// gone) is dropped with an `inference_remote_ack_failed` event rather than
 /// halting the chain.
 pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Event>, String> {
-    let served: Vec<(u64, Vec<u8>)> = SERVED
-        .range(s, None, None, Order::Ascending)
+    // Keys only: a live job's packet is not loaded until its job is final.
+    let served: Vec<u64> = SERVED
+        .keys(s, None, None, Order::Ascending)
         .collect::<Result<_, _>>()
         .map_err(|e| e.to_string())?;
     let mut out = Vec::new();
-    for (job_id, raw) in served {
+    for job_id in served {
         let job = inf::JOBS.may_load(s, job_id).map_err(|e| e.to_string())?;
         let ack = match &job {
             Some(j) if !j.status.is_final() => continue,
@@ -289,11 +294,28 @@ pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Ev
             },
             None => InferenceAck::Error(format!("job {job_id} is gone")),
         };
+        let raw = SERVED.may_load(s, job_id).map_err(|e| e.to_string())?;
         SERVED.remove(s, job_id);
-        let written = RawPacket::decode(raw.as_slice())
-            .map_err(|e| e.to_string())
+        let written = raw
+            .ok_or_else(|| "packet record is gone".to_string())
+            .and_then(|raw| RawPacket::decode(raw.as_slice()).map_err(|e| e.to_string()))
             .and_then(|p| Packet::try_from(p).map_err(|e| e.to_string()))
-            .and_then(|packet| write_ack(s, host, packet, &ack));
+            .and_then(|packet| {
+                // As ibc-go's WriteAcknowledgement: only on an open channel (a
+                // counterparty may have closed it meanwhile; nobody could relay it).
+                let open = IbcContext::new(&mut *s, host.clone())
+                    .channel_end(&ChannelEndPath::new(
+                        &packet.port_id_on_b,
+                        &packet.chan_id_on_b,
+                    ))
+                    .map(|end| end.is_open())
+                    .unwrap_or(false);
+                if open {
+                    write_ack(s, host, packet, &ack)
+                } else {
+                    Err(format!("channel {} is not open", packet.chan_id_on_b))
+                }
+            });
         match written {
             Ok(ev) => out.extend(ev),
             Err(e) => out.push(
@@ -476,17 +498,112 @@ pub fn request(ctx: &mut Ctx<'_>, host: &HostInfo, m: &RequestRemote) -> Result<
     })
 }
 
+/// How long after its timeout a request whose channel is still open may be
+/// reclaimed: the serving chain settles a job within its attestation window (a
+/// minute on the default params) and relayers deliver the acknowledgement
+/// shortly after, so a day without one means it is withheld.
+pub const RECLAIM_GRACE_SECONDS: u64 = 24 * 3600;
+
+/// `MsgReclaimRemote`, decoded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReclaimRemote {
+    pub requester: Addr,
+    pub channel_id: ChannelId,
+    pub sequence: u64,
+}
+
+impl ReclaimRemote {
+    pub fn decode(value: &[u8]) -> Result<ReclaimRemote, IbcError> {
+        let bad = |s: String| IbcError::Decode(format!("MsgReclaimRemote: {s}"));
+        let m = pb::MsgReclaimRemote::decode(value).map_err(|e| bad(e.to_string()))?;
+        let requester = Addr::parse(&m.requester).map_err(|e| bad(format!("requester: {e}")))?;
+        let channel_id: ChannelId = m
+            .channel_id
+            .parse()
+            .map_err(|e| bad(format!("channel_id {:?}: {e}", m.channel_id)))?;
+        Ok(ReclaimRemote {
+            requester,
+            channel_id,
+            sequence: m.sequence,
+        })
+    }
+}
+
+/// Refunds a pending request that can no longer be answered (see
+/// [`RECLAIM_GRACE_SECONDS`]). An acknowledgement or timeout that still arrives
+/// afterwards finds the request closed and moves nothing.
+pub fn reclaim(ctx: &mut Ctx<'_>, host: &HostInfo, m: &ReclaimRemote) -> Result<SdkAny, IbcError> {
+    let refused = |s: String| IbcError::Handler(s);
+    let ch = m.channel_id.as_str();
+    let r = REQUESTS
+        .may_load(ctx.store, (ch, m.sequence))
+        .map_err(storage)?
+        .ok_or_else(|| refused(format!("no request {} on {ch}", m.sequence)))?;
+    if r.requester != m.requester.0 {
+        return Err(refused("only the requester may reclaim a request".into()));
+    }
+    if r.status != RemoteStatus::Pending {
+        return Err(refused(format!(
+            "request {} on {ch} is already closed ({:?})",
+            m.sequence, r.status
+        )));
+    }
+    let now = host.timestamp.nanoseconds();
+    if now <= r.timeout_timestamp_nanos {
+        return Err(refused(format!(
+            "request {} on {ch} has not timed out yet: relay its packet or wait",
+            m.sequence
+        )));
+    }
+    let port = PortId::new(PORT.to_string()).map_err(|e| refused(e.to_string()))?;
+    let open = IbcContext::new(&mut *ctx.store, host.clone())
+        .channel_end(&ChannelEndPath::new(&port, &m.channel_id))
+        .map(|end| end.is_open())
+        .unwrap_or(false);
+    let grace_over = now
+        > r.timeout_timestamp_nanos
+            .saturating_add(RECLAIM_GRACE_SECONDS.saturating_mul(1_000_000_000));
+    if open && !grace_over {
+        return Err(refused(format!(
+            "channel {ch} is open: relay the packet's timeout or acknowledgement, or wait {RECLAIM_GRACE_SECONDS} s past the timeout"
+        )));
+    }
+    let packet_ref = RemoteRef {
+        channel: ch.to_string(),
+        sequence: m.sequence,
+    };
+    finish(ctx, packet_ref, Outcome::Reclaimed)?;
+    Ok(SdkAny {
+        type_url: format!("{}Response", pb::MSG_RECLAIM_REMOTE_URL),
+        value: vec![],
+    })
+}
+
 enum Outcome {
     Ack(Vec<u8>),
     Timeout,
+    Reclaimed,
+}
+
+struct RemoteRef {
+    channel: String,
+    sequence: u64,
 }
 
 /// Records the acknowledgement or timeout of one of this chain's requests and
 /// moves its escrowed fee: to the community pool on a result, back to the
 /// requester otherwise.
 fn close(ctx: &mut Ctx<'_>, packet: &Packet, outcome: Outcome) -> Result<(), IbcError> {
-    let ch = packet.chan_id_on_a.as_str();
-    let seq = u64::from(packet.seq_on_a);
+    let at = RemoteRef {
+        channel: packet.chan_id_on_a.to_string(),
+        sequence: u64::from(packet.seq_on_a),
+    };
+    finish(ctx, at, outcome)
+}
+
+fn finish(ctx: &mut Ctx<'_>, at: RemoteRef, outcome: Outcome) -> Result<(), IbcError> {
+    let ch = at.channel.as_str();
+    let seq = at.sequence;
     let Some(mut r) = REQUESTS.may_load(ctx.store, (ch, seq)).map_err(storage)? else {
         // ibc-rs proved the packet was committed here, so it is one of ours; a
         // missing record can only mean it predates this application.
@@ -506,6 +623,14 @@ fn close(ctx: &mut Ctx<'_>, packet: &Packet, outcome: Outcome) -> Result<(), Ibc
             refund(ctx.store, &r.fee)?;
             r.status = RemoteStatus::TimedOut;
             r.error = Some("the request timed out before the serving chain received it".into());
+        }
+        Outcome::Reclaimed => {
+            refund(ctx.store, &r.fee)?;
+            r.status = RemoteStatus::Failed;
+            r.error = Some(
+                "reclaimed by the requester: no acknowledgement could arrive (channel not open, or none a day past the timeout)"
+                    .into(),
+            );
         }
         Outcome::Ack(bytes) => match InferenceAck::decode(&bytes) {
             Ok(InferenceAck::Result(res)) => {
@@ -603,8 +728,9 @@ fn output_values(r: &RemoteRequest) -> Option<Vec<String>> {
     )
 }
 
-/// `RemoteRequest` {channel_id, sequence}, `RemoteRequests` {requester} (newest
-/// 100), `ChannelPayer` {channel_id}; `Ok(None)` for any other method.
+/// `RemoteRequest` {channel_id, sequence}, `RemoteRequests` {requester} (up to
+/// 100, by channel id then sequence, descending), `ChannelPayer` {channel_id};
+/// `Ok(None)` for any other method.
 pub fn query(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>>, String> {
     let Some(method) = path.strip_prefix(QUERY_PREFIX) else {
         return Ok(None);
@@ -773,7 +899,7 @@ mod tests {
                 .save(
                     &mut s,
                     id,
-                    &RawPacket::from(packet(id + 100)).encode_to_vec(),
+                    &Binary::from(RawPacket::from(packet(id + 100)).encode_to_vec()),
                 )
                 .expect("served");
         }
@@ -808,6 +934,97 @@ mod tests {
         // Nothing more to write in the next block.
         let again = write_settled_acks(&mut s, &host()).expect("acks");
         assert!(again.is_empty());
+
+        // A job whose channel is no longer open (closed by the counterparty, or
+        // gone): no acknowledgement nobody could relay, an event saying why.
+        let mut p = packet(104);
+        p.chan_id_on_b = ChannelId::new(9);
+        inf::JOBS
+            .save(&mut s, 4, &job(4, JobStatus::Completed, 30))
+            .expect("job");
+        SERVED
+            .save(&mut s, 4, &Binary::from(RawPacket::from(p).encode_to_vec()))
+            .expect("served");
+        let events = write_settled_acks(&mut s, &host()).expect("acks");
+        assert_eq!(events.len(), 1);
+        assert_eq!(events[0].kind, "inference_remote_ack_failed");
+        assert!(!SERVED.has(&s, 4));
+    }
+
+    #[test]
+    fn a_request_that_can_no_longer_be_answered_is_reclaimed_once_by_its_requester() {
+        use verdict_core::ctx::BlockInfo;
+        use verdict_core::gas::GasMeter;
+        let mut s = setup(); // channel-0 open; channel-3 has no end
+        let me = Addr([7; 20]);
+        let fee = Coin::new(5000, FEE_DENOM);
+        Bank::mint(&mut s, &request_escrow(), std::slice::from_ref(&fee)).expect("mint");
+        Bank::mint(&mut s, &request_escrow(), std::slice::from_ref(&fee)).expect("mint");
+        for ch in ["channel-0", "channel-3"] {
+            let r = RemoteRequest {
+                channel_id: ch.into(),
+                sequence: 1,
+                requester: me.0,
+                model_id: "m".into(),
+                fee: fee.clone(),
+                sent_height: 1,
+                timeout_timestamp_nanos: 1_700_000_000_000_000_000 - 1,
+                status: RemoteStatus::Pending,
+                result: None,
+                error: None,
+                closed_height: 0,
+            };
+            REQUESTS.save(&mut s, (ch, 1), &r).expect("save");
+            IN_FLIGHT.save(&mut s, (ch, 1), &()).expect("save");
+        }
+        check_invariants(&s).expect("escrow = in flight");
+        let gas = GasMeter::new(10_000_000);
+        let block = BlockInfo {
+            height: 30,
+            time_seconds: 1_700_000_000,
+            time_nanos: 0,
+            chain_id: "verdict-1".into(),
+        };
+        let run = |s: &mut MemoryStorage, who: Addr, ch: &str| {
+            let mut events = Vec::new();
+            let mut ctx = Ctx {
+                store: s,
+                gas: &gas,
+                events: &mut events,
+                block: &block,
+            };
+            let m = ReclaimRemote {
+                requester: who,
+                channel_id: ch.parse().expect("channel"),
+                sequence: 1,
+            };
+            reclaim(&mut ctx, &host(), &m)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        // Open channel, a second past the timeout: not yet (relay it, or wait a day).
+        let e = run(&mut s, me, "channel-0").expect_err("open channel");
+        assert!(e.contains("is open"), "{e}");
+        // Someone else: refused.
+        let e = run(&mut s, Addr([8; 20]), "channel-3").expect_err("not the requester");
+        assert!(e.contains("only the requester"), "{e}");
+        // No open channel end: refunded, closed, escrow invariant still holds.
+        run(&mut s, me, "channel-3").expect("reclaimed");
+        assert_eq!(
+            Bank::balance(&s, &me, FEE_DENOM).expect("balance").u128(),
+            5000
+        );
+        let r = REQUESTS.load(&s, ("channel-3", 1)).expect("request");
+        assert_eq!(r.status, RemoteStatus::Failed);
+        assert!(r.error.as_deref().unwrap_or("").contains("reclaimed"));
+        check_invariants(&s).expect("escrow = in flight");
+        // Once only.
+        let e = run(&mut s, me, "channel-3").expect_err("again");
+        assert!(e.contains("already closed"), "{e}");
+        assert_eq!(
+            Bank::balance(&s, &me, FEE_DENOM).expect("balance").u128(),
+            5000
+        );
     }
 
     #[test]

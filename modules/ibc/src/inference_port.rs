@@ -11,7 +11,9 @@
 //! needs no state and queue the rest as [`PortEvent`]s, which
 //! [`crate::inference_app::apply`] applies right after ibc-rs's dispatch, in the
 //! same message. A received packet that is no [`InferenceRequest`] is answered
-//! at once with an error acknowledgement; one that is gets no acknowledgement
+//! at once with an error acknowledgement (except data that is not UTF-8: ibc-rs
+//! cannot put it into its events and refuses the whole receive, so such a packet
+//! times out on its sender, which refunds); one that is gets no acknowledgement
 //! yet (it is written when its job settles). Acknowledgements and timeouts of
 //! this chain's own requests are queued as they are.
 
