@@ -290,7 +290,7 @@ fn a_header_the_trusted_validators_did_not_sign_is_refused_and_writes_nothing() 
 }
 
 #[test]
-fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
+fn malformed_ibc_messages_are_rejected_at_decode_and_packet_messages_decode() {
     let garbage = cosmrs::Any {
         type_url: "/ibc.core.client.v1.MsgCreateClient".into(),
         value: vec![0xff, 0x01, 0x02],
@@ -340,7 +340,7 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
         .expect("decodes")
         .expect("an IBC message");
     assert_eq!(msg.signer.bech32(), signer());
-    // Packet messages wait for the inference application to serve packets.
+    // Packet messages decode, with the relayer as signer (ibc-rs checks them).
     let recv = chan::MsgRecvPacket {
         packet: Some(chan::Packet {
             sequence: 1,
@@ -366,11 +366,22 @@ fn malformed_and_unsupported_ibc_messages_are_rejected_at_decode() {
         type_url: "/ibc.core.channel.v1.MsgRecvPacket".into(),
         value: recv.encode_to_vec(),
     };
+    let msg = IbcMsg::decode(&any)
+        .expect("decodes")
+        .expect("an IBC message");
+    assert_eq!(msg.signer.bech32(), signer());
+    // One whose signer is no address is refused at decode.
+    let mut bad = recv;
+    bad.signer = "nobody".into();
+    let any = cosmrs::Any {
+        type_url: "/ibc.core.channel.v1.MsgRecvPacket".into(),
+        value: bad.encode_to_vec(),
+    };
     match IbcMsg::decode(&any) {
-        Err(e @ IbcError::Unsupported(_)) => {
-            assert_eq!(verdict_core::AbciError::code(&e), 6);
+        Err(e @ IbcError::Decode(_)) => {
+            assert_eq!(verdict_core::AbciError::code(&e), 2);
         }
-        other => panic!("expected Unsupported, got {other:?}"),
+        other => panic!("expected a decode error, got {other:?}"),
     }
 }
 
