@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -150,19 +149,15 @@ def main() -> None:
             print("remote requests, Hermes …", flush=True)
             home = tmp / "hermes"
             hermes.write_config(home, [a, b])
-            hermes.add_key(home, "verdict-1", a / "faucet.mnemonic")
-            hermes.add_key(home, "consumer-1", b / "faucet.mnemonic")
+            hermes.relayer_key(home, [a, b])
             hermes.hermes(home, "create", "channel", "--a-chain", "verdict-1", "--b-chain",
                           "consumer-1", "--a-port", "inference", "--b-port", "inference",
                           "--new-client-connection", "--channel-version", "verdict-inference-1",
                           "--order", "unordered", "--yes", timeout=300)
             payer = verdict(a, "query", "inference", "channel-payer", "--channel", "channel-1")
             verdict(a, "tx", "bank", "send", "faucet", payer["address"], "10000000uverd")
-            p = subprocess.Popen([str(hermes.HERMES), "--config", str(home / "config.toml"), "start"],
-                                 stdout=open(tmp / "hermes.log", "w"), stderr=subprocess.STDOUT,
-                                 env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+            p = hermes.start(home, tmp / "hermes.log")
             try:
-                time.sleep(3)
                 rows.append(row("remote from B, Hermes 1.10.5 (pull events, 500 ms)",
                                 run_remote(a, b, "channel-1", "channel-1", model, tmp)))
             finally:

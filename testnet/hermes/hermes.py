@@ -10,6 +10,7 @@ commitments are a two-level JMT (ICS-23 spec `jmt::ics23_spec()` twice, see
 import base64
 import json
 import subprocess
+import time
 from pathlib import Path
 
 import net
@@ -115,3 +116,44 @@ def hermes(home: Path, *args: str, timeout: float = 300, check: bool = True) -> 
 def add_key(home: Path, chain_id: str, mnemonic_file: Path) -> None:
     hermes(home, "keys", "add", "--chain", chain_id, "--key-name", "relayer",
            "--mnemonic-file", str(mnemonic_file), "--overwrite")
+
+
+def relayer_key(home: Path, outs: list[Path], amount: str = "50000000uverd") -> str:
+    """A key of Hermes's own (not the faucet, which tests also sign with: two
+    signers of one account race for its sequence), funded on every chain from
+    that chain's faucet and imported into Hermes for each chain. Returns its
+    address."""
+    keys = home / "verdict-keyring"
+    r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keys), "--output", "json",
+                        "keys", "add", "hermes"], check=True, capture_output=True, text=True)
+    info = json.loads(r.stdout)
+    mnemonic = home / "relayer.mnemonic"
+    mnemonic.write_text(info["mnemonic"] + "\n")
+    mnemonic.chmod(0o600)
+    for out in outs:
+        chain_id = json.loads((out / "node0" / "config" / "genesis.json").read_text())["chain_id"]
+        subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(out / "keyring"),
+                        "--node", net.node_meta(out, 0)["rpc"], "tx", "bank", "send", "faucet",
+                        info["address"], amount], check=True, capture_output=True, text=True,
+                       timeout=120)
+        add_key(home, chain_id, mnemonic)
+    return info["address"]
+
+
+def start(home: Path, log: Path, timeout: float = 60) -> subprocess.Popen:
+    """`hermes start`, returned once Hermes reports it has started: its event
+    source begins at the height it starts from, and a packet sent earlier is
+    only found by the clearing on start (which may already have run)."""
+    p = subprocess.Popen([str(HERMES), "--config", str(home / "config.toml"), "start"],
+                         stdout=open(log, "w"), stderr=subprocess.STDOUT,
+                         env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if "Hermes has started" in log.read_text():
+            time.sleep(1)
+            return p
+        if p.poll() is not None:
+            break
+        time.sleep(0.5)
+    p.terminate()
+    raise RuntimeError(f"hermes did not start:\n{log.read_text()[-3000:]}")

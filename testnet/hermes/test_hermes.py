@@ -12,7 +12,6 @@ import base64
 import json
 import os
 import subprocess
-import time
 
 import pytest
 
@@ -58,8 +57,7 @@ def test_stock_hermes_opens_the_inference_channel_and_relays_a_remote_job_and_it
 
     home = tmp_path / "hermes"
     hermes.write_config(home, [a, b])
-    hermes.add_key(home, "verdict-1", a / "faucet.mnemonic")
-    hermes.add_key(home, "consumer-1", b / "faucet.mnemonic")
+    hermes.relayer_key(home, [a, b])
     # Hermes's health check passes everything but its Cosmos SDK version check:
     # Verdict is no Cosmos SDK build and reports no cosmos-sdk module version
     # (Hermes warns, then relays all the same). Any other reason fails the test.
@@ -80,12 +78,8 @@ def test_stock_hermes_opens_the_inference_channel_and_relays_a_remote_job_and_it
     payer = verdict(a, "query", "inference", "channel-payer", "--channel", "channel-0")
     verdict(a, "tx", "bank", "send", "faucet", payer["address"], "1000000uverd")
 
-    log = open(tmp_path / "hermes.log", "w")
-    relayer = subprocess.Popen([str(hermes.HERMES), "--config", str(home / "config.toml"), "start"],
-                               stdout=log, stderr=subprocess.STDOUT,
-                               env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
+    relayer = hermes.start(home, tmp_path / "hermes.log")
     try:
-        time.sleep(3)
         stem = "mlp_classifier"
         inp = jobs.make_input(stem, 11)
         f = tmp_path / "input.json"
@@ -100,7 +94,6 @@ def test_stock_hermes_opens_the_inference_channel_and_relays_a_remote_job_and_it
     finally:
         relayer.terminate()
         relayer.wait(timeout=10)
-        log.close()
     hermes_log = (tmp_path / "hermes.log").read_text()
     assert res["status"] == "completed", f"{res}\nhermes log:\n{hermes_log[-4000:]}"
     ref = jobs.reference_output(stem, inp)
