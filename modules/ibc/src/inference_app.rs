@@ -1028,6 +1028,120 @@ mod tests {
     }
 
     #[test]
+    fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds() {
+        use verdict_core::ctx::BlockInfo;
+        use verdict_core::gas::GasMeter;
+        let mut s = setup();
+        let me = Addr([7; 20]);
+        let fee = Coin::new(5000, FEE_DENOM);
+        for seq in [1u64, 2] {
+            Bank::mint(&mut s, &request_escrow(), std::slice::from_ref(&fee)).expect("mint");
+            let r = RemoteRequest {
+                channel_id: "channel-4".into(),
+                sequence: seq,
+                requester: me.0,
+                model_id: "m".into(),
+                fee: fee.clone(),
+                sent_height: 1,
+                timeout_timestamp_nanos: u64::MAX,
+                status: RemoteStatus::Pending,
+                result: None,
+                error: None,
+                closed_height: 0,
+            };
+            REQUESTS.save(&mut s, ("channel-4", seq), &r).expect("save");
+            IN_FLIGHT
+                .save(&mut s, ("channel-4", seq), &())
+                .expect("save");
+        }
+        check_invariants(&s).expect("escrow = in flight");
+        // Our requests went out on channel-4 (the counterparty's view of packet()).
+        let ours = |seq: u64| {
+            let mut p = packet(seq);
+            p.chan_id_on_a = ChannelId::new(4);
+            p
+        };
+        let result = InferenceAck::Result(InferenceResult {
+            output: vec![1, 2],
+            tolerance: "0.5".into(),
+            agreeing_power: 3,
+            committee_power: 4,
+            finalized_height: 77,
+        });
+        let gas = GasMeter::new(10_000_000);
+        let block = BlockInfo {
+            height: 31,
+            time_seconds: 1_700_000_000,
+            time_nanos: 0,
+            chain_id: "verdict-1".into(),
+        };
+        let mut events = Vec::new();
+        let mut ctx = Ctx {
+            store: &mut s,
+            gas: &gas,
+            events: &mut events,
+            block: &block,
+        };
+        let port_events = vec![
+            PortEvent::Ack {
+                packet: ours(1),
+                ack: result.to_bytes(),
+            },
+            PortEvent::Ack {
+                packet: ours(2),
+                ack: InferenceAck::Error("job 9 failed".into()).to_bytes(),
+            },
+            // A second delivery of the same ack (ibc-rs would refuse it; even so
+            // nothing moves twice).
+            PortEvent::Ack {
+                packet: ours(1),
+                ack: result.to_bytes(),
+            },
+        ];
+        apply(&mut ctx, &host(), port_events).expect("applied");
+        let done = REQUESTS.load(&s, ("channel-4", 1)).expect("request");
+        assert_eq!(done.status, RemoteStatus::Completed);
+        assert_eq!(done.closed_height, 31);
+        assert_eq!(
+            done.result.as_ref().map(|r| r.finalized_height),
+            Some(77),
+            "the serving chain's result is stored"
+        );
+        let view = serde_json::from_slice::<serde_json::Value>(
+            &query(
+                &s,
+                "/verdict.inference.v1.Query/RemoteRequest",
+                br#"{"channel_id":"channel-4","sequence":1}"#,
+            )
+            .expect("query")
+            .expect("ours"),
+        )
+        .expect("json");
+        assert_eq!(view["output_values"], serde_json::json!(["0.5", "1"]));
+        assert_eq!(
+            verdict_distribution::state::community_pool(&s)
+                .expect("pool")
+                .u128(),
+            5000,
+            "the fee of the answered request"
+        );
+        let failed = REQUESTS.load(&s, ("channel-4", 2)).expect("request");
+        assert_eq!(failed.status, RemoteStatus::Failed);
+        assert_eq!(
+            Bank::balance(&s, &me, FEE_DENOM).expect("balance").u128(),
+            5000,
+            "the failed one refunded"
+        );
+        assert_eq!(
+            Bank::balance(&s, &request_escrow(), FEE_DENOM)
+                .expect("balance")
+                .u128(),
+            0
+        );
+        check_invariants(&s).expect("escrow = in flight");
+    }
+
+    #[test]
     fn request_remote_decoding_refuses_bad_messages_with_a_reason() {
         let good = pb::MsgRequestRemote {
             requester: Addr([1; 20]).bech32(),
