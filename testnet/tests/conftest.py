@@ -20,18 +20,21 @@ def out(tmp_path):
             print(f"kept {d}")
 
 
-def require_free_ports(n, timeout=20):
-    """Fails the test if a node port is taken, after giving the previous test's
-    processes a moment to release theirs."""
+def require_free_ports(n, timeout=30, offset=None):
+    """Fails the test if a node port (at `offset`, default VERDICT_PORT_OFFSET's)
+    is taken, after giving the previous test's processes a moment to release theirs."""
     import time
+
+    def ports():
+        for i in range(n):
+            p = net.Ports.of(i, offset=offset)
+            yield from (p.p2p, p.rpc, p.abci, p.grpc, p.sidecar)
+
     end = time.monotonic() + timeout
     while time.monotonic() < end:
-        ports = [p for i in range(n) for p in (net.Ports.of(i).p2p, net.Ports.of(i).rpc, net.Ports.of(i).abci)]
-        if all(net.port_free(p) for p in ports):
-            break
+        if all(net.port_free(p) for p in ports()):
+            return
         time.sleep(0.5)
-    for i in range(n):
-        p = net.Ports.of(i)
-        for port in (p.p2p, p.rpc, p.abci):
-            if not net.port_free(port):
-                pytest.fail(f"port {port} is in use: stop the running testnet (make testnet-stop) first")
+    for port in ports():
+        if not net.port_free(port):
+            pytest.fail(f"port {port} is in use: stop the running testnet (make testnet-stop) first")

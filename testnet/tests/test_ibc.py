@@ -19,6 +19,7 @@ import pytest
 
 import jobs
 import net
+from conftest import require_free_ports
 
 # A's ports are VERDICT_PORT_OFFSET's; B sits 500 above them.
 OFFSET_A = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
@@ -43,14 +44,6 @@ def chains(tmp_path):
             print(f"kept {tmp_path}")
 
 
-def require_free(offset, n):
-    for i in range(n):
-        p = net.Ports.of(i, offset=offset)
-        for port in (p.p2p, p.rpc, p.abci, p.grpc, p.sidecar):
-            if not net.port_free(port):
-                pytest.fail(f"port {port} is in use: another net runs at offset {offset}")
-
-
 def verdict(keyring, *args, timeout=60, codes=(0,)):
     r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keyring), *args],
                        capture_output=True, text=True, timeout=timeout)
@@ -71,8 +64,8 @@ def ibc_value(out, path):
 
 def test_the_relayer_links_two_nets_and_relays_a_remote_inference_request_and_its_result(chains, tmp_path):
     a, b = chains
-    require_free(OFFSET_A, 4)
-    require_free(OFFSET_B, 1)
+    require_free_ports(4, offset=OFFSET_A)
+    require_free_ports(1, offset=OFFSET_B)
     net.generate(4, a, chain_id="verdict-1", port_offset=OFFSET_A)
     net.generate(1, b, chain_id="consumer-1", port_offset=OFFSET_B)
     net.start(a)
