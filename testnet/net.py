@@ -84,17 +84,33 @@ def sidecar_bin() -> Path:
     return p
 
 
+# Test-only faults. The sidecar's go to `verdict-sidecar serve --fault`, the others
+# (behaviour of the validator itself) to `verdictd start --fault`.
+VERDICTD_FAULTS = ("copy", "withhold")
+_NOISE = re.compile(r"noise=((?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)")
+
+
+def is_sidecar_fault(fault: str) -> bool:
+    """wrong, down, slow=MS, noise=REL (finite, > 0) or lie=MS."""
+    if fault in ("wrong", "down") or re.fullmatch(r"(slow|lie)=\d+", fault):
+        return True
+    m = _NOISE.fullmatch(fault)
+    return bool(m) and 0.0 < float(m.group(1)) < float("inf")
+
+
 def parse_faults(spec: str | None) -> dict[int, str]:
-    """`1:wrong,2:slow=3000` → {1: "wrong", 2: "slow=3000"} (test-only sidecar faults)."""
+    """`1:wrong,2:slow=3000,3:copy` → {1: "wrong", 2: "slow=3000", 3: "copy"} (test-only
+    faults: sidecar ones, see `is_sidecar_fault`, and verdictd ones, `VERDICTD_FAULTS`)."""
     out: dict[int, str] = {}
     for part in (spec or "").split(","):
         part = part.strip()
         if not part:
             continue
         node, sep, fault = part.partition(":")
-        if not sep or not node.isdigit() or not (fault in ("wrong", "down") or
-                                                  re.fullmatch(r"slow=\d+", fault)):
-            raise NetError(f"bad FAULTS entry {part!r}: want NODE:wrong, NODE:down or NODE:slow=MS")
+        if not sep or not node.isdigit() or not (is_sidecar_fault(fault) or
+                                                  fault in VERDICTD_FAULTS):
+            raise NetError(f"bad FAULTS entry {part!r}: want NODE:FAULT with FAULT one of "
+                           "wrong, down, slow=MS, noise=REL, lie=MS, copy, withhold")
         out[int(node)] = fault
     return out
 
@@ -351,7 +367,9 @@ def _spawn(out: Path, i: int, proc: str, argv: list[str]) -> int:
     return p.pid
 
 
-def start_verdictd(out: Path, i: int) -> None:
+def start_verdictd(out: Path, i: int, fault: str | None = None) -> None:
+    """`fault`: a test-only verdictd fault (`VERDICTD_FAULTS`), passed as `--fault`
+    and recorded in node<i>/verdictd.fault so that `restart` keeps it."""
     if pid_of(out, i, "verdictd"):
         return
     meta = node_meta(out, i)
@@ -360,14 +378,18 @@ def start_verdictd(out: Path, i: int) -> None:
         raise NetError(f"node{i}: ABCI port {port} is already in use")
     if not port_free(int(meta["grpc"])):
         raise NetError(f"node{i}: gRPC port {meta['grpc']} is already in use")
-    _spawn(out, i, "verdictd", [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
-                                "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
-                                # Local nets check the books after every block.
-                                "--check-invariants",
-                                # Attest the jobs this node's validator is drawn for.
-                                "--sidecar", f"http://{meta['sidecar']}",
-                                "--validator-key",
-                                str(out / f"node{i}" / "config" / "priv_validator_key.json")])
+    argv = [str(verdictd_bin()), "start", "--home", str(out / f"node{i}"),
+            "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
+            # Local nets check the books after every block.
+            "--check-invariants",
+            # Attest the jobs this node's validator is drawn for.
+            "--sidecar", f"http://{meta['sidecar']}",
+            "--validator-key", str(out / f"node{i}" / "config" / "priv_validator_key.json")]
+    if fault:
+        # TEST ONLY: verdictd reads its misbehaviour (copy, withhold) from `--fault`.
+        argv += ["--fault", fault]
+    (out / f"node{i}" / "verdictd.fault").write_text(fault or "")
+    _spawn(out, i, "verdictd", argv)
     if not wait_port(port):
         tail = (out / f"node{i}" / "verdictd.log").read_text(errors="replace").strip().splitlines()[-1:]
         raise NetError(f"node{i}: verdictd did not start listening on {port}: {' '.join(tail)}")
@@ -415,12 +437,15 @@ def start(out: Path = DEFAULT_OUT, faults: dict[int, str] | None = None,
     faults = faults or {}
     for bad in sorted(set(faults) - set(range(n))):
         raise NetError(f"FAULTS names node {bad}, but the net has nodes 0..{n - 1}")
+    # Sidecar faults go to the sidecar, verdictd faults (copy, withhold) to verdictd.
+    sidecar_faults = {i: f for i, f in faults.items() if f not in VERDICTD_FAULTS}
+    verdictd_faults = {i: f for i, f in faults.items() if f in VERDICTD_FAULTS}
     if sidecars:
         sidecar_bin()
         for i in range(n):
-            start_sidecar(out, i, faults.get(i))
+            start_sidecar(out, i, sidecar_faults.get(i))
     for i in range(n):
-        start_verdictd(out, i)
+        start_verdictd(out, i, verdictd_faults.get(i))
     for i in range(n):
         start_cometbft(out, i)
 
@@ -470,7 +495,8 @@ def restart(out: Path, i: int) -> None:
         if not _wait_dead(out, i, "cometbft", 3):
             kill(out, i, "cometbft")
             _wait_dead(out, i, "cometbft", 5)
-    start_verdictd(out, i)
+    record = out / f"node{i}" / "verdictd.fault"
+    start_verdictd(out, i, (record.read_text().strip() if record.is_file() else "") or None)
     start_cometbft(out, i)
 
 

@@ -154,7 +154,8 @@ def main() -> int:
         s.add_argument("--no-demo", action="store_true",
                        help="run: do not register the models and stream demo jobs")
         s.add_argument("--faults", default="",
-                       help='TEST ONLY sidecar faults, e.g. "1:wrong,2:slow=3000" (also: N:down)')
+                       help='TEST ONLY faults, e.g. "1:wrong,2:slow=3000"; sidecar: wrong, down, '
+                            'slow=MS, noise=REL, lie=MS; verdictd: copy, withhold')
     sub.add_parser("stop")
     sub.add_parser("status")
     r = sub.add_parser("restart")

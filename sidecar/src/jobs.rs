@@ -9,11 +9,15 @@
 //!   is never run; a running one is terminated through ONNX Runtime's
 //!   `RunOptions::terminate` by a per-worker watchdog; both end `TimedOut`.
 //! - `latency` covers the model run only (plus the `slow` fault's sleep, which
-//!   is meant to look like a slow device); queue wait is reported apart.
+//!   is meant to look like a slow device); queue wait is reported apart. Only
+//!   the `lie` fault reports anything else (see below).
 //!
 //! Fault modes exist only to make a testnet validator misbehave on purpose:
 //! `wrong` adds [`WRONG_DELTA`] to every output element, `slow=MS` sleeps MS
-//! after the run, `down` refuses every job and reports not ready.
+//! after the run, `down` refuses every job and reports not ready,
+//! `noise=REL` scales every float output element by `1 ± REL` (sign fixed per
+//! job, output and element: an honest-looking device with other rounding), and
+//! `lie=MS` sleeps MS like `slow` but reports [`LIE_LATENCY`] and no queue wait.
 
 use std::collections::{HashMap, VecDeque};
 use std::str::FromStr;
@@ -34,6 +38,9 @@ use crate::SidecarError;
 /// What the `wrong` fault adds to every output element.
 pub const WRONG_DELTA: f64 = 1000.0;
 
+/// The latency (and, as zero, the queue wait) the `lie` fault reports.
+pub const LIE_LATENCY: Duration = Duration::from_millis(1);
+
 /// Test-only misbehaviour, selected with `--fault`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Fault {
@@ -42,21 +49,45 @@ pub enum Fault {
     Wrong,
     Slow(Duration),
     Down,
+    /// `noise=REL`: the bits of REL (`f64::to_bits`, so that `Fault` stays `Eq`);
+    /// always finite and positive when built by [`Fault::noise`] or parsing.
+    Noise(u64),
+    /// `lie=MS`: sleeps MS after the run, reports [`LIE_LATENCY`] and no queue wait.
+    Lie(Duration),
+}
+
+impl Fault {
+    /// `noise=REL`; `None` unless `rel` is finite and positive.
+    pub fn noise(rel: f64) -> Option<Fault> {
+        (rel.is_finite() && rel > 0.0).then(|| Fault::Noise(rel.to_bits()))
+    }
+
+    /// REL of a `noise` fault.
+    pub fn noise_rel(self) -> Option<f64> {
+        match self {
+            Fault::Noise(bits) => Some(f64::from_bits(bits)),
+            _ => None,
+        }
+    }
 }
 
 impl FromStr for Fault {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "" | "none" => Ok(Fault::None),
-            "wrong" => Ok(Fault::Wrong),
-            "down" => Ok(Fault::Down),
-            _ => s
-                .strip_prefix("slow=")
-                .and_then(|ms| ms.parse::<u64>().ok())
-                .map(|ms| Fault::Slow(Duration::from_millis(ms)))
-                .ok_or_else(|| format!("unknown fault `{s}` (wrong, slow=MS, down)")),
-        }
+        let ms = |v: &str| v.parse::<u64>().ok().map(Duration::from_millis);
+        let parsed = match s {
+            "" | "none" => Some(Fault::None),
+            "wrong" => Some(Fault::Wrong),
+            "down" => Some(Fault::Down),
+            _ => match s.split_once('=') {
+                Some(("slow", v)) => ms(v).map(Fault::Slow),
+                Some(("lie", v)) => ms(v).map(Fault::Lie),
+                Some(("noise", v)) => v.parse::<f64>().ok().and_then(Fault::noise),
+                _ => None,
+            },
+        };
+        parsed
+            .ok_or_else(|| format!("unknown fault `{s}` (wrong, slow=MS, down, noise=REL, lie=MS)"))
     }
 }
 
@@ -67,8 +98,18 @@ impl std::fmt::Display for Fault {
             Fault::Wrong => f.write_str("wrong"),
             Fault::Slow(d) => write!(f, "slow={}", d.as_millis()),
             Fault::Down => f.write_str("down"),
+            // f64's Display is the shortest text that parses back to the same value.
+            Fault::Noise(bits) => write!(f, "noise={}", f64::from_bits(*bits)),
+            Fault::Lie(d) => write!(f, "lie={}", d.as_millis()),
         }
     }
+}
+
+/// FNV-1a, 64 bit: a stable seed from a job id or an output name.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Queue and worker settings.
@@ -446,17 +487,30 @@ fn run_job(
         Ok(out) => {
             let mut latency = out.latency;
             let mut outputs = out.outputs;
+            let mut lie = false;
             match shared.config.fault {
                 Fault::Wrong => outputs.values_mut().for_each(|t| t.perturb(WRONG_DELTA)),
-                Fault::Slow(d) => {
+                Fault::Slow(d) | Fault::Lie(d) => {
                     // Sleep no further than the deadline: the job is lost by then anyway.
                     let left = job.deadline.saturating_duration_since(Instant::now());
                     std::thread::sleep(d.min(left));
                     latency += d;
+                    lie = matches!(shared.config.fault, Fault::Lie(_));
+                }
+                Fault::Noise(bits) => {
+                    let rel = f64::from_bits(bits);
+                    let seed = fnv1a(job.id.as_bytes());
+                    for (name, t) in outputs.iter_mut() {
+                        t.perturb_relative(rel, seed ^ fnv1a(name.as_bytes()));
+                    }
                 }
                 Fault::None | Fault::Down => {}
             }
-            report.latency = latency;
+            // The metrics keep the true latency; only the result lies.
+            report.latency = if lie { LIE_LATENCY } else { latency };
+            if lie {
+                report.queue_wait = Duration::ZERO;
+            }
             report.device = Some(out.device);
             if Instant::now() >= job.deadline {
                 timed_out(&mut report);
@@ -503,4 +557,132 @@ fn finish(shared: &Shared, report: JobReport) {
         }
     }
     shared.changed.notify_waiters();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tensor::{Tensor, TensorData};
+
+    #[test]
+    fn new_fault_modes_parse_and_display_round_trip() {
+        for (text, fault) in [
+            ("noise=1e-6", Fault::noise(1e-6)),
+            ("noise=0.001", Fault::noise(0.001)),
+            ("noise=2.5E-3", Fault::noise(2.5e-3)),
+            ("lie=3000", Some(Fault::Lie(Duration::from_millis(3000)))),
+            ("lie=0", Some(Fault::Lie(Duration::ZERO))),
+        ] {
+            let fault = fault.expect("valid fault");
+            let parsed = text.parse::<Fault>().expect(text);
+            assert_eq!(parsed, fault, "{text}");
+            let shown = parsed.to_string();
+            assert_eq!(
+                shown.parse::<Fault>(),
+                Ok(fault),
+                "{text} displays as {shown}"
+            );
+        }
+        assert_eq!(
+            "noise=1e-6".parse::<Fault>().map(Fault::noise_rel),
+            Ok(Some(1e-6))
+        );
+        assert_eq!(
+            Fault::Lie(Duration::from_millis(3000)).to_string(),
+            "lie=3000"
+        );
+        // The old modes still round-trip too.
+        for text in ["wrong", "down", "slow=250"] {
+            let f = text.parse::<Fault>().expect(text);
+            assert_eq!(f.to_string(), text);
+        }
+    }
+
+    #[test]
+    fn bad_new_fault_modes_are_rejected_with_every_mode_listed() {
+        for bad in [
+            "noise=abc",
+            "noise=-1",
+            "noise=0",
+            "noise=",
+            "noise=nan",
+            "noise=inf",
+            "lie=x",
+            "lie=-5",
+            "lie=",
+            "lie",
+            "noise",
+            "copy",
+        ] {
+            let err = bad.parse::<Fault>().expect_err(bad);
+            assert!(
+                err.contains("wrong, slow=MS, down, noise=REL, lie=MS"),
+                "{bad}: {err}"
+            );
+        }
+        assert_eq!(Fault::noise(-1.0), None);
+        assert_eq!(Fault::noise(f64::NAN), None);
+    }
+
+    #[test]
+    fn noise_moves_float_elements_by_at_most_rel_and_never_by_zero() {
+        let rel = 1e-3;
+        let xs: Vec<f64> = (0..64)
+            .map(|i| (f64::from(i) * 0.37).sin() * 10.0 + 0.5)
+            .collect();
+        let mut t64 = Tensor::new(vec![64], TensorData::F64(xs.clone()));
+        t64.perturb_relative(rel, fnv1a(b"job-1"));
+        let TensorData::F64(ys) = &t64.data else {
+            panic!("f64")
+        };
+        let (mut up, mut down) = (0, 0);
+        for (x, y) in xs.iter().zip(ys) {
+            let r = (y - x) / x;
+            assert!(r.abs() <= rel * (1.0 + 1e-9), "{x} -> {y}");
+            assert!(
+                r.abs() >= rel * (1.0 - 1e-9),
+                "{x} -> {y} moved by less than REL"
+            );
+            if r > 0.0 {
+                up += 1;
+            } else {
+                down += 1;
+            }
+        }
+        assert!(
+            up > 0 && down > 0,
+            "signs vary per element: {up} up, {down} down"
+        );
+
+        // Deterministic: the same seed gives the same output, another seed another one.
+        let mut again = Tensor::new(vec![64], TensorData::F64(xs.clone()));
+        again.perturb_relative(rel, fnv1a(b"job-1"));
+        assert_eq!(again, t64);
+        let mut other = Tensor::new(vec![64], TensorData::F64(xs.clone()));
+        other.perturb_relative(rel, fnv1a(b"job-2"));
+        assert_ne!(other, t64);
+
+        // f32: within REL plus one rounding, and not zero for a nonzero element.
+        let xs32: Vec<f32> = xs.iter().map(|x| *x as f32).collect();
+        let mut t32 = Tensor::new(vec![64], TensorData::F32(xs32.clone()));
+        t32.perturb_relative(rel, 7);
+        let TensorData::F32(ys32) = &t32.data else {
+            panic!("f32")
+        };
+        for (x, y) in xs32.iter().zip(ys32) {
+            let r = f64::from(y - x) / f64::from(*x);
+            assert!(r.abs() <= rel + f64::from(f32::EPSILON), "{x} -> {y}");
+            assert!(y != x, "{x} unchanged");
+        }
+
+        // Integer outputs are left alone.
+        let ints = Tensor::new(vec![3], TensorData::I64(vec![1, -2, 3]));
+        let mut t = ints.clone();
+        t.perturb_relative(rel, 7);
+        assert_eq!(t, ints);
+        let ints = Tensor::new(vec![2], TensorData::I32(vec![5, 6]));
+        let mut t = ints.clone();
+        t.perturb_relative(rel, 7);
+        assert_eq!(t, ints);
+    }
 }

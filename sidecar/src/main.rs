@@ -47,7 +47,7 @@ enum Cmd {
         /// Prometheus metrics (GET /metrics) on this loopback address
         #[arg(long)]
         metrics: Option<SocketAddr>,
-        /// TEST ONLY: wrong | slow=MS | down
+        /// TEST ONLY: wrong | slow=MS | down | noise=REL | lie=MS
         #[arg(long)]
         fault: Option<Fault>,
         /// jobs that may wait; more are refused with RESOURCE_EXHAUSTED

@@ -180,6 +180,27 @@ impl Tensor {
         }
     }
 
+    /// Test-only fault `noise=REL`: `x -> x * (1 + s*rel)` for every float
+    /// element, with the sign `s` (+1 or -1) fixed by `seed` and the element's
+    /// index, like a device that rounds differently. Integer tensors are left alone.
+    pub fn perturb_relative(&mut self, rel: f64, seed: u64) {
+        let factor = |i: usize| {
+            if splitmix64(seed.wrapping_add(i as u64)) & 1 == 0 {
+                1.0 + rel
+            } else {
+                1.0 - rel
+            }
+        };
+        match &mut self.data {
+            TensorData::F32(v) => v
+                .iter_mut()
+                .enumerate()
+                .for_each(|(i, x)| *x = (f64::from(*x) * factor(i)) as f32),
+            TensorData::F64(v) => v.iter_mut().enumerate().for_each(|(i, x)| *x *= factor(i)),
+            TensorData::I32(_) | TensorData::I64(_) => {}
+        }
+    }
+
     /// Hands the data to ONNX Runtime without copying it again.
     pub(crate) fn into_ort(self) -> Result<DynValue, SidecarError> {
         let expected = element_count(&self.shape);
@@ -304,6 +325,14 @@ impl Tensor {
         };
         Ok(Tensor { shape, data })
     }
+}
+
+/// SplitMix64's output function: a well-mixed 64-bit value from a counter.
+fn splitmix64(x: u64) -> u64 {
+    let mut z = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
 }
 
 /// Product of the dims, `None` on a negative dim or overflow.

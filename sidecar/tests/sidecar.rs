@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use verdict_sidecar::jobs::{Fault, JobConfig, JobQueue, JobStatus, WRONG_DELTA};
+use verdict_sidecar::jobs::{Fault, JobConfig, JobQueue, JobStatus, LIE_LATENCY, WRONG_DELTA};
 use verdict_sidecar::metrics::Metrics;
 use verdict_sidecar::model::{Limits, Model, ModelStore};
 use verdict_sidecar::proto as pb;
@@ -401,6 +401,48 @@ fn fault_slow_delays_the_answer_and_counts_in_latency() {
     assert_eq!(r.status, JobStatus::Done);
     assert!(t0.elapsed() >= Duration::from_millis(120));
     assert!(r.latency >= Duration::from_millis(120), "{:?}", r.latency);
+}
+
+#[test]
+fn fault_lie_takes_its_time_but_reports_one_ms_and_no_queue_wait() {
+    let (_d, q) = queue(Fault::Lie(Duration::from_millis(150)), 4, 5000);
+    let t0 = Instant::now();
+    q.submit(MLP, "l1", mlp_input(1)).expect("submit");
+    // The second job waits behind the first (one worker) and still claims no queue wait.
+    q.submit(MLP, "l2", mlp_input(1)).expect("submit");
+    let r = wait_final(&q, "l1");
+    assert_eq!(r.status, JobStatus::Done, "{:?}", r.error);
+    assert!(t0.elapsed() >= Duration::from_millis(150));
+    assert!(r.latency <= LIE_LATENCY, "{:?}", r.latency);
+    assert_eq!(r.queue_wait, Duration::ZERO);
+    let r = wait_final(&q, "l2");
+    assert_eq!(r.status, JobStatus::Done, "{:?}", r.error);
+    assert!(t0.elapsed() >= Duration::from_millis(300));
+    assert!(r.latency <= LIE_LATENCY, "{:?}", r.latency);
+    assert_eq!(r.queue_wait, Duration::ZERO);
+}
+
+#[test]
+fn fault_noise_moves_every_output_element_by_rel() {
+    let rel = 1e-3;
+    let (_d, honest) = queue(Fault::None, 4, 5000);
+    let (_d2, noisy) = queue(Fault::noise(rel).expect("valid"), 4, 5000);
+    honest.submit(MLP, "n", mlp_input(3)).expect("submit");
+    noisy.submit(MLP, "n", mlp_input(3)).expect("submit");
+    let (h, n) = (wait_final(&honest, "n"), wait_final(&noisy, "n"));
+    assert_eq!(n.status, JobStatus::Done, "{:?}", n.error);
+    for (name, ht) in &h.outputs {
+        let (TensorData::F32(hv), TensorData::F32(nv)) = (&ht.data, &n.outputs[name].data) else {
+            panic!("f32 outputs")
+        };
+        for (a, b) in hv.iter().zip(nv) {
+            let r = f64::from(b - a) / f64::from(*a);
+            assert!(
+                r.abs() <= rel + f64::from(f32::EPSILON) && a != b,
+                "{name}: {a} vs {b}"
+            );
+        }
+    }
 }
 
 #[test]
