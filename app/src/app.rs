@@ -320,6 +320,9 @@ impl VerdictApp {
             let mut view = StateView::new(&*self.store, &mut ov);
             let expects = Self::expects_injected(&view, req.height);
             let mut attested = false;
+            // The proposer's beacon contribution from tx[0] (none without it).
+            let mut beacon_in: (Vec<u8>, Vec<u8>) = (vec![], vec![]);
+            let now_ms = verdict_inference::handler::block_time_ms(time.seconds, time.nanos);
             let params = self.params(&view);
             let info = BlockInfo {
                 height,
@@ -404,10 +407,12 @@ impl VerdictApp {
                                     Some((a, ve))
                                 })
                                 .collect();
+                            beacon_in = (inj.beacon_reveal.clone(), inj.beacon_anchor.clone());
                             let ev = verdict_attestation::process_block(
                                 &mut view,
                                 height,
                                 time.seconds,
+                                now_ms,
                                 &votes,
                             )
                             .map_err(|e| format!("attestation: {e}"))?;
@@ -434,12 +439,28 @@ impl VerdictApp {
             // Without extensions in this block (none expected, or tx[0] did not
             // decode) jobs whose window closed still settle.
             if !attested {
-                let ev = verdict_attestation::process_block(&mut view, height, time.seconds, &[])
-                    .map_err(|e| format!("attestation: {e}"))?;
+                let ev = verdict_attestation::process_block(
+                    &mut view,
+                    height,
+                    time.seconds,
+                    now_ms,
+                    &[],
+                )
+                .map_err(|e| format!("attestation: {e}"))?;
                 begin_events.extend(ev.iter().map(|e| e.to_abci()));
             }
-            // Jobs of this block get their committees, seeded by the block hash.
-            let ev = verdict_inference::committee::assign(&mut view, &req.hash, height)
+            // The beacon takes this block's proposer's contribution (an invalid
+            // one counts as none); then the jobs of the previous block get their
+            // committees from it — randomness their includer could not know.
+            let beacon = verdict_inference::beacon::advance(
+                &mut view,
+                height,
+                &req.proposer_address,
+                &beacon_in.0,
+                &beacon_in.1,
+            )
+            .map_err(|e| format!("beacon: {e}"))?;
+            let ev = verdict_inference::committee::assign(&mut view, &beacon, height)
                 .map_err(|e| format!("committees: {e}"))?;
             begin_events.extend(ev.iter().map(|e| e.to_abci()));
             // Acknowledgements of jobs requested over IBC that settled (or
@@ -673,7 +694,10 @@ impl Application for VerdictApp {
                     cap: self.params(s).max_vote_extension_bytes as usize,
                 };
                 let commit = req.local_last_commit.clone().unwrap_or_default();
-                let injected = check.build_injected(&commit, req.height);
+                let mut injected = check.build_injected(&commit, req.height);
+                if let Some(a) = &self.attestor {
+                    (injected.beacon_reveal, injected.beacon_anchor) = a.beacon_contribution(s);
+                }
                 let tx0 = vote_ext::encode_injected(&injected);
                 used = proto_tx_len(tx0.len());
                 txs.push(tx0.into());
@@ -726,7 +750,16 @@ impl Application for VerdictApp {
             };
             check
                 .validate_injected(&injected, req.height, req.proposed_last_commit.as_ref())
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?;
+            // A beacon contribution must be the proposer's next chain element
+            // (or a due anchor); FinalizeBlock ignores a bad one in any case.
+            verdict_inference::beacon::check(
+                s,
+                &req.proposer_address,
+                &injected.beacon_reveal,
+                &injected.beacon_anchor,
+            )
+            .map(|_| ())
         });
         let status = match verdict {
             Ok(()) => ProposalStatus::Accept,

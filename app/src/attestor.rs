@@ -45,9 +45,35 @@ struct Cache {
 /// Runs of one job on the sidecar before the node gives up on it.
 const MAX_ATTEMPTS: u32 = 3;
 
+/// Test-only misbehaviour of a validator's attestor (`verdictd start --fault`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum AttestorFault {
+    #[default]
+    None,
+    /// Never runs a job: waits for other members' reveals to be public and
+    /// commits to their median instead (the protocol refuses it: the commit
+    /// phase is over by then, so the copier only ever misses its seats).
+    Copy,
+    /// Commits like an honest node, never reveals.
+    Withhold,
+}
+
+impl std::str::FromStr for AttestorFault {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "" | "none" => Ok(AttestorFault::None),
+            "copy" => Ok(AttestorFault::Copy),
+            "withhold" => Ok(AttestorFault::Withhold),
+            _ => Err(format!("unknown attestor fault `{s}` (copy, withhold)")),
+        }
+    }
+}
+
 pub struct Attestor {
     me: [u8; 20],
     secret: [u8; 32],
+    fault: AttestorFault,
     cache: Arc<Mutex<Cache>>,
     tasks: Option<mpsc::UnboundedSender<Task>>,
 }
@@ -71,9 +97,38 @@ impl Attestor {
         Attestor {
             me,
             secret,
+            fault: AttestorFault::None,
             cache: Arc::default(),
             tasks: None,
         }
+    }
+
+    pub fn with_fault(mut self, fault: AttestorFault) -> Self {
+        if fault != AttestorFault::None {
+            tracing::warn!(?fault, "TEST ONLY: attestor fault mode on");
+        }
+        self.fault = fault;
+        self
+    }
+
+    pub fn fault(&self) -> AttestorFault {
+        self.fault
+    }
+
+    /// The seed of this validator's beacon hash chain of `epoch` (derived from
+    /// the same secret as the salts; never leaves the node).
+    pub fn beacon_seed(&self, epoch: u32) -> [u8; 32] {
+        Sha256::new()
+            .chain_update(b"verdict-beacon-chain")
+            .chain_update(self.secret)
+            .chain_update(epoch.to_be_bytes())
+            .finalize()
+            .into()
+    }
+
+    /// What this validator puts in its proposal for the beacon: (reveal, anchor).
+    pub fn beacon_contribution(&self, s: &dyn Storage) -> (Vec<u8>, Vec<u8>) {
+        verdict_inference::beacon::contribution(s, &self.me, |e| self.beacon_seed(e))
     }
 
     /// Reads the validator address and a salt secret from CometBFT's
@@ -118,6 +173,7 @@ impl Attestor {
         Ok(Attestor {
             me,
             secret,
+            fault: AttestorFault::None,
             cache,
             tasks: Some(tx),
         })
@@ -152,6 +208,10 @@ impl Attestor {
     pub fn after_commit(&self, s: &dyn Storage) {
         let Some(tasks) = &self.tasks else { return };
         let Ok(live) = inf::live_jobs(s) else { return };
+        if self.fault == AttestorFault::Copy {
+            self.copy_public_answers(s, &live);
+            return;
+        }
         let mut c = lock(&self.cache);
         c.attempts.retain(|id, _| live.iter().any(|(_, l)| l == id));
         for (_, id) in live {
@@ -200,10 +260,52 @@ impl Attestor {
         }
     }
 
+    /// The `copy` fault: for each live job we sit on, take the first revealed
+    /// digest on chain as our own answer (the commit phase is over by the time
+    /// any reveal is public, so `build_extension` finds nothing it may say).
+    fn copy_public_answers(&self, s: &dyn Storage, live: &[(u64, u64)]) {
+        let mut c = lock(&self.cache);
+        for (_, id) in live {
+            if c.local.contains_key(id) {
+                continue;
+            }
+            let Ok(Some(job)) = inf::JOBS.may_load(s, *id) else {
+                continue;
+            };
+            if inf::member(&job, &self.me).is_none() {
+                continue;
+            }
+            let copied = job.committee.iter().find_map(|m| {
+                let a = m.address_bytes()?;
+                inf::ATTESTATIONS
+                    .may_load(s, (*id, &a))
+                    .ok()
+                    .flatten()?
+                    .digest
+            });
+            if let Some(digest) = copied {
+                tracing::warn!(job = id, "TEST ONLY (copy): copying a public answer");
+                let salt = self.salt(*id);
+                c.local.insert(
+                    *id,
+                    LocalJob {
+                        digest,
+                        latency_ms: 1,
+                        salt,
+                    },
+                );
+            }
+        }
+    }
+
     /// ExtendVote over committed state (the height before the vote's).
     pub fn extension(&self, s: &dyn Storage, cap: usize, version: u32) -> VoteExtension {
         let mut c = lock(&self.cache);
-        verdict_attestation::build_extension(s, &self.me, &mut c.local, cap, version)
+        let mut ve = verdict_attestation::build_extension(s, &self.me, &mut c.local, cap, version);
+        if self.fault == AttestorFault::Withhold {
+            ve.reveals.clear();
+        }
+        ve
     }
 }
 

@@ -47,6 +47,11 @@ enum Cmd {
         /// Log filter (tracing `EnvFilter` syntax).
         #[arg(long, default_value = "info")]
         log: String,
+        /// TEST ONLY: make this validator's attestor misbehave on purpose:
+        /// `copy` (never runs a job; tries to commit an answer it copies from
+        /// the chain once one is public) or `withhold` (commits, never reveals).
+        #[arg(long, requires = "sidecar")]
+        fault: Option<verdict_app::attestor::AttestorFault>,
     },
 }
 
@@ -69,6 +74,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             sidecar,
             validator_key,
             log,
+            fault,
         } => {
             tracing_subscriber::fmt()
                 .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
@@ -87,7 +93,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let height = store.height()?;
             let mut app = VerdictApp::new(store).with_invariant_checks(check_invariants);
             if let (Some(url), Some(key)) = (sidecar, validator_key) {
-                app = app.with_attestor(verdict_app::attestor::Attestor::start(&key, url)?);
+                let a = verdict_app::attestor::Attestor::start(&key, url)?
+                    .with_fault(fault.unwrap_or_default());
+                app = app.with_attestor(a);
             }
             if let Some(addr) = grpc {
                 // Bind here so a busy port is a clear startup error, not a log line later.

@@ -190,6 +190,7 @@ impl ExtensionCheck<'_> {
             height: prev,
             round: commit.round,
             votes,
+            ..Default::default()
         }
     }
 

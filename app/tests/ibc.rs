@@ -1179,6 +1179,7 @@ fn register_model() -> Any {
             }],
             tolerance: "0.001".into(),
             max_output_len: 8,
+            ..Default::default()
         },
         inf_pb::MSG_REGISTER_MODEL_URL,
     )
@@ -1404,9 +1405,11 @@ fn a_request_from_b_becomes_a_job_on_a_and_its_acknowledgement_is_written_when_t
         "paid by the channel's payer"
     );
     // The test chain has no bonded validator to run it, so the job expires when
-    // FinalizeBlock draws its committee: the acknowledgement is written there
-    // (FinalizeBlock's events, not the receiving tx's), with the fee back to the
-    // payer. (On a net with validators it comes when the job settles: e2e.)
+    // FinalizeBlock draws its committee (in the next block, from that block's
+    // beacon): the acknowledgement is written there (FinalizeBlock's events,
+    // not the receiving tx's), with the fee back to the payer. (On a net with
+    // validators it comes when the job settles: e2e.)
+    a.block(vec![]);
     let (_, ack) = packet_of(&a.events, "write_acknowledgement").expect("ack from FinalizeBlock");
     let h_acked = u(&a);
     // The same packet again (a second relayer) makes no second job (ibc-rs

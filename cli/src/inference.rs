@@ -248,6 +248,11 @@ pub fn register_msg(
         outputs: specs(&v, "outputs")?,
         tolerance: v["tolerance"].as_str().unwrap_or("0.001").to_string(),
         max_output_len: u32::try_from(v["max_output_len"].as_u64().unwrap_or(64)).unwrap_or(64),
+        // Optional: "rtol" (decimal string; default the chain's minimum) and
+        // "input_range": ["MIN", "MAX"] (decimal strings).
+        rtol: v["rtol"].as_str().unwrap_or_default().to_string(),
+        input_min: v["input_range"][0].as_str().unwrap_or_default().to_string(),
+        input_max: v["input_range"][1].as_str().unwrap_or_default().to_string(),
     };
     Ok(cosmrs::Any {
         type_url: pb::MSG_REGISTER_MODEL_URL.into(),

@@ -49,6 +49,10 @@ pub mod app {
             pub round: i32,
             #[prost(message, repeated, tag = "3")]
             pub votes: ::prost::alloc::vec::Vec<InjectedVote>,
+            #[prost(bytes = "vec", tag = "4")]
+            pub beacon_reveal: ::prost::alloc::vec::Vec<u8>,
+            #[prost(bytes = "vec", tag = "5")]
+            pub beacon_anchor: ::prost::alloc::vec::Vec<u8>,
         }
 
         /// See `verdict/app/v1/vote_extension.proto`.
@@ -111,6 +115,12 @@ pub mod inference {
             pub tolerance: ::prost::alloc::string::String,
             #[prost(uint32, tag = "7")]
             pub max_output_len: u32,
+            #[prost(string, tag = "8")]
+            pub rtol: ::prost::alloc::string::String,
+            #[prost(string, tag = "9")]
+            pub input_min: ::prost::alloc::string::String,
+            #[prost(string, tag = "10")]
+            pub input_max: ::prost::alloc::string::String,
         }
 
         /// See `verdict/inference/v1/tx.proto`.

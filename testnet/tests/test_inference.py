@@ -1,7 +1,8 @@
 """End-to-end inference on a real 4-validator CometBFT net with real sidecars
-(ONNX Runtime): jobs settle with the output Python onnxruntime gives, and the
-validators whose sidecars misbehave are slashed in the block that settles the
-job that exposed them."""
+(ONNX Runtime): jobs settle with the output Python onnxruntime gives; a sidecar
+with GPU-like noise is never slashed; one that takes 3 s but reports 1 ms is
+late (measured by the chain), never waited for and never slashed for it; a
+wrong one is slashed in the block that settles the job that exposed it."""
 
 import json
 import os
@@ -31,7 +32,7 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
     n = 4
     require_free_ports(n)
     net.generate(n, out)
-    net.start(out, net.parse_faults("1:wrong,2:slow=3000"))
+    net.start(out, net.parse_faults("1:noise=1e-6,2:lie=3000"))
     assert net.wait_height(out, list(range(n)), 3, 90)
     addr = {i: consensus_address(out, i) for i in range(n)}
     jobs.register_models(out)
@@ -69,13 +70,14 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
             for k in range(k0, total, len(users)):
                 stem = stems[k % 3]
                 inp = jobs.make_input(stem, k)
-                job = jobs.submit(out, stem, inp, tmp_path, key=user)
+                job = jobs.submit(out, stem, inp, tmp_path, key=user, max_latency_ms=1000)
                 check_output(stem, inp, job)
                 settled.append(job)
         except Exception as e:  # noqa: BLE001 - reported below with its job
             errors.append(repr(e))
 
-    # First round: all four validators sit on every committee.
+    # First round: all four validators sit on every committee (the set is no
+    # larger than the committee: every validator, weighted by its power).
     threads = [threading.Thread(target=worker, args=(k, u)) for k, u in enumerate(users)]
     for t in threads:
         t.start()
@@ -84,9 +86,37 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
     assert not errors, errors
     assert len(settled) == total
 
+    # Node 1 (noise 1e-6 relative) always agrees and is paid; node 2 (3 s per
+    # job, reports 1 ms) is late — its commitment is not on chain when the SLA
+    # closes the commit phase — and the job never waits for it. Nobody is
+    # slashed for either.
+    blocks = sorted(j["result"]["finalized_height"] - j["submitted_height"] for j in settled)
+    print(f"blocks from inclusion to result: min {blocks[0]}, p50 {blocks[len(blocks) // 2]}, "
+          f"max {blocks[-1]}")
+    assert blocks[-1] <= 6, blocks
+    late = sum(addr[2] in j["result"]["late"] for j in settled)
+    assert late >= total - 2, f"node 2 late in only {late} of {total} jobs"
+    assert all(addr[1] in j["result"]["agreeing"] for j in settled), "noise must agree"
+    assert all(addr[2] not in j["result"]["agreeing"] for j in settled)
+    assert all(j["result"]["latency_ms"] >= 1000 for j in settled), "chain-measured, not the lie"
+    assert jobs.query(out, "faults") == []
+
+    # Second round: node 1 turns wrong, node 2 honest (sidecars restarted).
+    for i, fault in ((1, "wrong"), (2, None)):
+        net.kill(out, i, "sidecar")
+        assert net._wait_dead(out, i, "sidecar", 10)
+        net.start_sidecar(out, i, fault)
+    settled2 = []
+    for k in range(6):
+        stem = stems[k % 3]
+        inp = jobs.make_input(stem, 1000 + k)
+        job = jobs.submit(out, stem, inp, tmp_path, max_latency_ms=1000)
+        check_output(stem, inp, job)
+        settled2.append(job)
+
     # Every fault and slash sits in the block whose job result exposed it.
     slashed = {}
-    for job in settled:
+    for job in settled + settled2:
         h = job["result"]["finalized_height"]
         ev = jobs.block_events(out, h)
         results = [e for e in ev if e["type"] == "inference_job_result" and e["attrs"]["job_id"] == str(job["id"])]
@@ -97,14 +127,13 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
         for f in job["result"]["faults"]:
             assert f["address"] in slashed, (job["id"], f)
     assert addr[1] in slashed and any("wrong_output" in r for _, r in slashed[addr[1]]), slashed
-    assert addr[2] in slashed and any("sla_violation" in r for _, r in slashed[addr[2]]), slashed
-    assert addr[0] not in slashed and addr[3] not in slashed, slashed
+    assert set(slashed) == {addr[1]}, slashed
     faults = jobs.query(out, "faults")
-    assert {f["address"] for f in faults} == {addr[1], addr[2]}
+    assert {f["address"] for f in faults} == {addr[1]}
 
     # The jailed validators left CometBFT's set; the chain kept going and agrees.
     vals = {v["address"] for v in net.rpc(out, 0, "validators")["validators"]}
-    assert vals == {addr[0], addr[3]}, vals
+    assert vals == {addr[0], addr[2], addr[3]}, vals
     top = max(net.height(out, i) or 0 for i in range(n)) + 2
     assert net.wait_height(out, list(range(n)), top, 60), "the chain stalled"
     for h in range(1, top + 1):

@@ -12,8 +12,9 @@ use crate::digest::commitment;
 
 pub const MIN_SALT: usize = 16;
 pub const MAX_SALT: usize = 32;
-/// Hard bound on a digest's length whatever the params say (1024 elements).
-pub const MAX_DIGEST: usize = 1024;
+/// Hard bound on a digest's length whatever the params say (a projection of
+/// 1024 elements plus its scale).
+pub const MAX_DIGEST: usize = 1025;
 
 fn sorted_unique(ids: impl Iterator<Item = u64>) -> bool {
     let mut last: Option<u64> = None;
@@ -92,7 +93,8 @@ pub fn check_against_state(
             .may_load(s, &job.model_id)
             .map_err(|e| e.to_string())?
             .map_or(0, |m| m.max_output_len as usize);
-        if r.digest.len() > max {
+        // `max` values, or a projection of `max` elements plus its scale.
+        if r.digest.len() > max.saturating_add(1) {
             return Err(format!(
                 "job {}: digest of {} elements, the model allows {max}",
                 r.job_id,
@@ -141,7 +143,7 @@ pub fn build_extension(
             .ok()
             .flatten()
             .map_or(0, |m| m.max_output_len as usize);
-        if lj.digest.is_empty() || lj.digest.len() > max.min(MAX_DIGEST) {
+        if lj.digest.is_empty() || lj.digest.len() > max.saturating_add(1).min(MAX_DIGEST) {
             done.push(*id);
             continue;
         }

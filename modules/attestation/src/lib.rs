@@ -2,15 +2,23 @@
 //! extensions about inference jobs, how those extensions are checked, and how
 //! FinalizeBlock turns them into results, payments and slashes.
 //!
-//! Timeline for a job included at H (VE(h) reaches the app in block h+1):
-//! - after Commit(H) each committee member's node runs the job on its sidecar;
-//! - VE(H+1): `JobCommitment{sha256(job ‖ validator ‖ digest ‖ salt), latency}`;
-//! - VE(H+2): `JobReveal{digest, salt}` for what it committed one height earlier;
-//! - the FinalizeBlock where every member has revealed (or the attestation window
-//!   closes) settles the job: stake-weighted element-wise median of the digests,
-//!   agreement within one quantum of the model's tolerance, > 2/3 of committee
-//!   stake to complete; pay or refund; slash wrong outputs, bad reveals and SLA
-//!   violations in that same block.
+//! Timeline for a job included at H (VE(h) is built on state h−1 and reaches the
+//! app in block h+1):
+//! - FinalizeBlock(H+1) draws its committee from the beacon after H+1
+//!   (`verdict_inference::{beacon, committee}`): seats by stake with replacement;
+//! - after Commit(H+1) each member's node runs the job on its sidecar;
+//! - VE(H+2): `JobCommitment{sha256(tag ‖ job ‖ validator ‖ len ‖ digest ‖ salt)}`,
+//!   recorded with the block's BFT time;
+//! - the commit phase closes when every member committed, or the job's SLA has
+//!   passed in BFT time (from H+3 on), or at `commit_blocks`: a member with no
+//!   commitment by then is late (a missed seat, never a per-job slash);
+//! - reveals `JobReveal{digest, salt}` once the phase has closed on chain;
+//! - the FinalizeBlock where every member that committed has revealed (or the
+//!   window closes) settles the job: weighted element-wise median, each digest
+//!   judged agree / grey / wrong against atol + rtol·|median|
+//!   ([`digest::judge`]), > 2/3 of committee weight agreeing to complete; pay or
+//!   refund; slash wrong outputs (far beyond the tolerance, on completed jobs
+//!   only) and bad reveals in that same block.
 //!
 //! Consensus code here uses integers only. [`digest::digest_of`] uses floats and
 //! runs only on a validator's own node, outside state transitions.

@@ -16,7 +16,7 @@ use verdict_inference::state::{
 };
 use verdict_proto::app::v1::VoteExtension;
 
-use crate::digest::{commitment, weighted_median};
+use crate::digest::{commitment, is_projection, judge, weighted_median, Verdict};
 
 /// Attestation liveness per validator address: a ring of its last
 /// `missed_window` committee seats.
@@ -53,12 +53,16 @@ fn out_of_set(s: &dyn Storage, operator: &[u8; 20]) -> bool {
 ///
 /// Order: all reveals (for jobs whose commit phase closed in an earlier block),
 /// then all commitments (for jobs still in their commit phase), then commit
-/// phases close (every active member committed, or `commit_deadline` reached),
-/// then jobs settle (every active member answered, or `deadline_height`).
+/// phases close (every active member committed; or the job's SLA has passed in
+/// BFT time, at the earliest two blocks after its committee was drawn; or
+/// `commit_deadline`), then jobs settle (every member that committed answered,
+/// or `deadline_height`). `now` is the block's BFT time in seconds, `now_ms` in
+/// milliseconds.
 pub fn process_block(
     s: &mut dyn Storage,
     height: u64,
     now: i64,
+    now_ms: i64,
     votes: &[([u8; 20], VoteExtension)],
 ) -> R<Vec<Event>> {
     let mut seen = BTreeSet::new();
@@ -77,7 +81,7 @@ pub fn process_block(
                 .may_load(s, &job.model_id)
                 .map_err(err)?
                 .map_or(0, |m| m.max_output_len as usize);
-            if r.digest.len() > max {
+            if r.digest.len() > max.saturating_add(1) {
                 continue;
             }
             let mut att = inf::ATTESTATIONS
@@ -124,6 +128,7 @@ pub fn process_block(
             att.commitment = Some(c.commitment.clone().into());
             att.latency_ms = c.latency_ms;
             att.commit_height = height;
+            att.commit_time_ms = now_ms;
             inf::ATTESTATIONS
                 .save(s, (c.job_id, addr), &att)
                 .map_err(err)?;
@@ -154,7 +159,12 @@ pub fn process_block(
                 .committee
                 .iter()
                 .all(|m| out_of_set(s, &m.operator) || att(s, m).commitment.is_some());
-            if all_committed || height >= job.commit_deadline {
+            // The SLA, judged from consensus data only: the job's block time
+            // against this block's. A commitment for a job of block H is drawn
+            // at H+1 and recorded at H+3 at the earliest.
+            let sla_passed = height >= job.submitted_height.saturating_add(3)
+                && now_ms.saturating_sub(job.submitted_time_ms) >= i64::from(job.max_latency_ms);
+            if all_committed || sla_passed || height >= job.commit_deadline {
                 job.status = JobStatus::Revealing;
                 inf::JOBS.save(s, id, &job).map_err(err)?;
             }
@@ -191,15 +201,25 @@ struct Seat {
     address: [u8; 20],
     hex: String,
     operator: [u8; 20],
+    /// Stake when drawn (what a slash is computed on).
     power: u64,
+    /// Committee weight: seats drawn (see `committee::sample`).
+    weight: u64,
     att: Attestation,
     /// Jailed or unbonded when the job settles: out of CometBFT's set, so it may
     /// have been unable to attest; its seat leaves the committee (no vote, no fault).
     excused: bool,
 }
 
+fn sum_weight<'a>(it: impl Iterator<Item = &'a Seat>) -> u64 {
+    it.map(|x| x.weight).fold(0, u64::saturating_add)
+}
+
 fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec<Event>> {
     let p = inf::params(s);
+    let model = inf::MODELS.may_load(s, &job.model_id).map_err(err)?;
+    let max_len = model.as_ref().map_or(0, |m| m.max_output_len as usize);
+    let rtol = model.as_ref().map_or(p.min_rtol_nano, |m| m.rtol_nano);
     let mut seats = Vec::with_capacity(job.committee.len());
     for m in &job.committee {
         let Some(address) = m.address_bytes() else {
@@ -215,33 +235,30 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             hex: m.address.clone(),
             operator: m.operator,
             power: m.power,
+            weight: m.weight(),
             att,
             excused,
         });
     }
-    let committee_power: u64 = seats
-        .iter()
-        .filter(|x| !x.excused)
-        .map(|x| x.power)
-        .fold(0, u64::saturating_add);
-    // The digest length with the most revealed stake (ties: the shorter); a digest
-    // of another length simply disagrees, so one member cannot veto the job.
+    let committee_power = sum_weight(seats.iter().filter(|x| !x.excused));
+    // The digest length with the most revealed weight (ties: the shorter); a
+    // digest of another length simply disagrees, so one member cannot veto the job.
     let mut by_len: BTreeMap<usize, u64> = BTreeMap::new();
     for x in seats.iter().filter(|x| !x.excused) {
         if let Some(d) = &x.att.digest {
             let e = by_len.entry(d.len()).or_insert(0);
-            *e = e.saturating_add(x.power);
+            *e = e.saturating_add(x.weight);
         }
     }
     let mut dim = 0usize;
     let mut best = 0u64;
-    for (len, power) in &by_len {
-        if *power > best {
-            best = *power;
+    for (len, w) in &by_len {
+        if *w > best {
+            best = *w;
             dim = *len;
         }
     }
-    // Only digests of the common length take part in the median.
+    // Only digests of the common length take part in the weighted median.
     let mut median = Vec::with_capacity(dim);
     for i in 0..dim {
         let mut col: Vec<(i64, u64)> = seats
@@ -249,38 +266,43 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .filter(|x| !x.excused)
             .filter_map(|x| {
                 let d = x.att.digest.as_ref()?;
-                (d.len() == dim).then(|| (d[i], x.power))
+                (d.len() == dim).then(|| (d[i], x.weight))
             })
             .collect();
         median.push(weighted_median(&mut col).unwrap_or(0));
     }
-    let agrees = |x: &Seat| -> bool {
-        x.att.digest.as_ref().is_some_and(|d| {
-            d.len() == median.len()
-                && !d.is_empty()
-                && d.iter().zip(&median).all(|(a, m)| a.abs_diff(*m) <= 1)
-        })
+    let verdict = |x: &Seat| -> Option<Verdict> {
+        x.att
+            .digest
+            .as_ref()
+            .map(|d| judge(d, &median, rtol, max_len, p.wrong_output_multiple))
     };
-    let agreeing: Vec<&Seat> = seats.iter().filter(|x| !x.excused && agrees(x)).collect();
-    let agreeing_power: u64 = agreeing
+    let agreeing: Vec<&Seat> = seats
         .iter()
-        .map(|x| x.power)
-        .fold(0, u64::saturating_add);
+        .filter(|x| !x.excused && verdict(x) == Some(Verdict::Agrees))
+        .collect();
+    let agreeing_power = sum_weight(agreeing.iter().copied());
     let completed = committee_power > 0
         && u128::from(agreeing_power).saturating_mul(3)
             > u128::from(committee_power).saturating_mul(2);
     let mut faults: Vec<Fault> = Vec::new();
     let mut missing = Vec::new();
+    let mut late = Vec::new();
+    let mut grey = Vec::new();
     for x in seats.iter().filter(|x| !x.excused) {
         let mut kinds = Vec::new();
-        if completed && x.att.digest.is_some() && !agrees(x) {
-            kinds.push("wrong_output".to_string());
+        match verdict(x) {
+            // Only a completed quorum makes a far-off answer provably wrong; a
+            // split committee is no quorum and slashes nobody.
+            Some(Verdict::Wrong) if completed => kinds.push("wrong_output".to_string()),
+            Some(Verdict::Grey) => grey.push(x.hex.clone()),
+            _ => {}
         }
         if x.att.bad_reveal {
             kinds.push("bad_reveal".to_string());
         }
-        if x.att.commitment.is_some() && x.att.latency_ms > job.max_latency_ms {
-            kinds.push("sla_violation".to_string());
+        if x.att.commitment.is_none() {
+            late.push(x.hex.clone());
         }
         if x.att.digest.is_none() && !x.att.bad_reveal {
             missing.push(x.hex.clone());
@@ -303,7 +325,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .iter()
             .map(|x| {
                 let part = fee
-                    .checked_mul(u128::from(x.power))
+                    .checked_mul(u128::from(x.weight))
                     .and_then(|v| v.checked_div(u128::from(agreeing_power)))
                     .unwrap_or(0);
                 paid = paid.saturating_add(part);
@@ -344,8 +366,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
     // Slashes, in committee order, each at the job's submission height.
     let fraction = |k: &str| match k {
         "wrong_output" => p.slash_fraction_wrong_output,
-        "bad_reveal" => p.slash_fraction_bad_reveal,
-        _ => p.slash_fraction_sla,
+        _ => p.slash_fraction_bad_reveal,
     };
     for f in &faults {
         let Some(x) = seats.iter().find(|x| x.hex == f.address) else {
@@ -395,14 +416,24 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
     }
     // Attestation liveness: seats of completed jobs only (a job nobody could run
-    // must not cost its committee anything).
+    // must not cost its committee anything). A member that was late for the
+    // SLA (no commitment when the commit phase closed) misses its seat: lateness
+    // is a windowed liveness count, since a proposer can delay an extension.
     for x in seats.iter().filter(|x| completed && !x.excused) {
         let attested = x.att.digest.is_some();
         events.extend(record_seat(
             s, &x.address, x.power, attested, &p, height, now,
         )?);
     }
-    let mut lat: Vec<u32> = agreeing.iter().map(|x| x.att.latency_ms).collect();
+    // Latency as the chain saw it: BFT time of the block that recorded each
+    // agreeing commitment minus the job's block time.
+    let mut lat: Vec<u32> = agreeing
+        .iter()
+        .map(|x| {
+            let d = x.att.commit_time_ms.saturating_sub(job.submitted_time_ms);
+            u32::try_from(d.max(0)).unwrap_or(u32::MAX)
+        })
+        .collect();
     lat.sort_unstable();
     let latency_ms = lat
         .get(lat.len().saturating_sub(1) / 2)
@@ -414,12 +445,15 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         JobStatus::Failed
     };
     let faulty: Vec<String> = faults.iter().map(|f| f.address.clone()).collect();
+    let projected = is_projection(median.len(), max_len);
     job.result = Some(JobResult {
         digest: median,
         agreeing: agreeing.iter().map(|x| x.hex.clone()).collect(),
         agreeing_power,
         committee_power,
         latency_ms,
+        late: late.clone(),
+        grey: grey.clone(),
         faults,
         missing: missing.clone(),
         excused: seats
@@ -449,6 +483,9 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .attr("committee_power", committee_power)
             .attr("faulty", faulty.join(","))
             .attr("missing", missing.join(","))
+            .attr("late", late.join(","))
+            .attr("grey", grey.join(","))
+            .attr("projected", projected)
             .attr("latency_ms", latency_ms),
     );
     inf::JOBS.save(s, job.id, &job).map_err(err)?;

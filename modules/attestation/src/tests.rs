@@ -21,6 +21,7 @@ fn member(a: [u8; 20]) -> Member {
         address: hex::encode_upper(a),
         operator: a,
         power: 10,
+        seats: 1,
     }
 }
 
@@ -36,6 +37,8 @@ fn setup(s: &mut MockStorage, max_output_len: u32) {
                 inputs: vec![],
                 outputs: vec![],
                 tolerance_nano: 1000,
+                rtol_nano: 100_000,
+                input_range: None,
                 max_output_len,
                 registered_height: 1,
             },
@@ -51,6 +54,7 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         max_latency_ms: 1000,
         fee: Coin::new(0, "uverd"),
         submitted_height: 1,
+        submitted_time_ms: 0,
         commit_deadline: 100,
         deadline_height: 1000,
         committee,
@@ -165,14 +169,14 @@ fn a_job_settles_once_every_member_revealed_and_reveals_open_commitments() {
     assert!(ves
         .iter()
         .all(|(_, v)| v.commitments.len() == 1 && v.reveals.is_empty()));
-    process_block(&mut s, 3, 0, &ves).unwrap();
+    process_block(&mut s, 3, 0, 0, &ves).unwrap();
     assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
     // Reveals; recorded and settled in the same block.
     let ves = round(&s, &mut locals);
     assert!(ves
         .iter()
         .all(|(_, v)| v.reveals.len() == 1 && v.commitments.is_empty()));
-    let ev = process_block(&mut s, 4, 0, &ves).unwrap();
+    let ev = process_block(&mut s, 4, 0, 0, &ves).unwrap();
     let j = inf::JOBS.load(&s, 1).unwrap();
     assert_eq!(j.status, JobStatus::Completed, "{ev:?}");
     assert_eq!(j.result.unwrap().digest, vec![5, 6]);
@@ -199,7 +203,7 @@ fn duplicate_votes_count_once() {
     let mut forged = ve.clone();
     forged.commitments[0].commitment = vec![0; 32];
     // The same validator twice in one injected tx: the first one counts.
-    process_block(&mut s, 3, 0, &[(a, ve.clone()), (a, forged)]).unwrap();
+    process_block(&mut s, 3, 0, 0, &[(a, ve.clone()), (a, forged)]).unwrap();
     let att = inf::ATTESTATIONS.load(&s, (1, &a)).unwrap();
     assert_eq!(
         att.commitment.unwrap().to_vec(),
@@ -229,11 +233,11 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
         ..Default::default()
     };
     assert!(check_against_state(&s, &early, &b).is_err());
-    process_block(&mut s, 3, 0, &[(a, ve_a), (b, early)]).unwrap();
+    process_block(&mut s, 3, 0, 0, &[(a, ve_a), (b, early)]).unwrap();
     assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
     assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Committed);
     // The commit deadline closes the phase without b.
-    process_block(&mut s, 5, 0, &[]).unwrap();
+    process_block(&mut s, 5, 0, 0, &[]).unwrap();
     assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
     // b's late commitment (say, copied from a's reveal) is refused, and an honest
     // b's builder knows it has nothing more to say about the job.
@@ -250,12 +254,12 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
         ..Default::default()
     };
     assert!(check_against_state(&s, &late, &b).is_err());
-    process_block(&mut s, 6, 0, &[(b, late)]).unwrap();
+    process_block(&mut s, 6, 0, 0, &[(b, late)]).unwrap();
     assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
     // a reveals; nothing is left to wait for: the job settles.
     let ve = build_extension(&s, &a, &mut la, 2048, 1);
     assert_eq!(ve.reveals.len(), 1);
-    process_block(&mut s, 7, 0, &[(a, ve)]).unwrap();
+    process_block(&mut s, 7, 0, 0, &[(a, ve)]).unwrap();
     assert!(inf::JOBS.load(&s, 1).unwrap().status.is_final());
 }
 
@@ -294,7 +298,7 @@ fn a_digest_of_another_length_cannot_veto_the_job() {
             .zip(locals.iter_mut())
             .map(|(who, l)| (*who, build_extension(&s, who, l, 2048, 1)))
             .collect();
-        process_block(&mut s, h, 0, &ves).unwrap();
+        process_block(&mut s, h, 0, 0, &ves).unwrap();
     }
     let j = inf::JOBS.load(&s, 1).unwrap();
     assert_eq!(j.status, JobStatus::Completed);
@@ -303,4 +307,149 @@ fn a_digest_of_another_length_cannot_veto_the_job() {
     assert_eq!(r.agreeing.len(), 3);
     assert_eq!(r.faults.len(), 1);
     assert_eq!(r.faults[0].kinds, vec!["wrong_output".to_string()]);
+}
+
+/// Runs a committee with the given weights and revealed digests through commit,
+/// reveal and settlement; returns the settled job.
+fn settle_with(weights: &[u64], digests: &[Vec<i64>]) -> Job {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let ms: Vec<[u8; 20]> = (1..=weights.len() as u8).map(|i| [i; 20]).collect();
+    let committee = ms
+        .iter()
+        .zip(weights)
+        .map(|(a, w)| Member {
+            seats: *w,
+            ..member(*a)
+        })
+        .collect();
+    inf::JOBS
+        .save(&mut s, 1, &job(1, committee, JobStatus::Pending))
+        .unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut locals: Vec<BTreeMap<u64, LocalJob>> = digests
+        .iter()
+        .map(|d| BTreeMap::from([(1, local(d.clone(), 9))]))
+        .collect();
+    for h in [3, 4] {
+        let ves: Vec<_> = ms
+            .iter()
+            .zip(locals.iter_mut())
+            .map(|(who, l)| (*who, build_extension(&s, who, l, 4096, 1)))
+            .collect();
+        process_block(&mut s, h, 0, 0, &ves).unwrap();
+    }
+    inf::JOBS.load(&s, 1).unwrap()
+}
+
+/// protocol.md §4: 70 % of the committee at q, 30 % two quanta away (another
+/// BLAS, another GPU): with a relative tolerance both agree; nobody is slashed.
+#[test]
+fn an_honest_hardware_minority_a_few_quanta_off_is_not_slashed() {
+    let q = vec![30_214_357i64, 1_000];
+    let off = vec![30_214_443i64, 1_002];
+    let j = settle_with(&[7, 3], &[q.clone(), off]);
+    let r = j.result.unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    assert!(r.faults.is_empty(), "{:?}", r.faults);
+    assert_eq!(r.agreeing.len(), 2);
+}
+
+/// Beyond the tolerance but inside `wrong_output_multiple` × it: the grey
+/// zone is neither paid nor slashed; far beyond is `wrong_output`.
+#[test]
+fn the_grey_zone_is_not_paid_and_not_slashed_far_off_is() {
+    let q = vec![1_000_000i64];
+    // tolerance at |r| = 10^6 quanta and rtol 1e-4: 102 quanta.
+    let grey = vec![1_000_300i64];
+    let wrong = vec![1_001_000i64];
+    let j = settle_with(&[5, 1, 1], &[q.clone(), grey, wrong]);
+    let r = j.result.unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    assert_eq!(r.grey, vec![hex::encode_upper([2u8; 20])]);
+    assert_eq!(r.faults.len(), 1);
+    assert_eq!(r.faults[0].address, hex::encode_upper([3u8; 20]));
+    assert_eq!(r.faults[0].kinds, vec!["wrong_output".to_string()]);
+    // A split in the grey zone without a quorum slashes nobody.
+    let j = settle_with(&[1, 1], &[q, vec![1_000_300]]);
+    assert_eq!(j.status, JobStatus::Failed);
+    assert!(j.result.unwrap().faults.is_empty());
+}
+
+/// Weight is seats, not stake: a member with most of the stake but one seat of
+/// four cannot carry a result alone.
+#[test]
+fn quorum_counts_seats() {
+    let j = settle_with(&[1, 3], &[vec![5], vec![9_000]]);
+    let r = j.result.unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    assert_eq!(r.digest, vec![9_000]);
+    assert_eq!(r.agreeing_power, 3);
+    assert_eq!(r.committee_power, 4);
+}
+
+/// protocol.md §3: what a member reports as its latency is never judged; a
+/// member whose commitment is not recorded when the SLA closes the commit
+/// phase is late (no reveal possible, a missed seat), never slashed.
+#[test]
+fn reported_latency_is_ignored_and_lateness_is_measured_by_the_chain() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b, c) = ([1u8; 20], [2u8; 20], [3u8; 20]);
+    let two = |x: [u8; 20]| Member {
+        seats: 2,
+        ..member(x)
+    };
+    let mut j = job(1, vec![two(a), two(b), member(c)], JobStatus::Pending);
+    j.submitted_height = 10;
+    j.submitted_time_ms = 100_000;
+    j.max_latency_ms = 2_000;
+    inf::JOBS.save(&mut s, 1, &j).unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut la = BTreeMap::from([(
+        1,
+        LocalJob {
+            latency_ms: 0,
+            ..local(vec![5], 1)
+        },
+    )]);
+    let mut lb = BTreeMap::from([(
+        1,
+        LocalJob {
+            latency_ms: 60_000,
+            ..local(vec![5], 2)
+        },
+    )]);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    // Block 13, 3 s after the job's block: a and b commit, c has nothing; the
+    // SLA (2 s) has passed, so the phase closes without c.
+    process_block(&mut s, 13, 103, 103_000, &[(a, ve_a), (b, ve_b)]).unwrap();
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    process_block(&mut s, 14, 104, 104_000, &[(a, ve_a), (b, ve_b)]).unwrap();
+    let j = inf::JOBS.load(&s, 1).unwrap();
+    let r = j.result.unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    assert!(r.faults.is_empty(), "{:?}", r.faults);
+    assert_eq!(r.late, vec![hex::encode_upper(c)]);
+    assert_eq!(
+        r.latency_ms, 3_000,
+        "from BFT times, not the reports (0 and 60 000)"
+    );
+    // Before the SLA has passed (and before every member committed) the phase
+    // stays open.
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let mut j = job(2, vec![member(a), member(b), member(c)], JobStatus::Pending);
+    j.submitted_height = 10;
+    j.submitted_time_ms = 100_000;
+    j.max_latency_ms = 5_000;
+    inf::JOBS.save(&mut s, 2, &j).unwrap();
+    inf::LIVE.save(&mut s, (1000, 2), &()).unwrap();
+    process_block(&mut s, 13, 103, 103_000, &[]).unwrap();
+    assert_eq!(inf::JOBS.load(&s, 2).unwrap().status, JobStatus::Pending);
+    process_block(&mut s, 14, 105, 105_000, &[]).unwrap();
+    assert_eq!(inf::JOBS.load(&s, 2).unwrap().status, JobStatus::Revealing);
 }

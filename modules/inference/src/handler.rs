@@ -21,13 +21,22 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             inputs,
             outputs,
             tolerance_nano,
+            rtol_nano,
+            input_range,
             max_output_len,
         } => {
             let p = state::params(ctx.store);
-            if *tolerance_nano < p.min_tolerance_nano {
+            if !(p.min_tolerance_nano..=p.max_tolerance_nano).contains(tolerance_nano) {
                 return Err(InferenceError::Invalid(format!(
-                    "tolerance is below the chain's minimum of {} × 10^-9",
-                    p.min_tolerance_nano
+                    "tolerance must be within the chain's range {}..={} × 10^-9",
+                    p.min_tolerance_nano, p.max_tolerance_nano
+                )));
+            }
+            let rtol_nano = rtol_nano.unwrap_or(p.min_rtol_nano);
+            if !(p.min_rtol_nano..=p.max_rtol_nano).contains(&rtol_nano) {
+                return Err(InferenceError::Invalid(format!(
+                    "rtol must be within the chain's range {}..={} × 10^-9",
+                    p.min_rtol_nano, p.max_rtol_nano
                 )));
             }
             if *max_output_len > p.max_output_len {
@@ -46,6 +55,8 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 inputs: inputs.clone(),
                 outputs: outputs.clone(),
                 tolerance_nano: *tolerance_nano,
+                rtol_nano,
+                input_range: *input_range,
                 max_output_len: *max_output_len,
                 registered_height: ctx.block.height,
             };
@@ -73,6 +84,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 .may_load(ctx.store, model_id)?
                 .ok_or_else(|| InferenceError::UnknownModel(model_id.clone()))?;
             check_inputs(&model.inputs, inputs, p.max_input_bytes)?;
+            check_values(inputs, model.input_range)?;
             if *max_latency_ms > p.max_latency_ms || *max_latency_ms < p.min_latency_ms {
                 return Err(InferenceError::Invalid(format!(
                     "max_latency_ms {max_latency_ms} is outside the chain's range {}..={}",
@@ -108,6 +120,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 max_latency_ms: *max_latency_ms,
                 fee: fee.clone(),
                 submitted_height: height,
+                submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
                 commit_deadline: height.saturating_add(p.commit_blocks),
                 deadline_height: deadline,
                 committee: vec![],
@@ -136,6 +149,74 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             })
         }
     }
+}
+
+/// BFT time in milliseconds since the epoch.
+pub fn block_time_ms(seconds: i64, nanos: i32) -> i64 {
+    seconds
+        .saturating_mul(1000)
+        .saturating_add(i64::from(nanos / 1_000_000))
+}
+
+/// Every input element must be finite (floats) and, when the model declares a
+/// range, inside it. IEEE comparisons only: deterministic on every node.
+pub fn check_values(
+    inputs: &[InputTensor],
+    range: Option<(i64, i64)>,
+) -> Result<(), InferenceError> {
+    // Bounds in the element's own units; i64 → f64 of a nano count is exact to
+    // 2^53 and only matters at the boundary.
+    #[allow(clippy::cast_precision_loss)]
+    let bounds = range.map(|(lo, hi)| (lo as f64 / 1e9, hi as f64 / 1e9));
+    for t in inputs {
+        let b = t.data.as_slice();
+        let bad = |i: usize, v: String| {
+            InferenceError::BadInput(format!("input {} element {i}: {v}", t.name))
+        };
+        let check = |i: usize, v: f64| -> Result<(), InferenceError> {
+            if !v.is_finite() {
+                return Err(bad(i, format!("{v} is not finite")));
+            }
+            if let Some((lo, hi)) = bounds {
+                if v < lo || v > hi {
+                    return Err(bad(
+                        i,
+                        format!("{v} is outside the model's input range [{lo}, {hi}]"),
+                    ));
+                }
+            }
+            Ok(())
+        };
+        match t.dtype.as_str() {
+            "float32" => {
+                for (i, c) in b.chunks_exact(4).enumerate() {
+                    check(i, f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))?;
+                }
+            }
+            "float64" => {
+                for (i, c) in b.chunks_exact(8).enumerate() {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(c);
+                    check(i, f64::from_le_bytes(a))?;
+                }
+            }
+            "int32" => {
+                for (i, c) in b.chunks_exact(4).enumerate() {
+                    check(i, f64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))?;
+                }
+            }
+            "int64" => {
+                for (i, c) in b.chunks_exact(8).enumerate() {
+                    let mut a = [0u8; 8];
+                    a.copy_from_slice(c);
+                    #[allow(clippy::cast_precision_loss)]
+                    check(i, i64::from_le_bytes(a) as f64)?;
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// Inputs must match the model's spec in order: names, dtypes, ranks, fixed

@@ -12,6 +12,7 @@
 
 #![warn(clippy::arithmetic_side_effects)]
 
+pub mod beacon;
 pub mod committee;
 pub mod error;
 pub mod genesis;

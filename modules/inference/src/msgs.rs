@@ -25,6 +25,8 @@ pub enum InferenceMsg {
         inputs: Vec<Spec>,
         outputs: Vec<Spec>,
         tolerance_nano: u64,
+        rtol_nano: Option<u64>,
+        input_range: Option<(i64, i64)>,
         max_output_len: u32,
     },
     SubmitJob {
@@ -101,6 +103,23 @@ pub fn parse_tolerance(s: &str) -> Result<u64, InferenceError> {
     u64::try_from(nano.u128()).map_err(|_| invalid("tolerance is too large"))
 }
 
+/// A signed decimal ("-1.5") in units of 10^-9, within ±9.2·10^9.
+pub fn parse_signed_nano(what: &str, s: &str) -> Result<i64, InferenceError> {
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s),
+    };
+    let d: Decimal = digits
+        .parse()
+        .map_err(|_| invalid(format!("{what} {s:?} is not a decimal")))?;
+    let nano = d
+        .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
+        .map_err(|_| invalid(format!("{what} is too large")))?
+        .to_uint_floor();
+    let v = i64::try_from(nano.u128()).map_err(|_| invalid(format!("{what} is too large")))?;
+    Ok(if neg { v.saturating_neg() } else { v })
+}
+
 pub fn is_model_id(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
@@ -147,6 +166,31 @@ impl InferenceMsg {
             .map(|s| spec("output", s))
             .collect::<Result<Vec<_>, _>>()?;
         let tolerance_nano = parse_tolerance(&m.tolerance)?;
+        let rtol_nano = if m.rtol.is_empty() {
+            None
+        } else {
+            let d: Decimal = m
+                .rtol
+                .parse()
+                .map_err(|_| invalid(format!("rtol {:?} is not a decimal", m.rtol)))?;
+            let nano = d
+                .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
+                .map_err(|_| invalid("rtol is too large"))?
+                .to_uint_floor();
+            Some(u64::try_from(nano.u128()).map_err(|_| invalid("rtol is too large"))?)
+        };
+        let input_range = match (m.input_min.is_empty(), m.input_max.is_empty()) {
+            (true, true) => None,
+            (false, false) => {
+                let lo = parse_signed_nano("input_min", &m.input_min)?;
+                let hi = parse_signed_nano("input_max", &m.input_max)?;
+                if lo > hi {
+                    return Err(invalid("input_min must not exceed input_max"));
+                }
+                Some((lo, hi))
+            }
+            _ => return Err(invalid("input_min and input_max go together")),
+        };
         if m.max_output_len == 0 {
             return Err(invalid("max_output_len must be positive"));
         }
@@ -157,6 +201,8 @@ impl InferenceMsg {
             inputs,
             outputs,
             tolerance_nano,
+            rtol_nano,
+            input_range,
             max_output_len: m.max_output_len,
         })
     }

@@ -10,7 +10,9 @@ pub struct InferenceParams {
     pub max_input_bytes: u32,
     /// Upper bound of a model's `max_output_len` (the digest length).
     pub max_output_len: u32,
-    /// Validators sampled by stake for each job.
+    /// Seats of a job's committee. With more bonded validators than seats, each
+    /// seat is drawn by stake with replacement (a validator drawn k times holds
+    /// k seats); otherwise every bonded validator sits, weighted by its power.
     pub committee_size: u32,
     pub max_jobs_per_block: u32,
     /// Minimum escrowed fee per job, in the bond denom.
@@ -20,12 +22,25 @@ pub struct InferenceParams {
     /// Lowest `max_latency_ms` a job may ask for: a requester must not be able to
     /// set an SLA no honest validator can meet (and get the committee slashed).
     pub min_latency_ms: u32,
-    /// Smallest model tolerance (units of 10^-9): below float noise, honest
-    /// validators on different hardware would disagree.
+    /// Smallest absolute model tolerance (units of 10^-9): below float noise,
+    /// honest validators on different hardware would disagree.
     pub min_tolerance_nano: u64,
-    /// Commit phase: commitments are accepted until every member has committed or
-    /// this many blocks after inclusion; reveals only after it closes, so nobody
-    /// can commit to an answer that is already public.
+    /// Largest absolute model tolerance (units of 10^-9).
+    pub max_tolerance_nano: u64,
+    /// Smallest relative model tolerance (units of 10^-9): float32 reductions in
+    /// another order (threads, BLAS, CUDA) differ by ~1e-6..1e-5 relative.
+    pub min_rtol_nano: u64,
+    /// Largest relative model tolerance (units of 10^-9).
+    pub max_rtol_nano: u64,
+    /// A revealed answer is `wrong_output` (slashed) only when some element is
+    /// more than this many tolerances from the result; between one and this
+    /// many it is in the grey zone: not paid, never slashed.
+    pub wrong_output_multiple: u32,
+    /// Commit phase: commitments are accepted until every member has committed,
+    /// or the job's SLA has passed in BFT time (at the earliest two blocks after
+    /// the committee is drawn), or at most this many blocks after inclusion;
+    /// reveals only after it closes, so nobody can commit to an answer that is
+    /// already public.
     pub commit_blocks: u64,
     /// Blocks after inclusion during which commitments and reveals count; the
     /// job is settled with what it has when the window closes.
@@ -37,7 +52,6 @@ pub struct InferenceParams {
     pub min_attested_fraction: Decimal,
     pub slash_fraction_wrong_output: Decimal,
     pub slash_fraction_bad_reveal: Decimal,
-    pub slash_fraction_sla: Decimal,
     pub slash_fraction_missed: Decimal,
     /// Jail time after an inference fault; `MsgUnjail` works after it.
     pub fault_jail_seconds: u64,
@@ -48,19 +62,22 @@ impl Default for InferenceParams {
         InferenceParams {
             max_input_bytes: 16 * 1024,
             max_output_len: 64,
-            committee_size: 16,
+            committee_size: 24,
             max_jobs_per_block: 8,
             min_job_fee: Uint128::new(1_000),
             max_latency_ms: 60_000,
             min_latency_ms: 1_000,
             min_tolerance_nano: 1_000,
+            max_tolerance_nano: 1_000_000_000,
+            min_rtol_nano: 100_000,
+            max_rtol_nano: 100_000_000,
+            wrong_output_multiple: 8,
             commit_blocks: 10,
             attestation_window_blocks: 20,
             missed_window: 100,
             min_attested_fraction: Decimal::percent(50),
             slash_fraction_wrong_output: Decimal::percent(1),
             slash_fraction_bad_reveal: Decimal::percent(1),
-            slash_fraction_sla: Decimal::permille(5),
             slash_fraction_missed: Decimal::permille(1),
             fault_jail_seconds: 600,
         }
@@ -84,7 +101,6 @@ impl InferenceParams {
             self.slash_fraction_wrong_output,
         )?;
         frac("slash_fraction_bad_reveal", self.slash_fraction_bad_reveal)?;
-        frac("slash_fraction_sla", self.slash_fraction_sla)?;
         frac("slash_fraction_missed", self.slash_fraction_missed)?;
         let positive = |name: &str, v: u64| {
             if v == 0 {
@@ -100,9 +116,10 @@ impl InferenceParams {
         positive("max_latency_ms", self.max_latency_ms.into())?;
         positive("attestation_window_blocks", self.attestation_window_blocks)?;
         positive("missed_window", self.missed_window.into())?;
-        // A commitment for a job of block H arrives in block H+2 at the earliest.
-        if self.commit_blocks < 2 {
-            return Err("inference.params.commit_blocks must be at least 2".into());
+        // A job of block H gets its committee in block H+1 (from that block's
+        // beacon); a commitment arrives in block H+3 at the earliest.
+        if self.commit_blocks < 3 {
+            return Err("inference.params.commit_blocks must be at least 3".into());
         }
         if self.attestation_window_blocks <= self.commit_blocks.saturating_add(1) {
             return Err(
@@ -111,6 +128,22 @@ impl InferenceParams {
         }
         if self.min_latency_ms > self.max_latency_ms {
             return Err("inference.params.min_latency_ms must not exceed max_latency_ms".into());
+        }
+        if self.committee_size > 256 {
+            return Err("inference.params.committee_size must be at most 256".into());
+        }
+        if self.min_tolerance_nano == 0 || self.min_tolerance_nano > self.max_tolerance_nano {
+            return Err(
+                "inference.params: need 0 < min_tolerance_nano <= max_tolerance_nano".into(),
+            );
+        }
+        if self.min_rtol_nano > self.max_rtol_nano || self.max_rtol_nano > 1_000_000_000 {
+            return Err(
+                "inference.params: need min_rtol_nano <= max_rtol_nano <= 10^9 (100 %)".into(),
+            );
+        }
+        if self.wrong_output_multiple < 2 {
+            return Err("inference.params.wrong_output_multiple must be at least 2".into());
         }
         if self.max_output_len > 1024 {
             return Err("inference.params.max_output_len must be at most 1024".into());

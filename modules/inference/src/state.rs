@@ -30,8 +30,17 @@ pub struct Model {
     pub owner: Addr20,
     pub inputs: Vec<Spec>,
     pub outputs: Vec<Spec>,
-    /// Tolerance per output element in units of 10^-9 (always ≥ 1).
+    /// Absolute tolerance per output element in units of 10^-9 (always ≥ 1);
+    /// also the quantum digests are expressed in.
     pub tolerance_nano: u64,
+    /// Relative tolerance in units of 10^-9: x agrees with a reference r when
+    /// |x − r| ≤ tolerance + rtol·|r| (in quanta, see `verdict_attestation::digest`).
+    #[serde(default)]
+    pub rtol_nano: u64,
+    /// Declared range of every input element, in units of 10^-9 (inclusive);
+    /// `None`: unbounded (inputs must still be finite).
+    #[serde(default)]
+    pub input_range: Option<(i64, i64)>,
     /// Digest length (see DESIGN §6.8).
     pub max_output_len: u32,
     pub registered_height: u64,
@@ -90,9 +99,24 @@ pub struct Member {
     pub operator: Addr20,
     /// Voting power when the committee was drawn.
     pub power: u64,
+    /// The member's weight in the committee: how many of the `committee_size`
+    /// seats it was drawn for (sortition with replacement), or its power when
+    /// the whole set is the committee. Quorum, median and pay count weight.
+    #[serde(default)]
+    pub seats: u64,
 }
 
 impl Member {
+    /// The member's weight in quorum, median and pay: its seats (its power for
+    /// a committee recorded without seats).
+    pub fn weight(&self) -> u64 {
+        if self.seats > 0 {
+            self.seats
+        } else {
+            self.power
+        }
+    }
+
     pub fn address_bytes(&self) -> Option<Addr20> {
         hex::decode(&self.address).ok()?.try_into().ok()
     }
@@ -102,7 +126,7 @@ impl Member {
 pub struct Fault {
     pub address: String,
     pub operator: Addr20,
-    /// `wrong_output`, `bad_reveal` or `sla_violation`.
+    /// `wrong_output` or `bad_reveal`.
     pub kinds: Vec<String>,
 }
 
@@ -112,10 +136,22 @@ pub struct JobResult {
     /// the model's tolerance (value ≈ digest × tolerance).
     pub digest: Vec<i64>,
     pub agreeing: Vec<String>,
+    /// Committee weight (seats) of the agreeing members.
     pub agreeing_power: u64,
+    /// Committee weight (seats) of the members that were not excused.
     pub committee_power: u64,
-    /// Median latency the agreeing validators reported.
+    /// Latency as the chain measured it: median over the agreeing members of
+    /// (BFT time of the block that recorded the commitment − BFT time of the
+    /// job's block), in milliseconds. Never a number a validator reports.
     pub latency_ms: u32,
+    /// Members with no commitment recorded when the commit phase closed (the
+    /// SLA deadline): late or silent. A liveness count, never a per-job slash.
+    #[serde(default)]
+    pub late: Vec<String>,
+    /// Members whose answer missed the tolerance but stayed within
+    /// `wrong_output_multiple` × tolerance: not paid, not slashed.
+    #[serde(default)]
+    pub grey: Vec<String>,
     pub faults: Vec<Fault>,
     /// Members with no valid reveal when the job settled.
     pub missing: Vec<String>,
@@ -135,6 +171,9 @@ pub struct Job {
     pub max_latency_ms: u32,
     pub fee: Coin,
     pub submitted_height: u64,
+    /// BFT time of the job's block, in ms since the epoch (the SLA's start).
+    #[serde(default)]
+    pub submitted_time_ms: i64,
     /// Last height whose FinalizeBlock may still record commitments.
     #[serde(default)]
     pub commit_deadline: u64,
@@ -149,8 +188,12 @@ pub struct Job {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Attestation {
     pub commitment: Option<Binary>,
+    /// What the validator reported (information only: never judged or paid on).
     pub latency_ms: u32,
     pub commit_height: u64,
+    /// BFT time (ms) of the block that recorded the commitment.
+    #[serde(default)]
+    pub commit_time_ms: i64,
     pub digest: Option<Vec<i64>>,
     pub reveal_height: u64,
     /// A reveal arrived that does not open the commitment.
