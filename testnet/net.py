@@ -405,7 +405,7 @@ def start_sidecar(out: Path, i: int, fault: str | None = None) -> None:
         raise NetError(f"node{i}: sidecar port {port} is already in use")
     argv = [str(sidecar_bin()), "serve", "--models", str(ROOT / "models"), "--listen", meta["sidecar"],
             "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
-            # A slow validator must still finish (and be slashed for its latency),
+            # A slow validator still finishes (and is late: the chain measures it),
             # so the sidecar's own limit sits far above any job's SLA.
             "--timeout-ms", "30000", "--workers", "4"]
     if fault:

@@ -555,6 +555,44 @@ impl VerdictApp {
     }
 }
 
+/// What ExtendVote knows of the block it votes on: height, BFT time and the
+/// commitments its tx[0] carries, filtered as FinalizeBlock will (extensions
+/// that pass the size and format checks; the first per validator).
+fn next_block(req: &RequestExtendVote, cap: usize) -> verdict_attestation::NextBlock {
+    let time = req.time.clone().unwrap_or_default();
+    let mut next = verdict_attestation::NextBlock {
+        height: u64::try_from(req.height).unwrap_or(0),
+        time_ms: verdict_inference::handler::block_time_ms(time.seconds, time.nanos),
+        ..Default::default()
+    };
+    let Some(inj) = req
+        .txs
+        .first()
+        .filter(|t| vote_ext::is_injected(t))
+        .and_then(|t| vote_ext::decode_injected(t).ok())
+    else {
+        return next;
+    };
+    let mut seen = std::collections::BTreeSet::new();
+    for v in &inj.votes {
+        let Ok(a) = <[u8; 20]>::try_from(v.validator_address.as_slice()) else {
+            continue;
+        };
+        if !seen.insert(a) {
+            continue;
+        }
+        let Ok(ve) = vote_ext::check_extension(&v.vote_extension, cap) else {
+            continue;
+        };
+        for c in ve.commitments {
+            next.commitments
+                .entry((c.job_id, a))
+                .or_insert(c.commitment);
+        }
+    }
+    next
+}
+
 /// Bytes a tx takes in the block's `Data.txs` as CometBFT counts them against
 /// `max_tx_bytes` (`ComputeProtoSizeForTxs`): field tag, length varint, bytes.
 fn proto_tx_len(n: usize) -> usize {
@@ -773,11 +811,12 @@ impl Application for VerdictApp {
         }
     }
 
-    fn extend_vote(&self, _req: RequestExtendVote) -> ResponseExtendVote {
+    fn extend_vote(&self, req: RequestExtendVote) -> ResponseExtendVote {
         let ext = match &self.attestor {
             Some(a) => self.with_committed(|s| {
                 let cap = self.params(s).max_vote_extension_bytes as usize;
-                a.extension(s, cap, vote_ext::VOTE_EXTENSION_VERSION)
+                let next = next_block(&req, cap);
+                a.extension(s, cap, vote_ext::VOTE_EXTENSION_VERSION, Some(&next))
                     .encode_to_vec()
             }),
             None => vote_ext::empty_extension(),

@@ -206,12 +206,14 @@ impl Attestor {
     /// After Commit: every live job with us on its committee that we have not
     /// run yet goes to the sidecar (again after a restart).
     pub fn after_commit(&self, s: &dyn Storage) {
-        let Some(tasks) = &self.tasks else { return };
-        let Ok(live) = inf::live_jobs(s) else { return };
         if self.fault == AttestorFault::Copy {
-            self.copy_public_answers(s, &live);
+            if let Ok(live) = inf::live_jobs(s) {
+                self.copy_public_answers(s, &live);
+            }
             return;
         }
+        let Some(tasks) = &self.tasks else { return };
+        let Ok(live) = inf::live_jobs(s) else { return };
         let mut c = lock(&self.cache);
         c.attempts.retain(|id, _| live.iter().any(|(_, l)| l == id));
         for (_, id) in live {
@@ -298,10 +300,18 @@ impl Attestor {
         }
     }
 
-    /// ExtendVote over committed state (the height before the vote's).
-    pub fn extension(&self, s: &dyn Storage, cap: usize, version: u32) -> VoteExtension {
+    /// ExtendVote over committed state (the height before the vote's); `next`:
+    /// the block being voted on, when ExtendVote's request tells it.
+    pub fn extension(
+        &self,
+        s: &dyn Storage,
+        cap: usize,
+        version: u32,
+        next: Option<&verdict_attestation::NextBlock>,
+    ) -> VoteExtension {
         let mut c = lock(&self.cache);
-        let mut ve = verdict_attestation::build_extension(s, &self.me, &mut c.local, cap, version);
+        let mut ve =
+            verdict_attestation::build_extension(s, &self.me, &mut c.local, cap, version, next);
         if self.fault == AttestorFault::Withhold {
             ve.reveals.clear();
         }

@@ -21,7 +21,7 @@ use tendermint_proto::v0_38::abci::{
 use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
 use tendermint_proto::v0_38::types::{AbciParams, ConsensusParams};
 use verdict_app::app::tendermint_address;
-use verdict_app::attestor::Attestor;
+use verdict_app::attestor::{Attestor, AttestorFault};
 use verdict_app::store::Store;
 use verdict_app::txbuild::{sign_tx, AccountKey, TxSpec};
 use verdict_app::vote_ext::extension_sign_bytes;
@@ -60,6 +60,8 @@ enum Behaviour {
     Silent,
     /// Commits honestly, then reveals a different digest.
     BadReveal,
+    /// verdictd's `copy` fault: never runs a job, takes the first public answer.
+    Copier,
 }
 
 struct Node {
@@ -200,9 +202,13 @@ impl Net {
             .enumerate()
             .map(|(i, (key, b))| {
                 let dir = tempfile::tempdir().expect("tempdir");
+                let mut attestor = attestor_for(&key, i as u8);
+                if *b == Behaviour::Copier {
+                    attestor = attestor.with_fault(AttestorFault::Copy);
+                }
                 let app = VerdictApp::new(Store::open(dir.path()).expect("open"))
                     .with_invariant_checks(true)
-                    .with_attestor(attestor_for(&key, i as u8));
+                    .with_attestor(attestor);
                 Node {
                     dir,
                     app,
@@ -311,7 +317,10 @@ impl Net {
                     .expect("committee")
                     .iter()
                     .any(|m| m["address"] == n.hex());
-                if !member || self.fed[i].contains(&id) || n.behaviour == Behaviour::Silent {
+                if !member
+                    || self.fed[i].contains(&id)
+                    || matches!(n.behaviour, Behaviour::Silent | Behaviour::Copier)
+                {
                     continue;
                 }
                 // A slow sidecar finishes only after the commit phase closed.
@@ -336,12 +345,15 @@ impl Net {
         }
     }
 
-    fn vote(&self, i: usize, h: i64) -> ExtendedVoteInfo {
+    /// Node i's precommit of `block` at height h, with its vote extension.
+    fn vote(&self, i: usize, h: i64, block: &[Vec<u8>]) -> ExtendedVoteInfo {
         let n = &self.nodes[i];
         let mut ext = n
             .app
             .extend_vote(RequestExtendVote {
                 height: h,
+                time: Some(time(h)),
+                txs: block.iter().cloned().map(Into::into).collect(),
                 ..Default::default()
             })
             .vote_extension
@@ -434,7 +446,8 @@ impl Net {
             });
             assert_eq!(st.status, ProposalStatus::Accept as i32, "proposal at {h}");
         }
-        let votes: Vec<ExtendedVoteInfo> = voters.iter().map(|i| self.vote(*i, h)).collect();
+        let votes: Vec<ExtendedVoteInfo> =
+            voters.iter().map(|i| self.vote(*i, h, &block)).collect();
         let resps: Vec<ResponseFinalizeBlock> = self
             .nodes
             .iter()
@@ -592,12 +605,12 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     let (job, r) = net.one_job();
     assert_eq!(job["status"], "completed");
     // Committee drawn in block H+1 (from its beacon), commit in VE(H+2)
-    // (recorded at H+3, which closes the commit phase), reveal in VE(H+4) (built
-    // on state H+3), settled in block H+5.
+    // (recorded at H+3, which closes the commit phase), reveal in VE(H+3) — the
+    // extension of the very block that closes it —, settled in block H+4.
     let submitted = job["submitted_height"].as_u64().expect("h");
     assert_eq!(
         job["result"]["finalized_height"].as_u64(),
-        Some(submitted + 5)
+        Some(submitted + 4)
     );
     assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(4));
     assert_eq!(
@@ -720,7 +733,7 @@ fn a_late_member_is_late_whatever_it_reports_and_never_slashed_for_it() {
     let submitted = job["submitted_height"].as_u64().expect("h");
     assert_eq!(
         job["result"]["finalized_height"].as_u64(),
-        Some(submitted + 5),
+        Some(submitted + 4),
         "the slow member does not delay the result"
     );
     assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(3));
@@ -736,6 +749,26 @@ fn a_late_member_is_late_whatever_it_reports_and_never_slashed_for_it() {
     assert_eq!(ops[3], after[3], "the late member earns nothing");
     let missed = net.query("Faults", json!({}));
     assert!(missed.as_array().expect("list").is_empty(), "{missed}");
+}
+
+/// A lazy copier (verdictd `--fault copy`) never has an answer before the
+/// commit phase closes, and after it no commitment is accepted: it is late on
+/// every job, never paid, never in the result.
+#[test]
+fn a_copier_cannot_commit_to_an_answer_it_copied() {
+    let mut net = Net::new(&[Honest, Honest, Honest, Copier], 8);
+    let before = net.balance(&operator(3).address().bech32());
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    assert_eq!(job["result"]["late"], json!([net.nodes[3].hex()]));
+    assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(3));
+    assert!(events(&r, "slash").is_empty());
+    assert_eq!(net.balance(&operator(3).address().bech32()), before);
+    // The copier did see the public answer: its cache holds it, to no avail.
+    for _ in 0..3 {
+        net.run_height(vec![]);
+    }
+    assert_eq!(net.job(1)["result"]["late"], json!([net.nodes[3].hex()]));
 }
 
 #[test]
@@ -774,7 +807,6 @@ fn replaying_the_settling_block_after_a_crash_gives_the_same_app_hash() {
     net.run_height(vec![reg]);
     let sub = net.submit();
     net.run_height(vec![sub]);
-    net.run_height(vec![]);
     net.run_height(vec![]);
     net.run_height(vec![]);
     net.run_height(vec![]);

@@ -59,8 +59,12 @@ pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {
 
 /// VerifyVoteExtension's state checks, against the committed state the extension
 /// was built on: every job exists, is unsettled, has `validator` on its
-/// committee, is in its commit phase (for commitments) or its reveal phase (for
-/// reveals), and a revealed digest fits the model.
+/// committee, is in its commit phase (for commitments), and a revealed digest
+/// fits the model. A reveal may come while the commit phase is still open in
+/// that state: an honest node reveals in the extension of the very block that
+/// closes the phase (see [`NextBlock`]); FinalizeBlock records a reveal only
+/// for a job whose phase had closed before it, and ignores any other (a member
+/// that reveals early only publishes its own answer).
 pub fn check_against_state(
     s: &dyn Storage,
     ve: &VoteExtension,
@@ -86,9 +90,6 @@ pub fn check_against_state(
     }
     for r in &ve.reveals {
         let job = live_member(r.job_id)?;
-        if !job.status.reveal_phase() {
-            return Err(format!("job {}: reveals are not open yet", r.job_id));
-        }
         let max = inf::MODELS
             .may_load(s, &job.model_id)
             .map_err(|e| e.to_string())?
@@ -105,6 +106,39 @@ pub fn check_against_state(
     Ok(())
 }
 
+/// The block a vote extension is being built for (ExtendVote's request): its
+/// height, BFT time and the commitments its tx[0] records (from extensions that
+/// decode and pass the format checks, as FinalizeBlock filters them).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NextBlock {
+    pub height: u64,
+    pub time_ms: i64,
+    pub commitments: BTreeMap<(u64, [u8; 20]), Vec<u8>>,
+}
+
+impl NextBlock {
+    /// Whether FinalizeBlock of this block will close `job`'s commit phase (on
+    /// `s`, the state before it): every member's commitment recorded, or the
+    /// SLA passed, or the commit deadline. Conservative: a member out of the set
+    /// counts as not committed (FinalizeBlock may forgive it; then we reveal one
+    /// block later, as before).
+    pub fn closes(&self, s: &dyn Storage, job: &inf::Job) -> bool {
+        let all = job.committee.iter().all(|m| {
+            m.address_bytes().is_some_and(|a| {
+                self.commitments.contains_key(&(job.id, a))
+                    || inf::ATTESTATIONS
+                        .may_load(s, (job.id, &a))
+                        .ok()
+                        .flatten()
+                        .is_some_and(|x| x.commitment.is_some())
+            })
+        });
+        let sla = self.height >= job.submitted_height.saturating_add(3)
+            && self.time_ms.saturating_sub(job.submitted_time_ms) >= i64::from(job.max_latency_ms);
+        all || sla || self.height >= job.commit_deadline
+    }
+}
+
 /// What a validator's node knows about a job it ran (never consensus state).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalJob {
@@ -117,15 +151,19 @@ pub struct LocalJob {
 /// finished job still in its commit phase that the chain has no commitment from
 /// us for; a reveal for every job in its reveal phase whose recorded commitment
 /// our digest and salt open (if they do not — a rerun after a restart that came
-/// out different — we stay silent rather than reveal something else). Within
-/// `cap` bytes, reveals first, oldest jobs first. Settled, unknown or foreign jobs
-/// are dropped from `local`.
+/// out different — we stay silent rather than reveal something else), and, when
+/// `next` (the block being voted on) closes a job's commit phase with our
+/// commitment in it or before it, already for that job: its reveal then reaches
+/// the block right after the one that closed the phase. Within `cap` bytes,
+/// reveals first, oldest jobs first. Settled, unknown or foreign jobs are
+/// dropped from `local`.
 pub fn build_extension(
     s: &dyn Storage,
     me: &[u8],
     local: &mut BTreeMap<u64, LocalJob>,
     cap: usize,
     version: u32,
+    next: Option<&NextBlock>,
 ) -> VoteExtension {
     let mut commits = Vec::new();
     let mut reveals = Vec::new();
@@ -158,12 +196,29 @@ pub fn build_extension(
         }
         let mine = commitment(*id, me, &lj.digest, &lj.salt);
         if job.status.commit_phase() {
-            if att.commitment.is_none() {
-                commits.push(JobCommitment {
+            let in_next = next.and_then(|n| {
+                let a: [u8; 20] = me.try_into().ok()?;
+                n.commitments.get(&(*id, a))
+            });
+            let recorded = att
+                .commitment
+                .as_ref()
+                .map(|c| c.as_slice())
+                .or(in_next.map(Vec::as_slice));
+            match recorded {
+                None => commits.push(JobCommitment {
                     job_id: *id,
                     commitment: mine.to_vec(),
                     latency_ms: lj.latency_ms,
-                });
+                }),
+                Some(c) if c == mine.as_slice() && next.is_some_and(|n| n.closes(s, &job)) => {
+                    reveals.push(JobReveal {
+                        job_id: *id,
+                        digest: lj.digest.clone(),
+                        salt: lj.salt.clone(),
+                    });
+                }
+                Some(_) => {}
             }
         } else if att
             .commitment

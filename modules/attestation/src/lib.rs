@@ -29,7 +29,7 @@ pub mod digest;
 pub mod extension;
 pub mod settle;
 
-pub use extension::{build_extension, check_against_state, check_payload, LocalJob};
+pub use extension::{build_extension, check_against_state, check_payload, LocalJob, NextBlock};
 pub use settle::{process_block, ATT_INFO};
 
 #[cfg(test)]

@@ -11,7 +11,9 @@ use verdict_inference::state::{self as inf, Attestation, Job, JobStatus, Member,
 use verdict_proto::app::v1::{JobCommitment, JobReveal, VoteExtension};
 
 use crate::digest::commitment;
-use crate::{build_extension, check_against_state, check_payload, process_block, LocalJob};
+use crate::{
+    build_extension, check_against_state, check_payload, process_block, LocalJob, NextBlock,
+};
 
 const ME: [u8; 20] = [7; 20];
 const MODEL: &str = "m";
@@ -111,6 +113,7 @@ proptest! {
         cases in proptest::collection::vec(case(), 0..24),
         cap in 2usize..4096,
         max_len in 1u32..32,
+        closing in any::<bool>(),
     ) {
         let mut s = MockStorage::new();
         setup(&mut s, max_len);
@@ -133,7 +136,10 @@ proptest! {
             }
             cache.insert(id, local(digest, 3));
         }
-        let ve = build_extension(&s, &ME, &mut cache, cap, 1);
+        // The block being voted on closes every commit phase (its height is past
+        // every commit deadline), or we know nothing of it.
+        let next = NextBlock { height: 10_000, ..Default::default() };
+        let ve = build_extension(&s, &ME, &mut cache, cap, 1, closing.then_some(&next));
         prop_assert!(ve.encoded_len() <= cap.max(2));
         prop_assert!(check_payload(&ve).is_ok(), "{:?}", check_payload(&ve));
         prop_assert!(check_against_state(&s, &ve, &ME).is_ok(), "{:?}", check_against_state(&s, &ve, &ME));
@@ -161,7 +167,7 @@ fn a_job_settles_once_every_member_revealed_and_reveals_open_commitments() {
         [a, b]
             .iter()
             .zip(locals.iter_mut())
-            .map(|(who, l)| (*who, build_extension(s, who, l, 2048, 1)))
+            .map(|(who, l)| (*who, build_extension(s, who, l, 2048, 1, None)))
             .collect::<Vec<_>>()
     };
     // Commitments; both in, so the commit phase closes in that block.
@@ -181,7 +187,7 @@ fn a_job_settles_once_every_member_revealed_and_reveals_open_commitments() {
     assert_eq!(j.status, JobStatus::Completed, "{ev:?}");
     assert_eq!(j.result.unwrap().digest, vec![5, 6]);
     // Settled jobs drop out of the local cache and of later extensions.
-    let ve = build_extension(&s, &a, &mut locals[0], 2048, 1);
+    let ve = build_extension(&s, &a, &mut locals[0], 2048, 1, None);
     assert!(ve.commitments.is_empty() && ve.reveals.is_empty());
     assert!(locals[0].is_empty());
 }
@@ -199,7 +205,7 @@ fn duplicate_votes_count_once() {
         )
         .unwrap();
     let mut l = BTreeMap::from([(1, local(vec![1], 9))]);
-    let ve = build_extension(&s, &a, &mut l, 2048, 1);
+    let ve = build_extension(&s, &a, &mut l, 2048, 1, None);
     let mut forged = ve.clone();
     forged.commitments[0].commitment = vec![0; 32];
     // The same validator twice in one injected tx: the first one counts.
@@ -221,7 +227,7 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
     inf::JOBS.save(&mut s, 1, &j).unwrap();
     inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
     let mut la = BTreeMap::from([(1, local(vec![5], 1))]);
-    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1, None);
     // A reveal while commitments are still open is ignored.
     let early = VoteExtension {
         version: 1,
@@ -232,7 +238,9 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
         }],
         ..Default::default()
     };
-    assert!(check_against_state(&s, &early, &b).is_err());
+    // Verification lets it through (an honest node reveals in the extension of
+    // the block that closes the phase); FinalizeBlock ignores it.
+    assert!(check_against_state(&s, &early, &b).is_ok());
     process_block(&mut s, 3, 0, 0, &[(a, ve_a), (b, early)]).unwrap();
     assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
     assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Committed);
@@ -242,7 +250,7 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
     // b's late commitment (say, copied from a's reveal) is refused, and an honest
     // b's builder knows it has nothing more to say about the job.
     let mut lb = BTreeMap::from([(1, local(vec![5], 2))]);
-    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1, None);
     assert!(ve_b.commitments.is_empty() && ve_b.reveals.is_empty());
     let late = VoteExtension {
         version: 1,
@@ -257,7 +265,7 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
     process_block(&mut s, 6, 0, 0, &[(b, late)]).unwrap();
     assert!(inf::ATTESTATIONS.load(&s, (1, &b)).is_err());
     // a reveals; nothing is left to wait for: the job settles.
-    let ve = build_extension(&s, &a, &mut la, 2048, 1);
+    let ve = build_extension(&s, &a, &mut la, 2048, 1, None);
     assert_eq!(ve.reveals.len(), 1);
     process_block(&mut s, 7, 0, 0, &[(a, ve)]).unwrap();
     assert!(inf::JOBS.load(&s, 1).unwrap().status.is_final());
@@ -296,7 +304,7 @@ fn a_digest_of_another_length_cannot_veto_the_job() {
         let ves: Vec<_> = ms
             .iter()
             .zip(locals.iter_mut())
-            .map(|(who, l)| (*who, build_extension(&s, who, l, 2048, 1)))
+            .map(|(who, l)| (*who, build_extension(&s, who, l, 2048, 1, None)))
             .collect();
         process_block(&mut s, h, 0, 0, &ves).unwrap();
     }
@@ -335,7 +343,7 @@ fn settle_with(weights: &[u64], digests: &[Vec<i64>]) -> Job {
         let ves: Vec<_> = ms
             .iter()
             .zip(locals.iter_mut())
-            .map(|(who, l)| (*who, build_extension(&s, who, l, 4096, 1)))
+            .map(|(who, l)| (*who, build_extension(&s, who, l, 4096, 1, None)))
             .collect();
         process_block(&mut s, h, 0, 0, &ves).unwrap();
     }
@@ -420,14 +428,14 @@ fn reported_latency_is_ignored_and_lateness_is_measured_by_the_chain() {
             ..local(vec![5], 2)
         },
     )]);
-    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
-    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1, None);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1, None);
     // Block 13, 3 s after the job's block: a and b commit, c has nothing; the
     // SLA (2 s) has passed, so the phase closes without c.
     process_block(&mut s, 13, 103, 103_000, &[(a, ve_a), (b, ve_b)]).unwrap();
     assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
-    let ve_a = build_extension(&s, &a, &mut la, 2048, 1);
-    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1);
+    let ve_a = build_extension(&s, &a, &mut la, 2048, 1, None);
+    let ve_b = build_extension(&s, &b, &mut lb, 2048, 1, None);
     process_block(&mut s, 14, 104, 104_000, &[(a, ve_a), (b, ve_b)]).unwrap();
     let j = inf::JOBS.load(&s, 1).unwrap();
     let r = j.result.unwrap();
@@ -452,4 +460,69 @@ fn reported_latency_is_ignored_and_lateness_is_measured_by_the_chain() {
     assert_eq!(inf::JOBS.load(&s, 2).unwrap().status, JobStatus::Pending);
     process_block(&mut s, 14, 105, 105_000, &[]).unwrap();
     assert_eq!(inf::JOBS.load(&s, 2).unwrap().status, JobStatus::Revealing);
+}
+
+/// The reveal goes into the extension of the block that closes the commit
+/// phase: with an honest committee, commitments recorded at h close the phase
+/// at h and the reveals recorded at h+1 settle the job there.
+#[test]
+fn a_member_reveals_in_the_extension_of_the_block_that_closes_the_phase() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b) = ([1u8; 20], [2u8; 20]);
+    inf::JOBS
+        .save(
+            &mut s,
+            1,
+            &job(1, vec![member(a), member(b)], JobStatus::Pending),
+        )
+        .unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut la = BTreeMap::from([(1, local(vec![5], 1))]);
+    let mut lb = BTreeMap::from([(1, local(vec![5], 2))]);
+    // VE(2): commitments (built on state 1, nothing known of block 2).
+    let ca = build_extension(&s, &a, &mut la, 2048, 1, None);
+    let cb = build_extension(&s, &b, &mut lb, 2048, 1, None);
+    // VE(3), voted on block 3 whose tx[0] holds both commitments: it closes
+    // the phase, so both reveal now (built on state 2, still in commit phase).
+    let mut next = NextBlock {
+        height: 3,
+        ..Default::default()
+    };
+    for (who, ve) in [(a, &ca), (b, &cb)] {
+        next.commitments
+            .insert((1, who), ve.commitments[0].commitment.clone());
+    }
+    let ra = build_extension(&s, &a, &mut la, 2048, 1, Some(&next));
+    let rb = build_extension(&s, &b, &mut lb, 2048, 1, Some(&next));
+    assert_eq!((ra.reveals.len(), ra.commitments.len()), (1, 0));
+    assert!(check_against_state(&s, &ra, &a).is_ok());
+    // Block 3 records the commitments and closes the phase; block 4 the reveals.
+    process_block(&mut s, 3, 0, 0, &[(a, ca), (b, cb)]).unwrap();
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Revealing);
+    process_block(&mut s, 4, 0, 0, &[(a, ra), (b, rb)]).unwrap();
+    let j = inf::JOBS.load(&s, 1).unwrap();
+    assert_eq!(j.status, JobStatus::Completed);
+    assert_eq!(j.result.unwrap().finalized_height, 4);
+    // If the block does not close the phase (one commitment missing, SLA not
+    // passed), nobody reveals early.
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    inf::JOBS
+        .save(
+            &mut s,
+            1,
+            &job(1, vec![member(a), member(b)], JobStatus::Pending),
+        )
+        .unwrap();
+    let mut la = BTreeMap::from([(1, local(vec![5], 1))]);
+    let ca = build_extension(&s, &a, &mut la, 2048, 1, None);
+    let mut next = NextBlock {
+        height: 3,
+        ..Default::default()
+    };
+    next.commitments
+        .insert((1, a), ca.commitments[0].commitment.clone());
+    let ra = build_extension(&s, &a, &mut la, 2048, 1, Some(&next));
+    assert!(ra.reveals.is_empty() && ra.commitments.is_empty());
 }
