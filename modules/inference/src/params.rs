@@ -62,7 +62,7 @@ impl Default for InferenceParams {
         InferenceParams {
             max_input_bytes: 16 * 1024,
             max_output_len: 64,
-            committee_size: 24,
+            committee_size: 48,
             max_jobs_per_block: 8,
             min_job_fee: Uint128::new(1_000),
             max_latency_ms: 60_000,
