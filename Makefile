@@ -3,15 +3,16 @@
 
 SHELL := /bin/bash
 N ?= 4
-# TEST ONLY: make node i's sidecar misbehave, e.g. FAULTS="1:wrong,2:slow=3000" (or N:down).
+# TEST ONLY: make node i misbehave, e.g. FAULTS="1:wrong,2:slow=3000". Sidecar faults:
+# wrong, down, slow=MS, noise=REL (e.g. noise=1e-6), lie=MS; verdictd faults: copy, withhold.
 FAULTS ?=
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean sim
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean"
+	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean | sim"
 
 setup:
 	@scripts/setup.sh
@@ -31,6 +32,11 @@ testnet-stop:
 
 fmt:
 	cargo fmt --all
+
+# Seeded adversarial simulation of committee sampling, the beacon and settlement
+# (the real module code, no CometBFT); prints a markdown table, < 60 s.
+sim:
+	cargo run --release -p verdict-sim -- --jobs 10000 --validators 60
 
 lint:
 	cargo fmt --all -- --check
