@@ -7,7 +7,7 @@
 //! (`verdict_inference::beacon::{contribution, advance}` on a `MockStorage`,
 //! anchors and hash-chain elements included). The jobs of block H get their
 //! committees from the beacon after block H+1 through the **real**
-//! `committee::seed` and `committee::sample` (24 seats by stake with
+//! `committee::seed` and `committee::sample` (`committee_size` seats by stake with
 //! replacement). Each job is a model with 8 outputs of magnitude 1..1000; each
 //! member computes its answer according to its strategy and quantizes it with
 //! the **real** `digest::digest_of` (tolerance 1e-6 absolute); members without a
