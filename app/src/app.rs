@@ -559,7 +559,7 @@ impl VerdictApp {
 /// commitments its tx[0] carries, filtered as FinalizeBlock will (extensions
 /// that pass the size and format checks; the first per validator).
 fn next_block(req: &RequestExtendVote, cap: usize) -> verdict_attestation::NextBlock {
-    let time = req.time.clone().unwrap_or_default();
+    let time = req.time.unwrap_or_default();
     let mut next = verdict_attestation::NextBlock {
         height: u64::try_from(req.height).unwrap_or(0),
         time_ms: verdict_inference::handler::block_time_ms(time.seconds, time.nanos),
