@@ -187,13 +187,32 @@ pub fn process_block(
         }
     }
     let mut events = Vec::new();
+    let mut budget = Budget::new(s, height)?;
+    // Attestation liveness of this block: per validator, the worst of its seats
+    // in the jobs settled here (0 = answered, 1 = silent, 2 = withheld a reveal
+    // after committing), so the window counts blocks, like downtime.
+    let mut liveness: BTreeMap<[u8; 20], (u64, u8)> = BTreeMap::new();
     for id in settle {
         let job = inf::JOBS.load(s, id).map_err(err)?;
         if job.status.is_final() || job.committee.is_empty() {
             continue;
         }
-        events.extend(settle_job(s, job, height, now)?);
+        events.extend(settle_job(s, job, height, now, &mut budget, &mut liveness)?);
     }
+    let p = inf::params(s);
+    for (address, (power, missed)) in liveness {
+        events.extend(record_block(
+            s,
+            &address,
+            power,
+            missed,
+            &p,
+            height,
+            now,
+            &mut budget,
+        )?);
+    }
+    budget.save(s)?;
     Ok(events)
 }
 
@@ -206,8 +225,9 @@ struct Seat {
     /// Committee weight: seats drawn (see `committee::sample`).
     weight: u64,
     att: Attestation,
-    /// Jailed or unbonded when the job settles: out of CometBFT's set, so it may
-    /// have been unable to attest; its seat leaves the committee (no vote, no fault).
+    /// Jailed or unbonded when the job settles and never committed: out of
+    /// CometBFT's set, it may have been unable to attest; its seat leaves the
+    /// committee (no vote, no fault, no missed seat).
     excused: bool,
 }
 
@@ -215,7 +235,14 @@ fn sum_weight<'a>(it: impl Iterator<Item = &'a Seat>) -> u64 {
     it.map(|x| x.weight).fold(0, u64::saturating_add)
 }
 
-fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec<Event>> {
+fn settle_job(
+    s: &mut dyn Storage,
+    mut job: Job,
+    height: u64,
+    now: i64,
+    budget: &mut Budget,
+    liveness: &mut BTreeMap<[u8; 20], (u64, u8)>,
+) -> R<Vec<Event>> {
     let p = inf::params(s);
     let model = inf::MODELS.may_load(s, &job.model_id).map_err(err)?;
     let max_len = model.as_ref().map_or(0, |m| m.max_output_len as usize);
@@ -229,7 +256,10 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .may_load(s, (job.id, &address))
             .map_err(err)?
             .unwrap_or_default();
-        let excused = out_of_set(s, &m.operator);
+        // Out of the set now *and* silent: it may have been unable to sign
+        // extensions. A member that committed or revealed is judged whatever
+        // happened to it since: a jail after the fact never erases a fault.
+        let excused = out_of_set(s, &m.operator) && att.commitment.is_none();
         seats.push(Seat {
             address,
             hex: m.address.clone(),
@@ -379,17 +409,17 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
             .max()
             .unwrap_or(Decimal::zero());
         let reason = f.kinds.join("+");
-        let (burned, ev) = verdict_slashing::slash_for_fault(
+        let (burned, ev) = budget.slash(
             s,
             &x.address,
+            &x.operator,
             job.submitted_height,
             x.power,
             frac,
             p.fault_jail_seconds,
             now,
             &format!("inference_{reason}"),
-        )
-        .map_err(err)?;
+        )?;
         for k in &f.kinds {
             inf::record_fault(
                 s,
@@ -400,7 +430,7 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
                     kind: k.clone(),
                     height,
                     burned,
-                    jailed: true,
+                    jailed: !burned.is_zero(),
                 },
             )
             .map_err(err)?;
@@ -415,15 +445,19 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
         }
         events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
     }
-    // Attestation liveness: seats of completed jobs only (a job nobody could run
-    // must not cost its committee anything). A member that was late for the
-    // SLA (no commitment when the commit phase closed) misses its seat: lateness
-    // is a windowed liveness count, since a proposer can delay an extension.
-    for x in seats.iter().filter(|x| completed && !x.excused) {
-        let attested = x.att.digest.is_some();
-        events.extend(record_seat(
-            s, &x.address, x.power, attested, &p, height, now,
-        )?);
+    // Attestation liveness, on every settled job, completed or not (a veto by
+    // silence is not free): no commitment by the SLA (late or silent) misses
+    // the seat; a commitment whose reveal never came counts double (withholding
+    // after seeing others' reveals must cost more than silence). Recorded per
+    // block in `process_block`, since a proposer can delay an extension.
+    for x in seats.iter().filter(|x| !x.excused) {
+        let missed: u8 = match (&x.att.commitment, &x.att.digest, x.att.bad_reveal) {
+            (_, Some(_), _) | (_, _, true) => 0,
+            (None, None, false) => 1,
+            (Some(_), None, false) => 2,
+        };
+        let e = liveness.entry(x.address).or_insert((x.power, 0));
+        e.1 = e.1.max(missed);
     }
     // Latency as the chain saw it: BFT time of the block that recorded each
     // agreeing commitment minus the job's block time.
@@ -492,35 +526,47 @@ fn settle_job(s: &mut dyn Storage, mut job: Job, height: u64, now: i64) -> R<Vec
     Ok(events)
 }
 
-/// One committee seat in the attestation-liveness window; too many misses →
-/// slash `slash_fraction_missed` and jail, like downtime.
-fn record_seat(
+/// One block in a validator's attestation-liveness window (`missed_window`
+/// entries): `missed` 0 (answered every seat it had in this block's
+/// settlements), 1 (silent or late on one), 2 (withheld a reveal after
+/// committing: two entries). Too many misses → `slash_fraction_missed` and jail,
+/// like downtime, within the block's [`Budget`].
+#[allow(clippy::too_many_arguments)]
+fn record_block(
     s: &mut dyn Storage,
     address: &[u8; 20],
     power: u64,
-    attested: bool,
+    missed: u8,
     p: &verdict_inference::InferenceParams,
     height: u64,
     now: i64,
+    budget: &mut Budget,
 ) -> R<Vec<Event>> {
     let window = u64::from(p.missed_window.max(1));
     let mut info = ATT_INFO
         .may_load(s, address)
         .map_err(err)?
         .unwrap_or_default();
-    let idx = info.seats.checked_rem(window).unwrap_or(0);
-    info.seats = info.seats.saturating_add(1);
-    let was = ATT_MISSED.has(s, (address, idx));
-    match (was, attested) {
-        (false, false) => {
-            ATT_MISSED.save(s, (address, idx), &()).map_err(err)?;
-            info.missed = info.missed.saturating_add(1);
+    let entries: &[bool] = match missed {
+        0 => &[false],
+        1 => &[true],
+        _ => &[true, true],
+    };
+    for &m in entries {
+        let idx = info.seats.checked_rem(window).unwrap_or(0);
+        info.seats = info.seats.saturating_add(1);
+        let was = ATT_MISSED.has(s, (address, idx));
+        match (was, m) {
+            (false, true) => {
+                ATT_MISSED.save(s, (address, idx), &()).map_err(err)?;
+                info.missed = info.missed.saturating_add(1);
+            }
+            (true, false) => {
+                ATT_MISSED.remove(s, (address, idx));
+                info.missed = info.missed.saturating_sub(1);
+            }
+            _ => {}
         }
-        (true, true) => {
-            ATT_MISSED.remove(s, (address, idx));
-            info.missed = info.missed.saturating_sub(1);
-        }
-        _ => {}
     }
     let min_attested = Uint128::from(window)
         .mul_ceil(p.min_attested_fraction)
@@ -528,17 +574,21 @@ fn record_seat(
     let max_missed = u128::from(window).saturating_sub(min_attested);
     let mut events = Vec::new();
     if info.seats >= window && u128::from(info.missed) > max_missed {
-        let (_, ev) = verdict_slashing::slash_for_fault(
+        let operator = verdict_staking::state::BY_CONS_ADDR
+            .may_load(s, address)
+            .map_err(err)?
+            .unwrap_or([0; 20]);
+        let (_, ev) = budget.slash(
             s,
             address,
+            &operator,
             height.saturating_sub(2),
             power,
             p.slash_fraction_missed,
             p.fault_jail_seconds,
             now,
             "inference_missed_attestations",
-        )
-        .map_err(err)?;
+        )?;
         events.extend(ev);
         info = AttInfo::default();
         let keys: Vec<u64> = ATT_MISSED
@@ -552,4 +602,133 @@ fn record_seat(
     }
     ATT_INFO.save(s, address, &info).map_err(err)?;
     Ok(events)
+}
+
+/// Power jailed by inference faults at recent heights (`fault_cap_window_blocks`).
+pub const RECENT_JAILS: Item<Vec<(u64, u64)>> = Item::new("attestation/recent_jails");
+
+/// The blast radius of inference faults. Within any `fault_cap_window_blocks`,
+/// inference faults jail at most a third of the bonded power (measured before
+/// those jails), a validator is slashed at most once per block for them, and the
+/// last validator with power is never touched: a fault beyond the cap is
+/// recorded (with its event, `capped`) but burns and jails nothing, so no burst
+/// of faults — correlated failures, a model every sidecar fails on — can empty
+/// the set or take consensus below its BFT assumption.
+pub struct Budget {
+    /// Bonded power now (after this block's earlier changes); read from
+    /// staking on the first fault of the block (most blocks have none).
+    bonded: Option<u128>,
+    /// Power jailed by inference faults in the window, this block included.
+    recent: Vec<(u64, u64)>,
+    height: u64,
+    slashed: BTreeSet<[u8; 20]>,
+    /// `recent` differs from what state holds (pruned or grown).
+    dirty: bool,
+}
+
+impl Budget {
+    pub fn new(s: &dyn Storage, height: u64) -> R<Budget> {
+        let window = inf::params(s).fault_cap_window_blocks;
+        let mut recent = RECENT_JAILS.may_load(s).map_err(err)?.unwrap_or_default();
+        let stored = recent.len();
+        recent.retain(|(h, _)| h.saturating_add(window) > height);
+        let dirty = recent.len() != stored;
+        Ok(Budget {
+            bonded: None,
+            recent,
+            height,
+            slashed: BTreeSet::new(),
+            dirty,
+        })
+    }
+
+    fn recent_sum(&self) -> u128 {
+        self.recent.iter().map(|(_, p)| u128::from(*p)).sum()
+    }
+
+    fn bonded(&mut self, s: &dyn Storage) -> u128 {
+        *self.bonded.get_or_insert_with(|| {
+            verdict_staking::state::VALIDATORS
+                .range(s, None, None, Order::Ascending)
+                .filter_map(Result::ok)
+                .map(|(_, v)| u128::from(v.power()))
+                .sum()
+        })
+    }
+
+    /// Whether jailing a validator of `power` (now) stays within the cap.
+    fn may_jail(&mut self, s: &dyn Storage, power: u64) -> bool {
+        let bonded = self.bonded(s);
+        let jailed = self.recent_sum();
+        let before = bonded.saturating_add(jailed);
+        let p = u128::from(power);
+        p < bonded && jailed.saturating_add(p).saturating_mul(3) <= before
+    }
+
+    /// `slashing::slash_for_fault` within the budget; `(0, [capped event])`
+    /// when over it.
+    #[allow(clippy::too_many_arguments)]
+    pub fn slash(
+        &mut self,
+        s: &mut dyn Storage,
+        address: &[u8; 20],
+        operator: &[u8; 20],
+        infraction_height: u64,
+        power: u64,
+        fraction: Decimal,
+        jail_seconds: u64,
+        now: i64,
+        reason: &str,
+    ) -> R<(Uint128, Vec<Event>)> {
+        let power_now = verdict_staking::state::VALIDATORS
+            .may_load(s, operator)
+            .map_err(err)?
+            .map_or(0, |v| v.power());
+        let allowed =
+            !self.slashed.contains(address) && (power_now == 0 || self.may_jail(s, power_now));
+        if !allowed {
+            return Ok((
+                Uint128::zero(),
+                vec![Event::new("slash")
+                    .attr("address", hex::encode_upper(address))
+                    .attr("validator", Addr(*operator).valoper())
+                    .attr("power", power)
+                    .attr("reason", reason)
+                    .attr("jailed", false)
+                    .attr("burned_coins", Uint128::zero())
+                    .attr("capped", true)],
+            ));
+        }
+        self.slashed.insert(*address);
+        let out = verdict_slashing::slash_for_fault(
+            s,
+            address,
+            infraction_height,
+            power,
+            fraction,
+            jail_seconds,
+            now,
+            reason,
+        )
+        .map_err(err)?;
+        if power_now > 0 {
+            self.dirty = true;
+            self.recent.push((self.height, power_now));
+            let b = self.bonded(s).saturating_sub(u128::from(power_now));
+            self.bonded = Some(b);
+        }
+        Ok(out)
+    }
+
+    /// Writes only what changed (no write at all in a block without faults).
+    fn save(&self, s: &mut dyn Storage) -> R<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        if self.recent.is_empty() {
+            RECENT_JAILS.remove(s);
+            return Ok(());
+        }
+        RECENT_JAILS.save(s, &self.recent).map_err(err)
+    }
 }

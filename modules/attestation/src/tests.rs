@@ -526,3 +526,55 @@ fn a_member_reveals_in_the_extension_of_the_block_that_closes_the_phase() {
     let ra = build_extension(&s, &a, &mut la, 2048, 1, Some(&next));
     assert!(ra.reveals.is_empty() && ra.commitments.is_empty());
 }
+
+/// protocol.md §6: withholding is not free. Committee of three equal members;
+/// a and b reveal the same digest, c commits and never reveals: at the deadline
+/// the job fails (2/3 is not > 2/3), and c's withheld reveal costs two missed
+/// entries — more than silence (one) — although the job did not complete.
+#[test]
+fn withholding_a_reveal_costs_more_than_silence_even_on_a_failed_job() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b, c, d) = ([1u8; 20], [2u8; 20], [3u8; 20], [4u8; 20]);
+    let mut j = job(1, vec![member(a), member(b), member(c)], JobStatus::Pending);
+    j.deadline_height = 6;
+    j.commit_deadline = 4;
+    inf::JOBS.save(&mut s, 1, &j).unwrap();
+    inf::LIVE.save(&mut s, (6, 1), &()).unwrap();
+    // Job 2, settled in the same block (c withholds there too): d silent.
+    let mut j2 = job(2, vec![member(a), member(c), member(d)], JobStatus::Pending);
+    j2.deadline_height = 6;
+    j2.commit_deadline = 4;
+    inf::JOBS.save(&mut s, 2, &j2).unwrap();
+    inf::LIVE.save(&mut s, (6, 2), &()).unwrap();
+    let mut ls: Vec<BTreeMap<u64, LocalJob>> = [1u8, 2, 3]
+        .iter()
+        .map(|k| BTreeMap::from([(1, local(vec![5], *k)), (2, local(vec![5], *k))]))
+        .collect();
+    for h in 3..=6 {
+        let ves: Vec<_> = [a, b, c]
+            .iter()
+            .zip(ls.iter_mut())
+            .map(|(who, l)| {
+                let mut ve = build_extension(&s, who, l, 2048, 1, None);
+                if *who == c {
+                    ve.reveals.clear();
+                }
+                (*who, ve)
+            })
+            .collect();
+        process_block(&mut s, h, 0, 0, &ves).unwrap();
+    }
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Failed);
+    let missed = |x: [u8; 20]| {
+        crate::ATT_INFO
+            .may_load(&s, &x)
+            .unwrap()
+            .unwrap_or_default()
+    };
+    assert_eq!(missed(c).missed, 2, "withheld after committing");
+    assert_eq!(missed(d).missed, 1, "silent");
+    assert_eq!((missed(a).missed, missed(b).missed), (0, 0));
+    // One block, two jobs: a has one entry for the block, not one per seat.
+    assert_eq!(missed(a).seats, 1);
+}

@@ -55,6 +55,9 @@ pub struct InferenceParams {
     pub slash_fraction_missed: Decimal,
     /// Jail time after an inference fault; `MsgUnjail` works after it.
     pub fault_jail_seconds: u64,
+    /// Within any this many blocks, inference faults jail at most a third of
+    /// the bonded power; faults beyond are recorded but burn and jail nothing.
+    pub fault_cap_window_blocks: u64,
 }
 
 impl Default for InferenceParams {
@@ -80,6 +83,7 @@ impl Default for InferenceParams {
             slash_fraction_bad_reveal: Decimal::percent(1),
             slash_fraction_missed: Decimal::permille(1),
             fault_jail_seconds: 600,
+            fault_cap_window_blocks: 100,
         }
     }
 }

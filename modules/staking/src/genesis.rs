@@ -20,6 +20,16 @@ impl StakingGenesis {
         if self.params.max_validators == 0 {
             return Err("staking.params.max_validators must be positive".into());
         }
+        // Fees, job payments and rewards are all in the fee denom; distribution
+        // pays validators only in the bond denom. Another bond denom would halt
+        // the chain at the first completed job (protocol review §14): refuse it.
+        if self.params.bond_denom != verdict_core::address::FEE_DENOM {
+            return Err(format!(
+                "staking.params.bond_denom must be {} (the denom of fees and job payments), got {:?}",
+                verdict_core::address::FEE_DENOM,
+                self.params.bond_denom
+            ));
+        }
         for (i, g) in self.gentxs.iter().enumerate() {
             hex::decode(g).map_err(|e| format!("staking.gentxs[{i}] is not hex: {e}"))?;
         }
@@ -36,5 +46,20 @@ impl StakingGenesis {
             .iter()
             .filter_map(|g| hex::decode(g).ok())
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn a_bond_denom_other_than_the_fee_denom_is_refused() {
+        let mut g = StakingGenesis::default();
+        assert!(g.validate().is_ok());
+        g.params.bond_denom = "stake".into();
+        let e = g.validate().unwrap_err();
+        assert!(e.contains("bond_denom must be uverd"), "{e}");
     }
 }
