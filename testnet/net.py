@@ -150,7 +150,7 @@ SELF_BOND = "100000000uverd"  # 100 VERD → power 100
 
 def default_app_state(faucet: str) -> dict:
     return {
-        "app": {"params": {"max_vote_extension_bytes": 2048, "min_gas_price": "0.025"}},
+        "app": {"params": {"max_vote_extension_bytes": 8192, "min_gas_price": "0.025"}},
         "bank": {"balances": [{"address": faucet, "coins": FAUCET_COINS}]},
         # Local nets: unbonding in minutes, not weeks (REFERENCE.md).
         "staking": {"params": {"unbonding_time_seconds": 120, "max_validators": 100,

@@ -84,6 +84,22 @@ impl AppGenesis {
         self.staking.validate()?;
         self.slashing.params.validate()?;
         self.inference.validate()?;
+        // A full block of maximal jobs must fit every honest extension.
+        let ip = &self.inference.params;
+        let worst = verdict_attestation::extension::worst_case_extension_bytes(
+            ip.max_jobs_per_block,
+            ip.max_output_len,
+        );
+        if worst > self.app.params.max_vote_extension_bytes as usize {
+            return Err(format!(
+                "app.params.max_vote_extension_bytes {} cannot hold a full block's attestations \
+                 ({} commitments and reveals of {} elements: {worst} bytes); raise it or lower \
+                 inference.params.max_jobs_per_block / max_output_len",
+                self.app.params.max_vote_extension_bytes,
+                ip.max_jobs_per_block,
+                ip.max_output_len.saturating_add(1),
+            ));
+        }
         Ok(())
     }
 
@@ -110,6 +126,34 @@ impl AppGenesis {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// protocol.md §7 and §14: an extension cap too small for a full block of
+    /// maximal jobs, or a bond denom the fees are not in, is refused up front.
+    #[test]
+    fn genesis_refuses_a_cap_below_full_load_and_a_foreign_bond_denom() {
+        let small = AppGenesis::from_app_state_bytes(
+            br#"{"app":{"params":{"max_vote_extension_bytes":2048}}}"#,
+            "g",
+        );
+        let e = small
+            .expect_err("2048 bytes cannot hold 8 + 8 maximal entries")
+            .to_string();
+        assert!(e.contains("cannot hold a full block"), "{e}");
+        let fits = AppGenesis::from_app_state_bytes(
+            br#"{"app":{"params":{"max_vote_extension_bytes":2048}},
+                "inference":{"params":{"max_jobs_per_block":2,"max_output_len":16}}}"#,
+            "g",
+        );
+        assert!(fits.is_ok(), "{fits:?}");
+        let denom = AppGenesis::from_app_state_bytes(
+            br#"{"staking":{"params":{"bond_denom":"stake"}}}"#,
+            "g",
+        );
+        assert!(denom
+            .expect_err("stake")
+            .to_string()
+            .contains("bond_denom must be uverd"));
+    }
 
     #[test]
     fn empty_app_state_gives_defaults() {

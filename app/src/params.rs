@@ -24,7 +24,7 @@ pub struct AppParams {
 impl Default for AppParams {
     fn default() -> Self {
         AppParams {
-            max_vote_extension_bytes: 2048,
+            max_vote_extension_bytes: 8192,
             min_gas_price: "0.025".into(),
             max_tx_bytes: 65536,
             max_tx_gas: 10_000_000,

@@ -111,7 +111,7 @@ impl Net {
             }),
             validators,
             app_state_bytes: format!(
-                r#"{{"app":{{"params":{{"max_vote_extension_bytes":1024}}}},
+                r#"{{"app":{{"params":{{"max_vote_extension_bytes":8192}}}},
                     "bank":{{"balances":[{{"address":"{}","coins":"1000000000uverd"}}]}}}}"#,
                 user().address()
             )

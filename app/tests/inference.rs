@@ -170,7 +170,7 @@ impl Net {
             params[k] = v.clone();
         }
         let app_state = json!({
-            "app": {"params": {"max_vote_extension_bytes": 2048}},
+            "app": {"params": {"max_vote_extension_bytes": 8192}},
             "bank": {"balances": balances},
             "staking": {"gentxs": gentxs},
             "inference": {"params": params},

@@ -113,7 +113,7 @@ def test_bad_genesis_locked_dir_and_busy_port_give_one_line_errors(out):
     r = run_verdictd(home, "127.0.0.1:0")
     assert r.returncode == 1 and str(gen) in r.stderr and "not valid JSON" in r.stderr, r.stderr
     assert r.stderr.count("\n") == 1
-    gen.write_text(good.replace('"max_vote_extension_bytes": 2048', '"max_vote_extension_bytes": 0'))
+    gen.write_text(good.replace('"max_vote_extension_bytes": 8192', '"max_vote_extension_bytes": 0'))
     r = run_verdictd(home, "127.0.0.1:0")
     assert r.returncode == 1 and "max_vote_extension_bytes" in r.stderr, r.stderr
     gen.write_text(good)

@@ -27,6 +27,34 @@ fn sorted_unique(ids: impl Iterator<Item = u64>) -> bool {
     true
 }
 
+/// Bytes of the largest extension an honest validator may need in one height at
+/// full load: a commitment for each of `max_jobs_per_block` new jobs and a reveal
+/// for each of `max_jobs_per_block` closing ones, every digest at its longest
+/// (`max_output_len` + 1 elements, each at the 10-byte varint maximum) with a
+/// 32-byte salt. Genesis requires the extension cap to hold it, so that a full
+/// block of maximal jobs never pushes an answer out of an extension.
+pub fn worst_case_extension_bytes(max_jobs_per_block: u32, max_output_len: u32) -> usize {
+    let n = u64::from(max_jobs_per_block);
+    let ve = VoteExtension {
+        version: u32::MAX,
+        commitments: (0..n)
+            .map(|i| JobCommitment {
+                job_id: u64::MAX.saturating_sub(i),
+                commitment: vec![0xFF; 32],
+                latency_ms: u32::MAX,
+            })
+            .collect(),
+        reveals: (0..n)
+            .map(|i| JobReveal {
+                job_id: u64::MAX.saturating_sub(n).saturating_sub(i),
+                digest: vec![i64::MIN; (max_output_len as usize).saturating_add(1)],
+                salt: vec![0xFF; MAX_SALT],
+            })
+            .collect(),
+    };
+    ve.encoded_len()
+}
+
 /// State-independent checks (PrepareProposal, ProcessProposal, VerifyVoteExtension):
 /// sorted unique job ids, 32-byte commitments, 16..32-byte salts, bounded digests.
 pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {

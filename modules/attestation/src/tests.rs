@@ -578,3 +578,59 @@ fn withholding_a_reveal_costs_more_than_silence_even_on_a_failed_job() {
     // One block, two jobs: a has one entry for the block, not one per seat.
     assert_eq!(missed(a).seats, 1);
 }
+
+/// protocol.md §7: at full load a validator owes, in one extension, a
+/// commitment for each new job and a reveal for each closing one. With every
+/// digest at its longest and largest (65 elements of i64::MIN), 8 + 8 entries
+/// all fit the default cap (the old 2048 bytes held 3 reveals and no
+/// commitment), and genesis refuses a cap that cannot hold them.
+#[test]
+fn a_full_block_of_maximal_jobs_fits_the_default_extension_cap() {
+    let p = verdict_inference::InferenceParams::default();
+    let cap = 8192usize;
+    let worst =
+        crate::extension::worst_case_extension_bytes(p.max_jobs_per_block, p.max_output_len);
+    eprintln!("worst case extension at the defaults: {worst} bytes");
+    assert!(worst <= cap, "{worst}");
+    assert!(worst > 2048, "the old cap could not hold it: {worst}");
+    let mut s = MockStorage::new();
+    setup(&mut s, p.max_output_len);
+    let n = u64::from(p.max_jobs_per_block);
+    let mut cache = BTreeMap::new();
+    for id in 1..=2 * n {
+        let revealing = id <= n;
+        let status = if revealing {
+            JobStatus::Revealing
+        } else {
+            JobStatus::Pending
+        };
+        inf::JOBS
+            .save(&mut s, id, &job(id, vec![member(ME)], status))
+            .unwrap();
+        let digest = vec![i64::MIN; p.max_output_len as usize + 1];
+        let mut lj = local(digest.clone(), 0xFF);
+        lj.salt = vec![0xFF; 32];
+        lj.latency_ms = u32::MAX;
+        if revealing {
+            inf::ATTESTATIONS
+                .save(
+                    &mut s,
+                    (id, &ME),
+                    &Attestation {
+                        commitment: Some(Binary::from(
+                            commitment(id, &ME, &digest, &lj.salt).to_vec(),
+                        )),
+                        ..Default::default()
+                    },
+                )
+                .unwrap();
+        }
+        cache.insert(id, lj);
+    }
+    let ve = build_extension(&s, &ME, &mut cache, cap, 1, None);
+    assert_eq!(
+        (ve.reveals.len(), ve.commitments.len()),
+        (n as usize, n as usize)
+    );
+    assert!(ve.encoded_len() <= cap);
+}
