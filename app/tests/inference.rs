@@ -771,16 +771,22 @@ fn a_copier_cannot_commit_to_an_answer_it_copied() {
     assert_eq!(net.job(1)["result"]["late"], json!([net.nodes[3].hex()]));
 }
 
+/// Without a quorum the job fails: the fee comes back but for the base fee
+/// (protocol.md §9: a job nobody serves is not free), nobody is slashed.
 #[test]
-fn without_a_quorum_the_fee_is_refunded_and_nobody_is_slashed() {
+fn without_a_quorum_the_fee_is_refunded_but_the_base_fee_and_nobody_is_slashed() {
     let mut net = Net::new(&[Honest, Honest, Silent, Silent], 5);
     let before = net.balance(&user().address().bech32());
     let (job, r) = net.one_job();
     assert_eq!(job["status"], "failed");
     assert_eq!(job["result"]["missing"].as_array().map(Vec::len), Some(2));
     assert!(events(&r, "slash").is_empty());
-    // Only the two tx fees left the requester; the job fee came back.
-    assert_eq!(before - net.balance(&user().address().bech32()), 20_000);
+    // The two tx fees and the job's base fee (200) left the requester; the rest
+    // of the job fee came back.
+    assert_eq!(
+        before - net.balance(&user().address().bech32()),
+        20_000 + 200
+    );
     assert_eq!(net.balance(&verdict_inference::state::escrow().bech32()), 0);
 }
 

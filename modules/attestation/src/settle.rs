@@ -385,13 +385,27 @@ fn settle_job(
         PAID.save(s, &total.saturating_add(job.fee.amount))
             .map_err(err)?;
     } else {
-        Bank::transfer(
-            s,
-            &escrow,
-            &Addr(job.requester),
-            std::slice::from_ref(&job.fee),
-        )
-        .map_err(err)?;
+        // Failed: the fee comes back but for the base fee, which goes to the
+        // community pool (a job that fails still cost the committee its work).
+        let base = p.job_base_fee.min(job.fee.amount);
+        let back = job.fee.amount.saturating_sub(base);
+        if !back.is_zero() {
+            Bank::transfer(
+                s,
+                &escrow,
+                &Addr(job.requester),
+                &[Coin::new(back.u128(), &job.fee.denom)],
+            )
+            .map_err(err)?;
+        }
+        if !base.is_zero() {
+            verdict_distribution::state::fund_community_pool(
+                s,
+                &escrow,
+                &Coin::new(base.u128(), &job.fee.denom),
+            )
+            .map_err(err)?;
+        }
     }
     // Slashes, in committee order, each at the job's submission height.
     let fraction = |k: &str| match k {

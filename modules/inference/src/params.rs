@@ -17,6 +17,10 @@ pub struct InferenceParams {
     pub max_jobs_per_block: u32,
     /// Minimum escrowed fee per job, in the bond denom.
     pub min_job_fee: Uint128,
+    /// Part of every job's fee that is never refunded (to the community pool
+    /// when the job fails): filling blocks with jobs nobody can serve is not
+    /// free. At most `min_job_fee`.
+    pub job_base_fee: Uint128,
     /// Highest `max_latency_ms` a job may ask for.
     pub max_latency_ms: u32,
     /// Lowest `max_latency_ms` a job may ask for: a requester must not be able to
@@ -68,6 +72,7 @@ impl Default for InferenceParams {
             committee_size: 48,
             max_jobs_per_block: 8,
             min_job_fee: Uint128::new(1_000),
+            job_base_fee: Uint128::new(200),
             max_latency_ms: 60_000,
             min_latency_ms: 1_000,
             min_tolerance_nano: 1_000,
@@ -132,6 +137,9 @@ impl InferenceParams {
         }
         if self.min_latency_ms > self.max_latency_ms {
             return Err("inference.params.min_latency_ms must not exceed max_latency_ms".into());
+        }
+        if self.job_base_fee > self.min_job_fee {
+            return Err("inference.params.job_base_fee must not exceed min_job_fee".into());
         }
         if self.committee_size > 256 {
             return Err("inference.params.committee_size must be at most 256".into());
