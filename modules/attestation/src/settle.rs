@@ -513,6 +513,11 @@ fn settle_job(
     });
     inf::LIVE.remove(s, (job.deadline_height, job.id));
     inf::INPUTS.remove(s, job.id);
+    // The result keeps what matters (digest, who agreed, faults, late, grey);
+    // the per-member commitment and reveal records go (state growth, §9).
+    for x in &seats {
+        inf::ATTESTATIONS.remove(s, (job.id, &x.address));
+    }
     let status = if completed { "completed" } else { "failed" };
     let agreeing_list = job
         .result

@@ -634,3 +634,42 @@ fn a_full_block_of_maximal_jobs_fits_the_default_extension_cap() {
     );
     assert!(ve.encoded_len() <= cap);
 }
+
+/// protocol.md §9: attestation records go when the job settles (the result
+/// keeps the digest, who agreed, faults, late and grey members).
+#[test]
+fn attestation_records_go_at_settlement() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let ms = [[1u8; 20], [2u8; 20]];
+    inf::JOBS
+        .save(
+            &mut s,
+            1,
+            &job(
+                1,
+                ms.iter().map(|a| member(*a)).collect(),
+                JobStatus::Pending,
+            ),
+        )
+        .unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut ls: Vec<_> = ms
+        .iter()
+        .map(|_| BTreeMap::from([(1, local(vec![5], 9))]))
+        .collect();
+    for h in [3, 4] {
+        let ves: Vec<_> = ms
+            .iter()
+            .zip(ls.iter_mut())
+            .map(|(who, l)| (*who, build_extension(&s, who, l, 2048, 1, None)))
+            .collect();
+        process_block(&mut s, h, 0, 0, &ves).unwrap();
+        if h == 3 {
+            assert!(inf::ATTESTATIONS.has(&s, (1, &ms[0])));
+        }
+    }
+    assert!(inf::JOBS.load(&s, 1).unwrap().status.is_final());
+    assert!(!inf::ATTESTATIONS.has(&s, (1, &ms[0])));
+    assert!(!inf::ATTESTATIONS.has(&s, (1, &ms[1])));
+}
