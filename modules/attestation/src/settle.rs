@@ -144,6 +144,7 @@ pub fn process_block(
         .collect::<Result<_, _>>()
         .map_err(err)?;
     let mut settle = BTreeSet::new();
+    let reveal_blocks = inf::params(s).reveal_blocks;
     for id in live {
         let mut job = inf::JOBS.load(s, id).map_err(err)?;
         if job.committee.is_empty() {
@@ -166,8 +167,14 @@ pub fn process_block(
                 && now_ms.saturating_sub(job.submitted_time_ms) >= i64::from(job.max_latency_ms);
             if all_committed || sla_passed || height >= job.commit_deadline {
                 job.status = JobStatus::Revealing;
+                job.commit_closed_height = height;
                 inf::JOBS.save(s, id, &job).map_err(err)?;
             }
+        } else if job.commit_closed_height > 0
+            && height >= job.commit_closed_height.saturating_add(reveal_blocks)
+        {
+            // The reveal phase is over: whoever has not revealed by now withholds.
+            settle.insert(id);
         } else if touched.contains(&id) {
             // Nothing more to wait for from a member that answered, never
             // committed (it cannot any more), or left the set.

@@ -58,6 +58,7 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         submitted_height: 1,
         submitted_time_ms: 0,
         commit_deadline: 100,
+        commit_closed_height: 0,
         deadline_height: 1000,
         committee,
         status,
@@ -672,4 +673,58 @@ fn attestation_records_go_at_settlement() {
     assert!(inf::JOBS.load(&s, 1).unwrap().status.is_final());
     assert!(!inf::ATTESTATIONS.has(&s, (1, &ms[0])));
     assert!(!inf::ATTESTATIONS.has(&s, (1, &ms[1])));
+}
+
+/// protocol.md §6(c): a member that commits and then holds back its reveal
+/// cannot keep the job open to the window's end (here 1000): the job settles
+/// `reveal_blocks` (3) after its commit phase closed, with the answers it has.
+#[test]
+fn a_withheld_reveal_holds_a_job_open_only_until_the_reveal_phase_ends() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b, c) = ([1u8; 20], [2u8; 20], [3u8; 20]);
+    let two = |x: [u8; 20]| Member {
+        seats: 2,
+        ..member(x)
+    };
+    inf::JOBS
+        .save(
+            &mut s,
+            1,
+            &job(1, vec![two(a), two(b), member(c)], JobStatus::Pending),
+        )
+        .unwrap();
+    inf::LIVE.save(&mut s, (1000, 1), &()).unwrap();
+    let mut ls: Vec<_> = [1u8, 2, 3]
+        .iter()
+        .map(|k| BTreeMap::from([(1, local(vec![5], *k))]))
+        .collect();
+    let mut settled_at = None;
+    for h in 3..20 {
+        let ves: Vec<_> = [a, b, c]
+            .iter()
+            .zip(ls.iter_mut())
+            .map(|(who, l)| {
+                let mut ve = build_extension(&s, who, l, 2048, 1, None);
+                if *who == c {
+                    ve.reveals.clear();
+                }
+                (*who, ve)
+            })
+            .collect();
+        process_block(&mut s, h, 0, 0, &ves).unwrap();
+        let j = inf::JOBS.load(&s, 1).unwrap();
+        if j.status.is_final() {
+            settled_at = Some(h);
+            assert_eq!(j.commit_closed_height, 3);
+            assert_eq!(j.status, JobStatus::Completed, "4 of 5 seats agree");
+            break;
+        }
+    }
+    assert_eq!(
+        settled_at,
+        Some(6),
+        "closed at 3, settled at 3 + reveal_blocks"
+    );
+    assert_eq!(crate::ATT_INFO.load(&s, &c).unwrap().missed, 2);
 }

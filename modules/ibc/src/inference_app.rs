@@ -863,6 +863,7 @@ mod tests {
             submitted_height: 1,
             submitted_time_ms: 0,
             commit_deadline: 11,
+            commit_closed_height: 0,
             deadline_height: 21,
             committee: vec![],
             status,

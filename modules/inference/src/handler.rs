@@ -122,6 +122,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 submitted_height: height,
                 submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
                 commit_deadline: height.saturating_add(p.commit_blocks),
+                commit_closed_height: 0,
                 deadline_height: deadline,
                 committee: vec![],
                 status: JobStatus::Pending,

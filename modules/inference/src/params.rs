@@ -49,6 +49,11 @@ pub struct InferenceParams {
     /// Blocks after inclusion during which commitments and reveals count; the
     /// job is settled with what it has when the window closes.
     pub attestation_window_blocks: u64,
+    /// Reveal phase: a job settles at the latest this many blocks after its
+    /// commit phase closed (an honest reveal lands in the first; the rest
+    /// absorb a proposer that leaves extensions out), so a member that commits
+    /// and holds back its reveal cannot keep a job open to the window's end.
+    pub reveal_blocks: u64,
     /// Liveness of attestation: each validator's last `missed_window` committee
     /// seats are tracked; revealing for fewer than `min_attested_fraction` of
     /// them slashes `slash_fraction_missed` and jails.
@@ -82,6 +87,7 @@ impl Default for InferenceParams {
             wrong_output_multiple: 8,
             commit_blocks: 10,
             attestation_window_blocks: 20,
+            reveal_blocks: 3,
             missed_window: 100,
             min_attested_fraction: Decimal::percent(50),
             slash_fraction_wrong_output: Decimal::percent(1),
@@ -137,6 +143,9 @@ impl InferenceParams {
         }
         if self.min_latency_ms > self.max_latency_ms {
             return Err("inference.params.min_latency_ms must not exceed max_latency_ms".into());
+        }
+        if self.reveal_blocks < 2 {
+            return Err("inference.params.reveal_blocks must be at least 2".into());
         }
         if self.job_base_fee > self.min_job_fee {
             return Err("inference.params.job_base_fee must not exceed min_job_fee".into());

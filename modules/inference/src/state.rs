@@ -177,6 +177,9 @@ pub struct Job {
     /// Last height whose FinalizeBlock may still record commitments.
     #[serde(default)]
     pub commit_deadline: u64,
+    /// Height whose FinalizeBlock closed the commit phase (0 while open).
+    #[serde(default)]
+    pub commit_closed_height: u64,
     /// Last height whose FinalizeBlock may still record attestations.
     pub deadline_height: u64,
     pub committee: Vec<Member>,
