@@ -205,7 +205,8 @@ def make_faucet(out: Path) -> str:
 def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
              timeout_commit: str = "500ms", chain_id: str = CHAIN_ID,
              force: bool = False, slashing: dict | None = None,
-             staking: dict | None = None, port_offset: int | None = None) -> None:
+             staking: dict | None = None, port_offset: int | None = None,
+             inference: dict | None = None) -> None:
     """Creates N validator homes. With `hosts`, node i is configured for its own
     machine `hosts[i]` (standard ports, peers by host name) instead of loopback.
     `port_offset` shifts this net's loopback ports instead of VERDICT_PORT_OFFSET
@@ -238,6 +239,8 @@ def generate(n: int, out: Path = DEFAULT_OUT, hosts: list[str] | None = None,
     genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
     app_state = default_app_state(make_faucet(out))
     app_state["slashing"]["params"].update(slashing or {})
+    if inference:
+        app_state.setdefault("inference", {"params": {}})["params"].update(inference)
     app_state["staking"]["params"].update(staking or {})
     add_gentxs(out, n, chain_id, app_state)
     genesis["app_state"] = app_state

@@ -493,6 +493,9 @@ impl VerdictApp {
                     .map_err(|e| format!("ibc acknowledgements: {e}"))?;
                 begin_events.extend(ev.iter().map(|e| e.to_abci()));
             }
+            // Settled jobs past their retention go (bounded per block).
+            verdict_inference::state::prune_settled(&mut view, height)
+                .map_err(|e| format!("pruning settled jobs: {e}"))?;
         }
         let record = BlockRecord {
             height,

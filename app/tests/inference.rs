@@ -1144,3 +1144,36 @@ fn every_sidecar_down_never_jails_more_than_a_third_or_stops_the_chain() {
     }
     assert!(net.active.len() >= 3);
 }
+
+/// protocol.md §9 (state growth): a settled job stays `job_retention_blocks`
+/// after settlement, then goes with its requester index entry; the query then
+/// says it was pruned (not that it never existed).
+#[test]
+fn settled_jobs_are_pruned_after_their_retention_and_the_query_says_so() {
+    let mut net = Net::with_params(&[Honest; 4], 8, json!({"job_retention_blocks": 3}));
+    let (job, _) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    let settled = job["result"]["finalized_height"].as_u64().expect("h");
+    while (net.height as u64) < settled + 3 {
+        net.run_height(vec![]);
+        assert_eq!(net.job(1)["id"], 1, "kept during its retention");
+    }
+    net.run_height(vec![]);
+    let r = net.nodes[0].app.query(RequestQuery {
+        path: "/verdict.inference.v1.Query/Job".into(),
+        data: json!({"id": 1}).to_string().into_bytes().into(),
+        height: 0,
+        prove: false,
+    });
+    assert_ne!(r.code, 0);
+    assert!(r.log.contains("job 1 was settled and pruned"), "{}", r.log);
+    let r = net.nodes[0].app.query(RequestQuery {
+        path: "/verdict.inference.v1.Query/Job".into(),
+        data: json!({"id": 9}).to_string().into_bytes().into(),
+        height: 0,
+        prove: false,
+    });
+    assert!(r.log.contains("job 9 does not exist"), "{}", r.log);
+    let listed = net.query("Jobs", json!({"requester": user().address().bech32()}));
+    assert_eq!(listed, json!([]));
+}

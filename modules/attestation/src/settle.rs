@@ -520,6 +520,7 @@ fn settle_job(
     });
     inf::LIVE.remove(s, (job.deadline_height, job.id));
     inf::INPUTS.remove(s, job.id);
+    inf::SETTLED.save(s, (height, job.id), &()).map_err(err)?;
     // The result keeps what matters (digest, who agreed, faults, late, grey);
     // the per-member commitment and reveal records go (state growth, §9).
     for x in &seats {

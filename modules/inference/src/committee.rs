@@ -141,6 +141,7 @@ pub fn assign(
             job.status = JobStatus::Expired;
             state::LIVE.remove(s, (job.deadline_height, id));
             state::INPUTS.remove(s, id);
+            state::SETTLED.save(s, (height, id), &())?;
             Bank::transfer(
                 s,
                 &state::escrow(),

@@ -8,6 +8,8 @@ pub enum InferenceError {
     ModelExists(String),
     #[error("job {0} does not exist")]
     UnknownJob(u64),
+    #[error("job {0} was settled and pruned: results stay in state for job_retention_blocks ({1}) after settlement (its events stay in the block results)")]
+    PrunedJob(u64, u64),
     #[error("input does not match the model: {0}")]
     BadInput(String),
     #[error("input is {len} bytes, above the cap of {cap}")]
@@ -34,7 +36,9 @@ impl AbciError for InferenceError {
             InferenceError::Bank(e) => e.code(),
             InferenceError::Auth(e) => e.code(),
             InferenceError::Storage(_) => 1,
-            InferenceError::UnknownModel(_) | InferenceError::UnknownJob(_) => codes::NOT_FOUND,
+            InferenceError::UnknownModel(_)
+            | InferenceError::UnknownJob(_)
+            | InferenceError::PrunedJob(..) => codes::NOT_FOUND,
             InferenceError::FeeTooLow { .. } => codes::INSUFFICIENT_FEE,
             InferenceError::InputTooLarge { .. } => codes::TX_TOO_LARGE,
             _ => codes::INVALID_REQUEST,

@@ -49,6 +49,10 @@ pub struct InferenceParams {
     /// Blocks after inclusion during which commitments and reveals count; the
     /// job is settled with what it has when the window closes.
     pub attestation_window_blocks: u64,
+    /// Settled jobs (result, faults) stay in state this many blocks after
+    /// settlement, then go (0: kept forever); their events stay in the block
+    /// results.
+    pub job_retention_blocks: u64,
     /// Reveal phase: a job settles at the latest this many blocks after its
     /// commit phase closed (an honest reveal lands in the first; the rest
     /// absorb a proposer that leaves extensions out), so a member that commits
@@ -88,6 +92,7 @@ impl Default for InferenceParams {
             commit_blocks: 10,
             attestation_window_blocks: 20,
             reveal_blocks: 3,
+            job_retention_blocks: 100_000,
             missed_window: 100,
             min_attested_fraction: Decimal::percent(50),
             slash_fraction_wrong_output: Decimal::percent(1),

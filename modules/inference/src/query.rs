@@ -114,9 +114,16 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
                 r.id.as_ref()
                     .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
                     .ok_or_else(|| InferenceError::Invalid("want {\"id\": JOB_ID}".into()))?;
-            let job = state::JOBS
-                .may_load(s, id)?
-                .ok_or(InferenceError::UnknownJob(id))?;
+            let job = match state::JOBS.may_load(s, id)? {
+                Some(j) => j,
+                None if id >= 1 && id < state::NEXT_JOB_ID.may_load(s)?.unwrap_or(1) => {
+                    return Err(InferenceError::PrunedJob(
+                        id,
+                        state::params(s).job_retention_blocks,
+                    ))
+                }
+                None => return Err(InferenceError::UnknownJob(id)),
+            };
             json(&job_json(s, &job)?)?
         }
         "Jobs" => {

@@ -231,6 +231,11 @@ pub const UNASSIGNED: Map<u64, ()> = Map::new("inference/unassigned");
 pub const BLOCK_JOBS: Item<(u64, u32)> = Item::new("inference/block_jobs");
 pub const ATTESTATIONS: Map<(u64, &[u8]), Attestation> = Map::new("inference/attest");
 pub const NEXT_FAULT: Item<u64> = Item::new("inference/next_fault");
+/// Settled jobs by (height settled, id), for pruning after `job_retention_blocks`.
+pub const SETTLED: Map<(u64, u64), ()> = Map::new("inference/settled");
+
+/// At most this many settled jobs are pruned per block (bounded work).
+pub const PRUNE_PER_BLOCK: usize = 64;
 pub const FAULTS: Map<u64, FaultRecord> = Map::new("inference/faults");
 
 pub fn params(s: &dyn Storage) -> InferenceParams {
@@ -246,6 +251,34 @@ pub fn member<'a>(job: &'a Job, address: &[u8]) -> Option<&'a Member> {
     job.committee
         .iter()
         .find(|m| m.address_bytes().is_some_and(|a| a.as_slice() == address))
+}
+
+/// End of FinalizeBlock (after IBC acknowledgements are written): drops up to
+/// [`PRUNE_PER_BLOCK`] jobs settled more than `job_retention_blocks` ago, with
+/// their requester index entries. Returns how many went.
+pub fn prune_settled(s: &mut dyn Storage, height: u64) -> StdResult<usize> {
+    let keep = params(s).job_retention_blocks;
+    if keep == 0 || height <= keep {
+        return Ok(0);
+    }
+    let cutoff = height.saturating_sub(keep);
+    let due: Vec<(u64, u64)> = SETTLED
+        .keys(
+            s,
+            None,
+            Some(cw_storage_plus::Bound::exclusive((cutoff, 0u64))),
+            Order::Ascending,
+        )
+        .take(PRUNE_PER_BLOCK)
+        .collect::<StdResult<_>>()?;
+    for (h, id) in &due {
+        if let Some(job) = JOBS.may_load(s, *id)? {
+            JOBS_BY_REQUESTER.remove(s, (&job.requester, *id));
+        }
+        JOBS.remove(s, *id);
+        SETTLED.remove(s, (*h, *id));
+    }
+    Ok(due.len())
 }
 
 pub fn record_fault(s: &mut dyn Storage, f: &FaultRecord) -> StdResult<u64> {
