@@ -537,6 +537,10 @@ impl VerdictApp {
                         &set.into_iter().collect(),
                     )
                     .map_err(|e| e.to_string())?;
+                // Only the set in force at this height and later ones are ever
+                // read again (block h+1 checks the extensions of h): older
+                // copies go (state growth).
+                state::prune_valsets_before(&mut view, height).map_err(|e| e.to_string())?;
                 validator_updates = updates.iter().map(power_update).collect();
             }
             if self.check_invariants {

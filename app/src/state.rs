@@ -38,6 +38,29 @@ pub const VE_ENABLE_HEIGHT: Item<u64> = Item::new("app/ve_enable_height");
 pub const VALSETS: Map<u64, Vec<(String, ConsensusValidator)>> = Map::new("app/valsets");
 
 /// The validator set (by hex consensus address) in force at `height`.
+/// Removes every stored set older than the one in force at `height` (the
+/// newest at or below it), which stays. Returns how many went.
+pub fn prune_valsets_before(
+    s: &mut dyn cosmwasm_std::Storage,
+    height: u64,
+) -> cosmwasm_std::StdResult<usize> {
+    let keys: Vec<u64> = VALSETS
+        .keys(
+            s,
+            None,
+            Some(cw_storage_plus::Bound::inclusive(height)),
+            cosmwasm_std::Order::Ascending,
+        )
+        .collect::<cosmwasm_std::StdResult<_>>()?;
+    let Some((_, older)) = keys.split_last() else {
+        return Ok(0);
+    };
+    for k in older {
+        VALSETS.remove(s, *k);
+    }
+    Ok(older.len())
+}
+
 pub fn valset_at(
     s: &dyn cosmwasm_std::Storage,
     height: u64,
@@ -55,3 +78,35 @@ pub fn valset_at(
         .unwrap_or_default()
 }
 pub const LAST_BLOCK: Item<BlockRecord> = Item::new("app/last_block");
+
+#[cfg(test)]
+mod valset_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use cosmwasm_std::testing::MockStorage;
+
+    fn set(power: u64) -> Vec<(String, ConsensusValidator)> {
+        vec![(
+            "AA".into(),
+            ConsensusValidator {
+                pub_key: "00".into(),
+                power,
+            },
+        )]
+    }
+
+    /// protocol.md §9: stored validator sets older than the one in force go;
+    /// what verification reads (the set at the height, and later ones) stays.
+    #[test]
+    fn only_the_set_in_force_and_later_ones_are_kept() {
+        let mut s = MockStorage::new();
+        for (h, p) in [(1u64, 1u64), (3, 3), (5, 5), (9, 9)] {
+            VALSETS.save(&mut s, h, &set(p)).unwrap();
+        }
+        assert_eq!(prune_valsets_before(&mut s, 6).unwrap(), 2);
+        assert_eq!(valset_at(&s, 6)["AA"].power, 5);
+        assert_eq!(valset_at(&s, 9)["AA"].power, 9);
+        assert!(!VALSETS.has(&s, 1) && !VALSETS.has(&s, 3));
+        assert_eq!(prune_valsets_before(&mut s, 6).unwrap(), 0);
+    }
+}
