@@ -493,6 +493,9 @@ impl VerdictApp {
                     .map_err(|e| format!("ibc acknowledgements: {e}"))?;
                 begin_events.extend(ev.iter().map(|e| e.to_abci()));
             }
+            // The job fee floor follows how full this block's job slots were.
+            verdict_inference::state::update_job_fee_floor(&mut view, height)
+                .map_err(|e| format!("job fee floor: {e}"))?;
             // Settled jobs past their retention go (bounded per block).
             verdict_inference::state::prune_settled(&mut view, height)
                 .map_err(|e| format!("pruning settled jobs: {e}"))?;

@@ -1177,3 +1177,68 @@ fn settled_jobs_are_pruned_after_their_retention_and_the_query_says_so() {
     let listed = net.query("Jobs", json!({"requester": user().address().bech32()}));
     assert_eq!(listed, json!([]));
 }
+
+/// protocol.md §9 (slot squatting): job slots are priced. A block whose slots
+/// are all taken raises the job fee floor 12.5 %, so the next cheap job is
+/// refused; blocks at most half full bring it back down to `min_job_fee`. And no
+/// source takes every slot: local jobs get at most `max_jobs_per_source`.
+#[test]
+fn full_blocks_raise_the_job_fee_floor_and_no_source_takes_every_slot() {
+    let mut net = Net::with_params(
+        &[Honest; 4],
+        8,
+        json!({"max_jobs_per_block": 4, "max_jobs_per_source": 3, "min_job_fee": "1000"}),
+    );
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let floor = |net: &Net| {
+        net.query("Params", json!({}))["job_fee_floor"]
+            .as_str()
+            .expect("floor")
+            .to_string()
+    };
+    assert_eq!(floor(&net), "1000");
+    // Four local jobs in one block: the fourth is over the local share.
+    let txs: Vec<Vec<u8>> = (0..4)
+        .map(|_| net.user_tx(vec![Net::submit_msg(vec![0; 8], vec![1, 2], 1000)]))
+        .collect();
+    let r = net.run_height(txs);
+    let codes: Vec<u32> = r.tx_results[1..].iter().map(|t| t.code).collect();
+    assert_eq!(codes[..3], [0, 0, 0], "{:?}", r.tx_results);
+    assert_ne!(codes[3], 0);
+    assert!(
+        r.tx_results[4].log.contains("local share"),
+        "{}",
+        r.tx_results[4].log
+    );
+    // Three of four slots: not full, floor unchanged. Fill one block.
+    let full_cfg = Net::with_params(
+        &[Honest; 4],
+        8,
+        json!({"max_jobs_per_block": 3, "max_jobs_per_source": 3, "min_job_fee": "1000"}),
+    );
+    let mut net = full_cfg;
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let txs: Vec<Vec<u8>> = (0..3)
+        .map(|_| net.user_tx(vec![Net::submit_msg(vec![0; 8], vec![1, 2], 1000)]))
+        .collect();
+    let r = net.run_height(txs);
+    assert!(
+        r.tx_results[1..].iter().all(|t| t.code == 0),
+        "{:?}",
+        r.tx_results
+    );
+    assert_eq!(floor(&net), "1125");
+    let cheap = net.user_tx(vec![Net::submit_msg(vec![0; 8], vec![1, 2], 1000)]);
+    let r = net.run_height(vec![cheap]);
+    assert_eq!(r.tx_results[1].code, 13, "{}", r.tx_results[1].log);
+    assert!(
+        r.tx_results[1].log.contains("1125uverd"),
+        "{}",
+        r.tx_results[1].log
+    );
+    // An empty block or two and the floor is back at the minimum.
+    net.run_height(vec![]);
+    assert_eq!(floor(&net), "1000");
+}

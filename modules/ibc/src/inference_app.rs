@@ -195,6 +195,7 @@ fn serve(
         inputs: request.inputs,
         max_latency_ms: request.max_latency_ms,
         fee: request.fee,
+        remote: true,
     };
     // The job is created in its own overlay: a refusal leaves nothing behind
     // but the error acknowledgement.
@@ -370,6 +371,7 @@ impl RequestRemote {
                 inputs,
                 max_latency_ms,
                 fee,
+                ..
             }) => Ok(RequestRemote {
                 requester,
                 channel_id,

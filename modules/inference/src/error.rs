@@ -18,6 +18,8 @@ pub enum InferenceError {
     FeeTooLow { got: String, want: String },
     #[error("this block already holds the maximum of {0} jobs; submit again in a later block")]
     BlockFull(u32),
+    #[error("this block already holds the {kind} share of its job slots ({cap}); submit again in a later block")]
+    SourceFull { kind: &'static str, cap: u32 },
     #[error("invalid request: {0}")]
     Invalid(String),
     #[error(transparent)]

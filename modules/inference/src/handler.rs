@@ -78,6 +78,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             inputs,
             max_latency_ms,
             fee,
+            remote,
         } => {
             let p = state::params(ctx.store);
             let model = state::MODELS
@@ -91,19 +92,35 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                     p.min_latency_ms, p.max_latency_ms
                 )));
             }
-            if fee.denom != FEE_DENOM || fee.amount < p.min_job_fee {
+            let floor = state::job_fee_floor(ctx.store);
+            if fee.denom != FEE_DENOM || fee.amount < floor {
                 return Err(InferenceError::FeeTooLow {
                     got: fee.to_string(),
-                    want: format!("{}{FEE_DENOM}", p.min_job_fee),
+                    want: format!("{floor}{FEE_DENOM}"),
                 });
             }
             let height = ctx.block.height;
-            let in_block = match state::BLOCK_JOBS.may_load(ctx.store)? {
-                Some((h, n)) if h == height => n,
-                _ => 0,
+            let mut in_block = match state::BLOCK_JOBS.may_load(ctx.store)? {
+                Some(b) if b.height == height => b,
+                _ => state::BlockJobs {
+                    height,
+                    ..Default::default()
+                },
             };
-            if in_block >= p.max_jobs_per_block {
+            let used = in_block.local.saturating_add(in_block.remote);
+            let mine = if *remote {
+                in_block.remote
+            } else {
+                in_block.local
+            };
+            if used >= p.max_jobs_per_block {
                 return Err(InferenceError::BlockFull(p.max_jobs_per_block));
+            }
+            if mine >= p.max_jobs_per_source {
+                return Err(InferenceError::SourceFull {
+                    kind: if *remote { "IBC" } else { "local" },
+                    cap: p.max_jobs_per_source,
+                });
             }
             Bank::transfer(
                 ctx.store,
@@ -134,7 +151,12 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             state::JOBS_BY_REQUESTER.save(ctx.store, (&requester.0, id), &())?;
             state::LIVE.save(ctx.store, (deadline, id), &())?;
             state::UNASSIGNED.save(ctx.store, id, &())?;
-            state::BLOCK_JOBS.save(ctx.store, &(height, in_block.saturating_add(1)))?;
+            if *remote {
+                in_block.remote = in_block.remote.saturating_add(1);
+            } else {
+                in_block.local = in_block.local.saturating_add(1);
+            }
+            state::BLOCK_JOBS.save(ctx.store, &in_block)?;
             ctx.emit(
                 Event::new("inference_job_submitted")
                     .attr("job_id", id)

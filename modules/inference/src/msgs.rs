@@ -35,6 +35,9 @@ pub enum InferenceMsg {
         inputs: Vec<InputTensor>,
         max_latency_ms: u32,
         fee: Coin,
+        /// Requested over IBC (a channel's payer pays): counted against the
+        /// remote share of a block's job slots.
+        remote: bool,
     },
 }
 
@@ -243,6 +246,7 @@ impl InferenceMsg {
             inputs,
             max_latency_ms: m.max_latency_ms,
             fee: Coin::new(amount, &fee.denom),
+            remote: false,
         })
     }
 

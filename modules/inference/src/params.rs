@@ -15,6 +15,9 @@ pub struct InferenceParams {
     /// k seats); otherwise every bonded validator sits, weighted by its power.
     pub committee_size: u32,
     pub max_jobs_per_block: u32,
+    /// Of a block's job slots, at most this many for local jobs and at most
+    /// this many for IBC requests, so neither source can starve the other.
+    pub max_jobs_per_source: u32,
     /// Minimum escrowed fee per job, in the bond denom.
     pub min_job_fee: Uint128,
     /// Part of every job's fee that is never refunded (to the community pool
@@ -80,6 +83,7 @@ impl Default for InferenceParams {
             max_output_len: 64,
             committee_size: 48,
             max_jobs_per_block: 8,
+            max_jobs_per_source: 6,
             min_job_fee: Uint128::new(1_000),
             job_base_fee: Uint128::new(200),
             max_latency_ms: 60_000,
@@ -148,6 +152,9 @@ impl InferenceParams {
         }
         if self.min_latency_ms > self.max_latency_ms {
             return Err("inference.params.min_latency_ms must not exceed max_latency_ms".into());
+        }
+        if self.max_jobs_per_source == 0 {
+            return Err("inference.params.max_jobs_per_source must be positive".into());
         }
         if self.reveal_blocks < 2 {
             return Err("inference.params.reveal_blocks must be at least 2".into());

@@ -90,7 +90,18 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
         })?
     };
     let out = match method {
-        "Params" => json(&state::params(s))?,
+        "Params" => {
+            // The params, plus the fee a job must carry right now.
+            let mut v = serde_json::to_value(state::params(s))
+                .map_err(|e| InferenceError::Storage(e.to_string()))?;
+            if let Some(o) = v.as_object_mut() {
+                o.insert(
+                    "job_fee_floor".into(),
+                    serde_json::Value::String(state::job_fee_floor(s).to_string()),
+                );
+            }
+            json(&v)?
+        }
         "Model" => {
             let id =
                 r.id.as_ref()

@@ -227,8 +227,55 @@ pub const JOBS_BY_REQUESTER: Map<(&[u8], u64), ()> = Map::new("inference/by_requ
 pub const LIVE: Map<(u64, u64), ()> = Map::new("inference/live");
 /// Jobs submitted at a height, waiting for their committee (FinalizeBlock of that height).
 pub const UNASSIGNED: Map<u64, ()> = Map::new("inference/unassigned");
-/// (height, jobs submitted in it): enforces `max_jobs_per_block`.
-pub const BLOCK_JOBS: Item<(u64, u32)> = Item::new("inference/block_jobs");
+/// Jobs submitted at a height: local (signed txs) and remote (IBC requests);
+/// enforces `max_jobs_per_block` and `max_jobs_per_source`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockJobs {
+    pub height: u64,
+    pub local: u32,
+    pub remote: u32,
+}
+
+pub const BLOCK_JOBS: Item<BlockJobs> = Item::new("inference/block_jobs");
+/// The job fee floor: at least `min_job_fee`; +12.5 % after every block whose
+/// job slots were all taken, −12.5 % (down to `min_job_fee`) after one at most
+/// half full. Job slots go to those who pay for them, not to whoever is first.
+pub const JOB_FEE_FLOOR: Item<Uint128> = Item::new("inference/job_fee_floor");
+
+/// The fee a job must carry now.
+pub fn job_fee_floor(s: &dyn Storage) -> Uint128 {
+    let min = params(s).min_job_fee;
+    JOB_FEE_FLOOR
+        .may_load(s)
+        .ok()
+        .flatten()
+        .unwrap_or(min)
+        .max(min)
+}
+
+/// End of FinalizeBlock(height): moves the fee floor by how full the block's
+/// job slots were. Writes only when it changes.
+pub fn update_job_fee_floor(s: &mut dyn Storage, height: u64) -> StdResult<()> {
+    let p = params(s);
+    let used = match BLOCK_JOBS.may_load(s)? {
+        Some(b) if b.height == height => b.local.saturating_add(b.remote),
+        _ => 0,
+    };
+    let floor = job_fee_floor(s);
+    let next = if used >= p.max_jobs_per_block {
+        floor.saturating_add(floor.multiply_ratio(1u128, 8u128).max(Uint128::one()))
+    } else if used.saturating_mul(2) <= p.max_jobs_per_block {
+        floor
+            .saturating_sub(floor.multiply_ratio(1u128, 8u128))
+            .max(p.min_job_fee)
+    } else {
+        floor
+    };
+    if next != floor {
+        JOB_FEE_FLOOR.save(s, &next)?;
+    }
+    Ok(())
+}
 pub const ATTESTATIONS: Map<(u64, &[u8]), Attestation> = Map::new("inference/attest");
 pub const NEXT_FAULT: Item<u64> = Item::new("inference/next_fault");
 /// Settled jobs by (height settled, id), for pruning after `job_retention_blocks`.
