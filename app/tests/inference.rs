@@ -781,11 +781,12 @@ fn without_a_quorum_the_fee_is_refunded_but_the_base_fee_and_nobody_is_slashed()
     assert_eq!(job["status"], "failed");
     assert_eq!(job["result"]["missing"].as_array().map(Vec::len), Some(2));
     assert!(events(&r, "slash").is_empty());
-    // The two tx fees and the job's base fee (200) left the requester; the rest
-    // of the job fee came back.
+    // The two tx fees, the model registration fee (1 VERD, to the community
+    // pool) and the job's base fee (200) left the requester; the rest of the
+    // job fee came back.
     assert_eq!(
         before - net.balance(&user().address().bech32()),
-        20_000 + 200
+        20_000 + 1_000_000 + 200
     );
     assert_eq!(net.balance(&verdict_inference::state::escrow().bech32()), 0);
 }
@@ -1241,4 +1242,38 @@ fn full_blocks_raise_the_job_fee_floor_and_no_source_takes_every_slot() {
     // An empty block or two and the floor is back at the minimum.
     net.run_height(vec![]);
     assert_eq!(floor(&net), "1000");
+}
+
+/// protocol.md §9 (model squatting): claiming a model id costs the
+/// registration fee (to the community pool); without the funds it is refused
+/// and nothing is registered; the model list pages.
+#[test]
+fn registering_a_model_costs_its_fee_and_the_list_pages() {
+    let mut net = Net::with_params(
+        &[Honest; 4],
+        8,
+        json!({"model_registration_fee": "999999999999999"}),
+    );
+    let reg = net.register();
+    let r = net.run_height(vec![reg]);
+    assert_ne!(r.tx_results[1].code, 0);
+    assert!(
+        r.tx_results[1].log.contains("registration fee"),
+        "{}",
+        r.tx_results[1].log
+    );
+    assert_eq!(net.query("Models", json!({})), json!([]));
+    let mut net = Net::new(&[Honest; 4], 8);
+    let before = net.balance(&user().address().bech32());
+    let reg = net.register();
+    let r = net.run_height(vec![reg]);
+    assert_eq!(r.tx_results[1].code, 0, "{}", r.tx_results[1].log);
+    assert_eq!(
+        before - net.balance(&user().address().bech32()),
+        10_000 + 1_000_000
+    );
+    let page = net.query("Models", json!({"limit": 1}));
+    assert_eq!(page.as_array().map(Vec::len), Some(1));
+    let next = net.query("Models", json!({"start_after_id": MODEL}));
+    assert_eq!(next, json!([]));
 }

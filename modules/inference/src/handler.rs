@@ -48,6 +48,19 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             if state::MODELS.has(ctx.store, model_id) {
                 return Err(InferenceError::ModelExists(model_id.clone()));
             }
+            if !p.model_registration_fee.is_zero() {
+                verdict_distribution::state::fund_community_pool(
+                    ctx.store,
+                    owner,
+                    &verdict_core::coin::Coin::new(p.model_registration_fee.u128(), FEE_DENOM),
+                )
+                .map_err(|e| {
+                    InferenceError::Invalid(format!(
+                        "the model registration fee of {}{FEE_DENOM} cannot be paid: {e}",
+                        p.model_registration_fee
+                    ))
+                })?;
+            }
             let model = Model {
                 id: model_id.clone(),
                 name: name.clone(),

@@ -18,6 +18,9 @@ pub struct InferenceParams {
     /// Of a block's job slots, at most this many for local jobs and at most
     /// this many for IBC requests, so neither source can starve the other.
     pub max_jobs_per_source: u32,
+    /// Paid by whoever registers a model, into the community pool: claiming a
+    /// model id (first come, first served) is not free.
+    pub model_registration_fee: Uint128,
     /// Minimum escrowed fee per job, in the bond denom.
     pub min_job_fee: Uint128,
     /// Part of every job's fee that is never refunded (to the community pool
@@ -84,6 +87,7 @@ impl Default for InferenceParams {
             committee_size: 48,
             max_jobs_per_block: 8,
             max_jobs_per_source: 6,
+            model_registration_fee: Uint128::new(1_000_000),
             min_job_fee: Uint128::new(1_000),
             job_base_fee: Uint128::new(200),
             max_latency_ms: 60_000,

@@ -19,6 +19,8 @@ struct Req {
     requester: Option<String>,
     validator: Option<String>,
     start_after: Option<u64>,
+    /// Models: the id after which a page starts.
+    start_after_id: Option<String>,
     limit: Option<u32>,
 }
 
@@ -113,9 +115,10 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
             json(&m)?
         }
         "Models" => {
+            let start = r.start_after_id.as_deref().map(Bound::exclusive);
             let v: Vec<Model> = state::MODELS
-                .range(s, None, None, Order::Ascending)
-                .take(MAX_LIMIT as usize)
+                .range(s, start, None, Order::Ascending)
+                .take(limit(&r))
                 .map(|x| x.map(|(_, m)| m))
                 .collect::<Result<_, _>>()?;
             json(&v)?
