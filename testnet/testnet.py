@@ -66,14 +66,21 @@ def inference_lines(out: Path, h: int, names: dict[str, str], stems: dict[str, s
     for e in ev:
         a = e["attrs"]
         if e["type"] == "inference_job_result":
-            who = ",".join(names.get(x, x[:8]) for x in a.get("agreeing", "").split(",") if x)
-            lines.append(f"    [{h}] job {a['job_id']} {stems.get(a.get('model_id', ''), '?')} {a['status']}: "
-                         f"agreeing {a.get('agreeing_power')}/{a.get('committee_power')} power [{who}] "
-                         f"latency {a.get('latency_ms')} ms")
+            def who(key):
+                return ",".join(names.get(x, x[:8]) for x in a.get(key, "").split(",") if x)
+            line = (f"    [{h}] job {a['job_id']} {stems.get(a.get('model_id', ''), '?')} {a['status']}: "
+                    f"agreeing {a.get('agreeing_power')}/{a.get('committee_power')} power [{who('agreeing')}] "
+                    f"latency {a.get('latency_ms')} ms (chain-measured)")
+            for key in ("late", "grey", "missing"):
+                if who(key):
+                    line += f" {key} [{who(key)}]"
+            lines.append(line)
         elif e["type"] == "slash":
+            capped = a.get("capped") == "true"
             lines.append(f"    [{h}] SLASH {names.get(a.get('address', ''), a.get('address'))} "
                          f"{a.get('reason')}{' job ' + a['job_id'] if 'job_id' in a else ''}: "
-                         f"burned {a.get('burned_coins')}uverd, jailed")
+                         + ("capped (blast radius): nothing burned or jailed" if capped else
+                            f"burned {a.get('burned_coins')}uverd, jailed {a.get('jailed')}"))
     return lines
 
 
@@ -111,6 +118,12 @@ def live(out: Path, n: int, until: float | None = None) -> None:
         up = [h for h in hs if h is not None]
         top = max(up) if up else 0
         for h in range(max(shown + 1, top - 20, 1), top + 1):
+            # A node sampled one height short is usually milliseconds behind:
+            # give it up to a second before calling it behind.
+            grace = time.monotonic() + 1.0
+            while any(x is not None and x < h for x in hs) and time.monotonic() < grace:
+                time.sleep(0.1)
+                hs = [x if x is None or x >= h else net.height(out, i) for i, x in enumerate(hs)]
             hashes = {i: net.header_app_hash(out, i, h) for i in range(n)
                       if hs[i] is not None and hs[i] >= h}
             vals = [v for v in hashes.values() if v]
@@ -123,9 +136,12 @@ def live(out: Path, n: int, until: float | None = None) -> None:
                     f"[{' '.join(f'n{i}' for i in agree)}]")
             if other:
                 line += f"  DISAGREE [{' '.join(f'n{i}' for i in other)}]"
-            behind = [i for i in range(n) if hs[i] is None or hs[i] < h]
+            behind = [i for i in range(n) if hs[i] is not None and hs[i] < h]
+            down = [i for i in range(n) if hs[i] is None]
             if behind:
-                line += f"  behind/down [{' '.join(f'n{i}' for i in behind)}]"
+                line += f"  behind [{' '.join(f'n{i}' for i in behind)}]"
+            if down:
+                line += f"  down [{' '.join(f'n{i}' for i in down)}]"
             print(line, flush=True)
             shown = h
         # A header is visible before its block's results are stored: report the
