@@ -618,6 +618,10 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
         json!([100, 101, 102, 103, 104, 105, 106, 107])
     );
     assert_eq!(job["output"][0], "0.1");
+    // Addresses read as addresses, not byte arrays.
+    assert_eq!(job["requester"], json!(user().address().bech32()));
+    let op = job["committee"][0]["operator"].as_str().expect("a string");
+    assert!(op.starts_with("verdictvaloper1"), "{op}");
     // Inputs live apart from the job and go when it settles.
     assert!(job["inputs"].is_null(), "{}", job["inputs"]);
     assert!(events(&r, "slash").is_empty());

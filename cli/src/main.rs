@@ -138,9 +138,11 @@ struct TxFlags {
     /// Fee, e.g. 5000uverd (default: gas × --gas-prices).
     #[arg(long)]
     fees: Option<String>,
-    /// Gas limit, or `auto` to simulate and multiply by --gas-adjustment.
-    #[arg(long, default_value = "200000")]
-    gas: String,
+    /// Gas limit, or `auto` to simulate and multiply by --gas-adjustment
+    /// (default: `auto` for inference txs, whose gas grows with the input;
+    /// 200000 for the others).
+    #[arg(long)]
+    gas: Option<String>,
     #[arg(long, default_value = "1.3")]
     gas_adjustment: String,
     /// Price per unit of gas for the default fee.
@@ -1129,7 +1131,15 @@ fn submit_tx(
         fee: vec![],
         gas_limit: 0,
     };
-    spec.gas_limit = if flags.gas == "auto" {
+    let inference = spec
+        .msgs
+        .iter()
+        .any(|m| m.type_url.starts_with("/verdict.inference."));
+    let gas = flags
+        .gas
+        .as_deref()
+        .unwrap_or(if inference { "auto" } else { "200000" });
+    spec.gas_limit = if gas == "auto" {
         let sim = chain::query::<SimulateResponse>(
             rpc,
             "/cosmos.tx.v1beta1.Service/Simulate",
@@ -1146,10 +1156,8 @@ fn submit_tx(
             .u128();
         u64::try_from(adj).unwrap_or(u64::MAX)
     } else {
-        flags
-            .gas
-            .parse()
-            .map_err(|_| anyhow!("--gas must be a number or `auto`, got {:?}", flags.gas))?
+        gas.parse()
+            .map_err(|_| anyhow!("--gas must be a number or `auto`, got {gas:?}"))?
     };
     spec.fee = match &flags.fees {
         Some(f) => coin::parse_coins(f).map_err(|e| anyhow!("--fees: {e}"))?,

@@ -112,6 +112,14 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
             time.sleep(0.2)
         net.start_sidecar(out, i, fault)
     settled2 = []
+    # A 1 KB input (a batch of 4 images) with no --gas: inference txs simulate
+    # by default (200 000 gas ran out on such an input).
+    rng = __import__("random").Random(7)
+    big = {"image": {"dtype": "float32", "shape": [4, 1, 8, 8],
+                     "data": [rng.uniform(-1, 1) for _ in range(256)]}}
+    job = jobs.submit(out, "cnn_small", big, tmp_path, max_latency_ms=1000)
+    check_output("cnn_small", big, job)
+    settled2.append(job)
     for k in range(6):
         stem = stems[k % 3]
         inp = jobs.make_input(stem, 1000 + k)

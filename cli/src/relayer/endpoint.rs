@@ -243,7 +243,7 @@ impl Endpoint {
         let flags = TxFlags {
             chain_id: Some(self.chain_id.clone()),
             fees: None,
-            gas: "auto".into(),
+            gas: Some("auto".into()),
             gas_adjustment: "1.5".into(),
             gas_prices: "0.025uverd".into(),
             memo: "verdict relayer".into(),

@@ -76,7 +76,37 @@ fn limit(r: &Req) -> usize {
 }
 
 fn json<T: Serialize>(v: &T) -> Result<Vec<u8>, InferenceError> {
-    serde_json::to_vec(v).map_err(|e| InferenceError::Storage(e.to_string()))
+    let mut v = serde_json::to_value(v).map_err(|e| InferenceError::Storage(e.to_string()))?;
+    render_addresses(&mut v);
+    serde_json::to_vec(&v).map_err(|e| InferenceError::Storage(e.to_string()))
+}
+
+/// State keeps addresses as 20 raw bytes; answers show them as people read
+/// them: `operator` as a `verdictvaloper…` address, `requester` and `owner` as
+/// `verdict…` account addresses.
+fn render_addresses(v: &mut serde_json::Value) {
+    use serde_json::Value;
+    fn addr20(v: &Value) -> Option<[u8; 20]> {
+        let a = v.as_array()?;
+        let bytes: Vec<u8> = a
+            .iter()
+            .map(|x| x.as_u64().and_then(|n| u8::try_from(n).ok()))
+            .collect::<Option<_>>()?;
+        bytes.try_into().ok()
+    }
+    match v {
+        Value::Object(map) => {
+            for (k, x) in map.iter_mut() {
+                match (k.as_str(), addr20(x)) {
+                    ("operator", Some(b)) => *x = Value::String(Addr(b).valoper()),
+                    ("requester" | "owner", Some(b)) => *x = Value::String(Addr(b).bech32()),
+                    _ => render_addresses(x),
+                }
+            }
+        }
+        Value::Array(a) => a.iter_mut().for_each(render_addresses),
+        _ => {}
+    }
 }
 
 /// Answers one query; `Ok(None)` when the method is not ours.
