@@ -1281,3 +1281,31 @@ fn registering_a_model_costs_its_fee_and_the_list_pages() {
     let next = net.query("Models", json!({"start_after_id": MODEL}));
     assert_eq!(next, json!([]));
 }
+
+/// protocol.md §5: the proposer that includes a job and the next one cannot
+/// steer its committee through which > 2/3 of the extensions they put in tx[0]
+/// (nor through tx order or the block hash: none of it enters the beacon). Two
+/// nets identical but for node 3's extensions, left out of every block by the
+/// proposers of one of them, draw the same sampled committees.
+#[test]
+fn the_choice_of_extensions_in_tx0_does_not_change_a_committee() {
+    let committees = |drop_node3: bool| {
+        let mut net = Net::with_params(&[Honest; 4], 8, json!({"committee_size": 2}));
+        if drop_node3 {
+            net.drop.insert(net.nodes[3].addr());
+        }
+        let reg = net.register();
+        net.run_height(vec![reg]);
+        let subs: Vec<Vec<u8>> = (0..3).map(|_| net.submit()).collect();
+        net.run_height(subs);
+        net.run_height(vec![]);
+        (1..=3u64)
+            .map(|id| net.job(id)["committee"].clone())
+            .collect::<Vec<_>>()
+    };
+    let all = committees(false);
+    assert!(all
+        .iter()
+        .all(|c| c.as_array().is_some_and(|a| !a.is_empty())));
+    assert_eq!(all, committees(true));
+}
