@@ -194,27 +194,14 @@ impl VerdictApp {
                 .and_then(|p| p.abci.as_ref())
                 .map(|a| a.vote_extensions_enable_height)
                 .unwrap_or(0);
-            // tx[0] carries one extension per validator: it must always fit a
-            // block, or every proposer would build an oversize proposal and no
-            // block would ever be produced (protocol review §13).
             if let Some(max_bytes) = req
                 .consensus_params
                 .as_ref()
                 .and_then(|p| p.block.as_ref())
                 .map(|b| b.max_bytes)
-                .filter(|b| *b > 0)
             {
-                let worst = injected_tx_bound(
-                    genesis.staking.params.max_validators,
-                    genesis.app.params.max_vote_extension_bytes,
-                );
-                if worst > u64::try_from(max_bytes).unwrap_or(0) / 2 {
-                    return Err(format!(
-                        "consensus block.max_bytes {max_bytes} is too small: the vote extensions of \
-                         {} validators (tx[0], up to {worst} bytes) must fit in half a block",
-                        genesis.staking.params.max_validators
-                    ));
-                }
+                // tx[0] must fit a block (protocol review §13).
+                genesis.check_block_size(max_bytes)?;
             }
             state::VE_ENABLE_HEIGHT
                 .save(&mut view, &u64::try_from(enable).unwrap_or(0))
@@ -585,14 +572,6 @@ impl VerdictApp {
             app_hash: app_hash.to_vec().into(),
         })
     }
-}
-
-/// Largest tx[0]: marker and header, then per validator its address, extension
-/// (at most the cap) and signature with their protobuf framing.
-pub fn injected_tx_bound(max_validators: u32, cap: u32) -> u64 {
-    u64::from(max_validators)
-        .saturating_mul(u64::from(cap).saturating_add(128))
-        .saturating_add(64)
 }
 
 /// What ExtendVote knows of the block it votes on: height, BFT time and the

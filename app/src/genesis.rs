@@ -116,11 +116,57 @@ impl AppGenesis {
                 path: p.clone(),
                 source,
             })?;
-        match doc.get("app_state") {
-            None | Some(serde_json::Value::Null) => Ok(Self::default()),
-            Some(v) => Self::from_app_state_bytes(v.to_string().as_bytes(), &p),
+        let g = match doc.get("app_state") {
+            None | Some(serde_json::Value::Null) => Self::default(),
+            Some(v) => Self::from_app_state_bytes(v.to_string().as_bytes(), &p)?,
+        };
+        // CometBFT writes int64s as strings in genesis.json.
+        let max_bytes = doc
+            .pointer("/consensus_params/block/max_bytes")
+            .and_then(|v| {
+                v.as_str()
+                    .and_then(|t| t.parse().ok())
+                    .or_else(|| v.as_i64())
+            });
+        if let Some(b) = max_bytes {
+            g.check_block_size(b)
+                .map_err(|reason| GenesisError::AppState {
+                    path: p.clone(),
+                    reason,
+                })?;
         }
+        Ok(g)
     }
+
+    /// tx[0] carries one extension per validator: it must always fit a block,
+    /// or every proposer would build an oversize proposal and no block would
+    /// ever be produced (protocol review §13). Half a block at most; a
+    /// non-positive `max_bytes` (CometBFT: no limit of the app's) passes.
+    pub fn check_block_size(&self, max_bytes: i64) -> Result<(), String> {
+        if max_bytes <= 0 {
+            return Ok(());
+        }
+        let worst = injected_tx_bound(
+            self.staking.params.max_validators,
+            self.app.params.max_vote_extension_bytes,
+        );
+        if worst > u64::try_from(max_bytes).unwrap_or(0) / 2 {
+            return Err(format!(
+                "consensus block.max_bytes {max_bytes} is too small: the vote extensions of \
+                 {} validators (tx[0], up to {worst} bytes) must fit in half a block",
+                self.staking.params.max_validators
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Largest tx[0]: marker and header, then per validator its address, extension
+/// (at most the cap) and signature with their protobuf framing.
+pub fn injected_tx_bound(max_validators: u32, cap: u32) -> u64 {
+    u64::from(max_validators)
+        .saturating_mul(u64::from(cap).saturating_add(128))
+        .saturating_add(64)
 }
 
 #[cfg(test)]
@@ -129,6 +175,31 @@ mod tests {
 
     /// protocol.md §7 and §14: an extension cap too small for a full block of
     /// maximal jobs, or a bond denom the fees are not in, is refused up front.
+    /// protocol.md §13: a block too small for tx[0] at `max_validators` full
+    /// extensions is refused, from the genesis file and in InitChain.
+    #[test]
+    fn a_block_too_small_for_the_extensions_is_refused() {
+        let g = AppGenesis::default();
+        // 100 validators × (8192 + 128) + 64 bytes must fit in half a block.
+        assert!(g.check_block_size(22_020_096).is_ok());
+        assert!(g.check_block_size(-1).is_ok());
+        let e = g.check_block_size(1_000_000).expect_err("too small");
+        assert!(e.contains("block.max_bytes 1000000 is too small"), "{e}");
+        let dir = std::env::temp_dir().join(format!("verdict-genesis-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let f = dir.join("genesis.json");
+        std::fs::write(
+            &f,
+            r#"{"consensus_params":{"block":{"max_bytes":"1000000"}},"app_state":{}}"#,
+        )
+        .expect("write");
+        let e = AppGenesis::from_genesis_file(&f)
+            .expect_err("too small")
+            .to_string();
+        assert!(e.contains("is too small"), "{e}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[test]
     fn genesis_refuses_a_cap_below_full_load_and_a_foreign_bond_denom() {
         let small = AppGenesis::from_app_state_bytes(
