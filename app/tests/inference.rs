@@ -1309,3 +1309,24 @@ fn the_choice_of_extensions_in_tx0_does_not_change_a_committee() {
         .all(|c| c.as_array().is_some_and(|a| !a.is_empty())));
     assert_eq!(all, committees(true));
 }
+
+/// Fault records go after the same retention as settled jobs (the slash
+/// events stay in the block results).
+#[test]
+fn fault_records_are_pruned_after_the_retention() {
+    let mut net = Net::with_params(
+        &[Honest, Wrong, Honest, Honest],
+        8,
+        json!({"job_retention_blocks": 3}),
+    );
+    let (job, _) = net.one_job();
+    assert_eq!(job["result"]["faults"][0]["address"], net.nodes[1].hex());
+    assert_eq!(
+        net.query("Faults", json!({})).as_array().map(Vec::len),
+        Some(1)
+    );
+    for _ in 0..4 {
+        net.run_height(vec![]);
+    }
+    assert_eq!(net.query("Faults", json!({})), json!([]));
+}

@@ -302,7 +302,8 @@ pub fn member<'a>(job: &'a Job, address: &[u8]) -> Option<&'a Member> {
 
 /// End of FinalizeBlock (after IBC acknowledgements are written): drops up to
 /// [`PRUNE_PER_BLOCK`] jobs settled more than `job_retention_blocks` ago, with
-/// their requester index entries. Returns how many went.
+/// their requester index entries, and as many fault records as old. Returns
+/// how many went.
 pub fn prune_settled(s: &mut dyn Storage, height: u64) -> StdResult<usize> {
     let keep = params(s).job_retention_blocks;
     if keep == 0 || height <= keep {
@@ -325,7 +326,17 @@ pub fn prune_settled(s: &mut dyn Storage, height: u64) -> StdResult<usize> {
         JOBS.remove(s, *id);
         SETTLED.remove(s, (*h, *id));
     }
-    Ok(due.len())
+    // Fault records (ids follow heights) go after the same retention.
+    let old_faults: Vec<u64> = FAULTS
+        .range(s, None, None, Order::Ascending)
+        .take(PRUNE_PER_BLOCK)
+        .take_while(|r| r.as_ref().map_or(true, |(_, f)| f.height < cutoff))
+        .map(|r| r.map(|(k, _)| k))
+        .collect::<StdResult<_>>()?;
+    for k in &old_faults {
+        FAULTS.remove(s, *k);
+    }
+    Ok(due.len().saturating_add(old_faults.len()))
 }
 
 pub fn record_fault(s: &mut dyn Storage, f: &FaultRecord) -> StdResult<u64> {
