@@ -539,6 +539,7 @@ impl Net {
                     denom: "uverd".into(),
                     amount: fee.to_string(),
                 }),
+                spec_hash: String::new(),
             }
             .encode_to_vec(),
         }
@@ -1329,4 +1330,40 @@ fn fault_records_are_pruned_after_the_retention() {
         net.run_height(vec![]);
     }
     assert_eq!(net.query("Faults", json!({})), json!([]));
+}
+
+/// protocol.md §9 (model squatting): a requester can pin the spec it wants
+/// served (`spec_hash` from `query inference model`); a job naming another spec
+/// than the registered one — say, a squatter's — is refused, the right one runs.
+#[test]
+fn a_job_pinned_to_another_spec_is_refused() {
+    let mut net = Net::new(&[Honest; 4], 8);
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let model = net.query("Model", json!({ "id": MODEL }));
+    let have = model["spec_hash"].as_str().expect("spec_hash").to_string();
+    assert_eq!(have.len(), 64);
+    let pinned = |hash: &str| {
+        let mut m = pb::MsgSubmitJob::decode(
+            Net::submit_msg(vec![0; 8], vec![1, 2], 40_000)
+                .value
+                .as_slice(),
+        )
+        .expect("decode");
+        m.spec_hash = hash.into();
+        cosmrs::Any {
+            type_url: pb::MSG_SUBMIT_JOB_URL.into(),
+            value: m.encode_to_vec(),
+        }
+    };
+    let wrong = net.user_tx(vec![pinned(&"0".repeat(64))]);
+    let right = net.user_tx(vec![pinned(&have)]);
+    let r = net.run_height(vec![wrong, right]);
+    assert_ne!(r.tx_results[1].code, 0);
+    assert!(
+        r.tx_results[1].log.contains("not the pinned"),
+        "{}",
+        r.tx_results[1].log
+    );
+    assert_eq!(r.tx_results[2].code, 0, "{}", r.tx_results[2].log);
 }

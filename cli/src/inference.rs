@@ -52,6 +52,10 @@ pub enum InferenceTx {
         /// How long --wait waits for settlement.
         #[arg(long, default_value_t = 120)]
         wait_seconds: u64,
+        /// Pin the model's spec: the job is refused unless the model is
+        /// registered with exactly this spec hash (`query inference model`).
+        #[arg(long)]
+        spec_hash: Option<String>,
         #[command(flatten)]
         flags: crate::TxFlags,
     },
@@ -340,6 +344,7 @@ pub fn submit_msg(
     inputs: Vec<pb::Tensor>,
     max_latency_ms: u32,
     fee: &verdict_core::coin::Coin,
+    spec_hash: Option<&str>,
 ) -> cosmrs::Any {
     cosmrs::Any {
         type_url: pb::MSG_SUBMIT_JOB_URL.into(),
@@ -352,6 +357,7 @@ pub fn submit_msg(
                 denom: fee.denom.clone(),
                 amount: fee.amount.to_string(),
             }),
+            spec_hash: spec_hash.unwrap_or_default().to_string(),
         }
         .encode_to_vec(),
     }

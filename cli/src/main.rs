@@ -533,6 +533,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     fee,
                     wait,
                     wait_seconds,
+                    spec_hash,
                     flags,
                 } => {
                     let fee = one_coin(&fee)?;
@@ -548,6 +549,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                                 inputs,
                                 max_latency_ms,
                                 &fee,
+                                spec_hash.as_deref(),
                             )])
                         },
                         std::slice::from_ref(&fee),

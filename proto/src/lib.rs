@@ -140,6 +140,8 @@ pub mod inference {
             pub max_latency_ms: u32,
             #[prost(message, optional, tag = "5")]
             pub fee: ::core::option::Option<Coin>,
+            #[prost(string, tag = "6")]
+            pub spec_hash: ::prost::alloc::string::String,
         }
 
         /// `cosmos.base.v1beta1.Coin`, field-for-field.

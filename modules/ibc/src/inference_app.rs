@@ -196,6 +196,7 @@ fn serve(
         max_latency_ms: request.max_latency_ms,
         fee: request.fee,
         remote: true,
+        spec_hash: None,
     };
     // The job is created in its own overlay: a refusal leaves nothing behind
     // but the error acknowledgement.
@@ -359,6 +360,7 @@ impl RequestRemote {
             inputs: m.inputs,
             max_latency_ms: m.max_latency_ms,
             fee: m.fee,
+            spec_hash: String::new(),
         };
         let any = SdkAny {
             type_url: pb::MSG_SUBMIT_JOB_URL.into(),

@@ -92,11 +92,20 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             max_latency_ms,
             fee,
             remote,
+            spec_hash,
         } => {
             let p = state::params(ctx.store);
             let model = state::MODELS
                 .may_load(ctx.store, model_id)?
                 .ok_or_else(|| InferenceError::UnknownModel(model_id.clone()))?;
+            if let Some(want) = spec_hash {
+                let have = model.spec_hash();
+                if *want != have {
+                    return Err(InferenceError::Invalid(format!(
+                        "model {model_id} is registered with spec {have}, not the pinned {want}"
+                    )));
+                }
+            }
             check_inputs(&model.inputs, inputs, p.max_input_bytes)?;
             check_values(inputs, model.input_range)?;
             if *max_latency_ms > p.max_latency_ms || *max_latency_ms < p.min_latency_ms {

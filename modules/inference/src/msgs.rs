@@ -38,6 +38,8 @@ pub enum InferenceMsg {
         /// Requested over IBC (a channel's payer pays): counted against the
         /// remote share of a block's job slots.
         remote: bool,
+        /// The registered spec the requester pins (see `Model::spec_hash`).
+        spec_hash: Option<String>,
     },
 }
 
@@ -247,6 +249,13 @@ impl InferenceMsg {
             max_latency_ms: m.max_latency_ms,
             fee: Coin::new(amount, &fee.denom),
             remote: false,
+            spec_hash: if m.spec_hash.is_empty() {
+                None
+            } else if is_model_id(&m.spec_hash) {
+                Some(m.spec_hash)
+            } else {
+                return Err(invalid("spec_hash must be 64 lower-case hex characters"));
+            },
         })
     }
 

@@ -71,6 +71,15 @@ fn job_json(s: &dyn Storage, job: &Job) -> Result<serde_json::Value, InferenceEr
     .map_err(|e| InferenceError::Storage(e.to_string()))
 }
 
+/// A model as queries show it: the stored record plus its `spec_hash`.
+fn model_view(m: &Model) -> Result<serde_json::Value, InferenceError> {
+    let mut v = serde_json::to_value(m).map_err(|e| InferenceError::Storage(e.to_string()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert("spec_hash".into(), serde_json::Value::String(m.spec_hash()));
+    }
+    Ok(v)
+}
+
 fn limit(r: &Req) -> usize {
     r.limit.unwrap_or(MAX_LIMIT).clamp(1, MAX_LIMIT) as usize
 }
@@ -142,7 +151,7 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
             let m: Model = state::MODELS
                 .may_load(s, id)?
                 .ok_or_else(|| InferenceError::UnknownModel(id.into()))?;
-            json(&m)?
+            json(&model_view(&m)?)?
         }
         "Models" => {
             let start = r.start_after_id.as_deref().map(Bound::exclusive);
@@ -151,6 +160,7 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
                 .take(limit(&r))
                 .map(|x| x.map(|(_, m)| m))
                 .collect::<Result<_, _>>()?;
+            let v: Vec<serde_json::Value> = v.iter().map(model_view).collect::<Result<_, _>>()?;
             json(&v)?
         }
         "Job" => {

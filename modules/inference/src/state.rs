@@ -46,6 +46,35 @@ pub struct Model {
     pub registered_height: u64,
 }
 
+impl Model {
+    /// sha256 (lower-case hex) of what a job's answer depends on: the file
+    /// hash, input and output specs, tolerances, input range and digest length,
+    /// as canonical JSON in this order. Jobs may pin it (`spec_hash`).
+    pub fn spec_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Key<'a> {
+            id: &'a str,
+            inputs: &'a [Spec],
+            outputs: &'a [Spec],
+            tolerance_nano: u64,
+            rtol_nano: u64,
+            input_range: Option<(i64, i64)>,
+            max_output_len: u32,
+        }
+        let key = Key {
+            id: &self.id,
+            inputs: &self.inputs,
+            outputs: &self.outputs,
+            tolerance_nano: self.tolerance_nano,
+            rtol_nano: self.rtol_nano,
+            input_range: self.input_range,
+            max_output_len: self.max_output_len,
+        };
+        let bytes = serde_json::to_vec(&key).unwrap_or_default();
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InputTensor {
     pub name: String,
