@@ -1,7 +1,12 @@
-//! `verdict-sim`: a seeded, fast adversarial simulation of Verdict's committee
+//! `verdict-sim`: a seeded adversarial simulation of Verdict's committee
 //! selection and settlement (no CometBFT, no network, no sidecar).
 //!
-//! Model. `--validators` validators with Zipf stake (power of rank r ∝ 1/r) are
+//! Two modes. The default (`chain.rs`) runs every block through the real
+//! `VerdictApp::finalize_block`: settlement, payments, slashes, jailing and
+//! committee assignment are the chain's own; see that module. `--fast` is the
+//! pure simulation described below (the settlement decision re-implemented).
+//!
+//! Model (`--fast`). `--validators` validators with Zipf stake (power of rank r ∝ 1/r) are
 //! the bonded set. Blocks carry 8 jobs each (`max_jobs_per_block`); every block's
 //! proposer is drawn by stake and feeds the **real** randomness beacon
 //! (`verdict_inference::beacon::{contribution, advance}` on a `MockStorage`,
@@ -49,6 +54,8 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
+mod chain;
+
 use cosmwasm_std::testing::MockStorage;
 use cosmwasm_std::{Order, Storage};
 use sha2::{Digest, Sha256};
@@ -62,6 +69,8 @@ const OUT_LEN: usize = 8;
 const TOLERANCE_NANO: u64 = 1_000;
 const RTOL_NANO: u64 = 100_000;
 const FEE: u128 = 1_000;
+/// Jobs per run in the (default) chain mode.
+const CHAIN_JOBS: u64 = 1_500;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 enum Strategy {
@@ -570,14 +579,25 @@ fn pct(a: u64, b: u64) -> f64 {
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
-        println!("verdict-sim [--jobs N] [--validators N] [--seed S] [--committee N]");
+        println!(
+            "verdict-sim [--fast] [--jobs N] [--validators N] [--seed S] [--committee N]\n\
+             default: every block through the real VerdictApp FinalizeBlock ({CHAIN_JOBS} jobs per run);\n\
+             --fast: the pure simulation with a re-implemented settlement decision (10000 jobs)"
+        );
         return;
     }
     let p = InferenceParams::default();
-    let jobs = arg(&args, "--jobs", 10_000);
+    let fast = args.iter().any(|a| a == "--fast");
+    let jobs = arg(&args, "--jobs", if fast { 10_000 } else { CHAIN_JOBS });
     let n = arg(&args, "--validators", 60).max(2) as usize;
     let seed = arg(&args, "--seed", 1);
     let size = arg(&args, "--committee", u64::from(p.committee_size)) as usize;
+    if !fast {
+        if !chain::main_chain(jobs, n, seed, size) {
+            std::process::exit(1);
+        }
+        return;
+    }
     let multiple = p.wrong_output_multiple;
     let start = Instant::now();
     println!("# Verdict adversarial simulation");
