@@ -996,17 +996,7 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
             if idx.is_empty() {
                 continue;
             }
-            let stake: u64 = idx.iter().map(|&i| vals[i].member.power).sum();
-            let mut t = Tally::default();
-            for &i in &idx {
-                let x = &ground.tally[i];
-                t.seats += x.seats;
-                t.jobs += x.jobs;
-                t.paid += x.paid;
-                t.slashed += x.slashed;
-                t.late += x.late;
-                t.grey += x.grey;
-            }
+            let (stake, t) = super::group_total(&vals, &ground.tally, &idx);
             let jailed = idx
                 .iter()
                 .filter(|&&i| ground.jailed_at[i].is_some())

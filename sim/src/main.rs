@@ -116,6 +116,22 @@ impl Strategy {
 }
 
 /// splitmix64: the only randomness, all derived from `--seed`.
+/// Stake and summed tally of the validators `idx` (one strategy's group).
+fn group_total(vals: &[Val], tally: &[Tally], idx: &[usize]) -> (u64, Tally) {
+    let stake: u64 = idx.iter().map(|&i| vals[i].member.power).sum();
+    let mut t = Tally::default();
+    for &i in idx {
+        let x = &tally[i];
+        t.seats += x.seats;
+        t.jobs += x.jobs;
+        t.paid += x.paid;
+        t.slashed += x.slashed;
+        t.late += x.late;
+        t.grey += x.grey;
+    }
+    (stake, t)
+}
+
 fn mix(mut z: u64) -> u64 {
     z = z.wrapping_add(0x9E37_79B9_7F4A_7C15);
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
@@ -659,17 +675,7 @@ fn main() {
             if idx.is_empty() {
                 continue;
             }
-            let stake: u64 = idx.iter().map(|&i| vals[i].member.power).sum();
-            let mut t = Tally::default();
-            for &i in &idx {
-                let x = &ground.tally[i];
-                t.seats += x.seats;
-                t.jobs += x.jobs;
-                t.paid += x.paid;
-                t.slashed += x.slashed;
-                t.late += x.late;
-                t.grey += x.grey;
-            }
+            let (stake, t) = group_total(&vals, &ground.tally, &idx);
             println!(
                 "| {} | {} | {:.1} | {} | {} | {} | {} | {} | {} |",
                 s.name(),
