@@ -471,7 +471,11 @@ fn settle_job(
     // the seat; a commitment whose reveal never came counts double (withholding
     // after seeing others' reveals must cost more than silence). Recorded per
     // block in `process_block`, since a proposer can delay an extension.
-    for x in seats.iter().filter(|x| !x.excused) {
+    // A job no member committed to is one nobody could run (a model no
+    // sidecar serves): it costs its committee nothing, or anyone could get
+    // honest validators jailed by filling blocks with such jobs.
+    let anyone_committed = seats.iter().any(|x| x.att.commitment.is_some());
+    for x in seats.iter().filter(|x| !x.excused && anyone_committed) {
         let missed: u8 = match (&x.att.commitment, &x.att.digest, x.att.bad_reveal) {
             (_, Some(_), _) | (_, _, true) => 0,
             (None, None, false) => 1,

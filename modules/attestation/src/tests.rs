@@ -728,3 +728,24 @@ fn a_withheld_reveal_holds_a_job_open_only_until_the_reveal_phase_ends() {
     );
     assert_eq!(crate::ATT_INFO.load(&s, &c).unwrap().missed, 2);
 }
+
+/// A job no member committed to (a model no sidecar serves) costs its
+/// committee nothing: otherwise jobs for an unserved model would fill every
+/// honest validator's liveness window.
+#[test]
+fn a_job_nobody_could_run_costs_its_committee_nothing() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, b) = ([1u8; 20], [2u8; 20]);
+    let mut j = job(1, vec![member(a), member(b)], JobStatus::Pending);
+    j.commit_deadline = 4;
+    j.deadline_height = 6;
+    inf::JOBS.save(&mut s, 1, &j).unwrap();
+    inf::LIVE.save(&mut s, (6, 1), &()).unwrap();
+    for h in 3..=6 {
+        process_block(&mut s, h, 0, 0, &[]).unwrap();
+    }
+    assert_eq!(inf::JOBS.load(&s, 1).unwrap().status, JobStatus::Failed);
+    assert!(crate::ATT_INFO.may_load(&s, &a).unwrap().is_none());
+    assert!(crate::ATT_INFO.may_load(&s, &b).unwrap().is_none());
+}

@@ -267,8 +267,8 @@ pub struct BlockJobs {
 
 pub const BLOCK_JOBS: Item<BlockJobs> = Item::new("inference/block_jobs");
 /// The job fee floor: at least `min_job_fee`; +12.5 % after every block whose
-/// job slots were all taken, −12.5 % (down to `min_job_fee`) after one at most
-/// half full. Job slots go to those who pay for them, not to whoever is first.
+/// job slots were all taken (or one source's whole share of them), −12.5 %
+/// (down to `min_job_fee`) after one at most half full. Job slots go to those who pay for them, not to whoever is first.
 pub const JOB_FEE_FLOOR: Item<Uint128> = Item::new("inference/job_fee_floor");
 
 /// The fee a job must carry now.
@@ -286,12 +286,17 @@ pub fn job_fee_floor(s: &dyn Storage) -> Uint128 {
 /// job slots were. Writes only when it changes.
 pub fn update_job_fee_floor(s: &mut dyn Storage, height: u64) -> StdResult<()> {
     let p = params(s);
-    let used = match BLOCK_JOBS.may_load(s)? {
-        Some(b) if b.height == height => b.local.saturating_add(b.remote),
-        _ => 0,
+    let b = match BLOCK_JOBS.may_load(s)? {
+        Some(b) if b.height == height => b,
+        _ => BlockJobs::default(),
     };
+    let used = b.local.saturating_add(b.remote);
+    // Demand met supply: every slot taken, or one source's whole share.
+    let full = used >= p.max_jobs_per_block
+        || b.local >= p.max_jobs_per_source
+        || b.remote >= p.max_jobs_per_source;
     let floor = job_fee_floor(s);
-    let next = if used >= p.max_jobs_per_block {
+    let next = if full {
         floor.saturating_add(floor.multiply_ratio(1u128, 8u128).max(Uint128::one()))
     } else if used.saturating_mul(2) <= p.max_jobs_per_block {
         floor
