@@ -60,9 +60,23 @@ fn model_id() -> String {
     hex::encode(Sha256::digest(b"verdict-sim-model"))
 }
 
+/// The second model: registered by the squatter, served by no validator.
+fn squat_model_id() -> String {
+    hex::encode(Sha256::digest(b"verdict-sim-squatted-model"))
+}
+
 fn user() -> AccountKey {
     AccountKey::from_bytes(&[42; 32]).expect("user key")
 }
+
+/// The slot-squatter's account (not a validator).
+fn squatter() -> AccountKey {
+    AccountKey::from_bytes(&[77; 32]).expect("squatter key")
+}
+
+/// Jobs the squatter submits per block by default (before the requester's, as
+/// if its txs came first in the proposer's block); `--squat N` sets it.
+pub(crate) const SQUAT_PER_BLOCK: u64 = 2;
 
 fn key32(tag: &[u8], seed: u64, i: usize) -> [u8; 32] {
     Sha256::new()
@@ -158,6 +172,30 @@ pub(crate) struct ChainResult {
     pub per_block: u64,
     /// Sum of the fees of the completed jobs (from their JSON).
     pub fees_completed: u128,
+    /// Jobs where withholders held ≥ 1/3 of the seats, and how many of them failed.
+    pub withheld_third: u64,
+    pub withheld_third_failed: u64,
+    /// Self-jailers: height of their unbonding tx, wrong answers revealed on
+    /// completed jobs, and how many of those are `wrong_output` faults.
+    pub self_jail_tx: Vec<Option<u64>>,
+    pub sj_wrong_completed: u64,
+    pub sj_recorded: u64,
+    /// Per validator at the end: (seats, missed) of its attestation-liveness window.
+    pub att_info: Vec<(u64, u64)>,
+    /// The squatter: jobs accepted, settled, completed, fees escrowed, fees
+    /// lost (fee − refund) on its settled jobs, its own submissions refused.
+    pub sq_jobs: u64,
+    pub sq_settled: u64,
+    pub sq_completed: u64,
+    pub sq_fees: u128,
+    pub sq_lost: u128,
+    pub sq_refused: u64,
+    /// The honest requester's submissions refused, by reason.
+    pub req_refused: BTreeMap<String, u64>,
+    /// The requester's fee raised to the floor (blocks), the floor at the end and its maximum.
+    pub req_raised: u64,
+    pub floor_final: u128,
+    pub floor_max: u128,
 }
 
 struct Sim<'a> {
@@ -171,6 +209,8 @@ struct Sim<'a> {
     active: BTreeMap<usize, i64>,
     pending: Vec<(i64, Vec<ValidatorUpdate>)>,
     user_seq: u64,
+    squat_seq: u64,
+    ops: Vec<AccountKey>,
     /// Each node's local results (its sidecar's answers) and what it was fed.
     local: Vec<BTreeMap<u64, LocalJob>>,
     fed: Vec<BTreeSet<u64>>,
@@ -178,7 +218,7 @@ struct Sim<'a> {
 }
 
 impl<'a> Sim<'a> {
-    fn new(vals: &'a [Val], seed: u64, size: usize) -> Sim<'a> {
+    fn new(vals: &'a [Val], seed: u64, size: usize, missed_window: Option<u64>) -> Sim<'a> {
         let n = vals.len();
         let keys: Vec<SigningKey> = (0..n)
             .map(|i| SigningKey::from(key32(b"sim-consensus", seed, i)))
@@ -206,10 +246,12 @@ impl<'a> Sim<'a> {
             balances.push(json!({"address": op.address().bech32(),
                                  "coins": format!("{}uverd", tokens(i) + 1_000_000_000)}));
         }
+        balances
+            .push(json!({"address": squatter().address().bech32(), "coins": "1000000000000uverd"}));
         let gentxs: Vec<String> = (0..n)
             .map(|i| gentx(i, &ops[i], &keys[i], tokens(i)))
             .collect();
-        let app_state = json!({
+        let mut app_state = json!({
             "app": {"params": {"max_vote_extension_bytes": VE_CAP}},
             "bank": {"balances": balances},
             "staking": {"gentxs": gentxs},
@@ -218,6 +260,9 @@ impl<'a> Sim<'a> {
                                      "commit_blocks": COMMIT_BLOCKS,
                                      "committee_size": size}},
         });
+        if let Some(w) = missed_window {
+            app_state["inference"]["params"]["missed_window"] = json!(w);
+        }
         let req = RequestInitChain {
             time: Some(time(0)),
             chain_id: CHAIN.into(),
@@ -264,6 +309,8 @@ impl<'a> Sim<'a> {
             active,
             pending: vec![],
             user_seq: 0,
+            squat_seq: 0,
+            ops,
             local: vec![BTreeMap::new(); n],
             fed: vec![BTreeSet::new(); n],
             per_block: JOBS_PER_BLOCK,
@@ -277,6 +324,73 @@ impl<'a> Sim<'a> {
         self.per_block = p["max_jobs_per_source"]
             .as_u64()
             .map_or(slots, |x| x.min(slots));
+    }
+
+    /// The job fee floor now (committed state).
+    fn floor(&self) -> u128 {
+        self.query("Params", json!({}))["job_fee_floor"]
+            .as_str()
+            .and_then(|x| x.parse().ok())
+            .unwrap_or(0)
+    }
+
+    /// (account number, sequence) of an account, from the auth query.
+    fn account(&self, addr: &str) -> (u64, u64) {
+        use cosmrs::proto::cosmos::auth::v1beta1 as au;
+        let r = self.app.query(RequestQuery {
+            path: "/cosmos.auth.v1beta1.Query/Account".into(),
+            data: au::QueryAccountRequest {
+                address: addr.to_string(),
+            }
+            .encode_to_vec()
+            .into(),
+            height: 0,
+            prove: false,
+        });
+        assert_eq!(r.code, 0, "account {addr}: {}", r.log);
+        let any = au::QueryAccountResponse::decode(r.value.as_ref())
+            .expect("account response")
+            .account
+            .expect("account");
+        let b = au::BaseAccount::decode(any.value.as_slice()).expect("base account");
+        (b.account_number, b.sequence)
+    }
+
+    /// The self-jailer's operator: raises its `min_self_delegation` to half its
+    /// self-delegation and unbonds 90 % of it, in one tx (staking jails it).
+    #[allow(deprecated)] // `delegator_address` of MsgEditValidator is deprecated
+    fn self_jail(&self, i: usize) -> Vec<u8> {
+        use cosmrs::proto::cosmos::staking::v1beta1 as st;
+        let op = &self.ops[i];
+        let tokens = u128::from(self.vals[i].member.power) * 1_000_000;
+        let edit = cosmrs::Any {
+            type_url: "/cosmos.staking.v1beta1.MsgEditValidator".into(),
+            value: st::MsgEditValidator {
+                description: None,
+                validator_address: op.address().valoper(),
+                commission_rate: String::new(),
+                min_self_delegation: (tokens / 2).to_string(),
+            }
+            .encode_to_vec(),
+        };
+        let undelegate = cosmrs::Any {
+            type_url: "/cosmos.staking.v1beta1.MsgUndelegate".into(),
+            value: st::MsgUndelegate {
+                delegator_address: op.address().bech32(),
+                validator_address: op.address().valoper(),
+                amount: Some(Coin::new(tokens * 9 / 10, "uverd").to_proto()),
+            }
+            .encode_to_vec(),
+        };
+        let spec = TxSpec {
+            msgs: vec![edit, undelegate],
+            memo: String::new(),
+            timeout_height: 0,
+            fee: vec![Coin::new(10_000, "uverd")],
+            gas_limit: 400_000,
+        };
+        let (number, seq) = self.account(&op.address().bech32());
+        sign_tx(&spec, op, CHAIN, number, seq)
     }
 
     fn committed<R>(&self, f: impl FnOnce(&dyn cosmwasm_std::Storage) -> R) -> R {
@@ -309,10 +423,26 @@ impl<'a> Sim<'a> {
         tx
     }
 
-    fn register(&mut self) -> Vec<u8> {
+    /// A tx of the squatter (a failed message still bumps its sequence).
+    fn squat_tx(&mut self, msg: cosmrs::Any) -> Vec<u8> {
+        let spec = TxSpec {
+            msgs: vec![msg],
+            memo: String::new(),
+            timeout_height: 0,
+            fee: vec![Coin::new(10_000, "uverd")],
+            gas_limit: 400_000,
+        };
+        let number = 2 + self.vals.len() as u64;
+        let tx = sign_tx(&spec, &squatter(), CHAIN, number, self.squat_seq);
+        self.squat_seq += 1;
+        tx
+    }
+
+    fn register(&mut self, squat: bool) -> Vec<u8> {
+        let owner = if squat { squatter() } else { user() };
         let m = pb::MsgRegisterModel {
-            owner: user().address().bech32(),
-            model_id: model_id(),
+            owner: owner.address().bech32(),
+            model_id: if squat { squat_model_id() } else { model_id() },
             name: "sim".into(),
             inputs: vec![pb::TensorSpec {
                 name: "x".into(),
@@ -329,16 +459,22 @@ impl<'a> Sim<'a> {
             max_output_len: OUT_LEN as u32,
             ..Default::default()
         };
-        self.user_tx(cosmrs::Any {
+        let any = cosmrs::Any {
             type_url: pb::MSG_REGISTER_MODEL_URL.into(),
             value: m.encode_to_vec(),
-        })
+        };
+        if squat {
+            self.squat_tx(any)
+        } else {
+            self.user_tx(any)
+        }
     }
 
-    fn submit(&mut self, k: u64) -> Vec<u8> {
+    fn submit(&mut self, k: u64, fee: u128, squat: bool) -> Vec<u8> {
+        let who = if squat { squatter() } else { user() };
         let msg = pb::MsgSubmitJob {
-            requester: user().address().bech32(),
-            model_id: model_id(),
+            requester: who.address().bech32(),
+            model_id: if squat { squat_model_id() } else { model_id() },
             inputs: vec![pb::Tensor {
                 name: "x".into(),
                 dtype: "float32".into(),
@@ -348,14 +484,19 @@ impl<'a> Sim<'a> {
             max_latency_ms: MAX_LATENCY_MS,
             fee: Some(pb::Coin {
                 denom: "uverd".into(),
-                amount: FEE.to_string(),
+                amount: fee.to_string(),
             }),
             spec_hash: String::new(),
         };
-        self.user_tx(cosmrs::Any {
+        let any = cosmrs::Any {
             type_url: pb::MSG_SUBMIT_JOB_URL.into(),
             value: msg.encode_to_vec(),
-        })
+        };
+        if squat {
+            self.squat_tx(any)
+        } else {
+            self.user_tx(any)
+        }
     }
 
     /// The sidecars: each committee member of a live job gets its answer.
@@ -366,7 +507,8 @@ impl<'a> Sim<'a> {
                 .collect()
         });
         for job in jobs {
-            if job.status.is_final() {
+            // Nobody serves the squatter's model: no sidecar answers it.
+            if job.status.is_final() || job.model_id != model_id() {
                 continue;
             }
             let refr = reference(self.seed, job.id);
@@ -383,7 +525,9 @@ impl<'a> Sim<'a> {
                     // Its answer arrives only after the commit phase closed; the
                     // node then has nothing it may say (build_extension drops it).
                     Strategy::Slow if job.status.commit_phase() => continue,
-                    Strategy::Slow => refr.clone(),
+                    // It computes the true answer and commits to it (it only
+                    // withholds the reveal: see run_chain).
+                    Strategy::Slow | Strategy::Withholder => refr.clone(),
                     _ => match answer(s, &refr, self.seed, job.id, i) {
                         Some(o) => o,
                         None => continue,
@@ -465,14 +609,17 @@ pub(crate) fn run_chain(
     seed: u64,
     size: usize,
     grind: bool,
+    missed_window: Option<u64>,
+    squat: u64,
 ) -> ChainResult {
     let start = Instant::now();
     let n = vals.len();
-    let mut sim = Sim::new(vals, seed, size);
+    let mut sim = Sim::new(vals, seed, size, missed_window);
     let mut res = ChainResult {
         tally: vec![Tally::default(); n],
         jailed_at: vec![None; n],
         slash_events: vec![BTreeMap::new(); n],
+        self_jail_tx: vec![None; n],
         ..ChainResult::default()
     };
     let in_coalition = |i: usize| vals[i].strategy == Strategy::Coalition;
@@ -597,22 +744,55 @@ pub(crate) fn run_chain(
                     1,
                     Some(&next),
                 );
+                let mut ve = ve;
+                if vals[i].strategy == Strategy::Withholder {
+                    ve.reveals.clear();
+                }
                 votes.push((i, ve));
             }
         }
-        // User txs: the model, then 8 jobs a block.
+        // Self-jailers: in the block that records their first reveal (carried
+        // by tx[0] from their extension of h−1), the operator unbonds.
+        let mut jail_txs = 0usize;
+        for (i, ve) in &last_votes {
+            if vals[*i].strategy == Strategy::SelfJailer
+                && !ve.reveals.is_empty()
+                && res.self_jail_tx[*i].is_none()
+            {
+                txs.push(sim.self_jail(*i));
+                res.self_jail_tx[*i] = Some(hu);
+                jail_txs += 1;
+            }
+        }
+        // User txs: the models, then the squatter's jobs at the fee floor and
+        // as many of the requester's as the chain takes from one source.
         let first_user_tx = txs.len();
+        // Submissions of this block: Some(true) squatter, Some(false) requester.
+        let mut kinds: Vec<Option<bool>> = vec![];
         if h == 1 {
-            let t = sim.register();
+            let t = sim.register(false);
             txs.push(t);
-        } else {
-            let mut k = 0;
-            while k < sim.per_block && res.submitted < jobs {
-                let t = sim.submit(res.submitted);
+            let t = sim.register(true);
+            txs.push(t);
+            kinds.extend([None, None]);
+        } else if res.submitted < jobs {
+            let floor = sim.floor();
+            res.floor_max = res.floor_max.max(floor);
+            for k in 0..squat {
+                let t = sim.submit(k, floor, true);
                 txs.push(t);
-                res.submitted += 1;
+                kinds.push(Some(true));
+            }
+            let fee = FEE.max(floor);
+            if fee > FEE {
+                res.req_raised += 1;
+            }
+            let mut k = 0;
+            while k < sim.per_block && res.submitted + k < jobs {
+                let t = sim.submit(res.submitted + k, fee, false);
+                txs.push(t);
+                kinds.push(Some(false));
                 k += 1;
-                last_submit_height = h;
             }
         }
         let decided = (!last_voters.is_empty()).then(|| CommitInfo {
@@ -637,13 +817,42 @@ pub(crate) fn run_chain(
             proposer_address: op.to_vec().into(),
             ..Default::default()
         });
+        let offset = r.tx_results.len() + first_user_tx - txs.len();
         for (k, t) in r.tx_results.iter().enumerate() {
-            if t.code != 0 {
-                eprintln!("block {h}: tx {k} failed (code {}): {}", t.code, t.log);
-                std::process::exit(2);
+            let kind = k
+                .checked_sub(offset)
+                .and_then(|u| kinds.get(u).copied())
+                .flatten();
+            match kind {
+                Some(true) if t.code == 0 => res.sq_jobs += 1,
+                Some(true) => res.sq_refused += 1,
+                Some(false) if t.code == 0 => {
+                    res.submitted += 1;
+                    last_submit_height = h;
+                }
+                Some(false) => {
+                    let why = if t.log.contains("maximum of") {
+                        "BlockFull"
+                    } else if t.log.contains("share of its job slots") {
+                        "SourceFull"
+                    } else if t.log.contains("minimum job fee") {
+                        "FeeTooLow"
+                    } else {
+                        eprintln!("block {h}: job tx {k} failed (code {}): {}", t.code, t.log);
+                        std::process::exit(2);
+                    };
+                    *res.req_refused
+                        .entry(format!("{why} (code {})", t.code))
+                        .or_insert(0) += 1;
+                }
+                None if t.code != 0 => {
+                    eprintln!("block {h}: tx {k} failed (code {}): {}", t.code, t.log);
+                    std::process::exit(2);
+                }
+                None => {}
             }
         }
-        assert!(r.tx_results.len() >= txs.len() - first_user_tx);
+        assert!(r.tx_results.len() >= txs.len() - first_user_tx + jail_txs);
         sim.app.commit();
         res.blocks += 1;
         if h == 1 {
@@ -712,6 +921,21 @@ pub(crate) fn run_chain(
         for id in settled {
             live.remove(&id);
             let job = sim.query("Job", json!({ "id": id }));
+            if job["model_id"].as_str() == Some(squat_model_id().as_str()) {
+                let fee: u128 = job["fee"]["amount"]
+                    .as_str()
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(0);
+                res.sq_settled += 1;
+                res.sq_fees += fee;
+                if job["status"].as_str() == Some("completed") {
+                    res.sq_completed += 1;
+                    res.sq_lost += fee;
+                } else {
+                    res.sq_lost += fee.min(200);
+                }
+                continue;
+            }
             tally_job(&sim, &job, id, seed, &mut res);
         }
         // Validator set changes: CometBFT applies them two heights later.
@@ -761,6 +985,19 @@ pub(crate) fn run_chain(
             .ok()
             .flatten()
             .map_or(0, |p| p.u128())
+    });
+    res.floor_final = sim.floor();
+    res.att_info = sim.committed(|s| {
+        sim.cons
+            .iter()
+            .map(|a| {
+                verdict_attestation::settle::ATT_INFO
+                    .may_load(s, a.as_slice())
+                    .ok()
+                    .flatten()
+                    .map_or((0, 0), |x| (x.seats, x.missed))
+            })
+            .collect()
     });
     res.seconds = start.elapsed().as_secs_f64();
     res
@@ -842,6 +1079,21 @@ fn tally_job(sim: &Sim<'_>, job: &Value, id: u64, seed: u64, res: &mut ChainResu
     if !completed && cw * 3 >= weight {
         res.stalled_by_coalition += 1;
     }
+    let ww: u64 = members
+        .iter()
+        .filter(|(a, _)| {
+            sim.index
+                .get(a)
+                .is_some_and(|&i| vals[i].strategy == Strategy::Withholder)
+        })
+        .map(|(_, w)| *w)
+        .sum();
+    if ww > 0 && ww * 3 >= weight {
+        res.withheld_third += 1;
+        if !completed {
+            res.withheld_third_failed += 1;
+        }
+    }
     // Payments as settle_job made them (through distribution): fee × weight /
     // agreeing power, the dust to the first agreeing member.
     let mut pay: BTreeMap<String, u128> = BTreeMap::new();
@@ -894,6 +1146,12 @@ fn tally_job(sim: &Sim<'_>, job: &Value, id: u64, seed: u64, res: &mut ChainResu
                 let d = digest_of(&o, id, TOLERANCE_NANO, OUT_LEN);
                 judge(&d, &ref_digest, RTOL_NANO, OUT_LEN, multiple) == Verdict::Wrong
             });
+        if completed && truly_wrong && vals[i].strategy == Strategy::SelfJailer {
+            res.sj_wrong_completed += 1;
+            if slashed {
+                res.sj_recorded += 1;
+            }
+        }
         if completed && truly_wrong && !slashed {
             res.wrong_unslashed += 1;
             if !captured {
@@ -904,7 +1162,14 @@ fn tally_job(sim: &Sim<'_>, job: &Value, id: u64, seed: u64, res: &mut ChainResu
 }
 
 /// The whole report of the chain mode.
-pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
+pub(crate) fn main_chain(
+    jobs: u64,
+    n: usize,
+    seed: u64,
+    size: usize,
+    missed_window: Option<u64>,
+    squat: u64,
+) -> bool {
     let start = Instant::now();
     println!("# Verdict adversarial simulation — settlement through the real chain");
     println!();
@@ -935,6 +1200,20 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
     );
     println!();
     println!(
+        "Added adversaries: withholder = the real `build_extension` with its `reveals` cleared \
+         (commits to the true answer, never reveals: 2 entries per settling block in its \
+         attestation-liveness window, a silent one costs 1); self-jailer = reveals the `wrong` answer, \
+         and in the block that records its first reveal its operator sends MsgEditValidator \
+         (min_self_delegation = half its stake) + MsgUndelegate (90 %), so staking jails it at once — \
+         its reveals must still be judged (`wrong_output`); slot-squatter = an account that registers \
+         a second model nobody serves and submits {squat} jobs every block at the job fee floor, \
+         ahead of the requester (which pays max(fee, floor), read before each block; refused \
+         submissions are retried next block). Squatter jobs are left out of the table and the goals. \
+         missed_window (attestation-liveness window, entries): {}.",
+        missed_window.map_or("the chain default".into(), |w| format!("{w} (--missed-window)"))
+    );
+    println!();
+    println!(
         "Columns: seats held = committee weight (seats drawn; when the bonded set is no larger than \
          committee_size every bonded validator sits weighted by its power, so jailings can switch a \
          run to power units); paid = uverd as `settle_job` split the fee among `result.agreeing`; \
@@ -947,6 +1226,7 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
     let mut goals_wrong = true;
     let mut goals_fee = true;
     let mut rules = true;
+    let mut goals_sj = true;
     for target in [0.10, 0.20, 0.30, 0.40] {
         let vals = validators(n, seed, target);
         let total: u64 = vals.iter().map(|v| v.member.power).sum();
@@ -958,8 +1238,9 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
         let cshare = cpow as f64 / total as f64;
         // The two runs are independent chains: one on another thread.
         let (plain, ground) = std::thread::scope(|sc| {
-            let other = sc.spawn(|| run_chain(&vals, jobs, seed, size, false));
-            let ground = run_chain(&vals, jobs, seed, size, true);
+            let other =
+                sc.spawn(|| run_chain(&vals, jobs, seed, size, false, missed_window, squat));
+            let ground = run_chain(&vals, jobs, seed, size, true, missed_window, squat);
             (other.join().expect("run without grinding"), ground)
         });
         let control = cshare * 3.0 >= 1.0;
@@ -1079,6 +1360,73 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
                 r.jailed_seated,
                 r.excused
             );
+            let window = |s: Strategy| -> String {
+                (0..vals.len())
+                    .filter(|&i| vals[i].strategy == s)
+                    .map(|i| {
+                        let (seats, missed) = r.att_info[i];
+                        format!("rank {} {missed}/{seats}", i + 1)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            };
+            let sj: Vec<String> = (0..vals.len())
+                .filter_map(|i| {
+                    let at = r.self_jail_tx[i]?;
+                    Some(format!(
+                        "rank {} unbonded at {at}, jailed at {}",
+                        i + 1,
+                        r.jailed_at[i].map_or("never".into(), |j| j.to_string())
+                    ))
+                })
+                .collect();
+            let honest_worst = (0..vals.len())
+                .filter(|&i| vals[i].strategy.honest())
+                .map(|i| (r.att_info[i].1, r.att_info[i].0, i))
+                .max()
+                .map_or("none".into(), |(m, e, i)| format!("rank {} {m}/{e}", i + 1));
+            println!(
+                "  - {label}: liveness window at the end (missed/entries): withholders {}; down {}; \
+                 worst honest {honest_worst}; \
+                 jobs with withholders ≥ 1/3 of seats {} (failed {}); self-jailers: {}; their wrong \
+                 answers on completed jobs {} recorded as wrong_output {}",
+                window(Strategy::Withholder),
+                window(Strategy::Down),
+                r.withheld_third,
+                r.withheld_third_failed,
+                if sj.is_empty() {
+                    "never unbonded".into()
+                } else {
+                    sj.join("; ")
+                },
+                r.sj_wrong_completed,
+                r.sj_recorded
+            );
+            let refused: Vec<String> = r
+                .req_refused
+                .iter()
+                .map(|(k, v)| format!("{k} ×{v}"))
+                .collect();
+            println!(
+                "  - squatter {label}: jobs {} (settled {}, completed {}, own submissions refused {}), \
+                 fees paid {} uverd, base fees lost {} uverd; requester's jobs refused: {}; requester \
+                 raised its fee to the floor in {} blocks; job_fee_floor max {} final {}",
+                r.sq_jobs,
+                r.sq_settled,
+                r.sq_completed,
+                r.sq_refused,
+                r.sq_fees,
+                r.sq_lost,
+                if refused.is_empty() {
+                    "none".into()
+                } else {
+                    refused.join(", ")
+                },
+                r.req_raised,
+                r.floor_max,
+                r.floor_final
+            );
+            goals_sj &= r.sj_recorded == r.sj_wrong_completed;
         }
         let size = size as u64;
         let k = (2 * size) / 3 + 1;
@@ -1125,10 +1473,12 @@ pub(crate) fn main_chain(jobs: u64, n: usize, seed: u64, size: usize) -> bool {
     println!();
     println!(
         "goals (coalitions < 1/3): honest slashed = 0: {}; forged accepted = 0 for coalitions < 1/3: {}; \
-         every wrong answer on a completed job slashed: {}; (fee fully paid out on every completed job, attestation/paid: {})",
+         every wrong answer on a completed job slashed: {}; self-jailers escape = 0: {}; \
+         (fee fully paid out on every completed job, attestation/paid: {})",
         pf(goals_honest),
         pf(goals_forged),
         pf(goals_wrong),
+        pf(goals_sj),
         pf(goals_fee)
     );
     println!(

@@ -31,6 +31,18 @@
 //! each on its own copy of the beacon state through the real `advance`, and
 //! picks the one that gives it more seats in the committees of block H's jobs.
 //!
+//! Also (ranks below the top quarter, `max(1, n/30)` each): a **withholder**
+//! commits like an honest node and never reveals (chain mode: the real
+//! `build_extension` with its `reveals` cleared; `--fast`: modelled as a seat
+//! with nothing revealed, like a late one, since it has no liveness window);
+//! a **self-jailer** reveals a wrong answer like `wrong` and (chain mode) its
+//! operator, in the block that records its first reveal, raises its
+//! `min_self_delegation` and unbonds 90 % of its self-delegation with
+//! `MsgEditValidator` + `MsgUndelegate`, so staking jails it at once (`--fast`:
+//! the same as `wrong`, no jailing). Chain mode only: a **slot-squatter**
+//! account submits jobs every block at the job fee floor for a second model
+//! that no validator serves (see `chain.rs`).
+//!
 //! Not modelled: jailing and stake loss (a slash is counted per job; on the
 //! chain the first one jails the validator and it leaves later committees),
 //! bad reveals, IBC. "slashed" counts `wrong_output` faults (one per job);
@@ -82,11 +94,13 @@ enum Strategy {
     Copier,
     Slow,
     Down,
+    Withholder,
+    SelfJailer,
     Coalition,
 }
 
 impl Strategy {
-    const ALL: [Strategy; 9] = [
+    const ALL: [Strategy; 11] = [
         Strategy::Cpu,
         Strategy::Noisy6,
         Strategy::Noisy5,
@@ -95,6 +109,8 @@ impl Strategy {
         Strategy::Copier,
         Strategy::Slow,
         Strategy::Down,
+        Strategy::Withholder,
+        Strategy::SelfJailer,
         Strategy::Coalition,
     ];
     fn name(self) -> &'static str {
@@ -107,6 +123,8 @@ impl Strategy {
             Strategy::Copier => "lazy copier",
             Strategy::Slow => "latency liar / slow",
             Strategy::Down => "down",
+            Strategy::Withholder => "withholder (commits, never reveals)",
+            Strategy::SelfJailer => "self-jailer (wrong, then unbonds)",
             Strategy::Coalition => "coalition (forged)",
         }
     }
@@ -248,6 +266,8 @@ fn validators(n: usize, seed: u64, target: f64) -> Vec<Val> {
         Strategy::Copier,
         Strategy::Slow,
         Strategy::Down,
+        Strategy::Withholder,
+        Strategy::SelfJailer,
     ] {
         for _ in 0..k {
             roles.push(s);
@@ -298,10 +318,15 @@ fn answer(s: Strategy, reference: &[f64], seed: u64, job: u64, v: usize) -> Opti
         Strategy::Noisy6 => Some(noise(1e-6)),
         Strategy::Noisy5 => Some(noise(1e-5)),
         Strategy::Sloppy => Some(noise(3e-4)),
-        Strategy::Wrong => Some(reference.iter().map(|x| x + 10.0).collect()),
+        // A self-jailer reveals the same wrong answer, then unbonds (chain mode).
+        Strategy::Wrong | Strategy::SelfJailer => {
+            Some(reference.iter().map(|x| x + 10.0).collect())
+        }
         // The same forged answer for every coalition member.
         Strategy::Coalition => Some(reference.iter().map(|x| x * 1.5 + 7.0).collect()),
-        Strategy::Copier | Strategy::Slow | Strategy::Down => None,
+        // A withholder commits to the true answer (chain.rs feeds its sidecar
+        // the reference) but never reveals it: nothing revealed.
+        Strategy::Copier | Strategy::Slow | Strategy::Down | Strategy::Withholder => None,
     }
 }
 
@@ -596,9 +621,12 @@ fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!(
-            "verdict-sim [--fast] [--jobs N] [--validators N] [--seed S] [--committee N]\n\
+            "verdict-sim [--fast] [--jobs N] [--validators N] [--seed S] [--committee N] [--missed-window N] [--squat N]\n\
              default: every block through the real VerdictApp FinalizeBlock ({CHAIN_JOBS} jobs per run);\n\
-             --fast: the pure simulation with a re-implemented settlement decision (10000 jobs)"
+             --fast: the pure simulation with a re-implemented settlement decision (10000 jobs);\n\
+             --missed-window N (chain mode): genesis `missed_window`, so liveness jails show in short runs;\n\
+             --squat N (chain mode): the slot-squatter's jobs per block (default {})",
+            chain::SQUAT_PER_BLOCK
         );
         return;
     }
@@ -609,7 +637,12 @@ fn main() {
     let seed = arg(&args, "--seed", 1);
     let size = arg(&args, "--committee", u64::from(p.committee_size)) as usize;
     if !fast {
-        if !chain::main_chain(jobs, n, seed, size) {
+        let missed_window = args
+            .iter()
+            .any(|a| a == "--missed-window")
+            .then(|| arg(&args, "--missed-window", 0));
+        let squat = arg(&args, "--squat", chain::SQUAT_PER_BLOCK);
+        if !chain::main_chain(jobs, n, seed, size, missed_window, squat) {
             std::process::exit(1);
         }
         return;
@@ -630,7 +663,9 @@ fn main() {
          `committee::{{seed, sample}}`, `digest::{{digest_of, judge, weighted_median}}`, \
          `InferenceParams::default()`. Re-implemented: the settlement *decision* of \
          `settle::settle_job` (median, quorum, slash/pay/late rules; no bank/staking/\
-         distribution state, no commit-reveal messages: a late member has no commitment)."
+         distribution state, no commit-reveal messages: a late member has no commitment). \
+         Withholders are modelled as seats with nothing revealed (no liveness window here), \
+         self-jailers as `wrong` (no jailing here); the slot-squatter exists only in chain mode."
     );
     let mut goals_honest = true;
     let mut goals_forged = true;
