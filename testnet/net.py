@@ -1,7 +1,7 @@
 """Local Verdict networks: generate validator homes, start/stop/restart nodes, and
 read what each node reports. Python standard library only.
 
-Node i on one machine (DESIGN §8):
+Node i on one machine (docs/design.md §8):
   CometBFT P2P 26656+100·i, RPC 26657+100·i, ABCI 26658+100·i, gRPC 9090+i
   (verdictd's query server), sidecar 26659+100·i (metrics 26661+100·i).
 State and logs live in .testnet/node<i>/ (CometBFT home; verdictd keeps its
@@ -152,7 +152,7 @@ def default_app_state(faucet: str) -> dict:
     return {
         "app": {"params": {"max_vote_extension_bytes": 8192, "min_gas_price": "0.025"}},
         "bank": {"balances": [{"address": faucet, "coins": FAUCET_COINS}]},
-        # Local nets: unbonding in minutes, not weeks (REFERENCE.md).
+        # Local nets: unbonding in minutes, not weeks (docs/reference.md).
         "staking": {"params": {"unbonding_time_seconds": 120, "max_validators": 100,
                                "max_entries": 7, "historical_entries": 10000,
                                "bond_denom": "uverd"}, "gentxs": []},

@@ -1,4 +1,4 @@
-//! The validator's own side of attestation (DESIGN §6.3–6.4), outside consensus:
+//! The validator's own side of attestation (docs/design.md §6.3–6.4), outside consensus:
 //! after each Commit it hands the live jobs it sits on the committee of to its
 //! sidecar, caches their digests, and `ExtendVote` builds the extension from that
 //! cache without ever waiting on the sidecar.

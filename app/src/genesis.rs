@@ -173,9 +173,9 @@ pub fn injected_tx_bound(max_validators: u32, cap: u32) -> u64 {
 mod tests {
     use super::*;
 
-    /// protocol.md §7 and §14: an extension cap too small for a full block of
+    /// threats.md §7 and §14: an extension cap too small for a full block of
     /// maximal jobs, or a bond denom the fees are not in, is refused up front.
-    /// protocol.md §13: a block too small for tx[0] at `max_validators` full
+    /// threats.md §13: a block too small for tx[0] at `max_validators` full
     /// extensions is refused, from the genesis file and in InitChain.
     #[test]
     fn a_block_too_small_for_the_extensions_is_refused() {

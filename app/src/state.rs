@@ -95,7 +95,7 @@ mod valset_tests {
         )]
     }
 
-    /// protocol.md §9: stored validator sets older than the one in force go;
+    /// threats.md §9: stored validator sets older than the one in force go;
     /// what verification reads (the set at the height, and later ones) stays.
     #[test]
     fn only_the_set_in_force_and_later_ones_are_kept() {

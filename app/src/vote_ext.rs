@@ -3,7 +3,7 @@
 //! the block.
 //!
 //! The shape follows the known failure modes of CometBFT 0.38 vote extensions
-//! (see REFERENCE.md): verification accepts everything an honest `ExtendVote`
+//! (see docs/reference.md): verification accepts everything an honest `ExtendVote`
 //! produces; the proposer re-verifies and prunes before injecting; validation of
 //! the injected tx checks every signature against the validator set in state and
 //! never trusts a power the proposer supplies.

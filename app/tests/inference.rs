@@ -723,7 +723,7 @@ fn a_reveal_that_does_not_open_its_commitment_is_slashed() {
     assert_eq!(slashes[0]["reason"], "inference_bad_reveal");
 }
 
-/// protocol.md §3: the SLA is judged from consensus data. A member whose
+/// threats.md §3: the SLA is judged from consensus data. A member whose
 /// commitment is not on chain when the commit phase closes (here: it answers
 /// late and reports 1 ms) is late — a missed seat, never a slash, never paid —
 /// and the job does not wait for it.
@@ -777,7 +777,7 @@ fn a_copier_cannot_commit_to_an_answer_it_copied() {
 }
 
 /// Without a quorum the job fails: the fee comes back but for the base fee
-/// (protocol.md §9: a job nobody serves is not free), nobody is slashed.
+/// (threats.md §9: a job nobody serves is not free), nobody is slashed.
 #[test]
 fn without_a_quorum_the_fee_is_refunded_but_the_base_fee_and_nobody_is_slashed() {
     let mut net = Net::new(&[Honest, Honest, Silent, Silent], 5);
@@ -1044,7 +1044,7 @@ fn forged_oversized_or_foreign_extensions_are_rejected_by_verification() {
     assert_eq!(net.job(1)["status"], "completed");
 }
 
-/// protocol.md §8: being jailed before a job settles no longer excuses a member
+/// threats.md §8: being jailed before a job settles no longer excuses a member
 /// that answered: its wrong reveal on job 2 is judged and recorded although the
 /// wrong answer of job 1 jailed it first. Only a silent member out of the set
 /// is excused (it may have been unable to sign extensions).
@@ -1109,7 +1109,7 @@ fn a_member_that_keeps_missing_its_seats_is_slashed_and_jailed_like_downtime() {
     }
 }
 
-/// protocol.md §2 / issue 13: three sidecars of four down. Each of the three
+/// threats.md §2 / issue 13: three sidecars of four down. Each of the three
 /// misses every seat, the liveness window fills, and the missed-attestation
 /// slashes come — but within any `fault_cap_window_blocks` inference faults
 /// jail at most a third of the bonded power, the rest are recorded as capped,
@@ -1169,7 +1169,7 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
     assert!(net.active.len() >= 3);
 }
 
-/// protocol.md §9 (state growth): a settled job stays `job_retention_blocks`
+/// threats.md §9 (state growth): a settled job stays `job_retention_blocks`
 /// after settlement, then goes with its requester index entry; the query then
 /// says it was pruned (not that it never existed).
 #[test]
@@ -1202,7 +1202,7 @@ fn settled_jobs_are_pruned_after_their_retention_and_the_query_says_so() {
     assert_eq!(listed, json!([]));
 }
 
-/// protocol.md §9 (slot squatting): job slots are priced. A block whose slots
+/// threats.md §9 (slot squatting): job slots are priced. A block whose slots
 /// are all taken raises the job fee floor 12.5 %, so the next cheap job is
 /// refused; blocks at most half full bring it back down to `min_job_fee`. And no
 /// source takes every slot: local jobs get at most `max_jobs_per_source`.
@@ -1269,7 +1269,7 @@ fn full_blocks_raise_the_job_fee_floor_and_no_source_takes_every_slot() {
     assert_eq!(floor(&net), "1000");
 }
 
-/// protocol.md §9 (model squatting): claiming a model id costs the
+/// threats.md §9 (model squatting): claiming a model id costs the
 /// registration fee (to the community pool); without the funds it is refused
 /// and nothing is registered; the model list pages.
 #[test]
@@ -1303,7 +1303,7 @@ fn registering_a_model_costs_its_fee_and_the_list_pages() {
     assert_eq!(next, json!([]));
 }
 
-/// protocol.md §5: the proposer that includes a job and the next one cannot
+/// threats.md §5: the proposer that includes a job and the next one cannot
 /// steer its committee through which > 2/3 of the extensions they put in tx[0]
 /// (nor through tx order or the block hash: none of it enters the beacon). Two
 /// nets identical but for node 3's extensions, left out of every block by the
@@ -1352,7 +1352,7 @@ fn fault_records_are_pruned_after_the_retention() {
     assert_eq!(net.query("Faults", json!({})), json!([]));
 }
 
-/// protocol.md §9 (model squatting): a requester can pin the spec it wants
+/// threats.md §9 (model squatting): a requester can pin the spec it wants
 /// served (`spec_hash` from `query inference model`); a job naming another spec
 /// than the registered one — say, a squatter's — is refused, the right one runs.
 #[test]

@@ -192,7 +192,7 @@ mod tests {
         assert_eq!(weighted_median(&mut []), None);
     }
 
-    /// protocol.md §4: one float32 ulp at 30.2 is 86 quanta at a 1e-6 tolerance;
+    /// threats.md §4: one float32 ulp at 30.2 is 86 quanta at a 1e-6 tolerance;
     /// the relative part of the tolerance absorbs it.
     #[test]
     fn honest_float_noise_agrees_at_any_magnitude() {
@@ -253,7 +253,7 @@ mod tests {
         assert_eq!(judge(&[1_000_000], &r, 100_000, 8, 8), Verdict::Wrong);
     }
 
-    /// protocol.md §12: with a length prefix one commitment cannot be opened as
+    /// threats.md §12: with a length prefix one commitment cannot be opened as
     /// a longer digest with a shorter salt.
     #[test]
     fn a_commitment_opens_one_way_only() {

@@ -1,4 +1,4 @@
-//! Module attestation (DESIGN §6.3–6.9): what validators put in their vote
+//! Module attestation (docs/design.md §6.3–6.9): what validators put in their vote
 //! extensions about inference jobs, how those extensions are checked, and how
 //! FinalizeBlock turns them into results, payments and slashes.
 //!

@@ -107,7 +107,7 @@ const STATUSES: [JobStatus; 7] = [
 ];
 
 proptest! {
-    /// DESIGN §6.6: verification accepts every extension an honest ExtendVote makes,
+    /// docs/design.md §6.6: verification accepts every extension an honest ExtendVote makes,
     /// whatever the local cache and the state look like, within the byte cap.
     #[test]
     fn verification_accepts_every_honest_extension(
@@ -351,7 +351,7 @@ fn settle_with(weights: &[u64], digests: &[Vec<i64>]) -> Job {
     inf::JOBS.load(&s, 1).unwrap()
 }
 
-/// protocol.md §4: 70 % of the committee at q, 30 % two quanta away (another
+/// threats.md §4: 70 % of the committee at q, 30 % two quanta away (another
 /// BLAS, another GPU): with a relative tolerance both agree; nobody is slashed.
 #[test]
 fn an_honest_hardware_minority_a_few_quanta_off_is_not_slashed() {
@@ -397,7 +397,7 @@ fn quorum_counts_seats() {
     assert_eq!(r.committee_power, 4);
 }
 
-/// protocol.md §3: what a member reports as its latency is never judged; a
+/// threats.md §3: what a member reports as its latency is never judged; a
 /// member whose commitment is not recorded when the SLA closes the commit
 /// phase is late (no reveal possible, a missed seat), never slashed.
 #[test]
@@ -528,7 +528,7 @@ fn a_member_reveals_in_the_extension_of_the_block_that_closes_the_phase() {
     assert!(ra.reveals.is_empty() && ra.commitments.is_empty());
 }
 
-/// protocol.md §6: withholding is not free. Committee of three equal members;
+/// threats.md §6: withholding is not free. Committee of three equal members;
 /// a and b reveal the same digest, c commits and never reveals: at the deadline
 /// the job fails (2/3 is not > 2/3), and c's withheld reveal costs two missed
 /// entries — more than silence (one) — although the job did not complete.
@@ -580,7 +580,7 @@ fn withholding_a_reveal_costs_more_than_silence_even_on_a_failed_job() {
     assert_eq!(missed(a).seats, 1);
 }
 
-/// protocol.md §7: at full load a validator owes, in one extension, a
+/// threats.md §7: at full load a validator owes, in one extension, a
 /// commitment for each new job and a reveal for each closing one. With every
 /// digest at its longest and largest (65 elements of i64::MIN), 8 + 8 entries
 /// all fit the default cap (the old 2048 bytes held 3 reveals and no
@@ -636,7 +636,7 @@ fn a_full_block_of_maximal_jobs_fits_the_default_extension_cap() {
     assert!(ve.encoded_len() <= cap);
 }
 
-/// protocol.md §9: attestation records go when the job settles (the result
+/// threats.md §9: attestation records go when the job settles (the result
 /// keeps the digest, who agreed, faults, late and grey members).
 #[test]
 fn attestation_records_go_at_settlement() {
@@ -675,7 +675,7 @@ fn attestation_records_go_at_settlement() {
     assert!(!inf::ATTESTATIONS.has(&s, (1, &ms[1])));
 }
 
-/// protocol.md §6(c): a member that commits and then holds back its reveal
+/// threats.md §6(c): a member that commits and then holds back its reveal
 /// cannot keep the job open to the window's end (here 1000): the job settles
 /// `reveal_blocks` (3) after its commit phase closed, with the answers it has.
 #[test]

@@ -262,7 +262,7 @@ mod tests {
         captured as f64 / f64::from(draws)
     }
 
-    /// protocol.md §1: with stake drawn *and* weighted a 25 % validator held
+    /// threats.md §1: with stake drawn *and* weighted a 25 % validator held
     /// > 2/3 of ~99 % of 16-seat committees. Now it captures < 1 %.
     #[test]
     fn a_quarter_of_the_stake_never_holds_two_thirds_of_a_committee() {
@@ -302,7 +302,7 @@ mod tests {
         }
     }
 
-    /// protocol.md §5, after the fix: the only choice that reaches a committee
+    /// threats.md §5, after the fix: the only choice that reaches a committee
     /// seed is the next block's proposer's — give its hash-chain element or
     /// withhold it. Even if a coalition proposed *every* such block and always
     /// picked the better of its two committees, a coalition below 1/3 of the

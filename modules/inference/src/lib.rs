@@ -1,4 +1,4 @@
-//! Module inference: the model registry and paid inference jobs (DESIGN §6.1–6.2).
+//! Module inference: the model registry and paid inference jobs (docs/design.md §6.1–6.2).
 //! Owns keys under `inference/`. Calls bank (the fee escrow is the `inference`
 //! module account) and reads staking (committees are sampled from the bonded set).
 //!

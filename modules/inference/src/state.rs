@@ -41,7 +41,7 @@ pub struct Model {
     /// `None`: unbounded (inputs must still be finite).
     #[serde(default)]
     pub input_range: Option<(i64, i64)>,
-    /// Digest length (see DESIGN §6.8).
+    /// Digest length (see docs/design.md §6.8).
     pub max_output_len: u32,
     pub registered_height: u64,
 }
