@@ -165,3 +165,44 @@ pub fn simulate_tx(spec: &TxSpec, key: &AccountKey, sequence: u64) -> Vec<u8> {
     }
     .encode_to_vec()
 }
+
+/// `MsgCreateValidator` for operator `op` with consensus key `ed25519_pubkey`,
+/// self-bond `amount`, commission `rate_atomics` (LegacyDec atomics, 18
+/// decimals), max rate 100 %, max change 1 %, min self-delegation 1. Used by
+/// the CLI, gentxs of test nets and the simulation.
+#[allow(deprecated)] // `delegator_address` is deprecated on the wire type but still a field
+pub fn create_validator_msg(
+    op: &Addr,
+    ed25519_pubkey: &[u8],
+    amount: &Coin,
+    moniker: &str,
+    rate_atomics: &str,
+) -> Any {
+    use cosmrs::proto::cosmos::staking::v1beta1 as st;
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgCreateValidator".into(),
+        value: st::MsgCreateValidator {
+            description: Some(st::Description {
+                moniker: moniker.into(),
+                ..Default::default()
+            }),
+            commission: Some(st::CommissionRates {
+                rate: rate_atomics.into(),
+                max_rate: "1000000000000000000".into(),
+                max_change_rate: "10000000000000000".into(),
+            }),
+            min_self_delegation: "1".into(),
+            delegator_address: String::new(),
+            validator_address: op.valoper(),
+            pubkey: Some(Any {
+                type_url: "/cosmos.crypto.ed25519.PubKey".into(),
+                value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
+                    key: ed25519_pubkey.to_vec(),
+                }
+                .encode_to_vec(),
+            }),
+            value: Some(amount.to_proto()),
+        }
+        .encode_to_vec(),
+    }
+}

@@ -60,7 +60,6 @@ pub fn unjail(me: &Addr) -> Any {
 }
 
 /// `commission` as a decimal like "0.05"; the wire form is LegacyDec atomics.
-#[allow(deprecated)] // `delegator_address` is deprecated on the wire type but still a field
 pub fn create_validator(
     me: &Addr,
     ed25519_pubkey: &[u8],
@@ -71,33 +70,13 @@ pub fn create_validator(
     let rate: cosmwasm_std_dec::Dec = commission
         .parse()
         .map_err(|_| anyhow!("--commission-rate {commission:?} is not a decimal"))?;
-    let atomics = rate.atomics();
-    Ok(Any {
-        type_url: "/cosmos.staking.v1beta1.MsgCreateValidator".into(),
-        value: pb::MsgCreateValidator {
-            description: Some(pb::Description {
-                moniker: moniker.into(),
-                ..Default::default()
-            }),
-            commission: Some(pb::CommissionRates {
-                rate: atomics.clone(),
-                max_rate: "1000000000000000000".into(),
-                max_change_rate: "10000000000000000".into(),
-            }),
-            min_self_delegation: "1".into(),
-            delegator_address: String::new(),
-            validator_address: me.valoper(),
-            pubkey: Some(Any {
-                type_url: "/cosmos.crypto.ed25519.PubKey".into(),
-                value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
-                    key: ed25519_pubkey.to_vec(),
-                }
-                .encode_to_vec(),
-            }),
-            value: Some(amount.to_proto()),
-        }
-        .encode_to_vec(),
-    })
+    Ok(verdict_app::txbuild::create_validator_msg(
+        me,
+        ed25519_pubkey,
+        amount,
+        moniker,
+        &rate.atomics(),
+    ))
 }
 
 /// `--commission-rate 0.06` as LegacyDec atomics.

@@ -94,35 +94,14 @@ fn time(h: i64) -> Timestamp {
     }
 }
 
-#[allow(deprecated)] // `delegator_address` is a deprecated wire field
 fn gentx(i: usize, op: &AccountKey, key: &SigningKey, tokens: u128) -> String {
-    use cosmrs::proto::cosmos::staking::v1beta1 as st;
-    let msg = cosmrs::Any {
-        type_url: "/cosmos.staking.v1beta1.MsgCreateValidator".into(),
-        value: st::MsgCreateValidator {
-            description: Some(st::Description {
-                moniker: format!("v{i}"),
-                ..Default::default()
-            }),
-            commission: Some(st::CommissionRates {
-                rate: "50000000000000000".into(),
-                max_rate: "1000000000000000000".into(),
-                max_change_rate: "10000000000000000".into(),
-            }),
-            min_self_delegation: "1".into(),
-            delegator_address: String::new(),
-            validator_address: op.address().valoper(),
-            pubkey: Some(cosmrs::Any {
-                type_url: "/cosmos.crypto.ed25519.PubKey".into(),
-                value: cosmrs::proto::cosmos::crypto::ed25519::PubKey {
-                    key: key.verification_key().to_bytes().to_vec(),
-                }
-                .encode_to_vec(),
-            }),
-            value: Some(Coin::new(tokens, "uverd").to_proto()),
-        }
-        .encode_to_vec(),
-    };
+    let msg = verdict_app::txbuild::create_validator_msg(
+        &op.address(),
+        &key.verification_key().to_bytes(),
+        &Coin::new(tokens, "uverd"),
+        &format!("v{i}"),
+        "50000000000000000",
+    );
     let spec = TxSpec {
         msgs: vec![msg],
         memo: String::new(),

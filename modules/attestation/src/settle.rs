@@ -308,15 +308,21 @@ fn settle_job(
             .collect();
         median.push(weighted_median(&mut col).unwrap_or(0));
     }
-    let verdict = |x: &Seat| -> Option<Verdict> {
-        x.att
-            .digest
-            .as_ref()
-            .map(|d| judge(d, &median, rtol, max_len, p.wrong_output_multiple))
-    };
+    // Each revealed digest judged once against the median.
+    let verdicts: Vec<Option<Verdict>> = seats
+        .iter()
+        .map(|x| {
+            x.att
+                .digest
+                .as_ref()
+                .map(|d| judge(d, &median, rtol, max_len, p.wrong_output_multiple))
+        })
+        .collect();
     let agreeing: Vec<&Seat> = seats
         .iter()
-        .filter(|x| !x.excused && verdict(x) == Some(Verdict::Agrees))
+        .zip(&verdicts)
+        .filter(|(x, v)| !x.excused && **v == Some(Verdict::Agrees))
+        .map(|(x, _)| x)
         .collect();
     let agreeing_power = sum_weight(agreeing.iter().copied());
     let completed = committee_power > 0
@@ -326,9 +332,9 @@ fn settle_job(
     let mut missing = Vec::new();
     let mut late = Vec::new();
     let mut grey = Vec::new();
-    for x in seats.iter().filter(|x| !x.excused) {
+    for (x, verdict) in seats.iter().zip(&verdicts).filter(|(x, _)| !x.excused) {
         let mut kinds = Vec::new();
-        match verdict(x) {
+        match verdict {
             // Only a completed quorum makes a far-off answer provably wrong; a
             // split committee is no quorum and slashes nobody.
             Some(Verdict::Wrong) if completed => kinds.push("wrong_output".to_string()),

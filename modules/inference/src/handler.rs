@@ -203,59 +203,143 @@ pub fn block_time_ms(seconds: i64, nanos: i32) -> i64 {
         .saturating_add(i64::from(nanos / 1_000_000))
 }
 
+/// An input element as exact integers: ±m·2^k (floats, decoded from their IEEE
+/// bits) or an integer. `None` for a NaN or an infinity.
+#[derive(Clone, Copy)]
+enum Exact {
+    Int(i64),
+    Float { neg: bool, m: u64, k: i32 },
+}
+
+// Shifts and sums here are on the fixed IEEE field widths (≤ 52 fraction and ≤ 11
+// exponent bits) and on |m| < 2^53 times 10^9 < 2^83 in u128: none can overflow.
+#[allow(clippy::arithmetic_side_effects, clippy::cast_possible_wrap)]
+impl Exact {
+    /// IEEE 754 bits of a binary float with `frac_bits` fraction and
+    /// `exp_bits` exponent bits (f32: 23, 8; f64: 52, 11).
+    fn float(bits: u64, frac_bits: u32, exp_bits: u32) -> Option<Exact> {
+        let frac = bits & ((1u64 << frac_bits) - 1);
+        let exp = (bits >> frac_bits) & ((1u64 << exp_bits) - 1);
+        let neg = (bits >> (frac_bits + exp_bits)) & 1 == 1;
+        if exp == (1u64 << exp_bits) - 1 {
+            return None;
+        }
+        // value = m·2^k: (1.frac)·2^(exp−bias), or 0.frac·2^(1−bias) when subnormal.
+        let bias = (1i32 << (exp_bits - 1)) - 1;
+        let (m, k) = if exp == 0 {
+            (frac, 1 - bias - frac_bits as i32)
+        } else {
+            (
+                frac | (1u64 << frac_bits),
+                exp as i32 - bias - frac_bits as i32,
+            )
+        };
+        Some(Exact::Float { neg, m, k })
+    }
+
+    /// This value against `nano` × 10^-9, exactly (integer arithmetic only).
+    fn cmp_nano(self, nano: i64) -> std::cmp::Ordering {
+        use std::cmp::Ordering::{Greater, Less};
+        let (neg, m, k) = match self {
+            Exact::Int(x) => {
+                return (i128::from(x) * 1_000_000_000).cmp(&i128::from(nano));
+            }
+            Exact::Float { neg, m, k } => (neg, m, k),
+        };
+        if m == 0 {
+            return 0i64.cmp(&nano);
+        }
+        match (neg, nano < 0) {
+            (false, true) => return Greater,
+            (true, false) => return Less,
+            _ => {}
+        }
+        // |value|·10^9 = a·2^k against |nano|.
+        let a = u128::from(m) * 1_000_000_000;
+        let n = u128::from(nano.unsigned_abs());
+        let abs = if k >= 0 {
+            let k = k.unsigned_abs();
+            if k >= 128 || a > (u128::MAX >> k) {
+                Greater
+            } else {
+                (a << k).cmp(&n)
+            }
+        } else {
+            let j = k.unsigned_abs();
+            if n == 0 {
+                Greater
+            } else if j >= 128 || n > (u128::MAX >> j) {
+                Less
+            } else {
+                a.cmp(&(n << j))
+            }
+        };
+        if neg {
+            abs.reverse()
+        } else {
+            abs
+        }
+    }
+}
+
 /// Every input element must be finite (floats) and, when the model declares a
-/// range, inside it. IEEE comparisons only: deterministic on every node.
+/// range, inside it: decoded to exact integers and compared in integer
+/// arithmetic (no float operation decides what enters state).
 pub fn check_values(
     inputs: &[InputTensor],
     range: Option<(i64, i64)>,
 ) -> Result<(), InferenceError> {
-    // Bounds in the element's own units; i64 → f64 of a nano count is exact to
-    // 2^53 and only matters at the boundary.
-    #[allow(clippy::cast_precision_loss)]
-    let bounds = range.map(|(lo, hi)| (lo as f64 / 1e9, hi as f64 / 1e9));
     for t in inputs {
         let b = t.data.as_slice();
         let bad = |i: usize, v: String| {
             InferenceError::BadInput(format!("input {} element {i}: {v}", t.name))
         };
-        let check = |i: usize, v: f64| -> Result<(), InferenceError> {
-            if !v.is_finite() {
-                return Err(bad(i, format!("{v} is not finite")));
-            }
-            if let Some((lo, hi)) = bounds {
-                if v < lo || v > hi {
+        let check = |i: usize, v: Option<Exact>| -> Result<(), InferenceError> {
+            let v = v.ok_or_else(|| bad(i, "not a finite number".into()))?;
+            if let Some((lo, hi)) = range {
+                if v.cmp_nano(lo).is_lt() || v.cmp_nano(hi).is_gt() {
                     return Err(bad(
                         i,
-                        format!("{v} is outside the model's input range [{lo}, {hi}]"),
+                        format!(
+                            "outside the model's input range [{}, {}]",
+                            crate::query::decimal_of(lo, 1),
+                            crate::query::decimal_of(hi, 1)
+                        ),
                     ));
                 }
             }
             Ok(())
         };
+        let word = |c: &[u8]| {
+            let mut a = [0u8; 8];
+            a[..c.len()].copy_from_slice(c);
+            u64::from_le_bytes(a)
+        };
         match t.dtype.as_str() {
             "float32" => {
                 for (i, c) in b.chunks_exact(4).enumerate() {
-                    check(i, f64::from(f32::from_le_bytes([c[0], c[1], c[2], c[3]])))?;
+                    check(i, Exact::float(word(c), 23, 8))?;
                 }
             }
             "float64" => {
                 for (i, c) in b.chunks_exact(8).enumerate() {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(c);
-                    check(i, f64::from_le_bytes(a))?;
+                    check(i, Exact::float(word(c), 52, 11))?;
                 }
             }
             "int32" => {
                 for (i, c) in b.chunks_exact(4).enumerate() {
-                    check(i, f64::from(i32::from_le_bytes([c[0], c[1], c[2], c[3]])))?;
+                    check(
+                        i,
+                        Some(Exact::Int(i64::from(i32::from_le_bytes([
+                            c[0], c[1], c[2], c[3],
+                        ])))),
+                    )?;
                 }
             }
             "int64" => {
                 for (i, c) in b.chunks_exact(8).enumerate() {
-                    let mut a = [0u8; 8];
-                    a.copy_from_slice(c);
-                    #[allow(clippy::cast_precision_loss)]
-                    check(i, i64::from_le_bytes(a) as f64)?;
+                    #[allow(clippy::cast_possible_wrap)]
+                    check(i, Some(Exact::Int(word(c) as i64)))?;
                 }
             }
             _ => {}
@@ -339,4 +423,69 @@ pub fn check_inputs(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::arithmetic_side_effects)]
+    use std::cmp::Ordering::{Equal, Greater, Less};
+
+    use super::*;
+
+    fn f32x(x: f32) -> Exact {
+        Exact::float(u64::from(x.to_bits()), 23, 8).unwrap()
+    }
+
+    fn f64x(x: f64) -> Exact {
+        Exact::float(x.to_bits(), 52, 11).unwrap()
+    }
+
+    #[test]
+    fn input_values_compare_exactly_with_nano_bounds() {
+        assert_eq!(f32x(0.5).cmp_nano(500_000_000), Equal);
+        assert_eq!(f32x(-0.25).cmp_nano(-250_000_000), Equal);
+        assert_eq!(f32x(1.0000001).cmp_nano(1_000_000_000), Greater);
+        assert_eq!(f32x(0.99999994).cmp_nano(1_000_000_000), Less);
+        assert_eq!(f64x(1e-300).cmp_nano(0), Greater);
+        assert_eq!(f64x(-1e-300).cmp_nano(0), Less);
+        assert_eq!(
+            f32x(f32::from_bits(1)).cmp_nano(1),
+            Less,
+            "smallest subnormal"
+        );
+        assert_eq!(f64x(1e30).cmp_nano(i64::MAX), Greater);
+        assert_eq!(f64x(-1e30).cmp_nano(i64::MIN), Less);
+        assert_eq!(f64x(0.0).cmp_nano(0), Equal);
+        assert_eq!(f64x(-0.0).cmp_nano(0), Equal);
+        // 0.1 is not exactly 10^8 nano in binary: the comparison knows.
+        assert_eq!(f64x(0.1).cmp_nano(100_000_000), Greater);
+        assert_eq!(f32x(0.1).cmp_nano(100_000_000), Greater);
+        assert_eq!(Exact::Int(-3).cmp_nano(-3_000_000_000), Equal);
+        assert_eq!(Exact::Int(i64::MAX).cmp_nano(i64::MAX), Greater);
+        assert!(Exact::float(u64::from(f32::NAN.to_bits()), 23, 8).is_none());
+        assert!(Exact::float(f64::INFINITY.to_bits(), 52, 11).is_none());
+    }
+
+    #[test]
+    fn inputs_outside_the_declared_range_or_not_finite_are_refused() {
+        let t = |xs: &[f32]| InputTensor {
+            name: "x".into(),
+            dtype: "float32".into(),
+            shape: vec![xs.len() as i64],
+            data: xs
+                .iter()
+                .flat_map(|x| x.to_le_bytes())
+                .collect::<Vec<u8>>()
+                .into(),
+        };
+        let r = Some((-1_000_000_000, 1_000_000_000));
+        assert!(check_values(&[t(&[-1.0, 0.0, 1.0])], r).is_ok());
+        let e = check_values(&[t(&[0.0, 1.0000001])], r)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("element 1") && e.contains("[-1, 1]"), "{e}");
+        assert!(check_values(&[t(&[f32::NAN])], None).is_err());
+        assert!(check_values(&[t(&[f32::INFINITY])], None).is_err());
+        assert!(check_values(&[t(&[1e30])], None).is_ok());
+    }
 }
