@@ -43,6 +43,11 @@ use crate::{
     RTOL_NANO, TOLERANCE_NANO,
 };
 
+/// The most the slot-squatter pays per job (uverd); above it, it stops.
+const SQUAT_MAX_FEE: u128 = 20_000;
+/// The most the requester pays per job (uverd); above it, it waits a block.
+const REQ_MAX_FEE: u128 = 100_000;
+
 const CHAIN: &str = "verdict-sim-1";
 const T0: i64 = 1_700_000_000;
 /// Job slots per block (`max_jobs_per_block`); local jobs are further capped
@@ -757,17 +762,21 @@ pub(crate) fn run_chain(
         } else if res.submitted < jobs {
             let floor = sim.floor();
             res.floor_max = res.floor_max.max(floor);
-            for k in 0..squat {
-                let t = sim.submit(k, floor, true);
-                txs.push(t);
-                kinds.push(Some(true));
+            // Neither pays without bound: above its price the squatter stops,
+            // the requester waits for the floor to come down.
+            if floor <= SQUAT_MAX_FEE {
+                for k in 0..squat {
+                    let t = sim.submit(k, floor, true);
+                    txs.push(t);
+                    kinds.push(Some(true));
+                }
             }
             let fee = FEE.max(floor);
             if fee > FEE {
                 res.req_raised += 1;
             }
             let mut k = 0;
-            while k < sim.per_block && res.submitted + k < jobs {
+            while fee <= REQ_MAX_FEE && k < sim.per_block && res.submitted + k < jobs {
                 let t = sim.submit(res.submitted + k, fee, false);
                 txs.push(t);
                 kinds.push(Some(false));
@@ -1186,7 +1195,8 @@ pub(crate) fn main_chain(
          (min_self_delegation = half its stake) + MsgUndelegate (90 %), so staking jails it at once — \
          its reveals must still be judged (`wrong_output`); slot-squatter = an account that registers \
          a second model nobody serves and submits {squat} jobs every block at the job fee floor, \
-         ahead of the requester (which pays max(fee, floor), read before each block; refused \
+         ahead of the requester (which pays max(fee, floor), read before each block, up to \
+         100 000 uverd, else it waits; the squatter stops above 20 000); refused \
          submissions are retried next block). Squatter jobs are left out of the table and the goals. \
          missed_window (attestation-liveness window, entries): {}.",
         missed_window.map_or("the chain default".into(), |w| format!("{w} (--missed-window)"))
