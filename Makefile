@@ -22,13 +22,13 @@ build:
 
 # The main job: a local multi-validator net in the foreground, a line per block.
 run: setup build
-	$(PY) testnet/testnet.py run --n $(N) --faults "$(FAULTS)"
+	$(PY) -m testnet run --n $(N) --faults "$(FAULTS)"
 
 testnet: setup build
-	$(PY) testnet/testnet.py start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
+	$(PY) -m testnet start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
 
 testnet-stop:
-	python3 testnet/testnet.py stop
+	python3 -m testnet stop
 
 fmt:
 	cargo fmt --all
@@ -71,8 +71,7 @@ e2e-hermes: setup
 	@test -x .tools/bin/hermes && .tools/bin/hermes version 2>/dev/null | grep -q $(HERMES_VERSION) \
 	  || cargo install ibc-relayer-cli@$(HERMES_VERSION) --locked --root $(CURDIR)/.tools
 	cargo build --workspace --bins
-	cd testnet && VERDICT_BIN_DIR=$(CURDIR)/target/debug PYTHONPATH=$(CURDIR)/testnet:$(CURDIR)/testnet/hermes \
-	  $(CURDIR)/$(PY) -m pytest -q hermes/test_hermes.py
+	VERDICT_BIN_DIR=$(CURDIR)/target/debug $(PY) -m pytest -q testnet/hermes/test_hermes.py
 
 # cargo-fuzz (libFuzzer, nightly toolchain) on tx decoding + the tx pipeline.
 # Longer runs: FUZZ_SECONDS=3600 make fuzz. Crashes land in fuzz/artifacts/.
@@ -83,17 +82,17 @@ fuzz:
 
 bench: setup build
 	cargo build --release -p verdict-app --bench store_commit
-	$(PY) bench/run.py
-	$(PY) bench/load.py
+	$(PY) -m bench.run
+	$(PY) -m bench.load
 
 # Inference jobs end to end: submit→result latency, vote-extension bytes, block interval.
 bench-inference: setup build
-	$(PY) bench/inference.py
+	$(PY) -m bench.inference
 
 # Remote inference over IBC: request→acknowledgement with the in-repo relayer and
 # with Hermes (when .tools/bin/hermes exists), beside a local job on the serving chain.
 bench-ibc: setup build
-	$(PY) bench/ibc.py
+	$(PY) -m bench.ibc
 
 # Inference latency of verdict-sidecar beside Python onnxruntime on the same models.
 bench-sidecar: setup
@@ -105,5 +104,5 @@ models: setup
 	$(PY) models/make_models.py && $(PY) models/reference.py
 
 clean:
-	-python3 testnet/testnet.py stop
+	-python3 -m testnet stop
 	rm -rf .testnet target

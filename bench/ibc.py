@@ -24,16 +24,12 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "testnet"))
-sys.path.insert(0, str(ROOT / "testnet" / "hermes"))
-import hermes  # noqa: E402
-import jobs  # noqa: E402
-import net  # noqa: E402
+from testnet import ROOT, Cli, Jobs, Net
+from testnet.hermes import Hermes
+from testnet.jobs import make_input
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "10"))
 OFFSET_A = int(os.environ.get("VERDICT_PORT_OFFSET", "0"))
@@ -41,19 +37,12 @@ OFFSET_B = OFFSET_A + 500
 STEM = "mlp_classifier"
 
 
-def verdict(out: Path, *args: str, keyring: Path | None = None, timeout: float = 240,
-            codes=(0,)) -> dict | str:
-    r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keyring or out / "keyring"),
-                        "--node", net.node_meta(out, 0)["rpc"], "--output", "json", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    if r.returncode not in codes:
-        raise RuntimeError(f"verdict {' '.join(args)}: {r.stdout}\n{r.stderr}")
-    text = r.stdout.strip()
-    return json.loads(text) if text.startswith("{") else text
+def verdict(net: Net, *args: str, timeout: float = 240, codes=(0,)) -> dict | str:
+    return net.cli(timeout=timeout).json_or_text(*args, codes=codes)
 
 
-def header_ms(out: Path, h: int) -> int:
-    t = net.rpc(out, 0, f"block?height={h}")["block"]["header"]["time"]
+def header_ms(net: Net, h: int) -> int:
+    t = net.node(0).block(h)["header"]["time"]
     base, _, frac = t.rstrip("Z").partition(".")
     dt = datetime.datetime.strptime(base, "%Y-%m-%dT%H:%M:%S").replace(tzinfo=datetime.timezone.utc)
     return int(dt.timestamp() * 1000) + int((frac + "000")[:3])
@@ -64,30 +53,30 @@ def pct(xs: list[int], q: float) -> int:
     return s[min(len(s) - 1, int(round(q * (len(s) - 1))))]
 
 
-def run_remote(a: Path, b: Path, channel: str, a_channel: str, model: str, tmp: Path) -> dict:
+def run_remote(a: Net, b: Net, channel: str, a_channel: str, model: str, tmp: Path) -> dict:
     payer = verdict(a, "query", "inference", "channel-payer", "--channel", a_channel)["address"]
     blocks, ms, a_blocks = [], [], []
     for k in range(REQUESTS):
         f = tmp / f"in{k}.json"
-        f.write_text(json.dumps(jobs.make_input(STEM, 100 + k)))
+        f.write_text(json.dumps(make_input(STEM, 100 + k)))
         r = verdict(b, "tx", "inference", "request-remote", "--from", "faucet", "--channel", channel,
-                    "--model", model, "--input", str(f), "--serving-node", net.node_meta(a, 0)["rpc"],
+                    "--model", model, "--input", str(f), "--serving-node", a.node(0).rpc_addr,
                     "--fee", "10000uverd", "--wait", "--wait-seconds", "180", timeout=240)
         if r["status"] != "completed":
             raise RuntimeError(f"request {k}: {r}")
         blocks.append(r["closed_height"] - r["sent_height"])
         ms.append(header_ms(b, r["closed_height"]) - header_ms(b, r["sent_height"]))
         # A's side: the newest job paid by this channel's payer is this request's.
-        served = jobs.query(a, "jobs", "--requester", payer)
+        served = Jobs(a).query("jobs", "--requester", payer)
         j = max(served, key=lambda x: x["id"])
         a_blocks.append(j["result"]["finalized_height"] - j["submitted_height"])
     return {"blocks": blocks, "ms": ms, "a_blocks": a_blocks}
 
 
-def run_local(a: Path, model: str, tmp: Path) -> dict:
+def run_local(a: Net, model: str, tmp: Path) -> dict:
     blocks, ms = [], []
     for k in range(REQUESTS):
-        job = jobs.submit(a, STEM, jobs.make_input(STEM, 200 + k), tmp)
+        job = Jobs(a).submit(STEM, make_input(STEM, 200 + k), tmp)
         h0, h1 = job["submitted_height"], job["result"]["finalized_height"]
         blocks.append(h1 - h0)
         ms.append(header_ms(a, h1) - header_ms(a, h0))
@@ -105,28 +94,24 @@ def main() -> None:
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     tmp = Path(tempfile.mkdtemp(prefix="verdict-bench-ibc-"))
-    a, b = tmp / "a", tmp / "b"
+    a, b = Net(tmp / "a"), Net(tmp / "b")
     rows = []
     try:
-        net.generate(4, a, chain_id="verdict-1", port_offset=OFFSET_A)
-        net.generate(1, b, chain_id="consumer-1", port_offset=OFFSET_B)
-        net.start(a)
-        net.start(b)
-        assert net.wait_height(a, list(range(4)), 3, 90) and net.wait_height(b, [0], 3, 90)
-        model = jobs.register_models(a)[STEM]
+        a.generate(4, chain_id="verdict-1", port_offset=OFFSET_A)
+        b.generate(1, chain_id="consumer-1", port_offset=OFFSET_B)
+        a.start()
+        b.start()
+        assert a.wait_height(range(4), 3, 90) and b.wait_height([0], 3, 90)
+        model = Jobs(a).register_models()[STEM]
 
         # The in-repo relayer: its own key, funded on both chains.
-        keys = tmp / "relayer-keys"
-        addr = json.loads(subprocess.run(
-            [str(net.verdict_bin()), "--keyring-dir", str(keys), "--output", "json", "keys", "add",
-             "relayer"], capture_output=True, text=True, check=True).stdout)["address"]
+        relayer = Cli(keyring=tmp / "relayer-keys", timeout=300)
+        addr = relayer.keys_add("relayer")["address"]
         for out in (a, b):
             verdict(out, "tx", "bank", "send", "faucet", addr, "50000000uverd")
         path_file = tmp / "path.json"
-        subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keys), "relayer", "link",
-                        "--a-node", net.node_meta(a, 0)["rpc"], "--b-node", net.node_meta(b, 0)["rpc"],
-                        "--from", "relayer", "--path-file", str(path_file)],
-                       capture_output=True, text=True, check=True, timeout=300)
+        relayer.run("relayer", "link", "--a-node", a.node(0).rpc_addr, "--b-node", b.node(0).rpc_addr,
+                    "--from", "relayer", "--path-file", str(path_file))
         path = json.loads(path_file.read_text())
         payer = verdict(a, "query", "inference", "channel-payer", "--channel", path["a"]["channel_id"])
         verdict(a, "tx", "bank", "send", "faucet", payer["address"], "10000000uverd")
@@ -135,9 +120,8 @@ def main() -> None:
         rows.append(row("local job on A (`tx inference submit`), baseline", run_local(a, model, tmp)))
 
         print("remote requests, in-repo relayer …", flush=True)
-        p = subprocess.Popen([str(net.verdict_bin()), "--keyring-dir", str(keys), "relayer", "start",
-                              "--path-file", str(path_file), "--interval", "0.5"],
-                             stdout=open(tmp / "relayer.log", "w"), stderr=subprocess.STDOUT)
+        p = relayer.popen("relayer", "start", "--path-file", str(path_file), "--interval", "0.5",
+                          log=tmp / "relayer.log")
         try:
             rows.append(row("remote from B, in-repo `verdict relayer` (0.5 s polling)",
                             run_remote(a, b, path["b"]["channel_id"], path["a"]["channel_id"], model, tmp)))
@@ -145,18 +129,19 @@ def main() -> None:
             p.terminate()
             p.wait(timeout=10)
 
-        if hermes.HERMES.exists():
+        if Hermes.installed():
             print("remote requests, Hermes …", flush=True)
             home = tmp / "hermes"
-            hermes.write_config(home, [a, b])
-            hermes.relayer_key(home, [a, b])
-            hermes.hermes(home, "create", "channel", "--a-chain", "verdict-1", "--b-chain",
-                          "consumer-1", "--a-port", "inference", "--b-port", "inference",
-                          "--new-client-connection", "--channel-version", "verdict-inference-1",
-                          "--order", "unordered", "--yes", timeout=300)
+            hermes = Hermes(home)
+            hermes.write_config([a, b])
+            hermes.relayer_key([a, b])
+            hermes.run("create", "channel", "--a-chain", "verdict-1", "--b-chain",
+                       "consumer-1", "--a-port", "inference", "--b-port", "inference",
+                       "--new-client-connection", "--channel-version", "verdict-inference-1",
+                       "--order", "unordered", "--yes", timeout=300)
             payer = verdict(a, "query", "inference", "channel-payer", "--channel", "channel-1")
             verdict(a, "tx", "bank", "send", "faucet", payer["address"], "10000000uverd")
-            p = hermes.start(home, tmp / "hermes.log")
+            p = hermes.start(tmp / "hermes.log")
             try:
                 rows.append(row("remote from B, Hermes 1.10.5 (pull events, 500 ms)",
                                 run_remote(a, b, "channel-1", "channel-1", model, tmp)))
@@ -166,8 +151,8 @@ def main() -> None:
         else:
             rows.append("| remote from B, Hermes | not run: `.tools/bin/hermes` missing (`make e2e-hermes` installs it) | | | |")
     finally:
-        net.stop(a)
-        net.stop(b)
+        a.stop()
+        b.stop()
 
     bins = os.environ.get("VERDICT_BIN_DIR", "target/release")
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -27,10 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "testnet"))
-import jobs  # noqa: E402
-import net  # noqa: E402
+from testnet import ROOT, Jobs, Net
+from testnet.jobs import make_input, model_ids
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "30"))
 N = 4
@@ -68,9 +66,9 @@ def fields(b: bytes):
         yield f, wt, v
 
 
-def extension_sizes(out: Path, h: int) -> list[int]:
+def extension_sizes(net: Net, h: int) -> list[int]:
     """Bytes of each validator's vote extension carried in block h's tx[0]."""
-    txs = net.rpc(out, 0, f"block?height={h}", timeout=10)["block"]["data"]["txs"] or []
+    txs = net.node(0).block(h, timeout=10)["data"]["txs"] or []
     if not txs:
         return []
     tx0 = base64.b64decode(txs[0])
@@ -83,8 +81,8 @@ def extension_sizes(out: Path, h: int) -> list[int]:
     return sizes
 
 
-def header_time(out: Path, h: int) -> float:
-    t = net.rpc(out, 0, f"block?height={h}", timeout=10)["block"]["header"]["time"]
+def header_time(net: Net, h: int) -> float:
+    t = net.node(0).block(h, timeout=10)["header"]["time"]
     # RFC 3339 with nanoseconds: keep microseconds.
     base, frac = t.rstrip("Z").split(".")
     dt = datetime.datetime.fromisoformat(base).replace(tzinfo=datetime.timezone.utc)
@@ -96,22 +94,23 @@ def pct(xs: list[float], p: float) -> float:
     return xs[min(len(xs) - 1, int(round(p / 100 * (len(xs) - 1))))] if xs else float("nan")
 
 
-def interval(out: Path, h0: int, h1: int) -> float:
-    return (header_time(out, h1) - header_time(out, h0)) / max(1, h1 - h0)
+def interval(net: Net, h0: int, h1: int) -> float:
+    return (header_time(net, h1) - header_time(net, h0)) / max(1, h1 - h0)
 
 
-def run_load(out: Path, k: int, users: list[str], tmp: Path) -> dict:
-    h0 = net.height(out, 0)
+def run_load(jobs: Jobs, k: int, users: list[str], tmp: Path) -> dict:
+    net = jobs.net
+    h0 = net.node(0).height()
     stop = time.monotonic() + SECONDS
     submitted: list[int] = []
     lock = threading.Lock()
 
     def worker(u: str, t: int):
-        stems = list(jobs.model_ids())
+        stems = list(model_ids())
         n = 0
         while time.monotonic() < stop:
             stem = stems[(t + n) % len(stems)]
-            r = jobs.submit(out, stem, jobs.make_input(stem, 1000 * t + n), tmp, key=u, wait=False)
+            r = jobs.submit(stem, make_input(stem, 1000 * t + n), tmp, key=u, wait=False)
             with lock:
                 submitted.append(int(r["job_id"]))
             n += 1
@@ -121,31 +120,31 @@ def run_load(out: Path, k: int, users: list[str], tmp: Path) -> dict:
         t.start()
     for t in threads:
         t.join()
-    h1 = net.height(out, 0)
+    h1 = net.node(0).height()
     # Let the last jobs settle (window 20 blocks at most).
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        js = [jobs.query(out, "job", str(j)) for j in submitted[-k:]]
+        js = [jobs.query("job", str(j)) for j in submitted[-k:]]
         if all(j["status"] in ("completed", "failed", "expired") for j in js):
             break
         time.sleep(1)
     lat_blocks, lat_ms, status = [], [], {}
     for j in submitted:
-        job = jobs.query(out, "job", str(j))
+        job = jobs.query("job", str(j))
         status[job["status"]] = status.get(job["status"], 0) + 1
         if job["status"] != "completed":
             continue
         hs, hf = job["submitted_height"], job["result"]["finalized_height"]
         lat_blocks.append(hf - hs)
-        lat_ms.append(1000 * (header_time(out, hf) - header_time(out, hs)))
-    ve = [s for h in range(h0 + 1, h1 + 1) for s in extension_sizes(out, h)]
+        lat_ms.append(1000 * (header_time(net, hf) - header_time(net, hs)))
+    ve = [s for h in range(h0 + 1, h1 + 1) for s in extension_sizes(net, h)]
     return {
         "k": k, "jobs": len(submitted), "heights": h1 - h0, "status": status,
         "jobs_per_block": len(submitted) / max(1, h1 - h0),
         "lat_blocks_p50": pct(lat_blocks, 50), "lat_blocks_p99": pct(lat_blocks, 99),
         "lat_ms_p50": pct(lat_ms, 50), "lat_ms_p99": pct(lat_ms, 99),
         "ve_mean": sum(ve) / len(ve) if ve else 0, "ve_max": max(ve) if ve else 0,
-        "interval_ms": 1000 * interval(out, h0 + 1, h1),
+        "interval_ms": 1000 * interval(net, h0 + 1, h1),
     }
 
 
@@ -157,28 +156,29 @@ def main() -> int:
         out = Path(d) / "net"
         tmp = Path(d) / "inputs"
         tmp.mkdir()
-        net.generate(N, out)
+        net = Net(out).generate(N)
+        jobs = Jobs(net)
         try:
-            net.start(out)
-            assert net.wait_height(out, list(range(N)), 3, 90), "net did not start"
-            jobs.register_models(out)
+            net.start()
+            assert net.wait_height(range(N), 3, 90), "net did not start"
+            jobs.register_models()
             users = []
             for t in range(8):
-                a = json.loads(jobs.cli(out, "--output", "json", "keys", "add", f"bench{t}").stdout)["address"]
-                jobs.cli(out, "tx", "bank", "send", "faucet", a, "100000000000uverd")
+                a = jobs.cli.keys_add(f"bench{t}")["address"]
+                jobs.cli.send("faucet", a, "100000000000uverd")
                 users.append(f"bench{t}")
-            h0 = net.height(out, 0)
+            h0 = net.node(0).height()
             time.sleep(SECONDS)
-            h1 = net.height(out, 0)
-            ve0 = [s for h in range(h0 + 1, h1 + 1) for s in extension_sizes(out, h)]
+            h1 = net.node(0).height()
+            ve0 = [s for h in range(h0 + 1, h1 + 1) for s in extension_sizes(net, h)]
             rows.append({"k": 0, "jobs": 0, "heights": h1 - h0, "jobs_per_block": 0,
-                         "interval_ms": 1000 * interval(out, h0 + 1, h1),
+                         "interval_ms": 1000 * interval(net, h0 + 1, h1),
                          "ve_mean": sum(ve0) / max(1, len(ve0)), "ve_max": max(ve0 or [0])})
             for k in (1, 4, 8):
-                rows.append(run_load(out, k, users, tmp))
+                rows.append(run_load(jobs, k, users, tmp))
                 print(json.dumps(rows[-1]), flush=True)
         finally:
-            net.stop(out)
+            net.stop()
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True,
                             text=True).stdout.strip()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -27,9 +27,9 @@ import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "testnet"))
-import net  # noqa: E402
+from bench.run import machine
+from testnet import ROOT, Net
+from testnet.env import cometbft_bin
 
 N = 4
 ACCOUNTS = int(os.environ.get("LOAD_ACCOUNTS", "200"))
@@ -83,14 +83,14 @@ def blast(txs: list[bytes], port: int) -> tuple[dict[str, float], int]:
     return sent, rejected
 
 
-def watch(out: Path, sent: dict[str, float], start_height: int, deadline: float) -> dict[str, float]:
+def watch(net: Net, sent: dict[str, float], start_height: int, deadline: float) -> dict[str, float]:
     """Commit time (monotonic, when first seen) of each sent tx."""
     seen: dict[str, float] = {}
     h = start_height + 1
     while len(seen) < len(sent) and time.monotonic() < deadline:
-        top = net.height(out, 0) or 0
+        top = net.node(0).height() or 0
         while h <= top:
-            blk = net.rpc(out, 0, f"block?height={h}", timeout=10)["block"]
+            blk = net.node(0).block(h, timeout=10)
             now = time.monotonic()
             for b64 in blk["data"]["txs"] or []:
                 tx = __import__("base64").b64decode(b64)
@@ -105,26 +105,25 @@ def watch(out: Path, sent: dict[str, float], start_height: int, deadline: float)
 def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "net"
-        net.generate(N, out)
+        net = Net(out).generate(N)
         procs = []
         try:
             if engine == "verdict":
-                net.start(out)
+                net.start()
             else:
                 for i in range(N):
                     log = open(out / f"node{i}" / "cometbft.log", "ab")
                     procs.append(subprocess.Popen(
-                        [str(net.cometbft_bin()), "start", "--home", str(out / f"node{i}"),
+                        [str(cometbft_bin()), "start", "--home", str(out / f"node{i}"),
                          "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True))
-            if not net.wait_height(out, list(range(N)), 2, 60):
+            if not net.wait_height(range(N), 2, 60):
                 raise RuntimeError(f"{engine}: net did not start")
             if engine == "verdict":
                 f = out / "txs.hex"
-                subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(out / "keyring"),
-                                "loadgen", "--from", "faucet", "--accounts", str(ACCOUNTS),
-                                "--per-account", str(PER_ACCOUNT), "--out", str(f)],
-                               check=True, capture_output=True)
+                net.cli(timeout=3600).run(
+                    "loadgen", "--from", "faucet", "--accounts", str(ACCOUNTS),
+                    "--per-account", str(PER_ACCOUNT), "--out", str(f))
                 txs = [bytes.fromhex(line) for line in f.read_text().split()]
             else:
                 assert txs_verdict is not None
@@ -133,11 +132,11 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 for i, t in enumerate(txs_verdict):
                     key = f"k{i:09d}=".encode()
                     txs.append(key + b"v" * max(1, len(t) - len(key)))
-            start_h = net.height(out, 0) or 0
+            start_h = net.node(0).height() or 0
             t0 = time.monotonic()
-            sent, rejected = blast(txs, net.Ports.of(0).rpc)
+            sent, rejected = blast(txs, int(net.node(0).rpc_addr.rsplit(":", 1)[1]))
             t_sent = time.monotonic()
-            seen = watch(out, sent, start_h, t_sent + 120)
+            seen = watch(net, sent, start_h, t_sent + 120)
             t_end = max(seen.values()) if seen else t_sent
             lat = sorted((seen[h] - sent[h]) * 1000 for h in seen)
             return {
@@ -153,7 +152,7 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
             for p in procs:
                 p.send_signal(signal.SIGTERM)
                 p.wait(10)
-            net.stop(out)
+            net.stop()
 
 
 def main() -> int:
@@ -166,8 +165,6 @@ def main() -> int:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
                             capture_output=True, text=True).stdout.strip()
-    sys.path.insert(0, str(ROOT / "bench"))
-    from run import machine  # noqa: E402
     lines = [
         f"## {when} — load, commit {commit}",
         "",

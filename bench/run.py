@@ -22,9 +22,8 @@ import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "testnet"))
-import net  # noqa: E402
+from testnet import ROOT, Net
+from testnet.env import cometbft_bin
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 N = 4
@@ -33,23 +32,23 @@ N = 4
 def measure(engine: str, timeout_commit: str) -> dict:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "net"
-        net.generate(N, out, timeout_commit=timeout_commit)
+        net = Net(out).generate(N, timeout_commit=timeout_commit)
         procs = []
         try:
             if engine == "verdict":
-                net.start(out)
+                net.start()
             else:
                 for i in range(N):
                     log = open(out / f"node{i}" / "cometbft.log", "ab")
                     procs.append(subprocess.Popen(
-                        [str(net.cometbft_bin()), "start", "--home", str(out / f"node{i}"),
+                        [str(cometbft_bin()), "start", "--home", str(out / f"node{i}"),
                          "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
                         start_new_session=True))
-            if not net.wait_height(out, list(range(N)), 3, 60):
+            if not net.wait_height(range(N), 3, 60):
                 raise RuntimeError(f"{engine}: net did not start")
-            h0, t0 = net.height(out, 0), time.monotonic()
+            h0, t0 = net.node(0).height(), time.monotonic()
             time.sleep(SECONDS)
-            h1, t1 = net.height(out, 0), time.monotonic()
+            h1, t1 = net.node(0).height(), time.monotonic()
             return {"engine": engine, "timeout_commit": timeout_commit,
                     "blocks": h1 - h0, "seconds": round(t1 - t0, 2),
                     "blocks_per_s": round((h1 - h0) / (t1 - t0), 2)}
@@ -57,7 +56,7 @@ def measure(engine: str, timeout_commit: str) -> dict:
             for p in procs:
                 p.send_signal(signal.SIGTERM)
                 p.wait(10)
-            net.stop(out)
+            net.stop()
 
 
 def machine() -> str:

@@ -2,13 +2,15 @@
 models, make seeded inputs, submit jobs, and compute what Python onnxruntime
 answers for the same input (the reference a settled job is checked against)."""
 
+from __future__ import annotations
+
 import json
-import subprocess
 from pathlib import Path
+from typing import Any
 
-import net
-
-MODELS_DIR = net.ROOT / "models"
+from .cli import Cli
+from .env import MODELS_DIR
+from .net import Net
 
 
 def model_ids() -> dict[str, str]:
@@ -18,32 +20,6 @@ def model_ids() -> dict[str, str]:
         if line.strip():
             sha, name = line.split()
             ids[name.removesuffix(".onnx")] = sha
-    return ids
-
-
-def cli(out: Path, *args: str, node: int = 0, check: bool = True, timeout: float = 180):
-    r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(out / "keyring"),
-                        "--node", f"127.0.0.1:{net.Ports.of(node).rpc}", *args],
-                       capture_output=True, text=True, timeout=timeout)
-    if check and r.returncode != 0:
-        raise net.NetError(f"verdict {' '.join(args)}: {r.stderr.strip()} {r.stdout.strip()}")
-    return r
-
-
-def query(out: Path, *args: str, node: int = 0):
-    return json.loads(cli(out, "--output", "json", "query", "inference", *args, node=node).stdout)
-
-
-def register_models(out: Path, key: str = "faucet") -> dict[str, str]:
-    """Registers every shipped model that is not registered yet; returns stem → id."""
-    ids = model_ids()
-    have = {m["id"] for m in query(out, "models")}
-    for stem, sha in ids.items():
-        if sha in have:
-            continue
-        cli(out, "tx", "inference", "register-model", "--from", key,
-            "--spec", str(MODELS_DIR / "specs" / f"{stem}.json"),
-            "--file", str(MODELS_DIR / f"{stem}.onnx"))
     return ids
 
 
@@ -73,24 +49,42 @@ def reference_output(stem: str, inp: dict) -> list[float]:
     return [float(x) for o in outs for x in np.asarray(o).ravel()]
 
 
-def submit(out: Path, stem: str, inp: dict, tmp: Path, key: str = "faucet", wait: bool = True,
-           max_latency_ms: int = 2000, fee: str = "10000uverd", node: int = 0) -> dict:
-    """Submits one job; with `wait`, returns the settled job (the CLI's JSON)."""
-    f = tmp / f"input-{stem}-{abs(hash(json.dumps(inp, sort_keys=True)))}.json"
-    f.write_text(json.dumps(inp))
-    args = ["--output", "json", "tx", "inference", "submit", "--from", key,
-            "--model", model_ids()[stem], "--input", str(f),
-            "--max-latency-ms", str(max_latency_ms), "--fee", fee]
-    if wait:
-        args.append("--wait")
-    r = cli(out, *args, node=node, check=False)
-    if r.returncode not in (0, 2):
-        raise net.NetError(f"submit failed: {r.stderr.strip()} {r.stdout.strip()}")
-    return json.loads(r.stdout)
+class Jobs:
+    """The inference module of one net, through `cli` (the net's keyring and
+    node 0 unless given)."""
 
+    def __init__(self, net: Net, cli: Cli | None = None):
+        self.net = net
+        self.cli = cli or net.cli()
 
-def block_events(out: Path, height: int, node: int = 0) -> list[dict]:
-    """FinalizeBlock events of a height as {type, attrs}."""
-    r = net.rpc(out, node, f"block_results?height={height}", timeout=10)
-    return [{"type": e["type"], "attrs": {a["key"]: a.get("value", "") for a in e.get("attributes") or []}}
-            for e in r.get("finalize_block_events") or []]
+    def query(self, *args: str) -> Any:
+        """`query inference ARGS` as JSON."""
+        return self.cli.query("inference", *args)
+
+    def register_models(self, key: str = "faucet") -> dict[str, str]:
+        """Registers every shipped model that is not registered yet; returns stem → id."""
+        ids = model_ids()
+        have = {m["id"] for m in self.query("models")}
+        for stem, sha in ids.items():
+            if sha in have:
+                continue
+            self.cli.tx("inference", "register-model", "--from", key,
+                        "--spec", str(MODELS_DIR / "specs" / f"{stem}.json"),
+                        "--file", str(MODELS_DIR / f"{stem}.onnx"))
+        return ids
+
+    def submit(self, stem: str, inp: dict, tmp: Path, key: str = "faucet", wait: bool = True,
+               max_latency_ms: int = 2000, fee: str = "10000uverd") -> dict:
+        """Submits one job; with `wait`, returns the settled job (the CLI's JSON;
+        exit code 2, a job that settled as failed, is an answer too)."""
+        f = tmp / f"input-{stem}-{abs(hash(json.dumps(inp, sort_keys=True)))}.json"
+        f.write_text(json.dumps(inp))
+        args = ["tx", "inference", "submit", "--from", key, "--model", model_ids()[stem],
+                "--input", str(f), "--max-latency-ms", str(max_latency_ms), "--fee", fee]
+        if wait:
+            args.append("--wait")
+        return self.cli.json(*args, codes=(0, 2))
+
+    def block_events(self, h: int) -> list[dict]:
+        """FinalizeBlock events of height h on node 0 as {type, attrs}."""
+        return self.net.node(0).block_events(h)

@@ -1,11 +1,13 @@
 """Stock Hermes (ibc-relayer-cli 1.10.5) between two local Verdict nets.
 
-Writes a Hermes config for two nets made by testnet/net.py, imports each net's
-faucet key into Hermes's keyring, and runs Hermes commands. Verdict's IBC
-commitments are a two-level JMT (ICS-23 spec `jmt::ics23_spec()` twice, see
-`verdict_ibc::proof_specs()`), not the SDK's IAVL pair, so each chain entry sets
-`proof_specs`; counterparty clients created by Hermes then carry those specs.
+Writes a Hermes config for two `Net`s, imports a relayer key into Hermes's
+keyring, and runs Hermes commands. Verdict's IBC commitments are a two-level JMT
+(ICS-23 spec `jmt::ics23_spec()` twice, see `verdict_ibc::proof_specs()`), not
+the SDK's IAVL pair, so each chain entry sets `proof_specs`; counterparty clients
+created by Hermes then carry those specs.
 """
+
+from __future__ import annotations
 
 import base64
 import json
@@ -13,9 +15,10 @@ import subprocess
 import time
 from pathlib import Path
 
-import net
+from ..cli import Cli
+from ..env import ROOT
+from ..net import Net
 
-ROOT = Path(__file__).resolve().parents[2]
 HERMES = ROOT / ".tools" / "bin" / "hermes"
 
 # `jmt::ics23_spec()` in Hermes's JSON form (hash ops by name, bytes in base64).
@@ -33,44 +36,7 @@ JMT_SPEC = {
     "max_depth": 64, "min_depth": 0, "prehash_key_before_comparison": True,
 }
 
-
-def chain_entry(out: Path) -> str:
-    meta = net.node_meta(out, 0)
-    chain_id = json.loads((out / "node0" / "config" / "genesis.json").read_text())["chain_id"]
-    specs = json.dumps([JMT_SPEC, JMT_SPEC])
-    return f"""
-[[chains]]
-id = '{chain_id}'
-type = 'CosmosSdk'
-rpc_addr = 'http://{meta['rpc']}'
-grpc_addr = 'http://127.0.0.1:{meta['grpc']}'
-event_source = {{ mode = 'pull', interval = '500ms' }}
-rpc_timeout = '10s'
-trusted_node = true
-account_prefix = 'verdict'
-key_name = 'relayer'
-key_store_type = 'Test'
-store_prefix = 'ibc'
-default_gas = 400000
-max_gas = 4000000
-gas_price = {{ price = 0.025, denom = 'uverd' }}
-gas_multiplier = 1.3
-max_msg_num = 20
-max_tx_size = 1000000
-clock_drift = '10s'
-max_block_time = '10s'
-trusting_period = '80s'
-trust_threshold = {{ numerator = '1', denominator = '3' }}
-address_type = {{ derivation = 'cosmos' }}
-compat_mode = '0.38'
-proof_specs = '''{specs}'''
-"""
-
-
-def write_config(home: Path, outs: list[Path]) -> Path:
-    home.mkdir(parents=True, exist_ok=True)
-    cfg = home / "config.toml"
-    text = """[global]
+GLOBAL = """[global]
 log_level = 'info'
 
 [mode.clients]
@@ -99,61 +65,105 @@ port = 3000
 enabled = false
 host = '127.0.0.1'
 port = 3001
-""" + "".join(chain_entry(o) for o in outs)
-    cfg.write_text(text)
-    return cfg
+"""
+
+CHAIN = """
+[[chains]]
+id = '{chain_id}'
+type = 'CosmosSdk'
+rpc_addr = 'http://{rpc}'
+grpc_addr = 'http://127.0.0.1:{grpc}'
+event_source = {{ mode = 'pull', interval = '500ms' }}
+rpc_timeout = '10s'
+trusted_node = true
+account_prefix = 'verdict'
+key_name = 'relayer'
+key_store_type = 'Test'
+store_prefix = 'ibc'
+default_gas = 400000
+max_gas = 4000000
+gas_price = {{ price = 0.025, denom = 'uverd' }}
+gas_multiplier = 1.3
+max_msg_num = 20
+max_tx_size = 1000000
+clock_drift = '10s'
+max_block_time = '10s'
+trusting_period = '80s'
+trust_threshold = {{ numerator = '1', denominator = '3' }}
+address_type = {{ derivation = 'cosmos' }}
+compat_mode = '0.38'
+proof_specs = '''{specs}'''
+"""
 
 
-def hermes(home: Path, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
-    r = subprocess.run([str(HERMES), "--config", str(home / "config.toml"), *args],
-                       capture_output=True, text=True, timeout=timeout,
-                       env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
-    if check and r.returncode != 0:
-        raise RuntimeError(f"hermes {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
-    return r
+def chain_entry(net: Net) -> str:
+    """The `[[chains]]` entry of a net (its node 0)."""
+    meta = net.node(0).meta
+    return CHAIN.format(chain_id=net.chain_id, rpc=meta["rpc"], grpc=meta["grpc"],
+                        specs=json.dumps([JMT_SPEC, JMT_SPEC]))
 
 
-def add_key(home: Path, chain_id: str, mnemonic_file: Path) -> None:
-    hermes(home, "keys", "add", "--chain", chain_id, "--key-name", "relayer",
-           "--mnemonic-file", str(mnemonic_file), "--overwrite")
+class Hermes:
+    """Hermes with its home (config, keys, HOME) in `home`."""
 
+    def __init__(self, home: Path):
+        self.home = home
 
-def relayer_key(home: Path, outs: list[Path], amount: str = "50000000uverd") -> str:
-    """A key of Hermes's own (not the faucet, which tests also sign with: two
-    signers of one account race for its sequence), funded on every chain from
-    that chain's faucet and imported into Hermes for each chain. Returns its
-    address."""
-    keys = home / "verdict-keyring"
-    r = subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(keys), "--output", "json",
-                        "keys", "add", "hermes"], check=True, capture_output=True, text=True)
-    info = json.loads(r.stdout)
-    mnemonic = home / "relayer.mnemonic"
-    mnemonic.write_text(info["mnemonic"] + "\n")
-    mnemonic.chmod(0o600)
-    for out in outs:
-        chain_id = json.loads((out / "node0" / "config" / "genesis.json").read_text())["chain_id"]
-        subprocess.run([str(net.verdict_bin()), "--keyring-dir", str(out / "keyring"),
-                        "--node", net.node_meta(out, 0)["rpc"], "tx", "bank", "send", "faucet",
-                        info["address"], amount], check=True, capture_output=True, text=True,
-                       timeout=120)
-        add_key(home, chain_id, mnemonic)
-    return info["address"]
+    @staticmethod
+    def installed() -> bool:
+        return HERMES.exists()
 
+    @property
+    def config(self) -> Path:
+        return self.home / "config.toml"
 
-def start(home: Path, log: Path, timeout: float = 60) -> subprocess.Popen:
-    """`hermes start`, returned once Hermes reports it has started: its event
-    source begins at the height it starts from, and a packet sent earlier is
-    only found by the clearing on start (which may already have run)."""
-    p = subprocess.Popen([str(HERMES), "--config", str(home / "config.toml"), "start"],
-                         stdout=open(log, "w"), stderr=subprocess.STDOUT,
-                         env={"HOME": str(home), "PATH": "/usr/bin:/bin"})
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if "Hermes has started" in log.read_text():
-            time.sleep(1)
-            return p
-        if p.poll() is not None:
-            break
-        time.sleep(0.5)
-    p.terminate()
-    raise RuntimeError(f"hermes did not start:\n{log.read_text()[-3000:]}")
+    def _env(self) -> dict:
+        return {"HOME": str(self.home), "PATH": "/usr/bin:/bin"}
+
+    def write_config(self, nets: list[Net]) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(GLOBAL + "".join(chain_entry(net) for net in nets))
+        return self.config
+
+    def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:
+        r = subprocess.run([str(HERMES), "--config", str(self.config), *args],
+                           capture_output=True, text=True, timeout=timeout, env=self._env())
+        if check and r.returncode != 0:
+            raise RuntimeError(f"hermes {' '.join(args)} failed:\n{r.stdout}\n{r.stderr}")
+        return r
+
+    def add_key(self, chain_id: str, mnemonic_file: Path) -> None:
+        self.run("keys", "add", "--chain", chain_id, "--key-name", "relayer",
+                 "--mnemonic-file", str(mnemonic_file), "--overwrite")
+
+    def relayer_key(self, nets: list[Net], amount: str = "50000000uverd") -> str:
+        """A key of Hermes's own (not the faucet, which tests also sign with: two
+        signers of one account race for its sequence), funded on every chain from
+        that chain's faucet and imported into Hermes for each chain. Returns its
+        address."""
+        info = Cli(keyring=self.home / "verdict-keyring").keys_add("hermes")
+        mnemonic = self.home / "relayer.mnemonic"
+        mnemonic.write_text(info["mnemonic"] + "\n")
+        mnemonic.chmod(0o600)
+        for net in nets:
+            net.cli(timeout=120).send("faucet", info["address"], amount)
+            self.add_key(net.chain_id, mnemonic)
+        return info["address"]
+
+    def start(self, log: Path, timeout: float = 60) -> subprocess.Popen:
+        """`hermes start`, returned once Hermes reports it has started: its event
+        source begins at the height it starts from, and a packet sent earlier is
+        only found by the clearing on start (which may already have run)."""
+        with open(log, "w") as out:
+            p = subprocess.Popen([str(HERMES), "--config", str(self.config), "start"],
+                                 stdout=out, stderr=subprocess.STDOUT, env=self._env())
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if "Hermes has started" in log.read_text():
+                time.sleep(1)
+                return p
+            if p.poll() is not None:
+                break
+            time.sleep(0.5)
+        p.terminate()
+        raise RuntimeError(f"hermes did not start:\n{log.read_text()[-3000:]}")

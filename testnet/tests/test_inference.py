@@ -6,21 +6,18 @@ wrong one is slashed in the block that settles the job that exposed it."""
 
 import json
 import os
+import random
 import threading
-import time
 
-import jobs
-import net
-from conftest import require_free_ports
+from testnet import parse_faults, wait_free
+from testnet.jobs import make_input, model_ids, reference_output
 
-
-def consensus_address(out, i):
-    return json.loads((out / f"node{i}" / "config" / "priv_validator_key.json").read_text())["address"]
+STEMS = ["mlp_classifier", "cnn_small", "token_embed"]
 
 
 def check_output(stem, inp, job):
     assert job["status"] == "completed", job
-    ref = jobs.reference_output(stem, inp)
+    ref = reference_output(stem, inp)
     got = [float(x) for x in job["output"]]
     tol = float(job["tolerance"])
     assert len(got) == len(ref), (got, ref)
@@ -29,56 +26,45 @@ def check_output(stem, inp, job):
     assert worst <= tol, f"job {job['id']}: off by {worst} (tolerance {tol})"
 
 
-def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_settling_block(out, tmp_path):
-    n = 4
-    require_free_ports(n)
-    net.generate(n, out)
-    net.start(out, net.parse_faults("1:noise=1e-6,2:lie=3000"))
-    assert net.wait_height(out, list(range(n)), 3, 90)
-    addr = {i: consensus_address(out, i) for i in range(n)}
-    jobs.register_models(out)
-    assert len(jobs.query(out, "models")) == 3
-
-    # Bad input: clear errors, no job created, no fee taken.
-    mlp = jobs.model_ids()["mlp_classifier"]
+def bad_submissions_are_refused(jobs, tmp_path):
+    """Bad input: clear errors, no job created, no fee taken."""
+    mlp = model_ids()["mlp_classifier"]
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"x": {"dtype": "float32", "shape": [1, 15], "data": [0.0] * 15}}))
-    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", mlp,
-                 "--input", str(bad), check=False)
+    r = jobs.cli.tx("inference", "submit", "--from", "faucet", "--model", mlp,
+                    "--input", str(bad), check=False)
     assert r.returncode != 0 and "does not fit" in r.stderr + r.stdout, r.stderr + r.stdout
     good = tmp_path / "good.json"
-    good.write_text(json.dumps(jobs.make_input("mlp_classifier", 0)))
-    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", mlp,
-                 "--input", str(good), "--fee", "1uverd", check=False)
+    good.write_text(json.dumps(make_input("mlp_classifier", 0)))
+    r = jobs.cli.tx("inference", "submit", "--from", "faucet", "--model", mlp,
+                    "--input", str(good), "--fee", "1uverd", check=False)
     assert r.returncode != 0 and "below the minimum job fee" in r.stderr + r.stdout
-    r = jobs.cli(out, "tx", "inference", "submit", "--from", "faucet", "--model", "ab" * 32,
-                 "--input", str(good), check=False)
+    r = jobs.cli.tx("inference", "submit", "--from", "faucet", "--model", "ab" * 32,
+                    "--input", str(good), check=False)
     assert r.returncode != 0 and "unknown model" in r.stderr + r.stdout
-    assert jobs.query(out, "jobs") == []
+    assert jobs.query("jobs") == []
 
-    # Requesters: the faucet funds a few accounts that submit in parallel.
+
+def parallel_jobs(jobs, tmp_path, total):
+    """The faucet funds a few requesters that submit in parallel; every job
+    settles with the reference output. Returns the settled jobs."""
     users = [f"user{k}" for k in range(4)]
     for u in users:
-        a = json.loads(jobs.cli(out, "--output", "json", "keys", "add", u).stdout)["address"]
-        jobs.cli(out, "tx", "bank", "send", "faucet", a, "50000000uverd")
-
-    stems = ["mlp_classifier", "cnn_small", "token_embed"]
-    total = int(os.environ.get("E2E_JOBS", "52"))
+        a = jobs.cli.keys_add(u)["address"]
+        jobs.cli.send("faucet", a, "50000000uverd")
     settled, errors = [], []
 
     def worker(k0, user):
         try:
             for k in range(k0, total, len(users)):
-                stem = stems[k % 3]
-                inp = jobs.make_input(stem, k)
-                job = jobs.submit(out, stem, inp, tmp_path, key=user, max_latency_ms=1000)
+                stem = STEMS[k % 3]
+                inp = make_input(stem, k)
+                job = jobs.submit(stem, inp, tmp_path, key=user, max_latency_ms=1000)
                 check_output(stem, inp, job)
                 settled.append(job)
         except Exception as e:  # noqa: BLE001 - reported below with its job
             errors.append(repr(e))
 
-    # First round: all four validators sit on every committee (the set is no
-    # larger than the committee: every validator, weighted by its power).
     threads = [threading.Thread(target=worker, args=(k, u)) for k, u in enumerate(users)]
     for t in threads:
         t.start()
@@ -86,6 +72,82 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
         t.join(timeout=600)
     assert not errors, errors
     assert len(settled) == total
+    return settled
+
+
+def restart_sidecars(net, faults):
+    """Restarts the sidecars of the nodes in `faults` with their new fault."""
+    for i, fault in faults:
+        node = net.node(i)
+        node.kill("sidecar")
+        assert node.wait_dead("sidecar", 10)
+        wait_free([node.sidecar_port], 30)
+        node.start_sidecar(fault)
+
+
+def second_round(jobs, tmp_path):
+    """A few jobs one after the other, the first a 1 KB input; returns them settled."""
+    settled2 = []
+    # A 1 KB input (a batch of 4 images) with no --gas: inference txs simulate
+    # by default (200 000 gas ran out on such an input).
+    rng = random.Random(7)
+    big = {"image": {"dtype": "float32", "shape": [4, 1, 8, 8],
+                     "data": [rng.uniform(-1, 1) for _ in range(256)]}}
+    job = jobs.submit("cnn_small", big, tmp_path, max_latency_ms=1000)
+    check_output("cnn_small", big, job)
+    settled2.append(job)
+    for k in range(6):
+        stem = STEMS[k % 3]
+        inp = make_input(stem, 1000 + k)
+        job = jobs.submit(stem, inp, tmp_path, max_latency_ms=1000)
+        check_output(stem, inp, job)
+        settled2.append(job)
+    return settled2
+
+
+def slashes_by_settling_block(jobs, settled):
+    """Every fault and slash sits in the block whose job result exposed it:
+    returns slashed address → [(height, reason)]."""
+    slashed = {}
+    for job in settled:
+        h = job["result"]["finalized_height"]
+        ev = jobs.block_events(h)
+        results = [e for e in ev if e["type"] == "inference_job_result" and e["attrs"]["job_id"] == str(job["id"])]
+        assert len(results) == 1 and results[0]["attrs"]["height"] == str(h)
+        for e in ev:
+            if e["type"] == "slash" and e["attrs"].get("job_id") == str(job["id"]):
+                slashed.setdefault(e["attrs"]["address"], []).append((h, e["attrs"]["reason"]))
+        for f in job["result"]["faults"]:
+            assert f["address"] in slashed, (job["id"], f)
+    return slashed
+
+
+def slashes_in_settling_blocks(jobs, settled):
+    """Slashed address → the attributes of every slash in the jobs' settling blocks."""
+    slashes = {}
+    for j in settled:
+        for e in jobs.block_events(j["result"]["finalized_height"]):
+            if e["type"] == "slash":
+                slashes.setdefault(e["attrs"]["address"], []).append(e["attrs"])
+    return slashes
+
+
+def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_settling_block(
+        net, jobs, tmp_path, free_ports):
+    n = 4
+    free_ports(n)
+    net.generate(n)
+    net.start(parse_faults("1:noise=1e-6,2:lie=3000"))
+    assert net.wait_height(range(n), 3, 90)
+    addr = {node.index: node.consensus_address for node in net.nodes}
+    jobs.register_models()
+    assert len(jobs.query("models")) == 3
+    bad_submissions_are_refused(jobs, tmp_path)
+
+    # First round: all four validators sit on every committee (the set is no
+    # larger than the committee: every validator, weighted by its power).
+    total = int(os.environ.get("E2E_JOBS", "52"))
+    settled = parallel_jobs(jobs, tmp_path, total)
 
     # Node 1 (noise 1e-6 relative) always agrees and is paid; node 2 (3 s per
     # job, reports 1 ms) is late — its commitment is not on chain when the SLA
@@ -100,61 +162,30 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
     assert all(addr[1] in j["result"]["agreeing"] for j in settled), "noise must agree"
     assert all(addr[2] not in j["result"]["agreeing"] for j in settled)
     assert all(j["result"]["latency_ms"] >= 1000 for j in settled), "chain-measured, not the lie"
-    assert jobs.query(out, "faults") == []
+    assert jobs.query("faults") == []
 
     # Second round: node 1 turns wrong, node 2 honest (sidecars restarted).
-    for i, fault in ((1, "wrong"), (2, None)):
-        net.kill(out, i, "sidecar")
-        assert net._wait_dead(out, i, "sidecar", 10)
-        port = int(net.node_meta(out, i)["sidecar"].rsplit(":", 1)[1])
-        deadline = time.monotonic() + 30
-        while not net.port_free(port) and time.monotonic() < deadline:
-            time.sleep(0.2)
-        net.start_sidecar(out, i, fault)
-    settled2 = []
-    # A 1 KB input (a batch of 4 images) with no --gas: inference txs simulate
-    # by default (200 000 gas ran out on such an input).
-    rng = __import__("random").Random(7)
-    big = {"image": {"dtype": "float32", "shape": [4, 1, 8, 8],
-                     "data": [rng.uniform(-1, 1) for _ in range(256)]}}
-    job = jobs.submit(out, "cnn_small", big, tmp_path, max_latency_ms=1000)
-    check_output("cnn_small", big, job)
-    settled2.append(job)
-    for k in range(6):
-        stem = stems[k % 3]
-        inp = jobs.make_input(stem, 1000 + k)
-        job = jobs.submit(out, stem, inp, tmp_path, max_latency_ms=1000)
-        check_output(stem, inp, job)
-        settled2.append(job)
+    restart_sidecars(net, ((1, "wrong"), (2, None)))
+    settled2 = second_round(jobs, tmp_path)
 
-    # Every fault and slash sits in the block whose job result exposed it.
-    slashed = {}
-    for job in settled + settled2:
-        h = job["result"]["finalized_height"]
-        ev = jobs.block_events(out, h)
-        results = [e for e in ev if e["type"] == "inference_job_result" and e["attrs"]["job_id"] == str(job["id"])]
-        assert len(results) == 1 and results[0]["attrs"]["height"] == str(h)
-        for e in ev:
-            if e["type"] == "slash" and e["attrs"].get("job_id") == str(job["id"]):
-                slashed.setdefault(e["attrs"]["address"], []).append((h, e["attrs"]["reason"]))
-        for f in job["result"]["faults"]:
-            assert f["address"] in slashed, (job["id"], f)
+    slashed = slashes_by_settling_block(jobs, settled + settled2)
     assert addr[1] in slashed and any("wrong_output" in r for _, r in slashed[addr[1]]), slashed
     assert set(slashed) == {addr[1]}, slashed
-    faults = jobs.query(out, "faults")
+    faults = jobs.query("faults")
     assert {f["address"] for f in faults} == {addr[1]}
 
     # The jailed validators left CometBFT's set; the chain kept going and agrees.
-    vals = {v["address"] for v in net.rpc(out, 0, "validators")["validators"]}
+    vals = set(net.node(0).validators())
     assert vals == {addr[0], addr[2], addr[3]}, vals
-    top = max(net.height(out, i) or 0 for i in range(n)) + 2
-    assert net.wait_height(out, list(range(n)), top, 60), "the chain stalled"
+    top = net.top_height() + 2
+    assert net.wait_height(range(n), top, 60), "the chain stalled"
     for h in range(1, top + 1):
-        hashes = {net.header_app_hash(out, i, h) for i in range(n)}
+        hashes = set(net.app_hashes(h))
         assert len(hashes) == 1, f"height {h}: {hashes}"
 
 
-def test_a_withholder_and_a_down_sidecar_pay_the_documented_cost_and_the_chain_never_stalls(out, tmp_path):
+def test_a_withholder_and_a_down_sidecar_pay_the_documented_cost_and_the_chain_never_stalls(
+        net, jobs, tmp_path, free_ports):
     """Issue 13 on a real net: node 1 commits and never reveals (verdictd
     --fault withhold), node 2's sidecar is down. Two of four answering is no
     quorum, so every job fails (refunded but for the base fee) and nobody is
@@ -163,18 +194,17 @@ def test_a_withholder_and_a_down_sidecar_pay_the_documented_cost_and_the_chain_n
     first; node 2's slash would take inference jails past a third of the power,
     so it is capped (recorded, nothing burned). Nodes 0 and 3 pay nothing, and
     every node keeps the same chain."""
-    import json
     n = 4
-    require_free_ports(n)
-    net.generate(n, out, inference={"missed_window": 6})
-    net.start(out, net.parse_faults("1:withhold,2:down"))
-    assert net.wait_height(out, list(range(n)), 3, 90)
-    addr = {i: consensus_address(out, i) for i in range(n)}
-    jobs.register_models(out)
+    free_ports(n)
+    net.generate(n, inference={"missed_window": 6})
+    net.start(parse_faults("1:withhold,2:down"))
+    assert net.wait_height(range(n), 3, 90)
+    addr = {node.index: node.consensus_address for node in net.nodes}
+    jobs.register_models()
     settled = []
     for k in range(7):
-        stem = ["mlp_classifier", "cnn_small", "token_embed"][k % 3]
-        job = jobs.submit(out, stem, jobs.make_input(stem, 500 + k), tmp_path, max_latency_ms=1000)
+        stem = STEMS[k % 3]
+        job = jobs.submit(stem, make_input(stem, 500 + k), tmp_path, max_latency_ms=1000)
         assert job["status"] == "failed", job
         settled.append(job)
     first = settled[0]["result"]
@@ -184,23 +214,18 @@ def test_a_withholder_and_a_down_sidecar_pay_the_documented_cost_and_the_chain_n
     # Reveal phase of 3 blocks: a withheld reveal holds no job open for long.
     assert all(j["result"]["finalized_height"] - j["submitted_height"] <= 7 for j in settled), \
         [j["result"]["finalized_height"] - j["submitted_height"] for j in settled]
-    slashes = {}
-    for j in settled:
-        for e in jobs.block_events(out, j["result"]["finalized_height"]):
-            if e["type"] == "slash":
-                slashes.setdefault(e["attrs"]["address"], []).append(e["attrs"])
+    slashes = slashes_in_settling_blocks(jobs, settled)
     assert set(slashes) <= {addr[1], addr[2]}, slashes
     s1 = [a for a in slashes.get(addr[1], []) if a.get("capped") != "true"]
     assert len(s1) == 1 and s1[0]["reason"] == "inference_missed_attestations", slashes
     assert s1[0]["burned_coins"] == "100000", s1  # 0.1 % of 100 VERD
     assert all(a.get("capped") == "true" for a in slashes.get(addr[2], [])), slashes
-    vals = {v["moniker"]: v for v in json.loads(
-        jobs.cli(out, "--output", "json", "query", "staking", "validators").stdout)}
+    vals = {v["moniker"]: v for v in jobs.cli.query("staking", "validators")}
     assert vals["verdict-1"]["jailed"] is True
     assert int(vals["verdict-1"]["tokens"]) == 99_900_000
     for m in ("verdict-0", "verdict-2", "verdict-3"):
         assert vals[m]["jailed"] is False and int(vals[m]["tokens"]) == 100_000_000, vals[m]
-    top = max(net.height(out, i) or 0 for i in range(n)) + 2
-    assert net.wait_height(out, list(range(n)), top, 60), "the chain stalled"
+    top = net.top_height() + 2
+    assert net.wait_height(range(n), top, 60), "the chain stalled"
     for h in range(1, top + 1):
-        assert len({net.header_app_hash(out, i, h) for i in range(n)}) == 1, h
+        assert len(set(net.app_hashes(h))) == 1, h

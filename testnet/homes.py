@@ -1,0 +1,266 @@
+"""Generating the validator homes of a net: `cometbft testnet` for the keys and
+configs, a genesis with a funded faucet and one gentx per validator, configs for
+loopback (or one machine per validator), `node.json` with each node's ports.
+The keyring with `faucet` and the `validator<i>` operator keys is OUT/keyring/."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .cli import Cli
+from .env import CHAIN_ID, NetError, cometbft_bin
+from .ports import Ports
+
+FAUCET_COINS = "1000000000000uverd"
+VALIDATOR_COINS = "1000000000uverd"
+SELF_BOND = "100000000uverd"  # 100 VERD → power 100
+
+
+class Toml:
+    """A CometBFT config.toml being edited key by key."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+    def set_raw(self, section: str | None, key: str, value: str) -> "Toml":
+        """Sets `key = value` in `[section]` (None: top level)."""
+        lines = self.text.split("\n")
+        current = None
+        for idx, line in enumerate(lines):
+            m = re.match(r"^\[([^\]]+)\]\s*$", line)
+            if m:
+                current = m.group(1)
+                continue
+            if current == section and re.match(rf"^{re.escape(key)}\s*=", line):
+                lines[idx] = f"{key} = {value}"
+                self.text = "\n".join(lines)
+                return self
+        raise NetError(f"config key {key} not found in section [{section}]")
+
+    def set(self, section: str | None, key: str, value: str) -> "Toml":
+        """Sets a string value."""
+        return self.set_raw(section, key, json.dumps(value))
+
+
+def default_app_state(faucet: str) -> dict:
+    return {
+        "app": {"params": {"max_vote_extension_bytes": 8192, "min_gas_price": "0.025"}},
+        "bank": {"balances": [{"address": faucet, "coins": FAUCET_COINS}]},
+        # Local nets: unbonding in minutes, not weeks (docs/reference.md).
+        "staking": {"params": {"unbonding_time_seconds": 120, "max_validators": 100,
+                               "max_entries": 7, "historical_entries": 10000,
+                               "bond_denom": "uverd"}, "gentxs": []},
+        "slashing": {"params": {"signed_blocks_window": 100, "min_signed_per_window": "0.5",
+                                "downtime_jail_duration_seconds": 600,
+                                "slash_fraction_double_sign": "0.05",
+                                "slash_fraction_downtime": "0.01"}},
+    }
+
+
+def node_meta(i: int, node_id: str, p: Ports, host: str = "127.0.0.1", **extra) -> dict:
+    """What node.json records of a node."""
+    return {"index": i, "node_id": node_id, "abci": f"127.0.0.1:{p.abci}",
+            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc,
+            "sidecar": f"127.0.0.1:{p.sidecar}", "sidecar_metrics": f"127.0.0.1:{p.sidecar_metrics}",
+            "host": host, **extra}
+
+
+def node_id(home: Path) -> str:
+    return subprocess.run([str(cometbft_bin()), "show-node-id", "--home", str(home)],
+                          check=True, capture_output=True, text=True).stdout.strip()
+
+
+RUN_SH = """#!/bin/sh
+# Start this validator on its own host; copy this folder there as $HOME_DIR.
+set -e
+HOME_DIR=$(cd "$(dirname "$0")" && pwd)
+verdict-sidecar serve --models "$HOME_DIR/models" --listen 127.0.0.1:{p.sidecar} \
+--metrics 127.0.0.1:{p.sidecar_metrics} --device auto &
+verdictd start --home "$HOME_DIR" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} \
+--sidecar http://127.0.0.1:{p.sidecar} --validator-key "$HOME_DIR/config/priv_validator_key.json" &
+exec cometbft start --home "$HOME_DIR"
+"""
+
+
+@dataclass
+class NetSpec:
+    """What `Generator` makes. With `hosts`, node i is configured for its own
+    machine `hosts[i]` (standard ports, peers by host name) instead of loopback.
+    `port_offset` shifts this net's loopback ports instead of VERDICT_PORT_OFFSET
+    (a second chain on the same host); the nodes keep their ports in node.json.
+    `slashing`, `staking` and `inference` override genesis params."""
+
+    n: int
+    chain_id: str = CHAIN_ID
+    hosts: list[str] | None = None
+    timeout_commit: str = "500ms"
+    port_offset: int | None = None
+    slashing: dict = field(default_factory=dict)
+    staking: dict = field(default_factory=dict)
+    inference: dict = field(default_factory=dict)
+
+    def check(self) -> None:
+        if self.n < 1:
+            raise NetError("N must be at least 1")
+        if self.hosts is not None and len(self.hosts) != self.n:
+            raise NetError(f"--hosts names {len(self.hosts)} hosts for {self.n} nodes")
+
+    def ports(self, i: int) -> Ports:
+        if self.hosts is not None:
+            return Ports.of(0, standard=True)
+        return Ports.of(i, offset=self.port_offset)
+
+
+class Generator:
+    """Creates the homes of a `NetSpec` under `out` (which must not exist)."""
+
+    def __init__(self, out: Path, spec: NetSpec):
+        self.out = out
+        self.spec = spec
+        self.cli = Cli(keyring=out / "keyring")
+        self.ids: list[str] = []
+
+    def run(self) -> None:
+        self.spec.check()
+        self.out.mkdir(parents=True)
+        cmt = cometbft_bin()
+        subprocess.run([str(cmt), "testnet", "--v", str(self.spec.n), "--o", str(self.out),
+                        "--populate-persistent-peers=false"],
+                       check=True, stdout=subprocess.DEVNULL)
+        self.ids = [node_id(self.home(i)) for i in range(self.spec.n)]
+        genesis = json.dumps(self.genesis(), indent=2)
+        for i in range(self.spec.n):
+            self.write_node(i, genesis)
+        (self.out / "net.json").write_text(json.dumps(
+            {"n": self.spec.n, "chain_id": self.spec.chain_id, "hosts": self.spec.hosts,
+             "timeout_commit": self.spec.timeout_commit}, indent=2))
+
+    def home(self, i: int) -> Path:
+        return self.out / f"node{i}"
+
+    # ---- genesis -----------------------------------------------------------------
+
+    def genesis(self) -> dict:
+        genesis = json.loads((self.home(0) / "config" / "genesis.json").read_text())
+        genesis["chain_id"] = self.spec.chain_id
+        genesis["consensus_params"].setdefault("abci", {})["vote_extensions_enable_height"] = "1"
+        app_state = default_app_state(self.make_faucet())
+        app_state["slashing"]["params"].update(self.spec.slashing)
+        if self.spec.inference:
+            app_state.setdefault("inference", {"params": {}})["params"].update(self.spec.inference)
+        app_state["staking"]["params"].update(self.spec.staking)
+        self.add_gentxs(app_state)
+        genesis["app_state"] = app_state
+        return genesis
+
+    def make_faucet(self) -> str:
+        """A dev account funded at genesis: its key in OUT/keyring (name `faucet`),
+        its mnemonic in OUT/faucet.mnemonic (mode 0600)."""
+        info = self.cli.keys_add("faucet")
+        m = self.out / "faucet.mnemonic"
+        m.write_text(info["mnemonic"] + "\n")
+        m.chmod(0o600)
+        return info["address"]
+
+    def add_gentxs(self, app_state: dict) -> None:
+        """Each validator gets an operator key (keyring name `validator<i>`), a genesis
+        balance, and a signed MsgCreateValidator bonding SELF_BOND with its node's
+        consensus key: its gentx. Account numbers follow genesis order: the fee
+        collector is 0, then the bank balances in the order listed."""
+        balances = app_state["bank"]["balances"]
+        for i in range(self.spec.n):
+            op = self.cli.keys_add(f"validator{i}")["address"]
+            balances.append({"address": op, "coins": VALIDATOR_COINS})
+        for i in range(self.spec.n):
+            app_state["staking"]["gentxs"].append(self.gentx(i, balances))
+
+    def gentx(self, i: int, balances: list[dict]) -> str:
+        key = json.loads((self.home(i) / "config" / "priv_validator_key.json").read_text())
+        op = self.cli.address(f"validator{i}")
+        number = 1 + next(j for j, b in enumerate(balances) if b["address"] == op)
+        return self.cli.run("genesis", "gentx", "--from", f"validator{i}",
+                            "--pubkey", key["pub_key"]["value"], "--amount", SELF_BOND,
+                            "--account-number", str(number), "--chain-id", self.spec.chain_id,
+                            "--moniker", f"verdict-{i}").stdout.strip()
+
+    # ---- node configs ------------------------------------------------------------
+
+    def write_node(self, i: int, genesis: str) -> None:
+        home = self.home(i)
+        (home / "config" / "genesis.json").write_text(genesis)
+        cfg_path = home / "config" / "config.toml"
+        cfg = Toml(cfg_path.read_text())
+        if self.spec.hosts is None:
+            self.loopback(cfg, i)
+        else:
+            self.separate_host(cfg, i)
+        cfg.set(None, "moniker", f"verdict-{i}")
+        cfg.set("consensus", "timeout_commit", self.spec.timeout_commit)
+        cfg.set("consensus", "timeout_propose", "2s")
+        cfg.set("tx_index", "indexer", "kv")
+        cfg.set(None, "log_level", "info")
+        cfg_path.write_text(cfg.text)
+        p = self.spec.ports(i)
+        host = self.spec.hosts[i] if self.spec.hosts else "127.0.0.1"
+        (home / "node.json").write_text(json.dumps(node_meta(i, self.ids[i], p, host), indent=2))
+        if self.spec.hosts is not None:
+            run = home / "run.sh"
+            run.write_text(RUN_SH.format(p=p))
+            run.chmod(0o755)
+
+    def peers(self, i: int, addr) -> str:
+        return ",".join(f"{self.ids[j]}@{addr(j)}" for j in range(self.spec.n) if j != i)
+
+    def loopback(self, cfg: Toml, i: int) -> None:
+        p = self.spec.ports(i)
+        cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
+        cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
+        cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p.p2p}")
+        cfg.set_raw("p2p", "allow_duplicate_ip", "true")
+        cfg.set_raw("p2p", "addr_book_strict", "false")
+        cfg.set_raw("p2p", "pex", "false")
+        cfg.set("p2p", "persistent_peers", self.peers(i, lambda j: f"127.0.0.1:{self.spec.ports(j).p2p}"))
+
+    def separate_host(self, cfg: Toml, i: int) -> None:
+        p = self.spec.ports(i)
+        hosts = self.spec.hosts
+        cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
+        cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
+        cfg.set("p2p", "laddr", f"tcp://0.0.0.0:{p.p2p}")
+        cfg.set("p2p", "external_address", f"{hosts[i]}:{p.p2p}")
+        cfg.set("p2p", "persistent_peers", self.peers(i, lambda j: f"{hosts[j]}:{p.p2p}"))
+
+
+def make_twin(out: Path, n: int, src: int, j: int) -> Path:
+    """A home `node<j>` for a second CometBFT node that signs with node `src`'s
+    validator key (test-only: this is how a double sign happens). It has its own
+    node key, ports (Ports.of(j), so VERDICT_PORT_OFFSET applies), store and
+    verdictd, and peers with every node 0..n-1 of the net."""
+    if j < n:
+        raise NetError(f"node{j} is a member of the net: a twin needs an index >= {n}")
+    home = out / f"node{j}"
+    if home.exists():
+        shutil.rmtree(home)
+    subprocess.run([str(cometbft_bin()), "init", "--home", str(home)], check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    shutil.copy(out / "node0" / "config" / "genesis.json", home / "config" / "genesis.json")
+    shutil.copy(out / f"node{src}" / "config" / "priv_validator_key.json",
+                home / "config" / "priv_validator_key.json")
+    p = Ports.of(j)
+    metas = [json.loads((out / f"node{i}" / "node.json").read_text()) for i in range(n)]
+    peers = ",".join(f"{m['node_id']}@127.0.0.1:{Ports.of(i).p2p}" for i, m in enumerate(metas))
+    cfg = Toml((out / f"node{src}" / "config" / "config.toml").read_text())
+    cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
+    cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
+    cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p.p2p}")
+    cfg.set("p2p", "persistent_peers", peers)
+    cfg.set(None, "moniker", f"twin-of-{src}")
+    (home / "config" / "config.toml").write_text(cfg.text)
+    meta = node_meta(j, node_id(home), p, twin_of=src)
+    (home / "node.json").write_text(json.dumps(meta, indent=2))
+    return home

@@ -1,0 +1,1 @@
+"""End-to-end tests on real local nets (fixtures in conftest.py)."""
