@@ -89,6 +89,18 @@ impl std::fmt::Display for Addr {
     }
 }
 
+/// The account address of a compressed secp256k1 public key:
+/// `ripemd160(sha256(pk))`, as the Cosmos SDK derives it. The node's ante
+/// handler and every client use this one function.
+pub fn address_of_pubkey(pk: &[u8]) -> Addr {
+    use ripemd::Digest as _;
+    let sha = sha2::Sha256::digest(pk);
+    let rip = ripemd::Ripemd160::digest(sha);
+    let mut a = [0u8; 20];
+    a.copy_from_slice(&rip);
+    Addr(a)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

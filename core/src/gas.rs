@@ -34,6 +34,12 @@ pub struct OutOfGas {
     pub used: u64,
 }
 
+impl crate::AbciError for OutOfGas {
+    fn code(&self) -> u32 {
+        crate::codes::OUT_OF_GAS
+    }
+}
+
 impl GasMeter {
     pub fn new(limit: u64) -> Self {
         GasMeter {

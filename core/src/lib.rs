@@ -7,12 +7,14 @@
 //! - [`address`]: bech32 addresses with the `verdict` prefix, module accounts.
 //! - [`event`]: typed events turned into indexed ABCI events in one place.
 //! - [`ctx`]: what a message handler gets: storage, gas, events, block info.
+//! - [`module`]: the [`module::Module`] trait every module implements.
 
 pub mod address;
 pub mod coin;
 pub mod ctx;
 pub mod event;
 pub mod gas;
+pub mod module;
 pub mod storage;
 
 /// Codespace of the Cosmos SDK's root errors (`types/errors`), which wallets and
