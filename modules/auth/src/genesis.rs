@@ -4,7 +4,8 @@ use verdict_core::address::Addr;
 
 use crate::error::AuthError;
 use crate::params::AuthParams;
-use crate::state::{Accounts, PARAMS};
+use crate::state::keys::PARAMS;
+use crate::state::Accounts;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

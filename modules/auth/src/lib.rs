@@ -8,9 +8,11 @@
 
 pub mod error;
 pub mod genesis;
+pub mod module;
 pub mod params;
 pub mod query;
 pub mod state;
 
 pub use error::AuthError;
+pub use module::{fee_collector, Auth};
 pub use state::{Account, Accounts};

@@ -1,12 +1,14 @@
 //! Typed storage of accounts.
 
 use cosmwasm_std::Storage;
-use cw_storage_plus::{Item, Map};
 use serde::{Deserialize, Serialize};
 use verdict_core::address::Addr;
 
 use crate::error::AuthError;
 use crate::params::AuthParams;
+
+pub(crate) mod keys;
+use keys::{ACCOUNTS, NEXT_NUMBER, PARAMS};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Account {
@@ -15,10 +17,6 @@ pub struct Account {
     /// Compressed secp256k1 key (33 bytes), hex; set by the first signed tx.
     pub pub_key: Option<String>,
 }
-
-pub const ACCOUNTS: Map<&[u8], Account> = Map::new("auth/accounts");
-pub const NEXT_NUMBER: Item<u64> = Item::new("auth/next_number");
-pub const PARAMS: Item<AuthParams> = Item::new("auth/params");
 
 /// Account access other modules use (bank creates recipients' accounts).
 pub struct Accounts;
@@ -46,6 +44,20 @@ impl Accounts {
         };
         Self::set(s, a, &acc)?;
         Ok(acc)
+    }
+
+    /// Every account, by account number (for genesis export).
+    pub fn all(s: &dyn Storage) -> Result<Vec<(Addr, Account)>, AuthError> {
+        let mut v = Vec::new();
+        for r in keys::ACCOUNTS.range(s, None, None, cosmwasm_std::Order::Ascending) {
+            let (k, acc) = r?;
+            let a: [u8; 20] = k.as_slice().try_into().map_err(|_| {
+                AuthError::InvalidAddress("a stored account key is not 20 bytes".into())
+            })?;
+            v.push((Addr(a), acc));
+        }
+        v.sort_by_key(|(_, acc)| acc.number);
+        Ok(v)
     }
 
     pub fn params(s: &dyn Storage) -> AuthParams {

@@ -14,10 +14,12 @@ pub mod error;
 pub mod events;
 pub mod genesis;
 pub mod handler;
+pub mod module;
 pub mod msgs;
 pub mod query;
 pub mod state;
 
 pub use error::BankError;
+pub use module::BankModule;
 pub use msgs::BankMsg;
 pub use state::Bank;

@@ -1,14 +1,13 @@
 //! Balances and supply.
 
 use cosmwasm_std::{Order, Storage, Uint128};
-use cw_storage_plus::Map;
 use verdict_core::address::Addr;
 use verdict_core::coin::{self, Coin};
 
 use crate::error::BankError;
 
-pub const BALANCES: Map<(&[u8], &str), Uint128> = Map::new("bank/balances");
-pub const SUPPLY: Map<&str, Uint128> = Map::new("bank/supply");
+pub(crate) mod keys;
+use keys::{BALANCES, SUPPLY};
 
 pub struct Bank;
 
@@ -26,6 +25,26 @@ impl Bank {
                     .map_err(BankError::from)
             })
             .collect()
+    }
+
+    /// Every non-zero balance, by address (for genesis export).
+    pub fn all_holders(s: &dyn Storage) -> Result<Vec<(Addr, Vec<Coin>)>, BankError> {
+        let mut out: Vec<(Addr, Vec<Coin>)> = Vec::new();
+        for r in BALANCES.range(s, None, None, Order::Ascending) {
+            let ((addr, denom), amount) = r?;
+            if amount.is_zero() {
+                continue;
+            }
+            let a = Addr(addr.as_slice().try_into().map_err(|_| {
+                BankError::InvalidRequest("a stored balance key is not 20 bytes".into())
+            })?);
+            let coin = Coin { denom, amount };
+            match out.last_mut() {
+                Some((last, coins)) if *last == a => coins.push(coin),
+                _ => out.push((a, vec![coin])),
+            }
+        }
+        Ok(out)
     }
 
     pub fn supply(s: &dyn Storage, denom: &str) -> Result<Uint128, BankError> {

@@ -3,7 +3,8 @@
 //! validator's share pays its commission and the rest goes to its delegators pro
 //! rata to shares. Owns keys under `distribution/`; the coins sit in the
 //! `distribution` module account. Calls bank (coins) and reads staking
-//! (validators, delegation shares, and the `SHARES_CHANGED` outbox it drains).
+//! through its functions (validators, delegation shares, and the share-change
+//! outbox it drains: `shares_changed_pairs`, `clear_shares_changed`).
 //!
 //! # The scheme (exact, integer and fixed-point only)
 //! - Per validator: `acc`, the cumulative reward per share (a `Decimal256`, 18
@@ -20,7 +21,7 @@
 //! - Settling a delegation: `pending += shares × (acc − checkpoint)`, then the
 //!   shares are re-read from staking and the checkpoint moves to `acc`. Every
 //!   share change in staking (delegate, undelegate, redelegate, and the unbonding
-//!   of redelegated shares in a slash) lands in staking's `SHARES_CHANGED`
+//!   of redelegated shares in a slash) lands in staking's share-change
 //!   outbox, which is drained (each pair settled) before any allocation, so the
 //!   shares that earn an allocation are exactly the shares at that moment.
 //!   Slashing burns tokens, not shares: per-share accounting is untouched.
@@ -35,10 +36,12 @@
 
 #![warn(clippy::arithmetic_side_effects)]
 
+pub mod module;
 pub mod msgs;
 pub mod query;
 pub mod state;
 
+pub use module::Distribution;
 pub use msgs::DistributionMsg;
 pub use state::{allocate_fees, allocate_to_validator, module_account, pay_validator, SignedVote};
 

@@ -8,7 +8,8 @@ use prost::Message;
 use verdict_core::address::Addr;
 use verdict_staking::state as staking;
 
-use crate::state::{self, DELEGATION_REWARDS, VALIDATOR_REWARDS};
+use crate::state;
+use crate::state::keys::{DELEGATION_REWARDS, VALIDATOR_REWARDS};
 use crate::DistributionError;
 
 fn bad(what: &str, e: impl std::fmt::Display) -> DistributionError {
@@ -39,7 +40,7 @@ pub fn delegation_rewards(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Distri
         .map_err(|e| DistributionError::Invalid(format!("validator_address: {e}")))?;
     staking::validator(s, &v)?;
     let dr = DELEGATION_REWARDS.may_load(s, (&d.0, &v.0))?;
-    if dr.is_none() && !staking::DELEGATIONS.has(s, (&d.0, &v.0)) {
+    if dr.is_none() && !staking::has_delegation(s, &d.0, &v.0) {
         return Err(DistributionError::NoDelegation {
             delegator: d.bech32(),
             validator: v.valoper(),

@@ -2,7 +2,6 @@
 //! scheme).
 
 use cosmwasm_std::{Decimal256, Order, Storage, Uint128, Uint256};
-use cw_storage_plus::{Item, Map};
 use serde::{Deserialize, Serialize};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
@@ -10,6 +9,9 @@ use verdict_core::coin::Coin;
 use verdict_staking::state as staking;
 
 use crate::DistributionError;
+
+pub(crate) mod keys;
+use keys::{COMMUNITY_POOL, DELEGATION_REWARDS, VALIDATOR_REWARDS};
 
 /// The module account that holds every reward, commission and the community
 /// pool.
@@ -39,13 +41,6 @@ pub struct DelegationRewards {
     /// Earned, not withdrawn.
     pub pending: Decimal256,
 }
-
-pub const VALIDATOR_REWARDS: Map<&[u8], ValidatorRewards> = Map::new("distribution/validator");
-/// (delegator, validator) → the delegation's reward record.
-pub const DELEGATION_REWARDS: Map<(&[u8], &[u8]), DelegationRewards> =
-    Map::new("distribution/delegation");
-/// Truncation dust and fees nobody could be paid for, in the bond denom.
-pub const COMMUNITY_POOL: Item<Uint128> = Item::new("distribution/community_pool");
 
 fn ovf(what: &'static str) -> impl Fn(cosmwasm_std::OverflowError) -> DistributionError {
     move |_| DistributionError::Overflow(what)
@@ -108,9 +103,7 @@ pub fn settle(
         .unwrap_or_default();
     dr.pending = earned(&vr, &dr)?;
     dr.checkpoint = vr.acc;
-    let now = staking::DELEGATIONS
-        .may_load(s, (delegator, validator))?
-        .unwrap_or_default();
+    let now = staking::delegation_shares(s, delegator, validator)?.unwrap_or_default();
     vr.total_shares = vr
         .total_shares
         .checked_sub(dr.shares)
@@ -124,15 +117,13 @@ pub fn settle(
     } else {
         DELEGATION_REWARDS.save(s, (delegator, validator), &dr)?;
     }
-    staking::SHARES_CHANGED.remove(s, (delegator, validator));
+    staking::clear_shares_changed(s, delegator, validator);
     Ok(())
 }
 
 /// Settles every delegation whose shares changed since the last drain.
 pub fn drain_share_changes(s: &mut dyn Storage) -> Result<(), DistributionError> {
-    let pairs: Vec<(Vec<u8>, Vec<u8>)> = staking::SHARES_CHANGED
-        .keys(s, None, None, Order::Ascending)
-        .collect::<Result<_, _>>()?;
+    let pairs = staking::shares_changed_pairs(s)?;
     for (d, v) in pairs {
         settle(s, &d, &v)?;
     }
@@ -276,7 +267,7 @@ pub fn allocate_fees(
     )?;
     let mut paid: Vec<(Addr, u64)> = Vec::with_capacity(signers.len());
     for v in signers.iter().filter(|v| v.power > 0) {
-        if let Some(op) = staking::BY_CONS_ADDR.may_load(s, &v.consensus_address)? {
+        if let Some(op) = staking::operator_by_consensus_address(s, &v.consensus_address)? {
             paid.push((Addr(op), v.power));
         }
     }
@@ -305,7 +296,7 @@ pub fn withdraw_delegator_reward(
     operator: &Addr,
 ) -> Result<Uint128, DistributionError> {
     staking::validator(s, operator)?;
-    let known = staking::DELEGATIONS.has(s, (&delegator.0, &operator.0))
+    let known = staking::has_delegation(s, &delegator.0, &operator.0)
         || DELEGATION_REWARDS.has(s, (&delegator.0, &operator.0));
     if !known {
         return Err(DistributionError::NoDelegation {
@@ -376,9 +367,8 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
         let ((d, v), dr) = r.map_err(|e| e.to_string())?;
         let t = recorded.entry(v.clone()).or_default();
         *t = t.checked_add(dr.shares).map_err(|e| e.to_string())?;
-        if !staking::SHARES_CHANGED.has(s, (&d, &v)) {
-            let now = staking::DELEGATIONS
-                .may_load(s, (&d, &v))
+        if !staking::has_shares_changed(s, &d, &v) {
+            let now = staking::delegation_shares(s, &d, &v)
                 .map_err(|e| e.to_string())?
                 .unwrap_or_default();
             if now != dr.shares {
@@ -389,9 +379,9 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
             }
         }
     }
-    for r in staking::DELEGATIONS.range(s, None, None, Order::Ascending) {
+    for r in staking::delegations(s) {
         let ((d, v), shares) = r.map_err(|e| e.to_string())?;
-        if staking::SHARES_CHANGED.has(s, (&d, &v)) {
+        if staking::has_shares_changed(s, &d, &v) {
             continue;
         }
         let rec = DELEGATION_REWARDS

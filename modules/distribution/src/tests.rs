@@ -8,6 +8,7 @@ use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
 use verdict_staking::state as staking;
 
+use crate::state::keys::{DELEGATION_REWARDS, VALIDATOR_REWARDS};
 use crate::state::*;
 use crate::DistributionError;
 
@@ -185,8 +186,7 @@ fn slashing_keeps_per_share_rewards_and_redelegation_moves_the_earning_shares() 
     allocate_fees(&mut s, &collector(), &[vote(1, 5), vote(2, 15)]).expect("a");
     check(&s);
     let shares = |s: &MockStorage, d: u8, v: u8| {
-        staking::DELEGATIONS
-            .may_load(s, (&addr(d).0, &addr(v).0))
+        staking::delegation_shares(s, &addr(d).0, &addr(v).0)
             .expect("d")
             .unwrap_or_default()
     };

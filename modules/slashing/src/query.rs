@@ -7,7 +7,8 @@ use cosmwasm_std::{Order, Storage};
 use prost::Message;
 use tendermint_proto::google::protobuf::{Duration, Timestamp};
 
-use crate::{params, SigningInfo, SlashingError, SIGNING_INFO};
+use crate::state::keys::SIGNING_INFO;
+use crate::{params, SigningInfo, SlashingError};
 
 pub const VALCONS_PREFIX: &str = "verdictvalcons";
 

@@ -1,9 +1,13 @@
 #![allow(clippy::arithmetic_side_effects)] // small known test values
 
 use super::*;
+use crate::state::keys::{PARAMS, SIGNING_INFO};
 use cosmwasm_std::testing::MockStorage;
+use cosmwasm_std::{Decimal, Uint128};
 use verdict_bank::Bank;
+use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
+use verdict_staking::state as staking;
 
 fn addr(i: u8) -> Addr {
     Addr([i; 20])

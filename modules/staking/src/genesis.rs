@@ -2,7 +2,8 @@ use cosmwasm_std::Storage;
 use serde::{Deserialize, Serialize};
 
 use crate::error::StakingError;
-use crate::state::{StakingParams, PARAMS};
+use crate::state::keys::PARAMS;
+use crate::state::StakingParams;
 
 /// Staking genesis: params, and gentxs — signed `MsgCreateValidator` transactions
 /// (hex `TxRaw`) that InitChain delivers through the normal tx pipeline.

@@ -4,8 +4,11 @@
 //!
 //! Create-validator, edit-validator, delegate, undelegate, redelegate (with
 //! their maturity queues), validator-set updates and the slash API. Rewards live
-//! in `verdict-distribution`, which follows share changes through
-//! `state::SHARES_CHANGED`.
+//! in `verdict-distribution`, which follows share changes through the
+//! share-change outbox (`state::{shares_changed_pairs, clear_shares_changed}`).
+//!
+//! The tables are crate-private (`state::keys`): other crates read and write
+//! staking state only through the functions of [`state`].
 //!
 //! # Invariants
 //! - `bonded_pool` balance = Σ tokens of Bonded validators; `not_bonded_pool` =
@@ -19,9 +22,11 @@
 pub mod error;
 pub mod genesis;
 pub mod handler;
+pub mod module;
 pub mod msgs;
 pub mod query;
 pub mod state;
 
 pub use error::StakingError;
+pub use module::Staking;
 pub use msgs::StakingMsg;

@@ -80,49 +80,82 @@ fn valoper(s: &str, what: &str) -> Result<Addr, StakingError> {
     Addr::parse_valoper(s).map_err(|e| StakingError::Invalid(format!("{what}: {e}")))
 }
 
+/// The error for an `Any` whose value does not decode as its type URL says.
+fn bad(any: &Any) -> impl Fn(prost::DecodeError) -> StakingError + '_ {
+    move |e| StakingError::Invalid(format!("bad {}: {e}", any.type_url))
+}
+
+/// `MsgCreateValidator`: an ed25519 consensus key and a commission rate of at
+/// most 1.
+fn decode_create_validator(any: &Any) -> Result<StakingMsg, StakingError> {
+    let m = MsgCreateValidator::decode(any.value.as_slice()).map_err(bad(any))?;
+    let pk_any = m
+        .pubkey
+        .ok_or_else(|| StakingError::Invalid("consensus pubkey is missing".into()))?;
+    if pk_any.type_url != ED25519_PUBKEY_URL {
+        return Err(StakingError::Invalid(format!(
+            "consensus pubkey must be {ED25519_PUBKEY_URL}, got {}",
+            pk_any.type_url
+        )));
+    }
+    let pk = cosmrs::proto::cosmos::crypto::ed25519::PubKey::decode(pk_any.value.as_slice())
+        .map_err(bad(any))?;
+    let pubkey: [u8; 32] = pk
+        .key
+        .try_into()
+        .map_err(|_| StakingError::Invalid("ed25519 key must be 32 bytes".into()))?;
+    let rates = m.commission.unwrap_or_default();
+    let rate = parse_legacy_dec(if rates.rate.is_empty() {
+        "0"
+    } else {
+        &rates.rate
+    })?;
+    if rate > Decimal::one() {
+        return Err(StakingError::Invalid("commission rate above 1".into()));
+    }
+    Ok(StakingMsg::CreateValidator {
+        operator: valoper(&m.validator_address, "validator_address")?,
+        pubkey,
+        amount: coin(m.value.as_ref())?,
+        commission_rate: rate,
+        moniker: m.description.map(|d| d.moniker).unwrap_or_default(),
+    })
+}
+
+/// `MsgEditValidator`: empty fields (and the SDK's `[do-not-modify]` moniker)
+/// leave a value unchanged.
+fn decode_edit_validator(any: &Any) -> Result<StakingMsg, StakingError> {
+    let m = MsgEditValidator::decode(any.value.as_slice()).map_err(bad(any))?;
+    // The SDK's "[do-not-modify]" moniker and empty strings mean "unchanged".
+    let moniker = m
+        .description
+        .map(|d| d.moniker)
+        .filter(|mo| !mo.is_empty() && mo != "[do-not-modify]");
+    let commission_rate = match m.commission_rate.as_str() {
+        "" => None,
+        r => Some(parse_legacy_dec(r)?),
+    };
+    let min_self_delegation = match m.min_self_delegation.as_str() {
+        "" => None,
+        v => Some(Uint128::new(v.parse().map_err(|_| {
+            StakingError::Invalid(format!("min_self_delegation {v:?} is not an integer"))
+        })?)),
+    };
+    Ok(StakingMsg::EditValidator {
+        operator: valoper(&m.validator_address, "validator_address")?,
+        moniker,
+        commission_rate,
+        min_self_delegation,
+    })
+}
+
 impl StakingMsg {
     /// `Ok(None)` when the message is not a staking message.
     pub fn decode(any: &Any) -> Result<Option<StakingMsg>, StakingError> {
-        let bad =
-            |e: prost::DecodeError| StakingError::Invalid(format!("bad {}: {e}", any.type_url));
         Ok(Some(match any.type_url.as_str() {
-            MSG_CREATE_VALIDATOR_URL => {
-                let m = MsgCreateValidator::decode(any.value.as_slice()).map_err(bad)?;
-                let pk_any = m
-                    .pubkey
-                    .ok_or_else(|| StakingError::Invalid("consensus pubkey is missing".into()))?;
-                if pk_any.type_url != ED25519_PUBKEY_URL {
-                    return Err(StakingError::Invalid(format!(
-                        "consensus pubkey must be {ED25519_PUBKEY_URL}, got {}",
-                        pk_any.type_url
-                    )));
-                }
-                let pk =
-                    cosmrs::proto::cosmos::crypto::ed25519::PubKey::decode(pk_any.value.as_slice())
-                        .map_err(bad)?;
-                let pubkey: [u8; 32] = pk
-                    .key
-                    .try_into()
-                    .map_err(|_| StakingError::Invalid("ed25519 key must be 32 bytes".into()))?;
-                let rates = m.commission.unwrap_or_default();
-                let rate = parse_legacy_dec(if rates.rate.is_empty() {
-                    "0"
-                } else {
-                    &rates.rate
-                })?;
-                if rate > Decimal::one() {
-                    return Err(StakingError::Invalid("commission rate above 1".into()));
-                }
-                StakingMsg::CreateValidator {
-                    operator: valoper(&m.validator_address, "validator_address")?,
-                    pubkey,
-                    amount: coin(m.value.as_ref())?,
-                    commission_rate: rate,
-                    moniker: m.description.map(|d| d.moniker).unwrap_or_default(),
-                }
-            }
+            MSG_CREATE_VALIDATOR_URL => decode_create_validator(any)?,
             MSG_DELEGATE_URL => {
-                let m = MsgDelegate::decode(any.value.as_slice()).map_err(bad)?;
+                let m = MsgDelegate::decode(any.value.as_slice()).map_err(bad(any))?;
                 StakingMsg::Delegate {
                     delegator: acc(&m.delegator_address, "delegator_address")?,
                     validator: valoper(&m.validator_address, "validator_address")?,
@@ -130,7 +163,7 @@ impl StakingMsg {
                 }
             }
             MSG_UNDELEGATE_URL => {
-                let m = MsgUndelegate::decode(any.value.as_slice()).map_err(bad)?;
+                let m = MsgUndelegate::decode(any.value.as_slice()).map_err(bad(any))?;
                 StakingMsg::Undelegate {
                     delegator: acc(&m.delegator_address, "delegator_address")?,
                     validator: valoper(&m.validator_address, "validator_address")?,
@@ -138,7 +171,7 @@ impl StakingMsg {
                 }
             }
             MSG_BEGIN_REDELEGATE_URL => {
-                let m = MsgBeginRedelegate::decode(any.value.as_slice()).map_err(bad)?;
+                let m = MsgBeginRedelegate::decode(any.value.as_slice()).map_err(bad(any))?;
                 let src = valoper(&m.validator_src_address, "validator_src_address")?;
                 let dst = valoper(&m.validator_dst_address, "validator_dst_address")?;
                 if src == dst {
@@ -151,32 +184,7 @@ impl StakingMsg {
                     amount: coin(m.amount.as_ref())?,
                 }
             }
-            MSG_EDIT_VALIDATOR_URL => {
-                let m = MsgEditValidator::decode(any.value.as_slice()).map_err(bad)?;
-                // The SDK's "[do-not-modify]" moniker and empty strings mean "unchanged".
-                let moniker = m
-                    .description
-                    .map(|d| d.moniker)
-                    .filter(|mo| !mo.is_empty() && mo != "[do-not-modify]");
-                let commission_rate = match m.commission_rate.as_str() {
-                    "" => None,
-                    r => Some(parse_legacy_dec(r)?),
-                };
-                let min_self_delegation = match m.min_self_delegation.as_str() {
-                    "" => None,
-                    v => Some(Uint128::new(v.parse().map_err(|_| {
-                        StakingError::Invalid(format!(
-                            "min_self_delegation {v:?} is not an integer"
-                        ))
-                    })?)),
-                };
-                StakingMsg::EditValidator {
-                    operator: valoper(&m.validator_address, "validator_address")?,
-                    moniker,
-                    commission_rate,
-                    min_self_delegation,
-                }
-            }
+            MSG_EDIT_VALIDATOR_URL => decode_edit_validator(any)?,
             url if NOT_YET.contains(&url) => {
                 return Err(StakingError::Invalid(format!("{url} is not supported yet")))
             }

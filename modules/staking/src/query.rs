@@ -10,6 +10,7 @@ use verdict_core::address::Addr;
 
 use crate::error::StakingError;
 use crate::msgs::ED25519_PUBKEY_URL;
+use crate::state::keys::{DELEGATIONS, REDELEGATIONS, REDELEGATIONS_BY_SRC, UNBONDING};
 use crate::state::{self, Status, Validator};
 
 /// Shares are kept as integers (10^6 per token at the start); on the wire they
@@ -76,11 +77,10 @@ pub fn validators(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> 
         "BOND_STATUS_UNBONDED" => Some(Status::Unbonded),
         other => return Err(StakingError::Invalid(format!("unknown status {other:?}"))),
     };
-    let vals: Vec<pb::Validator> = state::VALIDATORS
-        .range(s, None, None, Order::Ascending)
+    let vals: Vec<pb::Validator> = state::all_validators(s)
         .filter_map(Result::ok)
-        .filter(|(_, v)| want.is_none_or(|w| v.status == w))
-        .map(|(_, v)| validator_proto(&v))
+        .filter(|v| want.is_none_or(|w| v.status == w))
+        .map(|v| validator_proto(&v))
         .collect();
     Ok(pb::QueryValidatorsResponse {
         pagination: page(vals.len()),
@@ -131,12 +131,13 @@ pub fn delegation(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> 
     let r =
         pb::QueryDelegationRequest::decode(req).map_err(|e| bad("QueryDelegationRequest", e))?;
     let (d, v) = (acc(&r.delegator_addr)?, valoper(&r.validator_addr)?);
-    let shares = state::DELEGATIONS
-        .may_load(s, (&d.0, &v.0))?
-        .ok_or_else(|| StakingError::NoDelegation {
-            delegator: d.bech32(),
-            validator: v.valoper(),
-        })?;
+    let shares =
+        DELEGATIONS
+            .may_load(s, (&d.0, &v.0))?
+            .ok_or_else(|| StakingError::NoDelegation {
+                delegator: d.bech32(),
+                validator: v.valoper(),
+            })?;
     Ok(pb::QueryDelegationResponse {
         delegation_response: Some(delegation_response(s, &d, &v, shares)?),
     }
@@ -148,7 +149,7 @@ pub fn delegator_delegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Sta
         .map_err(|e| bad("QueryDelegatorDelegationsRequest", e))?;
     let d = acc(&r.delegator_addr)?;
     let mut out = Vec::new();
-    for item in state::DELEGATIONS
+    for item in DELEGATIONS
         .prefix(&d.0)
         .range(s, None, None, Order::Ascending)
     {
@@ -169,7 +170,7 @@ pub fn unbonding_delegation(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Stak
         .map_err(|e| bad("QueryUnbondingDelegationRequest", e))?;
     let (d, v) = (acc(&r.delegator_addr)?, valoper(&r.validator_addr)?);
     let entries =
-        state::UNBONDING
+        UNBONDING
             .may_load(s, (&d.0, &v.0))?
             .ok_or_else(|| StakingError::NoDelegation {
                 delegator: d.bech32(),
@@ -294,22 +295,21 @@ pub fn redelegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingErro
         let src = src.ok_or_else(|| {
             StakingError::Invalid("give a delegator address or a source validator".into())
         })?;
-        for k in
-            state::REDELEGATIONS_BY_SRC
-                .sub_prefix(&src.0)
-                .keys(s, None, None, Order::Ascending)
+        for k in REDELEGATIONS_BY_SRC
+            .sub_prefix(&src.0)
+            .keys(s, None, None, Order::Ascending)
         {
             let (d, dv) = k?;
             if dst.is_some_and(|x| x.0.as_slice() != dv.as_slice()) {
                 continue;
             }
-            if let Some(es) = state::REDELEGATIONS.may_load(s, (&d, &src.0, &dv))? {
+            if let Some(es) = REDELEGATIONS.may_load(s, (&d, &src.0, &dv))? {
                 out.push(redelegation_response(s, &d, &src.0, &dv, &es)?);
             }
         }
     } else {
         let d = acc(&r.delegator_addr)?;
-        for item in state::REDELEGATIONS
+        for item in REDELEGATIONS
             .sub_prefix(&d.0)
             .range(s, None, None, Order::Ascending)
         {

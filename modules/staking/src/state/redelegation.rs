@@ -13,15 +13,17 @@
 //!   the SDK's ban on transitive redelegation, which keeps the chain of stake
 //!   that answers for one infraction one hop long.
 
-use cosmwasm_std::{Decimal, Order, Storage, Uint128};
-use cw_storage_plus::Map;
+use cosmwasm_std::{Decimal, Order, StdResult, Storage, Uint128};
 use serde::{Deserialize, Serialize};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
 
+use super::delegations::{add_shares, delegation_or_err, shares_for_tokens_ceil, unbond_shares};
+use super::keys::{
+    DELEGATIONS, REDELEGATIONS, REDELEGATIONS_BY_SRC, REDELEGATION_QUEUE, VALIDATORS,
+};
 use super::{
-    bond_coin, bonded_pool, mul_div, not_bonded_pool, params, shares_for_tokens_ceil,
-    unbond_shares, validator, Status, DELEGATIONS, SHARES_CHANGED, VALIDATORS,
+    bond_coin, bonded_pool, mul_div, not_bonded_pool, params, pool_of, validator, Status, Validator,
 };
 use crate::error::StakingError;
 
@@ -35,21 +37,11 @@ pub struct RedelegationEntry {
     pub shares_dst: Uint128,
 }
 
-/// A (delegator, source, destination) key.
-pub type Triple<'a> = (&'a [u8], &'a [u8], &'a [u8]);
-
-/// (delegator, source, destination) → entries, oldest first.
-pub const REDELEGATIONS: Map<Triple<'static>, Vec<RedelegationEntry>> =
-    Map::new("staking/redelegations");
-/// (completion time, delegator ‖ source ‖ destination): triples with an entry
-/// maturing then (cw-storage-plus keys have at most three parts).
-pub const REDELEGATION_QUEUE: Map<(u64, &[u8]), ()> = Map::new("staking/red_queue");
-
+/// The `REDELEGATION_QUEUE` key part for a triple: delegator ‖ source ‖
+/// destination.
 fn triple(d: &[u8], src: &[u8], dst: &[u8]) -> Vec<u8> {
     [d, src, dst].concat()
 }
-/// (source, delegator, destination): the triples a slash of the source visits.
-pub const REDELEGATIONS_BY_SRC: Map<Triple<'static>, ()> = Map::new("staking/red_by_src");
 
 /// Whether `delegator` has an immature redelegation *into* `validator`.
 pub fn has_receiving_redelegation(
@@ -69,18 +61,38 @@ pub fn has_receiving_redelegation(
     Ok(false)
 }
 
-/// `MsgBeginRedelegate`: moves `amount` tokens' worth of `delegator`'s shares
-/// from `src` to `dst`. Every check comes before the first write. Returns the
-/// completion time (unix seconds) of the entry.
-pub fn begin_redelegation(
-    s: &mut dyn Storage,
+/// One triple's immature redelegations as [`redelegations`] yields them:
+/// `((delegator, source, destination), entries)`.
+pub type RedelegationRecord = ((Vec<u8>, Vec<u8>, Vec<u8>), Vec<RedelegationEntry>);
+
+/// Every immature redelegation, in (delegator, source, destination) order.
+pub fn redelegations(s: &dyn Storage) -> impl Iterator<Item = StdResult<RedelegationRecord>> + '_ {
+    REDELEGATIONS.range(s, None, None, Order::Ascending)
+}
+
+/// A `MsgBeginRedelegate` that passed every check, before its first write.
+struct Checked {
+    src: Validator,
+    dst: Validator,
+    /// The delegator's shares at the source.
+    have: Uint128,
+    /// Source shares it gives up.
+    shares: Uint128,
+    /// Shares it gets at the destination.
+    shares_dst: Uint128,
+    /// Its entries for this (delegator, source, destination) so far.
+    entries: Vec<RedelegationEntry>,
+    unbonding_time_seconds: u64,
+}
+
+/// Every check of [`begin_redelegation`], in the SDK's order; writes nothing.
+fn check_redelegation(
+    s: &dyn Storage,
     delegator: &Addr,
     src_op: &Addr,
     dst_op: &Addr,
     amount: Uint128,
-    height: u64,
-    now: i64,
-) -> Result<i64, StakingError> {
+) -> Result<Checked, StakingError> {
     if src_op == dst_op {
         return Err(StakingError::SelfRedelegation);
     }
@@ -89,16 +101,11 @@ pub fn begin_redelegation(
             "redelegation amount must be positive".into(),
         ));
     }
-    let mut src = validator(s, src_op)?;
-    let mut dst = VALIDATORS
+    let src = validator(s, src_op)?;
+    let dst = VALIDATORS
         .may_load(s, &dst_op.0)?
         .ok_or_else(|| StakingError::NoRedelegationDst(dst_op.valoper()))?;
-    let have = DELEGATIONS
-        .may_load(s, (&delegator.0, &src_op.0))?
-        .ok_or_else(|| StakingError::NoDelegation {
-            delegator: delegator.bech32(),
-            validator: src_op.valoper(),
-        })?;
+    let have = delegation_or_err(s, delegator, src_op)?;
     // Stake that arrived at `src` by redelegation still answers for the validator
     // it came from; moving it on would let it escape that slash.
     if has_receiving_redelegation(s, delegator, src_op)? {
@@ -106,7 +113,7 @@ pub fn begin_redelegation(
     }
     let p = params(s);
     let key = (&delegator.0[..], &src_op.0[..], &dst_op.0[..]);
-    let mut entries = REDELEGATIONS.may_load(s, key)?.unwrap_or_default();
+    let entries = REDELEGATIONS.may_load(s, key)?.unwrap_or_default();
     if entries.len() >= p.max_entries as usize {
         return Err(StakingError::TooManyRedelegationEntries(p.max_entries));
     }
@@ -135,6 +142,38 @@ pub fn begin_redelegation(
             "redelegation would mint no shares at the destination".into(),
         ));
     }
+    Ok(Checked {
+        src,
+        dst,
+        have,
+        shares,
+        shares_dst,
+        entries,
+        unbonding_time_seconds: p.unbonding_time_seconds,
+    })
+}
+
+/// `MsgBeginRedelegate`: moves `amount` tokens' worth of `delegator`'s shares
+/// from `src` to `dst`. Every check comes before the first write. Returns the
+/// completion time (unix seconds) of the entry.
+pub fn begin_redelegation(
+    s: &mut dyn Storage,
+    delegator: &Addr,
+    src_op: &Addr,
+    dst_op: &Addr,
+    amount: Uint128,
+    height: u64,
+    now: i64,
+) -> Result<i64, StakingError> {
+    let Checked {
+        mut src,
+        mut dst,
+        have,
+        shares,
+        shares_dst,
+        mut entries,
+        unbonding_time_seconds,
+    } = check_redelegation(s, delegator, src_op, dst_op, amount)?;
 
     // Writes.
     let src_status = src.status;
@@ -149,17 +188,7 @@ pub fn begin_redelegation(
         .checked_add(shares_dst)
         .map_err(|_| StakingError::Overflow("shares"))?;
     VALIDATORS.save(s, &dst_op.0, &dst)?;
-    let d_have = DELEGATIONS
-        .may_load(s, (&delegator.0, &dst_op.0))?
-        .unwrap_or_default();
-    DELEGATIONS.save(
-        s,
-        (&delegator.0, &dst_op.0),
-        &d_have
-            .checked_add(shares_dst)
-            .map_err(|_| StakingError::Overflow("shares"))?,
-    )?;
-    SHARES_CHANGED.save(s, (&delegator.0, &dst_op.0), &())?;
+    add_shares(s, delegator, dst_op, shares_dst)?;
     // The tokens follow the destination's bonded status between the pools.
     let coins = bond_coin(s, moved);
     match (src_status == Status::Bonded, dst.status == Status::Bonded) {
@@ -172,15 +201,29 @@ pub fn begin_redelegation(
     if src_status == Status::Unbonded {
         return Ok(now);
     }
-    let completion =
-        now.saturating_add(i64::try_from(p.unbonding_time_seconds).unwrap_or(i64::MAX));
+    let completion = now.saturating_add(i64::try_from(unbonding_time_seconds).unwrap_or(i64::MAX));
     entries.push(RedelegationEntry {
         creation_height: height,
         completion_time: completion,
         initial_balance: moved,
         shares_dst,
     });
-    REDELEGATIONS.save(s, key, &entries)?;
+    record_entries(s, delegator, src_op, dst_op, &entries, completion)?;
+    Ok(completion)
+}
+
+/// Stores a triple's entries, puts the newest (maturing at `completion`) in
+/// the queue, and the triple in the by-source index.
+fn record_entries(
+    s: &mut dyn Storage,
+    delegator: &Addr,
+    src_op: &Addr,
+    dst_op: &Addr,
+    entries: &Vec<RedelegationEntry>,
+    completion: i64,
+) -> Result<(), StakingError> {
+    let key = (&delegator.0[..], &src_op.0[..], &dst_op.0[..]);
+    REDELEGATIONS.save(s, key, entries)?;
     REDELEGATION_QUEUE.save(
         s,
         (
@@ -190,7 +233,7 @@ pub fn begin_redelegation(
         &(),
     )?;
     REDELEGATIONS_BY_SRC.save(s, (&src_op.0, &delegator.0, &dst_op.0), &())?;
-    Ok(completion)
+    Ok(())
 }
 
 /// Drops every redelegation entry that has matured by `now` (no tokens move:
@@ -271,11 +314,7 @@ pub(super) fn slash_redelegations(
                 continue;
             }
             let mut v = validator(s, &dst_op)?;
-            let pool = if v.status == Status::Bonded {
-                bonded_pool()
-            } else {
-                not_bonded_pool()
-            };
+            let pool = pool_of(&v);
             let tokens = unbond_shares(s, &delegator, &mut v, have, shares, None)?;
             if !tokens.is_zero() {
                 let c = bond_coin(s, tokens);

@@ -1,7 +1,10 @@
 #![allow(clippy::arithmetic_side_effects)] // test arithmetic on small known values
+use super::keys::*;
 use super::*;
 use cosmwasm_std::testing::MockStorage;
+use cosmwasm_std::{Decimal, Order};
 use proptest::prelude::*;
+use verdict_bank::Bank;
 
 fn addr(i: u8) -> Addr {
     Addr([i; 20])

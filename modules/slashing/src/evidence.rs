@@ -1,0 +1,95 @@
+//! Slashing on evidence: CometBFT's double signs, and the faults other modules
+//! report (the attestation module, for inference).
+
+use cosmwasm_std::{Decimal, Storage, Uint128};
+use verdict_core::address::Addr;
+use verdict_core::event::Event;
+use verdict_staking::state as staking;
+
+use crate::state::keys::SIGNING_INFO;
+use crate::{hex_upper, params, SlashingError};
+
+/// Double sign at `infraction_height` with `power`: slash, jail forever, tombstone.
+pub fn handle_double_sign(
+    s: &mut dyn Storage,
+    consensus_address: &[u8; 20],
+    infraction_height: u64,
+    power: u64,
+) -> Result<Vec<Event>, SlashingError> {
+    let Some(op) = staking::operator_by_consensus_address(s, consensus_address)? else {
+        return Ok(vec![]);
+    };
+    let operator = Addr(op);
+    let mut info = SIGNING_INFO
+        .may_load(s, consensus_address)?
+        .unwrap_or_default();
+    if info.tombstoned {
+        return Ok(vec![]);
+    }
+    let p = params(s);
+    let burned = staking::slash(
+        s,
+        &operator,
+        infraction_height,
+        power,
+        p.slash_fraction_double_sign,
+    )?;
+    staking::set_jailed(s, &operator, true)?;
+    info.tombstoned = true;
+    info.jailed_until = i64::MAX;
+    SIGNING_INFO.save(s, consensus_address, &info)?;
+    Ok(vec![Event::new("slash")
+        .attr("address", hex_upper(consensus_address))
+        .attr("validator", operator.valoper())
+        .attr("power", power)
+        .attr("reason", "double_sign")
+        .attr("jailed", true)
+        .attr("burned_coins", burned)])
+}
+
+/// The slashing API other modules call (the attestation module, for inference
+/// faults): slash `fraction` of the stake the validator had at
+/// `infraction_height` (`power` then), jail it for `jail_seconds` (never
+/// shortening a longer jail), and return the burned amount with a `slash` event.
+/// An unknown address slashes nothing.
+#[allow(clippy::too_many_arguments)]
+pub fn slash_for_fault(
+    s: &mut dyn Storage,
+    consensus_address: &[u8; 20],
+    infraction_height: u64,
+    power: u64,
+    fraction: Decimal,
+    jail_seconds: u64,
+    now: i64,
+    reason: &str,
+) -> Result<(Uint128, Vec<Event>), SlashingError> {
+    let Some(op) = staking::operator_by_consensus_address(s, consensus_address)? else {
+        return Ok((Uint128::zero(), vec![]));
+    };
+    let operator = Addr(op);
+    let burned = staking::slash(s, &operator, infraction_height, power, fraction)?;
+    // Never jail the last validator with power: an empty set halts CometBFT.
+    let others = staking::all_validators(s)
+        .filter_map(Result::ok)
+        .any(|v| v.operator != operator.0 && v.power() > 0);
+    let jail = others || staking::validator(s, &operator)?.jailed;
+    if jail {
+        staking::set_jailed(s, &operator, true)?;
+        let mut info = SIGNING_INFO
+            .may_load(s, consensus_address)?
+            .unwrap_or_default();
+        let until = now.saturating_add(i64::try_from(jail_seconds).unwrap_or(i64::MAX));
+        info.jailed_until = info.jailed_until.max(until);
+        SIGNING_INFO.save(s, consensus_address, &info)?;
+    }
+    Ok((
+        burned,
+        vec![Event::new("slash")
+            .attr("address", hex_upper(consensus_address))
+            .attr("validator", operator.valoper())
+            .attr("power", power)
+            .attr("reason", reason)
+            .attr("jailed", jail)
+            .attr("burned_coins", burned)],
+    ))
+}

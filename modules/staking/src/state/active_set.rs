@@ -1,0 +1,85 @@
+//! The validator set CometBFT runs with: the top `max_validators` by tokens,
+//! their pools, and the power changes to report.
+
+use std::collections::BTreeSet;
+
+use cosmwasm_std::Storage;
+use verdict_bank::Bank;
+
+use super::keys::{LAST_POWERS, VALIDATORS};
+use super::{
+    all_validators, bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Status,
+    Validator, POWER_REDUCTION,
+};
+use crate::error::StakingError;
+
+/// A change of one validator's CometBFT power.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PowerUpdate {
+    pub pubkey: [u8; 32],
+    pub power: u64,
+}
+
+/// Recomputes the active set (top `max_validators` by tokens, unjailed, with at
+/// least one unit of power), moves tokens between the pools for validators that
+/// enter or leave it, and returns what changed since CometBFT was last told.
+pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, StakingError> {
+    let p = params(s);
+    let mut all: Vec<Validator> = all_validators(s).collect::<Result<_, _>>()?;
+    // Deterministic order: tokens descending, then operator address.
+    all.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.operator.cmp(&b.operator)));
+    let mut active = BTreeSet::new();
+    for v in all
+        .iter()
+        .filter(|v| !v.jailed && v.tokens.u128() >= POWER_REDUCTION)
+    {
+        if active.len() >= p.max_validators as usize {
+            break;
+        }
+        active.insert(v.operator);
+    }
+    let mut updates = Vec::new();
+    for mut v in all {
+        let was = LAST_POWERS.may_load(s, &v.operator)?.unwrap_or(0);
+        let now_active = active.contains(&v.operator);
+        let new_status = if now_active {
+            Status::Bonded
+        } else if v.status == Status::Bonded {
+            Status::Unbonding
+        } else {
+            v.status
+        };
+        if new_status != v.status {
+            move_pools(s, &v, new_status)?;
+            v.status = new_status;
+            VALIDATORS.save(s, &v.operator, &v)?;
+        }
+        let power = v.power();
+        if power != was {
+            updates.push(PowerUpdate {
+                pubkey: pubkey_bytes(&v)?,
+                power,
+            });
+            if power == 0 {
+                LAST_POWERS.remove(s, &v.operator);
+            } else {
+                LAST_POWERS.save(s, &v.operator, &power)?;
+            }
+        }
+    }
+    Ok(updates)
+}
+
+/// Moves `v`'s tokens to the pool of its new status (entering or leaving the
+/// bonded set).
+fn move_pools(s: &mut dyn Storage, v: &Validator, new_status: Status) -> Result<(), StakingError> {
+    let coins = bond_coin(s, v.tokens);
+    if !v.tokens.is_zero() {
+        if new_status == Status::Bonded {
+            Bank::transfer(s, &not_bonded_pool(), &bonded_pool(), &coins)?;
+        } else if v.status == Status::Bonded {
+            Bank::transfer(s, &bonded_pool(), &not_bonded_pool(), &coins)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,205 @@
+//! Validator records: their share arithmetic, create / edit / jail, and the
+//! reads by operator or consensus address that other modules use.
+
+use cosmwasm_std::{Decimal, Order, StdResult, Storage, Uint128};
+use serde::{Deserialize, Serialize};
+use verdict_core::address::Addr;
+
+use super::keys::{BY_CONS_ADDR, DELEGATIONS, VALIDATORS};
+use super::{consensus_address, delegate, mul_div, Addr20, POWER_REDUCTION};
+use crate::error::StakingError;
+
+/// Shares minted per token for a validator's first delegation.
+const SHARES_PER_TOKEN: u128 = 1_000_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Status {
+    Unbonded,
+    Unbonding,
+    Bonded,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Validator {
+    pub operator: Addr20,
+    /// Ed25519 consensus key, 32 bytes, hex.
+    pub consensus_pubkey: String,
+    pub tokens: Uint128,
+    pub delegator_shares: Uint128,
+    pub jailed: bool,
+    pub status: Status,
+    pub commission_rate: Decimal,
+    pub commission_max_rate: Decimal,
+    pub commission_max_change_rate: Decimal,
+    pub min_self_delegation: Uint128,
+    pub moniker: String,
+    /// Block time (unix seconds) of the last commission change.
+    #[serde(default)]
+    pub commission_update_time: i64,
+}
+
+impl Validator {
+    pub fn power(&self) -> u64 {
+        if self.jailed || self.status != Status::Bonded {
+            return 0;
+        }
+        u64::try_from(self.tokens.u128() / POWER_REDUCTION).unwrap_or(u64::MAX)
+    }
+
+    /// Shares for `amount` new tokens at the current exchange rate (floor).
+    pub(super) fn shares_for(&self, amount: Uint128) -> Result<Uint128, StakingError> {
+        if self.delegator_shares.is_zero() || self.tokens.is_zero() {
+            return amount
+                .checked_mul(Uint128::new(SHARES_PER_TOKEN))
+                .map_err(|_| StakingError::Overflow("shares"));
+        }
+        mul_div(amount, self.delegator_shares, self.tokens)
+    }
+
+    /// Tokens that `shares` are worth now (floor: dust stays with the validator).
+    pub(super) fn tokens_for(&self, shares: Uint128) -> Result<Uint128, StakingError> {
+        if self.delegator_shares.is_zero() {
+            return Ok(Uint128::zero());
+        }
+        mul_div(shares, self.tokens, self.delegator_shares)
+    }
+}
+
+/// What `shares` of `v` are worth in tokens now.
+pub fn tokens_of_shares(v: &Validator, shares: Uint128) -> Result<Uint128, StakingError> {
+    v.tokens_for(shares)
+}
+
+pub fn validator(s: &dyn Storage, op: &Addr) -> Result<Validator, StakingError> {
+    VALIDATORS
+        .may_load(s, &op.0)?
+        .ok_or_else(|| StakingError::NoValidator(op.valoper()))
+}
+
+/// The validator with this operator address (20 bytes), if there is one.
+pub fn find_validator(s: &dyn Storage, operator: &[u8]) -> StdResult<Option<Validator>> {
+    VALIDATORS.may_load(s, operator)
+}
+
+/// The operator of the validator with this consensus address (20 bytes).
+pub fn operator_by_consensus_address(
+    s: &dyn Storage,
+    consensus_address: &[u8],
+) -> StdResult<Option<Addr20>> {
+    BY_CONS_ADDR.may_load(s, consensus_address)
+}
+
+/// Every validator, bonded or not, in operator order.
+pub fn all_validators(s: &dyn Storage) -> impl Iterator<Item = StdResult<Validator>> + '_ {
+    VALIDATORS
+        .range(s, None, None, Order::Ascending)
+        .map(|r| r.map(|(_, v)| v))
+}
+
+/// Creates a validator and its operator's self-delegation.
+pub fn create_validator(
+    s: &mut dyn Storage,
+    operator: &Addr,
+    consensus_pubkey: &[u8; 32],
+    amount: Uint128,
+    commission_rate: Decimal,
+    moniker: &str,
+) -> Result<(), StakingError> {
+    if VALIDATORS.has(s, &operator.0) {
+        return Err(StakingError::ValidatorExists(operator.valoper()));
+    }
+    let cons = consensus_address(consensus_pubkey);
+    if BY_CONS_ADDR.has(s, &cons) {
+        return Err(StakingError::PubkeyTaken);
+    }
+    if commission_rate > Decimal::one() {
+        return Err(StakingError::Invalid("commission rate above 1".into()));
+    }
+    let v = Validator {
+        operator: operator.0,
+        consensus_pubkey: hex::encode(consensus_pubkey),
+        tokens: Uint128::zero(),
+        delegator_shares: Uint128::zero(),
+        jailed: false,
+        status: Status::Unbonded,
+        commission_rate,
+        commission_max_rate: Decimal::one(),
+        commission_max_change_rate: Decimal::percent(1),
+        min_self_delegation: Uint128::one(),
+        moniker: moniker.into(),
+        commission_update_time: 0,
+    };
+    VALIDATORS.save(s, &operator.0, &v)?;
+    BY_CONS_ADDR.save(s, &cons, &operator.0)?;
+    delegate(s, operator, operator, amount)
+}
+
+/// `MsgEditValidator`: a new moniker, a commission change of at most
+/// `max_change_rate` and at most once per 24 h (never above `max_rate`), a higher
+/// minimum self-delegation (it can only go up, and not above the self-delegation).
+pub fn edit_validator(
+    s: &mut dyn Storage,
+    operator: &Addr,
+    moniker: Option<&str>,
+    commission_rate: Option<Decimal>,
+    min_self_delegation: Option<Uint128>,
+    now: i64,
+) -> Result<(), StakingError> {
+    let mut v = validator(s, operator)?;
+    if let Some(m) = moniker {
+        if m.len() > 70 {
+            return Err(StakingError::Invalid(
+                "moniker longer than 70 characters".into(),
+            ));
+        }
+        v.moniker = m.to_string();
+    }
+    if let Some(rate) = commission_rate {
+        if now.saturating_sub(v.commission_update_time) < 24 * 3600 && v.commission_update_time != 0
+        {
+            return Err(StakingError::Invalid(
+                "commission cannot be changed more than once in 24h".into(),
+            ));
+        }
+        if rate > v.commission_max_rate {
+            return Err(StakingError::Invalid(format!(
+                "commission rate {rate} is above the validator's max rate {}",
+                v.commission_max_rate
+            )));
+        }
+        let change = rate.abs_diff(v.commission_rate);
+        if change > v.commission_max_change_rate {
+            return Err(StakingError::Invalid(format!(
+                "commission change {change} is above the max change rate {}",
+                v.commission_max_change_rate
+            )));
+        }
+        v.commission_rate = rate;
+        v.commission_update_time = now;
+    }
+    if let Some(msd) = min_self_delegation {
+        if msd <= v.min_self_delegation {
+            return Err(StakingError::Invalid(
+                "minimum self delegation can only be increased".into(),
+            ));
+        }
+        let own = DELEGATIONS
+            .may_load(s, (&operator.0, &operator.0))?
+            .unwrap_or_default();
+        if tokens_of_shares(&v, own)? < msd {
+            return Err(StakingError::Invalid(
+                "minimum self delegation cannot be above the self delegation".into(),
+            ));
+        }
+        v.min_self_delegation = msd;
+    }
+    VALIDATORS.save(s, &operator.0, &v)?;
+    Ok(())
+}
+
+pub fn set_jailed(s: &mut dyn Storage, operator: &Addr, jailed: bool) -> Result<(), StakingError> {
+    let mut v = validator(s, operator)?;
+    v.jailed = jailed;
+    VALIDATORS.save(s, &operator.0, &v)?;
+    Ok(())
+}
