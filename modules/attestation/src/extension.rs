@@ -5,16 +5,15 @@ use std::collections::BTreeMap;
 
 use cosmwasm_std::Storage;
 use prost::Message;
+use verdict_inference::jobs;
 use verdict_inference::state as inf;
 use verdict_proto::app::v1::{JobCommitment, JobReveal, VoteExtension};
 
 use crate::digest::commitment;
+use crate::error::ExtensionError;
+use crate::settle::sla_passed;
 
-pub const MIN_SALT: usize = 16;
-pub const MAX_SALT: usize = 32;
-/// Hard bound on a digest's length whatever the params say (a projection of
-/// 1024 elements plus its scale).
-pub const MAX_DIGEST: usize = 1025;
+pub use crate::limits::{MAX_DIGEST, MAX_SALT, MIN_SALT};
 
 fn sorted_unique(ids: impl Iterator<Item = u64>) -> bool {
     let mut last: Option<u64> = None;
@@ -57,32 +56,39 @@ pub fn worst_case_extension_bytes(max_jobs_per_block: u32, max_output_len: u32) 
 
 /// State-independent checks (PrepareProposal, ProcessProposal, VerifyVoteExtension):
 /// sorted unique job ids, 32-byte commitments, 16..32-byte salts, bounded digests.
-pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {
+pub fn validate_payload(ve: &VoteExtension) -> Result<(), ExtensionError> {
     if !sorted_unique(ve.commitments.iter().map(|c| c.job_id)) {
-        return Err("commitments are not sorted by job id without duplicates".into());
+        return Err(ExtensionError::UnsortedCommitments);
     }
     if !sorted_unique(ve.reveals.iter().map(|r| r.job_id)) {
-        return Err("reveals are not sorted by job id without duplicates".into());
+        return Err(ExtensionError::UnsortedReveals);
     }
     if let Some(c) = ve.commitments.iter().find(|c| c.commitment.len() != 32) {
-        return Err(format!("job {}: commitment is not 32 bytes", c.job_id));
+        return Err(ExtensionError::CommitmentLength(c.job_id));
     }
     for r in &ve.reveals {
         if !(MIN_SALT..=MAX_SALT).contains(&r.salt.len()) {
-            return Err(format!(
-                "job {}: salt must be {MIN_SALT}..{MAX_SALT} bytes",
-                r.job_id
-            ));
+            return Err(ExtensionError::SaltLength(r.job_id));
         }
         if r.digest.is_empty() || r.digest.len() > MAX_DIGEST {
-            return Err(format!(
-                "job {}: digest length {}",
-                r.job_id,
-                r.digest.len()
-            ));
+            return Err(ExtensionError::DigestLength {
+                job: r.job_id,
+                len: r.digest.len(),
+            });
         }
     }
     Ok(())
+}
+
+/// [`validate_payload`] with the reason as text (what app's vote-extension
+/// checks wrap).
+pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {
+    validate_payload(ve).map_err(|e| e.to_string())
+}
+
+/// The job's model's `max_output_len` (0 for an unknown model).
+fn max_output_len(s: &dyn Storage, job: &inf::Job) -> Result<usize, ExtensionError> {
+    Ok(inf::model(s, &job.model_id)?.map_or(0, |m| m.max_output_len as usize))
 }
 
 /// VerifyVoteExtension's state checks, against the committed state the extension
@@ -93,45 +99,48 @@ pub fn check_payload(ve: &VoteExtension) -> Result<(), String> {
 /// closes the phase (see [`NextBlock`]); FinalizeBlock records a reveal only
 /// for a job whose phase had closed before it, and ignores any other (a member
 /// that reveals early only publishes its own answer).
-pub fn check_against_state(
+pub fn validate_against_state(
     s: &dyn Storage,
     ve: &VoteExtension,
     validator: &[u8],
-) -> Result<(), String> {
-    let live_member = |id: u64| -> Result<inf::Job, String> {
-        let job = inf::JOBS
-            .may_load(s, id)
-            .map_err(|e| e.to_string())?
-            .ok_or_else(|| format!("job {id} does not exist"))?;
+) -> Result<(), ExtensionError> {
+    let live_member = |id: u64| -> Result<inf::Job, ExtensionError> {
+        let job = inf::job(s, id)?.ok_or(ExtensionError::UnknownJob(id))?;
         if job.status.is_final() {
-            return Err(format!("job {id} is already settled"));
+            return Err(ExtensionError::Settled(id));
         }
         if inf::member(&job, validator).is_none() {
-            return Err(format!("validator is not on the committee of job {id}"));
+            return Err(ExtensionError::NotMember(id));
         }
         Ok(job)
     };
     for c in &ve.commitments {
         if !live_member(c.job_id)?.status.commit_phase() {
-            return Err(format!("job {}: its commit phase is over", c.job_id));
+            return Err(ExtensionError::CommitPhaseOver(c.job_id));
         }
     }
     for r in &ve.reveals {
-        let job = live_member(r.job_id)?;
-        let max = inf::MODELS
-            .may_load(s, &job.model_id)
-            .map_err(|e| e.to_string())?
-            .map_or(0, |m| m.max_output_len as usize);
+        let max = max_output_len(s, &live_member(r.job_id)?)?;
         // `max` values, or a projection of `max` elements plus its scale.
         if r.digest.len() > max.saturating_add(1) {
-            return Err(format!(
-                "job {}: digest of {} elements, the model allows {max}",
-                r.job_id,
-                r.digest.len()
-            ));
+            return Err(ExtensionError::DigestTooLong {
+                job: r.job_id,
+                len: r.digest.len(),
+                max,
+            });
         }
     }
     Ok(())
+}
+
+/// [`validate_against_state`] with the reason as text (what app's
+/// VerifyVoteExtension logs).
+pub fn check_against_state(
+    s: &dyn Storage,
+    ve: &VoteExtension,
+    validator: &[u8],
+) -> Result<(), String> {
+    validate_against_state(s, ve, validator).map_err(|e| e.to_string())
 }
 
 /// The block a vote extension is being built for (ExtendVote's request): its
@@ -154,16 +163,13 @@ impl NextBlock {
         let all = job.committee.iter().all(|m| {
             m.address_bytes().is_some_and(|a| {
                 self.commitments.contains_key(&(job.id, a))
-                    || inf::ATTESTATIONS
-                        .may_load(s, (job.id, &a))
+                    || jobs::attestation(s, job.id, &a)
                         .ok()
                         .flatten()
                         .is_some_and(|x| x.commitment.is_some())
             })
         });
-        let sla = self.height >= job.submitted_height.saturating_add(3)
-            && self.time_ms.saturating_sub(job.submitted_time_ms) >= i64::from(job.max_latency_ms);
-        all || sla || self.height >= job.commit_deadline
+        all || sla_passed(job, self.height, self.time_ms) || self.height >= job.commit_deadline
     }
 }
 
@@ -173,6 +179,72 @@ pub struct LocalJob {
     pub digest: Vec<i64>,
     pub latency_ms: u32,
     pub salt: Vec<u8>,
+}
+
+/// What an honest validator says about one job in the extension it builds.
+enum Say {
+    /// Nothing now (its commitment is in; the phase is still open).
+    Nothing,
+    /// Nothing ever again: drop the job from the local cache.
+    Drop,
+    Commit(JobCommitment),
+    Reveal(JobReveal),
+}
+
+/// [`Say`] for job `id` that we ran (`lj`), on state `s`.
+fn plan(s: &dyn Storage, me: &[u8], id: u64, lj: &LocalJob, next: Option<&NextBlock>) -> Say {
+    let job = match inf::job(s, id) {
+        Ok(Some(j)) if !j.status.is_final() && inf::member(&j, me).is_some() => j,
+        _ => return Say::Drop,
+    };
+    let max = inf::model(s, &job.model_id)
+        .ok()
+        .flatten()
+        .map_or(0, |m| m.max_output_len as usize);
+    if lj.digest.is_empty() || lj.digest.len() > max.saturating_add(1).min(MAX_DIGEST) {
+        return Say::Drop;
+    }
+    let att = jobs::attestation(s, id, me)
+        .ok()
+        .flatten()
+        .unwrap_or_default();
+    if att.digest.is_some() || att.bad_reveal {
+        return Say::Drop;
+    }
+    let mine = commitment(id, me, &lj.digest, &lj.salt);
+    let reveal = || {
+        Say::Reveal(JobReveal {
+            job_id: id,
+            digest: lj.digest.clone(),
+            salt: lj.salt.clone(),
+        })
+    };
+    if !job.status.commit_phase() {
+        // Commit phase over: reveal what our recorded commitment opens to, or,
+        // without one (or with one this digest does not open), say nothing.
+        return match &att.commitment {
+            Some(c) if c.as_slice() == mine.as_slice() => reveal(),
+            _ => Say::Drop,
+        };
+    }
+    let in_next = next.and_then(|n| {
+        let a: [u8; 20] = me.try_into().ok()?;
+        n.commitments.get(&(id, a))
+    });
+    let recorded = att
+        .commitment
+        .as_ref()
+        .map(|c| c.as_slice())
+        .or(in_next.map(Vec::as_slice));
+    match recorded {
+        None => Say::Commit(JobCommitment {
+            job_id: id,
+            commitment: mine.to_vec(),
+            latency_ms: lj.latency_ms,
+        }),
+        Some(c) if c == mine.as_slice() && next.is_some_and(|n| n.closes(s, &job)) => reveal(),
+        Some(_) => Say::Nothing,
+    }
 }
 
 /// ExtendVote(height) over committed state height-1: a commitment for every
@@ -193,75 +265,15 @@ pub fn build_extension(
     version: u32,
     next: Option<&NextBlock>,
 ) -> VoteExtension {
-    let mut commits = Vec::new();
+    let mut commitments = Vec::new();
     let mut reveals = Vec::new();
     let mut done = Vec::new();
     for (id, lj) in local.iter() {
-        let job = match inf::JOBS.may_load(s, *id) {
-            Ok(Some(j)) if !j.status.is_final() && inf::member(&j, me).is_some() => j,
-            _ => {
-                done.push(*id);
-                continue;
-            }
-        };
-        let max = inf::MODELS
-            .may_load(s, &job.model_id)
-            .ok()
-            .flatten()
-            .map_or(0, |m| m.max_output_len as usize);
-        if lj.digest.is_empty() || lj.digest.len() > max.saturating_add(1).min(MAX_DIGEST) {
-            done.push(*id);
-            continue;
-        }
-        let att = inf::ATTESTATIONS
-            .may_load(s, (*id, me))
-            .ok()
-            .flatten()
-            .unwrap_or_default();
-        if att.digest.is_some() || att.bad_reveal {
-            done.push(*id);
-            continue;
-        }
-        let mine = commitment(*id, me, &lj.digest, &lj.salt);
-        if job.status.commit_phase() {
-            let in_next = next.and_then(|n| {
-                let a: [u8; 20] = me.try_into().ok()?;
-                n.commitments.get(&(*id, a))
-            });
-            let recorded = att
-                .commitment
-                .as_ref()
-                .map(|c| c.as_slice())
-                .or(in_next.map(Vec::as_slice));
-            match recorded {
-                None => commits.push(JobCommitment {
-                    job_id: *id,
-                    commitment: mine.to_vec(),
-                    latency_ms: lj.latency_ms,
-                }),
-                Some(c) if c == mine.as_slice() && next.is_some_and(|n| n.closes(s, &job)) => {
-                    reveals.push(JobReveal {
-                        job_id: *id,
-                        digest: lj.digest.clone(),
-                        salt: lj.salt.clone(),
-                    });
-                }
-                Some(_) => {}
-            }
-        } else if att
-            .commitment
-            .as_ref()
-            .is_some_and(|c| c.as_slice() == mine.as_slice())
-        {
-            reveals.push(JobReveal {
-                job_id: *id,
-                digest: lj.digest.clone(),
-                salt: lj.salt.clone(),
-            });
-        } else {
-            // Commit phase over without our commitment, or a commitment this
-            // digest does not open: nothing we may say about this job.
-            done.push(*id);
+        match plan(s, me, *id, lj, next) {
+            Say::Nothing => {}
+            Say::Drop => done.push(*id),
+            Say::Commit(c) => commitments.push(c),
+            Say::Reveal(r) => reveals.push(r),
         }
     }
     for id in done {
@@ -269,7 +281,7 @@ pub fn build_extension(
     }
     let mut ve = VoteExtension {
         version,
-        commitments: commits,
+        commitments,
         reveals,
     };
     while ve.encoded_len() > cap {

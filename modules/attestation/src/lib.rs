@@ -26,11 +26,18 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod digest;
+pub mod error;
 pub mod extension;
+mod keys;
+mod limits;
+pub mod module;
 pub mod settle;
+mod types;
 
+pub use error::{AttestationError, ExtensionError};
 pub use extension::{build_extension, check_against_state, check_payload, LocalJob, NextBlock};
-pub use settle::{process_block, ATT_INFO};
+pub use module::Attestation;
+pub use settle::{att_info, process_block, AttInfo};
 
 #[cfg(test)]
 mod tests;

@@ -16,25 +16,19 @@
 //! contribution. The element check is one sha256: bounded work for every node.
 
 use cosmwasm_std::{StdResult, Storage};
-use cw_storage_plus::{Item, Map};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::error::BeaconError;
+pub use crate::state::types::BeaconChain;
+use crate::state::{BEACON, CHAINS};
 
 /// Elements of one hash chain (a proposer re-anchors after using them all).
 pub const CHAIN_LEN: u32 = 4096;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BeaconChain {
-    /// Which chain of this validator (0, 1, …): a new anchor starts the next.
-    pub epoch: u32,
-    /// The last element recorded (the anchor at first).
-    pub last: [u8; 32],
-    /// Elements revealed since the anchor.
-    pub used: u32,
+/// The beacon after the last block (`None` before the first).
+pub fn latest(s: &dyn Storage) -> StdResult<Option<[u8; 32]>> {
+    BEACON.may_load(s)
 }
-
-pub const BEACON: Item<[u8; 32]> = Item::new("inference/beacon");
-pub const CHAINS: Map<&[u8], BeaconChain> = Map::new("inference/beacon_chains");
 
 /// What a proposer put in tx[0] for the beacon.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,39 +39,45 @@ pub enum Contribution {
 }
 
 /// Whether `proposer` may contribute `reveal` / `anchor` on top of `s`.
+pub fn validate(
+    s: &dyn Storage,
+    proposer: &[u8],
+    reveal: &[u8],
+    anchor: &[u8],
+) -> Result<Contribution, BeaconError> {
+    let chain = CHAINS.may_load(s, proposer)?;
+    match (reveal.is_empty(), anchor.is_empty()) {
+        (true, true) => Ok(Contribution::None),
+        (false, false) => Err(BeaconError::RevealAndAnchor),
+        (false, true) => {
+            let r: [u8; 32] = reveal.try_into().map_err(|_| BeaconError::RevealLength)?;
+            let c = chain.ok_or(BeaconError::NoChain)?;
+            if c.used >= CHAIN_LEN {
+                return Err(BeaconError::ChainUsedUp);
+            }
+            if <[u8; 32]>::from(Sha256::digest(r)) != c.last {
+                return Err(BeaconError::NotPreimage);
+            }
+            Ok(Contribution::Reveal(r))
+        }
+        (true, false) => {
+            let a: [u8; 32] = anchor.try_into().map_err(|_| BeaconError::AnchorLength)?;
+            if chain.is_some_and(|c| c.used < CHAIN_LEN) {
+                return Err(BeaconError::ChainNotUsedUp);
+            }
+            Ok(Contribution::Anchor(a))
+        }
+    }
+}
+
+/// [`validate`] with the reason as text (what app's ProcessProposal logs).
 pub fn check(
     s: &dyn Storage,
     proposer: &[u8],
     reveal: &[u8],
     anchor: &[u8],
 ) -> Result<Contribution, String> {
-    let chain = CHAINS.may_load(s, proposer).map_err(|e| e.to_string())?;
-    match (reveal.is_empty(), anchor.is_empty()) {
-        (true, true) => Ok(Contribution::None),
-        (false, false) => Err("beacon: a reveal and an anchor in one block".into()),
-        (false, true) => {
-            let r: [u8; 32] = reveal
-                .try_into()
-                .map_err(|_| "beacon: a reveal is 32 bytes".to_string())?;
-            let c = chain.ok_or("beacon: the proposer has no anchored chain")?;
-            if c.used >= CHAIN_LEN {
-                return Err("beacon: the proposer's chain is used up; anchor a new one".into());
-            }
-            if <[u8; 32]>::from(Sha256::digest(r)) != c.last {
-                return Err("beacon: the reveal is not the preimage of the last element".into());
-            }
-            Ok(Contribution::Reveal(r))
-        }
-        (true, false) => {
-            let a: [u8; 32] = anchor
-                .try_into()
-                .map_err(|_| "beacon: an anchor is 32 bytes".to_string())?;
-            if chain.is_some_and(|c| c.used < CHAIN_LEN) {
-                return Err("beacon: the proposer's chain is not used up".into());
-            }
-            Ok(Contribution::Anchor(a))
-        }
-    }
+    validate(s, proposer, reveal, anchor).map_err(|e| e.to_string())
 }
 
 /// FinalizeBlock(height): the beacon takes this block's contribution (an
@@ -94,7 +94,7 @@ pub fn advance(
         .chain_update(b"verdict-beacon")
         .chain_update(prev)
         .chain_update(height.to_be_bytes());
-    match check(s, proposer, reveal, anchor).unwrap_or(Contribution::None) {
+    match validate(s, proposer, reveal, anchor).unwrap_or(Contribution::None) {
         Contribution::None => {}
         Contribution::Reveal(r) => {
             h.update(r);
@@ -185,12 +185,17 @@ mod tests {
             // the element after next or a repeat of the last one.
             let mut other = r.clone();
             other[0] ^= 1;
-            assert!(check(&s, &P, &other, &[]).is_err());
+            assert_eq!(validate(&s, &P, &other, &[]), Err(BeaconError::NotPreimage));
             let c = CHAINS.load(&s, &P).unwrap();
             assert!(check(&s, &P, &c.last, &[]).is_err());
-            assert!(
-                check(&s, &P, &[], &a_new()).is_err(),
+            assert_eq!(
+                check(&s, &P, &[], &a_new()),
+                Err("beacon: the proposer's chain is not used up".to_string()),
                 "no re-anchoring mid-chain"
+            );
+            assert_eq!(
+                validate(&s, &P, &r, &a_new()),
+                Err(BeaconError::RevealAndAnchor)
             );
             advance(&mut s, h, &P, &r, &[]).unwrap();
         }

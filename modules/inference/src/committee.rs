@@ -2,7 +2,7 @@
 //! (or the whole set, weighted by power, when it is no larger), from a seed the
 //! including proposer cannot know or steer (the beacon of the next block).
 
-use cosmwasm_std::{Order, Storage};
+use cosmwasm_std::Storage;
 use sha2::{Digest, Sha256};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
@@ -15,8 +15,8 @@ use crate::state::{self, JobStatus, Member};
 /// The bonded, unjailed validators with their power, in operator order.
 pub fn bonded(s: &dyn Storage) -> Result<Vec<Member>, InferenceError> {
     let mut out = Vec::new();
-    for item in staking::VALIDATORS.range(s, None, None, Order::Ascending) {
-        let (_, v) = item?;
+    for v in staking::all_validators(s) {
+        let v = v?;
         let power = v.power();
         if power == 0 {
             continue;
@@ -117,9 +117,7 @@ pub fn assign(
     beacon: &[u8; 32],
     height: u64,
 ) -> Result<Vec<Event>, InferenceError> {
-    let ids: Vec<u64> = state::UNASSIGNED
-        .keys(s, None, None, Order::Ascending)
-        .collect::<Result<_, _>>()?;
+    let ids: Vec<u64> = state::unassigned(s)?;
     if ids.is_empty() {
         return Ok(vec![]);
     }
@@ -279,7 +277,7 @@ mod tests {
     /// top 5 of 100 with 44 % captured 94 % before).
     #[test]
     fn coalitions_below_a_third_of_zipf_stake_capture_at_most_one_percent() {
-        let size = crate::InferenceParams::default().committee_size as usize;
+        let size = crate::params::InferenceParams::default().committee_size as usize;
         for n in [50u8, 100] {
             let c = zipf(n);
             let total: u64 = c.iter().map(|x| x.power).sum();
@@ -311,7 +309,7 @@ mod tests {
     #[test]
     fn a_grinding_proposer_with_every_option_it_has_gains_at_most_one_percent() {
         use cosmwasm_std::testing::MockStorage;
-        let size = crate::InferenceParams::default().committee_size as usize;
+        let size = crate::params::InferenceParams::default().committee_size as usize;
         let equal: Vec<Member> = (0..100u8).map(|i| m(i, 1_000_000)).collect();
         let coalition: Vec<u8> = (0..33u8).collect();
         let proposer = [0u8; 20];
@@ -324,7 +322,7 @@ mod tests {
         for t in 0..trials {
             let h = u64::from(t) + 2;
             let (reveal, _) = crate::beacon::contribution(&s, &proposer, seed_of);
-            let prev = crate::beacon::BEACON.load(&s).unwrap();
+            let prev = crate::beacon::latest(&s).unwrap().unwrap();
             let options: Vec<[u8; 32]> = [Some(&reveal), None]
                 .iter()
                 .map(|r| {

@@ -53,3 +53,31 @@ impl From<cosmwasm_std::StdError> for InferenceError {
         InferenceError::Storage(e.to_string())
     }
 }
+
+/// Why a proposer's beacon contribution in tx[0] is refused (ProcessProposal;
+/// FinalizeBlock counts a refused one as none). See [`crate::beacon`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BeaconError {
+    #[error("beacon: a reveal and an anchor in one block")]
+    RevealAndAnchor,
+    #[error("beacon: a reveal is 32 bytes")]
+    RevealLength,
+    #[error("beacon: the proposer has no anchored chain")]
+    NoChain,
+    #[error("beacon: the proposer's chain is used up; anchor a new one")]
+    ChainUsedUp,
+    #[error("beacon: the reveal is not the preimage of the last element")]
+    NotPreimage,
+    #[error("beacon: an anchor is 32 bytes")]
+    AnchorLength,
+    #[error("beacon: the proposer's chain is not used up")]
+    ChainNotUsedUp,
+    #[error("{0}")]
+    Storage(String),
+}
+
+impl From<cosmwasm_std::StdError> for BeaconError {
+    fn from(e: cosmwasm_std::StdError) -> Self {
+        BeaconError::Storage(e.to_string())
+    }
+}

@@ -1,15 +1,18 @@
 //! Stateful checks and execution of inference messages.
 
 use cosmrs::Any;
+use cosmwasm_std::Storage;
 use prost::Message;
 use verdict_bank::Bank;
-use verdict_core::address::FEE_DENOM;
+use verdict_core::address::{Addr, FEE_DENOM};
+use verdict_core::coin::Coin;
 use verdict_core::ctx::Ctx;
 use verdict_core::event::Event;
 use verdict_proto::inference::v1 as pb;
 
 use crate::error::InferenceError;
 use crate::msgs::{element_size, InferenceMsg};
+use crate::params::InferenceParams;
 use crate::state::{self, InputTensor, Job, JobStatus, Model, Spec};
 
 pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceError> {
@@ -26,41 +29,6 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             max_output_len,
         } => {
             let p = state::params(ctx.store);
-            if !(p.min_tolerance_nano..=p.max_tolerance_nano).contains(tolerance_nano) {
-                return Err(InferenceError::Invalid(format!(
-                    "tolerance must be within the chain's range {}..={} × 10^-9",
-                    p.min_tolerance_nano, p.max_tolerance_nano
-                )));
-            }
-            let rtol_nano = rtol_nano.unwrap_or(p.min_rtol_nano);
-            if !(p.min_rtol_nano..=p.max_rtol_nano).contains(&rtol_nano) {
-                return Err(InferenceError::Invalid(format!(
-                    "rtol must be within the chain's range {}..={} × 10^-9",
-                    p.min_rtol_nano, p.max_rtol_nano
-                )));
-            }
-            if *max_output_len > p.max_output_len {
-                return Err(InferenceError::Invalid(format!(
-                    "max_output_len {max_output_len} is above the chain's cap of {}",
-                    p.max_output_len
-                )));
-            }
-            if state::MODELS.has(ctx.store, model_id) {
-                return Err(InferenceError::ModelExists(model_id.clone()));
-            }
-            if !p.model_registration_fee.is_zero() {
-                verdict_distribution::state::fund_community_pool(
-                    ctx.store,
-                    owner,
-                    &verdict_core::coin::Coin::new(p.model_registration_fee.u128(), FEE_DENOM),
-                )
-                .map_err(|e| {
-                    InferenceError::Invalid(format!(
-                        "the model registration fee of {}{FEE_DENOM} cannot be paid: {e}",
-                        p.model_registration_fee
-                    ))
-                })?;
-            }
             let model = Model {
                 id: model_id.clone(),
                 name: name.clone(),
@@ -68,22 +36,12 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 inputs: inputs.clone(),
                 outputs: outputs.clone(),
                 tolerance_nano: *tolerance_nano,
-                rtol_nano,
+                rtol_nano: rtol_nano.unwrap_or(p.min_rtol_nano),
                 input_range: *input_range,
                 max_output_len: *max_output_len,
                 registered_height: ctx.block.height,
             };
-            state::MODELS.save(ctx.store, model_id, &model)?;
-            ctx.emit(
-                Event::new("inference_model_registered")
-                    .attr("model_id", model_id)
-                    .attr("name", name)
-                    .attr("owner", owner.bech32()),
-            );
-            Ok(Any {
-                type_url: "/verdict.inference.v1.MsgRegisterModelResponse".into(),
-                value: vec![],
-            })
+            register_model(ctx, &p, owner, &model)
         }
         InferenceMsg::SubmitJob {
             requester,
@@ -93,107 +51,218 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             fee,
             remote,
             spec_hash,
-        } => {
-            let p = state::params(ctx.store);
-            let model = state::MODELS
-                .may_load(ctx.store, model_id)?
-                .ok_or_else(|| InferenceError::UnknownModel(model_id.clone()))?;
-            if let Some(want) = spec_hash {
-                let have = model.spec_hash();
-                if *want != have {
-                    return Err(InferenceError::Invalid(format!(
-                        "model {model_id} is registered with spec {have}, not the pinned {want}"
-                    )));
-                }
-            }
-            check_inputs(&model.inputs, inputs, p.max_input_bytes)?;
-            check_values(inputs, model.input_range)?;
-            if *max_latency_ms > p.max_latency_ms || *max_latency_ms < p.min_latency_ms {
-                return Err(InferenceError::Invalid(format!(
-                    "max_latency_ms {max_latency_ms} is outside the chain's range {}..={}",
-                    p.min_latency_ms, p.max_latency_ms
-                )));
-            }
-            let floor = state::job_fee_floor(ctx.store);
-            if fee.denom != FEE_DENOM || fee.amount < floor {
-                return Err(InferenceError::FeeTooLow {
-                    got: fee.to_string(),
-                    want: format!("{floor}{FEE_DENOM}"),
-                });
-            }
-            let height = ctx.block.height;
-            let mut in_block = match state::BLOCK_JOBS.may_load(ctx.store)? {
-                Some(b) if b.height == height => b,
-                _ => state::BlockJobs {
-                    height,
-                    ..Default::default()
-                },
-            };
-            let used = in_block.local.saturating_add(in_block.remote);
-            let mine = if *remote {
-                in_block.remote
-            } else {
-                in_block.local
-            };
-            if used >= p.max_jobs_per_block {
-                return Err(InferenceError::BlockFull(p.max_jobs_per_block));
-            }
-            if mine >= p.max_jobs_per_source {
-                return Err(InferenceError::SourceFull {
-                    kind: if *remote { "IBC" } else { "local" },
-                    cap: p.max_jobs_per_source,
-                });
-            }
-            Bank::transfer(
-                ctx.store,
+        } => submit_job(
+            ctx,
+            &Submission {
                 requester,
-                &state::escrow(),
-                std::slice::from_ref(fee),
-            )?;
-            let id = state::NEXT_JOB_ID.may_load(ctx.store)?.unwrap_or(1);
-            let deadline = height.saturating_add(p.attestation_window_blocks);
-            let job = Job {
-                id,
-                requester: requester.0,
-                model_id: model_id.clone(),
+                model_id,
+                inputs,
                 max_latency_ms: *max_latency_ms,
-                fee: fee.clone(),
-                submitted_height: height,
-                submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
-                commit_deadline: height.saturating_add(p.commit_blocks),
-                commit_closed_height: 0,
-                deadline_height: deadline,
-                committee: vec![],
-                status: JobStatus::Pending,
-                result: None,
-            };
-            state::JOBS.save(ctx.store, id, &job)?;
-            state::INPUTS.save(ctx.store, id, inputs)?;
-            state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
-            state::JOBS_BY_REQUESTER.save(ctx.store, (&requester.0, id), &())?;
-            state::LIVE.save(ctx.store, (deadline, id), &())?;
-            state::UNASSIGNED.save(ctx.store, id, &())?;
-            if *remote {
-                in_block.remote = in_block.remote.saturating_add(1);
-            } else {
-                in_block.local = in_block.local.saturating_add(1);
-            }
-            state::BLOCK_JOBS.save(ctx.store, &in_block)?;
-            ctx.emit(
-                Event::new("inference_job_submitted")
-                    .attr("job_id", id)
-                    .attr("model_id", model_id)
-                    .attr("requester", requester.bech32())
-                    .attr("fee", fee)
-                    .attr("max_latency_ms", max_latency_ms)
-                    .attr("deadline_height", deadline),
-            );
-            Ok(Any {
-                type_url: "/verdict.inference.v1.MsgSubmitJobResponse".into(),
-                value: pb::MsgSubmitJobResponse { job_id: id }.encode_to_vec(),
-            })
+                fee,
+                remote: *remote,
+                spec_hash: spec_hash.as_deref(),
+            },
+        ),
+    }
+}
+
+/// The chain's bounds on a model's tolerances and digest length.
+fn check_model_bounds(p: &InferenceParams, model: &Model) -> Result<(), InferenceError> {
+    if !(p.min_tolerance_nano..=p.max_tolerance_nano).contains(&model.tolerance_nano) {
+        return Err(InferenceError::Invalid(format!(
+            "tolerance must be within the chain's range {}..={} × 10^-9",
+            p.min_tolerance_nano, p.max_tolerance_nano
+        )));
+    }
+    if !(p.min_rtol_nano..=p.max_rtol_nano).contains(&model.rtol_nano) {
+        return Err(InferenceError::Invalid(format!(
+            "rtol must be within the chain's range {}..={} × 10^-9",
+            p.min_rtol_nano, p.max_rtol_nano
+        )));
+    }
+    if model.max_output_len > p.max_output_len {
+        return Err(InferenceError::Invalid(format!(
+            "max_output_len {} is above the chain's cap of {}",
+            model.max_output_len, p.max_output_len
+        )));
+    }
+    Ok(())
+}
+
+/// `MsgRegisterModel`: bounds, first come first served, the registration fee
+/// to the community pool, then the model.
+fn register_model(
+    ctx: &mut Ctx<'_>,
+    p: &InferenceParams,
+    owner: &Addr,
+    model: &Model,
+) -> Result<Any, InferenceError> {
+    check_model_bounds(p, model)?;
+    if state::MODELS.has(ctx.store, &model.id) {
+        return Err(InferenceError::ModelExists(model.id.clone()));
+    }
+    if !p.model_registration_fee.is_zero() {
+        verdict_distribution::state::fund_community_pool(
+            ctx.store,
+            owner,
+            &verdict_core::coin::Coin::new(p.model_registration_fee.u128(), FEE_DENOM),
+        )
+        .map_err(|e| {
+            InferenceError::Invalid(format!(
+                "the model registration fee of {}{FEE_DENOM} cannot be paid: {e}",
+                p.model_registration_fee
+            ))
+        })?;
+    }
+    state::MODELS.save(ctx.store, &model.id, model)?;
+    ctx.emit(
+        Event::new("inference_model_registered")
+            .attr("model_id", &model.id)
+            .attr("name", &model.name)
+            .attr("owner", owner.bech32()),
+    );
+    Ok(Any {
+        type_url: "/verdict.inference.v1.MsgRegisterModelResponse".into(),
+        value: vec![],
+    })
+}
+
+/// The fields of a `MsgSubmitJob`.
+struct Submission<'a> {
+    requester: &'a Addr,
+    model_id: &'a String,
+    inputs: &'a Vec<InputTensor>,
+    max_latency_ms: u32,
+    fee: &'a Coin,
+    remote: bool,
+    spec_hash: Option<&'a str>,
+}
+
+/// What a job must be for its model and the chain: the pinned spec, inputs
+/// that fit, an SLA within the chain's range.
+fn check_submission(
+    p: &InferenceParams,
+    model: &Model,
+    sub: &Submission<'_>,
+) -> Result<(), InferenceError> {
+    if let Some(want) = sub.spec_hash {
+        let have = model.spec_hash();
+        if want != have {
+            return Err(InferenceError::Invalid(format!(
+                "model {} is registered with spec {have}, not the pinned {want}",
+                sub.model_id
+            )));
         }
     }
+    check_inputs(&model.inputs, sub.inputs, p.max_input_bytes)?;
+    check_values(sub.inputs, model.input_range)?;
+    if sub.max_latency_ms > p.max_latency_ms || sub.max_latency_ms < p.min_latency_ms {
+        return Err(InferenceError::Invalid(format!(
+            "max_latency_ms {} is outside the chain's range {}..={}",
+            sub.max_latency_ms, p.min_latency_ms, p.max_latency_ms
+        )));
+    }
+    Ok(())
+}
+
+/// This block's job slots with one more taken by `remote` (IBC) or a local
+/// job, or why there is none left.
+fn take_slot(
+    s: &dyn Storage,
+    p: &InferenceParams,
+    height: u64,
+    remote: bool,
+) -> Result<state::BlockJobs, InferenceError> {
+    let mut in_block = match state::BLOCK_JOBS.may_load(s)? {
+        Some(b) if b.height == height => b,
+        _ => state::BlockJobs {
+            height,
+            ..Default::default()
+        },
+    };
+    let used = in_block.local.saturating_add(in_block.remote);
+    let mine = if remote {
+        in_block.remote
+    } else {
+        in_block.local
+    };
+    if used >= p.max_jobs_per_block {
+        return Err(InferenceError::BlockFull(p.max_jobs_per_block));
+    }
+    if mine >= p.max_jobs_per_source {
+        return Err(InferenceError::SourceFull {
+            kind: if remote { "IBC" } else { "local" },
+            cap: p.max_jobs_per_source,
+        });
+    }
+    if remote {
+        in_block.remote = in_block.remote.saturating_add(1);
+    } else {
+        in_block.local = in_block.local.saturating_add(1);
+    }
+    Ok(in_block)
+}
+
+/// `MsgSubmitJob`: checks, the fee into escrow, then the job, live and
+/// waiting for its committee.
+fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceError> {
+    let p = state::params(ctx.store);
+    let model = state::MODELS
+        .may_load(ctx.store, sub.model_id)?
+        .ok_or_else(|| InferenceError::UnknownModel(sub.model_id.clone()))?;
+    check_submission(&p, &model, sub)?;
+    let floor = state::job_fee_floor(ctx.store);
+    if sub.fee.denom != FEE_DENOM || sub.fee.amount < floor {
+        return Err(InferenceError::FeeTooLow {
+            got: sub.fee.to_string(),
+            want: format!("{floor}{FEE_DENOM}"),
+        });
+    }
+    let height = ctx.block.height;
+    let in_block = take_slot(ctx.store, &p, height, sub.remote)?;
+    Bank::transfer(
+        ctx.store,
+        sub.requester,
+        &state::escrow(),
+        std::slice::from_ref(sub.fee),
+    )?;
+    let id = state::NEXT_JOB_ID.may_load(ctx.store)?.unwrap_or(1);
+    let deadline = height.saturating_add(p.attestation_window_blocks);
+    let job = Job {
+        id,
+        requester: sub.requester.0,
+        model_id: sub.model_id.clone(),
+        max_latency_ms: sub.max_latency_ms,
+        fee: sub.fee.clone(),
+        submitted_height: height,
+        submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
+        commit_deadline: height.saturating_add(p.commit_blocks),
+        commit_closed_height: 0,
+        deadline_height: deadline,
+        committee: vec![],
+        status: JobStatus::Pending,
+        result: None,
+    };
+    state::JOBS.save(ctx.store, id, &job)?;
+    state::INPUTS.save(ctx.store, id, sub.inputs)?;
+    state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
+    state::JOBS_BY_REQUESTER.save(ctx.store, (&sub.requester.0, id), &())?;
+    state::LIVE.save(ctx.store, (deadline, id), &())?;
+    state::UNASSIGNED.save(ctx.store, id, &())?;
+    state::BLOCK_JOBS.save(ctx.store, &in_block)?;
+    ctx.emit(
+        Event::new("inference_job_submitted")
+            .attr("job_id", id)
+            .attr("model_id", sub.model_id)
+            .attr("requester", sub.requester.bech32())
+            .attr("fee", sub.fee)
+            .attr("max_latency_ms", sub.max_latency_ms)
+            .attr("deadline_height", deadline),
+    );
+    Ok(Any {
+        type_url: "/verdict.inference.v1.MsgSubmitJobResponse".into(),
+        value: pb::MsgSubmitJobResponse { job_id: id }.encode_to_vec(),
+    })
 }
 
 /// BFT time in milliseconds since the epoch.

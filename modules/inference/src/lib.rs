@@ -17,11 +17,14 @@ pub mod committee;
 pub mod error;
 pub mod genesis;
 pub mod handler;
+pub mod jobs;
+pub mod module;
 pub mod msgs;
 pub mod params;
 pub mod query;
 pub mod state;
 
 pub use error::InferenceError;
+pub use module::Inference;
 pub use msgs::InferenceMsg;
 pub use params::InferenceParams;

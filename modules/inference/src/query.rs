@@ -131,98 +131,12 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
         })?
     };
     let out = match method {
-        "Params" => {
-            // The params, plus the fee a job must carry right now.
-            let mut v = serde_json::to_value(state::params(s))
-                .map_err(|e| InferenceError::Storage(e.to_string()))?;
-            if let Some(o) = v.as_object_mut() {
-                o.insert(
-                    "job_fee_floor".into(),
-                    serde_json::Value::String(state::job_fee_floor(s).to_string()),
-                );
-            }
-            json(&v)?
-        }
-        "Model" => {
-            let id =
-                r.id.as_ref()
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| InferenceError::Invalid("want {\"id\": MODEL_ID}".into()))?;
-            let m: Model = state::MODELS
-                .may_load(s, id)?
-                .ok_or_else(|| InferenceError::UnknownModel(id.into()))?;
-            json(&model_view(&m)?)?
-        }
-        "Models" => {
-            let start = r.start_after_id.as_deref().map(Bound::exclusive);
-            let v: Vec<Model> = state::MODELS
-                .range(s, start, None, Order::Ascending)
-                .take(limit(&r))
-                .map(|x| x.map(|(_, m)| m))
-                .collect::<Result<_, _>>()?;
-            let v: Vec<serde_json::Value> = v.iter().map(model_view).collect::<Result<_, _>>()?;
-            json(&v)?
-        }
-        "Job" => {
-            let id =
-                r.id.as_ref()
-                    .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                    .ok_or_else(|| InferenceError::Invalid("want {\"id\": JOB_ID}".into()))?;
-            let job = match state::JOBS.may_load(s, id)? {
-                Some(j) => j,
-                None if id >= 1 && id < state::NEXT_JOB_ID.may_load(s)?.unwrap_or(1) => {
-                    return Err(InferenceError::PrunedJob(
-                        id,
-                        state::params(s).job_retention_blocks,
-                    ))
-                }
-                None => return Err(InferenceError::UnknownJob(id)),
-            };
-            json(&job_json(s, &job)?)?
-        }
-        "Jobs" => {
-            let start = r.start_after.map(Bound::exclusive);
-            let ids: Vec<u64> = match &r.requester {
-                Some(a) => {
-                    let a = Addr::parse(a)
-                        .map_err(|e| InferenceError::Invalid(format!("requester: {e}")))?;
-                    state::JOBS_BY_REQUESTER
-                        .prefix(&a.0)
-                        .keys(s, start, None, Order::Ascending)
-                        .take(limit(&r))
-                        .collect::<Result<_, _>>()?
-                }
-                None => state::JOBS
-                    .keys(s, start, None, Order::Ascending)
-                    .take(limit(&r))
-                    .collect::<Result<_, _>>()?,
-            };
-            let mut v = Vec::with_capacity(ids.len());
-            for id in ids {
-                v.push(job_json(s, &state::JOBS.load(s, id)?)?);
-            }
-            json(&v)?
-        }
-        "Faults" => {
-            let want = r.validator.as_deref().map(str::to_uppercase);
-            let v: Vec<FaultRecord> = state::FAULTS
-                .range(
-                    s,
-                    r.start_after.map(Bound::exclusive),
-                    None,
-                    Order::Ascending,
-                )
-                .filter_map(Result::ok)
-                .map(|(_, f)| f)
-                .filter(|f| {
-                    want.as_ref().is_none_or(|w| {
-                        *w == f.address || Addr(f.operator).valoper().to_uppercase() == *w
-                    })
-                })
-                .take(limit(&r))
-                .collect();
-            json(&v)?
-        }
+        "Params" => params(s)?,
+        "Model" => model(s, &r)?,
+        "Models" => models(s, &r)?,
+        "Job" => job(s, &r)?,
+        "Jobs" => jobs(s, &r)?,
+        "Faults" => faults(s, &r)?,
         other => {
             return Err(InferenceError::Invalid(format!(
                 "unknown query method {other:?}"
@@ -230,6 +144,103 @@ pub fn handle(s: &dyn Storage, path: &str, data: &[u8]) -> Result<Option<Vec<u8>
         }
     };
     Ok(Some(out))
+}
+
+/// The params, plus the fee a job must carry right now.
+fn params(s: &dyn Storage) -> Result<Vec<u8>, InferenceError> {
+    let mut v = serde_json::to_value(state::params(s))
+        .map_err(|e| InferenceError::Storage(e.to_string()))?;
+    if let Some(o) = v.as_object_mut() {
+        o.insert(
+            "job_fee_floor".into(),
+            serde_json::Value::String(state::job_fee_floor(s).to_string()),
+        );
+    }
+    json(&v)
+}
+
+fn model(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
+    let id =
+        r.id.as_ref()
+            .and_then(|v| v.as_str())
+            .ok_or_else(|| InferenceError::Invalid("want {\"id\": MODEL_ID}".into()))?;
+    let m: Model = state::MODELS
+        .may_load(s, id)?
+        .ok_or_else(|| InferenceError::UnknownModel(id.into()))?;
+    json(&model_view(&m)?)
+}
+
+fn models(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
+    let start = r.start_after_id.as_deref().map(Bound::exclusive);
+    let v: Vec<Model> = state::MODELS
+        .range(s, start, None, Order::Ascending)
+        .take(limit(r))
+        .map(|x| x.map(|(_, m)| m))
+        .collect::<Result<_, _>>()?;
+    let v: Vec<serde_json::Value> = v.iter().map(model_view).collect::<Result<_, _>>()?;
+    json(&v)
+}
+
+fn job(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
+    let id =
+        r.id.as_ref()
+            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+            .ok_or_else(|| InferenceError::Invalid("want {\"id\": JOB_ID}".into()))?;
+    let job = match state::JOBS.may_load(s, id)? {
+        Some(j) => j,
+        None if id >= 1 && id < state::NEXT_JOB_ID.may_load(s)?.unwrap_or(1) => {
+            return Err(InferenceError::PrunedJob(
+                id,
+                state::params(s).job_retention_blocks,
+            ))
+        }
+        None => return Err(InferenceError::UnknownJob(id)),
+    };
+    json(&job_json(s, &job)?)
+}
+
+fn jobs(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
+    let start = r.start_after.map(Bound::exclusive);
+    let ids: Vec<u64> = match &r.requester {
+        Some(a) => {
+            let a =
+                Addr::parse(a).map_err(|e| InferenceError::Invalid(format!("requester: {e}")))?;
+            state::JOBS_BY_REQUESTER
+                .prefix(&a.0)
+                .keys(s, start, None, Order::Ascending)
+                .take(limit(r))
+                .collect::<Result<_, _>>()?
+        }
+        None => state::JOBS
+            .keys(s, start, None, Order::Ascending)
+            .take(limit(r))
+            .collect::<Result<_, _>>()?,
+    };
+    let mut v = Vec::with_capacity(ids.len());
+    for id in ids {
+        v.push(job_json(s, &state::JOBS.load(s, id)?)?);
+    }
+    json(&v)
+}
+
+fn faults(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
+    let want = r.validator.as_deref().map(str::to_uppercase);
+    let v: Vec<FaultRecord> = state::FAULTS
+        .range(
+            s,
+            r.start_after.map(Bound::exclusive),
+            None,
+            Order::Ascending,
+        )
+        .filter_map(Result::ok)
+        .map(|(_, f)| f)
+        .filter(|f| {
+            want.as_ref()
+                .is_none_or(|w| *w == f.address || Addr(f.operator).valoper().to_uppercase() == *w)
+        })
+        .take(limit(r))
+        .collect();
+    json(&v)
 }
 
 #[cfg(test)]

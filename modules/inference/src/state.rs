@@ -1,277 +1,30 @@
-//! Typed state of the inference module.
+//! Typed state of the inference module: the records it keeps (defined in
+//! `types`) and the functions other modules read them with. The tables
+//! themselves are in `keys` (this crate's only); the job lifecycle writes
+//! attestation makes go through [`crate::jobs`].
 
-use cosmwasm_std::{Binary, Order, StdResult, Storage, Uint128};
-use cw_storage_plus::{Item, Map};
-use serde::{Deserialize, Serialize};
+use cosmwasm_std::{Order, StdResult, Storage, Uint128};
 use verdict_core::address::Addr;
-use verdict_core::coin::Coin;
 
 use crate::params::InferenceParams;
 
-pub type Addr20 = [u8; 20];
+pub(crate) mod keys;
+pub(crate) mod types;
+pub(crate) use keys::{
+    ATTESTATIONS, BEACON, BLOCK_JOBS, CHAINS, FAULTS, INPUTS, JOBS, JOBS_BY_REQUESTER,
+    JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, SETTLED, UNASSIGNED,
+};
+pub use types::{
+    Addr20, Attestation, BlockJobs, Fault, FaultKind, FaultRecord, InputTensor, Job, JobResult,
+    JobStatus, Member, Model, Spec,
+};
 
 /// The escrow of job fees.
 pub fn escrow() -> Addr {
     Addr::module("inference")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Spec {
-    pub name: String,
-    pub dtype: String,
-    pub shape: Vec<i64>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Model {
-    /// Lower-case hex sha256 of the .onnx bytes.
-    pub id: String,
-    pub name: String,
-    pub owner: Addr20,
-    pub inputs: Vec<Spec>,
-    pub outputs: Vec<Spec>,
-    /// Absolute tolerance per output element in units of 10^-9 (always ≥ 1);
-    /// also the quantum digests are expressed in.
-    pub tolerance_nano: u64,
-    /// Relative tolerance in units of 10^-9: x agrees with a reference r when
-    /// |x − r| ≤ tolerance + rtol·|r| (in quanta, see `verdict_attestation::digest`).
-    #[serde(default)]
-    pub rtol_nano: u64,
-    /// Declared range of every input element, in units of 10^-9 (inclusive);
-    /// `None`: unbounded (inputs must still be finite).
-    #[serde(default)]
-    pub input_range: Option<(i64, i64)>,
-    /// Digest length (see docs/design.md §6.8).
-    pub max_output_len: u32,
-    pub registered_height: u64,
-}
-
-impl Model {
-    /// sha256 (lower-case hex) of what a job's answer depends on: the file
-    /// hash, input and output specs, tolerances, input range and digest length,
-    /// as canonical JSON in this order. Jobs may pin it (`spec_hash`).
-    pub fn spec_hash(&self) -> String {
-        #[derive(Serialize)]
-        struct Key<'a> {
-            id: &'a str,
-            inputs: &'a [Spec],
-            outputs: &'a [Spec],
-            tolerance_nano: u64,
-            rtol_nano: u64,
-            input_range: Option<(i64, i64)>,
-            max_output_len: u32,
-        }
-        let key = Key {
-            id: &self.id,
-            inputs: &self.inputs,
-            outputs: &self.outputs,
-            tolerance_nano: self.tolerance_nano,
-            rtol_nano: self.rtol_nano,
-            input_range: self.input_range,
-            max_output_len: self.max_output_len,
-        };
-        let bytes = serde_json::to_vec(&key).unwrap_or_default();
-        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct InputTensor {
-    pub name: String,
-    pub dtype: String,
-    pub shape: Vec<i64>,
-    pub data: Binary,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    /// Waiting for commitments.
-    Pending,
-    /// At least one commitment recorded.
-    Committed,
-    /// Commit phase closed: no more commitments, reveals accepted.
-    Revealing,
-    /// At least one reveal recorded.
-    Revealed,
-    /// More than 2/3 of the committee's stake agreed; result written, fee paid.
-    Completed,
-    /// Settled without a quorum (disagreement or too few reveals): fee refunded.
-    Failed,
-    /// No validator could serve it (empty bonded set): fee refunded.
-    Expired,
-}
-
-impl JobStatus {
-    /// Commitments are accepted.
-    pub fn commit_phase(self) -> bool {
-        matches!(self, JobStatus::Pending | JobStatus::Committed)
-    }
-
-    /// Reveals are accepted.
-    pub fn reveal_phase(self) -> bool {
-        matches!(self, JobStatus::Revealing | JobStatus::Revealed)
-    }
-
-    pub fn is_final(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::Expired
-        )
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Member {
-    /// CometBFT validator address (20 bytes), upper-case hex.
-    pub address: String,
-    pub operator: Addr20,
-    /// Voting power when the committee was drawn.
-    pub power: u64,
-    /// The member's weight in the committee: how many of the `committee_size`
-    /// seats it was drawn for (sortition with replacement), or its power when
-    /// the whole set is the committee. Quorum, median and pay count weight.
-    #[serde(default)]
-    pub seats: u64,
-}
-
-impl Member {
-    /// The member's weight in quorum, median and pay: its seats (its power for
-    /// a committee recorded without seats).
-    pub fn weight(&self) -> u64 {
-        if self.seats > 0 {
-            self.seats
-        } else {
-            self.power
-        }
-    }
-
-    pub fn address_bytes(&self) -> Option<Addr20> {
-        hex::decode(&self.address).ok()?.try_into().ok()
-    }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Fault {
-    pub address: String,
-    pub operator: Addr20,
-    /// `wrong_output` or `bad_reveal`.
-    pub kinds: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct JobResult {
-    /// Stake-weighted element-wise median of the revealed digests, in units of
-    /// the model's tolerance (value ≈ digest × tolerance).
-    pub digest: Vec<i64>,
-    pub agreeing: Vec<String>,
-    /// Committee weight (seats) of the agreeing members.
-    pub agreeing_power: u64,
-    /// Committee weight (seats) of the members that were not excused.
-    pub committee_power: u64,
-    /// Latency as the chain measured it: median over the agreeing members of
-    /// (BFT time of the block that recorded the commitment − BFT time of the
-    /// job's block), in milliseconds. Never a number a validator reports.
-    pub latency_ms: u32,
-    /// Members with no commitment recorded when the commit phase closed (the
-    /// SLA deadline): late or silent. A liveness count, never a per-job slash.
-    #[serde(default)]
-    pub late: Vec<String>,
-    /// Members whose answer missed the tolerance but stayed within
-    /// `wrong_output_multiple` × tolerance: not paid, not slashed.
-    #[serde(default)]
-    pub grey: Vec<String>,
-    pub faults: Vec<Fault>,
-    /// Members with no valid reveal when the job settled.
-    pub missing: Vec<String>,
-    /// Members jailed when the job settled: out of CometBFT's set, they may not
-    /// have been able to attest, so their seats leave the committee (their stake
-    /// neither counts towards nor blocks the quorum; no fault is charged).
-    #[serde(default)]
-    pub excused: Vec<String>,
-    pub finalized_height: u64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Job {
-    pub id: u64,
-    pub requester: Addr20,
-    pub model_id: String,
-    pub max_latency_ms: u32,
-    pub fee: Coin,
-    pub submitted_height: u64,
-    /// BFT time of the job's block, in ms since the epoch (the SLA's start).
-    #[serde(default)]
-    pub submitted_time_ms: i64,
-    /// Last height whose FinalizeBlock may still record commitments.
-    #[serde(default)]
-    pub commit_deadline: u64,
-    /// Height whose FinalizeBlock closed the commit phase (0 while open).
-    #[serde(default)]
-    pub commit_closed_height: u64,
-    /// Last height whose FinalizeBlock may still record attestations.
-    pub deadline_height: u64,
-    pub committee: Vec<Member>,
-    pub status: JobStatus,
-    pub result: Option<JobResult>,
-}
-
-/// One member's attestation of one job, as recorded from vote extensions.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Attestation {
-    pub commitment: Option<Binary>,
-    /// What the validator reported (information only: never judged or paid on).
-    pub latency_ms: u32,
-    pub commit_height: u64,
-    /// BFT time (ms) of the block that recorded the commitment.
-    #[serde(default)]
-    pub commit_time_ms: i64,
-    pub digest: Option<Vec<i64>>,
-    pub reveal_height: u64,
-    /// A reveal arrived that does not open the commitment.
-    pub bad_reveal: bool,
-}
-
-/// A fault as the `faults` query lists it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct FaultRecord {
-    pub job_id: u64,
-    pub address: String,
-    pub operator: Addr20,
-    pub kind: String,
-    pub height: u64,
-    pub burned: Uint128,
-    pub jailed: bool,
-}
-
-pub const PARAMS: Item<InferenceParams> = Item::new("inference/params");
-pub const MODELS: Map<&str, Model> = Map::new("inference/models");
-pub const NEXT_JOB_ID: Item<u64> = Item::new("inference/next_job");
-pub const JOBS: Map<u64, Job> = Map::new("inference/jobs");
-/// A live job's input tensors, apart from the job so that the hot paths
-/// (extension checks, settlement) never load them; removed when the job settles.
-pub const INPUTS: Map<u64, Vec<InputTensor>> = Map::new("inference/inputs");
-pub const JOBS_BY_REQUESTER: Map<(&[u8], u64), ()> = Map::new("inference/by_requester");
-/// Jobs not yet settled, keyed by deadline height then id.
-pub const LIVE: Map<(u64, u64), ()> = Map::new("inference/live");
-/// Jobs submitted at a height, waiting for their committee (FinalizeBlock of that height).
-pub const UNASSIGNED: Map<u64, ()> = Map::new("inference/unassigned");
-/// Jobs submitted at a height: local (signed txs) and remote (IBC requests);
-/// enforces `max_jobs_per_block` and `max_jobs_per_source`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BlockJobs {
-    pub height: u64,
-    pub local: u32,
-    pub remote: u32,
-}
-
-pub const BLOCK_JOBS: Item<BlockJobs> = Item::new("inference/block_jobs");
-/// The job fee floor: at least `min_job_fee`; +12.5 % after every block whose
-/// job slots were all taken (or one source's whole share of them), −12.5 %
-/// (down to `min_job_fee`) after one at most half full. Job slots go to those who pay for them, not to whoever is first.
-pub const JOB_FEE_FLOOR: Item<Uint128> = Item::new("inference/job_fee_floor");
-
-/// The fee a job must carry now.
+/// The fee a job must carry now (see `keys::JOB_FEE_FLOOR`).
 pub fn job_fee_floor(s: &dyn Storage) -> Uint128 {
     let min = params(s).min_job_fee;
     JOB_FEE_FLOOR
@@ -310,14 +63,49 @@ pub fn update_job_fee_floor(s: &mut dyn Storage, height: u64) -> StdResult<()> {
     }
     Ok(())
 }
-pub const ATTESTATIONS: Map<(u64, &[u8]), Attestation> = Map::new("inference/attest");
-pub const NEXT_FAULT: Item<u64> = Item::new("inference/next_fault");
-/// Settled jobs by (height settled, id), for pruning after `job_retention_blocks`.
-pub const SETTLED: Map<(u64, u64), ()> = Map::new("inference/settled");
 
 /// At most this many settled jobs are pruned per block (bounded work).
 pub const PRUNE_PER_BLOCK: usize = 64;
-pub const FAULTS: Map<u64, FaultRecord> = Map::new("inference/faults");
+
+/// A job by id: how other modules read jobs (the tables stay this crate's).
+pub fn job(s: &dyn Storage, id: u64) -> StdResult<Option<Job>> {
+    JOBS.may_load(s, id)
+}
+
+/// A registered model by id.
+pub fn model(s: &dyn Storage, id: &str) -> StdResult<Option<Model>> {
+    MODELS.may_load(s, id)
+}
+
+/// A live job's input tensors (gone once it settles).
+pub fn inputs(s: &dyn Storage, id: u64) -> StdResult<Option<Vec<InputTensor>>> {
+    INPUTS.may_load(s, id)
+}
+
+/// Jobs waiting for their committee (drawn at the end of the next block), by id.
+pub fn unassigned(s: &dyn Storage) -> StdResult<Vec<u64>> {
+    UNASSIGNED.keys(s, None, None, Order::Ascending).collect()
+}
+
+/// Test support for other crates: write a job as settlement would have left it.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_job_for_test(s: &mut dyn Storage, job: &Job) -> StdResult<()> {
+    JOBS.save(s, job.id, job)
+}
+
+/// Test support for other crates: a job as submission leaves it (stored and
+/// in the live index, so attestation settles it), its committee given.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_live_job_for_test(s: &mut dyn Storage, job: &Job) -> StdResult<()> {
+    JOBS.save(s, job.id, job)?;
+    LIVE.save(s, (job.deadline_height, job.id), &())
+}
+
+/// Test support for other crates: register a model without a transaction.
+#[cfg(any(test, feature = "testing"))]
+pub fn put_model_for_test(s: &mut dyn Storage, model: &Model) -> StdResult<()> {
+    MODELS.save(s, &model.id, model)
+}
 
 pub fn params(s: &dyn Storage) -> InferenceParams {
     PARAMS.may_load(s).ok().flatten().unwrap_or_default()
@@ -397,4 +185,101 @@ pub fn check_invariants(s: &dyn Storage, denom: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use cosmwasm_std::testing::MockStorage;
+    use cosmwasm_std::to_json_vec;
+    use serde::Serialize;
+
+    use super::*;
+
+    /// `FaultRecord` and `Fault` as they were with the kind as a string.
+    #[derive(Serialize)]
+    struct OldFaultRecord {
+        job_id: u64,
+        address: String,
+        operator: Addr20,
+        kind: String,
+        height: u64,
+        burned: Uint128,
+        jailed: bool,
+    }
+
+    #[derive(Serialize)]
+    struct OldFault {
+        address: String,
+        operator: Addr20,
+        kinds: Vec<String>,
+    }
+
+    /// `FaultKind` changed the type, not a byte of state or of an event.
+    #[test]
+    fn fault_kinds_store_the_same_bytes_as_the_strings_they_replaced() {
+        for (kind, name) in [
+            (FaultKind::WrongOutput, "wrong_output"),
+            (FaultKind::BadReveal, "bad_reveal"),
+        ] {
+            assert_eq!(kind.as_str(), name);
+            assert_eq!(kind.to_string(), name);
+            let new = FaultRecord {
+                job_id: 7,
+                address: "AB".repeat(20),
+                operator: [3; 20],
+                kind,
+                height: 99,
+                burned: Uint128::new(12_345),
+                jailed: true,
+            };
+            let old = OldFaultRecord {
+                job_id: 7,
+                address: "AB".repeat(20),
+                operator: [3; 20],
+                kind: name.into(),
+                height: 99,
+                burned: Uint128::new(12_345),
+                jailed: true,
+            };
+            let mut s = MockStorage::new();
+            let id = record_fault(&mut s, &new).unwrap();
+            let stored = s
+                .get(&[&[0, 16][..], b"inference/faults", &id.to_be_bytes()].concat())
+                .unwrap();
+            assert_eq!(stored, to_json_vec(&old).unwrap());
+            assert_eq!(
+                cosmwasm_std::from_json::<FaultRecord>(&stored).unwrap(),
+                new
+            );
+            let fault = Fault {
+                address: "CD".into(),
+                operator: [4; 20],
+                kinds: vec![kind, FaultKind::BadReveal],
+            };
+            let old_fault = OldFault {
+                address: "CD".into(),
+                operator: [4; 20],
+                kinds: vec![name.into(), "bad_reveal".into()],
+            };
+            assert_eq!(
+                to_json_vec(&fault).unwrap(),
+                to_json_vec(&old_fault).unwrap()
+            );
+        }
+        // And the bytes themselves, written out once.
+        let r = FaultRecord {
+            job_id: 1,
+            address: "A".into(),
+            operator: [0; 20],
+            kind: FaultKind::WrongOutput,
+            height: 2,
+            burned: Uint128::zero(),
+            jailed: false,
+        };
+        assert_eq!(
+            String::from_utf8(to_json_vec(&r).unwrap()).unwrap(),
+            r#"{"job_id":1,"address":"A","operator":[0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0],"kind":"wrong_output","height":2,"burned":"0","jailed":false}"#
+        );
+    }
 }

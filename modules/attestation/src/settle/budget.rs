@@ -1,0 +1,143 @@
+//! The blast radius of inference faults (threats.md §2).
+
+use std::collections::BTreeSet;
+
+use cosmwasm_std::{Decimal, Storage, Uint128};
+use verdict_core::address::Addr;
+use verdict_core::event::Event;
+use verdict_inference::state as inf;
+use verdict_staking::state as staking;
+
+use crate::error::AttestationError;
+use crate::keys::RECENT_JAILS;
+
+/// One slash for an inference fault, as `slashing::slash_for_fault` takes it.
+#[derive(Debug, Clone, Copy)]
+pub struct Penalty<'a> {
+    /// Consensus address of the validator.
+    pub address: &'a [u8; 20],
+    pub operator: &'a [u8; 20],
+    pub infraction_height: u64,
+    /// Power at the infraction (what the fraction is taken of).
+    pub power: u64,
+    pub fraction: Decimal,
+    pub jail_seconds: u64,
+    /// The slash event's `reason`.
+    pub reason: &'a str,
+}
+
+/// Within any `fault_cap_window_blocks`, inference faults jail at most a third
+/// of the bonded power (measured before those jails), a validator is slashed
+/// at most once per block for them, and the last validator with power is
+/// never touched: a fault beyond the cap is recorded (with its event,
+/// `capped`) but burns and jails nothing, so no burst of faults — correlated
+/// failures, a model every sidecar fails on — can empty the set or take
+/// consensus below its BFT assumption.
+pub struct Budget {
+    /// Bonded power now (after this block's earlier changes); read from
+    /// staking on the first fault of the block (most blocks have none).
+    bonded: Option<u128>,
+    /// Power jailed by inference faults in the window, this block included.
+    recent: Vec<(u64, u64)>,
+    height: u64,
+    slashed: BTreeSet<[u8; 20]>,
+    /// `recent` differs from what state holds (pruned or grown).
+    dirty: bool,
+}
+
+impl Budget {
+    pub fn new(s: &dyn Storage, height: u64) -> Result<Budget, AttestationError> {
+        let window = inf::params(s).fault_cap_window_blocks;
+        let mut recent = RECENT_JAILS.may_load(s)?.unwrap_or_default();
+        let stored = recent.len();
+        recent.retain(|(h, _)| h.saturating_add(window) > height);
+        let dirty = recent.len() != stored;
+        Ok(Budget {
+            bonded: None,
+            recent,
+            height,
+            slashed: BTreeSet::new(),
+            dirty,
+        })
+    }
+
+    fn recent_sum(&self) -> u128 {
+        self.recent.iter().map(|(_, p)| u128::from(*p)).sum()
+    }
+
+    fn bonded(&mut self, s: &dyn Storage) -> u128 {
+        *self.bonded.get_or_insert_with(|| {
+            staking::all_validators(s)
+                .filter_map(Result::ok)
+                .map(|v| u128::from(v.power()))
+                .sum()
+        })
+    }
+
+    /// Whether jailing a validator of `power` (now) stays within the cap.
+    fn may_jail(&mut self, s: &dyn Storage, power: u64) -> bool {
+        let bonded = self.bonded(s);
+        let jailed = self.recent_sum();
+        let before = bonded.saturating_add(jailed);
+        let p = u128::from(power);
+        p < bonded && jailed.saturating_add(p).saturating_mul(3) <= before
+    }
+
+    /// `slashing::slash_for_fault` within the budget; `(0, [capped event])`
+    /// when over it.
+    pub fn slash(
+        &mut self,
+        s: &mut dyn Storage,
+        p: &Penalty<'_>,
+        now: i64,
+    ) -> Result<(Uint128, Vec<Event>), AttestationError> {
+        let power_now = staking::find_validator(s, p.operator)?.map_or(0, |v| v.power());
+        let allowed =
+            !self.slashed.contains(p.address) && (power_now == 0 || self.may_jail(s, power_now));
+        if !allowed {
+            return Ok((Uint128::zero(), vec![capped(p)]));
+        }
+        self.slashed.insert(*p.address);
+        let out = verdict_slashing::slash_for_fault(
+            s,
+            p.address,
+            p.infraction_height,
+            p.power,
+            p.fraction,
+            p.jail_seconds,
+            now,
+            p.reason,
+        )?;
+        if power_now > 0 {
+            self.dirty = true;
+            self.recent.push((self.height, power_now));
+            let b = self.bonded(s).saturating_sub(u128::from(power_now));
+            self.bonded = Some(b);
+        }
+        Ok(out)
+    }
+
+    /// Writes only what changed (no write at all in a block without faults).
+    pub(crate) fn save(&self, s: &mut dyn Storage) -> Result<(), AttestationError> {
+        if !self.dirty {
+            return Ok(());
+        }
+        if self.recent.is_empty() {
+            RECENT_JAILS.remove(s);
+            return Ok(());
+        }
+        Ok(RECENT_JAILS.save(s, &self.recent)?)
+    }
+}
+
+/// The event of a slash the budget refused.
+fn capped(p: &Penalty<'_>) -> Event {
+    Event::new("slash")
+        .attr("address", hex::encode_upper(p.address))
+        .attr("validator", Addr(*p.operator).valoper())
+        .attr("power", p.power)
+        .attr("reason", p.reason)
+        .attr("jailed", false)
+        .attr("burned_coins", Uint128::zero())
+        .attr("capped", true)
+}

@@ -1,0 +1,285 @@
+//! The records the inference tables hold (`keys`), with no storage access:
+//! models, jobs and their results, attestations, faults, the per-block job
+//! counts and the proposers' beacon hash chains. Re-exported by `state`
+//! (`BeaconChain` by `beacon`).
+
+use cosmwasm_std::{Binary, Uint128};
+use serde::{Deserialize, Serialize};
+use verdict_core::coin::Coin;
+
+pub type Addr20 = [u8; 20];
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Spec {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Model {
+    /// Lower-case hex sha256 of the .onnx bytes.
+    pub id: String,
+    pub name: String,
+    pub owner: Addr20,
+    pub inputs: Vec<Spec>,
+    pub outputs: Vec<Spec>,
+    /// Absolute tolerance per output element in units of 10^-9 (always ≥ 1);
+    /// also the quantum digests are expressed in.
+    pub tolerance_nano: u64,
+    /// Relative tolerance in units of 10^-9: x agrees with a reference r when
+    /// |x − r| ≤ tolerance + rtol·|r| (in quanta, see `verdict_attestation::digest`).
+    #[serde(default)]
+    pub rtol_nano: u64,
+    /// Declared range of every input element, in units of 10^-9 (inclusive);
+    /// `None`: unbounded (inputs must still be finite).
+    #[serde(default)]
+    pub input_range: Option<(i64, i64)>,
+    /// Digest length (see docs/design.md §6.8).
+    pub max_output_len: u32,
+    pub registered_height: u64,
+}
+
+impl Model {
+    /// sha256 (lower-case hex) of what a job's answer depends on: the file
+    /// hash, input and output specs, tolerances, input range and digest length,
+    /// as canonical JSON in this order. Jobs may pin it (`spec_hash`).
+    pub fn spec_hash(&self) -> String {
+        #[derive(Serialize)]
+        struct Key<'a> {
+            id: &'a str,
+            inputs: &'a [Spec],
+            outputs: &'a [Spec],
+            tolerance_nano: u64,
+            rtol_nano: u64,
+            input_range: Option<(i64, i64)>,
+            max_output_len: u32,
+        }
+        let key = Key {
+            id: &self.id,
+            inputs: &self.inputs,
+            outputs: &self.outputs,
+            tolerance_nano: self.tolerance_nano,
+            rtol_nano: self.rtol_nano,
+            input_range: self.input_range,
+            max_output_len: self.max_output_len,
+        };
+        let bytes = serde_json::to_vec(&key).unwrap_or_default();
+        hex::encode(<sha2::Sha256 as sha2::Digest>::digest(bytes))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InputTensor {
+    pub name: String,
+    pub dtype: String,
+    pub shape: Vec<i64>,
+    pub data: Binary,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    /// Waiting for commitments.
+    Pending,
+    /// At least one commitment recorded.
+    Committed,
+    /// Commit phase closed: no more commitments, reveals accepted.
+    Revealing,
+    /// At least one reveal recorded.
+    Revealed,
+    /// More than 2/3 of the committee's stake agreed; result written, fee paid.
+    Completed,
+    /// Settled without a quorum (disagreement or too few reveals): fee refunded.
+    Failed,
+    /// No validator could serve it (empty bonded set): fee refunded.
+    Expired,
+}
+
+impl JobStatus {
+    /// Commitments are accepted.
+    pub fn commit_phase(self) -> bool {
+        matches!(self, JobStatus::Pending | JobStatus::Committed)
+    }
+
+    /// Reveals are accepted.
+    pub fn reveal_phase(self) -> bool {
+        matches!(self, JobStatus::Revealing | JobStatus::Revealed)
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Expired
+        )
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    /// CometBFT validator address (20 bytes), upper-case hex.
+    pub address: String,
+    pub operator: Addr20,
+    /// Voting power when the committee was drawn.
+    pub power: u64,
+    /// The member's weight in the committee: how many of the `committee_size`
+    /// seats it was drawn for (sortition with replacement), or its power when
+    /// the whole set is the committee. Quorum, median and pay count weight.
+    #[serde(default)]
+    pub seats: u64,
+}
+
+impl Member {
+    /// The member's weight in quorum, median and pay: its seats (its power for
+    /// a committee recorded without seats).
+    pub fn weight(&self) -> u64 {
+        if self.seats > 0 {
+            self.seats
+        } else {
+            self.power
+        }
+    }
+
+    pub fn address_bytes(&self) -> Option<Addr20> {
+        hex::decode(&self.address).ok()?.try_into().ok()
+    }
+}
+
+/// What a member did wrong on a job. Stored (in `Fault::kinds`,
+/// `FaultRecord::kind`) and shown in events as its snake_case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FaultKind {
+    /// A revealed answer far beyond the tolerance of a completed quorum's result.
+    WrongOutput,
+    /// A reveal that does not open the member's commitment.
+    BadReveal,
+}
+
+impl FaultKind {
+    /// The name in state, events and slash reasons.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FaultKind::WrongOutput => "wrong_output",
+            FaultKind::BadReveal => "bad_reveal",
+        }
+    }
+}
+
+impl std::fmt::Display for FaultKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fault {
+    pub address: String,
+    pub operator: Addr20,
+    pub kinds: Vec<FaultKind>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// Stake-weighted element-wise median of the revealed digests, in units of
+    /// the model's tolerance (value ≈ digest × tolerance).
+    pub digest: Vec<i64>,
+    pub agreeing: Vec<String>,
+    /// Committee weight (seats) of the agreeing members.
+    pub agreeing_power: u64,
+    /// Committee weight (seats) of the members that were not excused.
+    pub committee_power: u64,
+    /// Latency as the chain measured it: median over the agreeing members of
+    /// (BFT time of the block that recorded the commitment − BFT time of the
+    /// job's block), in milliseconds. Never a number a validator reports.
+    pub latency_ms: u32,
+    /// Members with no commitment recorded when the commit phase closed (the
+    /// SLA deadline): late or silent. A liveness count, never a per-job slash.
+    #[serde(default)]
+    pub late: Vec<String>,
+    /// Members whose answer missed the tolerance but stayed within
+    /// `wrong_output_multiple` × tolerance: not paid, not slashed.
+    #[serde(default)]
+    pub grey: Vec<String>,
+    pub faults: Vec<Fault>,
+    /// Members with no valid reveal when the job settled.
+    pub missing: Vec<String>,
+    /// Members jailed when the job settled: out of CometBFT's set, they may not
+    /// have been able to attest, so their seats leave the committee (their stake
+    /// neither counts towards nor blocks the quorum; no fault is charged).
+    #[serde(default)]
+    pub excused: Vec<String>,
+    pub finalized_height: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Job {
+    pub id: u64,
+    pub requester: Addr20,
+    pub model_id: String,
+    pub max_latency_ms: u32,
+    pub fee: Coin,
+    pub submitted_height: u64,
+    /// BFT time of the job's block, in ms since the epoch (the SLA's start).
+    #[serde(default)]
+    pub submitted_time_ms: i64,
+    /// Last height whose FinalizeBlock may still record commitments.
+    #[serde(default)]
+    pub commit_deadline: u64,
+    /// Height whose FinalizeBlock closed the commit phase (0 while open).
+    #[serde(default)]
+    pub commit_closed_height: u64,
+    /// Last height whose FinalizeBlock may still record attestations.
+    pub deadline_height: u64,
+    pub committee: Vec<Member>,
+    pub status: JobStatus,
+    pub result: Option<JobResult>,
+}
+
+/// One member's attestation of one job, as recorded from vote extensions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attestation {
+    pub commitment: Option<Binary>,
+    /// What the validator reported (information only: never judged or paid on).
+    pub latency_ms: u32,
+    pub commit_height: u64,
+    /// BFT time (ms) of the block that recorded the commitment.
+    #[serde(default)]
+    pub commit_time_ms: i64,
+    pub digest: Option<Vec<i64>>,
+    pub reveal_height: u64,
+    /// A reveal arrived that does not open the commitment.
+    pub bad_reveal: bool,
+}
+
+/// A fault as the `faults` query lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FaultRecord {
+    pub job_id: u64,
+    pub address: String,
+    pub operator: Addr20,
+    pub kind: FaultKind,
+    pub height: u64,
+    pub burned: Uint128,
+    pub jailed: bool,
+}
+
+/// Jobs submitted at a height: local (signed txs) and remote (IBC requests);
+/// enforces `max_jobs_per_block` and `max_jobs_per_source`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockJobs {
+    pub height: u64,
+    pub local: u32,
+    pub remote: u32,
+}
+
+/// One proposer's beacon hash chain (see `crate::beacon`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BeaconChain {
+    /// Which chain of this validator (0, 1, …): a new anchor starts the next.
+    pub epoch: u32,
+    /// The last element recorded (the anchor at first).
+    pub last: [u8; 32],
+    /// Elements revealed since the anchor.
+    pub used: u32,
+}
