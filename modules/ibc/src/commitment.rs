@@ -13,7 +13,7 @@ use ibc::core::host::types::path::PathBytes;
 use ibc::primitives::proto::Protobuf;
 use ics23::CommitmentProof;
 
-use crate::STORE_KEY;
+use crate::keys::STORE_KEY;
 
 /// Proof specs of this chain's commitments: the `ibc` sub-store, then the app
 /// tree (ibc-rs orders specs innermost first).

@@ -32,3 +32,79 @@ impl AbciError for IbcError {
         }
     }
 }
+
+impl IbcError {
+    /// A storage failure inside a handler.
+    pub(crate) fn storage(e: impl std::fmt::Display) -> IbcError {
+        IbcError::Handler(format!("storage: {e}"))
+    }
+}
+
+/// Block data from consensus (chain id, height, time, hashes) that does not
+/// make this block's host facts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BlockDataError {
+    #[error("chain id: {0}")]
+    ChainId(String),
+    #[error("host height: {0}")]
+    Height(String),
+    #[error("negative block time")]
+    NegativeTime,
+    #[error("negative block nanos")]
+    NegativeNanos,
+    #[error("block time: {0}")]
+    Time(String),
+    #[error("next validators hash: {0}")]
+    NextValidatorsHash(String),
+}
+
+/// An ibc-rs event that has no ABCI form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("event: {0}")]
+pub struct EventError(pub String);
+
+/// Why the acknowledgement of a served job was not written. Its text is the
+/// `error` attribute of the `inference_remote_ack_failed` event, which is part
+/// of the block's results: keep every message as it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AckError {
+    /// ibc-rs refused the acknowledgement bytes or their commitment.
+    #[error("acknowledgement: {0}")]
+    Acknowledgement(String),
+    /// ibc-rs could not emit the `write_acknowledgement` event.
+    #[error("acknowledgement event: {0}")]
+    AcknowledgementEvent(String),
+    #[error(transparent)]
+    Event(#[from] EventError),
+    /// The served job's packet record is missing.
+    #[error("packet record is gone")]
+    PacketGone,
+    /// The served job's packet record does not decode.
+    #[error("{0}")]
+    BadPacket(String),
+    /// Acknowledgements are only written on open channels (as ibc-go's
+    /// `WriteAcknowledgement`).
+    #[error("channel {0} is not open")]
+    ChannelNotOpen(ibc::core::host::types::identifiers::ChannelId),
+    #[error("{0}")]
+    Storage(String),
+}
+
+// Inside a message, these end the transaction as ibc-rs refusals (`ibc: …`).
+impl From<BlockDataError> for IbcError {
+    fn from(e: BlockDataError) -> IbcError {
+        IbcError::Handler(e.to_string())
+    }
+}
+
+impl From<EventError> for IbcError {
+    fn from(e: EventError) -> IbcError {
+        IbcError::Handler(e.to_string())
+    }
+}
+
+impl From<AckError> for IbcError {
+    fn from(e: AckError) -> IbcError {
+        IbcError::Handler(e.to_string())
+    }
+}

@@ -7,7 +7,7 @@ use ibc::core::host::types::path::{
     NextChannelSequencePath, NextClientSequencePath, NextConnectionSequencePath,
 };
 
-use crate::flat_key;
+use crate::keys::flat_key;
 
 pub fn init(store: &mut dyn Storage) {
     for path in [

@@ -21,7 +21,8 @@ use verdict_core::address::Addr;
 use verdict_core::ctx::{BlockInfo, Ctx};
 
 use crate::context::{HostInfo, IbcContext};
-use crate::error::IbcError;
+use crate::error::{BlockDataError, IbcError};
+use crate::events::convert_events;
 use crate::inference_app::{self, ReclaimRemote, RequestRemote};
 use crate::inference_port::Applications;
 
@@ -111,7 +112,10 @@ fn envelope(type_url: &str, value: &[u8]) -> Result<MsgEnvelope, IbcError> {
 }
 
 /// This block's host facts for ibc-rs.
-pub fn host_info(store: &dyn cosmwasm_std::Storage, block: &BlockInfo) -> Result<HostInfo, String> {
+pub fn host_info(
+    store: &dyn cosmwasm_std::Storage,
+    block: &BlockInfo,
+) -> Result<HostInfo, BlockDataError> {
     let unbonding = verdict_staking::state::params(store).unbonding_time_seconds;
     HostInfo::new(
         &block.chain_id,
@@ -125,7 +129,7 @@ pub fn host_info(store: &dyn cosmwasm_std::Storage, block: &BlockInfo) -> Result
 /// Runs one IBC message. On error nothing it wrote counts: the tx pipeline
 /// drops the message overlay.
 pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
-    let host = host_info(ctx.store, ctx.block).map_err(IbcError::Handler)?;
+    let host = host_info(ctx.store, ctx.block)?;
     if msg.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
         let m = RequestRemote::decode(&msg.value)?;
         return inference_app::request(ctx, &host, &m);
@@ -142,7 +146,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
         std::mem::take(&mut ibc_ctx.events)
     };
     let mut out = Vec::new();
-    inference_app::convert_events(events, &mut out).map_err(IbcError::Handler)?;
+    convert_events(events, &mut out)?;
     ctx.events.extend(out);
     inference_app::apply(ctx, &host, std::mem::take(&mut apps.inference.events))?;
     Ok(SdkAny {

@@ -14,6 +14,7 @@ use ibc::core::host::types::error::HostError;
 use ibc::primitives::proto::Any;
 use prost::Message;
 
+use crate::error::BlockDataError;
 use crate::keys;
 
 /// How many heights of host consensus states are kept (the Cosmos SDK's
@@ -32,14 +33,17 @@ pub struct BlockCommitment<'a> {
 
 /// Records the host consensus state of `b.height` and prunes the one that fell
 /// out of the window. Errors only on malformed block data from consensus.
-pub fn record_block(store: &mut dyn Storage, b: &BlockCommitment<'_>) -> Result<(), String> {
+pub fn record_block(
+    store: &mut dyn Storage,
+    b: &BlockCommitment<'_>,
+) -> Result<(), BlockDataError> {
     let secs = b.time_seconds;
-    let nanos = u32::try_from(b.time_nanos).map_err(|_| "negative block nanos".to_string())?;
+    let nanos = u32::try_from(b.time_nanos).map_err(|_| BlockDataError::NegativeNanos)?;
     let time = tendermint::Time::from_unix_timestamp(secs, nanos)
-        .map_err(|e| format!("block time: {e}"))?;
+        .map_err(|e| BlockDataError::Time(e.to_string()))?;
     let next_vals =
         tendermint::Hash::from_bytes(tendermint::hash::Algorithm::Sha256, b.next_validators_hash)
-            .map_err(|e| format!("next validators hash: {e}"))?;
+            .map_err(|e| BlockDataError::NextValidatorsHash(e.to_string()))?;
     let cs: TmConsensusState =
         ConsensusStateType::new(CommitmentRoot::from_bytes(b.app_hash), time, next_vals).into();
     let any: Any = cs.into();

@@ -28,7 +28,6 @@ use ibc::core::router::router::Router;
 use ibc::core::router::types::module::{ModuleExtras, ModuleId};
 use ibc::primitives::Signer;
 
-use crate::inference_app::PortEvent;
 use crate::inference_packet::{InferenceAck, InferenceRequest};
 
 /// The port the inference application is bound to.
@@ -37,6 +36,21 @@ pub const PORT: &str = "inference";
 pub const VERSION: &str = "verdict-inference-1";
 /// The only channel ordering the inference application accepts.
 pub const ORDER: Order = Order::Unordered;
+
+/// What the port callbacks saw during one IBC message, for
+/// [`crate::inference_app::apply`].
+#[derive(Debug, Clone)]
+pub enum PortEvent {
+    /// A request that decodes, received without an acknowledgement yet.
+    Request {
+        packet: Packet,
+        request: InferenceRequest,
+    },
+    /// The acknowledgement of one of this chain's requests.
+    Ack { packet: Packet, ack: Vec<u8> },
+    /// One of this chain's requests timed out.
+    Timeout { packet: Packet },
+}
 
 fn app_error(description: String) -> ChannelError {
     ChannelError::AppSpecific { description }

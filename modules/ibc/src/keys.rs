@@ -1,8 +1,40 @@
-//! Keys this crate writes outside the ICS-24 paths (which are built by ibc-rs's
-//! `path` types and stored under [`crate::flat_key`]).
+//! Where this crate's state lives in the store.
 //!
-//! These live in the app tree, not the `ibc` sub-store: counterparties never
-//! need proofs of them.
+//! - ICS-24 paths (built by ibc-rs's `path` types) go to the `ibc` sub-store,
+//!   committed under [`STORE_KEY`]; modules write them through the flat key
+//!   [`flat_key`] (`FLAT_PREFIX ‖ path`).
+//! - Bookkeeping counterparties never need proofs of (the host's own consensus
+//!   states, the per-client consensus height index) lives in the app tree under
+//!   the raw keys built here.
+//! - The inference application's tables are in
+//!   [`crate::inference_app`] (`ibc_inference/…`), crate-private.
+//!
+//! The key-layout tests (`keys/layout_tests.rs`) pin every namespace and
+//! prefix: a change to any of them changes the app hash and must be deliberate.
+
+/// Key of the `ibc` sub-store root in the app-state tree, and the commitment
+/// prefix this chain announces to counterparties.
+pub const STORE_KEY: &[u8] = b"ibc";
+
+/// Prefix of IBC paths in the flat key space modules write through: the store
+/// puts `FLAT_PREFIX ‖ path` into the `ibc` sub-store under `path`.
+pub const FLAT_PREFIX: &[u8] = b"ibc/";
+
+/// The flat key of an ICS-24 path.
+pub fn flat_key(path: &[u8]) -> Vec<u8> {
+    let mut k = Vec::with_capacity(FLAT_PREFIX.len().saturating_add(path.len()));
+    k.extend_from_slice(FLAT_PREFIX);
+    k.extend_from_slice(path);
+    k
+}
+
+/// The upgrade path this chain announces (ibc-go's, which every Cosmos SDK chain
+/// uses and stock relayers put into the clients they create); a counterparty's
+/// client of this chain must carry it (ICS-03 `validate_self_client`). Verdict
+/// has no upgrade module yet: nothing is ever written there.
+pub fn upgrade_path() -> Vec<String> {
+    vec!["upgrade".to_string(), "upgradedIBCState".to_string()]
+}
 
 /// `ibc_host/consensus/<height BE>` → the host's own 07-tendermint consensus
 /// state at that height (protobuf `Any`), recorded in FinalizeBlock.
@@ -41,3 +73,6 @@ pub fn prefix_end(prefix: &[u8]) -> Vec<u8> {
     }
     end
 }
+
+#[cfg(test)]
+mod layout_tests;

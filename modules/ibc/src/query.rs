@@ -35,7 +35,7 @@ use prost::Message;
 use verdict_core::codes;
 
 use crate::context::IbcContext;
-use crate::{flat_key, keys};
+use crate::keys::{self, flat_key};
 
 /// Path prefix of the client query service.
 pub const CLIENT_QUERY_PREFIX: &str = "/ibc.core.client.v1.Query/";
@@ -241,6 +241,16 @@ fn channel_method(ctx: &IbcContext<'_>, method: &str, data: &[u8]) -> Answer {
             q::query_channel_consensus_state,
             raw::QueryChannelConsensusStateResponse
         ),
+        // Packets, acknowledgements and sequences.
+        other => packet_method(ctx, other, data),
+    }
+}
+
+/// The packet methods of `ibc.core.channel.v1.Query`.
+fn packet_method(ctx: &IbcContext<'_>, method: &str, data: &[u8]) -> Answer {
+    use ibc::core::channel::types::proto::v1 as raw;
+    use ibc_query::core::channel as q;
+    match method {
         "PacketCommitment" => answer!(
             ctx,
             data,

@@ -1,0 +1,112 @@
+//! ibc as a [`Module`]: IBC core messages (run by ibc-rs), the host's own
+//! consensus states, and the acknowledgements of inference jobs other chains
+//! asked for.
+
+use cosmwasm_std::Storage;
+use verdict_core::address::Addr;
+use verdict_core::codes;
+use verdict_core::ctx::Ctx;
+use verdict_core::event::Event;
+use verdict_core::module::{
+    Any, Block, EndBlock, HookError, Module, ModuleMsg, NoGenesis, QueryAnswer, QueryError, Route,
+};
+
+use crate::error::IbcError;
+use crate::handler::{self, IbcMsg};
+use crate::{host, inference_app};
+
+pub struct Ibc;
+
+/// The inference queries this module answers (requests from other chains).
+fn remote_route(s: &dyn Storage, path: &str, data: &[u8]) -> QueryAnswer {
+    match inference_app::query(s, path, data) {
+        Ok(Some(v)) => Ok(v),
+        Ok(None) => Err(QueryError::new(codes::UNKNOWN_REQUEST, "unknown request")),
+        Err(e) => Err(e),
+    }
+}
+
+macro_rules! remote_routes {
+    ($($method:literal),*) => {
+        &[$(Route {
+            path: concat!("/verdict.inference.v1.Query/", $method),
+            handler: |s, r| remote_route(s, concat!("/verdict.inference.v1.Query/", $method), r),
+        }),*]
+    };
+}
+
+impl Module for Ibc {
+    const NAME: &'static str = "ibc";
+    type Genesis = NoGenesis;
+    type Msg = IbcMsg;
+    type Error = IbcError;
+
+    fn init_genesis(s: &mut dyn Storage, _g: &NoGenesis) -> Result<(), HookError> {
+        crate::genesis::init(s);
+        Ok(())
+    }
+
+    /// No genesis section: its state starts empty and has no genesis form.
+    fn export_genesis(_s: &dyn Storage) -> Result<NoGenesis, HookError> {
+        Ok(NoGenesis {})
+    }
+
+    fn module_accounts() -> Vec<Addr> {
+        vec![inference_app::request_escrow()]
+    }
+
+    fn check_invariants(s: &dyn Storage) -> Result<(), String> {
+        inference_app::check_invariants(s)
+    }
+
+    fn decode_msg(any: &Any) -> Result<Option<IbcMsg>, IbcError> {
+        IbcMsg::decode(any)
+    }
+
+    fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<Any, IbcError> {
+        handler::execute(ctx, msg)
+    }
+
+    fn routes() -> &'static [Route] {
+        remote_routes!("RemoteRequest", "RemoteRequests", "ChannelPayer")
+    }
+
+    /// This block's header as a host consensus state (what counterparties'
+    /// clients of this chain verify against).
+    fn begin_block(s: &mut dyn Storage, b: &Block<'_>) -> Result<Vec<Event>, HookError> {
+        host::record_block(
+            s,
+            &host::BlockCommitment {
+                height: b.info.height,
+                time_seconds: b.info.time_seconds,
+                time_nanos: b.info.time_nanos,
+                app_hash: b.header_app_hash,
+                next_validators_hash: b.next_validators_hash,
+            },
+        )
+        .map_err(|e| HookError::new(Self::NAME, "host consensus state", e))?;
+        Ok(vec![])
+    }
+
+    /// Acknowledgements of jobs requested over IBC that settled (or expired) in
+    /// this block. A chain id that is no ICS-24 chain id has no IBC, so no
+    /// served jobs.
+    fn end_block(s: &mut dyn Storage, b: &Block<'_>) -> Result<EndBlock, HookError> {
+        let Ok(host) = handler::host_info(s, b.info) else {
+            return Ok(EndBlock::default());
+        };
+        let events = inference_app::write_settled_acks(s, &host)
+            .map_err(|e| HookError::new(Self::NAME, "acknowledgements", e))?;
+        Ok(events.into())
+    }
+}
+
+impl ModuleMsg for IbcMsg {
+    fn signer(&self) -> Addr {
+        self.signer
+    }
+
+    fn type_url(&self) -> &str {
+        &self.type_url
+    }
+}
