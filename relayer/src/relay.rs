@@ -13,17 +13,17 @@ use std::time::Duration;
 
 use anyhow::{anyhow, bail};
 use prost::Message;
+use verdict_client::keyring::Keyring;
 use verdict_ibc::ibc;
 
 use ibc::clients::tendermint::consensus_state::ConsensusState as TmConsensusState;
 use ibc::core::channel::types::proto::v1 as chan;
 use ibc::primitives::proto::Any;
 
-use super::endpoint::{any_of, Endpoint};
-use super::packets::{already_done, decide, scan, Decision};
-use super::path::{End, PathFile};
-use super::{proof_point, signer_of};
-use crate::keyring::Keyring;
+use crate::endpoint::{any_of, Endpoint};
+use crate::packets::{already_done, decide, scan, AckInfo, Decision, PacketInfo};
+use crate::path::{End, PathFile};
+use crate::{proof_point, signer_of, ProofPoint};
 
 /// Heights read per chain per pass, so progress is saved regularly on a long catch-up.
 const MAX_HEIGHTS_PER_PASS: u64 = 200;
@@ -111,109 +111,18 @@ impl Relay<'_> {
         dst: &Endpoint,
         d: &mut End,
     ) -> anyhow::Result<()> {
-        let (dst_h, dst_t) = dst.latest()?;
-        let (src_h, src_t) = src.latest()?;
         let mut settled = Settled::default();
-        let mut recv = Vec::new();
-        for p in &s.pending_recv {
-            if !dst.ibc_value(&p.receipt_path())?.is_empty() {
-                settled.recv.insert(p.sequence);
-            } else if decide(p, dst_h, dst_t) == Decision::Recv {
-                recv.push(p.clone());
-            }
-        }
-        let mut acks = Vec::new();
-        for a in &s.pending_acks {
-            if dst.ibc_value(&a.packet.commitment_path())?.is_empty() {
-                settled.acks.insert(a.packet.sequence);
-            } else {
-                acks.push(a.clone());
-            }
-        }
-        let mut timeouts = Vec::new();
-        for p in &d.pending_recv {
-            if decide(p, src_h, src_t) == Decision::Timeout {
-                if dst.ibc_value(&p.commitment_path())?.is_empty() {
-                    // Acknowledged or timed out already.
-                    settled.timeouts.insert(p.sequence);
-                } else {
-                    timeouts.push(p.clone());
-                }
-            }
-        }
-        let min_h = recv
-            .iter()
-            .map(|p| p.height)
-            .chain(acks.iter().map(|a| a.packet.height))
-            .max()
-            .unwrap_or(0);
-        let mut items: Vec<(Kind, u64, Any)> = Vec::new();
-        if !(recv.is_empty() && acks.is_empty() && timeouts.is_empty()) {
-            let pt = proof_point(src, dst, &d.client_id, min_h, self.signer)?;
-            for p in recv {
-                let c = src.prove(&p.commitment_path(), pt.h, &pt.app_hash)?;
-                if c.value.is_empty() {
-                    // Acknowledged or timed out in the meantime.
-                    settled.recv.insert(p.sequence);
-                    continue;
-                }
-                let msg = chan::MsgRecvPacket {
-                    packet: Some(p.to_raw()?),
-                    proof_commitment: c.proof,
-                    proof_height: pt.raw_height(),
-                    signer: self.signer.into(),
-                };
-                items.push((
-                    Kind::Recv,
-                    p.sequence,
-                    any_of(msg, "/ibc.core.channel.v1.MsgRecvPacket"),
-                ));
-            }
-            for a in acks {
-                let c = src.prove(&a.packet.ack_path(), pt.h, &pt.app_hash)?;
-                if c.value.is_empty() {
-                    continue; // not in this state yet; next pass
-                }
-                let msg = chan::MsgAcknowledgement {
-                    packet: Some(a.packet.to_raw()?),
-                    acknowledgement: hex::decode(&a.ack_hex)?,
-                    proof_acked: c.proof,
-                    proof_height: pt.raw_height(),
-                    signer: self.signer.into(),
-                };
-                items.push((
-                    Kind::Ack,
-                    a.packet.sequence,
-                    any_of(msg, "/ibc.core.channel.v1.MsgAcknowledgement"),
-                ));
-            }
-            for p in timeouts {
-                // The proof's header must itself be past the timeout.
-                if !p.expired_at(pt.proof_height.revision_height(), pt.time_ns) {
-                    continue;
-                }
-                let r = src.prove(&p.receipt_path(), pt.h, &pt.app_hash)?;
-                if !r.value.is_empty() {
-                    continue; // received after all: its acknowledgement will come
-                }
-                let msg = chan::MsgTimeout {
-                    packet: Some(p.to_raw()?),
-                    proof_unreceived: r.proof,
-                    proof_height: pt.raw_height(),
-                    next_sequence_recv: p.sequence,
-                    signer: self.signer.into(),
-                };
-                items.push((
-                    Kind::Timeout,
-                    p.sequence,
-                    any_of(msg, "/ibc.core.channel.v1.MsgTimeout"),
-                ));
-            }
+        let work = pending(src, s, dst, d, &mut settled)?;
+        if work.is_empty() {
+            self.refresh_client(src, dst, &d.client_id)?;
+        } else {
+            let pt = proof_point(src, dst, &d.client_id, work.min_height(), self.signer)?;
+            let mut items = self.recv_msgs(src, &pt, work.recv, &mut settled)?;
+            items.extend(self.ack_msgs(src, &pt, work.acks)?);
+            items.extend(self.timeout_msgs(src, &pt, work.timeouts)?);
             if !items.is_empty() {
                 self.submit(dst, pt.update, items, &mut settled)?;
             }
-        } else {
-            self.refresh_client(src, dst, &d.client_id)?;
         }
         s.pending_recv
             .retain(|p| !settled.recv.contains(&p.sequence));
@@ -224,13 +133,107 @@ impl Relay<'_> {
         Ok(())
     }
 
+    /// MsgRecvPacket for each packet still committed on `src` at `pt`.
+    fn recv_msgs(
+        &self,
+        src: &Endpoint,
+        pt: &ProofPoint,
+        recv: Vec<PacketInfo>,
+        settled: &mut Settled,
+    ) -> anyhow::Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for p in recv {
+            let c = src.prove(&p.commitment_path(), pt.h, &pt.app_hash)?;
+            if c.value.is_empty() {
+                // Acknowledged or timed out in the meantime.
+                settled.recv.insert(p.sequence);
+                continue;
+            }
+            let msg = chan::MsgRecvPacket {
+                packet: Some(p.to_raw()?),
+                proof_commitment: c.proof,
+                proof_height: pt.raw_height(),
+                signer: self.signer.into(),
+            };
+            items.push((
+                Kind::Recv,
+                p.sequence,
+                any_of(msg, "/ibc.core.channel.v1.MsgRecvPacket"),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// MsgAcknowledgement for each acknowledgement written on `src` by `pt`.
+    fn ack_msgs(
+        &self,
+        src: &Endpoint,
+        pt: &ProofPoint,
+        acks: Vec<AckInfo>,
+    ) -> anyhow::Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for a in acks {
+            let c = src.prove(&a.packet.ack_path(), pt.h, &pt.app_hash)?;
+            if c.value.is_empty() {
+                continue; // not in this state yet; next pass
+            }
+            let msg = chan::MsgAcknowledgement {
+                packet: Some(a.packet.to_raw()?),
+                acknowledgement: hex::decode(&a.ack_hex)?,
+                proof_acked: c.proof,
+                proof_height: pt.raw_height(),
+                signer: self.signer.into(),
+            };
+            items.push((
+                Kind::Ack,
+                a.packet.sequence,
+                any_of(msg, "/ibc.core.channel.v1.MsgAcknowledgement"),
+            ));
+        }
+        Ok(items)
+    }
+
+    /// MsgTimeout for each packet that `src` (its destination) provably never
+    /// received by a header past its timeout.
+    fn timeout_msgs(
+        &self,
+        src: &Endpoint,
+        pt: &ProofPoint,
+        timeouts: Vec<PacketInfo>,
+    ) -> anyhow::Result<Vec<Item>> {
+        let mut items = Vec::new();
+        for p in timeouts {
+            // The proof's header must itself be past the timeout.
+            if !p.expired_at(pt.proof_height.revision_height(), pt.time_ns) {
+                continue;
+            }
+            let r = src.prove(&p.receipt_path(), pt.h, &pt.app_hash)?;
+            if !r.value.is_empty() {
+                continue; // received after all: its acknowledgement will come
+            }
+            let msg = chan::MsgTimeout {
+                packet: Some(p.to_raw()?),
+                proof_unreceived: r.proof,
+                proof_height: pt.raw_height(),
+                next_sequence_recv: p.sequence,
+                signer: self.signer.into(),
+            };
+            items.push((
+                Kind::Timeout,
+                p.sequence,
+                any_of(msg, "/ibc.core.channel.v1.MsgTimeout"),
+            ));
+        }
+        Ok(items)
+    }
+
     /// The update and all messages in one tx; when that fails, each message on
     /// its own, so one bad packet does not hold the others back.
     fn submit(
         &self,
         dst: &Endpoint,
         update: Option<Any>,
-        items: Vec<(Kind, u64, Any)>,
+        items: Vec<Item>,
         settled: &mut Settled,
     ) -> anyhow::Result<()> {
         let msgs: Vec<Any> = update
@@ -275,7 +278,7 @@ impl Relay<'_> {
     /// simulation, CheckTx or the block, or an unreachable node).
     fn attempt(&self, dst: &Endpoint, msgs: Vec<Any>) -> Result<u64, String> {
         match dst.try_submit(self.kr, self.key, msgs) {
-            Ok(r) if r.tx_result.code.is_ok() => Ok(r.height.value()),
+            Ok(r) if r.is_ok() => Ok(r.height),
             Ok(r) => Err(r.tx_result.log),
             Err(e) => Err(format!("{e:#}")),
         }
@@ -330,6 +333,81 @@ impl Settled {
             Kind::Timeout => self.timeouts.insert(seq),
         };
     }
+}
+
+/// A packet message with what it settles.
+type Item = (Kind, u64, Any);
+
+/// What one direction has to deliver.
+struct Work {
+    /// `src`'s packets to receive on `dst`.
+    recv: Vec<PacketInfo>,
+    /// Acknowledgements written on `src` to deliver to `dst`.
+    acks: Vec<AckInfo>,
+    /// `dst`'s own packets that `src` can no longer receive.
+    timeouts: Vec<PacketInfo>,
+}
+
+impl Work {
+    fn is_empty(&self) -> bool {
+        self.recv.is_empty() && self.acks.is_empty() && self.timeouts.is_empty()
+    }
+
+    /// The height from which `src`'s state proves every packet and ack here.
+    fn min_height(&self) -> u64 {
+        self.recv
+            .iter()
+            .map(|p| p.height)
+            .chain(self.acks.iter().map(|a| a.packet.height))
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// Sorts the pending entries of `s` (the source end) and `d` (the destination
+/// end) by what the two chains' latest state says: already settled (into
+/// `settled`), to deliver now (the [`Work`]), or to leave for a later pass.
+fn pending(
+    src: &Endpoint,
+    s: &End,
+    dst: &Endpoint,
+    d: &End,
+    settled: &mut Settled,
+) -> anyhow::Result<Work> {
+    let (dst_h, dst_t) = dst.latest()?;
+    let (src_h, src_t) = src.latest()?;
+    let mut recv = Vec::new();
+    for p in &s.pending_recv {
+        if !dst.ibc_value(&p.receipt_path())?.is_empty() {
+            settled.recv.insert(p.sequence);
+        } else if decide(p, dst_h, dst_t) == Decision::Recv {
+            recv.push(p.clone());
+        }
+    }
+    let mut acks = Vec::new();
+    for a in &s.pending_acks {
+        if dst.ibc_value(&a.packet.commitment_path())?.is_empty() {
+            settled.acks.insert(a.packet.sequence);
+        } else {
+            acks.push(a.clone());
+        }
+    }
+    let mut timeouts = Vec::new();
+    for p in &d.pending_recv {
+        if decide(p, src_h, src_t) == Decision::Timeout {
+            if dst.ibc_value(&p.commitment_path())?.is_empty() {
+                // Acknowledged or timed out already.
+                settled.timeouts.insert(p.sequence);
+            } else {
+                timeouts.push(p.clone());
+            }
+        }
+    }
+    Ok(Work {
+        recv,
+        acks,
+        timeouts,
+    })
 }
 
 /// Reads the events of `x`'s heights after `end.relayed_height` into its pending lists.

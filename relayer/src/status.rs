@@ -15,9 +15,10 @@ use ibc::core::commitment_types::merkle::MerkleProof;
 use ibc::core::connection::types::proto::v1 as cq;
 use ibc::primitives::proto::{Any, Protobuf};
 
-use super::endpoint::Endpoint;
-use super::path::End;
-use crate::chain::query;
+use verdict_client::query::query;
+
+use crate::endpoint::Endpoint;
+use crate::path::End;
 
 /// Checks `proof` of `value` at `path`, taken at `height` (the state after that
 /// block), against the app hash in header `height + 1`.
@@ -49,7 +50,25 @@ fn check(
     Ok(h)
 }
 
+/// The end's client, connection and channel as `x` reports them, the
+/// connection and channel proven.
 pub fn of_end(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
+    let client = client_json(x, end)?;
+    let connection = connection_json(x, end)?;
+    let channel = channel_json(x, end)?;
+    Ok(json!({
+        "chain_id": x.chain_id,
+        "client": client,
+        "connection": connection,
+        "channel": channel,
+    }))
+}
+
+fn state_name(s: Option<&str>) -> String {
+    s.unwrap_or("?").to_string()
+}
+
+fn client_json(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
     let client_status: clq::QueryClientStatusResponse = query(
         &x.rpc,
         "/ibc.core.client.v1.Query/ClientStatus",
@@ -71,7 +90,17 @@ pub fn of_end(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
     })
     .map_err(|e| anyhow!("client state: {e}"))?;
     let tm = tm.inner();
+    Ok(json!({
+        "id": end.client_id,
+        "status": client_status.status,
+        "chain_id": tm.chain_id.as_str(),
+        "latest_height": tm.latest_height.to_string(),
+        "trusting_period_s": tm.trusting_period.as_secs(),
+        "unbonding_period_s": tm.unbonding_period.as_secs(),
+    }))
+}
 
+fn connection_json(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
     let c: cq::QueryConnectionResponse = query(
         &x.rpc,
         "/ibc.core.connection.v1.Query/Connection",
@@ -88,7 +117,17 @@ pub fn of_end(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
         &conn.encode_to_vec(),
     )?;
     let conn_cp = conn.counterparty.clone().unwrap_or_default();
+    Ok(json!({
+        "id": end.connection_id,
+        "state": state_name(cq::State::try_from(conn.state).ok().map(|s| s.as_str_name())),
+        "client_id": conn.client_id,
+        "counterparty_client_id": conn_cp.client_id,
+        "counterparty_connection_id": conn_cp.connection_id,
+        "proven_at": conn_proven_at,
+    }))
+}
 
+fn channel_json(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
     let ch: chq::QueryChannelResponse = query(
         &x.rpc,
         "/ibc.core.channel.v1.Query/Channel",
@@ -109,35 +148,15 @@ pub fn of_end(x: &Endpoint, end: &End) -> anyhow::Result<Value> {
         &chan.encode_to_vec(),
     )?;
     let chan_cp = chan.counterparty.clone().unwrap_or_default();
-    let name = |s: Option<&str>| s.unwrap_or("?").to_string();
     Ok(json!({
-        "chain_id": x.chain_id,
-        "client": {
-            "id": end.client_id,
-            "status": client_status.status,
-            "chain_id": tm.chain_id.as_str(),
-            "latest_height": tm.latest_height.to_string(),
-            "trusting_period_s": tm.trusting_period.as_secs(),
-            "unbonding_period_s": tm.unbonding_period.as_secs(),
-        },
-        "connection": {
-            "id": end.connection_id,
-            "state": name(cq::State::try_from(conn.state).ok().map(|s| s.as_str_name())),
-            "client_id": conn.client_id,
-            "counterparty_client_id": conn_cp.client_id,
-            "counterparty_connection_id": conn_cp.connection_id,
-            "proven_at": conn_proven_at,
-        },
-        "channel": {
-            "port_id": end.port_id,
-            "id": end.channel_id,
-            "state": name(chq::State::try_from(chan.state).ok().map(|s| s.as_str_name())),
-            "ordering": name(chq::Order::try_from(chan.ordering).ok().map(|s| s.as_str_name())),
-            "version": chan.version,
-            "connection_hops": chan.connection_hops,
-            "counterparty_port_id": chan_cp.port_id,
-            "counterparty_channel_id": chan_cp.channel_id,
-            "proven_at": chan_proven_at,
-        },
+        "port_id": end.port_id,
+        "id": end.channel_id,
+        "state": state_name(chq::State::try_from(chan.state).ok().map(|s| s.as_str_name())),
+        "ordering": state_name(chq::Order::try_from(chan.ordering).ok().map(|s| s.as_str_name())),
+        "version": chan.version,
+        "connection_hops": chan.connection_hops,
+        "counterparty_port_id": chan_cp.port_id,
+        "counterparty_channel_id": chan_cp.channel_id,
+        "proven_at": chan_proven_at,
     }))
 }

@@ -4,16 +4,16 @@
 //! PBKDF2-HMAC-SHA256. The mnemonic is shown once at creation and never stored.
 
 use std::fs;
-use std::io::Write;
+use std::io::{BufRead, Write};
 use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
+use crate::txbuild::AccountKey;
 use anyhow::{anyhow, bail, Context};
 use chacha20poly1305::aead::{Aead, KeyInit};
 use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
-use verdict_app::txbuild::AccountKey;
 
 const KDF_ROUNDS: u32 = 100_000;
 
@@ -175,6 +175,17 @@ impl Keyring {
         Ok(self.read(name)?.sealed.is_some())
     }
 
+    /// The signing key, asking for the passphrase of a sealed key (see
+    /// [`read_passphrase`]).
+    pub fn unlock(&self, name: &str) -> anyhow::Result<AccountKey> {
+        let pass = if self.is_encrypted(name)? {
+            Some(read_passphrase(&format!("passphrase of {name}"))?)
+        } else {
+            None
+        };
+        self.signing_key(name, pass.as_deref())
+    }
+
     /// The signing key; `passphrase` is needed for a sealed key.
     pub fn signing_key(&self, name: &str, passphrase: Option<&str>) -> anyhow::Result<AccountKey> {
         let f = self.read(name)?;
@@ -202,6 +213,18 @@ impl Keyring {
         }
         Ok(key)
     }
+}
+
+/// A keyring passphrase: `$VERDICT_KEYRING_PASSPHRASE`, else a line read from
+/// standard input after `prompt` on standard error.
+pub fn read_passphrase(prompt: &str) -> anyhow::Result<String> {
+    if let Ok(p) = std::env::var("VERDICT_KEYRING_PASSPHRASE") {
+        return Ok(p);
+    }
+    eprint!("{prompt}: ");
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
 /// A new 24-word BIP39 mnemonic.

@@ -21,7 +21,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
 
-use super::packets::{AckInfo, PacketInfo};
+use crate::packets::{AckInfo, PacketInfo};
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct End {

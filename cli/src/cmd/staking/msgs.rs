@@ -1,4 +1,4 @@
-//! Staking and slashing messages and queries for the CLI.
+//! Staking and slashing messages.
 
 use anyhow::anyhow;
 use cosmrs::proto::cosmos::slashing::v1beta1::MsgUnjail;
@@ -70,7 +70,7 @@ pub fn create_validator(
     let rate: cosmwasm_std_dec::Dec = commission
         .parse()
         .map_err(|_| anyhow!("--commission-rate {commission:?} is not a decimal"))?;
-    Ok(verdict_app::txbuild::create_validator_msg(
+    Ok(verdict_client::txbuild::create_validator_msg(
         me,
         ed25519_pubkey,
         amount,

@@ -1,6 +1,7 @@
 //! One chain as the relayer sees it: CometBFT RPC replies parsed with
 //! `tendermint-rpc`'s response types, IBC state and proofs from `store/ibc/key`,
-//! light-client headers from `/commit` and `/validators`, and signed txs.
+//! light-client headers from `/commit` and `/validators`, and txs signed and
+//! sent with `verdict-client`.
 
 use std::time::{Duration, Instant};
 
@@ -8,7 +9,11 @@ use anyhow::{anyhow, bail, Context};
 use prost::Message;
 use tendermint::block::signed_header::SignedHeader;
 use tendermint::validator;
-use tendermint_rpc::endpoint::{abci_query, block_results, commit, status, tx, validators};
+use tendermint_rpc::endpoint::{abci_query, block_results, commit, status, validators};
+use verdict_client::keyring::Keyring;
+use verdict_client::response::TxResponse;
+use verdict_client::rpc::Rpc;
+use verdict_client::tx::{submit, Submitted, TxOptions};
 use verdict_ibc::ibc;
 
 use ibc::clients::tendermint::client_state::ClientState as TmClientState;
@@ -18,10 +23,6 @@ use ibc::core::client::types::Height;
 use ibc::core::commitment_types::merkle::MerkleProof;
 use ibc::core::host::types::identifiers::{ChainId, ClientId};
 use ibc::primitives::proto::{Any, Protobuf};
-
-use crate::keyring::Keyring;
-use crate::rpc::Rpc;
-use crate::TxFlags;
 
 pub struct Endpoint {
     pub rpc: Rpc,
@@ -36,15 +37,10 @@ pub struct Proven {
     pub proof: Vec<u8>,
 }
 
-fn get<T: serde::de::DeserializeOwned>(rpc: &Rpc, path: &str) -> anyhow::Result<T> {
-    let v = rpc.get(path)?;
-    serde_json::from_value(v).with_context(|| format!("{} /{path}: unexpected reply", rpc.url()))
-}
-
 impl Endpoint {
     pub fn connect(node: &str) -> anyhow::Result<Endpoint> {
         let rpc = Rpc::new(node);
-        let st: status::Response = get(&rpc, "status")?;
+        let st: status::Response = rpc.get_as("status")?;
         let chain_id = st.node_info.network.to_string();
         let revision = ChainId::new(&chain_id)
             .map_err(|e| anyhow!("chain id {chain_id:?}: {e}"))?
@@ -63,7 +59,7 @@ impl Endpoint {
 
     /// Latest committed height and its block time (Unix ns).
     pub fn latest(&self) -> anyhow::Result<(u64, u64)> {
-        let st: status::Response = get(&self.rpc, "status")?;
+        let st: status::Response = self.rpc.get_as("status")?;
         let ns = st.sync_info.latest_block_time.unix_timestamp_nanos();
         Ok((
             st.sync_info.latest_block_height.value(),
@@ -87,7 +83,7 @@ impl Endpoint {
     }
 
     pub fn signed_header(&self, h: u64) -> anyhow::Result<SignedHeader> {
-        let c: commit::Response = get(&self.rpc, &format!("commit?height={h}"))?;
+        let c: commit::Response = self.rpc.get_as(&format!("commit?height={h}"))?;
         Ok(c.signed_header)
     }
 
@@ -99,10 +95,9 @@ impl Endpoint {
     ) -> anyhow::Result<validator::Set> {
         let mut all = Vec::new();
         for page in 1.. {
-            let v: validators::Response = get(
-                &self.rpc,
-                &format!("validators?height={h}&page={page}&per_page=100"),
-            )?;
+            let v: validators::Response = self
+                .rpc
+                .get_as(&format!("validators?height={h}&page={page}&per_page=100"))?;
             let n = v.validators.len();
             all.extend(v.validators);
             if n == 0 || all.len() >= usize::try_from(v.total).unwrap_or(0) {
@@ -114,7 +109,7 @@ impl Endpoint {
     }
 
     pub fn block_results(&self, h: u64) -> anyhow::Result<block_results::Response> {
-        get(&self.rpc, &format!("block_results?height={h}"))
+        self.rpc.get_as(&format!("block_results?height={h}"))
     }
 
     fn abci_query(
@@ -125,13 +120,10 @@ impl Endpoint {
         prove: bool,
     ) -> anyhow::Result<abci_query::AbciQuery> {
         let height = height.map(|h| format!("&height={h}")).unwrap_or_default();
-        let r: abci_query::Response = get(
-            &self.rpc,
-            &format!(
-                "abci_query?path=%22{path}%22&data=0x{}{height}&prove={prove}",
-                hex::encode(data)
-            ),
-        )?;
+        let r: abci_query::Response = self.rpc.get_as(&format!(
+            "abci_query?path=%22{path}%22&data=0x{}{height}&prove={prove}",
+            hex::encode(data)
+        ))?;
         if r.response.code.is_err() {
             bail!(
                 "{}: query {path} {:?} failed (code {}): {}",
@@ -200,7 +192,7 @@ impl Endpoint {
     /// client of this chain must carry), or the SDK default when not served.
     pub fn unbonding_period(&self) -> Duration {
         use cosmrs::proto::cosmos::staking::v1beta1::{QueryParamsRequest, QueryParamsResponse};
-        let served = crate::chain::query::<QueryParamsResponse>(
+        let served = verdict_client::query::query::<QueryParamsResponse>(
             &self.rpc,
             "/cosmos.staking.v1beta1.Query/Params",
             &QueryParamsRequest {},
@@ -219,14 +211,14 @@ impl Endpoint {
 
     /// Signs `msgs` with `key` (gas simulated), broadcasts, waits for the block,
     /// and fails with the chain's log when the tx failed.
-    pub fn submit(&self, kr: &Keyring, key: &str, msgs: Vec<Any>) -> anyhow::Result<tx::Response> {
+    pub fn submit(&self, kr: &Keyring, key: &str, msgs: Vec<Any>) -> anyhow::Result<TxResponse> {
         let r = self.try_submit(kr, key, msgs)?;
-        if r.tx_result.code.is_err() {
+        if !r.is_ok() {
             bail!(
                 "{}: tx {} failed (code {}): {}",
                 self.chain_id,
                 r.hash,
-                r.tx_result.code.value(),
+                r.tx_result.code,
                 r.tx_result.log
             );
         }
@@ -239,8 +231,8 @@ impl Endpoint {
         kr: &Keyring,
         key: &str,
         msgs: Vec<Any>,
-    ) -> anyhow::Result<tx::Response> {
-        let flags = TxFlags {
+    ) -> anyhow::Result<TxResponse> {
+        let opts = TxOptions {
             chain_id: Some(self.chain_id.clone()),
             fees: None,
             gas: Some("auto".into()),
@@ -256,9 +248,11 @@ impl Endpoint {
                 value: a.value,
             })
             .collect();
-        let v = crate::submit_tx(&self.rpc, kr, key, |_| Ok(msgs), &[], &flags)?
-            .ok_or_else(|| anyhow!("no tx result"))?;
-        serde_json::from_value(v).context("unexpected /tx reply")
+        let signing_key = kr.unlock(key)?;
+        match submit(&self.rpc, &signing_key, |_| Ok(msgs), &[], &opts)? {
+            Submitted::Committed(r) => Ok(r),
+            Submitted::Pending(_) => bail!("no tx result"),
+        }
     }
 
     /// A MsgUpdateClient for `client_id` (a client of this chain hosted on the
@@ -305,15 +299,4 @@ pub fn any_of(msg: impl Message, type_url: &str) -> Any {
         type_url: type_url.into(),
         value: msg.encode_to_vec(),
     }
-}
-
-/// The first value of attribute `key` in events of type `kind`.
-pub fn event_attr(r: &tx::Response, kind: &str, key: &str) -> Option<String> {
-    r.tx_result
-        .events
-        .iter()
-        .filter(|e| e.kind == kind)
-        .flat_map(|e| e.attributes.iter())
-        .find(|a| a.key_str().ok() == Some(key))
-        .and_then(|a| a.value_str().ok().map(str::to_string))
 }

@@ -61,6 +61,13 @@ impl Rpc {
             .cloned()
             .ok_or_else(|| anyhow!("{} /{path}: reply without result", self.url()))
     }
+
+    /// [`Rpc::get`], the `result` deserialized as `T`.
+    pub fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
+        let v = self.get(path)?;
+        serde_json::from_value(v)
+            .with_context(|| format!("{} /{path}: unexpected reply", self.url()))
+    }
 }
 
 fn dechunk(body: &str) -> anyhow::Result<String> {

@@ -1,0 +1,507 @@
+//! `verdict tx inference …` and `verdict query inference …`: models, paid
+//! jobs, and jobs requested from another chain over IBC.
+
+mod msgs;
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use anyhow::bail;
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+use verdict_client::keyring::Keyring;
+use verdict_client::rpc::Rpc;
+
+use super::Ctx;
+use crate::output::{print, report_tx};
+use crate::tx::{one_coin, submit, submit_tx, TxFlags};
+
+#[derive(Subcommand)]
+pub enum InferenceTx {
+    /// Register a model: its spec (JSON: name, inputs, outputs, tolerance,
+    /// max_output_len) and either the .onnx file (hashed here) or --model-id.
+    RegisterModel {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        spec: PathBuf,
+        /// The .onnx file; its sha256 is the model id.
+        #[arg(long, conflicts_with = "model_id")]
+        file: Option<PathBuf>,
+        #[arg(long)]
+        model_id: Option<String>,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Pay for one inference run; with --wait, print the result once settled.
+    Submit(SubmitArgs),
+    /// Ask the chain at the other end of an IBC `inference` channel to run a
+    /// job. The fee is what the serving chain charges (from its payer account of
+    /// that channel); the same coin is escrowed here until the acknowledgement:
+    /// paid into the community pool on a result, refunded on an error or timeout.
+    RequestRemote(RequestRemoteArgs),
+    /// Refund a request sent over IBC that can no longer be answered: past its
+    /// timeout, and its channel is no longer open or a day has passed since.
+    ReclaimRemote {
+        #[arg(long)]
+        from: String,
+        #[arg(long)]
+        channel: String,
+        #[arg(long)]
+        sequence: u64,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+}
+
+// The arguments of `tx inference submit` (its help is the variant's).
+#[derive(Args)]
+pub struct SubmitArgs {
+    #[arg(long)]
+    from: String,
+    /// Model id (sha256 hex).
+    #[arg(long)]
+    model: String,
+    /// Input JSON: {"NAME": {"dtype", "shape", "data"}, …} (or a file with an
+    /// "inputs" object of that form, like models/reference/*.json).
+    #[arg(long)]
+    input: PathBuf,
+    #[arg(long, default_value_t = 2000)]
+    max_latency_ms: u32,
+    /// Escrowed job fee, paid to the agreeing validators (refunded on failure).
+    #[arg(long, default_value = "10000uverd")]
+    fee: String,
+    /// Wait for the job to settle and print its result.
+    #[arg(long)]
+    wait: bool,
+    /// How long --wait waits for settlement.
+    #[arg(long, default_value_t = 120)]
+    wait_seconds: u64,
+    /// Pin the model's spec: the job is refused unless the model is
+    /// registered with exactly this spec hash (`query inference model`).
+    #[arg(long)]
+    spec_hash: Option<String>,
+    #[command(flatten)]
+    flags: TxFlags,
+}
+
+// The arguments of `tx inference request-remote` (its help is the variant's).
+#[derive(Args)]
+pub struct RequestRemoteArgs {
+    #[arg(long)]
+    from: String,
+    /// This chain's end of the channel, e.g. channel-0.
+    #[arg(long)]
+    channel: String,
+    /// Model id (sha256 hex) on the serving chain.
+    #[arg(long)]
+    model: String,
+    /// Input JSON as for `submit`. Tensors go in the order of the model's
+    /// inputs, read from --serving-node when given, else by name.
+    #[arg(long)]
+    input: PathBuf,
+    /// RPC of a node of the serving chain (to read the model's input order).
+    #[arg(long)]
+    serving_node: Option<String>,
+    #[arg(long, default_value_t = 2000)]
+    max_latency_ms: u32,
+    #[arg(long, default_value = "10000uverd")]
+    fee: String,
+    /// Seconds until the request times out (refunded) if not received.
+    #[arg(long, default_value_t = 600)]
+    timeout_seconds: u64,
+    /// Wait for the acknowledgement (or timeout) and print the outcome.
+    #[arg(long)]
+    wait: bool,
+    #[arg(long, default_value_t = 300)]
+    wait_seconds: u64,
+    #[command(flatten)]
+    flags: TxFlags,
+}
+
+#[derive(Subcommand)]
+pub enum InferenceQuery {
+    /// A request this chain sent over IBC: status, result or error.
+    RemoteResult {
+        #[arg(long)]
+        channel: String,
+        sequence: u64,
+    },
+    /// The requests one account sent over IBC (newest first).
+    RemoteResults {
+        #[arg(long)]
+        requester: String,
+    },
+    /// The account that pays for jobs requested over a channel (fund it with a
+    /// bank send).
+    ChannelPayer {
+        #[arg(long)]
+        channel: String,
+    },
+    /// A job: status, committee, result, faults.
+    Job {
+        id: u64,
+    },
+    /// Jobs, optionally of one requester.
+    Jobs {
+        #[arg(long)]
+        requester: Option<String>,
+        #[arg(long)]
+        start_after: Option<u64>,
+        #[arg(long)]
+        limit: Option<u32>,
+    },
+    Model {
+        id: String,
+    },
+    Models,
+    /// Slashed inference faults, optionally of one validator (address or valoper).
+    Faults {
+        #[arg(long)]
+        validator: Option<String>,
+    },
+    Params,
+}
+
+pub fn query(ctx: &Ctx, what: InferenceQuery) -> anyhow::Result<()> {
+    let v = fetch(&ctx.rpc, what)?;
+    let text = if v.get("committee").is_some() {
+        describe_job(&v)
+    } else if v.get("sequence").is_some() && v.get("status").is_some() {
+        describe_remote(&v)
+    } else {
+        serde_json::to_string_pretty(&v)?
+    };
+    print(ctx.out, &v, text);
+    Ok(())
+}
+
+pub fn tx(ctx: &Ctx, cmd: InferenceTx) -> anyhow::Result<()> {
+    let kr = ctx.keyring()?;
+    match cmd {
+        InferenceTx::RegisterModel {
+            from,
+            spec,
+            file,
+            model_id,
+            flags,
+        } => submit(
+            ctx,
+            &kr,
+            &from,
+            |me| {
+                Ok(vec![msgs::register_msg(
+                    me,
+                    &spec,
+                    file.as_deref(),
+                    model_id.as_deref(),
+                )?])
+            },
+            &[],
+            &flags,
+        ),
+        InferenceTx::Submit(a) => submit_job(ctx, &kr, a),
+        InferenceTx::ReclaimRemote {
+            from,
+            channel,
+            sequence,
+            flags,
+        } => submit(
+            ctx,
+            &kr,
+            &from,
+            |me| Ok(vec![msgs::reclaim_remote_msg(me, &channel, sequence)]),
+            &[],
+            &flags,
+        ),
+        InferenceTx::RequestRemote(a) => request_remote(ctx, &kr, a),
+    }
+}
+
+/// `tx inference submit`: the job id, or with --wait the settled job (exit
+/// status 2 unless it completed).
+fn submit_job(ctx: &Ctx, kr: &Keyring, a: SubmitArgs) -> anyhow::Result<()> {
+    let SubmitArgs {
+        from,
+        model,
+        input,
+        max_latency_ms,
+        fee,
+        wait,
+        wait_seconds,
+        spec_hash,
+        flags,
+    } = a;
+    let fee = one_coin(&fee)?;
+    let inputs = msgs::input_tensors(&ctx.rpc, &model, &input)?;
+    let msg = |me: &_| {
+        let spec_hash = spec_hash.as_deref();
+        Ok(vec![msgs::submit_msg(
+            me,
+            &model,
+            inputs,
+            max_latency_ms,
+            &fee,
+            spec_hash,
+        )])
+    };
+    let Some(r) = submit_tx(ctx, kr, &from, msg, std::slice::from_ref(&fee), &flags)? else {
+        return Ok(());
+    };
+    if !r.is_ok() {
+        return report_tx(&r, ctx.out);
+    }
+    let id = msgs::job_id_of(&r)?;
+    if !wait {
+        print(
+            ctx.out,
+            &json!({"job_id": id, "txhash": r.hash}),
+            format!("job {id} submitted in tx {}", r.hash),
+        );
+        return Ok(());
+    }
+    let j = wait_job(&ctx.rpc, id, Duration::from_secs(wait_seconds))?;
+    print(ctx.out, &j, describe_job(&j));
+    if j["status"].as_str() != Some("completed") {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+/// `tx inference request-remote`: the request's (channel, sequence), or with
+/// --wait its outcome (exit status 2 unless it completed).
+fn request_remote(ctx: &Ctx, kr: &Keyring, a: RequestRemoteArgs) -> anyhow::Result<()> {
+    let RequestRemoteArgs {
+        from,
+        channel,
+        model,
+        input,
+        serving_node,
+        max_latency_ms,
+        fee,
+        timeout_seconds,
+        wait,
+        wait_seconds,
+        flags,
+    } = a;
+    let fee = one_coin(&fee)?;
+    let inputs = match serving_node {
+        Some(node) => msgs::input_tensors(&Rpc::new(&node), &model, &input)?,
+        None => msgs::tensors_from_file(&input, None)?,
+    };
+    let args = msgs::RemoteRequestArgs {
+        channel: &channel,
+        model: &model,
+        inputs,
+        max_latency_ms,
+        fee: &fee,
+        timeout_seconds,
+    };
+    let msg = |me: &_| Ok(vec![msgs::request_remote_msg(me, args)]);
+    let Some(r) = submit_tx(ctx, kr, &from, msg, std::slice::from_ref(&fee), &flags)? else {
+        return Ok(());
+    };
+    if !r.is_ok() {
+        return report_tx(&r, ctx.out);
+    }
+    let (ch, seq) = msgs::remote_sequence_of(&r)?;
+    if !wait {
+        print(
+            ctx.out,
+            &json!({"channel_id": ch, "sequence": seq, "txhash": r.hash}),
+            format!("request {seq} sent on {ch} in tx {}", r.hash),
+        );
+        return Ok(());
+    }
+    let v = wait_remote(&ctx.rpc, &ch, seq, Duration::from_secs(wait_seconds))?;
+    print(ctx.out, &v, describe_remote(&v));
+    if v["status"].as_str() != Some("completed") {
+        std::process::exit(2);
+    }
+    Ok(())
+}
+
+pub fn query_json(rpc: &Rpc, method: &str, req: &Value) -> anyhow::Result<Value> {
+    let path = format!("/verdict.inference.v1.Query/{method}");
+    let r = rpc.get(&format!(
+        "abci_query?path=%22{path}%22&data=0x{}",
+        hex::encode(req.to_string())
+    ))?;
+    let resp = &r["response"];
+    let code = resp["code"].as_u64().unwrap_or(0);
+    if code != 0 {
+        bail!(
+            "query failed (code {code}): {}",
+            resp["log"].as_str().unwrap_or("")
+        );
+    }
+    use base64::Engine;
+    let bytes =
+        base64::engine::general_purpose::STANDARD.decode(resp["value"].as_str().unwrap_or(""))?;
+    Ok(serde_json::from_slice(&bytes)?)
+}
+
+/// The answer to an inference query (the module answers JSON).
+fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
+    match q {
+        InferenceQuery::RemoteResult { channel, sequence } => query_json(
+            rpc,
+            "RemoteRequest",
+            &json!({"channel_id": channel, "sequence": sequence}),
+        ),
+        InferenceQuery::RemoteResults { requester } => {
+            query_json(rpc, "RemoteRequests", &json!({ "requester": requester }))
+        }
+        InferenceQuery::ChannelPayer { channel } => {
+            query_json(rpc, "ChannelPayer", &json!({ "channel_id": channel }))
+        }
+        InferenceQuery::Job { id } => query_json(rpc, "Job", &json!({ "id": id })),
+        InferenceQuery::Jobs {
+            requester,
+            start_after,
+            limit,
+        } => query_json(
+            rpc,
+            "Jobs",
+            &json!({"requester": requester, "start_after": start_after, "limit": limit}),
+        ),
+        InferenceQuery::Model { id } => query_json(rpc, "Model", &json!({ "id": id })),
+        InferenceQuery::Models => query_json(rpc, "Models", &json!({})),
+        InferenceQuery::Faults { validator } => {
+            query_json(rpc, "Faults", &json!({ "validator": validator }))
+        }
+        InferenceQuery::Params => query_json(rpc, "Params", &json!({})),
+    }
+}
+
+/// Polls the job until it settles.
+pub fn wait_job(rpc: &Rpc, id: u64, timeout: Duration) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    loop {
+        let j = query_json(rpc, "Job", &json!({ "id": id }))?;
+        let st = j["status"].as_str().unwrap_or("");
+        if matches!(st, "completed" | "failed" | "expired") {
+            return Ok(j);
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "job {id} did not settle within {}s (status {st})",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(300));
+    }
+}
+
+pub fn describe_job(j: &Value) -> String {
+    let r = &j["result"];
+    let mut s = format!(
+        "job {}  model {}  status {}",
+        j["id"],
+        j["model_id"].as_str().unwrap_or("?"),
+        j["status"].as_str().unwrap_or("?")
+    );
+    if !r.is_null() {
+        s.push_str(&format!(
+            "\nfinalized at height {}  latency {} ms (median of agreeing)\nagreeing ({}/{} power): {}",
+            r["finalized_height"],
+            r["latency_ms"],
+            r["agreeing_power"],
+            r["committee_power"],
+            join(&r["agreeing"])
+        ));
+        let faults: Vec<String> = r["faults"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|f| {
+                        format!(
+                            "{} ({})",
+                            f["address"].as_str().unwrap_or("?"),
+                            join(&f["kinds"])
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "\nfaulty: {}",
+            if faults.is_empty() {
+                "none".into()
+            } else {
+                faults.join(", ")
+            }
+        ));
+        if let Some(m) = r["missing"].as_array().filter(|m| !m.is_empty()) {
+            s.push_str(&format!("\nmissing: {}", join(&Value::Array(m.clone()))));
+        }
+    }
+    if let Some(out) = j["output"].as_array() {
+        s.push_str(&format!(
+            "\noutput (±{}): [{}]",
+            j["tolerance"].as_str().unwrap_or("?"),
+            out.iter()
+                .map(|x| x.as_str().unwrap_or("?").to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    s
+}
+
+fn join(v: &Value) -> String {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .map(|x| x.as_str().unwrap_or("?").to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        })
+        .unwrap_or_default()
+}
+
+/// Polls a remote request until it is acknowledged or times out.
+pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> anyhow::Result<Value> {
+    let start = Instant::now();
+    loop {
+        let r = query_json(
+            rpc,
+            "RemoteRequest",
+            &json!({"channel_id": channel, "sequence": seq}),
+        )?;
+        let st = r["status"].as_str().unwrap_or("");
+        if st != "pending" {
+            return Ok(r);
+        }
+        if start.elapsed() > timeout {
+            bail!(
+                "request {seq} on {channel} got no acknowledgement within {}s (is a relayer running?)",
+                timeout.as_secs()
+            );
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+pub fn describe_remote(r: &Value) -> String {
+    let mut s = format!(
+        "request {} on {}  model {}  status {}",
+        r["sequence"],
+        r["channel_id"].as_str().unwrap_or("?"),
+        r["model_id"].as_str().unwrap_or("?"),
+        r["status"].as_str().unwrap_or("?")
+    );
+    if let Some(res) = r.get("result").filter(|v| !v.is_null()) {
+        s.push_str(&format!(
+            "\n  output {}  agreeing power {}/{}  finalized at height {} of the serving chain",
+            r["output_values"],
+            res["agreeing_power"],
+            res["committee_power"],
+            res["finalized_height"]
+        ));
+    }
+    if let Some(e) = r["error"].as_str() {
+        s.push_str(&format!("\n  error: {e}"));
+    }
+    s
+}
