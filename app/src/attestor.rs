@@ -220,18 +220,17 @@ impl Attestor {
             if c.local.contains_key(&id) || c.inflight.contains(&id) {
                 continue;
             }
-            let Ok(Some(job)) = inf::JOBS.may_load(s, id) else {
+            let Ok(Some(job)) = inf::job(s, id) else {
                 continue;
             };
             if job.status.is_final() || inf::member(&job, &self.me).is_none() {
                 continue;
             }
-            let done = inf::ATTESTATIONS
-                .may_load(s, (id, &self.me))
+            let done = verdict_inference::jobs::attestation(s, id, &self.me)
                 .ok()
                 .flatten()
                 .is_some_and(|a| a.digest.is_some() || a.bad_reveal);
-            let Ok(Some(model)) = inf::MODELS.may_load(s, &job.model_id) else {
+            let Ok(Some(model)) = inf::model(s, &job.model_id) else {
                 continue;
             };
             let attempt = c.attempts.get(&id).copied().unwrap_or(0);
@@ -239,7 +238,7 @@ impl Attestor {
                 continue;
             }
             c.attempts.insert(id, attempt.saturating_add(1));
-            let Ok(Some(job_inputs)) = inf::INPUTS.may_load(s, id) else {
+            let Ok(Some(job_inputs)) = inf::inputs(s, id) else {
                 continue;
             };
             let Some(inputs) = job_inputs
@@ -271,7 +270,7 @@ impl Attestor {
             if c.local.contains_key(id) {
                 continue;
             }
-            let Ok(Some(job)) = inf::JOBS.may_load(s, *id) else {
+            let Ok(Some(job)) = inf::job(s, *id) else {
                 continue;
             };
             if inf::member(&job, &self.me).is_none() {
@@ -279,8 +278,7 @@ impl Attestor {
             }
             let copied = job.committee.iter().find_map(|m| {
                 let a = m.address_bytes()?;
-                inf::ATTESTATIONS
-                    .may_load(s, (*id, &a))
+                verdict_inference::jobs::attestation(s, *id, &a)
                     .ok()
                     .flatten()?
                     .digest

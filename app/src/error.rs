@@ -1,10 +1,33 @@
-//! Errors a transaction or query can end in, with SDK-compatible codes, and the
-//! node-halting path for failures that would otherwise fork the node.
+//! What a transaction ends in ([`TxOutcome`], [`TxFail`], [`TxError`]) with
+//! SDK-compatible codes, the app's own consensus-path error ([`AppError`]),
+//! and the node-halting path for failures that would otherwise fork the node.
+//!
+//! Codes are chosen in one place per error type: modules' typed errors carry
+//! theirs through [`AbciError`] (`From<E: AbciError> for TxFail`), the app's
+//! root errors through [`TxError::code`].
 
 use tendermint_proto::v0_38::abci::ExecTxResult;
+use verdict_core::codes;
+use verdict_core::module::HookError;
 
-/// Codespace of the Cosmos SDK's root errors, which clients key on.
-pub const SDK_CODESPACE: &str = "sdk";
+pub use crate::outcome::{TxFail, TxOutcome};
+pub use verdict_core::SDK_CODESPACE;
+
+/// A failure on the consensus path (InitChain, FinalizeBlock, Commit): the
+/// node halts with it rather than fork.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error(transparent)]
+    Hook(#[from] HookError),
+    #[error("store: {0}")]
+    Store(#[from] crate::store::StoreError),
+    #[error("state: {0}")]
+    State(#[from] cosmwasm_std::StdError),
+    #[error("genesis: {0}")]
+    Genesis(String),
+    #[error("block order: {0}")]
+    Order(String),
+}
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum TxError {
@@ -19,8 +42,8 @@ pub enum TxError {
 impl TxError {
     pub fn code(&self) -> u32 {
         match self {
-            TxError::Decode(_) => 2,
-            TxError::Reserved => 18,
+            TxError::Decode(_) => codes::TX_DECODE,
+            TxError::Reserved => codes::INVALID_REQUEST,
         }
     }
 
@@ -28,8 +51,8 @@ impl TxError {
         SDK_CODESPACE
     }
 
-    pub fn outcome(&self) -> crate::tx::TxOutcome {
-        crate::tx::TxOutcome {
+    pub fn outcome(&self) -> TxOutcome {
+        TxOutcome {
             code: self.code(),
             codespace: self.codespace().into(),
             log: self.to_string(),

@@ -1,42 +1,10 @@
 //! Genesis `app_state`: the JSON object CometBFT passes to InitChain.
 //!
-//! Each module owns one section; an unknown section or field is an error, so a
-//! typo in a genesis file stops the node instead of silently using a default.
+//! Each module owns one section (the struct derives from the module list in
+//! `modules.rs`); an unknown section or field is an error, so a typo in a
+//! genesis file stops the node instead of silently using a default.
 
-use serde::{Deserialize, Serialize};
-
-use crate::params::AppParams;
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppGenesis {
-    #[serde(default)]
-    pub app: AppSection,
-    #[serde(default)]
-    pub auth: verdict_auth::genesis::AuthGenesis,
-    #[serde(default)]
-    pub bank: verdict_bank::genesis::BankGenesis,
-    #[serde(default)]
-    pub staking: verdict_staking::genesis::StakingGenesis,
-    #[serde(default)]
-    pub slashing: SlashingSection,
-    #[serde(default)]
-    pub inference: verdict_inference::genesis::InferenceGenesis,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SlashingSection {
-    #[serde(default)]
-    pub params: verdict_slashing::SlashingParams,
-}
-
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AppSection {
-    #[serde(default)]
-    pub params: AppParams,
-}
+pub use crate::modules::{AppGenesis, AppSection};
 
 #[derive(Debug, thiserror::Error)]
 pub enum GenesisError {
@@ -76,14 +44,11 @@ impl AppGenesis {
         Ok(g)
     }
 
-    /// Every section's own checks, in module order.
+    /// Every section's own checks, in module order, then the checks across
+    /// sections.
     pub fn validate(&self) -> Result<(), String> {
         self.app.params.validate()?;
-        self.auth.validate()?;
-        self.bank.validate()?;
-        self.staking.validate()?;
-        self.slashing.params.validate()?;
-        self.inference.validate()?;
+        crate::modules::validate_genesis(self)?;
         // A full block of maximal jobs must fit every honest extension.
         let ip = &self.inference.params;
         let worst = verdict_attestation::extension::worst_case_extension_bytes(

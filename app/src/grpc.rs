@@ -1,4 +1,5 @@
-//! The gRPC query server: the same router as ABCI `Query`, over tonic.
+//! The gRPC query server: the same route table as ABCI `Query`
+//! ([`crate::query::routes`]), over tonic.
 //!
 //! Requests and responses pass through as protobuf bytes (a pass-through codec),
 //! so there is one implementation of every query, whichever way it arrives. The
@@ -14,7 +15,7 @@ use bytes::{Buf, BufMut};
 use tendermint_proto::v0_38::abci::RequestQuery;
 use tonic::body::BoxBody;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
-use tonic::server::{Grpc, NamedService, UnaryService};
+use tonic::server::{Grpc, UnaryService};
 use tonic::{Code, Request, Response, Status};
 
 use crate::app::VerdictApp;
@@ -98,7 +99,7 @@ impl UnaryService<Vec<u8>> for Unary {
             let data = req.into_inner();
             let resp = tokio::task::spawn_blocking(move || {
                 crate::query::handle(
-                    &app,
+                    app.store(),
                     &RequestQuery {
                         data: data.into(),
                         path,
@@ -126,9 +127,7 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<BoxBody>, Inf
 fn serve(app: VerdictApp, req: http::Request<BoxBody>) -> BoxFuture {
     Box::pin(async move {
         let path = req.uri().path().to_string();
-        if !crate::query::GRPC_PATHS.contains(&path.as_str())
-            && !verdict_ibc::query::PATHS.contains(&path.as_str())
-        {
+        if !crate::query::routes().contains_key(path.as_str()) {
             let status = Status::unimplemented(format!("unknown method {path}"));
             return Ok(status.into_http());
         }
@@ -137,58 +136,29 @@ fn serve(app: VerdictApp, req: http::Request<BoxBody>) -> BoxFuture {
     })
 }
 
-macro_rules! grpc_service {
-    ($ty:ident, $name:literal) => {
-        #[derive(Clone)]
-        struct $ty(VerdictApp);
-        impl NamedService for $ty {
-            const NAME: &'static str = $name;
-        }
-        impl tower_service::Service<http::Request<BoxBody>> for $ty {
-            type Response = http::Response<BoxBody>;
-            type Error = Infallible;
-            type Future = BoxFuture;
-            fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-                Poll::Ready(Ok(()))
-            }
-            fn call(&mut self, req: http::Request<BoxBody>) -> BoxFuture {
-                serve(self.0.clone(), req)
-            }
-        }
-    };
-}
+/// Every method of the route table, whatever its service: one service behind
+/// all paths, so the gRPC server serves exactly what ABCI `Query` does.
+#[derive(Clone)]
+struct AnyMethod(VerdictApp);
 
-grpc_service!(AuthQuery, "cosmos.auth.v1beta1.Query");
-grpc_service!(BankQuery, "cosmos.bank.v1beta1.Query");
-grpc_service!(StakingQuery, "cosmos.staking.v1beta1.Query");
-grpc_service!(SlashingQuery, "cosmos.slashing.v1beta1.Query");
-grpc_service!(DistributionQuery, "cosmos.distribution.v1beta1.Query");
-grpc_service!(TxService, "cosmos.tx.v1beta1.Service");
-grpc_service!(TendermintService, "cosmos.base.tendermint.v1beta1.Service");
-grpc_service!(NodeService, "cosmos.base.node.v1beta1.Service");
-// Verdict's own queries: JSON bytes in and out through the same pass-through codec.
-grpc_service!(InferenceQuery, "verdict.inference.v1.Query");
-grpc_service!(IbcClientQuery, "ibc.core.client.v1.Query");
-grpc_service!(IbcConnectionQuery, "ibc.core.connection.v1.Query");
-grpc_service!(IbcChannelQuery, "ibc.core.channel.v1.Query");
+impl tower_service::Service<http::Request<axum::body::Body>> for AnyMethod {
+    type Response = http::Response<BoxBody>;
+    type Error = Infallible;
+    type Future = BoxFuture;
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+    fn call(&mut self, req: http::Request<axum::body::Body>) -> BoxFuture {
+        serve(self.0.clone(), req.map(tonic::body::boxed))
+    }
+}
 
 /// Serves gRPC on `listener` until the process ends.
 pub async fn run(
     app: VerdictApp,
     listener: tokio::net::TcpListener,
 ) -> Result<(), tonic::transport::Error> {
-    let routes = tonic::service::Routes::new(AuthQuery(app.clone()))
-        .add_service(BankQuery(app.clone()))
-        .add_service(StakingQuery(app.clone()))
-        .add_service(SlashingQuery(app.clone()))
-        .add_service(DistributionQuery(app.clone()))
-        .add_service(TxService(app.clone()))
-        .add_service(TendermintService(app.clone()))
-        .add_service(NodeService(app.clone()))
-        .add_service(InferenceQuery(app.clone()))
-        .add_service(IbcClientQuery(app.clone()))
-        .add_service(IbcConnectionQuery(app.clone()))
-        .add_service(IbcChannelQuery(app));
+    let routes = tonic::service::Routes::from(axum::Router::new().fallback_service(AnyMethod(app)));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming(Incoming(listener))

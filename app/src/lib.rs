@@ -4,16 +4,19 @@
 pub mod app;
 pub mod attestor;
 pub mod error;
+mod finalize;
 pub mod genesis;
 pub mod grpc;
-pub mod msgs;
+mod init;
+pub mod modules;
+mod outcome;
 pub mod params;
+mod proposal;
 pub mod query;
-pub mod rewards;
 pub mod state;
 pub mod store;
 pub mod tx;
-pub mod txbuild;
+pub use verdict_client::txbuild;
 pub mod vote_ext;
 
 pub use app::VerdictApp;

@@ -13,111 +13,73 @@ use cosmrs::proto::cosmos::base::tendermint::v1beta1::{GetNodeInfoResponse, Modu
 use cosmrs::proto::cosmos::tx::v1beta1::{
     GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse,
 };
-use cosmwasm_std::Storage;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
 use prost::Message;
 use tendermint_proto::v0_38::abci::{RequestQuery, ResponseQuery};
 use tendermint_proto::v0_38::crypto::{ProofOp, ProofOps};
+use verdict_core::module::{QueryAnswer, QueryError, QueryFn};
 use verdict_core::storage::{Layered, Overlay};
-use verdict_core::{codes, AbciError, SDK_CODESPACE};
+use verdict_core::{codes, SDK_CODESPACE};
 
-use crate::app::VerdictApp;
 use crate::store::{Store, StoreError};
 use crate::tx::{self, Mode};
 
 /// `ProofOp.type` of a proof from this store.
 pub const PROOF_OP_TYPE: &str = "ics23:jmt";
 
-type Answer = Result<Vec<u8>, (u32, String)>;
-type ModuleQuery = fn(&dyn Storage, &[u8]) -> Answer;
+type Answer = QueryAnswer;
 
-fn lift<E: AbciError>(r: Result<Vec<u8>, E>) -> Answer {
-    r.map_err(|e| (e.code(), e.to_string()))
+/// How a route is answered: by a module over committed state, or by an app
+/// service that needs the store itself (proofs, the tx index, simulation).
+#[derive(Clone, Copy)]
+pub enum Handler {
+    State(QueryFn),
+    Service(fn(&Store, u64, &str, &[u8]) -> Answer),
 }
 
-/// The module query table: gRPC method path → handler over committed state.
-fn module_route(path: &str) -> Option<ModuleQuery> {
-    Some(match path {
-        "/cosmos.auth.v1beta1.Query/Account" => |s, r| lift(verdict_auth::query::account(s, r)),
-        "/cosmos.auth.v1beta1.Query/Params" => |s, r| lift(verdict_auth::query::params(s, r)),
-        "/cosmos.bank.v1beta1.Query/Balance" => |s, r| lift(verdict_bank::query::balance(s, r)),
-        "/cosmos.bank.v1beta1.Query/AllBalances" => {
-            |s, r| lift(verdict_bank::query::all_balances(s, r))
-        }
-        "/cosmos.bank.v1beta1.Query/TotalSupply" => {
-            |s, r| lift(verdict_bank::query::total_supply(s, r))
-        }
-        "/cosmos.bank.v1beta1.Query/SupplyOf" => |s, r| lift(verdict_bank::query::supply_of(s, r)),
-        "/cosmos.staking.v1beta1.Query/Validators" => {
-            |s, r| lift(verdict_staking::query::validators(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/Validator" => {
-            |s, r| lift(verdict_staking::query::validator(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/Delegation" => {
-            |s, r| lift(verdict_staking::query::delegation(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/DelegatorDelegations" => {
-            |s, r| lift(verdict_staking::query::delegator_delegations(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/UnbondingDelegation" => {
-            |s, r| lift(verdict_staking::query::unbonding_delegation(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/Redelegations" => {
-            |s, r| lift(verdict_staking::query::redelegations(s, r))
-        }
-        "/cosmos.staking.v1beta1.Query/Params" => |s, r| lift(verdict_staking::query::params(s, r)),
-        "/cosmos.staking.v1beta1.Query/Pool" => |s, r| lift(verdict_staking::query::pool(s, r)),
-        "/cosmos.slashing.v1beta1.Query/SigningInfo" => {
-            |s, r| lift(verdict_slashing::query::signing_info(s, r))
-        }
-        "/cosmos.slashing.v1beta1.Query/SigningInfos" => {
-            |s, r| lift(verdict_slashing::query::signing_infos(s, r))
-        }
-        "/cosmos.slashing.v1beta1.Query/Params" => {
-            |s, r| lift(verdict_slashing::query::params_query(s, r))
-        }
-        "/cosmos.distribution.v1beta1.Query/DelegationRewards" => {
-            |s, r| lift(verdict_distribution::query::delegation_rewards(s, r))
-        }
-        "/cosmos.distribution.v1beta1.Query/ValidatorCommission" => {
-            |s, r| lift(verdict_distribution::query::validator_commission(s, r))
-        }
-        "/cosmos.distribution.v1beta1.Query/CommunityPool" => {
-            |s, r| lift(verdict_distribution::query::community_pool(s, r))
-        }
-        _ => return None,
+/// The one route table: every gRPC method path the node answers, over ABCI
+/// `Query` and the gRPC server alike. Module routes come from the module list;
+/// the app adds its services and IBC core's queries (which need proofs).
+pub fn routes() -> &'static BTreeMap<&'static str, Handler> {
+    static TABLE: OnceLock<BTreeMap<&'static str, Handler>> = OnceLock::new();
+    TABLE.get_or_init(|| {
+        let mut t: BTreeMap<&'static str, Handler> = crate::modules::routes()
+            .into_iter()
+            .map(|r| (r.path, Handler::State(r.handler)))
+            .collect();
+        let services: [(&'static str, Handler); 4] = [
+            (
+                "/cosmos.tx.v1beta1.Service/Simulate",
+                Handler::Service(simulate),
+            ),
+            ("/cosmos.tx.v1beta1.Service/GetTx", Handler::Service(get_tx)),
+            (
+                "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",
+                Handler::Service(|_, _, _, _| Ok(node_info())),
+            ),
+            (
+                "/cosmos.base.node.v1beta1.Service/Config",
+                Handler::Service(|store, _, _, _| Ok(node_config(store))),
+            ),
+        ];
+        t.extend(services);
+        t.extend(
+            verdict_ibc::query::PATHS
+                .iter()
+                .map(|p| (*p, Handler::Service(ibc_query))),
+        );
+        t
     })
 }
 
 /// Every gRPC method path the router answers (for the gRPC server and docs).
-pub const GRPC_PATHS: &[&str] = &[
-    "/cosmos.auth.v1beta1.Query/Account",
-    "/cosmos.auth.v1beta1.Query/Params",
-    "/cosmos.bank.v1beta1.Query/Balance",
-    "/cosmos.bank.v1beta1.Query/AllBalances",
-    "/cosmos.bank.v1beta1.Query/TotalSupply",
-    "/cosmos.bank.v1beta1.Query/SupplyOf",
-    "/cosmos.staking.v1beta1.Query/Validators",
-    "/cosmos.staking.v1beta1.Query/Validator",
-    "/cosmos.staking.v1beta1.Query/Delegation",
-    "/cosmos.staking.v1beta1.Query/DelegatorDelegations",
-    "/cosmos.staking.v1beta1.Query/UnbondingDelegation",
-    "/cosmos.staking.v1beta1.Query/Redelegations",
-    "/cosmos.staking.v1beta1.Query/Params",
-    "/cosmos.staking.v1beta1.Query/Pool",
-    "/cosmos.slashing.v1beta1.Query/SigningInfo",
-    "/cosmos.slashing.v1beta1.Query/SigningInfos",
-    "/cosmos.slashing.v1beta1.Query/Params",
-    "/cosmos.distribution.v1beta1.Query/DelegationRewards",
-    "/cosmos.distribution.v1beta1.Query/ValidatorCommission",
-    "/cosmos.distribution.v1beta1.Query/CommunityPool",
-    "/cosmos.tx.v1beta1.Service/Simulate",
-    "/cosmos.tx.v1beta1.Service/GetTx",
-    "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo",
-];
+pub fn grpc_paths() -> impl Iterator<Item = &'static str> {
+    routes().keys().copied()
+}
 
-pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
-    let store: &Store = app.store_arc();
+pub fn handle(store: &Store, req: &RequestQuery) -> ResponseQuery {
     let committed = match store.height() {
         Ok(h) => h,
         Err(e) => return err(1, e.to_string(), 0),
@@ -147,27 +109,13 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
             latest,
         );
     }
-    let answer = match module_route(path) {
-        Some(f) => f(store, &req.data),
-        None if verdict_ibc::query::serves(path) => ibc_query(store, committed, path, &req.data),
-        None if path.starts_with(verdict_inference::query::PREFIX) => {
-            match verdict_ibc::inference_app::query(store, path, &req.data) {
-                Ok(Some(v)) => Ok(v),
-                Err(e) if e.ends_with("not found") => Err((codes::NOT_FOUND, e)),
-                Err(e) => Err((codes::INVALID_REQUEST, e)),
-                Ok(None) => inference_query(store, path, &req.data),
-            }
-        }
-        None => match path {
-            "/cosmos.tx.v1beta1.Service/Simulate" => simulate(app, store, committed, &req.data),
-            "/cosmos.tx.v1beta1.Service/GetTx" => get_tx(store, &req.data),
-            "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo" => Ok(node_info()),
-            "/cosmos.base.node.v1beta1.Service/Config" => Ok(node_config(app, store)),
-            other => Err((
-                codes::UNKNOWN_REQUEST,
-                format!("unknown query path {other:?}: unknown request"),
-            )),
-        },
+    let answer = match routes().get(path) {
+        Some(Handler::State(f)) => f(store, &req.data),
+        Some(Handler::Service(f)) => f(store, committed, path, &req.data),
+        None => Err(QueryError::new(
+            codes::UNKNOWN_REQUEST,
+            format!("unknown query path {path:?}: unknown request"),
+        )),
     };
     match answer {
         Ok(value) => ResponseQuery {
@@ -176,19 +124,7 @@ pub fn handle(app: &VerdictApp, req: &RequestQuery) -> ResponseQuery {
             height: latest,
             ..Default::default()
         },
-        Err((code, log)) => err(code, log, latest),
-    }
-}
-
-fn inference_query(
-    store: &dyn cosmwasm_std::Storage,
-    path: &str,
-    data: &[u8],
-) -> Result<Vec<u8>, (u32, String)> {
-    match verdict_inference::query::handle(store, path, data) {
-        Ok(Some(v)) => Ok(v),
-        Ok(None) => Err((codes::UNKNOWN_REQUEST, "unknown request".into())),
-        Err(e) => Err((e.code(), e.to_string())),
+        Err(e) => err(e.code, e.log, latest),
     }
 }
 
@@ -197,11 +133,7 @@ fn inference_query(
 fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
     let mut ov = Overlay::new();
     let mut view = Layered::new(store, &mut ov);
-    let chain_id = crate::state::CHAIN_ID
-        .may_load(&view)
-        .ok()
-        .flatten()
-        .unwrap_or_default();
+    let chain_id = crate::state::chain_id(&view);
     let last = crate::state::LAST_BLOCK.may_load(&view).ok().flatten();
     let unbonding = verdict_staking::state::params(&view).unbonding_time_seconds;
     let host = verdict_ibc::context::HostInfo::new(
@@ -211,7 +143,7 @@ fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
         last.as_ref().map_or(0, |b| b.time_nanos),
         unbonding,
     )
-    .map_err(|e| (1, format!("ibc host: {e}")))?;
+    .map_err(|e| QueryError::new(1, format!("ibc host: {e}")))?;
     let prove = |height: u64, path: &[u8]| {
         store
             .get_ibc_with_proof(path, height)
@@ -221,14 +153,15 @@ fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
     let ctx = verdict_ibc::context::IbcContext::new(&mut view, host).with_prover(&prove);
     verdict_ibc::query::handle(&ctx, path, data)
         .unwrap_or_else(|| Err((codes::UNKNOWN_REQUEST, "unknown request".into())))
+        .map_err(|(code, log)| QueryError::new(code, log))
 }
 
 /// Runs the transaction on a throwaway overlay of committed state: gas used and
 /// the result, signatures not required.
 #[allow(deprecated)] // `tx` and `Result.data` are deprecated wire fields, still part of the API
-fn simulate(app: &VerdictApp, store: &Store, committed: u64, data: &[u8]) -> Answer {
+fn simulate(store: &Store, committed: u64, _path: &str, data: &[u8]) -> Answer {
     let req = SimulateRequest::decode(data)
-        .map_err(|e| (codes::TX_DECODE, format!("bad SimulateRequest: {e}")))?;
+        .map_err(|e| QueryError::new(codes::TX_DECODE, format!("bad SimulateRequest: {e}")))?;
     let tx_bytes = if !req.tx_bytes.is_empty() {
         req.tx_bytes
     } else if let Some(t) = req.tx {
@@ -240,15 +173,18 @@ fn simulate(app: &VerdictApp, store: &Store, committed: u64, data: &[u8]) -> Ans
         }
         .encode_to_vec()
     } else {
-        return Err((codes::INVALID_REQUEST, "empty simulate request".into()));
+        return Err(QueryError::new(
+            codes::INVALID_REQUEST,
+            "empty simulate request",
+        ));
     };
     let mut ov = Overlay::new();
     let mut view = Layered::new(store, &mut ov);
-    let info = app.next_block_info(&view, committed);
-    let params = app.params(&view);
+    let info = crate::state::next_block_info(&view, committed);
+    let params = crate::state::params(&view);
     let out = tx::run(&mut view, &tx_bytes, &info, &params, Mode::Simulate);
     if out.code != 0 {
-        return Err((out.code, out.log));
+        return Err(QueryError::new(out.code, out.log));
     }
     let msg_data =
         cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData::decode(out.data.as_slice())
@@ -268,20 +204,20 @@ fn simulate(app: &VerdictApp, store: &Store, committed: u64, data: &[u8]) -> Ans
     .encode_to_vec())
 }
 
-fn get_tx(store: &Store, data: &[u8]) -> Answer {
+fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
     let req = GetTxRequest::decode(data)
-        .map_err(|e| (codes::TX_DECODE, format!("bad GetTxRequest: {e}")))?;
+        .map_err(|e| QueryError::new(codes::TX_DECODE, format!("bad GetTxRequest: {e}")))?;
     let hash = hex::decode(req.hash.trim_start_matches("0x")).map_err(|_| {
-        (
+        QueryError::new(
             codes::INVALID_REQUEST,
             format!("tx hash {:?} is not hex", req.hash),
         )
     })?;
     let resp = store
         .indexed_tx(&hash)
-        .map_err(|e| (1, e.to_string()))?
+        .map_err(|e| QueryError::new(1, e.to_string()))?
         .ok_or_else(|| {
-            (
+            QueryError::new(
                 codes::NOT_FOUND,
                 format!(
                     "rpc error: code = NotFound desc = tx not found: {}",
@@ -328,11 +264,11 @@ fn node_info() -> Vec<u8> {
 
 /// `cosmos.base.node.v1beta1.Service/Config`: the chain's minimum gas price
 /// (a consensus parameter here, the same on every node), which relayers read.
-fn node_config(app: &VerdictApp, store: &dyn cosmwasm_std::Storage) -> Vec<u8> {
+fn node_config(store: &dyn cosmwasm_std::Storage) -> Vec<u8> {
     cosmrs::proto::cosmos::base::node::v1beta1::ConfigResponse {
         minimum_gas_price: format!(
             "{}{}",
-            app.params(store).min_gas_price,
+            crate::state::params(store).min_gas_price,
             verdict_core::address::FEE_DENOM
         ),
         pruning_keep_recent: String::new(),
@@ -458,5 +394,39 @@ mod version_tests {
             setup.contains(&want),
             "scripts/setup.sh does not pin {want}"
         );
+    }
+}
+
+#[cfg(test)]
+mod route_tests {
+    use super::*;
+
+    /// One table for ABCI and gRPC: every module route, the app's services and
+    /// IBC core's queries, each path once (two modules claiming one path would
+    /// be a silent override).
+    #[test]
+    fn the_route_table_has_every_module_route_once_and_the_app_services() {
+        let module_routes = crate::modules::routes();
+        let mut seen = std::collections::BTreeSet::new();
+        for r in &module_routes {
+            assert!(seen.insert(r.path), "{} is routed twice", r.path);
+        }
+        let table = routes();
+        for path in [
+            "/cosmos.bank.v1beta1.Query/Balance",
+            "/cosmos.slashing.v1beta1.Query/SigningInfos",
+            "/cosmos.base.node.v1beta1.Service/Config",
+            "/cosmos.tx.v1beta1.Service/Simulate",
+            "/verdict.inference.v1.Query/Job",
+            "/verdict.inference.v1.Query/RemoteRequest",
+            "/ibc.core.client.v1.Query/ClientState",
+        ] {
+            assert!(table.contains_key(path), "{path} is not routed");
+        }
+        assert_eq!(
+            table.len(),
+            module_routes.len() + 4 + verdict_ibc::query::PATHS.len()
+        );
+        assert_eq!(grpc_paths().count(), table.len());
     }
 }

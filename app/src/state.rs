@@ -3,6 +3,8 @@
 use cw_storage_plus::{Item, Map};
 use serde::{Deserialize, Serialize};
 
+use verdict_core::ctx::BlockInfo;
+
 use crate::params::AppParams;
 
 /// A consensus validator as CometBFT knows it.
@@ -79,6 +81,34 @@ pub fn valset_at(
 }
 pub const LAST_BLOCK: Item<BlockRecord> = Item::new("app/last_block");
 
+/// The chain id InitChain stored ("" before).
+pub fn chain_id(s: &dyn cosmwasm_std::Storage) -> String {
+    CHAIN_ID.may_load(s).ok().flatten().unwrap_or_default()
+}
+
+/// The app's params (defaults before InitChain).
+pub fn params(s: &dyn cosmwasm_std::Storage) -> AppParams {
+    PARAMS.may_load(s).ok().flatten().unwrap_or_default()
+}
+
+/// Block facts for CheckTx and Simulate: the block that would come after the
+/// committed height `committed`.
+pub fn next_block_info(s: &dyn cosmwasm_std::Storage, committed: u64) -> BlockInfo {
+    let last = LAST_BLOCK.may_load(s).ok().flatten();
+    BlockInfo {
+        height: committed.saturating_add(1),
+        time_seconds: last.as_ref().map_or(0, |b| b.time_seconds),
+        time_nanos: last.as_ref().map_or(0, |b| b.time_nanos),
+        chain_id: chain_id(s),
+    }
+}
+
+/// Whether blocks at `height` must carry the extensions of `height - 1`.
+pub fn expects_injected(s: &dyn cosmwasm_std::Storage, height: i64) -> bool {
+    let enable = VE_ENABLE_HEIGHT.may_load(s).ok().flatten().unwrap_or(0);
+    enable > 0 && u64::try_from(height).is_ok_and(|h| h > enable)
+}
+
 #[cfg(test)]
 mod valset_tests {
     #![allow(clippy::unwrap_used)]
@@ -108,5 +138,33 @@ mod valset_tests {
         assert_eq!(valset_at(&s, 9)["AA"].power, 9);
         assert!(!VALSETS.has(&s, 1) && !VALSETS.has(&s, 3));
         assert_eq!(prune_valsets_before(&mut s, 6).unwrap(), 0);
+    }
+}
+
+#[cfg(test)]
+mod layout_tests {
+    use super::*;
+
+    /// The app's own namespaces: a change here is a storage change, to be made
+    /// on purpose (and with a migration).
+    #[test]
+    fn the_app_key_layout_is_pinned() {
+        let ns = |b: &[u8]| String::from_utf8(b.to_vec()).expect("utf-8");
+        assert_eq!(
+            [
+                ns(CHAIN_ID.as_slice()),
+                ns(PARAMS.as_slice()),
+                ns(VE_ENABLE_HEIGHT.as_slice()),
+                ns(VALSETS.namespace_bytes()),
+                ns(LAST_BLOCK.as_slice()),
+            ],
+            [
+                "app/chain_id",
+                "app/params",
+                "app/ve_enable_height",
+                "app/valsets",
+                "app/last_block",
+            ]
+        );
     }
 }

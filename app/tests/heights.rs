@@ -1,261 +1,32 @@
 //! App tests: whole heights driven in-process through the ABCI methods, in the
 //! order CometBFT calls them, on several independent nodes with their own stores.
 
-use ed25519_consensus::SigningKey;
-use prost::Message;
-use tendermint_abci::Application;
-use tendermint_proto::google::protobuf::Timestamp;
-use tendermint_proto::v0_38::abci::{
-    response_process_proposal::ProposalStatus, response_verify_vote_extension::VerifyStatus,
-    CommitInfo, ExtendedCommitInfo, ExtendedVoteInfo, RequestCheckTx, RequestExtendVote,
-    RequestFinalizeBlock, RequestInfo, RequestInitChain, RequestPrepareProposal,
-    RequestProcessProposal, RequestQuery, RequestVerifyVoteExtension, Validator, ValidatorUpdate,
-    VoteInfo,
-};
-use tendermint_proto::v0_38::crypto::{public_key::Sum, PublicKey};
-use tendermint_proto::v0_38::types::{AbciParams, ConsensusParams};
-use verdict_app::app::tendermint_address;
-use verdict_app::store::{verify_proof, Store};
-use verdict_app::txbuild::{msg_send, sign_tx, simulate_tx, AccountKey, TxSpec};
-use verdict_app::vote_ext::{self, extension_sign_bytes};
-use verdict_app::VerdictApp;
-use verdict_core::coin::Coin;
+mod kit;
+use kit::*;
 
-const CHAIN: &str = "verdict-test";
+use verdict_app::store::verify_proof;
+use verdict_app::vote_ext;
 
-/// The funded genesis account (account number 1: the fee collector is 0).
-fn user() -> AccountKey {
-    AccountKey::from_bytes(&[42; 32]).expect("key")
-}
-
-struct Node {
-    dir: tempfile::TempDir,
-    app: Option<VerdictApp>,
-    key: SigningKey,
-}
-
-impl Node {
-    fn app(&self) -> &VerdictApp {
-        self.app.as_ref().expect("node is running")
-    }
-    fn addr(&self) -> Vec<u8> {
-        tendermint_address(self.key.verification_key().as_bytes())
-    }
-    fn restart(&mut self) {
-        self.app = None;
-        let store = Store::open(self.dir.path()).expect("reopen");
-        self.app = Some(VerdictApp::new(store).with_invariant_checks(true));
-    }
-}
-
-struct Net {
-    nodes: Vec<Node>,
-    /// Extended commit of the last decided height.
-    last: Option<ExtendedCommitInfo>,
-    height: i64,
-    hashes: Vec<Vec<u8>>,
-}
-
-fn time(h: i64) -> Timestamp {
-    Timestamp {
-        seconds: 1_700_000_000 + h,
-        nanos: 0,
-    }
-}
-
-fn plain(c: &ExtendedCommitInfo) -> CommitInfo {
-    CommitInfo {
-        round: c.round,
-        votes: c
-            .votes
-            .iter()
-            .map(|v| VoteInfo {
-                validator: v.validator.clone(),
-                block_id_flag: v.block_id_flag,
-            })
-            .collect(),
-    }
-}
-
-impl Net {
-    fn new(n: u8) -> Net {
-        let nodes: Vec<Node> = (1..=n)
-            .map(|i| {
-                let dir = tempfile::tempdir().expect("tempdir");
-                let app = VerdictApp::new(Store::open(dir.path()).expect("open"))
-                    .with_invariant_checks(true);
-                Node {
-                    dir,
-                    app: Some(app),
-                    key: SigningKey::from([i; 32]),
-                }
-            })
-            .collect();
-        let validators: Vec<ValidatorUpdate> = nodes
-            .iter()
-            .map(|n| ValidatorUpdate {
-                pub_key: Some(PublicKey {
-                    sum: Some(Sum::Ed25519(n.key.verification_key().to_bytes().to_vec())),
-                }),
-                power: 10,
-            })
-            .collect();
-        let req = RequestInitChain {
-            time: Some(time(0)),
-            chain_id: CHAIN.into(),
-            consensus_params: Some(ConsensusParams {
-                abci: Some(AbciParams {
-                    vote_extensions_enable_height: 1,
-                }),
-                ..Default::default()
-            }),
-            validators,
-            app_state_bytes: format!(
-                r#"{{"app":{{"params":{{"max_vote_extension_bytes":8192}}}},
-                    "bank":{{"balances":[{{"address":"{}","coins":"1000000000uverd"}}]}}}}"#,
-                user().address()
-            )
-            .into_bytes()
-            .into(),
-            initial_height: 1,
-        };
-        let hashes: Vec<_> = nodes
-            .iter()
-            .map(|n| n.app().init_chain(req.clone()).app_hash.to_vec())
-            .collect();
-        assert!(
-            hashes.windows(2).all(|w| w[0] == w[1]),
-            "genesis hash differs"
-        );
-        Net {
-            nodes,
-            last: None,
-            height: 0,
-            hashes: vec![],
-        }
-    }
-
-    fn propose(&self, proposer: usize, txs: Vec<Vec<u8>>) -> Vec<Vec<u8>> {
-        let h = self.height + 1;
-        self.nodes[proposer]
-            .app()
-            .prepare_proposal(RequestPrepareProposal {
-                max_tx_bytes: 1 << 20,
-                txs: txs.into_iter().map(Into::into).collect(),
-                local_last_commit: self.last.clone(),
-                height: h,
-                time: Some(time(h)),
-                proposer_address: self.nodes[proposer].addr().into(),
-                ..Default::default()
-            })
-            .txs
-            .into_iter()
-            .map(|t| t.to_vec())
-            .collect()
-    }
-
-    fn process(&self, node: usize, txs: &[Vec<u8>]) -> ProposalStatus {
-        let h = self.height + 1;
-        let st = self.nodes[node]
-            .app()
-            .process_proposal(RequestProcessProposal {
-                txs: txs.iter().cloned().map(Into::into).collect(),
-                proposed_last_commit: self.last.as_ref().map(plain),
-                height: h,
-                time: Some(time(h)),
-                ..Default::default()
-            })
-            .status;
-        ProposalStatus::try_from(st).expect("status")
-    }
-
-    fn finalize(&self, node: usize, txs: &[Vec<u8>]) -> Vec<u8> {
-        let h = self.height + 1;
-        let resp = self.nodes[node].app().finalize_block(RequestFinalizeBlock {
-            txs: txs.iter().cloned().map(Into::into).collect(),
-            decided_last_commit: self.last.as_ref().map(plain),
-            hash: vec![h as u8; 32].into(),
-            height: h,
-            time: Some(time(h)),
-            ..Default::default()
-        });
-        assert_eq!(resp.tx_results.len(), txs.len());
-        resp.app_hash.to_vec()
-    }
-
-    /// One full height, as CometBFT runs it, with every node honest.
-    fn run_height(&mut self, txs: Vec<Vec<u8>>) -> Vec<u8> {
-        let h = self.height + 1;
-        let proposer = (h as usize) % self.nodes.len();
-        let block = self.propose(proposer, txs);
-        for i in 0..self.nodes.len() {
-            assert_eq!(
-                self.process(i, &block),
-                ProposalStatus::Accept,
-                "node {i} at {h}"
-            );
-        }
-        // Precommits with extensions; every node verifies every other's.
-        let mut votes = Vec::new();
-        for n in &self.nodes {
-            let ext = n
-                .app()
-                .extend_vote(RequestExtendVote {
-                    height: h,
-                    ..Default::default()
-                })
-                .vote_extension
-                .to_vec();
-            for m in &self.nodes {
-                let st = m
-                    .app()
-                    .verify_vote_extension(RequestVerifyVoteExtension {
-                        validator_address: n.addr().into(),
-                        height: h,
-                        vote_extension: ext.clone().into(),
-                        ..Default::default()
-                    })
-                    .status;
-                assert_eq!(st, VerifyStatus::Accept as i32);
-            }
-            let sig = n.key.sign(&extension_sign_bytes(&ext, h, 0, CHAIN));
-            votes.push(ExtendedVoteInfo {
-                validator: Some(Validator {
-                    address: n.addr().into(),
-                    power: 10,
-                }),
-                vote_extension: ext.into(),
-                extension_signature: sig.to_bytes().to_vec().into(),
-                block_id_flag: 2,
-            });
-        }
-        let hashes: Vec<_> = (0..self.nodes.len())
-            .map(|i| self.finalize(i, &block))
-            .collect();
-        assert!(
-            hashes.windows(2).all(|w| w[0] == w[1]),
-            "app hash differs at {h}"
-        );
-        for n in &self.nodes {
-            n.app().commit();
-        }
-        self.last = Some(ExtendedCommitInfo { round: 0, votes });
-        self.height = h;
-        self.hashes.push(hashes[0].clone());
-        hashes[0].clone()
-    }
+/// `n` nodes of CometBFT's genesis validators (power 10, no staking
+/// validator), the user funded with 1000 VERD; no block yet.
+fn genesis_net(n: usize) -> TestNet {
+    TestNet::builder()
+        .validators(n)
+        .genesis_validators_only()
+        .user_coins(1_000_000_000)
+        .build()
 }
 
 #[test]
 fn four_validators_agree_on_the_app_hash_at_every_height() {
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     let mut seen = std::collections::BTreeSet::new();
     for _ in 0..12 {
-        let h = net.run_height(vec![]);
+        let h = net.run_height(vec![]).app_hash;
         assert!(seen.insert(h), "every height has its own root");
     }
     for n in &net.nodes {
-        let info = n.app().info(RequestInfo::default());
+        let info = n.app.info(RequestInfo::default());
         assert_eq!(info.last_block_height, 12);
         assert_eq!(info.last_block_app_hash.to_vec(), net.hashes[11]);
     }
@@ -263,7 +34,7 @@ fn four_validators_agree_on_the_app_hash_at_every_height() {
 
 #[test]
 fn blocks_above_genesis_carry_the_verified_extensions_of_the_previous_height() {
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     net.run_height(vec![]);
     let block = net.propose(0, vec![]);
     assert!(vote_ext::is_injected(&block[0]));
@@ -274,45 +45,39 @@ fn blocks_above_genesis_carry_the_verified_extensions_of_the_previous_height() {
 
 #[test]
 fn a_node_restarted_from_disk_reports_its_last_height_and_hash_and_keeps_going() {
-    let mut net = Net::new(4);
-    for _ in 0..5 {
-        net.run_height(vec![]);
-    }
-    net.nodes[2].restart();
-    let info = net.nodes[2].app().info(RequestInfo::default());
+    let mut net = genesis_net(4);
+    net.run_heights(5);
+    net.restart(2);
+    let info = net.nodes[2].app.info(RequestInfo::default());
     assert_eq!(info.last_block_height, 5);
     assert_eq!(info.last_block_app_hash.to_vec(), net.hashes[4]);
-    for _ in 0..3 {
-        net.run_height(vec![]);
-    }
+    net.run_heights(3);
 }
 
 #[test]
 fn replaying_a_block_after_a_crash_before_commit_gives_the_same_app_hash() {
-    let mut net = Net::new(4);
-    for _ in 0..3 {
-        net.run_height(vec![]);
-    }
+    let mut net = genesis_net(4);
+    net.run_heights(3);
     let block = net.propose(0, vec![]);
-    let before = net.finalize(1, &block);
+    let before = net.finalize(1, &block).app_hash;
     // Crash between FinalizeBlock and Commit: nothing of height 4 reached disk.
-    net.nodes[1].restart();
-    let info = net.nodes[1].app().info(RequestInfo::default());
+    net.restart(1);
+    let info = net.nodes[1].app.info(RequestInfo::default());
     assert_eq!(info.last_block_height, 3);
     // CometBFT's handshake replays block 4 (without ProcessProposal).
-    let after = net.finalize(1, &block);
+    let after = net.finalize(1, &block).app_hash;
     assert_eq!(before, after);
-    net.nodes[1].app().commit();
+    net.commit(1);
     // The other nodes decide the same block and agree.
     for i in [0usize, 2, 3] {
-        assert_eq!(net.finalize(i, &block), before);
-        net.nodes[i].app().commit();
+        assert_eq!(net.finalize(i, &block).app_hash, before);
+        net.commit(i);
     }
 }
 
 #[test]
 fn proposals_with_missing_misplaced_or_forged_extensions_are_rejected() {
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     // Block 1 must not carry an injected tx (nothing to inject yet).
     let fake = vote_ext::encode_injected(&Default::default());
     assert_eq!(net.process(0, &[fake]), ProposalStatus::Reject);
@@ -355,8 +120,8 @@ fn proposals_with_missing_misplaced_or_forged_extensions_are_rejected() {
 
 #[test]
 fn oversized_or_malformed_vote_extensions_are_rejected_by_verification() {
-    let net = Net::new(4);
-    let app = net.nodes[0].app();
+    let net = genesis_net(4);
+    let app = net.app();
     for bad in [vec![0x08u8; 1025], vec![0xff, 0xff], vec![0x08, 0x02]] {
         let st = app
             .verify_vote_extension(RequestVerifyVoteExtension {
@@ -372,9 +137,9 @@ fn oversized_or_malformed_vote_extensions_are_rejected_by_verification() {
 
 #[test]
 fn check_tx_refuses_junk_and_the_reserved_marker_and_changes_nothing() {
-    let mut net = Net::new(1);
+    let mut net = genesis_net(1);
     net.run_height(vec![]);
-    let app = net.nodes[0].app();
+    let app = net.app();
     let before = app.info(RequestInfo::default());
     let junk = app.check_tx(RequestCheckTx {
         tx: vec![1, 2, 3].into(),
@@ -395,11 +160,9 @@ fn check_tx_refuses_junk_and_the_reserved_marker_and_changes_nothing() {
 
 #[test]
 fn store_queries_prove_values_against_the_app_hash_of_their_height() {
-    let mut net = Net::new(1);
-    for _ in 0..3 {
-        net.run_height(vec![]);
-    }
-    let app = net.nodes[0].app();
+    let mut net = genesis_net(1);
+    net.run_heights(3);
+    let app = net.app();
     let key = b"app/last_block".to_vec();
     let resp = app.query(RequestQuery {
         data: key.clone().into(),
@@ -441,8 +204,9 @@ fn store_queries_prove_values_against_the_app_hash_of_their_height() {
     assert_eq!(unknown.code, 6);
 }
 
-fn send(seq: u64, amount: u128, memo: &str) -> Vec<u8> {
-    let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
+/// The user's send of `amount` to account 7 with sequence `seq`.
+fn send(net: &TestNet, seq: u64, amount: u128, memo: &str) -> Vec<u8> {
+    let to = account_key(7).address();
     let spec = TxSpec {
         msgs: vec![msg_send(
             &user().address(),
@@ -454,20 +218,7 @@ fn send(seq: u64, amount: u128, memo: &str) -> Vec<u8> {
         fee: vec![Coin::new(5000, "uverd")],
         gas_limit: 200_000,
     };
-    sign_tx(&spec, &user(), CHAIN, 1, seq)
-}
-
-fn grpc_query(
-    app: &VerdictApp,
-    path: &str,
-    req: impl Message,
-) -> tendermint_proto::v0_38::abci::ResponseQuery {
-    app.query(RequestQuery {
-        data: req.encode_to_vec().into(),
-        path: path.into(),
-        height: 0,
-        prove: false,
-    })
+    net.sign(&spec, &user(), 1, seq)
 }
 
 #[test]
@@ -479,10 +230,10 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     use cosmrs::proto::cosmos::tx::v1beta1::{
         GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse,
     };
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     net.run_height(vec![]);
-    let tx = send(0, 1234, "first");
-    let app = net.nodes[0].app();
+    let tx = send(&net, 0, 1234, "first");
+    let app = net.app();
     let check = app.check_tx(RequestCheckTx {
         tx: tx.clone().into(),
         r#type: 0,
@@ -491,7 +242,7 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     assert!(check.gas_wanted == 200_000 && check.gas_used > 0);
 
     // Simulate through the router, as cosmjs does for gas estimation.
-    let sim = grpc_query(
+    let sim = proto_query(
         app,
         "/cosmos.tx.v1beta1.Service/Simulate",
         SimulateRequest {
@@ -519,9 +270,9 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     assert!(gas.gas_used > 10_000);
 
     net.run_height(vec![tx.clone()]);
-    let app = net.nodes[2].app();
-    let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
-    let r = grpc_query(
+    let app = &*net.nodes[2].app;
+    let to = account_key(7).address();
+    let r = proto_query(
         app,
         "/cosmos.bank.v1beta1.Query/Balance",
         QueryBalanceRequest {
@@ -537,7 +288,7 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
         .expect("coin");
     assert_eq!(b.amount, "1234");
 
-    let r = grpc_query(
+    let r = proto_query(
         app,
         "/cosmos.auth.v1beta1.Query/Account",
         QueryAccountRequest {
@@ -553,8 +304,8 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     assert_eq!((acc.account_number, acc.sequence), (1, 1));
     assert!(acc.pub_key.is_some());
 
-    let nobody = AccountKey::from_bytes(&[99; 32]).expect("key").address();
-    let r = grpc_query(
+    let nobody = account_key(99).address();
+    let r = proto_query(
         app,
         "/cosmos.auth.v1beta1.Query/Account",
         QueryAccountRequest {
@@ -566,7 +317,7 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     assert_eq!(r.height, 2);
 
     let hash = hex::encode_upper(verdict_app::store::tx_hash(&tx));
-    let r = grpc_query(
+    let r = proto_query(
         app,
         "/cosmos.tx.v1beta1.Service/GetTx",
         GetTxRequest { hash: hash.clone() },
@@ -581,12 +332,12 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
 
 #[test]
 fn recheck_after_commit_evicts_txs_made_stale_by_the_block() {
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     net.run_height(vec![]);
     // Node 0's mempool holds one tx; the block decided another with the same sequence.
-    let mine = send(0, 1, "mine");
-    let theirs = send(0, 2, "theirs");
-    let app0 = net.nodes[0].app();
+    let mine = send(&net, 0, 1, "mine");
+    let theirs = send(&net, 0, 2, "theirs");
+    let app0 = net.app();
     assert_eq!(
         app0.check_tx(RequestCheckTx {
             tx: mine.clone().into(),
@@ -605,14 +356,14 @@ fn recheck_after_commit_evicts_txs_made_stale_by_the_block() {
         32
     );
     net.run_height(vec![theirs]);
-    let recheck = net.nodes[0].app().check_tx(RequestCheckTx {
+    let recheck = net.nodes[0].app.check_tx(RequestCheckTx {
         tx: mine.into(),
         r#type: 1,
     });
     assert_eq!(recheck.code, 32, "{}", recheck.log);
     // The next sequence is welcome.
-    let next = net.nodes[0].app().check_tx(RequestCheckTx {
-        tx: send(1, 3, "next").into(),
+    let next = net.nodes[0].app.check_tx(RequestCheckTx {
+        tx: send(&net, 1, 3, "next").into(),
         r#type: 0,
     });
     assert_eq!(next.code, 0, "{}", next.log);
@@ -620,18 +371,18 @@ fn recheck_after_commit_evicts_txs_made_stale_by_the_block() {
 
 #[test]
 fn a_block_with_failing_and_junk_txs_is_deterministic_across_nodes_and_replay() {
-    let mut net = Net::new(4);
+    let mut net = genesis_net(4);
     net.run_height(vec![]);
     let txs = vec![
-        send(0, 10, "ok"),
+        send(&net, 0, 10, "ok"),
         vec![1, 2, 3],
-        send(0, 11, "replay"),
-        send(1, 2_000_000_000, "too much"),
+        send(&net, 0, 11, "replay"),
+        send(&net, 1, 2_000_000_000, "too much"),
     ];
     net.run_height(txs);
     // Node 3 restarts and everyone keeps agreeing.
-    net.nodes[3].restart();
-    net.run_height(vec![send(2, 5, "after")]);
+    net.restart(3);
+    net.run_height(vec![send(&net, 2, 5, "after")]);
 }
 
 #[test]
@@ -643,10 +394,10 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
     use cosmrs::proto::cosmos::tx::v1beta1::service_client::ServiceClient;
     use cosmrs::proto::cosmos::tx::v1beta1::SimulateRequest;
 
-    let mut net = Net::new(1);
+    let mut net = genesis_net(1);
     net.run_height(vec![]);
-    net.run_height(vec![send(0, 777, "grpc")]);
-    let app = net.nodes[0].app().clone();
+    net.run_height(vec![send(&net, 0, 777, "grpc")]);
+    let app = net.app().clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -655,7 +406,7 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(verdict_app::grpc::run(app, listener));
         let url = format!("http://{addr}");
-        let to = AccountKey::from_bytes(&[7; 32]).expect("key").address();
+        let to = account_key(7).address();
         let mut bank = BankClient::connect(url.clone()).await.expect("connect");
         let resp = bank
             .balance(QueryBalanceRequest {
@@ -675,10 +426,7 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
         let mut auth = AuthClient::connect(url.clone()).await.expect("connect");
         let missing = auth
             .account(QueryAccountRequest {
-                address: AccountKey::from_bytes(&[98; 32])
-                    .expect("k")
-                    .address()
-                    .bech32(),
+                address: account_key(98).address().bech32(),
             })
             .await
             .expect_err("missing account");
@@ -710,14 +458,14 @@ fn fees_of_a_block_reach_the_distribution_books_served_over_abci_and_grpc() {
     use cosmrs::proto::cosmos::distribution::v1beta1::{
         QueryCommunityPoolRequest, QueryCommunityPoolResponse, QueryDelegationRewardsRequest,
     };
-    let mut net = Net::new(1);
+    let mut net = genesis_net(1);
     net.run_height(vec![]);
-    net.run_height(vec![send(0, 1, "fee")]);
+    net.run_height(vec![send(&net, 0, 1, "fee")]);
     // The next block allocates the fee; its signer is no staking validator here,
     // so the whole fee goes to the community pool.
     net.run_height(vec![]);
-    let app = net.nodes[0].app().clone();
-    let r = grpc_query(
+    let app = net.app().clone();
+    let r = proto_query(
         &app,
         "/cosmos.distribution.v1beta1.Query/CommunityPool",
         QueryCommunityPoolRequest {},

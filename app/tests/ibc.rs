@@ -4,16 +4,10 @@
 //! consensus states FinalizeBlock records, the client queries, and an ICS-03
 //! connection opened between two in-process Verdict chains.
 
-use prost::Message;
-use tendermint_abci::Application;
-use tendermint_proto::google::protobuf::Timestamp;
-use tendermint_proto::v0_38::abci::{
-    ExecTxResult, RequestFinalizeBlock, RequestInitChain, RequestQuery,
-};
+mod kit;
+use kit::{user, Application, ExecTxResult, Message, RequestQuery, TestNet};
+
 use tendermint_testgen::{Generator, Header, LightBlock, Validator};
-use verdict_app::store::Store;
-use verdict_app::txbuild::{sign_tx, AccountKey, TxSpec};
-use verdict_app::VerdictApp;
 use verdict_core::coin::Coin;
 use verdict_ibc::ibc;
 
@@ -35,142 +29,54 @@ const COUNTERPARTY: &str = "mock-1";
 const T0: i64 = 1_700_000_000;
 const CLIENT_STATE: &[u8] = b"clients/07-tendermint-0/clientState";
 
-fn user() -> AccountKey {
-    AccountKey::from_bytes(&[42; 32]).expect("key")
+/// A one-node chain `chain_id` on CometBFT's genesis validator (no staking
+/// validator, so no job ever gets a committee), the user funded with 1000
+/// VERD and paying 100 000 uverd a tx. Its block times are `T0 + 100 + h`
+/// (after every mock counterparty header), its headers name validators `a`
+/// and `b` as the next set (as the test chains' headers do), and every block
+/// is finalized twice, as after a crash before Commit: the replay must reach
+/// the same app hash and results.
+fn test_chain(chain_id: &str) -> TestNet {
+    TestNet::builder()
+        .chain_id(chain_id)
+        .validators(1)
+        .genesis_validators_only()
+        .user_coins(1_000_000_000)
+        .genesis_time(T0 + 100)
+        .next_validators_hash(next_validators_hash())
+        .replay_every_block()
+        .tx_fee(100_000, 4_000_000)
+        .build()
 }
 
-fn time(h: i64) -> Timestamp {
-    Timestamp {
-        seconds: T0 + 100 + h,
-        nanos: 0,
-    }
-}
-
-struct Chain {
-    chain_id: String,
-    _dir: tempfile::TempDir,
-    app: VerdictApp,
-    height: i64,
-    seq: u64,
-    /// App hash after each height (index 0 = height 1).
-    hashes: Vec<Vec<u8>>,
-    genesis_hash: Vec<u8>,
+/// Blocks of a test chain holding IBC messages.
+trait Blocks {
+    /// Finalizes and commits one block holding one tx with `msgs` (or none);
+    /// the tx's result.
+    fn block(&mut self, msgs: Vec<Any>) -> Option<ExecTxResult>;
     /// FinalizeBlock's own events (not the txs') of the last height.
-    events: Vec<tendermint_proto::v0_38::abci::Event>,
+    fn block_events(&self) -> &[tendermint_proto::v0_38::abci::Event];
 }
 
-impl Chain {
-    fn new() -> Chain {
-        Chain::named(CHAIN)
-    }
-
-    fn named(chain_id: &str) -> Chain {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let app =
-            VerdictApp::new(Store::open(dir.path()).expect("open")).with_invariant_checks(true);
-        let val = ed25519_consensus::SigningKey::from([1; 32]);
-        let init = app.init_chain(RequestInitChain {
-            time: Some(time(0)),
-            chain_id: chain_id.into(),
-            validators: vec![tendermint_proto::v0_38::abci::ValidatorUpdate {
-                pub_key: Some(tendermint_proto::v0_38::crypto::PublicKey {
-                    sum: Some(tendermint_proto::v0_38::crypto::public_key::Sum::Ed25519(
-                        val.verification_key().to_bytes().to_vec(),
-                    )),
-                }),
-                power: 10,
-            }],
-            app_state_bytes: format!(
-                r#"{{"bank":{{"balances":[{{"address":"{}","coins":"1000000000uverd"}}]}}}}"#,
-                user().address()
-            )
-            .into_bytes()
-            .into(),
-            initial_height: 1,
-            ..Default::default()
-        });
-        Chain {
-            chain_id: chain_id.into(),
-            _dir: dir,
-            app,
-            height: 0,
-            seq: 0,
-            hashes: vec![],
-            genesis_hash: init.app_hash.to_vec(),
-            events: vec![],
-        }
-    }
-
-    /// Finalizes and commits one block holding one tx with `msgs` (or none).
+impl Blocks for TestNet {
     fn block(&mut self, msgs: Vec<Any>) -> Option<ExecTxResult> {
-        let h = self.height + 1;
-        let txs = if msgs.is_empty() {
-            vec![]
-        } else {
-            let spec = TxSpec {
-                msgs: msgs
-                    .into_iter()
-                    .map(|a| cosmrs::Any {
-                        type_url: a.type_url,
-                        value: a.value,
-                    })
-                    .collect(),
-                memo: String::new(),
-                timeout_height: 0,
-                fee: vec![Coin::new(100_000, "uverd")],
-                gas_limit: 4_000_000,
-            };
-            self.seq += 1;
-            vec![sign_tx(&spec, &user(), &self.chain_id, 1, self.seq - 1).into()]
-        };
-        let req = RequestFinalizeBlock {
-            txs,
-            hash: vec![h as u8; 32].into(),
-            height: h,
-            time: Some(time(h)),
-            next_validators_hash: next_validators_hash().into(),
-            ..Default::default()
-        };
-        let resp = self.app.finalize_block(req.clone());
-        // Every block is finalized twice, as after a crash before Commit: the
-        // replay must reach the same app hash and results.
-        let replay = self.app.finalize_block(req);
-        assert_eq!(resp.app_hash, replay.app_hash, "replay of height {h}");
-        assert_eq!(resp.tx_results, replay.tx_results, "replay of height {h}");
-        assert_eq!(resp.events, replay.events, "replay of height {h}");
-        self.app.commit();
-        self.height = h;
-        self.hashes.push(resp.app_hash.to_vec());
-        self.events = resp.events;
-        resp.tx_results.into_iter().next()
+        if msgs.is_empty() {
+            self.run_height(vec![]);
+            return None;
+        }
+        let tx = self.user_tx(msgs.into_iter().map(cosmos_any).collect());
+        Some(self.run_tx(tx))
     }
 
-    fn query_ibc(&self, path: &[u8], height: i64) -> (Vec<u8>, MerkleProof) {
-        let resp = self.app.query(RequestQuery {
-            data: path.to_vec().into(),
-            path: "store/ibc/key".into(),
-            height,
-            prove: true,
-        });
-        assert_eq!(resp.code, 0, "{}", resp.log);
-        assert_eq!(resp.height, height);
-        let ops = resp.proof_ops.expect("proof ops").ops;
-        assert_eq!(
-            ops.len(),
-            2,
-            "path in the ibc sub-store, then ibc in the app hash"
-        );
-        assert_eq!(ops[0].key, path);
-        assert_eq!(ops[1].key, b"ibc");
-        let proofs = ops
-            .iter()
-            .map(|op| ics23::CommitmentProof::decode(op.data.as_slice()).expect("ics23 proof"))
-            .collect();
-        (resp.value.to_vec(), MerkleProof { proofs })
+    fn block_events(&self) -> &[tendermint_proto::v0_38::abci::Event] {
+        &self.response.as_ref().expect("a block").events
     }
+}
 
-    fn app_hash(&self, height: i64) -> &[u8] {
-        &self.hashes[usize::try_from(height - 1).expect("height")]
+fn cosmos_any(a: Any) -> cosmrs::Any {
+    cosmrs::Any {
+        type_url: a.type_url,
+        value: a.value,
     }
 }
 
@@ -270,7 +176,7 @@ fn latest_height(client_state: &[u8]) -> Height {
 
 #[test]
 fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() {
-    let mut chain = Chain::new();
+    let mut chain = test_chain(CHAIN);
     let create = chain.block(vec![create_client(5)]).expect("tx result");
     assert_eq!(create.code, 0, "{}", create.log);
     let ev = create
@@ -322,7 +228,7 @@ fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() 
     verdict_ibc::verify_non_membership(&proof, chain.app_hash(3), absent).expect("absent");
     // Heights not committed, or negative, are refused with a code.
     for (height, code) in [(4, 26), (-1, 18)] {
-        let r = chain.app.query(RequestQuery {
+        let r = chain.app().query(RequestQuery {
             data: CLIENT_STATE.to_vec().into(),
             path: "store/ibc/key".into(),
             height,
@@ -331,7 +237,7 @@ fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() 
         assert_eq!(r.code, code, "height {height}: {}", r.log);
     }
     // Without `prove`, the value alone, at any committed height.
-    let r = chain.app.query(RequestQuery {
+    let r = chain.app().query(RequestQuery {
         data: CLIENT_STATE.to_vec().into(),
         path: "/store/ibc/key".into(),
         height: 1,
@@ -349,7 +255,7 @@ fn a_client_created_and_updated_in_blocks_is_proven_at_every_height_by_ibc_rs() 
 
 #[test]
 fn a_header_not_signed_by_the_trusted_validators_fails_the_tx_and_changes_no_ibc_state() {
-    let mut chain = Chain::new();
+    let mut chain = test_chain(CHAIN);
     assert_eq!(chain.block(vec![create_client(5)]).expect("tx").code, 0);
     let strangers = vec![
         Validator::new("x").voting_power(50),
@@ -377,11 +283,11 @@ fn a_header_not_signed_by_the_trusted_validators_fails_the_tx_and_changes_no_ibc
 
 #[test]
 fn finalize_block_records_the_host_consensus_state_of_every_height() {
-    let mut chain = Chain::new();
+    let mut chain = test_chain(CHAIN);
     for _ in 0..3 {
         chain.block(vec![]);
     }
-    let store = chain.app.store();
+    let store = chain.app().store();
     for h in 1..=3u64 {
         let bytes = store
             .get(&verdict_ibc::keys::host_consensus(h))
@@ -409,8 +315,8 @@ fn finalize_block_records_the_host_consensus_state_of_every_height() {
 
 #[test]
 fn ibc_blocks_give_every_node_and_a_replay_the_same_app_hash() {
-    let mut a = Chain::new();
-    let mut b = Chain::new();
+    let mut a = test_chain(CHAIN);
+    let mut b = test_chain(CHAIN);
     assert_eq!(a.genesis_hash, b.genesis_hash);
     a.block(vec![create_client(5)]);
     b.block(vec![create_client(5)]);
@@ -418,56 +324,22 @@ fn ibc_blocks_give_every_node_and_a_replay_the_same_app_hash() {
 
     // Node a finalizes height 2, "crashes" before Commit, and replays it.
     let msgs = vec![update_client(5, 8, &validators())];
-    let tx = sign_tx(
-        &TxSpec {
-            msgs: msgs
-                .into_iter()
-                .map(|m| cosmrs::Any {
-                    type_url: m.type_url,
-                    value: m.value,
-                })
-                .collect(),
-            memo: String::new(),
-            timeout_height: 0,
-            fee: vec![Coin::new(100_000, "uverd")],
-            gas_limit: 4_000_000,
-        },
-        &user(),
-        CHAIN,
-        1,
-        1,
-    );
-    let req = RequestFinalizeBlock {
-        txs: vec![tx.into()],
-        hash: vec![2; 32].into(),
-        height: 2,
-        time: Some(time(2)),
-        next_validators_hash: next_validators_hash().into(),
-        ..Default::default()
-    };
-    let first = a.app.finalize_block(req.clone());
-    assert_eq!(first.tx_results[0].code, 0, "{}", first.tx_results[0].log);
-    let replay = a.app.finalize_block(req.clone());
+    let tx = a.user_tx(msgs.into_iter().map(cosmos_any).collect());
+    let block = a.propose(0, vec![tx]);
+    let first = a.finalize(0, &block);
+    let result = first.tx_results.last().expect("the tx's result");
+    assert_eq!(result.code, 0, "{}", result.log);
+    a.restart(0);
+    let replay = a.finalize(0, &block);
     assert_eq!(first.app_hash, replay.app_hash);
-    let other = b.app.finalize_block(req);
+    let other = b.finalize(0, &block);
     assert_eq!(first.app_hash, other.app_hash);
-}
-
-fn abci_query<R: Message + Default>(chain: &Chain, path: &str, req: impl Message) -> R {
-    let resp = chain.app.query(RequestQuery {
-        data: req.encode_to_vec().into(),
-        path: path.into(),
-        height: 0,
-        prove: false,
-    });
-    assert_eq!(resp.code, 0, "{path}: {}", resp.log);
-    R::decode(resp.value.as_ref()).expect("response decodes")
 }
 
 #[test]
 fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     use ibc::core::client::types::proto::v1 as q;
-    let mut chain = Chain::new();
+    let mut chain = test_chain(CHAIN);
     chain.block(vec![create_client(5)]);
     chain.block(vec![update_client(5, 8, &validators())]);
     chain.block(vec![]);
@@ -478,8 +350,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
         revision_height: u64::try_from(latest).expect("h"),
     };
 
-    let cs: q::QueryClientStateResponse = abci_query(
-        &chain,
+    let cs: q::QueryClientStateResponse = chain.proto(
         "/ibc.core.client.v1.Query/ClientState",
         q::QueryClientStateRequest {
             client_id: "07-tendermint-0".into(),
@@ -501,8 +372,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     verdict_ibc::verify_membership(&proof, chain.app_hash(latest), CLIENT_STATE, &value)
         .expect("client state proof verifies");
 
-    let cons: q::QueryConsensusStateResponse = abci_query(
-        &chain,
+    let cons: q::QueryConsensusStateResponse = chain.proto(
         "/ibc.core.client.v1.Query/ConsensusState",
         q::QueryConsensusStateRequest {
             client_id: "07-tendermint-0".into(),
@@ -530,8 +400,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     )
     .expect("consensus state proof verifies");
 
-    let heights: q::QueryConsensusStateHeightsResponse = abci_query(
-        &chain,
+    let heights: q::QueryConsensusStateHeightsResponse = chain.proto(
         "/ibc.core.client.v1.Query/ConsensusStateHeights",
         q::QueryConsensusStateHeightsRequest {
             client_id: "07-tendermint-0".into(),
@@ -545,16 +414,14 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
         .collect();
     assert_eq!(hs, vec![5, 8]);
 
-    let all: q::QueryClientStatesResponse = abci_query(
-        &chain,
+    let all: q::QueryClientStatesResponse = chain.proto(
         "/ibc.core.client.v1.Query/ClientStates",
         q::QueryClientStatesRequest { pagination: None },
     );
     assert_eq!(all.client_states.len(), 1);
     assert_eq!(all.client_states[0].client_id, "07-tendermint-0");
 
-    let states: q::QueryConsensusStatesResponse = abci_query(
-        &chain,
+    let states: q::QueryConsensusStatesResponse = chain.proto(
         "/ibc.core.client.v1.Query/ConsensusStates",
         q::QueryConsensusStatesRequest {
             client_id: "07-tendermint-0".into(),
@@ -563,8 +430,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     );
     assert_eq!(states.consensus_states.len(), 2);
 
-    let status: q::QueryClientStatusResponse = abci_query(
-        &chain,
+    let status: q::QueryClientStatusResponse = chain.proto(
         "/ibc.core.client.v1.Query/ClientStatus",
         q::QueryClientStatusRequest {
             client_id: "07-tendermint-0".into(),
@@ -572,8 +438,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     );
     assert_eq!(status.status, "Active");
 
-    let params: q::QueryClientParamsResponse = abci_query(
-        &chain,
+    let params: q::QueryClientParamsResponse = chain.proto(
         "/ibc.core.client.v1.Query/ClientParams",
         q::QueryClientParamsRequest {},
     );
@@ -583,7 +448,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
     );
 
     // Unknown clients and bad requests are errors, not panics.
-    let missing = chain.app.query(RequestQuery {
+    let missing = chain.app().query(RequestQuery {
         data: q::QueryClientStateRequest {
             client_id: "07-tendermint-9".into(),
         }
@@ -605,7 +470,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
         ),
         ("/ibc.core.client.v1.Query/Nope", vec![]),
     ] {
-        let r = chain.app.query(RequestQuery {
+        let r = chain.app().query(RequestQuery {
             data: data.into(),
             path: path.into(),
             ..Default::default()
@@ -622,7 +487,7 @@ fn client_queries_answer_with_proofs_that_ibc_rs_verifies() {
 // store: the two-level commitment checked by ibc-rs's connection handlers.
 
 /// Header `p` of a Verdict test chain: app hash after `p-1`, block time of `p`.
-fn header_of(x: &Chain, p: u64) -> tendermint_testgen::light_block::TmLightBlock {
+fn header_of(x: &TestNet, p: u64) -> tendermint_testgen::light_block::TmLightBlock {
     let app_hash = if p == 1 {
         x.genesis_hash.clone()
     } else {
@@ -645,13 +510,13 @@ fn header_of(x: &Chain, p: u64) -> tendermint_testgen::light_block::TmLightBlock
         .expect("light block")
 }
 
-fn revision_of(x: &Chain) -> u64 {
+fn revision_of(x: &TestNet) -> u64 {
     ChainId::new(&x.chain_id)
         .expect("chain id")
         .revision_number()
 }
 
-fn create_client_of(x: &Chain, p: u64) -> Any {
+fn create_client_of(x: &TestNet, p: u64) -> Any {
     let cs = ClientStateType::new(
         ChainId::new(&x.chain_id).expect("chain id"),
         TrustThreshold::ONE_THIRD,
@@ -680,7 +545,7 @@ fn create_client_of(x: &Chain, p: u64) -> Any {
     }
 }
 
-fn update_client_of(x: &Chain, trusted: u64, p: u64) -> Any {
+fn update_client_of(x: &TestNet, trusted: u64, p: u64) -> Any {
     let lb = header_of(x, p);
     let header = TmHeader {
         signed_header: lb.signed_header,
@@ -700,7 +565,7 @@ fn update_client_of(x: &Chain, trusted: u64, p: u64) -> Any {
 }
 
 /// Value and `MerkleProof` bytes of `path` on `x` at committed height `h`.
-fn prove(x: &Chain, path: &str, h: u64) -> (Vec<u8>, Vec<u8>) {
+fn prove(x: &TestNet, path: &str, h: u64) -> (Vec<u8>, Vec<u8>) {
     let (value, proof) = x.query_ibc(path.as_bytes(), i64::try_from(h).expect("h"));
     let bytes =
         <MerkleProof as Protobuf<ibc::core::commitment_types::proto::v1::MerkleProof>>::encode_vec(
@@ -709,7 +574,7 @@ fn prove(x: &Chain, path: &str, h: u64) -> (Vec<u8>, Vec<u8>) {
     (value, bytes)
 }
 
-fn raw_height(x: &Chain, h: u64) -> Option<ibc::core::client::types::proto::v1::Height> {
+fn raw_height(x: &TestNet, h: u64) -> Option<ibc::core::client::types::proto::v1::Height> {
     Some(ibc::core::client::types::proto::v1::Height {
         revision_number: revision_of(x),
         revision_height: h,
@@ -723,7 +588,7 @@ fn any_of(msg: impl Message, type_url: &str) -> Any {
     }
 }
 
-fn connection_state(x: &Chain) -> ibc::core::connection::types::proto::v1::ConnectionEnd {
+fn connection_state(x: &TestNet) -> ibc::core::connection::types::proto::v1::ConnectionEnd {
     let (v, _) = x.query_ibc(b"connections/connection-0", x.height);
     ibc::core::connection::types::proto::v1::ConnectionEnd::decode(v.as_slice()).expect("end")
 }
@@ -742,12 +607,12 @@ fn two_verdict_chains_open_a_connection_with_proofs_of_each_others_stores() {
 /// The full ICS-03 handshake between two fresh chains A (`alpha-1`) and B
 /// (`beta-1`). Returns them with A at height 5 and B at height 4, B's client
 /// of A at A's header 6 and A's client of B at B's header 4.
-fn open_connection() -> (Chain, Chain) {
+fn open_connection() -> (TestNet, TestNet) {
     use ibc::core::commitment_types::proto::v1::MerklePrefix;
     use ibc::core::connection::types::proto::v1 as conn;
     let signer = user().address().bech32();
-    let mut a = Chain::named("alpha-1");
-    let mut b = Chain::named("beta-1");
+    let mut a = test_chain("alpha-1");
+    let mut b = test_chain("beta-1");
     a.block(vec![]);
     b.block(vec![]);
     // Height 2: each creates a client of the other from the other's header 2.
@@ -876,8 +741,8 @@ fn a_connection_proof_from_the_wrong_height_is_refused_and_changes_nothing() {
     use ibc::core::commitment_types::proto::v1::MerklePrefix;
     use ibc::core::connection::types::proto::v1 as conn;
     let signer = user().address().bech32();
-    let mut a = Chain::named("alpha-1");
-    let mut b = Chain::named("beta-1");
+    let mut a = test_chain("alpha-1");
+    let mut b = test_chain("beta-1");
     a.block(vec![]);
     b.block(vec![]);
     ok(a.block(vec![create_client_of(&b, 2)]));
@@ -948,7 +813,7 @@ fn a_connection_proof_from_the_wrong_height_is_refused_and_changes_nothing() {
 
 const CHAN_END: &str = "channelEnds/ports/inference/channels/channel-0";
 
-fn channel_end(x: &Chain, path: &str) -> Option<ibc::core::channel::types::proto::v1::Channel> {
+fn channel_end(x: &TestNet, path: &str) -> Option<ibc::core::channel::types::proto::v1::Channel> {
     let (v, _) = x.query_ibc(path.as_bytes(), x.height);
     if v.is_empty() {
         None
@@ -987,7 +852,7 @@ fn refused(r: Option<ExecTxResult>) -> ExecTxResult {
 }
 
 /// After a refused handshake message: no channel end, no channel counted.
-fn assert_no_channel(x: &Chain) {
+fn assert_no_channel(x: &TestNet) {
     assert!(channel_end(x, CHAN_END).is_none(), "no channel end");
     let (v, _) = x.query_ibc(b"nextChannelSequence", x.height);
     assert!(
@@ -1016,7 +881,7 @@ fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_v
 
 /// A connection, then the `inference` channel `channel-0` on both chains, after
 /// refused attempts at other orderings, versions and ports.
-fn open_channel() -> (Chain, Chain) {
+fn open_channel() -> (TestNet, TestNet) {
     use ibc::core::channel::types::proto::v1 as chan;
     let signer = user().address().bech32();
     let (mut a, mut b) = open_connection();
@@ -1140,19 +1005,19 @@ use verdict_proto::inference::v1 as inf_pb;
 
 const MODEL: &str = "1111111111111111111111111111111111111111111111111111111111111111";
 
-fn u(x: &Chain) -> u64 {
+fn u(x: &TestNet) -> u64 {
     u64::try_from(x.height).expect("height")
 }
 
 /// The height `dst`'s client of `src` is at.
-fn client_height(dst: &Chain) -> u64 {
+fn client_height(dst: &TestNet) -> u64 {
     let (v, _) = dst.query_ibc(CLIENT_STATE, dst.height);
     latest_height(&v).revision_height()
 }
 
 /// `dst`'s client of `src` updated to `src`'s header `p` (a no-op message list
 /// when it already is there).
-fn update_to(dst: &Chain, src: &Chain, p: u64) -> Vec<Any> {
+fn update_to(dst: &TestNet, src: &TestNet, p: u64) -> Vec<Any> {
     let at = client_height(dst);
     if at >= p {
         vec![]
@@ -1219,37 +1084,12 @@ fn request_remote(channel: &str, model: &str, fee: u128, timeout_seconds: u64) -
     )
 }
 
-fn balance(x: &Chain, a: &verdict_core::address::Addr) -> u128 {
-    use cosmrs::proto::cosmos::bank::v1beta1::{QueryBalanceRequest, QueryBalanceResponse};
-    let r: QueryBalanceResponse = abci_query(
-        x,
-        "/cosmos.bank.v1beta1.Query/Balance",
-        QueryBalanceRequest {
-            address: a.bech32(),
-            denom: "uverd".into(),
-        },
-    );
-    r.balance
-        .map(|c| c.amount.parse().expect("amount"))
-        .unwrap_or(0)
+fn balance(x: &TestNet, a: &verdict_core::address::Addr) -> u128 {
+    x.balance(&a.bech32())
 }
 
-fn json_query(x: &Chain, method: &str, req: serde_json::Value) -> (u32, serde_json::Value) {
-    let resp = x.app.query(RequestQuery {
-        data: req.to_string().into_bytes().into(),
-        path: format!("/verdict.inference.v1.Query/{method}"),
-        height: 0,
-        prove: false,
-    });
-    if resp.code != 0 {
-        return (resp.code, serde_json::Value::String(resp.log));
-    }
-    (0, serde_json::from_slice(&resp.value).expect("json"))
-}
-
-fn remote(x: &Chain, seq: u64) -> serde_json::Value {
-    let (code, v) = json_query(
-        x,
+fn remote(x: &TestNet, seq: u64) -> serde_json::Value {
+    let (code, v) = x.try_query(
         "RemoteRequest",
         serde_json::json!({"channel_id": "channel-0", "sequence": seq}),
     );
@@ -1308,7 +1148,7 @@ fn receipt_path(seq: u64) -> String {
 
 /// A receives `packet`, sent by B at height `h_sent` (its commitment proven at
 /// that height).
-fn recv_on_a(a: &Chain, b: &Chain, packet: &chan_pb::Packet, h_sent: u64) -> Vec<Any> {
+fn recv_on_a(a: &TestNet, b: &TestNet, packet: &chan_pb::Packet, h_sent: u64) -> Vec<Any> {
     let (_, proof) = prove(b, &commitment_path(packet.sequence), h_sent);
     let mut msgs = update_to(a, b, h_sent + 1);
     msgs.push(any_of(
@@ -1324,7 +1164,13 @@ fn recv_on_a(a: &Chain, b: &Chain, packet: &chan_pb::Packet, h_sent: u64) -> Vec
 }
 
 /// B learns the acknowledgement A wrote by height `h_acked`.
-fn ack_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, ack: &[u8], h_acked: u64) -> Vec<Any> {
+fn ack_on_b(
+    b: &TestNet,
+    a: &TestNet,
+    packet: &chan_pb::Packet,
+    ack: &[u8],
+    h_acked: u64,
+) -> Vec<Any> {
     let (_, proof) = prove(a, &ack_path(packet.sequence), h_acked);
     let mut msgs = update_to(b, a, h_acked + 1);
     msgs.push(any_of(
@@ -1340,7 +1186,7 @@ fn ack_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, ack: &[u8], h_acked:
     msgs
 }
 
-fn timeout_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, h: u64) -> Vec<Any> {
+fn timeout_on_b(b: &TestNet, a: &TestNet, packet: &chan_pb::Packet, h: u64) -> Vec<Any> {
     let (v, proof) = prove(a, &receipt_path(packet.sequence), h);
     assert!(v.is_empty(), "no receipt on A");
     let mut msgs = update_to(b, a, h + 1);
@@ -1359,7 +1205,7 @@ fn timeout_on_b(b: &Chain, a: &Chain, packet: &chan_pb::Packet, h: u64) -> Vec<A
 
 /// Chains with the channel open, a model registered on A and A's payer account
 /// for channel-0 funded with 50 000uverd.
-fn serving_chains() -> (Chain, Chain) {
+fn serving_chains() -> (TestNet, TestNet) {
     let (mut a, b) = open_channel();
     ok(a.block(vec![register_model(), send(&payer("channel-0"), 50_000)]));
     assert_eq!(balance(&a, &payer("channel-0")), 50_000);
@@ -1397,7 +1243,7 @@ fn a_request_from_b_becomes_a_job_on_a_and_its_acknowledgement_is_written_when_t
         !r.events.iter().any(|e| e.r#type == "write_acknowledgement"),
         "the acknowledgement is asynchronous"
     );
-    let (code, j) = json_query(&a, "Job", serde_json::json!({"id": 1}));
+    let (code, j) = a.try_query("Job", serde_json::json!({"id": 1}));
     assert_eq!(code, 0, "{j}");
     assert_eq!(
         j["requester_address"],
@@ -1410,12 +1256,13 @@ fn a_request_from_b_becomes_a_job_on_a_and_its_acknowledgement_is_written_when_t
     // not the receiving tx's), with the fee back to the payer. (On a net with
     // validators it comes when the job settles: e2e.)
     a.block(vec![]);
-    let (_, ack) = packet_of(&a.events, "write_acknowledgement").expect("ack from FinalizeBlock");
+    let (_, ack) =
+        packet_of(a.block_events(), "write_acknowledgement").expect("ack from FinalizeBlock");
     let h_acked = u(&a);
     // The same packet again (a second relayer) makes no second job (ibc-rs
     // refuses it: its acknowledgement is already written).
     refused(a.block(recv_on_a(&a, &b, &packet, h_sent)));
-    let (code, _) = json_query(&a, "Job", serde_json::json!({"id": 2}));
+    let (code, _) = a.try_query("Job", serde_json::json!({"id": 2}));
     assert_ne!(code, 0, "no second job");
     let ack_text = String::from_utf8(ack.clone()).expect("utf8");
     assert!(ack_text.starts_with(r#"{"error":"job 1 "#), "{ack_text}");
@@ -1460,8 +1307,7 @@ fn bad_requests_are_refused_or_answered_with_an_error_and_lose_nothing() {
     let r = refused(b.block(vec![request_remote("channel-0", MODEL, 0, 600)]));
     assert!(r.log.contains("fee"), "{}", r.log);
     assert_eq!(balance(&b, &escrow), 0);
-    let (code, _) = json_query(
-        &b,
+    let (code, _) = b.try_query(
         "RemoteRequest",
         serde_json::json!({"channel_id": "channel-0", "sequence": 1}),
     );
@@ -1587,8 +1433,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         let latest = u64::try_from(x.height).expect("h");
         let app_hash = x.app_hash(x.height);
 
-        let c: cq::QueryConnectionResponse = abci_query(
-            x,
+        let c: cq::QueryConnectionResponse = x.proto(
             "/ibc.core.connection.v1.Query/Connection",
             cq::QueryConnectionRequest {
                 connection_id: "connection-0".into(),
@@ -1611,16 +1456,14 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         )
         .expect("connection proof verifies");
 
-        let all: cq::QueryConnectionsResponse = abci_query(
-            x,
+        let all: cq::QueryConnectionsResponse = x.proto(
             "/ibc.core.connection.v1.Query/Connections",
             cq::QueryConnectionsRequest { pagination: None },
         );
         assert_eq!(all.connections.len(), 1);
         assert_eq!(all.connections[0].id, "connection-0");
 
-        let by_client: cq::QueryClientConnectionsResponse = abci_query(
-            x,
+        let by_client: cq::QueryClientConnectionsResponse = x.proto(
             "/ibc.core.connection.v1.Query/ClientConnections",
             cq::QueryClientConnectionsRequest {
                 client_id: "07-tendermint-0".into(),
@@ -1628,8 +1471,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         );
         assert_eq!(by_client.connection_paths, vec!["connection-0".to_string()]);
 
-        let cs: cq::QueryConnectionClientStateResponse = abci_query(
-            x,
+        let cs: cq::QueryConnectionClientStateResponse = x.proto(
             "/ibc.core.connection.v1.Query/ConnectionClientState",
             cq::QueryConnectionClientStateRequest {
                 connection_id: "connection-0".into(),
@@ -1645,8 +1487,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         .expect("tm client state");
         assert_eq!(tm.inner().chain_id.as_str(), counterparty_chain);
 
-        let ch: chq::QueryChannelResponse = abci_query(
-            x,
+        let ch: chq::QueryChannelResponse = x.proto(
             "/ibc.core.channel.v1.Query/Channel",
             chq::QueryChannelRequest {
                 port_id: "inference".into(),
@@ -1670,8 +1511,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         )
         .expect("channel proof verifies");
 
-        let chans: chq::QueryChannelsResponse = abci_query(
-            x,
+        let chans: chq::QueryChannelsResponse = x.proto(
             "/ibc.core.channel.v1.Query/Channels",
             chq::QueryChannelsRequest { pagination: None },
         );
@@ -1683,8 +1523,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
             ),
             ("inference", "channel-0")
         );
-        let on_conn: chq::QueryConnectionChannelsResponse = abci_query(
-            x,
+        let on_conn: chq::QueryConnectionChannelsResponse = x.proto(
             "/ibc.core.channel.v1.Query/ConnectionChannels",
             chq::QueryConnectionChannelsRequest {
                 connection: "connection-0".into(),
@@ -1693,8 +1532,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         );
         assert_eq!(on_conn.channels.len(), 1);
 
-        let chan_client: chq::QueryChannelClientStateResponse = abci_query(
-            x,
+        let chan_client: chq::QueryChannelClientStateResponse = x.proto(
             "/ibc.core.channel.v1.Query/ChannelClientState",
             chq::QueryChannelClientStateRequest {
                 port_id: "inference".into(),
@@ -1709,8 +1547,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
             "07-tendermint-0"
         );
 
-        let next: chq::QueryNextSequenceSendResponse = abci_query(
-            x,
+        let next: chq::QueryNextSequenceSendResponse = x.proto(
             "/ibc.core.channel.v1.Query/NextSequenceSend",
             chq::QueryNextSequenceSendRequest {
                 port_id: "inference".into(),
@@ -1727,8 +1564,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         .expect("next sequence proof verifies");
 
         // Nothing sent yet: no commitments, every sequence unreceived.
-        let commitments: chq::QueryPacketCommitmentsResponse = abci_query(
-            x,
+        let commitments: chq::QueryPacketCommitmentsResponse = x.proto(
             "/ibc.core.channel.v1.Query/PacketCommitments",
             chq::QueryPacketCommitmentsRequest {
                 port_id: "inference".into(),
@@ -1737,8 +1573,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
             },
         );
         assert!(commitments.commitments.is_empty());
-        let unreceived: chq::QueryUnreceivedPacketsResponse = abci_query(
-            x,
+        let unreceived: chq::QueryUnreceivedPacketsResponse = x.proto(
             "/ibc.core.channel.v1.Query/UnreceivedPackets",
             chq::QueryUnreceivedPacketsRequest {
                 port_id: "inference".into(),
@@ -1750,7 +1585,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
     }
 
     // Unknown ends are NotFound; unknown methods and bad bytes are errors, not panics.
-    let missing = a.app.query(RequestQuery {
+    let missing = a.app().query(RequestQuery {
         data: ibc::core::channel::types::proto::v1::QueryChannelRequest {
             port_id: "inference".into(),
             channel_id: "channel-9".into(),
@@ -1774,7 +1609,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
             .encode_to_vec(),
         ),
     ] {
-        let r = a.app.query(RequestQuery {
+        let r = a.app().query(RequestQuery {
             data: data.into(),
             path: path.into(),
             ..Default::default()

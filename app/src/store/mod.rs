@@ -41,76 +41,14 @@ use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateB
 use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 use sha2::Sha256;
 
+mod error;
+mod layout;
 mod txindex;
+
+pub use error::StoreError;
+use layout::*;
 pub use txindex::{decode_tx, tx_hash, IndexedTx};
 pub use verdict_core::storage::{Layered as StateView, Overlay};
-
-/// Errors of the store. Every one of them on the consensus path halts the node.
-#[derive(Debug, thiserror::Error)]
-pub enum StoreError {
-    #[error("state directory {path} is in use by another process (lock file {lock})")]
-    Locked { path: PathBuf, lock: PathBuf },
-    #[error("cannot open state directory {path}: {source}")]
-    Open {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("state database {path} is unreadable or corrupt: {source}")]
-    Corrupt {
-        path: PathBuf,
-        #[source]
-        source: sled::Error,
-    },
-    #[error("state database {path} is inconsistent: {what}")]
-    Inconsistent { path: PathBuf, what: String },
-    #[error("storage i/o error: {0}")]
-    Sled(#[from] sled::Error),
-    #[error("merkle tree error: {0}")]
-    Tree(String),
-    #[error("height {requested} is not available (committed height is {committed})")]
-    NoSuchHeight { requested: u64, committed: u64 },
-    #[error("commit out of order: expected height {expected}, got {got}")]
-    OutOfOrder { expected: u64, got: u64 },
-    #[error("the key {key:?} is reserved for the ibc sub-store root")]
-    ReservedKey { key: String },
-}
-
-const P_NODE: u8 = b'n';
-const P_VALUE: u8 = b'v';
-const P_IBC_NODE: u8 = b'N';
-const P_IBC_VALUE: u8 = b'V';
-const P_PREIMAGE: u8 = b'p';
-const P_LATEST: u8 = b'l';
-const P_META: u8 = b'm';
-
-const META_HEIGHT: &[u8] = b"height";
-const META_APP_HASH_AT: &[u8] = b"app_hash/";
-
-fn prefixed(prefix: u8, key: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(key.len().saturating_add(1));
-    out.push(prefix);
-    out.extend_from_slice(key);
-    out
-}
-
-fn value_key(prefix: u8, key_hash: &KeyHash, version: Version) -> Vec<u8> {
-    let mut out = Vec::with_capacity(41);
-    out.push(prefix);
-    out.extend_from_slice(&key_hash.0);
-    out.extend_from_slice(&version.to_be_bytes());
-    out
-}
-
-fn meta_key(name: &[u8]) -> Vec<u8> {
-    prefixed(P_META, name)
-}
-
-fn app_hash_key(height: u64) -> Vec<u8> {
-    let mut k = META_APP_HASH_AT.to_vec();
-    k.extend_from_slice(&height.to_be_bytes());
-    meta_key(&k)
-}
 
 /// The root hash a key set would have: what the store computes for a block before
 /// it is committed.
@@ -506,44 +444,19 @@ fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
     }
 }
 
-fn tree_err(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Tree(e.to_string())
-}
-
-/// Adds one tree's new nodes and values to the block's write batch.
-fn write_tree_batch(
-    batch: &mut sled::Batch,
-    tree_batch: &TreeUpdateBatch,
-    nodes: u8,
-    values: u8,
-) -> Result<(), StoreError> {
-    for (node_key, node) in tree_batch.node_batch.nodes() {
-        batch.insert(
-            prefixed(nodes, &borsh::to_vec(node_key).map_err(tree_err)?),
-            borsh::to_vec(node).map_err(tree_err)?,
-        );
+impl Store {
+    /// Writes a committed block's tx index entries (not consensus state).
+    pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
+        txindex::write(&self.txs, txs)
     }
-    for ((version, key_hash), value) in tree_batch.node_batch.values() {
-        let encoded = match value {
-            None => vec![0u8],
-            Some(v) => {
-                let mut e = Vec::with_capacity(v.len().saturating_add(1));
-                e.push(1u8);
-                e.extend_from_slice(v);
-                e
-            }
-        };
-        batch.insert(value_key(values, key_hash, *version), encoded);
-    }
-    Ok(())
-}
 
-/// One of the store's two JMTs: the same sled tree under its own node and value
-/// prefixes (preimages are shared: a key hash names the same bytes in both).
-struct Tree<'a> {
-    db: &'a sled::Tree,
-    nodes: u8,
-    values: u8,
+    /// The indexed result of the tx with `hash`, if any.
+    pub fn indexed_tx(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse>, StoreError> {
+        txindex::read(&self.txs, hash)
+    }
 }
 
 impl TreeReader for Store {
@@ -564,82 +477,16 @@ impl TreeReader for Store {
     }
 }
 
-impl TreeReader for Tree<'_> {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
-        match self.db.get(k)? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
-        }
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        // Newest entry for this key hash at or below max_version.
-        let lo = value_key(self.values, &key_hash, 0);
-        let hi = value_key(self.values, &key_hash, max_version);
-        match self.db.range(lo..=hi).next_back() {
-            None => Ok(None),
-            Some(item) => {
-                let (_, v) = item?;
-                match v.first() {
-                    Some(1) => Ok(Some(v[1..].to_vec())),
-                    Some(0) => Ok(None),
-                    _ => Err(anyhow::anyhow!("corrupt value record")),
-                }
-            }
-        }
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        // Only state-sync restore needs this; Verdict does not restore JMTs that way.
-        Err(anyhow::anyhow!("get_rightmost_leaf is not supported"))
-    }
-}
-
 impl HasPreimage for Store {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
         self.app_tree().preimage(key_hash)
     }
 }
 
-impl HasPreimage for Tree<'_> {
-    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        Ok(self
-            .db
-            .get(prefixed(P_PREIMAGE, &key_hash.0))?
-            .map(|v| v.to_vec()))
-    }
-}
-
 /// Verifies a proof returned by [`Store::get_with_proof`] against `app_hash`:
 /// membership of `value` under `key`, or non-membership when `value` is `None`.
-pub fn verify_proof(
-    app_hash: &[u8],
-    proof: &ics23::CommitmentProof,
-    key: &[u8],
-    value: Option<&[u8]>,
-) -> bool {
-    let spec = jmt::ics23_spec();
-    match value {
-        Some(v) => ics23::verify_membership::<ics23::HostFunctionsManager>(
-            proof,
-            &spec,
-            &app_hash.to_vec(),
-            key,
-            v,
-        ),
-        None => ics23::verify_non_membership::<ics23::HostFunctionsManager>(
-            proof,
-            &spec,
-            &app_hash.to_vec(),
-            key,
-        ),
-    }
-}
+/// It lives in `verdict-client`, so that clients check proofs without the node.
+pub use verdict_client::proof::verify_proof;
 
 /// Committed state, read-only, as the base that block overlays layer on.
 impl cosmwasm_std::Storage for Store {

@@ -10,8 +10,8 @@ use prost::Message;
 use sha2::Digest;
 use verdict_core::ctx::BlockInfo;
 
-use super::{Store, StoreError};
-use crate::tx::TxOutcome;
+use super::error::StoreError;
+use crate::outcome::TxOutcome;
 
 /// One executed transaction, as GetTx returns it.
 pub struct IndexedTx {
@@ -66,23 +66,23 @@ impl IndexedTx {
     }
 }
 
-impl Store {
-    pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
-        if txs.is_empty() {
-            return Ok(());
-        }
-        let mut batch = sled::Batch::default();
-        for t in txs {
-            batch.insert(t.hash.as_slice(), t.response.encode_to_vec());
-        }
-        self.txs.apply_batch(batch)?;
-        Ok(())
+/// Writes a committed block's index entries (not consensus state).
+pub(super) fn write(txs: &sled::Tree, entries: &[IndexedTx]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
     }
+    let mut batch = sled::Batch::default();
+    for t in entries {
+        batch.insert(t.hash.as_slice(), t.response.encode_to_vec());
+    }
+    txs.apply_batch(batch)?;
+    Ok(())
+}
 
-    pub fn indexed_tx(&self, hash: &[u8]) -> Result<Option<TxResponse>, StoreError> {
-        match self.txs.get(hash)? {
-            None => Ok(None),
-            Some(v) => Ok(TxResponse::decode(v.as_ref()).ok()),
-        }
+/// The indexed result of the tx with `hash`, if any.
+pub(super) fn read(txs: &sled::Tree, hash: &[u8]) -> Result<Option<TxResponse>, StoreError> {
+    match txs.get(hash)? {
+        None => Ok(None),
+        Some(v) => Ok(TxResponse::decode(v.as_ref()).ok()),
     }
 }

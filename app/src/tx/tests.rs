@@ -1,8 +1,12 @@
 use super::*;
 use crate::txbuild::{msg_send, sign_tx, simulate_tx, AccountKey, TxSpec};
+use cosmrs::proto::cosmos::tx::v1beta1::TxRaw;
 use cosmwasm_std::testing::MockStorage as MemoryStorage;
 use proptest::prelude::*;
 use verdict_bank::genesis::{BankGenesis, GenesisBalance};
+use verdict_bank::Bank;
+use verdict_core::address::Addr;
+use verdict_core::coin::Coin;
 
 const CHAIN: &str = "verdict-test";
 

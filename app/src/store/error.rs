@@ -1,0 +1,34 @@
+//! What the store can fail with.
+
+use std::path::PathBuf;
+
+/// Errors of the store. Every one of them on the consensus path halts the node.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("state directory {path} is in use by another process (lock file {lock})")]
+    Locked { path: PathBuf, lock: PathBuf },
+    #[error("cannot open state directory {path}: {source}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("state database {path} is unreadable or corrupt: {source}")]
+    Corrupt {
+        path: PathBuf,
+        #[source]
+        source: sled::Error,
+    },
+    #[error("state database {path} is inconsistent: {what}")]
+    Inconsistent { path: PathBuf, what: String },
+    #[error("storage i/o error: {0}")]
+    Sled(#[from] sled::Error),
+    #[error("merkle tree error: {0}")]
+    Tree(String),
+    #[error("height {requested} is not available (committed height is {committed})")]
+    NoSuchHeight { requested: u64, committed: u64 },
+    #[error("commit out of order: expected height {expected}, got {got}")]
+    OutOfOrder { expected: u64, got: u64 },
+    #[error("the key {key:?} is reserved for the ibc sub-store root")]
+    ReservedKey { key: String },
+}

@@ -1,0 +1,157 @@
+//! Inference on a test net: each attesting node's sidecar stand-in, and the
+//! model and job helpers.
+
+use prost::Message;
+use serde_json::{json, Value};
+use tendermint_proto::v0_38::abci::ResponseFinalizeBlock;
+use verdict_proto::inference::v1 as pb;
+
+use super::keys::user;
+use super::net::TestNet;
+use super::{Behaviour, MODEL};
+
+impl TestNet {
+    /// Each attesting node's sidecar answers the live jobs it sits on, as its
+    /// behaviour says (run before every height).
+    pub fn feed(&mut self) {
+        if self.height == 0 || !self.nodes.iter().any(|n| n.attests) {
+            return;
+        }
+        let live: Vec<Value> = self
+            .query("Jobs", json!({}))
+            .as_array()
+            .expect("list")
+            .iter()
+            .filter(|j| {
+                !matches!(
+                    j["status"].as_str(),
+                    Some("completed" | "failed" | "expired")
+                )
+            })
+            .cloned()
+            .collect();
+        for (i, n) in self.nodes.iter().enumerate() {
+            let Some(att) = n.app.attestor() else {
+                continue;
+            };
+            for j in &live {
+                let id = j["id"].as_u64().expect("id");
+                let member = j["committee"]
+                    .as_array()
+                    .expect("committee")
+                    .iter()
+                    .any(|m| m["address"] == n.hex());
+                if !member
+                    || self.fed[i].contains(&id)
+                    || matches!(n.behaviour, Behaviour::Silent | Behaviour::Copier)
+                {
+                    continue;
+                }
+                // A slow sidecar finishes only after the commit phase closed.
+                if n.behaviour == Behaviour::Slow
+                    && matches!(j["status"].as_str(), Some("pending" | "committed"))
+                {
+                    continue;
+                }
+                let mut digest: Vec<i64> = (0..8).map(|k| id as i64 * 100 + k).collect();
+                if n.behaviour == Behaviour::Wrong {
+                    digest[3] += 1000;
+                }
+                // A slow node lies: it reports 1 ms (the chain never asks).
+                let latency = if n.behaviour == Behaviour::Slow {
+                    1
+                } else {
+                    12
+                };
+                att.insert(id, digest, latency);
+                self.fed[i].insert(id);
+            }
+        }
+    }
+
+    /// The user registers [`MODEL`] (an mlp: 2 inputs, 8 outputs).
+    pub fn register(&mut self) -> Vec<u8> {
+        let m = pb::MsgRegisterModel {
+            owner: user().address().bech32(),
+            model_id: MODEL.into(),
+            name: "mlp".into(),
+            inputs: vec![pb::TensorSpec {
+                name: "x".into(),
+                dtype: "float32".into(),
+                shape: vec![-1, 2],
+            }],
+            outputs: vec![pb::TensorSpec {
+                name: "y".into(),
+                dtype: "float32".into(),
+                shape: vec![-1, 8],
+            }],
+            tolerance: "0.001".into(),
+            max_output_len: 16,
+            ..Default::default()
+        };
+        self.user_tx(vec![cosmrs::Any {
+            type_url: pb::MSG_REGISTER_MODEL_URL.into(),
+            value: m.encode_to_vec(),
+        }])
+    }
+
+    /// The user's job for [`MODEL`] on input `data` of `shape`, paying `fee`.
+    pub fn submit_msg(data: Vec<u8>, shape: Vec<i64>, fee: u128) -> cosmrs::Any {
+        cosmrs::Any {
+            type_url: pb::MSG_SUBMIT_JOB_URL.into(),
+            value: pb::MsgSubmitJob {
+                requester: user().address().bech32(),
+                model_id: MODEL.into(),
+                inputs: vec![pb::Tensor {
+                    name: "x".into(),
+                    dtype: "float32".into(),
+                    shape,
+                    data,
+                }],
+                max_latency_ms: 2000,
+                fee: Some(pb::Coin {
+                    denom: "uverd".into(),
+                    amount: fee.to_string(),
+                }),
+                spec_hash: String::new(),
+            }
+            .encode_to_vec(),
+        }
+    }
+
+    /// The user's next job: one input row, 40 000 uverd.
+    pub fn submit(&mut self) -> Vec<u8> {
+        self.user_tx(vec![Self::submit_msg(vec![0; 8], vec![1, 2], 40_000)])
+    }
+
+    /// Registers the model, submits one job, runs until it settles; returns the
+    /// job and the response of its settling block.
+    pub fn one_job(&mut self) -> (Value, ResponseFinalizeBlock) {
+        let reg = self.register();
+        let r = self.run_height(vec![reg]);
+        assert!(
+            r.tx_results.iter().all(|t| t.code == 0),
+            "{:?}",
+            r.tx_results
+        );
+        let sub = self.submit();
+        let r = self.run_height(vec![sub]);
+        assert!(
+            r.tx_results.iter().all(|t| t.code == 0),
+            "{:?}",
+            r.tx_results
+        );
+        for _ in 0..30 {
+            let r = self.run_height(vec![]);
+            let j = self.job(1);
+            if matches!(
+                j["status"].as_str(),
+                Some("completed" | "failed" | "expired")
+            ) {
+                assert_eq!(j["result"]["finalized_height"], json!(self.height));
+                return (j, r);
+            }
+        }
+        panic!("job 1 did not settle: {}", self.job(1));
+    }
+}
