@@ -1,0 +1,69 @@
+//! The counts of one run (filled by `run` and `tally`, printed by `report`).
+
+use std::collections::BTreeMap;
+
+use crate::model::Tally;
+
+/// What one run of the chain produced.
+#[derive(Default)]
+pub(crate) struct ChainResult {
+    pub tally: Vec<Tally>,
+    pub jobs: u64,
+    pub submitted: u64,
+    pub completed: u64,
+    pub failed: u64,
+    pub coalition_sat: u64,
+    pub coalition_seats: u64,
+    pub total_seats: u64,
+    pub forged_accepted: u64,
+    pub stalled_by_coalition: u64,
+    pub grind_blocks: u64,
+    pub grind_flips: u64,
+    /// Blocks where the grinder's prediction of the committees (on committed
+    /// state) differed from what `committee::assign` drew.
+    pub grind_mispredicted: u64,
+    pub honest_slashed: u64,
+    pub wrong_unslashed: u64,
+    pub honest_slashed_uncaptured: u64,
+    pub wrong_unslashed_uncaptured: u64,
+    /// `attestation/paid` in state against fee × completed.
+    pub paid_state: u128,
+    /// Per validator: height jailed (validator update to power 0).
+    pub jailed_at: Vec<Option<u64>>,
+    /// Per validator: slash events by reason (applied, capped).
+    pub slash_events: Vec<BTreeMap<String, (u64, u64)>>,
+    /// Seats held by a validator in a committee drawn at or after its jail.
+    pub jailed_seated: u64,
+    /// Members excused (jailed and silent) at settlement.
+    pub excused: u64,
+    pub blocks: u64,
+    pub seconds: f64,
+    /// Local jobs submitted per block (the chain's per-source cap).
+    pub per_block: u64,
+    /// Sum of the fees of the completed jobs (from their JSON).
+    pub fees_completed: u128,
+    /// Jobs where withholders held ≥ 1/3 of the seats, and how many of them failed.
+    pub withheld_third: u64,
+    pub withheld_third_failed: u64,
+    /// Self-jailers: height of their unbonding tx, wrong answers revealed on
+    /// completed jobs, and how many of those are `wrong_output` faults.
+    pub self_jail_tx: Vec<Option<u64>>,
+    pub sj_wrong_completed: u64,
+    pub sj_recorded: u64,
+    /// Per validator at the end: (seats, missed) of its attestation-liveness window.
+    pub att_info: Vec<(u64, u64)>,
+    /// The squatter: jobs accepted, settled, completed, fees escrowed, fees
+    /// lost (fee − refund) on its settled jobs, its own submissions refused.
+    pub sq_jobs: u64,
+    pub sq_settled: u64,
+    pub sq_completed: u64,
+    pub sq_fees: u128,
+    pub sq_lost: u128,
+    pub sq_refused: u64,
+    /// The honest requester's submissions refused, by reason.
+    pub req_refused: BTreeMap<String, u64>,
+    /// The requester's fee raised to the floor (blocks), the floor at the end and its maximum.
+    pub req_raised: u64,
+    pub floor_final: u128,
+    pub floor_max: u128,
+}
