@@ -36,8 +36,8 @@ fmt:
 # Seeded adversarial simulation: 60 validators, coalitions of 10–41 % with and
 # without beacon grinding, settled through the real app FinalizeBlock (no
 # CometBFT); prints markdown tables, ~3 min. SIM_JOBS=10000 for the long run
-# (~22 min); `make sim-fast` is the pure model (committee draws, beacon, the
-# settlement decision re-implemented) with 10 000 jobs in seconds.
+# (~22 min); `make sim-fast` is the pure model (committee draws, beacon, and
+# attestation's own pure `settle::tally`, without jailing) with 10 000 jobs in seconds.
 SIM_JOBS ?= 1500
 sim:
 	cargo run --release -p verdict-sim -- --jobs $(SIM_JOBS) --validators 60
@@ -48,6 +48,7 @@ sim-fast:
 lint:
 	cargo fmt --all -- --check
 	cargo clippy --workspace --all-targets -- -D warnings
+	bash scripts/arch/check.sh
 
 unit:
 	cargo test --workspace
