@@ -88,6 +88,8 @@ pub enum SidecarError {
     DuplicateJob(String),
     #[error("no job `{0}` (unknown, or its result was evicted)")]
     UnknownJob(String),
+    #[error("the loader already tracks {0} models: refused")]
+    TooManyModels(usize),
     #[error("sidecar not ready: {0}")]
     NotReady(String),
     #[error("job timed out after {elapsed_ms} ms (limit {limit_ms} ms)")]

@@ -9,17 +9,23 @@
 //! the test-only fault modes used to make a validator misbehave on purpose.
 //!
 //! It knows nothing about consensus: the app calls it over gRPC and decides what
-//! a result is worth. It may call ONNX Runtime and the file system, nothing else.
+//! a result is worth. It may call ONNX Runtime, the file system and, to fetch a
+//! model it was asked to load, plain HTTP; nothing else.
 //!
 //! Module map: [`runtime`] (library + device), [`model`] (store, specs,
 //! validation, runs), [`tensor`] (dtypes, JSON form), [`jobs`] (queue, workers,
 //! timeouts, faults), [`metrics`], [`proto`] (hand-written prost types),
-//! [`service`] (tonic service).
+//! [`service`] (tonic service), [`fetch`] (model files by URI into the
+//! verified cache), [`loader`] (LoadModel: background fetch, verify, load,
+//! retries) and [`policy`] (the operator's `--serve all|none|FILE`).
 
 pub mod error;
+pub mod fetch;
 pub mod jobs;
+pub mod loader;
 pub mod metrics;
 pub mod model;
+pub mod policy;
 pub mod proto;
 pub mod runtime;
 pub mod service;

@@ -8,10 +8,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
+use verdict_sidecar::fetch::FetchLimits;
 use verdict_sidecar::jobs::{Fault, JobConfig, JobQueue};
+use verdict_sidecar::loader::{Loader, LoaderConfig};
 use verdict_sidecar::metrics::Metrics;
 use verdict_sidecar::model::{Limits, Model, ModelStore};
+use verdict_sidecar::policy::ServePolicy;
 use verdict_sidecar::runtime::{locate_library, DeviceRequest, Runtime};
 use verdict_sidecar::service::SidecarService;
 use verdict_sidecar::tensor::{tensors_from_json, tensors_to_json, NamedTensors};
@@ -38,28 +41,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Load every model in DIR, warm it up, and serve gRPC on a loopback address.
-    Serve {
-        #[arg(long)]
-        models: PathBuf,
-        #[arg(long, default_value = "127.0.0.1:50151")]
-        listen: SocketAddr,
-        /// Prometheus metrics (GET /metrics) on this loopback address
-        #[arg(long)]
-        metrics: Option<SocketAddr>,
-        /// TEST ONLY: wrong | slow=MS | down | noise=REL | lie=MS
-        #[arg(long)]
-        fault: Option<Fault>,
-        /// jobs that may wait; more are refused with RESOURCE_EXHAUSTED
-        #[arg(long, default_value_t = 64)]
-        queue: usize,
-        /// per-job limit from acceptance to result
-        #[arg(long, default_value_t = 2000)]
-        timeout_ms: u64,
-        /// worker threads (concurrent model runs)
-        #[arg(long, default_value_t = 1)]
-        workers: usize,
-    },
+    /// Load every model in DIR the --serve policy allows, warm it up, and serve gRPC
+    /// on a loopback address; LoadModel fetches and hot-loads more.
+    Serve(ServeArgs),
     /// Run one model once on INPUT.json and print outputs and latency as JSON.
     Infer {
         #[arg(long)]
@@ -81,6 +65,65 @@ enum Cmd {
         #[arg(long, default_value_t = 1000)]
         iters: usize,
     },
+}
+
+#[derive(Args)]
+struct ServeArgs {
+    /// models directory; LoadModel caches verified downloads in DIR/cache
+    #[arg(long)]
+    models: PathBuf,
+    #[arg(long, default_value = "127.0.0.1:50151")]
+    listen: SocketAddr,
+    /// Prometheus metrics (GET /metrics) on this loopback address
+    #[arg(long)]
+    metrics: Option<SocketAddr>,
+    /// TEST ONLY: wrong | slow=MS | down | noise=REL | lie=MS
+    #[arg(long)]
+    fault: Option<Fault>,
+    /// jobs that may wait; more are refused with RESOURCE_EXHAUSTED
+    #[arg(long, default_value_t = 64)]
+    queue: usize,
+    /// per-job limit from acceptance to result
+    #[arg(long, default_value_t = 2000)]
+    timeout_ms: u64,
+    /// worker threads (concurrent model runs)
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
+    /// which models to load (models dir and LoadModel): all, none, or FILE with one
+    /// sha256 per line (`#` comments; a SHA256SUMS file works as it is)
+    #[arg(long = "serve", default_value = "all", value_name = "all|none|FILE")]
+    serve: String,
+    /// largest model file LoadModel fetches, in MiB
+    #[arg(long, default_value_t = 1024)]
+    fetch_max_mib: u64,
+    /// limit for one fetch (one URI, redirects included), in seconds
+    #[arg(long, default_value_t = 600)]
+    fetch_timeout_s: u64,
+    /// limit for one connection attempt (DNS included), in seconds
+    #[arg(long, default_value_t = 10)]
+    fetch_connect_timeout_s: u64,
+    /// refuse to fetch from loopback, private and link-local addresses
+    #[arg(long)]
+    fetch_public_only: bool,
+    /// load attempts per LoadModel for passing failures (back-off 1 s doubling to 60 s); 0: for ever
+    #[arg(long, default_value_t = 0)]
+    load_attempts: u32,
+}
+
+impl ServeArgs {
+    fn loader_config(&self, policy: ServePolicy) -> LoaderConfig {
+        let mut c = LoaderConfig::new(&self.models);
+        c.policy = policy;
+        c.fetch = FetchLimits {
+            max_bytes: self.fetch_max_mib.saturating_mul(1 << 20),
+            timeout: Duration::from_secs(self.fetch_timeout_s),
+            connect_timeout: Duration::from_secs(self.fetch_connect_timeout_s),
+            public_only: self.fetch_public_only,
+            ..FetchLimits::default()
+        };
+        c.retry.max_attempts = self.load_attempts;
+        c
+    }
 }
 
 fn require_loopback(addr: &SocketAddr, what: &str) -> Result<()> {
@@ -141,49 +184,49 @@ fn infer(cli: &Cli, model: &Path, input: &Path, sha256: Option<&str>) -> Result<
     Ok(())
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn serve(
-    cli: &Cli,
-    models: &Path,
-    listen: SocketAddr,
-    metrics_addr: Option<SocketAddr>,
-    fault: Fault,
-    queue: usize,
-    timeout_ms: u64,
-    workers: usize,
-) -> Result<()> {
-    require_loopback(&listen, "--listen")?;
-    if let Some(m) = metrics_addr {
+async fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
+    require_loopback(&a.listen, "--listen")?;
+    if let Some(m) = a.metrics {
         require_loopback(&m, "--metrics")?;
     }
+    let fault = a.fault.unwrap_or_default();
     if fault != Fault::None {
         tracing::warn!(%fault, "TEST-ONLY fault mode is on: this sidecar misbehaves on purpose");
     }
+    let policy = ServePolicy::parse(&a.serve)?;
+    tracing::info!(%policy, "serve policy");
     let config = JobConfig {
-        queue_capacity: queue,
-        workers,
-        timeout: Duration::from_millis(timeout_ms),
+        queue_capacity: a.queue,
+        workers: a.workers,
+        timeout: Duration::from_millis(a.timeout_ms),
         fault,
         ..JobConfig::default()
     };
-    let metrics = Arc::new(Metrics::new(queue));
+    let metrics = Arc::new(Metrics::new(a.queue));
     // Bind first: a port clash fails fast, and Health answers "not ready" while models warm up.
-    let listener = tokio::net::TcpListener::bind(listen)
+    let listener = tokio::net::TcpListener::bind(a.listen)
         .await
-        .with_context(|| format!("binding {listen}"))?;
+        .with_context(|| format!("binding {}", a.listen))?;
     let (service, slot) = SidecarService::loading();
+    let loader_slot = service.loader_slot();
     let grpc = tokio::spawn(verdict_sidecar::service::serve(service, listener));
-    tracing::info!(%listen, "gRPC listening (not ready until models are warmed up)");
+    tracing::info!(listen = %a.listen, "gRPC listening (not ready until models are warmed up)");
 
-    let rt = runtime(cli)?;
+    let rt = Arc::new(runtime(cli)?);
     tracing::info!(library = %rt.library().display(), "ONNX Runtime loaded");
-    let models = models.to_path_buf();
-    let store = tokio::task::spawn_blocking(move || ModelStore::load_dir(&rt, &models)).await??;
+    let (models, rt2, pol) = (a.models.clone(), rt.clone(), policy.clone());
+    let (store, refused) = tokio::task::spawn_blocking(move || {
+        ModelStore::load_dir_filtered(&rt2, &models, &|h| pol.allows(h))
+    })
+    .await??;
     if store.is_empty() {
-        tracing::warn!("no *.onnx models found; every job will be refused as unknown");
+        tracing::warn!("no *.onnx models loaded from the models dir; jobs wait for LoadModel");
     }
-    let queue = JobQueue::start(Arc::new(store), config, metrics.clone())?;
-    if let Some(addr) = metrics_addr {
+    let store = Arc::new(store);
+    let loader = Loader::new(rt, store.clone(), metrics.clone(), a.loader_config(policy))?;
+    loader.mark_refused(&refused);
+    let queue = JobQueue::start(store, config, metrics.clone())?;
+    if let Some(addr) = a.metrics {
         let l = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("binding metrics {addr}"))?;
@@ -195,6 +238,7 @@ async fn serve(
         tracing::info!(%addr, "metrics listening");
     }
     let ready = queue.is_ready();
+    let _ = loader_slot.set(loader);
     let _ = slot.set(queue);
     tracing::info!(ready, "models loaded");
     grpc.await?.context("gRPC server")?;
@@ -221,29 +265,12 @@ fn main() -> Result<()> {
             input,
             iters,
         } => bench(&cli, model, input, *iters),
-        Cmd::Serve {
-            models,
-            listen,
-            metrics,
-            fault,
-            queue,
-            timeout_ms,
-            workers,
-        } => {
+        Cmd::Serve(args) => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()?;
-            rt.block_on(serve(
-                &cli,
-                models,
-                *listen,
-                *metrics,
-                fault.unwrap_or_default(),
-                *queue,
-                *timeout_ms,
-                *workers,
-            ))
+            rt.block_on(serve(&cli, args))
         }
     }
 }

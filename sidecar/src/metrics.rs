@@ -65,6 +65,7 @@ pub struct Metrics {
     jobs: Mutex<BTreeMap<(String, &'static str), u64>>,
     errors: Mutex<BTreeMap<&'static str, u64>>,
     devices: Mutex<BTreeMap<String, String>>,
+    model_loads: Mutex<BTreeMap<&'static str, u64>>,
 }
 
 impl Metrics {
@@ -127,6 +128,14 @@ impl Metrics {
     pub fn error(&self, kind: &'static str) {
         if let Ok(mut e) = self.errors.lock() {
             let c = e.entry(kind).or_default();
+            *c = c.saturating_add(1);
+        }
+    }
+
+    /// A hot-load event; `outcome`: ready, failed, retry, refused_by_policy.
+    pub fn model_load(&self, outcome: &'static str) {
+        if let Ok(mut m) = self.model_loads.lock() {
+            let c = m.entry(outcome).or_default();
             *c = c.saturating_add(1);
         }
     }
@@ -215,6 +224,19 @@ impl Metrics {
         if let Ok(e) = self.errors.lock() {
             for (kind, n) in e.iter() {
                 let _ = writeln!(out, "verdict_sidecar_errors_total{{kind=\"{kind}\"}} {n}");
+            }
+        }
+        let _ = writeln!(
+            out,
+            "# HELP verdict_sidecar_model_loads_total LoadModel outcomes: ready, failed, retry, refused_by_policy."
+        );
+        let _ = writeln!(out, "# TYPE verdict_sidecar_model_loads_total counter");
+        if let Ok(m) = self.model_loads.lock() {
+            for (outcome, n) in m.iter() {
+                let _ = writeln!(
+                    out,
+                    "verdict_sidecar_model_loads_total{{outcome=\"{outcome}\"}} {n}"
+                );
             }
         }
         out

@@ -12,7 +12,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use ort::session::{RunOptions, Session};
@@ -120,25 +120,41 @@ fn specs(
         .collect()
 }
 
+/// Reads and hashes a file in one go; `expected` (hex sha256) must match when given.
+fn read_verified(path: &Path, expected: Option<&str>) -> Result<(Vec<u8>, String), SidecarError> {
+    let bytes = std::fs::read(path).map_err(|source| SidecarError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let sha256 = sha256_hex(&bytes);
+    if let Some(exp) = expected {
+        if !exp.eq_ignore_ascii_case(&sha256) {
+            return Err(SidecarError::HashMismatch {
+                path: path.to_path_buf(),
+                expected: exp.to_ascii_lowercase(),
+                actual: sha256,
+            });
+        }
+    }
+    Ok((bytes, sha256))
+}
+
 impl Model {
     /// Reads, hashes and loads a model; `expected` (hex sha256) must match when given.
     pub fn load(rt: &Runtime, path: &Path, expected: Option<&str>) -> Result<Model, SidecarError> {
-        let bytes = std::fs::read(path).map_err(|source| SidecarError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let sha256 = sha256_hex(&bytes);
-        if let Some(exp) = expected {
-            if !exp.eq_ignore_ascii_case(&sha256) {
-                return Err(SidecarError::HashMismatch {
-                    path: path.to_path_buf(),
-                    expected: exp.to_ascii_lowercase(),
-                    actual: sha256,
-                });
-            }
-        }
+        let (bytes, sha256) = read_verified(path, expected)?;
+        Model::from_bytes(rt, path, &bytes, sha256)
+    }
+
+    /// Creates the session from bytes already hashed to `sha256`.
+    fn from_bytes(
+        rt: &Runtime,
+        path: &Path,
+        bytes: &[u8],
+        sha256: String,
+    ) -> Result<Model, SidecarError> {
         let (session, device) = rt
-            .session(&bytes)
+            .session(bytes)
             .map_err(|e| SidecarError::UnsupportedModel {
                 path: path.to_path_buf(),
                 reason: e.to_string(),
@@ -304,10 +320,19 @@ impl Model {
     }
 }
 
-/// All models of a directory, by sha256.
+/// The live models, by sha256: those of the models directory plus those
+/// hot-loaded since. Shared by the job queue and the loader; models are only
+/// ever added, and a job holds its own `Arc` to the model it runs.
 #[derive(Debug, Default)]
 pub struct ModelStore {
-    models: BTreeMap<String, Arc<Model>>,
+    models: RwLock<BTreeMap<String, Arc<Model>>>,
+}
+
+/// A models-directory file that the serve policy refused: hashed, never loaded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub sha256: String,
+    pub file_name: String,
 }
 
 fn read_manifest(dir: &Path) -> Result<BTreeMap<String, String>, SidecarError> {
@@ -342,6 +367,16 @@ impl ModelStore {
     /// file fails the whole load: a validator must not come up with a model set
     /// different from the one its operator put there.
     pub fn load_dir(rt: &Runtime, dir: &Path) -> Result<ModelStore, SidecarError> {
+        Ok(ModelStore::load_dir_filtered(rt, dir, &|_| true)?.0)
+    }
+
+    /// [`ModelStore::load_dir`], loading only the models `allow` accepts (by
+    /// sha256); every file is still read and checked against its listed hash.
+    pub fn load_dir_filtered(
+        rt: &Runtime,
+        dir: &Path,
+        allow: &dyn Fn(&str) -> bool,
+    ) -> Result<(ModelStore, Vec<Refused>), SidecarError> {
         let manifest = read_manifest(dir)?;
         let entries = std::fs::read_dir(dir).map_err(|source| SidecarError::Io {
             path: dir.to_path_buf(),
@@ -364,7 +399,8 @@ impl ModelStore {
                 });
             }
         }
-        let mut store = ModelStore::default();
+        let store = ModelStore::default();
+        let mut refused = Vec::new();
         for path in files {
             let name = path
                 .file_name()
@@ -378,43 +414,64 @@ impl ModelStore {
                 .get(&name)
                 .cloned()
                 .or_else(|| is_sha256_hex(&stem).then_some(stem));
-            let model = Model::load(rt, &path, expected.as_deref())?;
+            let (bytes, sha256) = read_verified(&path, expected.as_deref())?;
+            if !allow(&sha256) {
+                tracing::info!(%sha256, file = %name, "model refused by the serve policy; not loaded");
+                refused.push(Refused {
+                    sha256,
+                    file_name: name,
+                });
+                continue;
+            }
+            let model = Model::from_bytes(rt, &path, &bytes, sha256)?;
             model.warm_up()?;
             tracing::info!(sha256 = %model.sha256, file = %name, device = model.device.name(), "model ready");
             store.insert(model)?;
         }
-        Ok(store)
+        Ok((store, refused))
+    }
+
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, BTreeMap<String, Arc<Model>>> {
+        // A panic while holding the lock cannot leave the map half-updated.
+        self.models.read().unwrap_or_else(|e| e.into_inner())
     }
 
     /// Adds a loaded model; two files with the same bytes are an operator error.
-    pub fn insert(&mut self, model: Model) -> Result<(), SidecarError> {
-        if let Some(prev) = self.models.get(&model.sha256) {
+    pub fn insert(&self, model: Model) -> Result<Arc<Model>, SidecarError> {
+        let mut models = self.models.write().unwrap_or_else(|e| e.into_inner());
+        if let Some(prev) = models.get(&model.sha256) {
             return Err(SidecarError::DuplicateModel {
                 hash: model.sha256.clone(),
                 first: prev.path.clone(),
                 second: model.path.clone(),
             });
         }
-        self.models.insert(model.sha256.clone(), Arc::new(model));
-        Ok(())
+        let model = Arc::new(model);
+        models.insert(model.sha256.clone(), model.clone());
+        Ok(model)
     }
 
     pub fn get(&self, sha256: &str) -> Result<Arc<Model>, SidecarError> {
-        self.models
+        self.read()
             .get(&sha256.to_ascii_lowercase())
             .cloned()
             .ok_or_else(|| SidecarError::UnknownModel(sha256.to_string()))
     }
 
-    pub fn models(&self) -> impl Iterator<Item = &Arc<Model>> {
-        self.models.values()
+    pub fn contains(&self, sha256: &str) -> bool {
+        self.read().contains_key(&sha256.to_ascii_lowercase())
+    }
+
+    /// A snapshot of the live models, by sha256.
+    pub fn models(&self) -> Vec<Arc<Model>> {
+        self.read().values().cloned().collect()
     }
 
     pub fn len(&self) -> usize {
-        self.models.len()
+        self.read().len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.models.is_empty()
+        self.read().is_empty()
     }
 }

@@ -3,7 +3,8 @@
 //! change both together.
 
 use crate::jobs::JobStatus as Status;
-use crate::model::TensorSpec as Spec;
+use crate::loader::{LoadState, ModelStatus};
+use crate::model::{Model, TensorSpec as Spec};
 use crate::tensor::{DType, NamedTensors, Tensor as T, TensorData};
 use crate::SidecarError;
 
@@ -26,6 +27,16 @@ pub enum JobStatus {
     Done = 3,
     Failed = 4,
     TimedOut = 5,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, prost::Enumeration)]
+#[repr(i32)]
+pub enum ModelState {
+    Unspecified = 0,
+    Loading = 1,
+    Ready = 2,
+    Failed = 3,
+    RefusedByPolicy = 4,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -117,6 +128,32 @@ pub struct ModelInfo {
     pub outputs: Vec<TensorSpec>,
     #[prost(string, tag = "5")]
     pub device: String,
+    #[prost(enumeration = "ModelState", tag = "6")]
+    pub state: i32,
+    #[prost(string, tag = "7")]
+    pub last_error: String,
+    #[prost(uint32, tag = "8")]
+    pub attempts: u32,
+    #[prost(uint64, tag = "9")]
+    pub retry_in_ms: u64,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LoadModelRequest {
+    #[prost(string, tag = "1")]
+    pub model_hash: String,
+    #[prost(uint64, tag = "2")]
+    pub size_bytes: u64,
+    #[prost(string, repeated, tag = "3")]
+    pub uris: Vec<String>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+pub struct LoadModelResponse {
+    #[prost(enumeration = "ModelState", tag = "1")]
+    pub state: i32,
+    #[prost(string, tag = "2")]
+    pub detail: String,
 }
 
 #[derive(Clone, PartialEq, prost::Message)]
@@ -165,6 +202,47 @@ impl From<Status> for JobStatus {
             Status::Done => JobStatus::Done,
             Status::Failed => JobStatus::Failed,
             Status::TimedOut => JobStatus::TimedOut,
+        }
+    }
+}
+
+impl From<LoadState> for ModelState {
+    fn from(s: LoadState) -> Self {
+        match s {
+            LoadState::Loading => ModelState::Loading,
+            LoadState::Ready => ModelState::Ready,
+            LoadState::Failed => ModelState::Failed,
+            LoadState::RefusedByPolicy => ModelState::RefusedByPolicy,
+        }
+    }
+}
+
+impl ModelInfo {
+    /// A model in the store; `attempts` from the loader when it was hot-loaded.
+    pub fn ready(m: &Model, attempts: u32) -> Self {
+        ModelInfo {
+            sha256: m.sha256.clone(),
+            file_name: m.file_name(),
+            inputs: m.inputs.iter().map(TensorSpec::from).collect(),
+            outputs: m.outputs.iter().map(TensorSpec::from).collect(),
+            device: m.device.name().to_string(),
+            state: ModelState::Ready as i32,
+            attempts,
+            ..Default::default()
+        }
+    }
+}
+
+impl From<&ModelStatus> for ModelInfo {
+    fn from(s: &ModelStatus) -> Self {
+        ModelInfo {
+            sha256: s.sha256.clone(),
+            file_name: s.file_name.clone(),
+            state: ModelState::from(s.state) as i32,
+            last_error: s.last_error.clone(),
+            attempts: s.attempts,
+            retry_in_ms: s.retry_in().map_or(0, |d| d.as_millis() as u64),
+            ..Default::default()
         }
     }
 }

@@ -16,6 +16,7 @@ use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
 
 use crate::jobs::{JobQueue, JobStatus};
+use crate::loader::{LoadState, Loader};
 use crate::proto as pb;
 use crate::SidecarError;
 
@@ -35,7 +36,7 @@ pub fn status_of(e: &SidecarError) -> Status {
     let msg = e.to_string();
     match e {
         E::UnknownModel(_) | E::UnknownJob(_) => Status::not_found(msg),
-        E::QueueFull { .. } => Status::resource_exhausted(msg),
+        E::QueueFull { .. } | E::TooManyModels(_) => Status::resource_exhausted(msg),
         E::DuplicateJob(_) => Status::already_exists(msg),
         E::NotReady(_) => Status::unavailable(msg),
         E::Timeout { .. } => Status::deadline_exceeded(msg),
@@ -53,11 +54,16 @@ pub fn status_of(e: &SidecarError) -> Status {
     }
 }
 
-async fn submit_job(
-    q: Option<JobQueue>,
-    req: pb::SubmitJobRequest,
-) -> Result<pb::SubmitJobResponse, Status> {
-    let q = q.ok_or_else(loading)?;
+/// What a handler sees: the queue once the models dir is loaded, and the loader
+/// when hot-loading is enabled.
+#[derive(Clone)]
+struct Ctx {
+    queue: Option<JobQueue>,
+    loader: Option<Loader>,
+}
+
+async fn submit_job(ctx: Ctx, req: pb::SubmitJobRequest) -> Result<pb::SubmitJobResponse, Status> {
+    let q = ctx.queue.ok_or_else(loading)?;
     let inputs = pb::tensors_from_proto(req.inputs).map_err(|e| status_of(&e))?;
     let depth = q
         .submit(&req.model_hash, &req.job_id, inputs)
@@ -68,11 +74,8 @@ async fn submit_job(
     })
 }
 
-async fn get_result(
-    q: Option<JobQueue>,
-    req: pb::GetResultRequest,
-) -> Result<pb::GetResultResponse, Status> {
-    let q = q.ok_or_else(loading)?;
+async fn get_result(ctx: Ctx, req: pb::GetResultRequest) -> Result<pb::GetResultResponse, Status> {
+    let q = ctx.queue.ok_or_else(loading)?;
     let wait = Duration::from_millis(u64::from(req.wait_ms)).min(MAX_WAIT);
     let r = q
         .wait_result(&req.job_id, wait)
@@ -94,23 +97,48 @@ async fn get_result(
     })
 }
 
-async fn list_models(
-    q: Option<JobQueue>,
-    _: pb::ListModelsRequest,
-) -> Result<pb::ListModelsResponse, Status> {
-    let q = q.ok_or_else(loading)?;
-    Ok(pb::ListModelsResponse {
-        models: q
-            .store()
-            .models()
-            .map(|m| pb::ModelInfo {
-                sha256: m.sha256.clone(),
-                file_name: m.file_name(),
-                inputs: m.inputs.iter().map(pb::TensorSpec::from).collect(),
-                outputs: m.outputs.iter().map(pb::TensorSpec::from).collect(),
-                device: m.device.name().to_string(),
-            })
-            .collect(),
+/// The store's models (ready) merged with what the loader tracks, by sha256.
+async fn list_models(ctx: Ctx, _: pb::ListModelsRequest) -> Result<pb::ListModelsResponse, Status> {
+    let q = ctx.queue.ok_or_else(loading)?;
+    let mut statuses = ctx.loader.map(|l| l.statuses()).unwrap_or_default();
+    let mut models: Vec<pb::ModelInfo> = q
+        .store()
+        .models()
+        .iter()
+        .map(|m| {
+            let attempts = statuses.remove(&m.sha256).map_or(0, |s| s.attempts);
+            pb::ModelInfo::ready(m, attempts)
+        })
+        .collect();
+    // A status still READY here was never in the store: impossible, but skip it.
+    models.extend(
+        statuses
+            .values()
+            .filter(|s| s.state != LoadState::Ready)
+            .map(pb::ModelInfo::from),
+    );
+    models.sort_by(|a, b| a.sha256.cmp(&b.sha256));
+    Ok(pb::ListModelsResponse { models })
+}
+
+async fn load_model(ctx: Ctx, req: pb::LoadModelRequest) -> Result<pb::LoadModelResponse, Status> {
+    ctx.queue.ok_or_else(loading)?;
+    let loader = ctx
+        .loader
+        .ok_or_else(|| Status::unimplemented("model loading is not enabled on this sidecar"))?;
+    let state = loader
+        .load(&req.model_hash, req.size_bytes, req.uris)
+        .map_err(|e| status_of(&e))?;
+    let detail = match state {
+        LoadState::Failed | LoadState::RefusedByPolicy => loader
+            .status(&req.model_hash)
+            .map(|s| s.last_error)
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
+    Ok(pb::LoadModelResponse {
+        state: pb::ModelState::from(state) as i32,
+        detail,
     })
 }
 
@@ -118,6 +146,7 @@ async fn list_models(
 pub fn store_device(q: &JobQueue) -> &'static str {
     if q.store()
         .models()
+        .iter()
         .any(|m| m.device == crate::runtime::Device::Cuda)
     {
         "cuda"
@@ -126,8 +155,8 @@ pub fn store_device(q: &JobQueue) -> &'static str {
     }
 }
 
-async fn health(q: Option<JobQueue>, _: pb::HealthRequest) -> Result<pb::HealthResponse, Status> {
-    let Some(q) = q else {
+async fn health(ctx: Ctx, _: pb::HealthRequest) -> Result<pb::HealthResponse, Status> {
+    let Some(q) = ctx.queue else {
         return Ok(pb::HealthResponse {
             detail: "loading and warming up models".into(),
             ..Default::default()
@@ -155,23 +184,23 @@ async fn health(q: Option<JobQueue>, _: pb::HealthRequest) -> Result<pb::HealthR
 type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
 struct Unary<Req, Resp> {
-    queue: Option<JobQueue>,
+    ctx: Ctx,
     handler: Handler<Req, Resp>,
 }
 
-type Handler<Req, Resp> = fn(Option<JobQueue>, Req) -> BoxFut<Result<Resp, Status>>;
+type Handler<Req, Resp> = fn(Ctx, Req) -> BoxFut<Result<Resp, Status>>;
 
 impl<Req: Send + 'static, Resp: Send + 'static> UnaryService<Req> for Unary<Req, Resp> {
     type Response = Resp;
     type Future = BoxFut<Result<Response<Resp>, Status>>;
     fn call(&mut self, req: Request<Req>) -> Self::Future {
-        let fut = (self.handler)(self.queue.clone(), req.into_inner());
+        let fut = (self.handler)(self.ctx.clone(), req.into_inner());
         Box::pin(async move { fut.await.map(Response::new) })
     }
 }
 
 async fn unary<Req, Resp>(
-    queue: Option<JobQueue>,
+    ctx: Ctx,
     handler: Handler<Req, Resp>,
     req: http::Request<BoxBody>,
 ) -> http::Response<BoxBody>
@@ -183,7 +212,7 @@ where
     let mut grpc = Grpc::new(ProstCodec::<Resp, Req>::default())
         .max_decoding_message_size(64 << 20)
         .max_encoding_message_size(64 << 20);
-    grpc.unary(Unary { queue, handler }, req).await
+    grpc.unary(Unary { ctx, handler }, req).await
 }
 
 /// The tower service tonic routes `verdict.sidecar.v1.Sidecar/*` to.
@@ -191,15 +220,20 @@ where
 /// It can be served before the models are loaded ([`SidecarService::loading`]):
 /// Health then answers not ready and every other call UNAVAILABLE, so a
 /// validator can poll it while sessions are created and warmed up.
+///
+/// LoadModel needs a [`Loader`] in [`SidecarService::loader_slot`]; without one
+/// it answers UNIMPLEMENTED.
 #[derive(Clone)]
 pub struct SidecarService {
     queue: Arc<OnceLock<JobQueue>>,
+    loader: Arc<OnceLock<Loader>>,
 }
 
 impl SidecarService {
     pub fn new(queue: JobQueue) -> Self {
         SidecarService {
             queue: Arc::new(OnceLock::from(queue)),
+            loader: Arc::new(OnceLock::new()),
         }
     }
 
@@ -209,9 +243,15 @@ impl SidecarService {
         (
             SidecarService {
                 queue: slot.clone(),
+                loader: Arc::new(OnceLock::new()),
             },
             slot,
         )
+    }
+
+    /// The slot for the loader that enables LoadModel (set it before the queue).
+    pub fn loader_slot(&self) -> Arc<OnceLock<Loader>> {
+        self.loader.clone()
     }
 }
 
@@ -229,7 +269,10 @@ impl tower_service::Service<http::Request<BoxBody>> for SidecarService {
     }
 
     fn call(&mut self, req: http::Request<BoxBody>) -> Self::Future {
-        let q = self.queue.get().cloned();
+        let q = Ctx {
+            queue: self.queue.get().cloned(),
+            loader: self.loader.get().cloned(),
+        };
         Box::pin(async move {
             let path = req.uri().path().to_string();
             let method = path.strip_prefix(&format!("/{SERVICE}/")).unwrap_or("");
@@ -238,6 +281,7 @@ impl tower_service::Service<http::Request<BoxBody>> for SidecarService {
                 "GetResult" => unary(q, |q, r| Box::pin(get_result(q, r)), req).await,
                 "ListModels" => unary(q, |q, r| Box::pin(list_models(q, r)), req).await,
                 "Health" => unary(q, |q, r| Box::pin(health(q, r)), req).await,
+                "LoadModel" => unary(q, |q, r| Box::pin(load_model(q, r)), req).await,
                 _ => Status::unimplemented(format!("unknown method {path}")).into_http(),
             })
         })
@@ -330,6 +374,15 @@ impl SidecarClient {
 
     pub async fn health(&mut self) -> Result<pb::HealthResponse, Status> {
         self.call("/verdict.sidecar.v1.Sidecar/Health", pb::HealthRequest {})
+            .await
+    }
+
+    /// Asks the sidecar to load a model (returns at once; poll [`Self::list_models`]).
+    pub async fn load_model(
+        &mut self,
+        req: pb::LoadModelRequest,
+    ) -> Result<pb::LoadModelResponse, Status> {
+        self.call("/verdict.sidecar.v1.Sidecar/LoadModel", req)
             .await
     }
 }
