@@ -34,8 +34,22 @@ struct Task {
     salt: Vec<u8>,
 }
 
+/// What the worker is asked to do.
+enum Work {
+    Job(Task),
+    /// Fetch, verify and load a registered model (the sidecar's `LoadModel`).
+    Load(sc::LoadModelRequest),
+}
+
+/// Commits between two `LoadModel` calls for the same model: a sidecar that
+/// restarted (and forgot) is asked again; a ready one answers at once.
+const LOAD_EVERY: u64 = 50;
+
 #[derive(Default)]
 struct Cache {
+    /// Commits seen, and when each registered model was last sent to LoadModel.
+    commits: u64,
+    loads: BTreeMap<String, u64>,
     local: BTreeMap<u64, LocalJob>,
     inflight: BTreeSet<u64>,
     /// Sidecar runs started per job (a retry needs a fresh sidecar job id).
@@ -75,7 +89,7 @@ pub struct Attestor {
     secret: [u8; 32],
     fault: AttestorFault,
     cache: Arc<Mutex<Cache>>,
-    tasks: Option<mpsc::UnboundedSender<Task>>,
+    tasks: Option<mpsc::UnboundedSender<Work>>,
 }
 
 /// `priv_validator_key.json` as CometBFT writes it (only what we read).
@@ -179,6 +193,36 @@ impl Attestor {
         })
     }
 
+    /// Asks the sidecar to load every registered model with URIs that it was
+    /// not asked about in the last [`LOAD_EVERY`] commits.
+    fn request_models(&self, s: &dyn Storage) {
+        let Some(tasks) = &self.tasks else { return };
+        let Ok(ids) = inf::model_ids(s) else { return };
+        let mut c = lock(&self.cache);
+        c.commits = c.commits.saturating_add(1);
+        let now = c.commits;
+        for id in ids {
+            if c.loads
+                .get(&id)
+                .is_some_and(|t| now.saturating_sub(*t) < LOAD_EVERY)
+            {
+                continue;
+            }
+            let Ok(Some(m)) = inf::model(s, &id) else {
+                continue;
+            };
+            if m.uris.is_empty() {
+                continue;
+            }
+            c.loads.insert(id.clone(), now);
+            let _ = tasks.send(Work::Load(sc::LoadModelRequest {
+                model_hash: id,
+                size_bytes: m.size_bytes,
+                uris: m.uris,
+            }));
+        }
+    }
+
     pub fn address(&self) -> [u8; 20] {
         self.me
     }
@@ -203,9 +247,11 @@ impl Attestor {
         });
     }
 
-    /// After Commit: every live job with us on its committee that we have not
-    /// run yet goes to the sidecar (again after a restart).
+    /// After Commit: registered models go to the sidecar to be fetched and
+    /// loaded (its policy decides which it serves), then every live job with
+    /// us on its committee that we have not run yet (again after a restart).
     pub fn after_commit(&self, s: &dyn Storage) {
+        self.request_models(s);
         if self.fault == AttestorFault::Copy {
             if let Ok(live) = inf::live_jobs(s) {
                 self.copy_public_answers(s, &live);
@@ -249,7 +295,7 @@ impl Attestor {
                 continue;
             };
             c.inflight.insert(id);
-            let _ = tasks.send(Task {
+            let _ = tasks.send(Work::Job(Task {
                 job_id: id,
                 attempt,
                 model_id: job.model_id.clone(),
@@ -257,7 +303,7 @@ impl Attestor {
                 tolerance_nano: model.tolerance_nano,
                 max_output_len: model.max_output_len as usize,
                 salt: self.salt(id),
-            });
+            }));
         }
     }
 
@@ -376,8 +422,16 @@ fn flatten(outputs: &[sc::Tensor]) -> Vec<f64> {
     v
 }
 
-async fn worker(mut rx: mpsc::UnboundedReceiver<Task>, cache: Arc<Mutex<Cache>>, sidecar: String) {
-    while let Some(task) = rx.recv().await {
+async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>, sidecar: String) {
+    while let Some(work) = rx.recv().await {
+        let task = match work {
+            Work::Job(t) => t,
+            Work::Load(req) => {
+                let sidecar = sidecar.clone();
+                tokio::spawn(load_model(sidecar, req));
+                continue;
+            }
+        };
         let cache = cache.clone();
         let sidecar = sidecar.clone();
         tokio::spawn(async move {
@@ -399,6 +453,22 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Task>, cache: Arc<Mutex<Cache>>,
                 }
             }
         });
+    }
+}
+
+/// One `LoadModel` call; the sidecar fetches, verifies and loads in the
+/// background and reports its state in `ListModels`.
+async fn load_model(sidecar: String, req: sc::LoadModelRequest) {
+    let id = req.model_hash.clone();
+    let r = match SidecarClient::connect(sidecar.clone()).await {
+        Ok(mut c) => c.load_model(req).await.map_err(|e| e.message().to_string()),
+        Err(e) => Err(format!("connect {sidecar}: {e}")),
+    };
+    match r {
+        Ok(resp) => {
+            tracing::info!(model = %id, state = resp.state, detail = %resp.detail, "asked the sidecar to load a registered model")
+        }
+        Err(e) => tracing::warn!(model = %id, error = %e, "LoadModel failed; will ask again"),
     }
 }
 

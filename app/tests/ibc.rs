@@ -46,6 +46,9 @@ fn test_chain(chain_id: &str) -> TestNet {
         .next_validators_hash(next_validators_hash())
         .replay_every_block()
         .tx_fee(100_000, 4_000_000)
+        // The genesis validator is no staking validator and serves nothing:
+        // jobs are accepted anyway (and expire), which these tests rely on.
+        .inference_params(serde_json::json!({"min_model_servers": 0}))
         .build()
 }
 
@@ -1044,6 +1047,8 @@ fn register_model() -> Any {
             }],
             tolerance: "0.001".into(),
             max_output_len: 8,
+            uris: vec!["http://models.example/pair.onnx".into()],
+            size_bytes: 1_024,
             ..Default::default()
         },
         inf_pb::MSG_REGISTER_MODEL_URL,

@@ -4,6 +4,9 @@
 mod kit;
 use kit::*;
 
+/// What each operator's MsgServeModel costs it (the kit's tx fee).
+const SERVE_FEE: u128 = 10_000;
+
 #[test]
 fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     let mut net = TestNet::new(&[Honest; 4], 8);
@@ -41,7 +44,12 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     let dec = |s: &str| -> u128 { s.parse::<u128>().expect("dec") / 1_000_000_000_000_000_000 };
     for i in 0..4u8 {
         let op = operator(i).address();
-        assert_eq!(net.balance(&op.bech32()), ops[i as usize], "operator {i}");
+        // Each operator paid its MsgServeModel's 10 000 uverd fee.
+        assert_eq!(
+            net.balance(&op.bech32()),
+            ops[i as usize] - SERVE_FEE,
+            "operator {i}"
+        );
         let rewards: dpb::QueryDelegationRewardsResponse = net.proto(
             "/cosmos.distribution.v1beta1.Query/DelegationRewards",
             dpb::QueryDelegationRewardsRequest {
@@ -60,10 +68,11 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
             .commission
             .map(|c| c.commission.iter().map(|x| dec(&x.amount)).sum())
             .unwrap_or(0);
-        // Job: 10 000 → 500 commission + 9 500. The two 10 000 uverd tx fees
-        // (register, submit) are shared too: 5 000 → 250 + 4 750.
-        assert_eq!(c, 750, "operator {i} commission");
-        assert!((14_249..=14_250).contains(&r), "operator {i} rewards {r}");
+        // Job: 10 000 → 500 commission + 9 500. The six 10 000 uverd tx fees
+        // (register, four serve declarations, submit) are shared too:
+        // 15 000 → 750 + 14 250.
+        assert_eq!(c, 1_250, "operator {i} commission");
+        assert!((23_749..=23_750).contains(&r), "operator {i} rewards {r}");
     }
     assert!(net
         .query("Faults", json!({}))
@@ -136,7 +145,11 @@ fn a_late_member_is_late_whatever_it_reports_and_never_slashed_for_it() {
     let after: Vec<u128> = (0..4)
         .map(|i| net.balance(&operator(i).address().bech32()))
         .collect();
-    assert_eq!(ops[3], after[3], "the late member earns nothing");
+    assert_eq!(
+        ops[3] - SERVE_FEE,
+        after[3],
+        "the late member earns nothing"
+    );
     let missed = net.query("Faults", json!({}));
     assert!(missed.as_array().expect("list").is_empty(), "{missed}");
 }
@@ -153,7 +166,10 @@ fn a_copier_cannot_commit_to_an_answer_it_copied() {
     assert_eq!(job["result"]["late"], json!([net.nodes[3].hex()]));
     assert_eq!(job["result"]["agreeing"].as_array().map(Vec::len), Some(3));
     assert!(events(&r, "slash").is_empty());
-    assert_eq!(net.balance(&operator(3).address().bech32()), before);
+    assert_eq!(
+        net.balance(&operator(3).address().bech32()),
+        before - SERVE_FEE
+    );
     // The copier did see the public answer: its cache holds it, to no avail.
     net.run_heights(3);
     assert_eq!(net.job(1)["result"]["late"], json!([net.nodes[3].hex()]));

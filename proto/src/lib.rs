@@ -121,11 +121,30 @@ pub mod inference {
             pub input_min: ::prost::alloc::string::String,
             #[prost(string, tag = "10")]
             pub input_max: ::prost::alloc::string::String,
+            #[prost(string, repeated, tag = "11")]
+            pub uris: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+            #[prost(uint64, tag = "12")]
+            pub size_bytes: u64,
         }
 
         /// See `verdict/inference/v1/tx.proto`.
         #[derive(Clone, PartialEq, ::prost::Message)]
         pub struct MsgRegisterModelResponse {}
+
+        /// See `verdict/inference/v1/tx.proto`.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct MsgServeModel {
+            #[prost(string, tag = "1")]
+            pub operator: ::prost::alloc::string::String,
+            #[prost(string, repeated, tag = "2")]
+            pub model_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
+            #[prost(bool, tag = "3")]
+            pub serve: bool,
+        }
+
+        /// See `verdict/inference/v1/tx.proto`.
+        #[derive(Clone, PartialEq, ::prost::Message)]
+        pub struct MsgServeModelResponse {}
 
         /// See `verdict/inference/v1/tx.proto`.
         #[derive(Clone, PartialEq, ::prost::Message)]
@@ -201,6 +220,7 @@ pub mod inference {
 
         pub const MSG_REGISTER_MODEL_URL: &str = "/verdict.inference.v1.MsgRegisterModel";
         pub const MSG_SUBMIT_JOB_URL: &str = "/verdict.inference.v1.MsgSubmitJob";
+        pub const MSG_SERVE_MODEL_URL: &str = "/verdict.inference.v1.MsgServeModel";
         pub const MSG_REQUEST_REMOTE_URL: &str = "/verdict.inference.v1.MsgRequestRemote";
         pub const MSG_RECLAIM_REMOTE_URL: &str = "/verdict.inference.v1.MsgReclaimRemote";
     }

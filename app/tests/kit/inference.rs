@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use tendermint_proto::v0_38::abci::ResponseFinalizeBlock;
 use verdict_proto::inference::v1 as pb;
 
-use super::keys::user;
+use super::keys::{operator, user};
 use super::net::TestNet;
 use super::{Behaviour, MODEL};
 
@@ -69,8 +69,32 @@ impl TestNet {
         }
     }
 
-    /// The user registers [`MODEL`] (an mlp: 2 inputs, 8 outputs).
+    /// The user registers [`MODEL`] (an mlp: 2 inputs, 8 outputs) by URI;
+    /// every validator's operator then declares serving it in the same block
+    /// (as the local nets do once their sidecars have it).
     pub fn register(&mut self) -> Vec<u8> {
+        self.serve_next.push(MODEL.into());
+        self.register_tx()
+    }
+
+    /// Operator `i`'s `MsgServeModel` for `models`.
+    pub fn serve_tx(&self, i: u8, models: &[String], serve: bool) -> Vec<u8> {
+        let m = pb::MsgServeModel {
+            operator: operator(i).address().valoper(),
+            model_ids: models.to_vec(),
+            serve,
+        };
+        self.tx_by(
+            &operator(i),
+            vec![cosmrs::Any {
+                type_url: pb::MSG_SERVE_MODEL_URL.into(),
+                value: m.encode_to_vec(),
+            }],
+        )
+    }
+
+    /// The user's `MsgRegisterModel` for [`MODEL`], nobody declared serving.
+    pub fn register_tx(&mut self) -> Vec<u8> {
         let m = pb::MsgRegisterModel {
             owner: user().address().bech32(),
             model_id: MODEL.into(),
@@ -87,6 +111,8 @@ impl TestNet {
             }],
             tolerance: "0.001".into(),
             max_output_len: 16,
+            uris: vec![format!("http://models.example/{MODEL}.onnx")],
+            size_bytes: 1_024,
             ..Default::default()
         };
         self.user_tx(vec![cosmrs::Any {

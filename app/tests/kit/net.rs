@@ -124,6 +124,9 @@ pub struct TestNet {
     /// Validators that do not precommit (absent from the commit).
     pub absent: BTreeSet<Vec<u8>>,
     pub user_seq: u64,
+    /// Models every validator's operator declares serving in the next block
+    /// (after that block's other txs): set by `register`.
+    pub serve_next: Vec<String>,
     /// Fee (uverd) and gas limit of the user's transactions.
     pub fee: u128,
     pub gas: u64,
@@ -159,6 +162,7 @@ impl TestNet {
             drop: BTreeSet::new(),
             absent: BTreeSet::new(),
             user_seq: 0,
+            serve_next: vec![],
             fee,
             gas,
             genesis_time,
@@ -379,7 +383,13 @@ impl TestNet {
     /// One height: the proposer proposes `txs`, every node accepts the
     /// proposal, every node in CometBFT's set votes, every node finalizes (the
     /// same app hash) and commits. Returns node 0's response.
-    pub fn run_height(&mut self, txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
+    pub fn run_height(&mut self, mut txs: Vec<Vec<u8>>) -> ResponseFinalizeBlock {
+        let serve = std::mem::take(&mut self.serve_next);
+        if !serve.is_empty() {
+            for i in 0..self.nodes.len() {
+                txs.push(self.serve_tx(i as u8, &serve, true));
+            }
+        }
         self.feed();
         let h = self.height + 1;
         let proposer = self.proposer();

@@ -34,6 +34,21 @@ pub fn bonded(s: &dyn Storage) -> Result<Vec<Member>, InferenceError> {
     Ok(out)
 }
 
+/// The members a job on `model_id` may be drawn from: the bonded validators
+/// (`bonded`, in operator order) that serve it.
+pub fn candidates(
+    s: &dyn Storage,
+    bonded: &[Member],
+    model_id: &str,
+) -> Result<Vec<Member>, InferenceError> {
+    let servers = state::servers(s, model_id)?;
+    Ok(bonded
+        .iter()
+        .filter(|m| servers.binary_search(&m.operator).is_ok())
+        .cloned()
+        .collect())
+}
+
 /// The committee of one job: `size` seats drawn by stake **with replacement**
 /// (a validator drawn k times holds k seats, so its expected share of the
 /// committee's weight equals its share of the stake — stake counts once), or,
@@ -122,7 +137,7 @@ pub fn assign(
         return Ok(vec![]);
     }
     let p = state::params(s);
-    let candidates = bonded(s)?;
+    let bonded = bonded(s)?;
     let mut events = Vec::new();
     for id in ids {
         let mut job = state::JOBS.load(s, id)?;
@@ -130,6 +145,8 @@ pub fn assign(
             continue;
         }
         state::UNASSIGNED.remove(s, id);
+        // Only validators that serve the model sit on its committees.
+        let candidates = candidates(s, &bonded, &job.model_id)?;
         job.committee = sample(
             &candidates,
             usize::try_from(p.committee_size).unwrap_or(usize::MAX),
@@ -150,7 +167,7 @@ pub fn assign(
                 Event::new("inference_job_result")
                     .attr("job_id", id)
                     .attr("status", "expired")
-                    .attr("reason", "no bonded validator")
+                    .attr("reason", "no bonded validator serves the model")
                     .attr("height", height),
             );
         } else {

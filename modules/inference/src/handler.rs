@@ -27,6 +27,8 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
             rtol_nano,
             input_range,
             max_output_len,
+            uris,
+            size_bytes,
         } => {
             let p = state::params(ctx.store);
             let model = Model {
@@ -40,9 +42,16 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 input_range: *input_range,
                 max_output_len: *max_output_len,
                 registered_height: ctx.block.height,
+                uris: uris.clone(),
+                size_bytes: *size_bytes,
             };
             register_model(ctx, &p, owner, &model)
         }
+        InferenceMsg::ServeModel {
+            operator,
+            model_ids,
+            serve,
+        } => crate::serving::serve(ctx, operator, model_ids, *serve),
         InferenceMsg::SubmitJob {
             requester,
             model_id,
@@ -84,6 +93,12 @@ fn check_model_bounds(p: &InferenceParams, model: &Model) -> Result<(), Inferenc
         return Err(InferenceError::Invalid(format!(
             "max_output_len {} is above the chain's cap of {}",
             model.max_output_len, p.max_output_len
+        )));
+    }
+    if model.size_bytes > p.max_model_bytes {
+        return Err(InferenceError::Invalid(format!(
+            "size_bytes {} is above the chain's cap of {} (max_model_bytes)",
+            model.size_bytes, p.max_model_bytes
         )));
     }
     Ok(())
@@ -211,6 +226,7 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
         .may_load(ctx.store, sub.model_id)?
         .ok_or_else(|| InferenceError::UnknownModel(sub.model_id.clone()))?;
     check_submission(&p, &model, sub)?;
+    crate::serving::check_served(ctx.store, &p, sub.model_id)?;
     let floor = state::job_fee_floor(ctx.store);
     if sub.fee.denom != FEE_DENOM || sub.fee.amount < floor {
         return Err(InferenceError::FeeTooLow {

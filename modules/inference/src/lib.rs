@@ -22,6 +22,7 @@ pub mod module;
 pub mod msgs;
 pub mod params;
 pub mod query;
+pub mod serving;
 pub mod state;
 
 pub use error::InferenceError;

@@ -10,9 +10,17 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::state::{InputTensor, Spec};
 
-pub use pb::{MSG_REGISTER_MODEL_URL, MSG_SUBMIT_JOB_URL};
+pub use pb::{MSG_REGISTER_MODEL_URL, MSG_SERVE_MODEL_URL, MSG_SUBMIT_JOB_URL};
 
 const MAX_TENSORS: usize = 8;
+/// URIs a registration may name, and the length of each.
+pub const MAX_URIS: usize = 4;
+pub const MAX_URI_LEN: usize = 256;
+/// Models one `MsgServeModel` may name.
+pub const MAX_SERVE_IDS: usize = 32;
+/// The URI schemes a sidecar may be pointed at (`file://` is for local nets:
+/// a sidecar reads only what its operator's policy allows, and checks the hash).
+const SCHEMES: [&str; 4] = ["http://", "https://", "file://", "ipfs://"];
 const MAX_RANK: usize = 8;
 const MAX_NAME: usize = 64;
 
@@ -28,6 +36,15 @@ pub enum InferenceMsg {
         rtol_nano: Option<u64>,
         input_range: Option<(i64, i64)>,
         max_output_len: u32,
+        /// Where the bytes are, tried in order.
+        uris: Vec<String>,
+        size_bytes: u64,
+    },
+    /// An operator declares its validator serves (or stops serving) models.
+    ServeModel {
+        operator: Addr,
+        model_ids: Vec<String>,
+        serve: bool,
     },
     SubmitJob {
         requester: Addr,
@@ -53,6 +70,29 @@ pub fn element_size(dtype: &str) -> Option<u64> {
 
 fn invalid(s: impl Into<String>) -> InferenceError {
     InferenceError::Invalid(s.into())
+}
+
+/// 1..=[`MAX_URIS`] URIs of a known scheme, printable ASCII, each at most
+/// [`MAX_URI_LEN`] bytes and with something after the scheme.
+fn check_uris(uris: &[String]) -> Result<(), InferenceError> {
+    if uris.is_empty() || uris.len() > MAX_URIS {
+        return Err(invalid(format!(
+            "a model needs 1..{MAX_URIS} uris saying where its bytes are"
+        )));
+    }
+    for u in uris {
+        let scheme = SCHEMES.iter().find(|s| u.starts_with(*s));
+        let ok = u.len() <= MAX_URI_LEN
+            && u.chars().all(|c| c.is_ascii_graphic())
+            && scheme.is_some_and(|s| u.len() > s.len());
+        if !ok {
+            return Err(invalid(format!(
+                "uri {u:?} must be http://, https://, file:// or ipfs:// with a location, \
+                 printable ASCII, at most {MAX_URI_LEN} bytes"
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_name(what: &str, n: &str) -> Result<(), InferenceError> {
@@ -143,6 +183,11 @@ impl InferenceMsg {
                     .map_err(|e| invalid(format!("bad MsgSubmitJob: {e}")))?;
                 Self::submit(m).map(Some)
             }
+            MSG_SERVE_MODEL_URL => {
+                let m = pb::MsgServeModel::decode(any.value.as_slice())
+                    .map_err(|e| invalid(format!("bad MsgServeModel: {e}")))?;
+                Self::serve(m).map(Some)
+            }
             _ => Ok(None),
         }
     }
@@ -199,6 +244,12 @@ impl InferenceMsg {
         if m.max_output_len == 0 {
             return Err(invalid("max_output_len must be positive"));
         }
+        check_uris(&m.uris)?;
+        if m.size_bytes == 0 {
+            return Err(invalid(
+                "size_bytes must be the model file's size (positive)",
+            ));
+        }
         Ok(InferenceMsg::RegisterModel {
             owner,
             model_id: m.model_id,
@@ -209,6 +260,26 @@ impl InferenceMsg {
             rtol_nano,
             input_range,
             max_output_len: m.max_output_len,
+            uris: m.uris,
+            size_bytes: m.size_bytes,
+        })
+    }
+
+    fn serve(m: pb::MsgServeModel) -> Result<InferenceMsg, InferenceError> {
+        let operator =
+            Addr::parse_valoper(&m.operator).map_err(|e| invalid(format!("operator: {e}")))?;
+        if m.model_ids.is_empty() || m.model_ids.len() > MAX_SERVE_IDS {
+            return Err(invalid(format!("name 1..{MAX_SERVE_IDS} model ids")));
+        }
+        if let Some(bad) = m.model_ids.iter().find(|id| !is_model_id(id)) {
+            return Err(invalid(format!(
+                "model id {bad:?} is not 64 lower-case hex characters"
+            )));
+        }
+        Ok(InferenceMsg::ServeModel {
+            operator,
+            model_ids: m.model_ids,
+            serve: m.serve,
         })
     }
 
@@ -262,6 +333,7 @@ impl InferenceMsg {
     pub fn signer(&self) -> Addr {
         match self {
             InferenceMsg::RegisterModel { owner, .. } => *owner,
+            InferenceMsg::ServeModel { operator, .. } => *operator,
             InferenceMsg::SubmitJob { requester, .. } => *requester,
         }
     }
@@ -269,6 +341,7 @@ impl InferenceMsg {
     pub fn type_url(&self) -> &'static str {
         match self {
             InferenceMsg::RegisterModel { .. } => MSG_REGISTER_MODEL_URL,
+            InferenceMsg::ServeModel { .. } => MSG_SERVE_MODEL_URL,
             InferenceMsg::SubmitJob { .. } => MSG_SUBMIT_JOB_URL,
         }
     }

@@ -18,6 +18,13 @@ pub struct InferenceParams {
     /// Of a block's job slots, at most this many for local jobs and at most
     /// this many for IBC requests, so neither source can starve the other.
     pub max_jobs_per_source: u32,
+    /// Largest model file a registration may declare (bytes); sidecars never
+    /// download more than the declared size.
+    pub max_model_bytes: u64,
+    /// A job is refused at submit unless at least this many bonded validators
+    /// serve its model (`MsgServeModel`): a job nobody can run is not accepted.
+    /// 0 accepts jobs on unserved models (they expire, refunded but the base fee).
+    pub min_model_servers: u32,
     /// Paid by whoever registers a model, into the community pool: claiming a
     /// model id (first come, first served) is not free.
     pub model_registration_fee: Uint128,
@@ -87,6 +94,8 @@ impl Default for InferenceParams {
             committee_size: 48,
             max_jobs_per_block: 8,
             max_jobs_per_source: 6,
+            max_model_bytes: 1 << 30,
+            min_model_servers: 1,
             model_registration_fee: Uint128::new(1_000_000),
             min_job_fee: Uint128::new(1_000),
             job_base_fee: Uint128::new(200),
@@ -142,6 +151,7 @@ impl InferenceParams {
         positive("committee_size", self.committee_size.into())?;
         positive("max_jobs_per_block", self.max_jobs_per_block.into())?;
         positive("max_latency_ms", self.max_latency_ms.into())?;
+        positive("max_model_bytes", self.max_model_bytes)?;
         positive("attestation_window_blocks", self.attestation_window_blocks)?;
         positive("missed_window", self.missed_window.into())?;
         // A job of block H gets its committee in block H+1 (from that block's

@@ -167,7 +167,20 @@ fn model(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {
     let m: Model = state::MODELS
         .may_load(s, id)?
         .ok_or_else(|| InferenceError::UnknownModel(id.into()))?;
-    json(&model_view(&m)?)
+    let mut v = model_view(&m)?;
+    // Who serves it, with their power (0: not bonded, so never drawn).
+    let mut servers = Vec::new();
+    for op in state::servers(s, id)? {
+        let power = verdict_staking::state::find_validator(s, &op)?.map_or(0, |v| v.power());
+        servers.push(serde_json::json!({
+            "operator": Addr(op).valoper(),
+            "power": power,
+        }));
+    }
+    if let Some(o) = v.as_object_mut() {
+        o.insert("servers".into(), serde_json::Value::Array(servers));
+    }
+    json(&v)
 }
 
 fn models(s: &dyn Storage, r: &Req) -> Result<Vec<u8>, InferenceError> {

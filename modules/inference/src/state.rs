@@ -12,7 +12,7 @@ pub(crate) mod keys;
 pub(crate) mod types;
 pub(crate) use keys::{
     ATTESTATIONS, BEACON, BLOCK_JOBS, CHAINS, FAULTS, INPUTS, JOBS, JOBS_BY_REQUESTER,
-    JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, SETTLED, UNASSIGNED,
+    JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, SERVERS, SETTLED, UNASSIGNED,
 };
 pub use types::{
     Addr20, Attestation, BlockJobs, Fault, FaultKind, FaultRecord, InputTensor, Job, JobResult,
@@ -75,6 +75,42 @@ pub fn job(s: &dyn Storage, id: u64) -> StdResult<Option<Job>> {
 /// A registered model by id.
 pub fn model(s: &dyn Storage, id: &str) -> StdResult<Option<Model>> {
     MODELS.may_load(s, id)
+}
+
+/// Every registered model id, in order (for sidecars to fetch).
+pub fn model_ids(s: &dyn Storage) -> StdResult<Vec<String>> {
+    MODELS
+        .keys(s, None, None, Order::Ascending)
+        .collect::<StdResult<_>>()
+}
+
+/// The operators that declared serving `model_id`, in operator order.
+pub fn servers(s: &dyn Storage, model_id: &str) -> StdResult<Vec<Addr20>> {
+    SERVERS
+        .prefix(model_id)
+        .keys(s, None, None, Order::Ascending)
+        .map(|k| {
+            k.and_then(|v| {
+                <Addr20>::try_from(v.as_slice())
+                    .map_err(|_| cosmwasm_std::StdError::msg("a server key is not 20 bytes"))
+            })
+        })
+        .collect()
+}
+
+/// Records that `operator` serves (or no longer serves) `model_id`.
+pub fn set_serving(
+    s: &mut dyn Storage,
+    model_id: &str,
+    operator: &Addr20,
+    serve: bool,
+) -> StdResult<()> {
+    if serve {
+        SERVERS.save(s, (model_id, operator), &())
+    } else {
+        SERVERS.remove(s, (model_id, operator));
+        Ok(())
+    }
 }
 
 /// A live job's input tensors (gone once it settles).

@@ -195,6 +195,30 @@ impl<'a> Sim<'a> {
     /// The self-jailer's operator: raises its `min_self_delegation` to half its
     /// self-delegation and unbonds 90 % of it, in one tx (staking jails it).
     #[allow(deprecated)] // `delegator_address` of MsgEditValidator is deprecated
+    /// Validator `i`'s operator declares serving the requester's model (every
+    /// validator of the sim serves it; nobody serves the squatter's).
+    pub(super) fn serve(&self, i: usize) -> Vec<u8> {
+        let op = &self.ops[i];
+        let serve = cosmrs::Any {
+            type_url: pb::MSG_SERVE_MODEL_URL.into(),
+            value: pb::MsgServeModel {
+                operator: op.address().valoper(),
+                model_ids: vec![model_id()],
+                serve: true,
+            }
+            .encode_to_vec(),
+        };
+        let spec = TxSpec {
+            msgs: vec![serve],
+            memo: String::new(),
+            timeout_height: 0,
+            fee: vec![Coin::new(10_000, "uverd")],
+            gas_limit: 400_000,
+        };
+        let (number, seq) = self.account(&op.address().bech32());
+        sign_tx(&spec, op, CHAIN, number, seq)
+    }
+
     pub(super) fn self_jail(&self, i: usize) -> Vec<u8> {
         use cosmrs::proto::cosmos::staking::v1beta1 as st;
         let op = &self.ops[i];
@@ -293,6 +317,8 @@ impl<'a> Sim<'a> {
             tolerance: "0.000001".into(),
             rtol: "0.0001".into(),
             max_output_len: OUT_LEN as u32,
+            uris: vec!["http://models.sim.invalid/model.onnx".into()],
+            size_bytes: 1_024,
             ..Default::default()
         };
         let any = cosmrs::Any {

@@ -218,6 +218,10 @@ pub(super) fn run_chain(
             let t = sim.register(true);
             txs.push(t);
             kinds.extend([None, None]);
+            for i in 0..sim.vals.len() {
+                txs.push(sim.serve(i));
+                kinds.push(None);
+            }
         } else if res.submitted < jobs {
             let floor = sim.floor();
             res.floor_max = res.floor_max.max(floor);

@@ -34,6 +34,8 @@ pub(crate) const NEXT_FAULT: Item<u64> = Item::new("inference/next_fault");
 pub(crate) const SETTLED: Map<(u64, u64), ()> = Map::new("inference/settled");
 pub(crate) const FAULTS: Map<u64, FaultRecord> = Map::new("inference/faults");
 /// The randomness beacon after the last block (see [`crate::beacon`]).
+/// (model id, validator operator) present = that validator serves the model.
+pub(crate) const SERVERS: Map<(&str, &[u8]), ()> = Map::new("inference/servers");
 pub(crate) const BEACON: Item<[u8; 32]> = Item::new("inference/beacon");
 /// Each proposer's hash chain, by operator or proposer address.
 pub(crate) const CHAINS: Map<&[u8], BeaconChain> = Map::new("inference/beacon_chains");
@@ -63,6 +65,7 @@ mod tests {
             ("NEXT_FAULT", ns(NEXT_FAULT.as_slice())),
             ("SETTLED", ns(SETTLED.namespace_bytes())),
             ("FAULTS", ns(FAULTS.namespace_bytes())),
+            ("SERVERS", ns(SERVERS.namespace_bytes())),
             ("BEACON", ns(BEACON.as_slice())),
             ("CHAINS", ns(CHAINS.namespace_bytes())),
         ];
@@ -84,6 +87,7 @@ mod tests {
                 ("NEXT_FAULT", "inference/next_fault"),
                 ("SETTLED", "inference/settled"),
                 ("FAULTS", "inference/faults"),
+                ("SERVERS", "inference/servers"),
                 ("BEACON", "inference/beacon"),
                 ("CHAINS", "inference/beacon_chains"),
             ]

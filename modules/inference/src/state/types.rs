@@ -38,6 +38,16 @@ pub struct Model {
     /// Digest length (see docs/design.md §6.8).
     pub max_output_len: u32,
     pub registered_height: u64,
+    /// Where the bytes are (tried in order by every sidecar).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub uris: Vec<String>,
+    /// Size of the .onnx file in bytes.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub size_bytes: u64,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 impl Model {
