@@ -209,6 +209,13 @@ pub(super) fn run_chain(
         }
         // User txs: the models, then the squatter's jobs at the fee floor and
         // as many of the requester's as the chain takes from one source.
+        // Block 2 (accounts are readable once block 1 is committed): every
+        // validator's operator declares serving the requester's model.
+        if h == 2 {
+            for i in 0..sim.vals.len() {
+                txs.push(sim.serve(i));
+            }
+        }
         let first_user_tx = txs.len();
         // Submissions of this block: Some(true) squatter, Some(false) requester.
         let mut kinds: Vec<Option<bool>> = vec![];
@@ -218,10 +225,6 @@ pub(super) fn run_chain(
             let t = sim.register(true);
             txs.push(t);
             kinds.extend([None, None]);
-            for i in 0..sim.vals.len() {
-                txs.push(sim.serve(i));
-                kinds.push(None);
-            }
         } else if res.submitted < jobs {
             let floor = sim.floor();
             res.floor_max = res.floor_max.max(floor);
