@@ -6,13 +6,18 @@ N ?= 4
 # TEST ONLY: make node i misbehave, e.g. FAULTS="1:wrong,2:slow=3000". Sidecar faults:
 # wrong, down, slow=MS, noise=REL (e.g. noise=1e-6), lie=MS; verdictd faults: copy, withhold.
 FAULTS ?=
+# Sidecar serve policies by node, e.g. SERVE="3:none" (a validator declares serving only
+# the models its sidecar loads); EMPTY_MODELS=1 (with FRESH=1 or a new net): sidecars start
+# with no model on disk and fetch each registered model from the net's model server.
+SERVE ?=
+NET_FLAGS = --serve "$(SERVE)" $(if $(EMPTY_MODELS),--empty-models,)
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
 .PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean sim sim-fast
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] | testnet [N=4] [FAULTS=..] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean | sim | sim-fast"
+	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean | sim | sim-fast"
 
 setup:
 	@scripts/setup.sh
@@ -22,10 +27,10 @@ build:
 
 # The main job: a local multi-validator net in the foreground, a line per block.
 run: setup build
-	$(PY) -m testnet run --n $(N) --faults "$(FAULTS)"
+	$(PY) -m testnet run --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
 
 testnet: setup build
-	$(PY) -m testnet start --n $(N) --faults "$(FAULTS)" $(if $(FRESH),--fresh,)
+	$(PY) -m testnet start --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
 
 testnet-stop:
 	python3 -m testnet stop

@@ -7,18 +7,19 @@ reference outputs).
         heights, compare the app hashes of its nodes, kill/restart a node, twins
   Node  one validator: home, ports (node.json), processes, logs, RPC reads
   Cli   the `verdict` binary for a keyring and a node, JSON answers parsed
-  Jobs  inference jobs on a net (register models, submit, events)
+  Jobs  inference jobs on a net (register models by URI, validators declare
+        serving them once their sidecars have them, submit, events)
 
 `python3 -m testnet --help` (from the repository root) runs the command line.
 """
 
 from .cli import Cli, CliError
 from .env import CHAIN_ID, DEFAULT_OUT, MODELS_DIR, ROOT, NetError
-from .faults import parse_faults
+from .faults import parse_faults, parse_serve
 from .jobs import Jobs
 from .net import Net
 from .node import Node
 from .ports import Ports, port_free, wait_free, wait_port
 
 __all__ = ["CHAIN_ID", "DEFAULT_OUT", "MODELS_DIR", "ROOT", "Cli", "CliError", "Jobs", "Net", "NetError",
-           "Node", "Ports", "parse_faults", "port_free", "wait_free", "wait_port"]
+           "Node", "Ports", "parse_faults", "parse_serve", "port_free", "wait_free", "wait_port"]

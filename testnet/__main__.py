@@ -2,12 +2,18 @@
 
   python3 -m testnet run --n 4          # foreground: a line per block, demo inference
                                         # jobs with their results and slashes; Ctrl-C stops all
+  python3 -m testnet run --fresh --empty-models --serve 3:none
+                                        # sidecars fetch every model from the net's model
+                                        # server; node 3's serves none (never seated)
   python3 -m testnet start --n 4        # background (make testnet)
   python3 -m testnet stop               # make testnet-stop
   python3 -m testnet restart 2          # bring node 2 back after a crash
   python3 -m testnet generate --n 4 --hosts a.example,b.example,c.example,d.example --out DIR
 
-Run from the repository root (the `testnet` package lives there).
+Run from the repository root (the `testnet` package lives there). While a net
+runs, its model server (loopback HTTP over OUT/www/, a copy of models/*.onnx) listens
+on 127.0.0.1:26690 (+ VERDICT_PORT_OFFSET); the demo registers the shipped models
+with those URLs.
 """
 
 from __future__ import annotations
@@ -19,17 +25,17 @@ import threading
 from pathlib import Path
 
 from .env import CHAIN_ID, DEFAULT_OUT, NetError, log
-from .faults import parse_faults
+from .faults import parse_faults, parse_serve
 from .live import Live, demo
 from .net import Net
 
 
-def ensure(net: Net, n: int, fresh: bool) -> None:
+def ensure(net: Net, n: int, fresh: bool, empty_models: bool = False) -> None:
     """(Re)generates the homes unless a net of n nodes is already there."""
     if fresh or net.n != n:
         if net.n and net.any_running():
             raise NetError(f"a net under {net.out} is running: `make testnet-stop` first")
-        net.generate(n, force=True)
+        net.generate(n, force=True, sidecar_models="empty" if empty_models else "shipped")
         log(f"generated {n} validator homes under {net.out} (chain id {CHAIN_ID})")
 
 
@@ -41,12 +47,12 @@ def cmd_generate(net: Net, a: argparse.Namespace) -> int:
 
 
 def cmd_start(net: Net, a: argparse.Namespace) -> int:
-    ensure(net, a.n, a.fresh)
-    net.start(parse_faults(a.faults))
+    ensure(net, a.n, a.fresh, a.empty_models)
+    net.start(parse_faults(a.faults), serve=parse_serve(a.serve))
     if not net.wait_height(range(a.n), 1, 60):
         raise NetError(f"the net did not produce a block in 60 s: see {net.out}/node*/*.log")
     print(f"{a.n} nodes running; RPC {net.node(0).rpc_addr} (+100 per node); "
-          f"logs under {net.out}; stop with `make testnet-stop`")
+          f"models served at {net.model_url('')}; logs under {net.out}; stop with `make testnet-stop`")
     return 0
 
 
@@ -72,8 +78,9 @@ def cmd_restart(net: Net, a: argparse.Namespace) -> int:
 
 
 def _run_foreground(net: Net, a: argparse.Namespace) -> None:
-    net.start(parse_faults(a.faults))
-    print(f"{a.n} validators up (chain {CHAIN_ID}); Ctrl-C stops them all", flush=True)
+    net.start(parse_faults(a.faults), serve=parse_serve(a.serve))
+    print(f"{a.n} validators up (chain {CHAIN_ID}); models served at {net.model_url('')}; "
+          "Ctrl-C stops them all", flush=True)
     stop = threading.Event()
     if not a.no_demo:
         net.wait_height(range(a.n), 2, 60)
@@ -85,7 +92,7 @@ def _run_foreground(net: Net, a: argparse.Namespace) -> None:
 
 
 def cmd_run(net: Net, a: argparse.Namespace) -> int:
-    ensure(net, a.n, a.fresh)
+    ensure(net, a.n, a.fresh, a.empty_models)
 
     def on_signal(_sig, _frm):
         raise KeyboardInterrupt
@@ -126,6 +133,12 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--faults", default="",
                        help='TEST ONLY faults, e.g. "1:wrong,2:slow=3000"; sidecar: wrong, down, '
                             'slow=MS, noise=REL, lie=MS; verdictd: copy, withhold')
+        s.add_argument("--serve", default="",
+                       help='sidecar --serve policies by node, e.g. "3:none" or "2:/path/SHA256SUMS" '
+                            '(default all); a validator declares serving only what its sidecar loads')
+        s.add_argument("--empty-models", action="store_true",
+                       help="when generating: sidecars start with no model on disk and fetch each "
+                            "registered model from the net's model server")
     sub.add_parser("stop")
     sub.add_parser("status")
     r = sub.add_parser("restart")

@@ -1,6 +1,7 @@
 """TEST ONLY faults of a local net's nodes. The sidecar's go to
 `verdict-sidecar serve --fault`, the others (behaviour of the validator itself)
-to `verdictd start --fault`."""
+to `verdictd start --fault`. Also the sidecars' serve policies by node
+(`--serve all|none|FILE`, an operator's choice rather than a fault)."""
 
 from __future__ import annotations
 
@@ -42,3 +43,18 @@ def split_faults(faults: dict[int, str]) -> tuple[dict[int, str], dict[int, str]
     sidecar = {i: f for i, f in faults.items() if f not in VERDICTD_FAULTS}
     verdictd = {i: f for i, f in faults.items() if f in VERDICTD_FAULTS}
     return sidecar, verdictd
+
+
+def parse_serve(spec: str | None) -> dict[int, str]:
+    """`3:none,2:/path/list` → {3: "none", 2: "/path/list"}: each node's sidecar
+    `--serve` policy (all, none, or a file of sha256 lines); unnamed nodes: all."""
+    out: dict[int, str] = {}
+    for part in (spec or "").split(","):
+        part = part.strip()
+        if not part:
+            continue
+        node, sep, policy = part.partition(":")
+        if not sep or not node.isdigit() or not policy:
+            raise NetError(f"bad SERVE entry {part!r}: want NODE:POLICY with POLICY all, none or a FILE")
+        out[int(node)] = policy
+    return out

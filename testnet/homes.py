@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cli import Cli
-from .env import CHAIN_ID, NetError, cometbft_bin
-from .ports import Ports
+from .env import CHAIN_ID, MODELS_DIR, NetError, cometbft_bin
+from .ports import Ports, models_http_port
 
 FAUCET_COINS = "1000000000000uverd"
 VALIDATOR_COINS = "1000000000uverd"
@@ -93,7 +93,11 @@ class NetSpec:
     machine `hosts[i]` (standard ports, peers by host name) instead of loopback.
     `port_offset` shifts this net's loopback ports instead of VERDICT_PORT_OFFSET
     (a second chain on the same host); the nodes keep their ports in node.json.
-    `slashing`, `staking` and `inference` override genesis params."""
+    `slashing`, `staking` and `inference` override genesis params.
+    `sidecar_models`: what each node's models dir (`node<i>/models/`, its
+    sidecar's `--models`) holds at first: "shipped" (a copy of models/*.onnx and
+    SHA256SUMS, loaded at start) or "empty" (every model fetched by URI once
+    registered)."""
 
     n: int
     chain_id: str = CHAIN_ID
@@ -103,10 +107,13 @@ class NetSpec:
     slashing: dict = field(default_factory=dict)
     staking: dict = field(default_factory=dict)
     inference: dict = field(default_factory=dict)
+    sidecar_models: str = "shipped"
 
     def check(self) -> None:
         if self.n < 1:
             raise NetError("N must be at least 1")
+        if self.sidecar_models not in ("shipped", "empty"):
+            raise NetError(f"sidecar_models must be shipped or empty, not {self.sidecar_models!r}")
         if self.hosts is not None and len(self.hosts) != self.n:
             raise NetError(f"--hosts names {len(self.hosts)} hosts for {self.n} nodes")
 
@@ -138,7 +145,9 @@ class Generator:
             self.write_node(i, genesis)
         (self.out / "net.json").write_text(json.dumps(
             {"n": self.spec.n, "chain_id": self.spec.chain_id, "hosts": self.spec.hosts,
-             "timeout_commit": self.spec.timeout_commit}, indent=2))
+             "timeout_commit": self.spec.timeout_commit,
+             "models_http": models_http_port(self.spec.port_offset),
+             "sidecar_models": self.spec.sidecar_models}, indent=2))
 
     def home(self, i: int) -> Path:
         return self.out / f"node{i}"
@@ -208,10 +217,20 @@ class Generator:
         p = self.spec.ports(i)
         host = self.spec.hosts[i] if self.spec.hosts else "127.0.0.1"
         (home / "node.json").write_text(json.dumps(node_meta(i, self.ids[i], p, host), indent=2))
+        self.models_dir(home)
         if self.spec.hosts is not None:
             run = home / "run.sh"
             run.write_text(RUN_SH.format(p=p))
             run.chmod(0o755)
+
+    def models_dir(self, home: Path) -> None:
+        """The node's own models dir (its sidecar caches fetched models in
+        `models/cache/`): the shipped models, or nothing."""
+        d = home / "models"
+        d.mkdir()
+        if self.spec.sidecar_models == "shipped":
+            for f in [*sorted(MODELS_DIR.glob("*.onnx")), MODELS_DIR / "SHA256SUMS"]:
+                shutil.copyfile(f, d / f.name)
 
     def peers(self, i: int, addr) -> str:
         return ",".join(f"{self.ids[j]}@{addr(j)}" for j in range(self.spec.n) if j != i)

@@ -1,9 +1,12 @@
 """What `python3 -m testnet run` prints while the net runs: a line per block (its
-app hash and which nodes agree), the inference jobs settled and the validators
-slashed in it; and the demo jobs it keeps submitting."""
+app hash and which nodes agree), the inference jobs settled, the validators
+slashed and the serving declarations recorded in it; and the demo: the shipped
+models registered by URL, a line as each validator's sidecar reports each one
+ready, then the jobs it keeps submitting."""
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 
@@ -22,6 +25,7 @@ class Live:
         self.names = net.node_names()
         self.stems = {v: k for k, v in model_ids().items()}
         self.jobs = Jobs(net)
+        self.valopers: dict[str, str] = {}
 
     def run(self, until: float | None = None) -> None:
         """Prints one line per new height; below it, the inference jobs settled
@@ -89,10 +93,23 @@ class Live:
                 + ("capped (blast radius): nothing burned or jailed" if capped else
                    f"burned {a.get('burned_coins')}uverd, jailed {a.get('jailed')}"))
 
+    def serve_line(self, h: int, a: dict) -> str:
+        """`[h] n1 now serves mlp_classifier (chain record)` from an inference_serve event."""
+        op = a.get("validator", "")
+        if op not in self.valopers:
+            try:
+                self.valopers = {v: f"n{i}" for i, v in self.jobs.valopers().items()}
+            except Exception:  # noqa: BLE001 - the address itself still prints
+                pass
+        mid = a.get("model_id", "")
+        verb = "now serves" if a.get("serving") == "true" else "stopped serving"
+        return (f"    [{h}] {self.valopers.get(op, op)} {verb} "
+                f"{self.stems.get(mid, mid[:12] + '…')} (on chain: eligible for its committees from now on)")
+
     def event_lines(self, h: int) -> list[str]:
-        """Job results and slashes of block h, one line each."""
+        """Job results, slashes and serving declarations of block h, one line each."""
         try:
-            events = self.jobs.block_events(h)
+            events = self.jobs.tx_events(h) + self.jobs.block_events(h)
         except Exception:  # noqa: BLE001 - a node may be restarting; the block line still prints
             return []
         lines = []
@@ -101,19 +118,49 @@ class Live:
                 lines.append(self.job_line(h, e["attrs"]))
             elif e["type"] == "slash":
                 lines.append(self.slash_line(h, e["attrs"]))
+            elif e["type"] == "inference_serve":
+                lines.append(self.serve_line(h, e["attrs"]))
         return lines
 
 
 def demo(net: Net, stop: threading.Event, every: float = 2.0) -> None:
-    """Registers the shipped models, then keeps a gentle stream of jobs going."""
+    """Registers the shipped models by their URLs on the net's model server; each
+    validator declares serving them once its sidecar reports them ready (a line
+    each, in the background: a sidecar may take long, or never, e.g. `--serve
+    none`); once every model has a server, keeps a gentle stream of jobs going."""
     tmp = net.out / "demo-inputs"
     tmp.mkdir(exist_ok=True)
     jobs = Jobs(net)
+    stems_of = {v: k for k, v in model_ids().items()}
+    say = threading.Lock()
+
+    def ready(i: int, mid: str, _waited: float) -> None:
+        line = (f"    node{i}: its sidecar reports {stems_of.get(mid, mid[:12])} ready "
+                f"(height {net.node(i).height()}); declaring it served")
+        with say:
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    def declare() -> None:
+        try:
+            jobs.serve_when_ready(list(stems_of), timeout=600, on_ready=ready)
+        except Exception as e:  # noqa: BLE001
+            print(f"demo: declaring serving failed: {e}", flush=True)
+
+    print(f"demo: registering {', '.join(stems_of.values())} from {net.model_url('')}", flush=True)
     try:
-        jobs.register_models()
+        jobs.register_models(serve=False)
     except Exception as e:  # noqa: BLE001
         print(f"demo: registering models failed: {e}", flush=True)
         return
+    threading.Thread(target=declare, daemon=True).start()
+    while not stop.is_set():
+        try:
+            if all(jobs.servers(mid) for mid in stems_of):
+                break
+        except Exception:  # noqa: BLE001 - ask again
+            pass
+        stop.wait(1.0)
     stems = list(model_ids())
     k = 0
     while not stop.is_set():

@@ -4,7 +4,8 @@ library only.
 
 State and logs live in OUT/node<i>/ (see `Node`); OUT/net.json records the
 net's shape. The keyring with `faucet` and the `validator<i>` operator keys is
-OUT/keyring/.
+OUT/keyring/. While the net runs, its model server (`ModelServer`) serves
+OUT/www/ on 127.0.0.1:26690 + the port offset.
 """
 
 from __future__ import annotations
@@ -20,7 +21,9 @@ from .cli import Cli
 from .env import DEFAULT_OUT, NetError, cometbft_bin, sidecar_bin, verdictd_bin
 from .faults import split_faults
 from .homes import Generator, NetSpec, make_twin
+from .models_http import ModelServer
 from .node import Node
+from .ports import MODELS_HTTP, models_http_port
 
 
 class Net:
@@ -41,6 +44,36 @@ class Net:
             return int(json.loads((self.out / "net.json").read_text())["n"])
         except (OSError, ValueError, KeyError):
             return 0
+
+    def _meta(self) -> dict:
+        try:
+            return json.loads((self.out / "net.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    @property
+    def models_http_port(self) -> int:
+        """The model server's port (nets generated before it was recorded: 26690
+        shifted like node 0's RPC port)."""
+        port = self._meta().get("models_http")
+        if port:
+            return int(port)
+        try:
+            return int(self.node(0).rpc_addr.rsplit(":", 1)[1]) - 26657 + MODELS_HTTP
+        except (OSError, ValueError, KeyError):
+            return models_http_port()
+
+    @property
+    def model_server(self) -> ModelServer:
+        return ModelServer(self.out, self.models_http_port)
+
+    def model_url(self, name: str) -> str:
+        """The URL the net's model server gives OUT/www/`name` (e.g. mlp_classifier.onnx)."""
+        return self.model_server.url(name)
+
+    def publish(self, src: Path, name: str | None = None) -> str:
+        """Puts a file in OUT/www/ for the model server; its URL."""
+        return self.model_server.publish(Path(src), name)
 
     def node(self, i: int) -> Node:
         return Node(self.out, i)
@@ -88,9 +121,12 @@ class Net:
     def any_running(self) -> bool:
         return any(node.is_running() for node in self.nodes)
 
-    def start(self, faults: dict[int, str] | None = None, sidecars: bool = True) -> None:
-        """Starts every node: sidecars (unless `sidecars` is False), then verdictd,
-        then CometBFT. `faults`: test-only faults by node (`parse_faults`)."""
+    def start(self, faults: dict[int, str] | None = None, sidecars: bool = True,
+              serve: dict[int, str] | None = None) -> None:
+        """Starts the model server, then every node: sidecars (unless `sidecars`
+        is False), then verdictd, then CometBFT. `faults`: test-only faults by
+        node (`parse_faults`); `serve`: sidecar `--serve` policies by node
+        (`parse_serve`; the others keep theirs, at first `all`)."""
         n = self.n
         if n == 0:
             raise NetError(f"no testnet under {self.out}: generate one first")
@@ -99,23 +135,30 @@ class Net:
         faults = faults or {}
         for bad in sorted(set(faults) - set(range(n))):
             raise NetError(f"FAULTS names node {bad}, but the net has nodes 0..{n - 1}")
+        serve = serve or {}
+        for bad in sorted(set(serve) - set(range(n))):
+            raise NetError(f"SERVE names node {bad}, but the net has nodes 0..{n - 1}")
         sidecar_faults, verdictd_faults = split_faults(faults)
+        self.model_server.start()
         if sidecars:
             sidecar_bin()
             for node in self.nodes:
-                node.start_sidecar(sidecar_faults.get(node.index))
+                node.start_sidecar(sidecar_faults.get(node.index), serve.get(node.index))
         for node in self.nodes:
             node.start_verdictd(verdictd_faults.get(node.index))
         for node in self.nodes:
             node.start_cometbft()
 
     def stop(self) -> int:
-        """Stops every node that runs; returns how many did."""
+        """Stops every node that runs, and the model server; returns how many
+        nodes were running."""
         stopped = 0
         for node in self.nodes:
             if node.is_running():
                 node.stop()
                 stopped += 1
+        if self.out.is_dir():
+            self.model_server.stop()
         return stopped
 
     def kill(self, i: int, proc: str, sig: int = signal.SIGKILL) -> bool:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import signal
 import subprocess
 import time
@@ -19,6 +20,8 @@ from .env import MODELS_DIR, NetError, cometbft_bin, sidecar_bin, verdictd_bin
 from .ports import port_free, wait_port
 
 PROCS = ("verdictd", "cometbft", "sidecar")
+# A model the sidecar holds (loaded from its models dir or hot-loaded by LoadModel).
+_DEVICE_INFO = re.compile(r'^verdict_sidecar_device_info\{model="([0-9a-f]{64})",device="[^"]*"\} 1$', re.M)
 
 
 class Node:
@@ -118,21 +121,34 @@ class Node:
             raise NetError(f"{self.name}: {binary} did not start listening on {port}: "
                            f"{self.log_tail(proc)}")
 
-    def start_sidecar(self, fault: str | None = None) -> None:
-        """The node's inference sidecar on loopback, with the shipped models;
-        `fault` a test-only sidecar fault."""
+    @property
+    def models_dir(self) -> Path:
+        """The sidecar's `--models`: the node's own `models/` (homes made before
+        it existed: the repository's models/)."""
+        d = self.home / "models"
+        return d if d.is_dir() else MODELS_DIR
+
+    def start_sidecar(self, fault: str | None = None, serve: str | None = None) -> None:
+        """The node's inference sidecar on loopback, with the node's models dir;
+        `fault` a test-only sidecar fault; `serve` its `--serve` policy (all,
+        none or FILE; None: the one it last started with, else all), recorded in
+        sidecar.serve."""
         if self.pid("sidecar"):
             return
         meta = self.meta
         self._require_free("sidecar ", self.sidecar_port)
-        argv = [str(sidecar_bin()), "serve", "--models", str(MODELS_DIR), "--listen", meta["sidecar"],
+        record = self.home / "sidecar.serve"
+        if serve is None:
+            serve = (record.read_text().strip() if record.is_file() else "") or "all"
+        argv = [str(sidecar_bin()), "serve", "--models", str(self.models_dir), "--listen", meta["sidecar"],
                 "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
                 # A slow validator still finishes (and is late: the chain measures it),
                 # so the sidecar's own limit sits far above any job's SLA.
-                "--timeout-ms", "30000", "--workers", "4"]
+                "--timeout-ms", "30000", "--workers", "4", "--serve", serve]
         if fault:
             argv += ["--fault", fault]
         (self.home / "sidecar.fault").write_text(fault or "")
+        record.write_text(serve)
         self._spawn("sidecar", argv)
         self._await_listening("sidecar", "verdict-sidecar", self.sidecar_port)
 
@@ -243,9 +259,30 @@ class Node:
                  "attrs": {a["key"]: a.get("value", "") for a in e.get("attributes") or []}}
                 for e in r.get("finalize_block_events") or []]
 
+    def tx_events(self, h: int) -> list[dict]:
+        """The events of the txs of a height (every tx, in order) as {type, attrs}."""
+        r = self.rpc(f"block_results?height={h}", timeout=10)
+        return [{"type": e["type"],
+                 "attrs": {a["key"]: a.get("value", "") for a in e.get("attributes") or []}}
+                for tx in r.get("txs_results") or [] for e in tx.get("events") or []]
+
     def validators(self) -> dict[str, int]:
         """CometBFT's validator set: consensus address → voting power."""
         return {v["address"]: int(v["voting_power"]) for v in self.rpc("validators")["validators"]}
+
+    def sidecar_metrics(self, timeout: float = 2.0) -> str:
+        """The sidecar's Prometheus text ("" while it does not answer)."""
+        try:
+            with urllib.request.urlopen(f"http://{self.metrics_addr}/metrics", timeout=timeout) as r:
+                return r.read().decode(errors="replace")
+        except (OSError, urllib.error.URLError):
+            return ""
+
+    def sidecar_models(self) -> set[str]:
+        """The models (sha256) the sidecar has loaded and warmed up, from its
+        metrics (`verdict_sidecar_device_info{model=…}`, set once a model is
+        ready, whether from the models dir or fetched by LoadModel)."""
+        return set(_DEVICE_INFO.findall(self.sidecar_metrics()))
 
     def abci_query(self, path: str, data: bytes) -> dict:
         """ABCI query `path` with `data`: CometBFT's `response` object."""

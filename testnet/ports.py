@@ -3,6 +3,8 @@
 Node i on one machine (docs/design.md §8):
   CometBFT P2P 26656+100·i, RPC 26657+100·i, ABCI 26658+100·i, gRPC 9090+i
   (verdictd's query server), sidecar 26659+100·i (metrics 26661+100·i).
+The net's model server (loopback HTTP, the files sidecars fetch): 26690.
+Every port moves by the net's offset (VERDICT_PORT_OFFSET, or `port_offset`).
 """
 
 from __future__ import annotations
@@ -46,9 +48,19 @@ class Ports:
         return (self.p2p, self.rpc, self.abci, self.grpc, self.sidecar)
 
 
+MODELS_HTTP = 26690
+
+
+def models_http_port(offset: int | None = None) -> int:
+    """The loopback HTTP port of a net's model server: 26690 + the net's offset
+    (`offset`, else VERDICT_PORT_OFFSET). No node port is ever 26690 + 100·k."""
+    return (env_offset() if offset is None else offset) + MODELS_HTTP
+
+
 def net_ports(n: int, offset: int | None = None) -> list[int]:
-    """Every listening port of nodes 0..n-1."""
-    return [p for i in range(n) for p in Ports.of(i, offset=offset).listening()]
+    """Every listening port of nodes 0..n-1, and the net's model server."""
+    return [p for i in range(n) for p in Ports.of(i, offset=offset).listening()] + \
+        [models_http_port(offset)]
 
 
 def port_free(port: int) -> bool:

@@ -437,6 +437,7 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>,
         tokio::spawn(async move {
             let id = task.job_id;
             let salt = task.salt.clone();
+            let model = task.model_id.clone();
             match run_task(&sidecar, task).await {
                 Ok((digest, latency_ms)) => {
                     let mut c = lock(&cache);
@@ -449,7 +450,14 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>,
                 }
                 Err(e) => {
                     tracing::warn!(job = id, error = %e, "sidecar did not run the job; will retry");
-                    lock(&cache).inflight.remove(&id);
+                    let mut c = lock(&cache);
+                    c.inflight.remove(&id);
+                    // A sidecar that lacks the model (restarted empty, say) is
+                    // asked to load it again at the next commit, not in
+                    // LOAD_EVERY commits.
+                    if e.contains("no model with sha256") {
+                        c.loads.remove(&model);
+                    }
                 }
             }
         });

@@ -1,7 +1,10 @@
 //! `verdict tx inference …` and `verdict query inference …`: models, paid
 //! jobs, and jobs requested from another chain over IBC.
 
+mod describe;
 mod msgs;
+
+pub use describe::{describe_job, describe_model, describe_remote};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -19,17 +22,44 @@ use crate::tx::{one_coin, submit, submit_tx, TxFlags};
 #[derive(Subcommand)]
 pub enum InferenceTx {
     /// Register a model: its spec (JSON: name, inputs, outputs, tolerance,
-    /// max_output_len) and either the .onnx file (hashed here) or --model-id.
+    /// max_output_len), where validators fetch its bytes (--uri, one or more),
+    /// and either the .onnx file (hashed and measured here) or --model-id and
+    /// --size. Validators then fetch it, check the hash, and declare serving it
+    /// (`tx inference serve`); jobs on it are accepted once enough do.
     RegisterModel {
         #[arg(long)]
         from: String,
         #[arg(long)]
         spec: PathBuf,
-        /// The .onnx file; its sha256 is the model id.
-        #[arg(long, conflicts_with = "model_id")]
+        /// Where the bytes are: http://, https://, file:// or ipfs:// (1–4,
+        /// tried in order; repeat the flag). Each sidecar checks sha256 and size,
+        /// so a mirror need not be trusted.
+        #[arg(long = "uri", value_name = "URI", required = true)]
+        uris: Vec<String>,
+        /// The .onnx file; its sha256 is the model id and its length the size.
+        #[arg(long, conflicts_with_all = ["model_id", "size"])]
         file: Option<PathBuf>,
-        #[arg(long)]
+        /// The file's sha256 (without a local --file).
+        #[arg(long, requires = "size")]
         model_id: Option<String>,
+        /// The file's size in bytes (with --model-id).
+        #[arg(long, requires = "model_id")]
+        size: Option<u64>,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
+    /// Declare that the validator of --from (its operator key) serves these
+    /// models: its sidecar has them loaded and it accepts committee seats for
+    /// their jobs. With --stop, declare it no longer does.
+    Serve {
+        /// Model ids (sha256 hex).
+        #[arg(required = true, value_name = "MODEL_ID")]
+        model_ids: Vec<String>,
+        /// Stop serving them instead.
+        #[arg(long)]
+        stop: bool,
+        #[arg(long)]
+        from: String,
         #[command(flatten)]
         flags: TxFlags,
     },
@@ -151,6 +181,8 @@ pub enum InferenceQuery {
         #[arg(long)]
         limit: Option<u32>,
     },
+    /// A model: spec, where its bytes are (uris, size_bytes) and the
+    /// validators that serve it (servers, with their power).
     Model {
         id: String,
     },
@@ -164,8 +196,11 @@ pub enum InferenceQuery {
 }
 
 pub fn query(ctx: &Ctx, what: InferenceQuery) -> anyhow::Result<()> {
+    let is_model = matches!(what, InferenceQuery::Model { .. });
     let v = fetch(&ctx.rpc, what)?;
-    let text = if v.get("committee").is_some() {
+    let text = if is_model {
+        describe_model(&v)
+    } else if v.get("committee").is_some() {
         describe_job(&v)
     } else if v.get("sequence").is_some() && v.get("status").is_some() {
         describe_remote(&v)
@@ -182,21 +217,37 @@ pub fn tx(ctx: &Ctx, cmd: InferenceTx) -> anyhow::Result<()> {
         InferenceTx::RegisterModel {
             from,
             spec,
+            uris,
             file,
             model_id,
+            size,
+            flags,
+        } => {
+            let src = msgs::ModelSource {
+                file: file.as_deref(),
+                model_id: model_id.as_deref(),
+                size,
+                uris: &uris,
+            };
+            submit(
+                ctx,
+                &kr,
+                &from,
+                |me| Ok(vec![msgs::register_msg(me, &spec, &src)?]),
+                &[],
+                &flags,
+            )
+        }
+        InferenceTx::Serve {
+            model_ids,
+            stop,
+            from,
             flags,
         } => submit(
             ctx,
             &kr,
             &from,
-            |me| {
-                Ok(vec![msgs::register_msg(
-                    me,
-                    &spec,
-                    file.as_deref(),
-                    model_id.as_deref(),
-                )?])
-            },
+            |me| msgs::serve_msgs(me, &model_ids, !stop),
             &[],
             &flags,
         ),
@@ -393,73 +444,6 @@ pub fn wait_job(rpc: &Rpc, id: u64, timeout: Duration) -> anyhow::Result<Value> 
     }
 }
 
-pub fn describe_job(j: &Value) -> String {
-    let r = &j["result"];
-    let mut s = format!(
-        "job {}  model {}  status {}",
-        j["id"],
-        j["model_id"].as_str().unwrap_or("?"),
-        j["status"].as_str().unwrap_or("?")
-    );
-    if !r.is_null() {
-        s.push_str(&format!(
-            "\nfinalized at height {}  latency {} ms (median of agreeing)\nagreeing ({}/{} power): {}",
-            r["finalized_height"],
-            r["latency_ms"],
-            r["agreeing_power"],
-            r["committee_power"],
-            join(&r["agreeing"])
-        ));
-        let faults: Vec<String> = r["faults"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .map(|f| {
-                        format!(
-                            "{} ({})",
-                            f["address"].as_str().unwrap_or("?"),
-                            join(&f["kinds"])
-                        )
-                    })
-                    .collect()
-            })
-            .unwrap_or_default();
-        s.push_str(&format!(
-            "\nfaulty: {}",
-            if faults.is_empty() {
-                "none".into()
-            } else {
-                faults.join(", ")
-            }
-        ));
-        if let Some(m) = r["missing"].as_array().filter(|m| !m.is_empty()) {
-            s.push_str(&format!("\nmissing: {}", join(&Value::Array(m.clone()))));
-        }
-    }
-    if let Some(out) = j["output"].as_array() {
-        s.push_str(&format!(
-            "\noutput (±{}): [{}]",
-            j["tolerance"].as_str().unwrap_or("?"),
-            out.iter()
-                .map(|x| x.as_str().unwrap_or("?").to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ));
-    }
-    s
-}
-
-fn join(v: &Value) -> String {
-    v.as_array()
-        .map(|a| {
-            a.iter()
-                .map(|x| x.as_str().unwrap_or("?").to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        })
-        .unwrap_or_default()
-}
-
 /// Polls a remote request until it is acknowledged or times out.
 pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> anyhow::Result<Value> {
     let start = Instant::now();
@@ -481,27 +465,4 @@ pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> any
         }
         std::thread::sleep(Duration::from_millis(500));
     }
-}
-
-pub fn describe_remote(r: &Value) -> String {
-    let mut s = format!(
-        "request {} on {}  model {}  status {}",
-        r["sequence"],
-        r["channel_id"].as_str().unwrap_or("?"),
-        r["model_id"].as_str().unwrap_or("?"),
-        r["status"].as_str().unwrap_or("?")
-    );
-    if let Some(res) = r.get("result").filter(|v| !v.is_null()) {
-        s.push_str(&format!(
-            "\n  output {}  agreeing power {}/{}  finalized at height {} of the serving chain",
-            r["output_values"],
-            res["agreeing_power"],
-            res["committee_power"],
-            res["finalized_height"]
-        ));
-    }
-    if let Some(e) = r["error"].as_str() {
-        s.push_str(&format!("\n  error: {e}"));
-    }
-    s
 }

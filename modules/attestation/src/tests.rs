@@ -52,6 +52,8 @@ fn setup(s: &mut MockStorage, max_output_len: u32) {
             input_range: None,
             max_output_len,
             registered_height: 1,
+            uris: vec![],
+            size_bytes: 0,
         },
     )
     .unwrap();

@@ -37,23 +37,57 @@ fn specs(v: &Value, what: &str) -> anyhow::Result<Vec<pb::TensorSpec>> {
         .collect()
 }
 
-pub fn register_msg(
-    me: &Addr,
-    spec: &Path,
-    file: Option<&Path>,
-    model_id: Option<&str>,
-) -> anyhow::Result<cosmrs::Any> {
+/// Where a model's bytes are and what they hash to: from the local file
+/// (hashed and measured here), or given as `--model-id` and `--size`.
+pub struct ModelSource<'a> {
+    pub file: Option<&'a Path>,
+    pub model_id: Option<&'a str>,
+    pub size: Option<u64>,
+    pub uris: &'a [String],
+}
+
+impl ModelSource<'_> {
+    /// (model id, size in bytes).
+    fn identity(&self) -> anyhow::Result<(String, u64)> {
+        match (self.file, self.model_id, self.size) {
+            (Some(f), None, None) => {
+                let bytes = std::fs::read(f).with_context(|| format!("reading {}", f.display()))?;
+                Ok((hex::encode(Sha256::digest(&bytes)), bytes.len() as u64))
+            }
+            (Some(_), _, _) => {
+                bail!("--file gives the model id and size: drop --model-id and --size")
+            }
+            (None, Some(id), Some(size)) => {
+                if id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+                    bail!("--model-id must be the file's sha256: 64 hex digits");
+                }
+                Ok((id.to_ascii_lowercase(), size))
+            }
+            (None, _, _) => bail!("give the model's --file, or its --model-id and --size"),
+        }
+    }
+}
+
+/// Notes on stderr for URIs a stock sidecar cannot fetch by itself.
+fn warn_uris(uris: &[String]) {
+    if uris.iter().all(|u| u.starts_with("https://")) {
+        eprintln!(
+            "note: verdict-sidecar builds without TLS refuse https://; an http:// mirror is \
+             safe to add (each sidecar checks the sha256 before loading)"
+        );
+    }
+}
+
+pub fn register_msg(me: &Addr, spec: &Path, src: &ModelSource<'_>) -> anyhow::Result<cosmrs::Any> {
     let v: Value = serde_json::from_slice(
         &std::fs::read(spec).with_context(|| format!("reading {}", spec.display()))?,
     )
     .with_context(|| format!("{} is not JSON", spec.display()))?;
-    let id = match (file, model_id) {
-        (Some(f), _) => hex::encode(Sha256::digest(
-            std::fs::read(f).with_context(|| format!("reading {}", f.display()))?,
-        )),
-        (None, Some(id)) => id.to_string(),
-        (None, None) => bail!("give the model --file or its --model-id"),
-    };
+    if src.uris.is_empty() {
+        bail!("give at least one --uri saying where validators fetch the model's bytes");
+    }
+    let (id, size_bytes) = src.identity()?;
+    warn_uris(src.uris);
     let m = pb::MsgRegisterModel {
         owner: me.bech32(),
         model_id: id,
@@ -67,11 +101,48 @@ pub fn register_msg(
         rtol: v["rtol"].as_str().unwrap_or_default().to_string(),
         input_min: v["input_range"][0].as_str().unwrap_or_default().to_string(),
         input_max: v["input_range"][1].as_str().unwrap_or_default().to_string(),
+        uris: src.uris.to_vec(),
+        size_bytes,
     };
     Ok(cosmrs::Any {
         type_url: pb::MSG_REGISTER_MODEL_URL.into(),
         value: m.encode_to_vec(),
     })
+}
+
+/// Models one `MsgServeModel` may name (the chain's limit); more go in
+/// further messages of the same tx.
+pub const MAX_SERVE_IDS: usize = 32;
+
+/// `MsgServeModel`s from the signer's validator (its operator address is the
+/// signer's key): start (`serve`) or stop serving `model_ids`.
+pub fn serve_msgs(
+    me: &Addr,
+    model_ids: &[String],
+    serve: bool,
+) -> anyhow::Result<Vec<cosmrs::Any>> {
+    if model_ids.is_empty() {
+        bail!("name at least one model id");
+    }
+    let ids: Vec<String> = model_ids.iter().map(|m| m.to_ascii_lowercase()).collect();
+    if let Some(bad) = ids
+        .iter()
+        .find(|id| id.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        bail!("model id {bad:?} is not a sha256 (64 hex digits)");
+    }
+    Ok(ids
+        .chunks(MAX_SERVE_IDS)
+        .map(|chunk| cosmrs::Any {
+            type_url: pb::MSG_SERVE_MODEL_URL.into(),
+            value: pb::MsgServeModel {
+                operator: me.valoper(),
+                model_ids: chunk.to_vec(),
+                serve,
+            }
+            .encode_to_vec(),
+        })
+        .collect())
 }
 
 /// Input tensors in the model's input order, values packed little-endian.
@@ -226,5 +297,87 @@ pub fn reclaim_remote_msg(me: &Addr, channel: &str, sequence: u64) -> cosmrs::An
             sequence,
         }
         .encode_to_vec(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    fn me() -> Addr {
+        Addr([7u8; 20])
+    }
+
+    #[test]
+    fn serve_msgs_are_signed_by_the_valoper_and_split_by_the_chains_limit() {
+        let ids: Vec<String> = (0..40).map(|i| format!("{i:064x}")).collect();
+        let msgs = serve_msgs(&me(), &ids, true).unwrap();
+        assert_eq!(msgs.len(), 2);
+        let first = pb::MsgServeModel::decode(msgs[0].value.as_slice()).unwrap();
+        let second = pb::MsgServeModel::decode(msgs[1].value.as_slice()).unwrap();
+        assert_eq!(msgs[0].type_url, pb::MSG_SERVE_MODEL_URL);
+        assert_eq!(first.operator, me().valoper());
+        assert!(first.serve);
+        assert_eq!(first.model_ids.len(), MAX_SERVE_IDS);
+        assert_eq!(second.model_ids.len(), 40 - MAX_SERVE_IDS);
+        let stop = serve_msgs(&me(), &ids[..1], false).unwrap();
+        assert!(
+            !pb::MsgServeModel::decode(stop[0].value.as_slice())
+                .unwrap()
+                .serve
+        );
+        assert!(serve_msgs(&me(), &["ab".into()], true).is_err());
+        assert!(serve_msgs(&me(), &[], true).is_err());
+    }
+
+    #[test]
+    fn a_registration_carries_uris_and_the_files_hash_and_size() {
+        let dir = std::env::temp_dir().join(format!("verdict-cli-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let spec = dir.join("spec.json");
+        std::fs::write(
+            &spec,
+            r#"{"name": "m", "tolerance": "0.001", "max_output_len": 8,
+                "inputs": [{"name": "x", "dtype": "float32", "shape": [-1, 2]}],
+                "outputs": [{"name": "y", "dtype": "float32", "shape": [-1, 2]}]}"#,
+        )
+        .unwrap();
+        let file = dir.join("m.onnx");
+        std::fs::write(&file, b"not really onnx").unwrap();
+        let uris = vec!["http://127.0.0.1:26690/m.onnx".to_string()];
+        let src = ModelSource {
+            file: Some(&file),
+            model_id: None,
+            size: None,
+            uris: &uris,
+        };
+        let any = register_msg(&me(), &spec, &src).unwrap();
+        let m = pb::MsgRegisterModel::decode(any.value.as_slice()).unwrap();
+        assert_eq!(m.model_id, hex::encode(Sha256::digest(b"not really onnx")));
+        assert_eq!(m.size_bytes, 15);
+        assert_eq!(m.uris, uris);
+
+        let id = "AB".repeat(32);
+        let by_id = ModelSource {
+            file: None,
+            model_id: Some(&id),
+            size: Some(1234),
+            uris: &uris,
+        };
+        let m = register_msg(&me(), &spec, &by_id).unwrap();
+        let m = pb::MsgRegisterModel::decode(m.value.as_slice()).unwrap();
+        assert_eq!(
+            (m.model_id.as_str(), m.size_bytes),
+            ("ab".repeat(32).as_str(), 1234)
+        );
+        let no_size = ModelSource {
+            size: None,
+            ..by_id
+        };
+        assert!(register_msg(&me(), &spec, &no_size).is_err());
+        let no_uri = ModelSource { uris: &[], ..src };
+        assert!(register_msg(&me(), &spec, &no_uri).is_err());
+        std::fs::remove_dir_all(&dir).ok();
     }
 }
