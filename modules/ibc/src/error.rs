@@ -20,6 +20,9 @@ pub enum IbcError {
     /// The signer cannot pay what the message escrows.
     #[error("{0}")]
     Funds(String),
+    /// A message only an authority may send (SDK `ErrUnauthorized`).
+    #[error("{0}")]
+    Unauthorized(String),
 }
 
 impl AbciError for IbcError {
@@ -29,6 +32,7 @@ impl AbciError for IbcError {
             IbcError::Unsupported(_) => codes::UNKNOWN_REQUEST,
             IbcError::Handler(_) => codes::INVALID_REQUEST,
             IbcError::Funds(_) => codes::INSUFFICIENT_FUNDS,
+            IbcError::Unauthorized(_) => codes::UNAUTHORIZED,
         }
     }
 }

@@ -13,6 +13,7 @@
 use cosmrs::Any as SdkAny;
 use ibc::core::channel::types::msgs::{ChannelMsg, PacketMsg};
 use ibc::core::client::types::msgs::ClientMsg;
+use ibc::core::client::types::msgs::{RECOVER_CLIENT_TYPE_URL, UPGRADE_CLIENT_TYPE_URL};
 use ibc::core::connection::types::msgs::ConnectionMsg;
 use ibc::core::entrypoint::dispatch;
 use ibc::core::handler::types::msgs::MsgEnvelope;
@@ -60,6 +61,19 @@ impl IbcMsg {
         }
         if !any.type_url.starts_with(IBC_CORE_PREFIX) {
             return Ok(None);
+        }
+        // ibc-rs checks no authority for these (ibc-go gives them to
+        // governance): whoever sent one could swap an expired or frozen client
+        // for one of their own chain (security review H-1). Refused until the
+        // chain has an authority.
+        if matches!(
+            any.type_url.as_str(),
+            RECOVER_CLIENT_TYPE_URL | UPGRADE_CLIENT_TYPE_URL
+        ) {
+            return Err(IbcError::Unauthorized(format!(
+                "{} can only be run by a governance authority, which this chain does not have yet: unauthorized",
+                any.type_url
+            )));
         }
         let env = envelope(&any.type_url, &any.value)?;
         let signer = match &env {

@@ -441,3 +441,44 @@ fn a_header_whose_time_breaks_monotonicity_with_its_neighbours_freezes_the_clien
     assert!(r.is_err());
     assert!(ov.is_empty());
 }
+
+/// security review H-1: `MsgRecoverClient` (and `MsgUpgradeClient`) carry no
+/// authority check in ibc-rs; ibc-go gives them to governance. Verdict has no
+/// authority yet, so both are refused at decode, for every signer, before any
+/// state is read.
+#[test]
+fn recover_and_upgrade_client_are_refused_for_every_signer() {
+    use ibc::core::client::types::proto::v1::{MsgRecoverClient, MsgUpgradeClient};
+    let signer = Addr([7; 20]).bech32();
+    let recover = cosmrs::Any {
+        type_url: "/ibc.core.client.v1.MsgRecoverClient".into(),
+        value: MsgRecoverClient {
+            subject_client_id: "07-tendermint-0".into(),
+            substitute_client_id: "07-tendermint-1".into(),
+            signer: signer.clone(),
+        }
+        .encode_to_vec(),
+    };
+    let upgrade = cosmrs::Any {
+        type_url: "/ibc.core.client.v1.MsgUpgradeClient".into(),
+        value: MsgUpgradeClient {
+            client_id: "07-tendermint-0".into(),
+            signer,
+            ..Default::default()
+        }
+        .encode_to_vec(),
+    };
+    for any in [recover, upgrade] {
+        let e = IbcMsg::decode(&any).expect_err(&any.type_url);
+        assert!(
+            matches!(e, IbcError::Unauthorized(_)),
+            "{}: {e:?}",
+            any.type_url
+        );
+        assert_eq!(
+            verdict_core::AbciError::code(&e),
+            verdict_core::codes::UNAUTHORIZED
+        );
+        assert!(e.to_string().contains("governance authority"), "{e}");
+    }
+}
