@@ -49,8 +49,10 @@ pub fn run(
         Ok(t) => t,
         Err(f) => return TxOutcome::failed(f, 0, 0),
     };
+    // A simulation asks how much gas a tx needs, but never gets more than a
+    // tx in a block could use (security review M-5).
     let gas_limit = if mode == Mode::Simulate {
-        u64::MAX
+        params.max_tx_gas
     } else {
         tx.gas_limit
     };

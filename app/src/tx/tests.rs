@@ -459,3 +459,29 @@ fn oversized_signatures_cannot_reuse_a_remembered_verification() {
     raw.signatures[0].extend_from_slice(&[0u8; 8]);
     assert_rejected_without_change(&mut s, &raw.encode_to_vec(), 4);
 }
+
+/// security review M-5: Simulate runs with the chain's `max_tx_gas` as its
+/// limit, not without one: a query cannot buy more work than a block's tx.
+#[test]
+fn simulation_stops_at_the_chains_max_tx_gas() {
+    let mut s = genesis();
+    let alice = key(1);
+    let mut spec = send_spec(&alice, &key(2).address(), 1);
+    spec.gas_limit = 0; // a simulation asks how much: no limit of its own
+    let tx = simulate_tx(&spec, &alice, 0);
+    let full = run(
+        &mut s.clone_storage(),
+        &tx,
+        &block(5),
+        &AppParams::default(),
+        Mode::Simulate,
+    );
+    assert_eq!(full.code, 0, "{}", full.log);
+    let tight = AppParams {
+        max_tx_gas: full.gas_used - 1,
+        ..AppParams::default()
+    };
+    let capped = run(&mut s, &tx, &block(5), &tight, Mode::Simulate);
+    assert_eq!(capped.code, 11, "{}", capped.log);
+    assert!(capped.log.contains("out of gas"), "{}", capped.log);
+}
