@@ -7,26 +7,7 @@ mod kit;
 use kit::*;
 
 fn register_with(net: &mut TestNet, uris: Vec<String>, size_bytes: u64) -> ExecTxResult {
-    let m = pb::MsgRegisterModel {
-        owner: user().address().bech32(),
-        model_id: MODEL.into(),
-        name: "mlp".into(),
-        inputs: vec![pb::TensorSpec {
-            name: "x".into(),
-            dtype: "float32".into(),
-            shape: vec![-1, 2],
-        }],
-        outputs: vec![pb::TensorSpec {
-            name: "y".into(),
-            dtype: "float32".into(),
-            shape: vec![-1, 8],
-        }],
-        tolerance: "0.001".into(),
-        max_output_len: 16,
-        uris,
-        size_bytes,
-        ..Default::default()
-    };
+    let m = TestNet::register_msg(uris, size_bytes);
     // Refused before the ante handler, a tx bumps no sequence: sign with the
     // committed one and keep the kit's count in step.
     let tx = net.tx_by(

@@ -93,9 +93,9 @@ impl TestNet {
         )
     }
 
-    /// The user's `MsgRegisterModel` for [`MODEL`], nobody declared serving.
-    pub fn register_tx(&mut self) -> Vec<u8> {
-        let m = pb::MsgRegisterModel {
+    /// The user's `MsgRegisterModel` for [`MODEL`] at `uris`, `size_bytes`.
+    pub fn register_msg(uris: Vec<String>, size_bytes: u64) -> pb::MsgRegisterModel {
+        pb::MsgRegisterModel {
             owner: user().address().bech32(),
             model_id: MODEL.into(),
             name: "mlp".into(),
@@ -111,10 +111,15 @@ impl TestNet {
             }],
             tolerance: "0.001".into(),
             max_output_len: 16,
-            uris: vec![format!("http://models.example/{MODEL}.onnx")],
-            size_bytes: 1_024,
+            uris,
+            size_bytes,
             ..Default::default()
-        };
+        }
+    }
+
+    /// The user's `MsgRegisterModel` for [`MODEL`], nobody declared serving.
+    pub fn register_tx(&mut self) -> Vec<u8> {
+        let m = Self::register_msg(vec![format!("http://models.example/{MODEL}.onnx")], 1_024);
         self.user_tx(vec![cosmrs::Any {
             type_url: pb::MSG_REGISTER_MODEL_URL.into(),
             value: m.encode_to_vec(),

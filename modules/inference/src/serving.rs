@@ -55,8 +55,14 @@ pub fn check_served(
     p: &InferenceParams,
     model_id: &str,
 ) -> Result<(), InferenceError> {
-    let bonded = crate::committee::bonded(s)?;
-    let n = crate::committee::candidates(s, &bonded, model_id)?.len();
+    // Only the model's servers are read, not the whole validator set: this
+    // runs in CheckTx and FinalizeBlock for every job.
+    let mut n = 0usize;
+    for op in state::servers(s, model_id)? {
+        if staking::find_validator(s, &op)?.is_some_and(|v| v.power() > 0) {
+            n = n.saturating_add(1);
+        }
+    }
     if n < p.min_model_servers as usize {
         return Err(InferenceError::Invalid(format!(
             "model {model_id} is served by {n} bonded validators; at least {} needed \
