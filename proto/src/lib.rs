@@ -1,70 +1,61 @@
-//! Protobuf types of Verdict (`proto/verdict/**.proto`).
-//!
-//! The Rust types are written with `prost` derives next to their `.proto` files and
-//! must stay field-for-field identical to them (same tags, same scalar types), so
-//! that other-language clients generated from the `.proto` files interoperate. No
-//! build script runs `protoc`: the build needs nothing outside crates.io.
+//! Protobuf types of Verdict, generated at build time from `proto/verdict/**.proto`
+//! (see `build.rs`: protox + prost-build, no protoc), and the encoded descriptor
+//! set of those files and of the vendored Cosmos, IBC and CometBFT files the node
+//! serves (`proto/third_party`).
+
+/// `FileDescriptorSet` of every `.proto` file under `proto/` (Verdict's and the
+/// vendored third-party ones), encoded.
+pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
+
+/// The descriptors of [`FILE_DESCRIPTOR_SET`], decoded once: every message,
+/// service, method and option (HTTP rules, amino names) the node knows.
+pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {
+    static POOL: std::sync::OnceLock<prost_reflect::DescriptorPool> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        // The bytes were produced by protox from the same files in build.rs, so
+        // they decode; a failure here is a build defect, caught by every test.
+        #[allow(clippy::expect_used)]
+        prost_reflect::DescriptorPool::decode(FILE_DESCRIPTOR_SET)
+            .expect("the build's own descriptor set decodes")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pool_has_served_services_and_ours() {
+        let pool = super::descriptor_pool();
+        for s in [
+            "cosmos.bank.v1beta1.Query",
+            "cosmos.tx.v1beta1.Service",
+            "cosmos.base.tendermint.v1beta1.Service",
+            "ibc.core.channel.v1.Query",
+        ] {
+            assert!(pool.get_service_by_name(s).is_some(), "{s}");
+        }
+        assert!(pool
+            .get_message_by_name("verdict.inference.v1.MsgSubmitJob")
+            .is_some());
+        assert!(pool.get_extension_by_name("google.api.http").is_some());
+    }
+}
+
+#[allow(clippy::all, missing_docs)]
+mod generated {
+    pub mod app {
+        include!(concat!(env!("OUT_DIR"), "/verdict.app.v1.rs"));
+    }
+    pub mod inference {
+        include!(concat!(env!("OUT_DIR"), "/verdict.inference.v1.rs"));
+    }
+    pub mod sidecar {
+        include!(concat!(env!("OUT_DIR"), "/verdict.sidecar.v1.rs"));
+    }
+}
 
 pub mod app {
     pub mod v1 {
-        /// See `verdict/app/v1/vote_extension.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct VoteExtension {
-            #[prost(uint32, tag = "1")]
-            pub version: u32,
-            #[prost(message, repeated, tag = "2")]
-            pub commitments: ::prost::alloc::vec::Vec<JobCommitment>,
-            #[prost(message, repeated, tag = "3")]
-            pub reveals: ::prost::alloc::vec::Vec<JobReveal>,
-        }
-
-        /// See `verdict/app/v1/vote_extension.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct JobCommitment {
-            #[prost(uint64, tag = "1")]
-            pub job_id: u64,
-            #[prost(bytes = "vec", tag = "2")]
-            pub commitment: ::prost::alloc::vec::Vec<u8>,
-            #[prost(uint32, tag = "3")]
-            pub latency_ms: u32,
-        }
-
-        /// See `verdict/app/v1/vote_extension.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct JobReveal {
-            #[prost(uint64, tag = "1")]
-            pub job_id: u64,
-            #[prost(sint64, repeated, tag = "2")]
-            pub digest: ::prost::alloc::vec::Vec<i64>,
-            #[prost(bytes = "vec", tag = "3")]
-            pub salt: ::prost::alloc::vec::Vec<u8>,
-        }
-
-        /// See `verdict/app/v1/vote_extension.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct InjectedVoteExtensions {
-            #[prost(int64, tag = "1")]
-            pub height: i64,
-            #[prost(int32, tag = "2")]
-            pub round: i32,
-            #[prost(message, repeated, tag = "3")]
-            pub votes: ::prost::alloc::vec::Vec<InjectedVote>,
-            #[prost(bytes = "vec", tag = "4")]
-            pub beacon_reveal: ::prost::alloc::vec::Vec<u8>,
-            #[prost(bytes = "vec", tag = "5")]
-            pub beacon_anchor: ::prost::alloc::vec::Vec<u8>,
-        }
-
-        /// See `verdict/app/v1/vote_extension.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct InjectedVote {
-            #[prost(bytes = "vec", tag = "1")]
-            pub validator_address: ::prost::alloc::vec::Vec<u8>,
-            #[prost(bytes = "vec", tag = "2")]
-            pub vote_extension: ::prost::alloc::vec::Vec<u8>,
-            #[prost(bytes = "vec", tag = "3")]
-            pub extension_signature: ::prost::alloc::vec::Vec<u8>,
-        }
+        pub use crate::generated::app::*;
 
         /// Marker that starts the reserved tx[0]; `0xFF` is not a valid protobuf
         /// field key, so no `TxRaw` (or other protobuf message) can begin with it.
@@ -74,154 +65,19 @@ pub mod app {
 
 pub mod inference {
     pub mod v1 {
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct Tensor {
-            #[prost(string, tag = "1")]
-            pub name: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub dtype: ::prost::alloc::string::String,
-            #[prost(int64, repeated, tag = "3")]
-            pub shape: ::prost::alloc::vec::Vec<i64>,
-            #[prost(bytes = "vec", tag = "4")]
-            pub data: ::prost::alloc::vec::Vec<u8>,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct TensorSpec {
-            #[prost(string, tag = "1")]
-            pub name: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub dtype: ::prost::alloc::string::String,
-            #[prost(int64, repeated, tag = "3")]
-            pub shape: ::prost::alloc::vec::Vec<i64>,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgRegisterModel {
-            #[prost(string, tag = "1")]
-            pub owner: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub model_id: ::prost::alloc::string::String,
-            #[prost(string, tag = "3")]
-            pub name: ::prost::alloc::string::String,
-            #[prost(message, repeated, tag = "4")]
-            pub inputs: ::prost::alloc::vec::Vec<TensorSpec>,
-            #[prost(message, repeated, tag = "5")]
-            pub outputs: ::prost::alloc::vec::Vec<TensorSpec>,
-            #[prost(string, tag = "6")]
-            pub tolerance: ::prost::alloc::string::String,
-            #[prost(uint32, tag = "7")]
-            pub max_output_len: u32,
-            #[prost(string, tag = "8")]
-            pub rtol: ::prost::alloc::string::String,
-            #[prost(string, tag = "9")]
-            pub input_min: ::prost::alloc::string::String,
-            #[prost(string, tag = "10")]
-            pub input_max: ::prost::alloc::string::String,
-            #[prost(string, repeated, tag = "11")]
-            pub uris: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
-            #[prost(uint64, tag = "12")]
-            pub size_bytes: u64,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgRegisterModelResponse {}
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgServeModel {
-            #[prost(string, tag = "1")]
-            pub operator: ::prost::alloc::string::String,
-            #[prost(string, repeated, tag = "2")]
-            pub model_ids: ::prost::alloc::vec::Vec<::prost::alloc::string::String>,
-            #[prost(bool, tag = "3")]
-            pub serve: bool,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgServeModelResponse {}
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgSubmitJob {
-            #[prost(string, tag = "1")]
-            pub requester: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub model_id: ::prost::alloc::string::String,
-            #[prost(message, repeated, tag = "3")]
-            pub inputs: ::prost::alloc::vec::Vec<Tensor>,
-            #[prost(uint32, tag = "4")]
-            pub max_latency_ms: u32,
-            #[prost(message, optional, tag = "5")]
-            pub fee: ::core::option::Option<Coin>,
-            #[prost(string, tag = "6")]
-            pub spec_hash: ::prost::alloc::string::String,
-        }
-
-        /// `cosmos.base.v1beta1.Coin`, field-for-field.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct Coin {
-            #[prost(string, tag = "1")]
-            pub denom: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub amount: ::prost::alloc::string::String,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgSubmitJobResponse {
-            #[prost(uint64, tag = "1")]
-            pub job_id: u64,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgRequestRemote {
-            #[prost(string, tag = "1")]
-            pub requester: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub channel_id: ::prost::alloc::string::String,
-            #[prost(string, tag = "3")]
-            pub model_id: ::prost::alloc::string::String,
-            #[prost(message, repeated, tag = "4")]
-            pub inputs: ::prost::alloc::vec::Vec<Tensor>,
-            #[prost(uint32, tag = "5")]
-            pub max_latency_ms: u32,
-            #[prost(message, optional, tag = "6")]
-            pub fee: ::core::option::Option<Coin>,
-            #[prost(uint64, tag = "7")]
-            pub timeout_seconds: u64,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgRequestRemoteResponse {
-            #[prost(string, tag = "1")]
-            pub channel_id: ::prost::alloc::string::String,
-            #[prost(uint64, tag = "2")]
-            pub sequence: u64,
-        }
-
-        /// See `verdict/inference/v1/tx.proto`.
-        #[derive(Clone, PartialEq, ::prost::Message)]
-        pub struct MsgReclaimRemote {
-            #[prost(string, tag = "1")]
-            pub requester: ::prost::alloc::string::String,
-            #[prost(string, tag = "2")]
-            pub channel_id: ::prost::alloc::string::String,
-            #[prost(uint64, tag = "3")]
-            pub sequence: u64,
-        }
+        pub use crate::generated::inference::*;
+        pub use cosmos_sdk_proto::cosmos::base::v1beta1::Coin;
 
         pub const MSG_REGISTER_MODEL_URL: &str = "/verdict.inference.v1.MsgRegisterModel";
         pub const MSG_SUBMIT_JOB_URL: &str = "/verdict.inference.v1.MsgSubmitJob";
         pub const MSG_SERVE_MODEL_URL: &str = "/verdict.inference.v1.MsgServeModel";
         pub const MSG_REQUEST_REMOTE_URL: &str = "/verdict.inference.v1.MsgRequestRemote";
         pub const MSG_RECLAIM_REMOTE_URL: &str = "/verdict.inference.v1.MsgReclaimRemote";
+    }
+}
+
+pub mod sidecar {
+    pub mod v1 {
+        pub use crate::generated::sidecar::*;
     }
 }
