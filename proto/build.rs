@@ -12,8 +12,6 @@
 
 use std::path::{Path, PathBuf};
 
-use prost::Message;
-
 fn protos(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -38,9 +36,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("cargo:rerun-if-changed=verdict");
     println!("cargo:rerun-if-changed=third_party");
 
-    let fds = protox::compile(&files, [&third, &root])?;
+    let mut compiler = protox::Compiler::new([&third, &root])?;
+    compiler
+        .include_imports(true)
+        .include_source_info(true)
+        .open_files(&files)?;
     let out = PathBuf::from(std::env::var("OUT_DIR")?);
-    std::fs::write(out.join("descriptor.bin"), fds.encode_to_vec())?;
+    // `encode_file_descriptor_set`, not `file_descriptor_set().encode_to_vec()`:
+    // prost-types' option messages have no extension fields, so going through
+    // them would drop every custom option (amino names, google.api.http rules).
+    std::fs::write(
+        out.join("descriptor.bin"),
+        compiler.encode_file_descriptor_set(),
+    )?;
+    let fds = compiler.file_descriptor_set();
 
     let ours = prost_types::FileDescriptorSet {
         file: fds

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .cli import Cli
 from .env import CHAIN_ID, MODELS_DIR, NetError, cometbft_bin
+from . import registry
 from .ports import Ports, models_http_port
 
 FAUCET_COINS = "1000000000000uverd"
@@ -65,7 +66,7 @@ def default_app_state(faucet: str) -> dict:
 def node_meta(i: int, node_id: str, p: Ports, host: str = "127.0.0.1", **extra) -> dict:
     """What node.json records of a node."""
     return {"index": i, "node_id": node_id, "abci": f"127.0.0.1:{p.abci}",
-            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc,
+            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc, "api": p.api,
             "sidecar": f"127.0.0.1:{p.sidecar}", "sidecar_metrics": f"127.0.0.1:{p.sidecar_metrics}",
             "host": host, **extra}
 
@@ -82,6 +83,7 @@ HOME_DIR=$(cd "$(dirname "$0")" && pwd)
 verdict-sidecar serve --models "$HOME_DIR/models" --listen 127.0.0.1:{p.sidecar} \
 --metrics 127.0.0.1:{p.sidecar_metrics} --device auto &
 verdictd start --home "$HOME_DIR" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} \
+--api 127.0.0.1:{p.api} --rpc http://127.0.0.1:{p.rpc} \
 --sidecar http://127.0.0.1:{p.sidecar} --validator-key "$HOME_DIR/config/priv_validator_key.json" &
 exec cometbft start --home "$HOME_DIR"
 """
@@ -148,6 +150,14 @@ class Generator:
              "timeout_commit": self.spec.timeout_commit,
              "models_http": models_http_port(self.spec.port_offset),
              "sidecar_models": self.spec.sidecar_models}, indent=2))
+        registry.write(self.out, self.spec.chain_id, [self.endpoints(i) for i in range(self.spec.n)])
+
+    def endpoints(self, i: int) -> dict:
+        """Node i's client endpoints, as wallets and explorers reach them."""
+        p = self.spec.ports(i)
+        host = self.spec.hosts[i] if self.spec.hosts else "127.0.0.1"
+        return {"name": f"node{i}", "rpc": f"http://{host}:{p.rpc}",
+                "rest": f"http://{host}:{p.api}", "grpc": f"{host}:{p.grpc}"}
 
     def home(self, i: int) -> Path:
         return self.out / f"node{i}"

@@ -41,7 +41,7 @@ class Node:
 
     @property
     def meta(self) -> dict:
-        """node.json: node_id, abci, rpc, p2p, grpc, sidecar, sidecar_metrics, host."""
+        """node.json: node_id, abci, rpc, p2p, grpc, api, sidecar, sidecar_metrics, host."""
         return json.loads((self.home / "node.json").read_text())
 
     @property
@@ -51,6 +51,12 @@ class Node:
     @property
     def rpc_url(self) -> str:
         return f"http://{self.rpc_addr}"
+
+    @property
+    def api_url(self) -> str | None:
+        """The REST gateway (None for a net made before it existed)."""
+        api = self.meta.get("api")
+        return f"http://127.0.0.1:{api}" if api else None
 
     @property
     def abci_port(self) -> int:
@@ -160,8 +166,14 @@ class Node:
         meta = self.meta
         self._require_free("ABCI ", self.abci_port)
         self._require_free("gRPC ", int(meta["grpc"]))
+        if "api" in meta:
+            self._require_free("REST ", int(meta["api"]))
         argv = [str(verdictd_bin()), "start", "--home", str(self.home),
                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
+                # The REST gateway (any origin may call it: a local net), and
+                # the node's own RPC for broadcast, tx search, blocks, valsets.
+                *(["--api", f"127.0.0.1:{meta['api']}", "--api-cors", "*"] if "api" in meta else []),
+                "--rpc", f"http://{meta['rpc']}",
                 # Local nets check the books after every block.
                 "--check-invariants",
                 # Attest the jobs this node's validator is drawn for.

@@ -1,5 +1,5 @@
-//! The gRPC query server: the same route table as ABCI `Query`
-//! ([`crate::query::routes`]), over tonic.
+//! The gRPC server: the route table of ABCI `Query` ([`crate::query::routes`])
+//! and the node services ([`crate::node_rpc`]), over tonic.
 //!
 //! Requests and responses pass through as protobuf bytes (a pass-through codec),
 //! so there is one implementation of every query, whichever way it arrives. The
@@ -12,7 +12,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::{Buf, BufMut};
-use tendermint_proto::v0_38::abci::RequestQuery;
 use tonic::body::BoxBody;
 use tonic::codec::{Codec, DecodeBuf, Decoder, EncodeBuf, Encoder};
 use tonic::server::{Grpc, UnaryService};
@@ -21,10 +20,12 @@ use tonic::{Code, Request, Response, Status};
 use crate::app::VerdictApp;
 
 #[derive(Clone, Copy, Default)]
-struct RawCodec;
+/// Protobuf bytes in and out, unchanged: the server answers every method with it,
+/// and a client can call any path with it.
+pub struct RawCodec;
 
-struct RawEncoder;
-struct RawDecoder;
+pub struct RawEncoder;
+pub struct RawDecoder;
 
 impl Encoder for RawEncoder {
     type Item = Vec<u8>;
@@ -58,7 +59,7 @@ impl Codec for RawCodec {
 }
 
 /// Maps an SDK error code to the gRPC status the SDK's gRPC server would give.
-fn status_of(code: u32, log: String) -> Status {
+pub fn status_of(code: u32, log: String) -> Status {
     use verdict_core::codes as c;
     let grpc = match code {
         c::NOT_FOUND => Code::NotFound,
@@ -73,8 +74,32 @@ fn status_of(code: u32, log: String) -> Status {
     Status::new(grpc, log)
 }
 
+/// What a call needs: the app's store, and the CometBFT RPC for node services.
+#[derive(Clone)]
+pub struct Backend {
+    pub app: VerdictApp,
+    pub rpc: Option<std::sync::Arc<verdict_client::rpc::Rpc>>,
+}
+
+impl Backend {
+    /// [`crate::query::answer`] off the async threads.
+    pub async fn call(
+        &self,
+        path: String,
+        data: Vec<u8>,
+        height: i64,
+    ) -> Result<(Vec<u8>, i64), verdict_core::module::QueryError> {
+        let b = self.clone();
+        tokio::task::spawn_blocking(move || {
+            crate::query::answer(b.app.store(), b.rpc.as_deref(), &path, &data, height)
+        })
+        .await
+        .unwrap_or_else(|e| Err(verdict_core::module::QueryError::new(1, e.to_string())))
+    }
+}
+
 struct Unary {
-    app: VerdictApp,
+    backend: Backend,
     path: String,
 }
 
@@ -83,7 +108,7 @@ impl UnaryService<Vec<u8>> for Unary {
     type Future = Pin<Box<dyn Future<Output = Result<Response<Vec<u8>>, Status>> + Send>>;
 
     fn call(&mut self, req: Request<Vec<u8>>) -> Self::Future {
-        let app = self.app.clone();
+        let backend = self.backend.clone();
         let path = self.path.clone();
         Box::pin(async move {
             let height = match req.metadata().get("x-cosmos-block-height") {
@@ -96,25 +121,12 @@ impl UnaryService<Vec<u8>> for Unary {
                         Status::invalid_argument("x-cosmos-block-height is not a number")
                     })?,
             };
-            let data = req.into_inner();
-            let resp = tokio::task::spawn_blocking(move || {
-                crate::query::handle(
-                    app.store(),
-                    &RequestQuery {
-                        data: data.into(),
-                        path,
-                        height,
-                        prove: false,
-                    },
-                )
-            })
-            .await
-            .map_err(|e| Status::internal(e.to_string()))?;
-            if resp.code != 0 {
-                return Err(status_of(resp.code, resp.log));
-            }
-            let mut out = Response::new(resp.value.to_vec());
-            if let Ok(h) = resp.height.to_string().parse() {
+            let (value, h) = backend
+                .call(path, req.into_inner(), height)
+                .await
+                .map_err(|e| status_of(e.code, e.log))?;
+            let mut out = Response::new(value);
+            if let Ok(h) = h.to_string().parse() {
                 out.metadata_mut().insert("x-cosmos-block-height", h);
             }
             Ok(out)
@@ -124,22 +136,22 @@ impl UnaryService<Vec<u8>> for Unary {
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<BoxBody>, Infallible>> + Send>>;
 
-fn serve(app: VerdictApp, req: http::Request<BoxBody>) -> BoxFuture {
+fn serve(backend: Backend, req: http::Request<BoxBody>) -> BoxFuture {
     Box::pin(async move {
         let path = req.uri().path().to_string();
-        if !crate::query::routes().contains_key(path.as_str()) {
+        if !crate::query::serves(&path) {
             let status = Status::unimplemented(format!("unknown method {path}"));
             return Ok(status.into_http());
         }
         let mut grpc = Grpc::new(RawCodec);
-        Ok(grpc.unary(Unary { app, path }, req).await)
+        Ok(grpc.unary(Unary { backend, path }, req).await)
     })
 }
 
 /// Every method of the route table, whatever its service: one service behind
 /// all paths, so the gRPC server serves exactly what ABCI `Query` does.
 #[derive(Clone)]
-struct AnyMethod(VerdictApp);
+struct AnyMethod(Backend);
 
 impl tower_service::Service<http::Request<axum::body::Body>> for AnyMethod {
     type Response = http::Response<BoxBody>;
@@ -155,10 +167,11 @@ impl tower_service::Service<http::Request<axum::body::Body>> for AnyMethod {
 
 /// Serves gRPC on `listener` until the process ends.
 pub async fn run(
-    app: VerdictApp,
+    backend: Backend,
     listener: tokio::net::TcpListener,
 ) -> Result<(), tonic::transport::Error> {
-    let routes = tonic::service::Routes::from(axum::Router::new().fallback_service(AnyMethod(app)));
+    let routes =
+        tonic::service::Routes::from(axum::Router::new().fallback_service(AnyMethod(backend)));
     tonic::transport::Server::builder()
         .add_routes(routes)
         .serve_with_incoming(Incoming(listener))

@@ -30,6 +30,18 @@ enum Cmd {
         /// gRPC query server address (off when not given).
         #[arg(long)]
         grpc: Option<String>,
+        /// REST (LCD) gateway address, e.g. 127.0.0.1:1317 (off when not given).
+        #[arg(long)]
+        api: Option<String>,
+        /// Origins the REST gateway allows cross-origin requests from
+        /// (repeatable; `*` for any). None by default.
+        #[arg(long = "api-cors", value_name = "ORIGIN")]
+        api_cors: Vec<String>,
+        /// This node's CometBFT RPC (e.g. http://127.0.0.1:26657): the gRPC and
+        /// REST methods answered by the node (broadcast, tx search, blocks,
+        /// validator sets, syncing) ask it.
+        #[arg(long)]
+        rpc: Option<String>,
         /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
         #[arg(long)]
         genesis: Option<PathBuf>,
@@ -69,6 +81,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             home,
             abci,
             grpc,
+            api,
+            api_cors,
+            rpc,
             genesis,
             check_invariants,
             sidecar,
@@ -97,39 +112,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_fault(fault.unwrap_or_default());
                 app = app.with_attestor(a);
             }
-            if let Some(addr) = grpc {
-                // Bind here so a busy port is a clear startup error, not a log line later.
-                let std_listener = std::net::TcpListener::bind(&addr)
-                    .map_err(|e| anyhow::anyhow!("cannot listen for gRPC on {addr}: {e}"))?;
-                std_listener.set_nonblocking(true)?;
-                let grpc_app = app.clone();
-                std::thread::Builder::new()
-                    .name("grpc".into())
-                    .spawn(move || {
-                        let rt = match tokio::runtime::Builder::new_multi_thread()
-                            .worker_threads(2)
-                            .enable_all()
-                            .build()
-                        {
-                            Ok(rt) => rt,
-                            Err(e) => {
-                                tracing::error!(error = %e, "gRPC runtime failed to start");
-                                return;
-                            }
-                        };
-                        rt.block_on(async move {
-                            match tokio::net::TcpListener::from_std(std_listener) {
-                                Ok(l) => {
-                                    if let Err(e) = verdict_app::grpc::run(grpc_app, l).await {
-                                        tracing::error!(error = %e, "gRPC server stopped");
-                                    }
-                                }
-                                Err(e) => tracing::error!(error = %e, "gRPC listener"),
-                            }
-                        });
-                    })?;
-                tracing::info!(%addr, "gRPC query server listening");
-            }
+            let backend = verdict_app::grpc::Backend {
+                app: app.clone(),
+                rpc: rpc.map(|r| std::sync::Arc::new(verdict_client::rpc::Rpc::new(&r))),
+            };
+            serve_clients(backend, grpc, api, api_cors)?;
             let server = tendermint_abci::ServerBuilder::default()
                 .bind(&abci, app)
                 .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
@@ -140,4 +127,76 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Binds a listener now, so that a busy port is a clear startup error.
+fn bind(what: &str, addr: &str) -> anyhow::Result<std::net::TcpListener> {
+    let l = std::net::TcpListener::bind(addr)
+        .map_err(|e| anyhow::anyhow!("cannot listen for {what} on {addr}: {e}"))?;
+    l.set_nonblocking(true)?;
+    Ok(l)
+}
+
+/// The gRPC server and the REST gateway, on one runtime in their own thread.
+fn serve_clients(
+    backend: verdict_app::grpc::Backend,
+    grpc: Option<String>,
+    api: Option<String>,
+    cors: Vec<String>,
+) -> anyhow::Result<()> {
+    let grpc = grpc.map(|a| bind("gRPC", &a).map(|l| (a, l))).transpose()?;
+    let api = api.map(|a| bind("REST", &a).map(|l| (a, l))).transpose()?;
+    if grpc.is_none() && api.is_none() {
+        return Ok(());
+    }
+    std::thread::Builder::new()
+        .name("clients".into())
+        .spawn(move || {
+            let rt = match tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+            {
+                Ok(rt) => rt,
+                Err(e) => {
+                    tracing::error!(error = %e, "gRPC/REST runtime failed to start");
+                    return;
+                }
+            };
+            rt.block_on(async move {
+                let mut tasks = Vec::new();
+                if let Some((addr, l)) = grpc {
+                    let b = backend.clone();
+                    tasks.push(tokio::spawn(async move {
+                        match tokio::net::TcpListener::from_std(l) {
+                            Ok(l) => {
+                                tracing::info!(%addr, "gRPC server listening");
+                                if let Err(e) = verdict_app::grpc::run(b, l).await {
+                                    tracing::error!(error = %e, "gRPC server stopped");
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "gRPC listener"),
+                        }
+                    }));
+                }
+                if let Some((addr, l)) = api {
+                    let cors = verdict_app::rest::Cors { origins: cors };
+                    tasks.push(tokio::spawn(async move {
+                        match tokio::net::TcpListener::from_std(l) {
+                            Ok(l) => {
+                                tracing::info!(%addr, "REST gateway listening");
+                                if let Err(e) = verdict_app::rest::run(backend, cors, l).await {
+                                    tracing::error!(error = %e, "REST gateway stopped");
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "REST listener"),
+                        }
+                    }));
+                }
+                for t in tasks {
+                    let _ = t.await;
+                }
+            });
+        })?;
+    Ok(())
 }

@@ -404,7 +404,10 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_app::grpc::run(app, listener));
+        tokio::spawn(verdict_app::grpc::run(
+            verdict_app::grpc::Backend { app, rpc: None },
+            listener,
+        ));
         let url = format!("http://{addr}");
         let to = account_key(7).address();
         let mut bank = BankClient::connect(url.clone()).await.expect("connect");
@@ -480,7 +483,10 @@ fn fees_of_a_block_reach_the_distribution_books_served_over_abci_and_grpc() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_app::grpc::run(app, listener));
+        tokio::spawn(verdict_app::grpc::run(
+            verdict_app::grpc::Backend { app, rpc: None },
+            listener,
+        ));
         let mut d = DistrClient::connect(format!("http://{addr}"))
             .await
             .expect("connect");

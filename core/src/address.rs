@@ -5,6 +5,8 @@ use sha2::{Digest, Sha256};
 
 pub const ACCOUNT_PREFIX: &str = "verdict";
 pub const VALOPER_PREFIX: &str = "verdictvaloper";
+/// Consensus (CometBFT validator) addresses, as the SDK shows them.
+pub const VALCONS_PREFIX: &str = "verdictvalcons";
 pub const FEE_DENOM: &str = "uverd";
 
 /// A 20-byte account address.
@@ -64,6 +66,11 @@ impl Addr {
 
     pub fn valoper(&self) -> String {
         bech32_of(VALOPER_PREFIX, &self.0)
+    }
+
+    /// As a consensus address (`verdictvalcons…`): for CometBFT validator addresses.
+    pub fn valcons(&self) -> String {
+        bech32_of(VALCONS_PREFIX, &self.0)
     }
 
     /// A module account's address: the SDK's `authtypes.NewModuleAddress(name)`.

@@ -38,6 +38,24 @@ mod tests {
             .is_some());
         assert!(pool.get_extension_by_name("google.api.http").is_some());
     }
+
+    /// Extension options (amino names, signers) survive into the pool: the
+    /// amino-JSON sign mode and the REST gateway read them.
+    #[test]
+    fn pool_keeps_extension_options() {
+        let pool = super::descriptor_pool();
+        let name = pool
+            .get_extension_by_name("amino.name")
+            .expect("amino.name");
+        let send = pool
+            .get_message_by_name("cosmos.bank.v1beta1.MsgSend")
+            .expect("MsgSend");
+        let opts = send.options();
+        assert_eq!(
+            opts.get_extension(&name).as_str(),
+            Some("cosmos-sdk/MsgSend")
+        );
+    }
 }
 
 #[allow(clippy::all, missing_docs)]

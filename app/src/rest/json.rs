@@ -1,0 +1,201 @@
+//! Responses as the Cosmos SDK's REST gateway writes them: proto3 JSON with the
+//! `.proto` field names and every field present (gogo jsonpb with `OrigName` and
+//! `EmitDefaults`): 64-bit integers as strings, enums by name, bytes in base64,
+//! `Any` as `{"@type": …, fields…}`. Where jsonpb and the proto3 mapping differ,
+//! the SDK's choice wins: an unset message field is `null` (or its empty value
+//! when gogoproto marks it non-nullable), and empty bytes are `null`.
+
+use prost_reflect::{
+    DynamicMessage, Kind, MessageDescriptor, ReflectMessage, SerializeOptions, Value,
+};
+use serde_json::Value as Json;
+
+/// `msg` as the SDK's gateway renders it.
+pub fn render(msg: &DynamicMessage) -> Result<Json, String> {
+    let opts = SerializeOptions::new()
+        .use_proto_field_name(true)
+        .skip_default_fields(false)
+        .stringify_64_bit_integers(true);
+    let mut msg = msg.clone();
+    qualify_any_urls(&mut msg);
+    let mut v = msg
+        .serialize_with_options(serde_json::value::Serializer, &opts)
+        .map_err(|e| format!("cannot render {}: {e}", msg.descriptor().full_name()))?;
+    fill(&msg.descriptor(), &mut v);
+    Ok(v)
+}
+
+/// The type URL prefix prost-reflect resolves `Any` by; Cosmos URLs are `/…`.
+const GOOGLEAPIS: &str = "type.googleapis.com";
+
+/// Every Cosmos-style `Any` URL (`/pkg.Msg`), payloads included, given the
+/// prefix the JSON serializer resolves (it is taken off again in [`fill`]).
+fn qualify_any_urls(msg: &mut DynamicMessage) {
+    let pool = msg.descriptor().parent_pool().clone();
+    if msg.descriptor().full_name() == "google.protobuf.Any" {
+        let url = match msg.get_field_by_name("type_url").as_deref() {
+            Some(Value::String(u)) if u.starts_with('/') => u.clone(),
+            _ => return,
+        };
+        if let Some(desc) = pool.get_message_by_name(&url[1..]) {
+            let value = match msg.get_field_by_name("value").as_deref() {
+                Some(Value::Bytes(b)) => b.clone(),
+                _ => return,
+            };
+            if let Ok(mut inner) = DynamicMessage::decode(desc, value) {
+                qualify_any_urls(&mut inner);
+                msg.set_field_by_name(
+                    "value",
+                    Value::Bytes(prost::Message::encode_to_vec(&inner).into()),
+                );
+                msg.set_field_by_name("type_url", Value::String(format!("{GOOGLEAPIS}{url}")));
+            }
+        }
+        return;
+    }
+    for (_, v) in msg.fields_mut() {
+        match v {
+            Value::Message(m) => qualify_any_urls(m),
+            Value::List(items) => items.iter_mut().for_each(|i| {
+                if let Value::Message(m) = i {
+                    qualify_any_urls(m);
+                }
+            }),
+            Value::Map(entries) => entries.values_mut().for_each(|i| {
+                if let Value::Message(m) = i {
+                    qualify_any_urls(m);
+                }
+            }),
+            _ => {}
+        }
+    }
+}
+
+/// True when gogoproto marks the field `(gogoproto.nullable) = false`.
+fn non_nullable(field: &prost_reflect::FieldDescriptor) -> bool {
+    let pool = field.parent_pool();
+    let Some(ext) = pool.get_extension_by_name("gogoproto.nullable") else {
+        return false;
+    };
+    let opts = field.options();
+    opts.has_extension(&ext) && matches!(*opts.get_extension(&ext), Value::Bool(false))
+}
+
+fn is_well_known(desc: &MessageDescriptor) -> bool {
+    desc.package_name() == "google.protobuf"
+}
+
+/// The fields jsonpb writes and the proto3 mapping leaves out, added in place.
+fn fill(desc: &MessageDescriptor, v: &mut Json) {
+    let Json::Object(map) = v else {
+        return;
+    };
+    if desc.full_name() == "google.protobuf.Any" {
+        if let Some(Json::String(t)) = map.get_mut("@type") {
+            if let Some(rest) = t.strip_prefix(GOOGLEAPIS) {
+                *t = rest.to_string();
+            }
+        }
+        // The packed message's own fields sit beside "@type".
+        let inner = map
+            .get("@type")
+            .and_then(Json::as_str)
+            .and_then(|t| t.rsplit('/').next())
+            .and_then(|n| desc.parent_pool().get_message_by_name(n));
+        if let Some(inner) = inner.filter(|d| !is_well_known(d)) {
+            fill(&inner, v);
+        }
+        return;
+    }
+    for field in desc.fields() {
+        let name = field.name();
+        match (field.kind(), map.get_mut(name)) {
+            (Kind::Bytes, Some(Json::String(s))) if s.is_empty() && !field.is_list() => {
+                map.insert(name.to_string(), Json::Null);
+            }
+            (Kind::Message(m), Some(x))
+                if !is_well_known(&m) || m.full_name() == "google.protobuf.Any" =>
+            {
+                if field.is_map() {
+                    continue;
+                }
+                match x {
+                    Json::Array(items) => items.iter_mut().for_each(|i| fill(&m, i)),
+                    other => fill(&m, other),
+                }
+            }
+            (Kind::Message(m), None) if field.containing_oneof().is_none() => {
+                let value = if non_nullable(&field) {
+                    render(&DynamicMessage::new(m)).unwrap_or(Json::Null)
+                } else {
+                    Json::Null
+                };
+                map.insert(name.to_string(), value);
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use prost::Message;
+
+    fn dynamic<M: Message>(name: &str, m: &M) -> DynamicMessage {
+        let d = verdict_proto::descriptor_pool()
+            .get_message_by_name(name)
+            .expect("test value");
+        DynamicMessage::decode(d, m.encode_to_vec().as_slice()).expect("test value")
+    }
+
+    #[test]
+    fn balances_render_as_the_sdk_gateway_does() {
+        use cosmrs::proto::cosmos::bank::v1beta1::QueryAllBalancesResponse;
+        use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
+        use cosmrs::proto::cosmos::base::v1beta1::Coin;
+        let r = QueryAllBalancesResponse {
+            balances: vec![Coin {
+                denom: "uverd".into(),
+                amount: "100".into(),
+            }],
+            pagination: Some(PageResponse {
+                next_key: vec![],
+                total: 1,
+            }),
+        };
+        let v = render(&dynamic("cosmos.bank.v1beta1.QueryAllBalancesResponse", &r))
+            .expect("test value");
+        assert_eq!(
+            v,
+            serde_json::json!({
+                "balances": [{"denom": "uverd", "amount": "100"}],
+                "pagination": {"next_key": null, "total": "1"}
+            })
+        );
+        let empty = QueryAllBalancesResponse::default();
+        let v = render(&dynamic(
+            "cosmos.bank.v1beta1.QueryAllBalancesResponse",
+            &empty,
+        ))
+        .expect("test value");
+        assert_eq!(v, serde_json::json!({"balances": [], "pagination": null}));
+    }
+
+    #[test]
+    fn non_nullable_messages_render_empty_not_null() {
+        use cosmrs::proto::cosmos::staking::v1beta1::Validator;
+        let v = render(&dynamic(
+            "cosmos.staking.v1beta1.Validator",
+            &Validator::default(),
+        ))
+        .expect("test value");
+        // `description` and `commission` are (gogoproto.nullable) = false.
+        assert_eq!(v["description"]["moniker"], "");
+        assert_eq!(v["commission"]["commission_rates"]["rate"], "");
+        assert_eq!(v["consensus_pubkey"], Json::Null);
+        assert_eq!(v["status"], "BOND_STATUS_UNSPECIFIED");
+        assert_eq!(v["tokens"], "");
+        assert_eq!(v["unbonding_height"], "0");
+    }
+}

@@ -1,0 +1,309 @@
+//! One route table, three ways in: every REST binding of every served method is
+//! called over the REST gateway, the gRPC server and ABCI `Query`, on the same
+//! committed state, and the three answers must agree (the same bytes over gRPC
+//! and ABCI, the SDK gateway's JSON of those bytes over REST, the same error
+//! code everywhere).
+
+mod kit;
+use kit::*;
+
+use std::io::{Read, Write};
+use std::str::FromStr;
+
+use verdict_app::grpc::{Backend, RawCodec};
+use verdict_app::rest;
+
+/// A plain HTTP/1.0 request to the gateway: (status, JSON body, headers).
+fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value, String) {
+    let mut s = std::net::TcpStream::connect(addr).expect("connect REST");
+    write!(
+        s,
+        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nOrigin: http://explorer.test\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("write");
+    s.write_all(body).expect("body");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let text = String::from_utf8(raw).expect("utf8");
+    let (head, body) = text.split_once("\r\n\r\n").expect("http reply");
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .expect("status");
+    let json = if body.is_empty() {
+        serde_json::Value::Null
+    } else {
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"))
+    };
+    (status, json, head.to_ascii_lowercase())
+}
+
+/// A value for a path variable, by field name, that exists in the test state
+/// where the field names something (an account, a validator, a denom).
+fn sample(field: &str) -> String {
+    let v = operator(0).address();
+    match field {
+        "address" | "delegator_addr" | "delegator_address" | "owner" | "depositor" => {
+            user().address().bech32()
+        }
+        "validator_addr" | "validator_address" | "src_validator_addr" | "dst_validator_addr" => {
+            v.valoper()
+        }
+        "cons_address" => {
+            let a: [u8; 20] = consensus_address(&consensus_key(0))
+                .try_into()
+                .expect("20 bytes");
+            verdict_core::address::Addr(a).valcons()
+        }
+        "denom" => "uverd".into(),
+        "height" | "sequence" | "revision_number" | "revision_height" => "1".into(),
+        "client_id" => "07-tendermint-0".into(),
+        "connection_id" => "connection-0".into(),
+        "channel_id" => "channel-0".into(),
+        "port_id" => "transfer".into(),
+        "hash" => "AB".repeat(32),
+        _ => "1".into(),
+    }
+}
+
+#[test]
+fn every_route_answers_the_same_over_rest_grpc_and_abci() {
+    let mut net = TestNet::builder().validators(1).build();
+    net.run_heights(2);
+    let to = account_key(7).address();
+    let tx = net.user_tx(vec![msg_send(
+        &user().address(),
+        &to,
+        &[Coin::new(777, "uverd")],
+    )]);
+    let r = net.run_tx(tx);
+    assert_eq!(r.code, 0, "{}", r.log);
+    let app = net.app().clone();
+
+    // Every method served has a REST binding.
+    let bound: std::collections::BTreeSet<&str> = rest::table().iter().map(|e| e.method).collect();
+    for p in verdict_app::query::grpc_paths() {
+        assert!(bound.contains(p), "{p} has no REST path");
+    }
+
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let backend = Backend {
+        app: app.clone(),
+        rpc: None,
+    };
+    let (grpc_addr, rest_addr) = rt.block_on(async {
+        let g = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let (ga, ra) = (g.local_addr().expect("addr"), r.local_addr().expect("addr"));
+        tokio::spawn(verdict_app::grpc::run(backend.clone(), g));
+        tokio::spawn(rest::run(
+            backend,
+            rest::Cors {
+                origins: vec!["http://explorer.test".into()],
+            },
+            r,
+        ));
+        (ga.to_string(), ra.to_string())
+    });
+    let mut grpc = rt.block_on(async {
+        let ch = tonic::transport::Channel::from_shared(format!("http://{grpc_addr}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect gRPC");
+        tonic::client::Grpc::new(ch)
+    });
+
+    let mut ok = std::collections::BTreeSet::new();
+    let mut calls = 0;
+    for entry in rest::table() {
+        if verdict_app::node_rpc::serves(entry.method) {
+            continue; // they need a CometBFT node: the e2e test calls them
+        }
+        let url = entry.template.fill(sample);
+        let vars = entry
+            .template
+            .matches(&url)
+            .expect("a filled template matches");
+        let body: &[u8] = if entry.takes_body() { b"{}" } else { b"" };
+        let req = entry.request(&[], &vars, body).expect("request");
+
+        let abci = raw_query(&app, entry.method, req.clone(), 0, false);
+        let over_grpc = rt.block_on(async {
+            grpc.ready().await.expect("ready");
+            let path = http::uri::PathAndQuery::from_str(entry.method).expect("path");
+            grpc.unary(tonic::Request::new(req.clone()), path, RawCodec)
+                .await
+        });
+        let (status, json, head) = http(&rest_addr, entry.verb.as_str(), &url, body);
+        assert!(
+            head.contains("access-control-allow-origin: http://explorer.test"),
+            "{url}: CORS header missing"
+        );
+        calls += 1;
+        if abci.code == 0 {
+            let g = over_grpc.unwrap_or_else(|e| panic!("{}: gRPC failed: {e}", entry.method));
+            assert_eq!(
+                g.get_ref(),
+                &abci.value.to_vec(),
+                "{}: gRPC bytes",
+                entry.method
+            );
+            assert_eq!(status, 200, "{url}: {json}");
+            let want = entry.render(&abci.value).expect("render");
+            assert_eq!(json, want, "{url}");
+            assert!(
+                head.contains("x-cosmos-block-height: 3"),
+                "{url}: height header"
+            );
+            ok.insert(url);
+        } else {
+            let g = over_grpc.expect_err("gRPC must fail where ABCI does");
+            let want = verdict_app::grpc::status_of(abci.code, abci.log.clone());
+            assert_eq!(g.code(), want.code(), "{}: {}", entry.method, abci.log);
+            assert_ne!(status, 200, "{url}");
+            assert_eq!(json["code"], want.code() as i32, "{url}: {json}");
+            assert!(!json["message"].as_str().unwrap_or("").is_empty());
+        }
+    }
+    assert!(calls >= 50, "only {calls} REST bindings called");
+    // The answers wallets and explorers start from, with data in them.
+    let user_addr = user().address().bech32();
+    for must in [
+        format!("/cosmos/auth/v1beta1/accounts/{user_addr}"),
+        format!("/cosmos/bank/v1beta1/balances/{user_addr}"),
+        "/cosmos/bank/v1beta1/supply".to_string(),
+        "/cosmos/staking/v1beta1/validators".to_string(),
+        "/cosmos/staking/v1beta1/params".to_string(),
+        "/cosmos/slashing/v1beta1/signing_infos".to_string(),
+        "/cosmos/distribution/v1beta1/community_pool".to_string(),
+        "/cosmos/base/tendermint/v1beta1/node_info".to_string(),
+        "/cosmos/base/node/v1beta1/config".to_string(),
+        "/verdict/inference/v1/params".to_string(),
+        "/verdict/inference/v1/models".to_string(),
+    ] {
+        assert!(
+            ok.contains(&must),
+            "{must} did not answer 200; answered: {ok:#?}"
+        );
+    }
+}
+
+#[test]
+fn rest_json_has_the_sdk_gateway_shape() {
+    let mut net = TestNet::builder().validators(1).build();
+    net.run_heights(2);
+    let app = net.app().clone();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = rt.block_on(async {
+        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let a = r.local_addr().expect("addr").to_string();
+        tokio::spawn(rest::run(
+            Backend { app, rpc: None },
+            rest::Cors::default(),
+            r,
+        ));
+        a
+    });
+    let user_addr = user().address().bech32();
+
+    // auth: the account as an Any with "@type", numbers as strings.
+    let (s, acc, _) = http(
+        &addr,
+        "GET",
+        &format!("/cosmos/auth/v1beta1/accounts/{user_addr}"),
+        b"",
+    );
+    assert_eq!(s, 200, "{acc}");
+    assert_eq!(acc["account"]["@type"], "/cosmos.auth.v1beta1.BaseAccount");
+    assert_eq!(acc["account"]["address"], user_addr);
+    assert!(acc["account"]["account_number"].is_string());
+    assert!(acc["account"]["sequence"].is_string());
+
+    // bank: coins, and pagination with next_key null and total as a string.
+    let (s, bal, _) = http(
+        &addr,
+        "GET",
+        &format!("/cosmos/bank/v1beta1/balances/{user_addr}"),
+        b"",
+    );
+    assert_eq!(s, 200, "{bal}");
+    assert_eq!(bal["balances"][0]["denom"], "uverd");
+    assert!(bal["balances"][0]["amount"].is_string());
+    assert!(bal.get("pagination").is_some());
+
+    // staking: a validator with every SDK field, enums by name.
+    let (s, vals, _) = http(
+        &addr,
+        "GET",
+        "/cosmos/staking/v1beta1/validators?pagination.limit=10&status=BOND_STATUS_BONDED",
+        b"",
+    );
+    assert_eq!(s, 200, "{vals}");
+    let v = &vals["validators"][0];
+    for field in [
+        "operator_address",
+        "consensus_pubkey",
+        "jailed",
+        "status",
+        "tokens",
+        "delegator_shares",
+        "description",
+        "unbonding_height",
+        "unbonding_time",
+        "commission",
+        "min_self_delegation",
+    ] {
+        assert!(v.get(field).is_some(), "validator JSON lacks {field}: {v}");
+    }
+    assert_eq!(v["status"], "BOND_STATUS_BONDED");
+    assert_eq!(
+        v["consensus_pubkey"]["@type"],
+        "/cosmos.crypto.ed25519.PubKey"
+    );
+    assert!(v["description"]["moniker"].is_string());
+    assert!(v["commission"]["commission_rates"]["rate"].is_string());
+
+    // Errors: grpc-gateway's body, the status of the gRPC code.
+    let (s, e, _) = http(
+        &addr,
+        "GET",
+        "/cosmos/auth/v1beta1/accounts/verdict1nope",
+        b"",
+    );
+    assert_eq!(s, 400, "{e}");
+    assert_eq!(e["code"], 3);
+    let (s, e, _) = http(
+        &addr,
+        "GET",
+        "/cosmos/bank/v1beta1/balances/x?pagination.limit=ten",
+        b"",
+    );
+    assert_eq!((s, e["code"].as_i64()), (400, Some(3)), "{e}");
+    let (s, e, _) = http(&addr, "GET", "/no/such/path", b"");
+    assert_eq!((s, e["code"].as_i64()), (404, Some(5)));
+    let (s, _, _) = http(&addr, "DELETE", "/cosmos/bank/v1beta1/supply", b"");
+    assert_eq!(s, 501);
+    let (s, e, _) = http(&addr, "POST", "/cosmos/tx/v1beta1/simulate", b"{not json");
+    assert_eq!((s, e["code"].as_i64()), (400, Some(3)), "{e}");
+    // The node services need --rpc; without it they say so.
+    let (s, e, _) = http(
+        &addr,
+        "GET",
+        "/cosmos/base/tendermint/v1beta1/blocks/latest",
+        b"",
+    );
+    assert_ne!(s, 200);
+    assert!(e["message"].as_str().unwrap_or("").contains("--rpc"), "{e}");
+    // No CORS header for an origin that is not allowed.
+    let (_, _, head) = http(&addr, "GET", "/cosmos/bank/v1beta1/supply", b"");
+    assert!(!head.contains("access-control-allow-origin"));
+}
