@@ -2,6 +2,7 @@
 # Installs everything Verdict needs into git-ignored folders of this checkout,
 # from the package registries only. Idempotent: a second run checks and returns.
 #   .tools/bin/cometbft   CometBFT, `go install`ed at a pinned v0.38 patch
+#   .tools/bin/grpcurl    grpcurl (pinned), the stock gRPC client the e2e tests list services with
 #   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
 #   clients/cosmjs/node_modules   @cosmjs/stargate + proto-signing for the compatibility test
 # GPU=1 installs onnxruntime-gpu instead of onnxruntime.
@@ -11,6 +12,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 COMETBFT_VERSION="v0.38.26"   # newest v0.38 patch the Go module proxy served on 2026-11-25
+GRPCURL_VERSION="v1.9.3"
 TOOLS="$ROOT/.tools"
 VENV="$ROOT/.venv"
 REQS="scripts/requirements.txt"
@@ -35,6 +37,17 @@ if [ "$have" != "$want" ]; then
 fi
 have="$("$TOOLS/bin/cometbft" version)"
 [ "$have" = "$want" ] || { echo "setup: error: cometbft reports $have, want $want" >&2; exit 1; }
+
+# --- grpcurl (a stock gRPC client: server reflection, health) ----------------------
+# (`go install` builds report no version: a stamp records which one is there.)
+if [ ! -x "$TOOLS/bin/grpcurl" ] || [ "$(cat "$TOOLS/bin/.grpcurl-version" 2>/dev/null)" != "$GRPCURL_VERSION" ]; then
+  echo "setup: installing grpcurl $GRPCURL_VERSION (go install)"
+  if ! GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION"; then
+    echo "setup: error: go install github.com/fullstorydev/grpcurl/cmd/grpcurl@$GRPCURL_VERSION failed" >&2
+    exit 1
+  fi
+  echo "$GRPCURL_VERSION" > "$TOOLS/bin/.grpcurl-version"
+fi
 
 # --- Python virtualenv with ONNX Runtime ----------------------------------------
 stamp="$VENV/.requirements.sha256"
@@ -67,6 +80,7 @@ cosmjs_ver="$(node -p 'require("./clients/cosmjs/node_modules/@cosmjs/stargate/p
 cat <<MSG
 setup: ready
   cometbft      $TOOLS/bin/cometbft ($have)
+  grpcurl       $TOOLS/bin/grpcurl ($GRPCURL_VERSION)
   onnxruntime   $ort_ver
   libonnxruntime $TOOLS/libonnxruntime.so -> $ort_lib
   cosmjs        clients/cosmjs/node_modules (@cosmjs/stargate $cosmjs_ver)

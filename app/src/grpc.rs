@@ -165,15 +165,37 @@ impl tower_service::Service<http::Request<axum::body::Body>> for AnyMethod {
     }
 }
 
-/// Serves gRPC on `listener` until the process ends.
+/// Serves gRPC on `listener` until the process ends: every method of the route
+/// table and the node services, gRPC server reflection (v1 and v1alpha, from
+/// the descriptor set of every `.proto` the node knows, so `grpcurl` lists,
+/// describes and calls them) and the standard health service (`grpc.health.v1`).
 pub async fn run(
     backend: Backend,
     listener: tokio::net::TcpListener,
 ) -> Result<(), tonic::transport::Error> {
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(verdict_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let (v1, v1alpha) = match (reflection().build_v1(), reflection().build_v1alpha()) {
+        (Ok(a), Ok(b)) => (Some(a), Some(b)),
+        (Err(e), _) | (_, Err(e)) => {
+            tracing::error!(error = %e, "gRPC reflection is off");
+            (None, None)
+        }
+    };
+    let (mut reporter, health) = tonic_health::server::health_reporter();
+    reporter
+        .set_service_status("", tonic_health::ServingStatus::Serving)
+        .await;
     let routes =
         tonic::service::Routes::from(axum::Router::new().fallback_service(AnyMethod(backend)));
     tonic::transport::Server::builder()
         .add_routes(routes)
+        .add_service(health)
+        .add_optional_service(v1)
+        .add_optional_service(v1alpha)
         .serve_with_incoming(Incoming(listener))
         .await
 }

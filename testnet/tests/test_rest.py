@@ -5,10 +5,20 @@ use it. Stock cosmjs signs offline and talks to nothing but the gateway
 generator wrote points at live endpoints."""
 
 import json
+import subprocess
 import urllib.error
 import urllib.request
 
+from testnet import ROOT
 from testnet.tests.test_e2e import cosmjs
+
+
+def grpcurl(addr, *args):
+    """Stock grpcurl (installed by `make setup`) against a node, over reflection."""
+    out = subprocess.run([str(ROOT / ".tools" / "bin" / "grpcurl"), "-plaintext", *args],
+                         capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
 
 
 def rest(url, path):
@@ -79,6 +89,23 @@ def test_a_wallet_and_an_explorer_use_the_rest_gateway_of_a_real_node(net, cli, 
     for m in models[:1]:
         s, model, _ = rest(api, f"/verdict/inference/v1/models/{m['model_id']}")
         assert s == 200 and model["model_id"] == m["model_id"] and model["owner"].startswith("verdict1")
+
+    # gRPC: grpcurl lists, describes and calls over server reflection, and
+    # the standard health service says the node serves.
+    grpc = f"127.0.0.1:{node.meta['grpc']}"
+    services = grpcurl(grpc, grpc, "list").split()
+    for svc in ["cosmos.bank.v1beta1.Query", "cosmos.staking.v1beta1.Query", "cosmos.tx.v1beta1.Service",
+                "cosmos.base.tendermint.v1beta1.Service", "ibc.core.channel.v1.Query",
+                "grpc.health.v1.Health", "grpc.reflection.v1.ServerReflection"]:
+        assert svc in services, services
+    assert "rpc AllBalances" in grpcurl(grpc, grpc, "describe", "cosmos.bank.v1beta1.Query")
+    got = json.loads(grpcurl(grpc, "-d", json.dumps({"address": alice}), grpc,
+                             "cosmos.bank.v1beta1.Query/AllBalances"))
+    assert got["balances"] == [{"denom": "uverd", "amount": res["after"]}]
+    latest = json.loads(grpcurl(grpc, grpc, "cosmos.base.tendermint.v1beta1.Service/GetLatestBlock"))
+    assert int(latest["sdkBlock"]["header"]["height"]) >= h
+    health = json.loads(grpcurl(grpc, grpc, "grpc.health.v1.Health/Check"))
+    assert health == {"status": "SERVING"}
 
     # Bad input: grpc-gateway's error body.
     s, err, _ = rest(api, "/cosmos/base/tendermint/v1beta1/blocks/999999999")
