@@ -40,18 +40,21 @@ impl Rpc {
         stream
             .read_to_end(&mut raw)
             .with_context(|| format!("reading the reply of {}", self.url()))?;
-        let text = String::from_utf8_lossy(&raw);
-        let (head, body) = text
-            .split_once("\r\n\r\n")
+        // Headers and chunks are framed in bytes: decode UTF-8 only once the
+        // body is whole (a chunk may end inside a multi-byte character).
+        let split = raw
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
             .ok_or_else(|| anyhow!("malformed HTTP reply from {}", self.url()))?;
-        let body = if head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked")
-        {
+        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+        let body = &raw[split + 4..];
+        let body = if head.contains("transfer-encoding: chunked") {
             dechunk(body)?
         } else {
-            body.to_string()
+            body.to_vec()
         };
+        let body = String::from_utf8(body)
+            .with_context(|| format!("{} answered /{path} with invalid UTF-8", self.url()))?;
         let doc: Value = serde_json::from_str(&body)
             .with_context(|| format!("{} did not answer JSON for /{path}", self.url()))?;
         if let Some(err) = doc.get("error").filter(|e| !e.is_null()) {
@@ -70,19 +73,49 @@ impl Rpc {
     }
 }
 
-fn dechunk(body: &str) -> anyhow::Result<String> {
-    let mut out = String::new();
+/// The body of a `Transfer-Encoding: chunked` reply.
+fn dechunk(body: &[u8]) -> anyhow::Result<Vec<u8>> {
+    let mut out = Vec::new();
     let mut rest = body;
     loop {
-        let (size, tail) = rest
-            .split_once("\r\n")
+        let line_end = rest
+            .windows(2)
+            .position(|w| w == b"\r\n")
             .ok_or_else(|| anyhow!("bad chunked body"))?;
-        let n = usize::from_str_radix(size.trim(), 16)?;
-        if n == 0 {
+        let size = std::str::from_utf8(&rest[..line_end])
+            .ok()
+            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
+            .ok_or_else(|| anyhow!("bad chunk size"))?;
+        let tail = &rest[line_end + 2..];
+        if size == 0 {
             return Ok(out);
         }
-        let chunk = tail.get(..n).ok_or_else(|| anyhow!("short chunk"))?;
-        out.push_str(chunk);
-        rest = tail.get(n..).unwrap_or_default().trim_start_matches("\r\n");
+        let chunk = tail.get(..size).ok_or_else(|| anyhow!("short chunk"))?;
+        out.extend_from_slice(chunk);
+        rest = tail.get(size..).unwrap_or_default();
+        rest = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunk_boundary_inside_a_multibyte_character_decodes() {
+        // "é" is two bytes; the first chunk ends between them.
+        let body = "{\"m\":\"caf\u{e9}\"}".as_bytes();
+        let split = body.iter().position(|b| *b == 0xc3).expect("é") + 1;
+        let mut chunked = Vec::new();
+        for part in [&body[..split], &body[split..]] {
+            chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
+            chunked.extend_from_slice(part);
+            chunked.extend_from_slice(b"\r\n");
+        }
+        chunked.extend_from_slice(b"0\r\n\r\n");
+        let out = dechunk(&chunked).expect("dechunk");
+        assert_eq!(out, body);
+        assert!(dechunk(b"zz\r\nabc").is_err());
+        assert!(dechunk(b"5\r\nab").is_err());
     }
 }
