@@ -69,34 +69,74 @@ pub fn status_of(code: u32, log: String) -> Status {
         c::UNKNOWN_REQUEST => Code::Unimplemented,
         c::INVALID_HEIGHT => Code::InvalidArgument,
         c::UNAUTHORIZED => Code::PermissionDenied,
+        BUSY => Code::Unavailable,
         _ => Code::Unknown,
     };
     Status::new(grpc, log)
 }
 
-/// What a call needs: the app's store, and the CometBFT RPC for node services.
+/// Queries run at once (gRPC and REST together) unless `--query-concurrency`
+/// says otherwise; one over the limit is refused at once, not queued.
+pub const DEFAULT_QUERY_CONCURRENCY: usize = 64;
+
+/// What a call needs: the app's store, the CometBFT RPC for node services, and
+/// the permits that bound how many queries run at once.
 #[derive(Clone)]
 pub struct Backend {
-    pub app: VerdictApp,
-    pub rpc: Option<std::sync::Arc<verdict_client::rpc::Rpc>>,
+    app: VerdictApp,
+    rpc: Option<std::sync::Arc<verdict_client::rpc::Rpc>>,
+    permits: std::sync::Arc<tokio::sync::Semaphore>,
+    limit: usize,
 }
 
 impl Backend {
-    /// [`crate::query::answer`] off the async threads.
+    /// `rpc`: the node's CometBFT RPC (e.g. `http://127.0.0.1:26657`), needed
+    /// by the node services only.
+    pub fn new(app: VerdictApp, rpc: Option<&str>) -> Self {
+        Backend {
+            app,
+            rpc: rpc.map(|r| std::sync::Arc::new(verdict_client::rpc::Rpc::new(r))),
+            permits: std::sync::Arc::new(tokio::sync::Semaphore::new(DEFAULT_QUERY_CONCURRENCY)),
+            limit: DEFAULT_QUERY_CONCURRENCY,
+        }
+    }
+
+    /// At most `n` queries at once.
+    pub fn with_concurrency(mut self, n: usize) -> Self {
+        self.permits = std::sync::Arc::new(tokio::sync::Semaphore::new(n));
+        self.limit = n;
+        self
+    }
+
+    /// [`crate::query::answer`] off the async threads; refused with code
+    /// [`BUSY`] when the limit is reached.
     pub async fn call(
         &self,
         path: String,
         data: Vec<u8>,
         height: i64,
     ) -> Result<(Vec<u8>, i64), verdict_core::module::QueryError> {
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            return Err(verdict_core::module::QueryError::new(
+                BUSY,
+                format!(
+                    "node busy: {} queries are running (the limit); retry shortly",
+                    self.limit
+                ),
+            ));
+        };
         let b = self.clone();
         tokio::task::spawn_blocking(move || {
+            let _permit = permit;
             crate::query::answer(b.app.store(), b.rpc.as_deref(), &path, &data, height)
         })
         .await
         .unwrap_or_else(|e| Err(verdict_core::module::QueryError::new(1, e.to_string())))
     }
 }
+
+/// Not an SDK code: the answer of a query refused for load (gRPC `Unavailable`).
+pub const BUSY: u32 = u32::MAX;
 
 struct Unary {
     backend: Backend,

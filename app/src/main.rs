@@ -42,6 +42,10 @@ enum Cmd {
         /// validator sets, syncing) ask it.
         #[arg(long)]
         rpc: Option<String>,
+        /// gRPC and REST queries run at once, together; more are refused
+        /// (`Unavailable`, HTTP 503) until one ends.
+        #[arg(long, default_value_t = verdict_app::grpc::DEFAULT_QUERY_CONCURRENCY)]
+        query_concurrency: usize,
         /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
         #[arg(long)]
         genesis: Option<PathBuf>,
@@ -84,6 +88,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             api,
             api_cors,
             rpc,
+            query_concurrency,
             genesis,
             check_invariants,
             sidecar,
@@ -112,10 +117,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     .with_fault(fault.unwrap_or_default());
                 app = app.with_attestor(a);
             }
-            let backend = verdict_app::grpc::Backend {
-                app: app.clone(),
-                rpc: rpc.map(|r| std::sync::Arc::new(verdict_client::rpc::Rpc::new(&r))),
-            };
+            let backend = verdict_app::grpc::Backend::new(app.clone(), rpc.as_deref())
+                .with_concurrency(query_concurrency);
             serve_clients(backend, grpc, api, api_cors)?;
             let server = tendermint_abci::ServerBuilder::default()
                 .bind(&abci, app)

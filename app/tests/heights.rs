@@ -405,7 +405,7 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(verdict_app::grpc::run(
-            verdict_app::grpc::Backend { app, rpc: None },
+            verdict_app::grpc::Backend::new(app, None),
             listener,
         ));
         let url = format!("http://{addr}");
@@ -484,7 +484,7 @@ fn fees_of_a_block_reach_the_distribution_books_served_over_abci_and_grpc() {
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
         tokio::spawn(verdict_app::grpc::run(
-            verdict_app::grpc::Backend { app, rpc: None },
+            verdict_app::grpc::Backend::new(app, None),
             listener,
         ));
         let mut d = DistrClient::connect(format!("http://{addr}"))

@@ -89,10 +89,7 @@ fn every_route_answers_the_same_over_rest_grpc_and_abci() {
     }
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let backend = Backend {
-        app: app.clone(),
-        rpc: None,
-    };
+    let backend = Backend::new(app.clone(), None);
     let (grpc_addr, rest_addr) = rt.block_on(async {
         let g = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -206,11 +203,7 @@ fn rest_json_has_the_sdk_gateway_shape() {
             .await
             .expect("bind");
         let a = r.local_addr().expect("addr").to_string();
-        tokio::spawn(rest::run(
-            Backend { app, rpc: None },
-            rest::Cors::default(),
-            r,
-        ));
+        tokio::spawn(rest::run(Backend::new(app, None), rest::Cors::default(), r));
         a
     });
     let user_addr = user().address().bech32();
@@ -306,4 +299,43 @@ fn rest_json_has_the_sdk_gateway_shape() {
     // No CORS header for an origin that is not allowed.
     let (_, _, head) = http(&addr, "GET", "/cosmos/bank/v1beta1/supply", b"");
     assert!(!head.contains("access-control-allow-origin"));
+}
+
+#[test]
+fn queries_over_the_concurrency_limit_are_refused_as_unavailable() {
+    let mut net = TestNet::builder().validators(1).build();
+    net.run_heights(1);
+    let app = net.app().clone();
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    // A limit of 0: every query finds the node at its limit.
+    let busy = Backend::new(app, None).with_concurrency(0);
+    let (rest_addr, grpc_addr) = rt.block_on(async {
+        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let g = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let (ra, ga) = (r.local_addr().expect("addr"), g.local_addr().expect("addr"));
+        tokio::spawn(rest::run(busy.clone(), rest::Cors::default(), r));
+        tokio::spawn(verdict_app::grpc::run(busy, g));
+        (ra.to_string(), ga.to_string())
+    });
+    let (s, e, _) = http(&rest_addr, "GET", "/cosmos/bank/v1beta1/supply", b"");
+    assert_eq!(s, 503, "{e}");
+    assert!(e["message"].as_str().unwrap_or("").contains("busy"), "{e}");
+    let status = rt.block_on(async {
+        let ch = tonic::transport::Channel::from_shared(format!("http://{grpc_addr}"))
+            .expect("url")
+            .connect()
+            .await
+            .expect("connect gRPC");
+        let mut g = tonic::client::Grpc::new(ch);
+        g.ready().await.expect("ready");
+        let path = http::uri::PathAndQuery::from_static("/cosmos.bank.v1beta1.Query/TotalSupply");
+        g.unary(tonic::Request::new(Vec::new()), path, RawCodec)
+            .await
+            .expect_err("busy")
+    });
+    assert_eq!(status.code(), tonic::Code::Unavailable);
 }
