@@ -107,7 +107,7 @@ async fn list_models(ctx: Ctx, _: pb::ListModelsRequest) -> Result<pb::ListModel
         .iter()
         .map(|m| {
             let attempts = statuses.remove(&m.sha256).map_or(0, |s| s.attempts);
-            pb::ModelInfo::ready(m, attempts)
+            pb::ready_model_info(m, attempts)
         })
         .collect();
     // A status still READY here was never in the store: impossible, but skip it.

@@ -274,7 +274,7 @@ fn wrong_input_names_dtypes_and_shapes_are_refused_with_clear_errors() {
         .expect_err("wrong field")
         .to_string()
         .contains("does not match dtype"));
-    let ok = pb::Tensor::from_tensor("x", &Tensor::new(vec![1], TensorData::F32(vec![1.0])));
+    let ok = pb::tensor_to_proto("x", &Tensor::new(vec![1], TensorData::F32(vec![1.0])));
     let err = pb::tensors_from_proto(vec![ok.clone(), ok]).expect_err("dup");
     assert!(err.to_string().contains("given twice"), "{err}");
 }
