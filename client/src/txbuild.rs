@@ -1,4 +1,5 @@
-//! Building and signing Cosmos transactions (SIGN_MODE_DIRECT, secp256k1): used by
+//! Building and signing Cosmos transactions (secp256k1; SIGN_MODE_DIRECT, and
+//! SIGN_MODE_LEGACY_AMINO_JSON given the node's sign-doc encoder): used by
 //! the CLI, the relayer, the benchmarks and the tests. Nothing on the consensus path
 //! uses it (`verdict_app::txbuild` re-exports this module).
 
@@ -157,6 +158,30 @@ pub fn sign_tx(
     TxRaw {
         body_bytes,
         auth_info_bytes,
+        signatures: vec![signature],
+    }
+    .encode_to_vec()
+}
+
+/// A signed `TxRaw` in SIGN_MODE_LEGACY_AMINO_JSON, as Keplr, Ledger and
+/// cosmjs' amino signers send it: the signer info says LEGACY_AMINO_JSON and
+/// the signature is over the amino `StdSignDoc`. That document is made from
+/// each message's protobuf descriptor, which the node has and this crate does
+/// not, so `std_sign_doc` builds it from the tx's body and fee (the node's
+/// `verdict_app::tx::amino::sign_bytes`).
+pub fn sign_tx_amino(
+    spec: &TxSpec,
+    key: &AccountKey,
+    sequence: u64,
+    std_sign_doc: impl FnOnce(&TxBody, &Fee) -> Vec<u8>,
+) -> Vec<u8> {
+    let body = body(spec);
+    let auth_info = auth_info(spec, key, sequence, SignMode::LegacyAminoJson);
+    let fee = auth_info.fee.clone().unwrap_or_default();
+    let signature = key.sign(&std_sign_doc(&body, &fee));
+    TxRaw {
+        body_bytes: body.encode_to_vec(),
+        auth_info_bytes: auth_info.encode_to_vec(),
         signatures: vec![signature],
     }
     .encode_to_vec()

@@ -1,8 +1,9 @@
 //! Stage 2, the ante handler (stateful, in its own overlay, all-or-nothing):
 //! timeout height, size gas, minimum gas price, signature limit; accounts
-//! exist, public keys match addresses, sequences, SIGN_MODE_DIRECT signatures
-//! over `SignDoc{body, auth_info, chain_id, account_number}`; the fee moved to
-//! the fee collector, sequences bumped.
+//! exist, public keys match addresses, sequences, single signatures in
+//! SIGN_MODE_DIRECT over `SignDoc{body, auth_info, chain_id, account_number}`
+//! or in SIGN_MODE_LEGACY_AMINO_JSON over the amino `StdSignDoc`
+//! ([`super::amino`]); the fee moved to the fee collector, sequences bumped.
 
 use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
 use cosmrs::proto::cosmos::tx::v1beta1::{mode_info, SignDoc};
@@ -19,6 +20,7 @@ use verdict_core::event::Event;
 use verdict_core::gas::GasMeter;
 use verdict_core::storage::Metered;
 
+use super::amino;
 use super::decode::DecodedTx;
 use super::env::Mode;
 use super::sig::{address_of_pubkey, pubkey_of, verify_secp256k1};
@@ -176,7 +178,8 @@ fn verify_signer(
     Ok(())
 }
 
-/// A single SIGN_MODE_DIRECT signature over the sign doc.
+/// A single signature, SIGN_MODE_DIRECT over the protobuf `SignDoc` or
+/// SIGN_MODE_LEGACY_AMINO_JSON over the amino `StdSignDoc`.
 fn check_signature(
     tx: &DecodedTx,
     block: &BlockInfo,
@@ -186,23 +189,26 @@ fn check_signature(
     pk: &[u8],
 ) -> Result<(), TxFail> {
     let info = &tx.auth_info.signer_infos[i];
-    let single = matches!(
-        info.mode_info.as_ref().and_then(|m| m.sum.as_ref()),
-        Some(mode_info::Sum::Single(s)) if s.mode == SignMode::Direct as i32
-    );
-    if !single {
-        return Err(TxFail::new(
-            codes::UNAUTHORIZED,
-            "only SIGN_MODE_DIRECT single signatures are supported: unauthorized",
-        ));
-    }
-    let doc = SignDoc {
-        body_bytes: tx.body_bytes.clone(),
-        auth_info_bytes: tx.auth_info_bytes.clone(),
-        chain_id: block.chain_id.clone(),
-        account_number: number,
-    }
-    .encode_to_vec();
+    let mode = match info.mode_info.as_ref().and_then(|m| m.sum.as_ref()) {
+        Some(mode_info::Sum::Single(s)) => SignMode::try_from(s.mode).ok(),
+        _ => None,
+    };
+    let doc = match mode {
+        Some(SignMode::Direct) => SignDoc {
+            body_bytes: tx.body_bytes.clone(),
+            auth_info_bytes: tx.auth_info_bytes.clone(),
+            chain_id: block.chain_id.clone(),
+            account_number: number,
+        }
+        .encode_to_vec(),
+        Some(SignMode::LegacyAminoJson) => amino_sign_bytes(tx, block, number, sequence)?,
+        _ => {
+            return Err(TxFail::new(
+                codes::UNAUTHORIZED,
+                "only single signatures in SIGN_MODE_DIRECT or SIGN_MODE_LEGACY_AMINO_JSON are supported: unauthorized",
+            ))
+        }
+    };
     if !verify_secp256k1(pk, &doc, &tx.signatures[i]) {
         return Err(TxFail::new(
             codes::UNAUTHORIZED,
@@ -213,6 +219,39 @@ fn check_signature(
         ));
     }
     Ok(())
+}
+
+/// The amino `StdSignDoc` of this tx for the signer with account `number` and
+/// `sequence`: the body's messages, memo and timeout height, the fee as the
+/// auth info carries it. What it cannot express is refused (a message type
+/// without an amino name, a tip).
+fn amino_sign_bytes(
+    tx: &DecodedTx,
+    block: &BlockInfo,
+    number: u64,
+    sequence: u64,
+) -> Result<Vec<u8>, TxFail> {
+    let refused = |why: String| {
+        TxFail::new(
+            codes::UNAUTHORIZED,
+            format!("SIGN_MODE_LEGACY_AMINO_JSON: {why}: unauthorized"),
+        )
+    };
+    #[allow(deprecated)] // `tip` is deprecated in the SDK but still on the wire type
+    if tx.auth_info.tip.is_some() {
+        return Err(refused("tips are not supported".into()));
+    }
+    let fee = tx.auth_info.fee.clone().unwrap_or_default();
+    amino::sign_bytes(&amino::SignDocInput {
+        chain_id: &block.chain_id,
+        account_number: number,
+        sequence,
+        timeout_height: tx.body.timeout_height,
+        memo: &tx.body.memo,
+        msgs: &tx.body.messages,
+        fee: &fee,
+    })
+    .map_err(refused)
 }
 
 /// The fee to the fee collector; in Simulate without a fee, the gas a real

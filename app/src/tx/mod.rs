@@ -3,9 +3,10 @@
 //! 1. Stateless: size cap before decoding, decode, known messages, memo, timeout
 //!    height, fee shape, signer count.
 //! 2. Ante (stateful, in its own overlay, all-or-nothing): accounts exist, public
-//!    keys match addresses, sequences, SIGN_MODE_DIRECT signatures over
-//!    `SignDoc{body, auth_info, chain_id, account_number}`, minimum gas price, fee
-//!    moved to the fee collector, sequences bumped.
+//!    keys match addresses, sequences, single signatures in SIGN_MODE_DIRECT over
+//!    `SignDoc{body, auth_info, chain_id, account_number}` or in
+//!    SIGN_MODE_LEGACY_AMINO_JSON over the amino `StdSignDoc` ([`amino`]),
+//!    minimum gas price, fee moved to the fee collector, sequences bumped.
 //! 3. Messages (Deliver and Simulate only), in a second overlay merged only on
 //!    success. A failed message keeps the fee and sequence bump of step 2.
 //!
@@ -13,6 +14,7 @@
 //! same function serves CheckTx, ReCheckTx, FinalizeBlock and Simulate, so the
 //! rules cannot drift apart.
 
+pub mod amino;
 mod ante;
 mod decode;
 mod env;
