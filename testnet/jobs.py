@@ -62,9 +62,14 @@ class Jobs:
         self.net = net
         self.cli = cli or net.cli()
 
+    # List queries answer {"<list>": [...], "pagination": ...}; `query` returns the list.
+    LISTS = {"jobs": "jobs", "models": "models", "faults": "faults", "remote-results": "requests"}
+
     def query(self, *args: str) -> Any:
-        """`query inference ARGS` as JSON."""
-        return self.cli.query("inference", *args)
+        """`query inference ARGS` as JSON: the list of a list query, else the answer."""
+        r = self.cli.query("inference", *args)
+        key = self.LISTS.get(args[0]) if args else None
+        return r[key] if key else r
 
     def register(self, spec: Path, uris: list[str], file: Path | None = None,
                  model_id: str | None = None, size: int | None = None, key: str = "faucet",

@@ -108,7 +108,7 @@ impl Backend {
         self
     }
 
-    /// [`crate::query::answer`] off the async threads; refused with code
+    /// [`crate::service::answer`] off the async threads; refused with code
     /// [`BUSY`] when the limit is reached.
     pub async fn call(
         &self,
@@ -128,7 +128,7 @@ impl Backend {
         let b = self.clone();
         tokio::task::spawn_blocking(move || {
             let _permit = permit;
-            crate::query::answer(b.app.store(), b.rpc.as_deref(), &path, &data, height)
+            crate::service::answer(b.app.store(), b.rpc.as_deref(), &path, &data, height)
         })
         .await
         .unwrap_or_else(|e| Err(verdict_core::module::QueryError::new(1, e.to_string())))
@@ -179,7 +179,7 @@ type BoxFuture = Pin<Box<dyn Future<Output = Result<http::Response<BoxBody>, Inf
 fn serve(backend: Backend, req: http::Request<BoxBody>) -> BoxFuture {
     Box::pin(async move {
         let path = req.uri().path().to_string();
-        if !crate::query::serves(&path) {
+        if !crate::service::serves(&path) {
             let status = Status::unimplemented(format!("unknown method {path}"));
             return Ok(status.into_http());
         }

@@ -15,6 +15,7 @@ pub mod params;
 mod proposal;
 pub mod query;
 pub mod rest;
+pub mod service;
 pub mod state;
 pub mod store;
 pub mod tx;

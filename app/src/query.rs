@@ -71,63 +71,7 @@ pub fn routes() -> &'static BTreeMap<&'static str, Handler> {
     })
 }
 
-/// Every gRPC method path the node answers over gRPC and REST: the route
-/// table and the node services ([`crate::node_rpc::PATHS`]).
-pub fn grpc_paths() -> impl Iterator<Item = &'static str> {
-    routes()
-        .keys()
-        .copied()
-        .chain(crate::node_rpc::PATHS.iter().copied())
-}
-
-/// True when [`answer`] serves `path`.
-pub fn serves(path: &str) -> bool {
-    routes().contains_key(path) || crate::node_rpc::serves(path)
-}
-
-/// One call of a gRPC method, as the gRPC server and the REST gateway make it:
-/// a route of the table over committed state (at `height`, 0 for the latest),
-/// or a node service through the CometBFT RPC at `rpc`. Blocking. The answer
-/// is the response bytes and the height they are from.
-pub fn answer(
-    store: &Store,
-    rpc: Option<&verdict_client::rpc::Rpc>,
-    path: &str,
-    data: &[u8],
-    height: i64,
-) -> Result<(Vec<u8>, i64), QueryError> {
-    if crate::node_rpc::serves(path) {
-        let rpc = rpc.ok_or_else(|| {
-            QueryError::new(
-                codes::UNKNOWN_REQUEST,
-                format!("{path} needs the node's RPC: start verdictd with --rpc"),
-            )
-        })?;
-        let h = store
-            .height()
-            .map_or(0, |h| i64::try_from(h).unwrap_or(i64::MAX));
-        return crate::node_rpc::call(rpc, store, path, data).map(|v| (v, h));
-    }
-    let resp = handle(
-        store,
-        &RequestQuery {
-            data: data.to_vec().into(),
-            path: path.to_string(),
-            height,
-            prove: false,
-        },
-    );
-    if resp.code != 0 {
-        return Err(QueryError::new(resp.code, resp.log));
-    }
-    let value = match rpc {
-        Some(rpc) if path == NODE_INFO => crate::node_rpc::with_node_info(rpc, resp.value.to_vec()),
-        _ => resp.value.to_vec(),
-    };
-    Ok((value, resp.height))
-}
-
-const NODE_INFO: &str = "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo";
+pub(crate) const NODE_INFO: &str = "/cosmos.base.tendermint.v1beta1.Service/GetNodeInfo";
 
 pub fn handle(store: &Store, req: &RequestQuery) -> ResponseQuery {
     let committed = match store.height() {
@@ -477,6 +421,5 @@ mod route_tests {
             table.len(),
             module_routes.len() + 4 + verdict_ibc::query::PATHS.len()
         );
-        assert_eq!(grpc_paths().count(), table.len());
     }
 }

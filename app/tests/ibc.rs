@@ -1251,7 +1251,7 @@ fn a_request_from_b_becomes_a_job_on_a_and_its_acknowledgement_is_written_when_t
     let (code, j) = a.try_query("Job", serde_json::json!({"id": 1}));
     assert_eq!(code, 0, "{j}");
     assert_eq!(
-        j["requester_address"],
+        j["requester"],
         payer("channel-0").bech32(),
         "paid by the channel's payer"
     );

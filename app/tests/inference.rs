@@ -34,7 +34,7 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     let op = job["committee"][0]["operator"].as_str().expect("a string");
     assert!(op.starts_with("verdictvaloper1"), "{op}");
     // Inputs live apart from the job and go when it settles.
-    assert!(job["inputs"].is_null(), "{}", job["inputs"]);
+    assert_eq!(job["inputs"], json!([]), "{}", job["inputs"]);
     assert!(events(&r, "slash").is_empty());
     assert_eq!(events(&r, "inference_job_result").len(), 1);
     // 40 000 uverd split by equal power, paid through distribution: 5% commission

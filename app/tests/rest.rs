@@ -84,7 +84,7 @@ fn every_route_answers_the_same_over_rest_grpc_and_abci() {
 
     // Every method served has a REST binding.
     let bound: std::collections::BTreeSet<&str> = rest::table().iter().map(|e| e.method).collect();
-    for p in verdict_app::query::grpc_paths() {
+    for p in verdict_app::service::grpc_paths() {
         assert!(bound.contains(p), "{p} has no REST path");
     }
 

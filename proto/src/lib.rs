@@ -7,6 +7,8 @@
 /// vendored third-party ones), encoded.
 pub const FILE_DESCRIPTOR_SET: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/descriptor.bin"));
 
+pub mod json;
+
 /// The descriptors of [`FILE_DESCRIPTOR_SET`], decoded once: every message,
 /// service, method and option (HTTP rules, amino names) the node knows.
 pub fn descriptor_pool() -> &'static prost_reflect::DescriptorPool {

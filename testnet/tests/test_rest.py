@@ -84,11 +84,14 @@ def test_a_wallet_and_an_explorer_use_the_rest_gateway_of_a_real_node(net, cli, 
     assert vals["validators"][0]["operator_address"] == cli.query("staking", "validators")[0]["operator_address"]
     s, params, _ = rest(api, "/verdict/inference/v1/params")
     assert s == 200 and int(params["job_fee_floor"]) > 0, params
-    s, models, _ = rest(api, "/verdict/inference/v1/models?limit=5")
-    assert s == 200 and isinstance(models, list)
-    for m in models[:1]:
-        s, model, _ = rest(api, f"/verdict/inference/v1/models/{m['model_id']}")
-        assert s == 200 and model["model_id"] == m["model_id"] and model["owner"].startswith("verdict1")
+    s, models, _ = rest(api, "/verdict/inference/v1/models?pagination.limit=5")
+    assert s == 200 and isinstance(models["models"], list), models
+    for m in models["models"][:1]:
+        s, model, _ = rest(api, f"/verdict/inference/v1/models/{m['id']}")
+        assert s == 200 and model["model"]["id"] == m["id"], model
+        assert model["model"]["owner"].startswith("verdict1")
+    s, jobs, _ = rest(api, f"/verdict/inference/v1/jobs?requester={alice}")
+    assert s == 200 and jobs["jobs"] == [] and jobs["pagination"]["total"] == "0", jobs
 
     # gRPC: grpcurl lists, describes and calls over server reflection, and
     # the standard health service says the node serves.

@@ -4,13 +4,10 @@
 //! Nothing here is written per query. The paths come from each method's
 //! `google.api.http` option in the `.proto` files ([`template`]); a request's path
 //! variables and query parameters (or its JSON body) fill the request message
-//! ([`params`]); the call goes through [`crate::query::answer`] like a gRPC call;
-//! the answer is rendered as the SDK's gateway renders it ([`json`]). Verdict's
-//! inference queries, which still speak JSON, are bridged by the small table in
-//! [`inference`]. Errors are grpc-gateway's `{"code", "message", "details"}`.
+//! ([`params`]); the call goes through [`crate::service::answer`] like a gRPC call;
+//! the answer is rendered as the SDK's gateway renders it ([`verdict_proto::json`]).
+//! Errors are grpc-gateway's `{"code", "message", "details"}`.
 
-mod inference;
-pub mod json;
 pub mod params;
 pub mod template;
 
@@ -25,6 +22,7 @@ use prost_reflect::{DynamicMessage, MessageDescriptor};
 
 use crate::grpc::Backend;
 use template::Template;
+use verdict_proto::json;
 
 /// Largest request body accepted (a broadcast tx in JSON, base64 inside).
 const MAX_BODY: usize = 4 << 20;
@@ -39,17 +37,12 @@ pub struct Entry {
     kind: Kind,
 }
 
+/// A method's request and response types, and whether the request is the body.
 #[derive(Clone)]
-enum Kind {
-    /// A protobuf method: request from params or body, response rendered from
-    /// the output descriptor.
-    Proto {
-        input: MessageDescriptor,
-        output: MessageDescriptor,
-        body: bool,
-    },
-    /// A JSON-speaking method ([`inference`]).
-    Json,
+struct Kind {
+    input: MessageDescriptor,
+    output: MessageDescriptor,
+    body: bool,
 }
 
 impl Entry {
@@ -61,40 +54,34 @@ impl Entry {
         bound: &[(String, String)],
         body: &[u8],
     ) -> Result<Vec<u8>, String> {
-        match &self.kind {
-            Kind::Proto {
-                input, body: true, ..
-            } => {
-                let mut m = params::from_json(input, body)?;
-                for (k, v) in bound {
-                    params::set(&mut m, k, v)?;
-                }
-                Ok(m.encode_to_vec())
+        let Kind {
+            input, body: whole, ..
+        } = &self.kind;
+        let mut m = if *whole {
+            params::from_json(input, body)?
+        } else {
+            let mut m = DynamicMessage::new(input.clone());
+            for (k, v) in query {
+                params::set(&mut m, k, v)?;
             }
-            Kind::Proto { input, .. } => {
-                let mut m = DynamicMessage::new(input.clone());
-                for (k, v) in query.iter().chain(bound) {
-                    params::set(&mut m, k, v)?;
-                }
-                Ok(m.encode_to_vec())
-            }
-            Kind::Json => inference::request(query, bound),
+            m
+        };
+        for (k, v) in bound {
+            params::set(&mut m, k, v)?;
         }
+        Ok(m.encode_to_vec())
     }
 
     /// The JSON answer of a call from its response bytes.
     pub fn render(&self, value: &[u8]) -> Result<serde_json::Value, String> {
-        match &self.kind {
-            Kind::Proto { output, .. } => DynamicMessage::decode(output.clone(), value)
-                .map_err(|e| e.to_string())
-                .and_then(|m| json::render(&m)),
-            Kind::Json => serde_json::from_slice(value).map_err(|e| e.to_string()),
-        }
+        DynamicMessage::decode(self.kind.output.clone(), value)
+            .map_err(|e| e.to_string())
+            .and_then(|m| json::render(&m))
     }
 
     /// True when the request is the JSON body (`body: "*"`).
     pub fn takes_body(&self) -> bool {
-        matches!(self.kind, Kind::Proto { body: true, .. })
+        self.kind.body
     }
 }
 
@@ -119,21 +106,13 @@ const LEGACY: [(&str, &str); 4] = [
     ),
 ];
 
-fn method_descriptor(path: &str) -> Option<prost_reflect::MethodDescriptor> {
-    let (service, method) = path.trim_start_matches('/').split_once('/')?;
-    verdict_proto::descriptor_pool()
-        .get_service_by_name(service)?
-        .methods()
-        .find(|m| m.name() == method)
-}
-
 /// Every REST binding of every served method, most specific first.
 pub fn table() -> &'static [Entry] {
     static TABLE: OnceLock<Vec<Entry>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut out = Vec::new();
-        for path in crate::query::grpc_paths() {
-            if let Some(m) = method_descriptor(path) {
+        for path in crate::service::grpc_paths() {
+            if let Some(m) = json::method(path) {
                 let legacy = LEGACY
                     .iter()
                     .filter(|(_, p)| *p == path)
@@ -149,7 +128,7 @@ pub fn table() -> &'static [Entry] {
                         verb: b.verb,
                         template: b.template,
                         method: path,
-                        kind: Kind::Proto {
+                        kind: Kind {
                             input: m.input(),
                             output: m.output(),
                             body: b.body.as_deref() == Some("*"),
@@ -158,7 +137,6 @@ pub fn table() -> &'static [Entry] {
                 }
             }
         }
-        out.extend(inference::entries());
         out.sort_by_key(|e| std::cmp::Reverse(e.template.specificity()));
         out
     })

@@ -39,19 +39,21 @@ pub fn decode_query<R: Message + Default>(app: &VerdictApp, path: &str, req: imp
     R::decode(resp.value.as_ref()).expect("response decodes")
 }
 
-/// An inference JSON query: the code and the answer (the log when it failed).
+/// An inference query with its request and answer as JSON (through the
+/// descriptors of `query.proto`, 64-bit integers as numbers): the code and the
+/// answer (the log when it failed).
 pub fn json_query(app: &VerdictApp, method: &str, req: Value) -> (u32, Value) {
-    let resp = raw_query(
-        app,
-        &format!("/verdict.inference.v1.Query/{method}"),
-        req.to_string().into_bytes(),
-        0,
-        false,
-    );
+    use verdict_proto::json;
+    let path = format!("/verdict.inference.v1.Query/{method}");
+    let data = json::request(&path, &req).expect("request JSON");
+    let resp = raw_query(app, &path, data, 0, false);
     if resp.code != 0 {
         return (resp.code, Value::String(resp.log));
     }
-    (0, serde_json::from_slice(&resp.value).expect("json"))
+    (
+        0,
+        json::response(&path, &resp.value, json::Style::Plain).expect("response"),
+    )
 }
 
 /// The uverd balance of `addr` (bech32); 0 when it has none.
@@ -112,17 +114,39 @@ pub fn ibc_query(app: &VerdictApp, path: &[u8], height: i64) -> (Vec<u8>, Merkle
     (resp.value.to_vec(), MerkleProof { proofs })
 }
 
+/// The item of a single-item answer and the list of a list answer (`{"job":
+/// {...}}` → the job, `{"jobs": [...], "pagination": ...}` → the jobs); other
+/// answers whole.
+fn item(method: &str, mut v: Value) -> Value {
+    let field = match method {
+        "Job" => "job",
+        "Jobs" => "jobs",
+        "Model" => "model",
+        "Models" => "models",
+        "Faults" => "faults",
+        "RemoteRequest" => "request",
+        "RemoteRequests" => "requests",
+        _ => return v,
+    };
+    v[field].take()
+}
+
 impl TestNet {
-    /// An inference JSON query on node 0 that must succeed.
+    /// An inference query on node 0 that must succeed, as JSON: the item or
+    /// the list it answers (see [`item`]).
     pub fn query(&self, method: &str, req: Value) -> Value {
         let (code, v) = json_query(self.app(), method, req);
         assert_eq!(code, 0, "{v}");
-        v
+        item(method, v)
     }
 
-    /// An inference JSON query on node 0: the code and the answer (or log).
+    /// An inference query on node 0: the code and the item or list it answers
+    /// (the log when it failed).
     pub fn try_query(&self, method: &str, req: Value) -> (u32, Value) {
-        json_query(self.app(), method, req)
+        match json_query(self.app(), method, req) {
+            (0, v) => (0, item(method, v)),
+            other => other,
+        }
     }
 
     pub fn job(&self, id: u64) -> Value {

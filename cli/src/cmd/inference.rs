@@ -372,11 +372,15 @@ fn request_remote(ctx: &Ctx, kr: &Keyring, a: RequestRemoteArgs) -> anyhow::Resu
     Ok(())
 }
 
+/// One `verdict.inference.v1.Query` method: the request from JSON, the
+/// protobuf answer as JSON (proto field names, 64-bit integers as numbers).
 pub fn query_json(rpc: &Rpc, method: &str, req: &Value) -> anyhow::Result<Value> {
+    use verdict_proto::json;
     let path = format!("/verdict.inference.v1.Query/{method}");
+    let data = json::request(&path, req).map_err(|e| anyhow::anyhow!("{method}: {e}"))?;
     let r = rpc.get(&format!(
         "abci_query?path=%22{path}%22&data=0x{}",
-        hex::encode(req.to_string())
+        hex::encode(data)
     ))?;
     let resp = &r["response"];
     let code = resp["code"].as_u64().unwrap_or(0);
@@ -389,15 +393,23 @@ pub fn query_json(rpc: &Rpc, method: &str, req: &Value) -> anyhow::Result<Value>
     use base64::Engine;
     let bytes =
         base64::engine::general_purpose::STANDARD.decode(resp["value"].as_str().unwrap_or(""))?;
-    Ok(serde_json::from_slice(&bytes)?)
+    json::response(&path, &bytes, json::Style::Plain).map_err(|e| anyhow::anyhow!("{method}: {e}"))
 }
 
-/// The answer to an inference query (the module answers JSON).
+/// The one message of a single-item answer (`{"job": {...}}` → the job).
+pub fn query_one(rpc: &Rpc, method: &str, field: &str, req: &Value) -> anyhow::Result<Value> {
+    let mut v = query_json(rpc, method, req)?;
+    Ok(v[field].take())
+}
+
+/// The answer to an inference query: the item of single-item queries (job,
+/// model, remote request), the whole answer (list and pagination) of lists.
 fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
     match q {
-        InferenceQuery::RemoteResult { channel, sequence } => query_json(
+        InferenceQuery::RemoteResult { channel, sequence } => query_one(
             rpc,
             "RemoteRequest",
+            "request",
             &json!({"channel_id": channel, "sequence": sequence}),
         ),
         InferenceQuery::RemoteResults { requester } => {
@@ -406,7 +418,7 @@ fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
         InferenceQuery::ChannelPayer { channel } => {
             query_json(rpc, "ChannelPayer", &json!({ "channel_id": channel }))
         }
-        InferenceQuery::Job { id } => query_json(rpc, "Job", &json!({ "id": id })),
+        InferenceQuery::Job { id } => query_one(rpc, "Job", "job", &json!({ "id": id })),
         InferenceQuery::Jobs {
             requester,
             start_after,
@@ -416,7 +428,7 @@ fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
             "Jobs",
             &json!({"requester": requester, "start_after": start_after, "limit": limit}),
         ),
-        InferenceQuery::Model { id } => query_json(rpc, "Model", &json!({ "id": id })),
+        InferenceQuery::Model { id } => query_one(rpc, "Model", "model", &json!({ "id": id })),
         InferenceQuery::Models => query_json(rpc, "Models", &json!({})),
         InferenceQuery::Faults { validator } => {
             query_json(rpc, "Faults", &json!({ "validator": validator }))
@@ -429,7 +441,7 @@ fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
 pub fn wait_job(rpc: &Rpc, id: u64, timeout: Duration) -> anyhow::Result<Value> {
     let start = Instant::now();
     loop {
-        let j = query_json(rpc, "Job", &json!({ "id": id }))?;
+        let j = query_one(rpc, "Job", "job", &json!({ "id": id }))?;
         let st = j["status"].as_str().unwrap_or("");
         if matches!(st, "completed" | "failed" | "expired") {
             return Ok(j);
@@ -448,9 +460,10 @@ pub fn wait_job(rpc: &Rpc, id: u64, timeout: Duration) -> anyhow::Result<Value> 
 pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> anyhow::Result<Value> {
     let start = Instant::now();
     loop {
-        let r = query_json(
+        let r = query_one(
             rpc,
             "RemoteRequest",
+            "request",
             &json!({"channel_id": channel, "sequence": seq}),
         )?;
         let st = r["status"].as_str().unwrap_or("");

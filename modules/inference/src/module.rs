@@ -16,7 +16,7 @@ use crate::{beacon, committee, handler, query, state};
 
 pub struct Inference;
 
-/// One `/verdict.inference.v1.Query/*` method (JSON in, JSON out).
+/// One `/verdict.inference.v1.Query/*` method (protobuf in and out, `query.proto`).
 fn route(s: &dyn Storage, path: &str, data: &[u8]) -> QueryAnswer {
     match query::handle(s, path, data) {
         Ok(Some(v)) => Ok(v),

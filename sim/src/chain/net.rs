@@ -155,7 +155,7 @@ impl<'a> Sim<'a> {
 
     /// Local jobs a block takes (queried once the chain has a committed block).
     pub(super) fn read_per_block(&mut self) {
-        let p = self.query("Params", json!({}));
+        let p = self.query("Params", json!({}))["params"].take();
         let slots = p["max_jobs_per_block"].as_u64().unwrap_or(JOBS_PER_BLOCK);
         self.per_block = p["max_jobs_per_source"]
             .as_u64()
@@ -259,15 +259,19 @@ impl<'a> Sim<'a> {
         f(&view)
     }
 
+    /// An inference query, request and answer as JSON (`query.proto`'s
+    /// messages, 64-bit integers as numbers).
     pub(super) fn query(&self, method: &str, req: Value) -> Value {
+        use verdict_proto::json;
+        let path = format!("/verdict.inference.v1.Query/{method}");
         let r = self.app.query(RequestQuery {
-            path: format!("/verdict.inference.v1.Query/{method}"),
-            data: req.to_string().into_bytes().into(),
+            data: json::request(&path, &req).expect("request").into(),
+            path: path.clone(),
             height: 0,
             prove: false,
         });
         assert_eq!(r.code, 0, "query {method}: {}", r.log);
-        serde_json::from_slice(&r.value).expect("query json")
+        json::response(&path, &r.value, json::Style::Plain).expect("query json")
     }
 
     fn user_tx(&mut self, msg: cosmrs::Any) -> Vec<u8> {

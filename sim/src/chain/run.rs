@@ -371,7 +371,7 @@ pub(super) fn run_chain(
         }
         for id in settled {
             live.remove(&id);
-            let job = sim.query("Job", json!({ "id": id }));
+            let job = sim.query("Job", json!({ "id": id }))["job"].take();
             if job["model_id"].as_str() == Some(squat_model_id().as_str()) {
                 let fee: u128 = job["fee"]["amount"]
                     .as_str()

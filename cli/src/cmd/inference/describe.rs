@@ -46,7 +46,7 @@ pub fn describe_job(j: &Value) -> String {
             s.push_str(&format!("\nmissing: {}", join(&Value::Array(m.clone()))));
         }
     }
-    if let Some(out) = j["output"].as_array() {
+    if let Some(out) = j["output"].as_array().filter(|o| !o.is_empty()) {
         s.push_str(&format!(
             "\noutput (±{}): [{}]",
             j["tolerance"].as_str().unwrap_or("?"),
@@ -121,7 +121,7 @@ pub fn describe_remote(r: &Value) -> String {
             res["finalized_height"]
         ));
     }
-    if let Some(e) = r["error"].as_str() {
+    if let Some(e) = r["error"].as_str().filter(|e| !e.is_empty()) {
         s.push_str(&format!("\n  error: {e}"));
     }
     s

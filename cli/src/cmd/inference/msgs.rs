@@ -12,7 +12,7 @@ use verdict_client::rpc::Rpc;
 use verdict_core::address::Addr;
 use verdict_proto::inference::v1 as pb;
 
-use super::query_json;
+use super::query_one;
 
 fn specs(v: &Value, what: &str) -> anyhow::Result<Vec<pb::TensorSpec>> {
     v[what]
@@ -147,7 +147,7 @@ pub fn serve_msgs(
 
 /// Input tensors in the model's input order, values packed little-endian.
 pub fn input_tensors(rpc: &Rpc, model: &str, input: &Path) -> anyhow::Result<Vec<pb::Tensor>> {
-    let m = query_json(rpc, "Model", &json!({ "id": model }))?;
+    let m = query_one(rpc, "Model", "model", &json!({ "id": model }))?;
     let names: Vec<String> = m["inputs"]
         .as_array()
         .map(|a| {

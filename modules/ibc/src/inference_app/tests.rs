@@ -324,17 +324,24 @@ fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds
         Some(77),
         "the serving chain's result is stored"
     );
-    let view = serde_json::from_slice::<serde_json::Value>(
-        &query(
+    let req = verdict_proto::inference::v1::QueryRemoteRequestRequest {
+        channel_id: "channel-4".into(),
+        sequence: 1,
+    };
+    let view = verdict_proto::inference::v1::QueryRemoteRequestResponse::decode(
+        query(
             &s,
             "/verdict.inference.v1.Query/RemoteRequest",
-            br#"{"channel_id":"channel-4","sequence":1}"#,
+            &prost::Message::encode_to_vec(&req),
         )
         .expect("query")
-        .expect("ours"),
+        .expect("ours")
+        .as_slice(),
     )
-    .expect("json");
-    assert_eq!(view["output_values"], serde_json::json!(["0.5", "1"]));
+    .expect("protobuf")
+    .request
+    .expect("request");
+    assert_eq!(view.output_values, vec!["0.5", "1"]);
     assert_eq!(
         verdict_distribution::state::community_pool(&s)
             .expect("pool")
