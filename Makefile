@@ -14,10 +14,10 @@ NET_FLAGS = --serve "$(SERVE)" $(if $(EMPTY_MODELS),--empty-models,)
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean sim sim-fast
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar models fmt lint clean sim sim-fast sdk-fixtures
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean | sim | sim-fast"
+	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
 
 setup:
 	@scripts/setup.sh
@@ -49,6 +49,11 @@ sim:
 
 sim-fast:
 	cargo run --release -p verdict-sim -- --fast --jobs 10000 --validators 60
+
+# Re-records the REST JSON of a real Cosmos SDK chain (wasmd, built once into
+# .tools/bin, ~8 min) that app/tests/rest_sdk_shape.rs compares Verdict's with.
+sdk-fixtures: setup
+	bash scripts/sdk-gateway-fixtures.sh
 
 lint:
 	cargo fmt --all -- --check
