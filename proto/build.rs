@@ -6,8 +6,9 @@
 //! - `descriptor.bin`: the encoded `FileDescriptorSet` of all of them, which the
 //!   node uses for the REST gateway's paths and JSON, amino-JSON signing and
 //!   gRPC reflection;
-//! - `verdict.*.rs`: the prost types of Verdict's own packages, so the `.proto`
-//!   files and the Rust types cannot disagree. Cosmos types are not generated
+//! - `verdict.*.rs`: the prost types of Verdict's own packages and the tonic
+//!   server trait and client of each of their services, so the `.proto` files
+//!   and the Rust code cannot disagree. Cosmos types are not generated
 //!   again: they resolve to `cosmos-sdk-proto`'s (the ones cosmrs re-exports).
 
 use std::path::{Path, PathBuf};
@@ -59,8 +60,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .cloned()
             .collect(),
     };
+    // Messages by prost-build; each service's gRPC server trait and client by
+    // tonic-build's generator, from the same descriptors.
+    let grpc = tonic_build::configure()
+        .build_server(true)
+        .build_client(true)
+        .service_generator();
     prost_build::Config::new()
         .extern_path(".cosmos", "::cosmos_sdk_proto::cosmos")
+        .service_generator(grpc)
         .compile_fds(ours)?;
     Ok(())
 }

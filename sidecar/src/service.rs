@@ -1,19 +1,16 @@
-//! The `verdict.sidecar.v1.Sidecar` gRPC service over tonic, hand-wired with
-//! `tonic::server::Grpc` and `ProstCodec` (no generated code), plus a matching
-//! small client for the app and the tests.
+//! The `verdict.sidecar.v1.Sidecar` gRPC service: the server trait and client
+//! tonic-build generates from `sidecar.proto` (in verdict-proto), implemented
+//! here over the job queue and the loader, plus a small client for the app and
+//! the tests.
 
-use std::convert::Infallible;
-use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use http::uri::PathAndQuery;
-use tonic::body::BoxBody;
-use tonic::codec::ProstCodec;
-use tonic::server::{Grpc, NamedService, UnaryService};
 use tonic::{Request, Response, Status};
+use verdict_proto::sidecar::v1::sidecar_client::SidecarClient as GrpcClient;
+use verdict_proto::sidecar::v1::sidecar_server::{Sidecar, SidecarServer};
 
 use crate::jobs::{JobQueue, JobStatus};
 use crate::loader::{LoadState, Loader};
@@ -181,41 +178,7 @@ async fn health(ctx: Ctx, _: pb::HealthRequest) -> Result<pb::HealthResponse, St
     })
 }
 
-type BoxFut<T> = Pin<Box<dyn Future<Output = T> + Send>>;
-
-struct Unary<Req, Resp> {
-    ctx: Ctx,
-    handler: Handler<Req, Resp>,
-}
-
-type Handler<Req, Resp> = fn(Ctx, Req) -> BoxFut<Result<Resp, Status>>;
-
-impl<Req: Send + 'static, Resp: Send + 'static> UnaryService<Req> for Unary<Req, Resp> {
-    type Response = Resp;
-    type Future = BoxFut<Result<Response<Resp>, Status>>;
-    fn call(&mut self, req: Request<Req>) -> Self::Future {
-        let fut = (self.handler)(self.ctx.clone(), req.into_inner());
-        Box::pin(async move { fut.await.map(Response::new) })
-    }
-}
-
-async fn unary<Req, Resp>(
-    ctx: Ctx,
-    handler: Handler<Req, Resp>,
-    req: http::Request<BoxBody>,
-) -> http::Response<BoxBody>
-where
-    Req: prost::Message + Default + Send + 'static,
-    Resp: prost::Message + Send + 'static,
-{
-    // Inputs can be large tensors; the size limits proper are checked in validation.
-    let mut grpc = Grpc::new(ProstCodec::<Resp, Req>::default())
-        .max_decoding_message_size(64 << 20)
-        .max_encoding_message_size(64 << 20);
-    grpc.unary(Unary { ctx, handler }, req).await
-}
-
-/// The tower service tonic routes `verdict.sidecar.v1.Sidecar/*` to.
+/// The service behind `verdict.sidecar.v1.Sidecar/*`.
 ///
 /// It can be served before the models are loaded ([`SidecarService::loading`]):
 /// Health then answers not ready and every other call UNAVAILABLE, so a
@@ -255,46 +218,77 @@ impl SidecarService {
     }
 }
 
-impl NamedService for SidecarService {
-    const NAME: &'static str = SERVICE;
-}
-
-impl tower_service::Service<http::Request<BoxBody>> for SidecarService {
-    type Response = http::Response<BoxBody>;
-    type Error = Infallible;
-    type Future = BoxFut<Result<http::Response<BoxBody>, Infallible>>;
-
-    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
-        Poll::Ready(Ok(()))
-    }
-
-    fn call(&mut self, req: http::Request<BoxBody>) -> Self::Future {
-        let q = Ctx {
+impl SidecarService {
+    fn ctx(&self) -> Ctx {
+        Ctx {
             queue: self.queue.get().cloned(),
             loader: self.loader.get().cloned(),
-        };
-        Box::pin(async move {
-            let path = req.uri().path().to_string();
-            let method = path.strip_prefix(&format!("/{SERVICE}/")).unwrap_or("");
-            Ok(match method {
-                "SubmitJob" => unary(q, |q, r| Box::pin(submit_job(q, r)), req).await,
-                "GetResult" => unary(q, |q, r| Box::pin(get_result(q, r)), req).await,
-                "ListModels" => unary(q, |q, r| Box::pin(list_models(q, r)), req).await,
-                "Health" => unary(q, |q, r| Box::pin(health(q, r)), req).await,
-                "LoadModel" => unary(q, |q, r| Box::pin(load_model(q, r)), req).await,
-                _ => Status::unimplemented(format!("unknown method {path}")).into_http(),
-            })
-        })
+        }
     }
 }
+
+#[tonic::async_trait]
+impl Sidecar for SidecarService {
+    async fn submit_job(
+        &self,
+        req: Request<pb::SubmitJobRequest>,
+    ) -> Result<Response<pb::SubmitJobResponse>, Status> {
+        submit_job(self.ctx(), req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn get_result(
+        &self,
+        req: Request<pb::GetResultRequest>,
+    ) -> Result<Response<pb::GetResultResponse>, Status> {
+        get_result(self.ctx(), req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn list_models(
+        &self,
+        req: Request<pb::ListModelsRequest>,
+    ) -> Result<Response<pb::ListModelsResponse>, Status> {
+        list_models(self.ctx(), req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn health(
+        &self,
+        req: Request<pb::HealthRequest>,
+    ) -> Result<Response<pb::HealthResponse>, Status> {
+        health(self.ctx(), req.into_inner())
+            .await
+            .map(Response::new)
+    }
+
+    async fn load_model(
+        &self,
+        req: Request<pb::LoadModelRequest>,
+    ) -> Result<Response<pb::LoadModelResponse>, Status> {
+        load_model(self.ctx(), req.into_inner())
+            .await
+            .map(Response::new)
+    }
+}
+
+/// Largest message either way: inputs and outputs can be large tensors (the
+/// size limits proper are checked in validation).
+const MAX_MESSAGE: usize = 64 << 20;
 
 /// Serves the sidecar on `listener` until the process ends.
 pub async fn serve(
     service: SidecarService,
     listener: tokio::net::TcpListener,
 ) -> Result<(), tonic::transport::Error> {
+    let server = SidecarServer::new(service)
+        .max_decoding_message_size(MAX_MESSAGE)
+        .max_encoding_message_size(MAX_MESSAGE);
     tonic::transport::Server::builder()
-        .add_service(service)
+        .add_service(server)
         .serve_with_incoming(Incoming(listener))
         .await
 }
@@ -313,10 +307,11 @@ impl futures_core::Stream for Incoming {
     }
 }
 
-/// A minimal client for the service (the app's vote-extension path, tests).
+/// A client for the service (the app's attestor, the tests): the generated
+/// client with the message size limits of the server.
 #[derive(Clone)]
 pub struct SidecarClient {
-    inner: tonic::client::Grpc<tonic::transport::Channel>,
+    inner: GrpcClient<tonic::transport::Channel>,
 }
 
 impl SidecarClient {
@@ -326,55 +321,38 @@ impl SidecarClient {
             .connect()
             .await?;
         Ok(SidecarClient {
-            inner: tonic::client::Grpc::new(channel)
-                .max_decoding_message_size(64 << 20)
-                .max_encoding_message_size(64 << 20),
+            inner: GrpcClient::new(channel)
+                .max_decoding_message_size(MAX_MESSAGE)
+                .max_encoding_message_size(MAX_MESSAGE),
         })
-    }
-
-    async fn call<Req, Resp>(&mut self, method: &'static str, req: Req) -> Result<Resp, Status>
-    where
-        Req: prost::Message + Send + Sync + 'static,
-        Resp: prost::Message + Default + Send + Sync + 'static,
-    {
-        self.inner
-            .ready()
-            .await
-            .map_err(|e| Status::unavailable(e.to_string()))?;
-        let path = PathAndQuery::from_static(method);
-        self.inner
-            .unary(Request::new(req), path, ProstCodec::<Req, Resp>::default())
-            .await
-            .map(Response::into_inner)
     }
 
     pub async fn submit_job(
         &mut self,
         req: pb::SubmitJobRequest,
     ) -> Result<pb::SubmitJobResponse, Status> {
-        self.call("/verdict.sidecar.v1.Sidecar/SubmitJob", req)
-            .await
+        self.inner.submit_job(req).await.map(Response::into_inner)
     }
 
     pub async fn get_result(
         &mut self,
         req: pb::GetResultRequest,
     ) -> Result<pb::GetResultResponse, Status> {
-        self.call("/verdict.sidecar.v1.Sidecar/GetResult", req)
-            .await
+        self.inner.get_result(req).await.map(Response::into_inner)
     }
 
     pub async fn list_models(&mut self) -> Result<pb::ListModelsResponse, Status> {
-        self.call(
-            "/verdict.sidecar.v1.Sidecar/ListModels",
-            pb::ListModelsRequest {},
-        )
-        .await
+        self.inner
+            .list_models(pb::ListModelsRequest {})
+            .await
+            .map(Response::into_inner)
     }
 
     pub async fn health(&mut self) -> Result<pb::HealthResponse, Status> {
-        self.call("/verdict.sidecar.v1.Sidecar/Health", pb::HealthRequest {})
+        self.inner
+            .health(pb::HealthRequest {})
             .await
+            .map(Response::into_inner)
     }
 
     /// Asks the sidecar to load a model (returns at once; poll [`Self::list_models`]).
@@ -382,7 +360,6 @@ impl SidecarClient {
         &mut self,
         req: pb::LoadModelRequest,
     ) -> Result<pb::LoadModelResponse, Status> {
-        self.call("/verdict.sidecar.v1.Sidecar/LoadModel", req)
-            .await
+        self.inner.load_model(req).await.map(Response::into_inner)
     }
 }
