@@ -15,6 +15,7 @@ pub mod ctx;
 pub mod event;
 pub mod gas;
 pub mod module;
+pub mod page;
 pub mod storage;
 
 /// Codespace of the Cosmos SDK's root errors (`types/errors`), which wallets and

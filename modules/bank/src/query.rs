@@ -2,7 +2,7 @@
 
 use cosmrs::proto::cosmos::bank::v1beta1::{
     QueryAllBalancesRequest, QueryAllBalancesResponse, QueryBalanceRequest, QueryBalanceResponse,
-    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyResponse,
+    QuerySupplyOfRequest, QuerySupplyOfResponse, QueryTotalSupplyRequest, QueryTotalSupplyResponse,
 };
 use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmwasm_std::Storage;
@@ -42,24 +42,39 @@ pub fn all_balances(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, BankError> {
     let r = QueryAllBalancesRequest::decode(req).map_err(|e| bad("QueryAllBalancesRequest", e))?;
     let a = addr(&r.address)?;
     let coins = Bank::all_balances(s, &a)?;
+    let (balances, pagination) = page(&coins, r.pagination.as_ref())?;
     Ok(QueryAllBalancesResponse {
-        pagination: Some(PageResponse {
-            next_key: vec![],
-            total: u64::try_from(coins.len()).unwrap_or(u64::MAX),
-        }),
-        balances: coins.iter().map(Coin::to_proto).collect(),
+        pagination: Some(pagination),
+        balances,
     }
     .encode_to_vec())
 }
 
-pub fn total_supply(s: &dyn Storage, _req: &[u8]) -> Result<Vec<u8>, BankError> {
+/// One page of coins (ascending by denom; the denom is the page key).
+fn page(
+    coins: &[Coin],
+    req: Option<&cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
+) -> Result<
+    (
+        Vec<cosmrs::proto::cosmos::base::v1beta1::Coin>,
+        PageResponse,
+    ),
+    BankError,
+> {
+    let items = coins
+        .iter()
+        .map(|c| (c.denom.as_bytes().to_vec(), c.to_proto()))
+        .collect();
+    verdict_core::page::paginate(items, req).map_err(BankError::InvalidRequest)
+}
+
+pub fn total_supply(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, BankError> {
+    let r = QueryTotalSupplyRequest::decode(req).map_err(|e| bad("QueryTotalSupplyRequest", e))?;
     let coins = Bank::total_supply(s)?;
+    let (supply, pagination) = page(&coins, r.pagination.as_ref())?;
     Ok(QueryTotalSupplyResponse {
-        pagination: Some(PageResponse {
-            next_key: vec![],
-            total: u64::try_from(coins.len()).unwrap_or(u64::MAX),
-        }),
-        supply: coins.iter().map(Coin::to_proto).collect(),
+        pagination: Some(pagination),
+        supply,
     }
     .encode_to_vec())
 }

@@ -34,6 +34,9 @@ pub enum SlashingError {
     MsgAddress(String),
     #[error("{0}")]
     NotFound(String),
+    /// A query that asks for something it cannot have (SDK `ErrInvalidRequest`).
+    #[error("invalid request: {0}")]
+    InvalidRequest(String),
     #[error(transparent)]
     Staking(#[from] verdict_staking::StakingError),
     #[error("storage: {0}")]

@@ -1,7 +1,6 @@
 //! `cosmos.slashing.v1beta1.Query` over protobuf bytes. Consensus addresses are
 //! bech32 with prefix `verdictvalcons`.
 
-use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
 use cosmrs::proto::cosmos::slashing::v1beta1 as pb;
 use cosmwasm_std::{Order, Storage};
 use prost::Message;
@@ -61,18 +60,19 @@ pub fn signing_info(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, SlashingErro
     .encode_to_vec())
 }
 
-pub fn signing_infos(s: &dyn Storage, _req: &[u8]) -> Result<Vec<u8>, SlashingError> {
-    let infos: Vec<pb::ValidatorSigningInfo> = SIGNING_INFO
+pub fn signing_infos(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, SlashingError> {
+    let r = pb::QuerySigningInfosRequest::decode(req)
+        .map_err(|e| SlashingError::Decode(format!("bad QuerySigningInfosRequest: {e}")))?;
+    let infos: Vec<(Vec<u8>, pb::ValidatorSigningInfo)> = SIGNING_INFO
         .range(s, None, None, Order::Ascending)
         .filter_map(Result::ok)
-        .map(|(a, i)| info_proto(&a, &i))
+        .map(|(a, i)| (a.to_vec(), info_proto(&a, &i)))
         .collect();
+    let (info, pagination) = verdict_core::page::paginate(infos, r.pagination.as_ref())
+        .map_err(SlashingError::InvalidRequest)?;
     Ok(pb::QuerySigningInfosResponse {
-        pagination: Some(PageResponse {
-            next_key: vec![],
-            total: u64::try_from(infos.len()).unwrap_or(u64::MAX),
-        }),
-        info: infos,
+        pagination: Some(pagination),
+        info,
     }
     .encode_to_vec())
 }

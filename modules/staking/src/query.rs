@@ -60,11 +60,13 @@ pub fn validator_proto(v: &Validator) -> pb::Validator {
     }
 }
 
-fn page(n: usize) -> Option<PageResponse> {
-    Some(PageResponse {
-        next_key: vec![],
-        total: u64::try_from(n).unwrap_or(u64::MAX),
-    })
+/// One page of `items` (ascending by key) as `req` asks.
+fn page<T>(
+    items: Vec<(Vec<u8>, T)>,
+    req: Option<&cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
+) -> Result<(Vec<T>, Option<PageResponse>), StakingError> {
+    let (v, p) = verdict_core::page::paginate(items, req).map_err(StakingError::Invalid)?;
+    Ok((v, Some(p)))
 }
 
 pub fn validators(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> {
@@ -77,14 +79,15 @@ pub fn validators(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingError> 
         "BOND_STATUS_UNBONDED" => Some(Status::Unbonded),
         other => return Err(StakingError::Invalid(format!("unknown status {other:?}"))),
     };
-    let vals: Vec<pb::Validator> = state::all_validators(s)
+    let vals: Vec<(Vec<u8>, pb::Validator)> = state::all_validators(s)
         .filter_map(Result::ok)
         .filter(|v| want.is_none_or(|w| v.status == w))
-        .map(|v| validator_proto(&v))
+        .map(|v| (v.operator.to_vec(), validator_proto(&v)))
         .collect();
+    let (validators, pagination) = page(vals, r.pagination.as_ref())?;
     Ok(pb::QueryValidatorsResponse {
-        pagination: page(vals.len()),
-        validators: vals,
+        pagination,
+        validators,
     }
     .encode_to_vec())
 }
@@ -156,11 +159,12 @@ pub fn delegator_delegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Sta
         let (v, shares) = item?;
         let v =
             Addr::from_slice(&v).ok_or_else(|| StakingError::Invalid("stored address".into()))?;
-        out.push(delegation_response(s, &d, &v, shares)?);
+        out.push((v.0.to_vec(), delegation_response(s, &d, &v, shares)?));
     }
+    let (delegation_responses, pagination) = page(out, r.pagination.as_ref())?;
     Ok(pb::QueryDelegatorDelegationsResponse {
-        pagination: page(out.len()),
-        delegation_responses: out,
+        pagination,
+        delegation_responses,
     }
     .encode_to_vec())
 }
@@ -304,7 +308,8 @@ pub fn redelegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingErro
                 continue;
             }
             if let Some(es) = REDELEGATIONS.may_load(s, (&d, &src.0, &dv))? {
-                out.push(redelegation_response(s, &d, &src.0, &dv, &es)?);
+                let key = [d.as_slice(), dv.as_slice()].concat();
+                out.push((key, redelegation_response(s, &d, &src.0, &dv, &es)?));
             }
         }
     } else {
@@ -319,7 +324,8 @@ pub fn redelegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingErro
             {
                 continue;
             }
-            out.push(redelegation_response(s, &d.0, &sv, &dv, &es)?);
+            let key = [sv.as_slice(), dv.as_slice()].concat();
+            out.push((key, redelegation_response(s, &d.0, &sv, &dv, &es)?));
         }
     }
     if out.is_empty() && !r.delegator_addr.is_empty() && src.is_some() && dst.is_some() {
@@ -328,9 +334,10 @@ pub fn redelegations(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, StakingErro
             r.delegator_addr, r.src_validator_addr
         )));
     }
+    let (redelegation_responses, pagination) = page(out, r.pagination.as_ref())?;
     Ok(pb::QueryRedelegationsResponse {
-        pagination: page(out.len()),
-        redelegation_responses: out,
+        pagination,
+        redelegation_responses,
     }
     .encode_to_vec())
 }
