@@ -29,9 +29,18 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &StakingMsg) -> Result<Any, StakingError>
             operator,
             pubkey,
             amount,
-            commission_rate,
+            commission,
+            min_self_delegation,
             moniker,
-        } => create_validator(ctx, operator, pubkey, amount, *commission_rate, moniker),
+        } => create_validator(
+            ctx,
+            operator,
+            pubkey,
+            amount,
+            *commission,
+            *min_self_delegation,
+            moniker,
+        ),
         StakingMsg::Delegate {
             delegator,
             validator,
@@ -76,16 +85,18 @@ fn create_validator(
     operator: &Addr,
     pubkey: &[u8; 32],
     amount: &Coin,
-    commission_rate: Decimal,
+    commission: state::Commission,
+    min_self_delegation: Uint128,
     moniker: &str,
 ) -> Result<Any, StakingError> {
     check_denom(ctx, &amount.denom)?;
-    state::create_validator(
+    state::create_validator_with(
         ctx.store,
         operator,
         pubkey,
         amount.amount,
-        commission_rate,
+        commission,
+        min_self_delegation,
         moniker,
     )?;
     ctx.emit(

@@ -19,13 +19,46 @@ pub const MSG_EDIT_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgEditValidat
 pub const MSG_BEGIN_REDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgBeginRedelegate";
 const NOT_YET: [&str; 1] = ["/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation"];
 
+/// The SDK's limits on a validator's description (`Description.EnsureLength`).
+pub const MAX_MONIKER: usize = 70;
+pub const MAX_IDENTITY: usize = 3000;
+pub const MAX_WEBSITE: usize = 140;
+pub const MAX_SECURITY_CONTACT: usize = 140;
+pub const MAX_DETAILS: usize = 280;
+
+/// Every description field within the SDK's limits (characters).
+fn check_description(
+    d: &cosmrs::proto::cosmos::staking::v1beta1::Description,
+) -> Result<(), StakingError> {
+    for (name, value, max) in [
+        ("moniker", &d.moniker, MAX_MONIKER),
+        ("identity", &d.identity, MAX_IDENTITY),
+        ("website", &d.website, MAX_WEBSITE),
+        (
+            "security contact",
+            &d.security_contact,
+            MAX_SECURITY_CONTACT,
+        ),
+        ("details", &d.details, MAX_DETAILS),
+    ] {
+        let n = value.chars().count();
+        if n > max {
+            return Err(StakingError::Invalid(format!(
+                "invalid {name} length; got: {n}, max: {max}"
+            )));
+        }
+    }
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StakingMsg {
     CreateValidator {
         operator: Addr,
         pubkey: [u8; 32],
         amount: Coin,
-        commission_rate: Decimal,
+        commission: crate::state::Commission,
+        min_self_delegation: Uint128,
         moniker: String,
     },
     Delegate {
@@ -105,20 +138,34 @@ fn decode_create_validator(any: &Any) -> Result<StakingMsg, StakingError> {
         .try_into()
         .map_err(|_| StakingError::Invalid("ed25519 key must be 32 bytes".into()))?;
     let rates = m.commission.unwrap_or_default();
-    let rate = parse_legacy_dec(if rates.rate.is_empty() {
-        "0"
-    } else {
-        &rates.rate
-    })?;
-    if rate > Decimal::one() {
+    let dec = |v: &str, default: &str| parse_legacy_dec(if v.is_empty() { default } else { v });
+    let commission = crate::state::Commission {
+        rate: dec(&rates.rate, "0")?,
+        // An empty max rate or max change rate: the widest bounds (1, 1 % a day).
+        max_rate: dec(&rates.max_rate, "1")?,
+        max_change_rate: dec(&rates.max_change_rate, "0.01")?,
+    };
+    if commission.rate > Decimal::one() || commission.max_rate > Decimal::one() {
         return Err(StakingError::Invalid("commission rate above 1".into()));
+    }
+    let min_self_delegation = match m.min_self_delegation.as_str() {
+        "" => Uint128::one(),
+        v => Uint128::new(v.parse().map_err(|_| {
+            StakingError::Invalid(format!("min_self_delegation {v:?} is not an integer"))
+        })?),
+    };
+    let description = m.description.unwrap_or_default();
+    check_description(&description)?;
+    if description.moniker.is_empty() {
+        return Err(StakingError::Invalid("moniker cannot be blank".into()));
     }
     Ok(StakingMsg::CreateValidator {
         operator: valoper(&m.validator_address, "validator_address")?,
         pubkey,
         amount: coin(m.value.as_ref())?,
-        commission_rate: rate,
-        moniker: m.description.map(|d| d.moniker).unwrap_or_default(),
+        commission,
+        min_self_delegation,
+        moniker: description.moniker,
     })
 }
 
@@ -126,6 +173,9 @@ fn decode_create_validator(any: &Any) -> Result<StakingMsg, StakingError> {
 /// leave a value unchanged.
 fn decode_edit_validator(any: &Any) -> Result<StakingMsg, StakingError> {
     let m = MsgEditValidator::decode(any.value.as_slice()).map_err(bad(any))?;
+    if let Some(d) = &m.description {
+        check_description(d)?;
+    }
     // The SDK's "[do-not-modify]" moniker and empty strings mean "unchanged".
     let moniker = m
         .description

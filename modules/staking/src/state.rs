@@ -42,8 +42,9 @@ pub use redelegation::{
 pub use slash::slash;
 pub use unbonding::{complete_unbondings, undelegate, UnbondingEntry};
 pub use validators::{
-    all_validators, create_validator, edit_validator, find_validator,
-    operator_by_consensus_address, set_jailed, tokens_of_shares, validator, Status, Validator,
+    all_validators, create_validator, create_validator_with, edit_validator, find_validator,
+    operator_by_consensus_address, set_jailed, tokens_of_shares, validator, Commission, Status,
+    Validator,
 };
 
 use keys::PARAMS;
@@ -67,6 +68,9 @@ pub struct StakingParams {
     pub max_entries: u32,
     pub historical_entries: u32,
     pub bond_denom: String,
+    /// Least self-bond (bond denom) a new validator starts with: one unit of
+    /// voting power by default, so creating validators is not free spam.
+    pub min_self_bond: Uint128,
 }
 
 impl Default for StakingParams {
@@ -77,6 +81,7 @@ impl Default for StakingParams {
             max_entries: 7,
             historical_entries: 10_000,
             bond_denom: FEE_DENOM.into(),
+            min_self_bond: Uint128::new(1_000_000),
         }
     }
 }
@@ -138,3 +143,5 @@ fn pool_of(v: &Validator) -> Addr {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod validator_rules_tests;

@@ -96,13 +96,58 @@ pub fn all_validators(s: &dyn Storage) -> impl Iterator<Item = StdResult<Validat
         .map(|r| r.map(|(_, v)| v))
 }
 
-/// Creates a validator and its operator's self-delegation.
+/// A new validator's commission: its rate, the most it may ever charge, and
+/// the most it may change in a day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Commission {
+    pub rate: Decimal,
+    pub max_rate: Decimal,
+    pub max_change_rate: Decimal,
+}
+
+impl Commission {
+    /// `rate` with the widest bounds (max rate 1, 1 % a day).
+    pub fn at(rate: Decimal) -> Self {
+        Commission {
+            rate,
+            max_rate: Decimal::one(),
+            max_change_rate: Decimal::percent(1),
+        }
+    }
+}
+
+/// Creates a validator with [`Commission::at`] `commission_rate` and a minimum
+/// self-delegation of 1 (see [`create_validator_with`]).
 pub fn create_validator(
     s: &mut dyn Storage,
     operator: &Addr,
     consensus_pubkey: &[u8; 32],
     amount: Uint128,
     commission_rate: Decimal,
+    moniker: &str,
+) -> Result<(), StakingError> {
+    create_validator_with(
+        s,
+        operator,
+        consensus_pubkey,
+        amount,
+        Commission::at(commission_rate),
+        Uint128::one(),
+        moniker,
+    )
+}
+
+/// Creates a validator and its operator's self-delegation of `amount`, as the
+/// SDK does: rate ≤ max rate ≤ 1, max change rate ≤ max rate, a positive
+/// minimum self-delegation the self-bond meets, a moniker of 1 to 70
+/// characters, and a self-bond of at least `min_self_bond`.
+pub fn create_validator_with(
+    s: &mut dyn Storage,
+    operator: &Addr,
+    consensus_pubkey: &[u8; 32],
+    amount: Uint128,
+    commission: Commission,
+    min_self_delegation: Uint128,
     moniker: &str,
 ) -> Result<(), StakingError> {
     if VALIDATORS.has(s, &operator.0) {
@@ -112,8 +157,40 @@ pub fn create_validator(
     if BY_CONS_ADDR.has(s, &cons) {
         return Err(StakingError::PubkeyTaken);
     }
-    if commission_rate > Decimal::one() {
-        return Err(StakingError::Invalid("commission rate above 1".into()));
+    let Commission {
+        rate,
+        max_rate,
+        max_change_rate,
+    } = commission;
+    if max_rate > Decimal::one() {
+        return Err(StakingError::Invalid("commission max rate above 1".into()));
+    }
+    if rate > max_rate {
+        return Err(StakingError::Invalid(format!(
+            "commission rate {rate} is above the max rate {max_rate}"
+        )));
+    }
+    if max_change_rate > max_rate {
+        return Err(StakingError::Invalid(format!(
+            "commission max change rate {max_change_rate} is above the max rate {max_rate}"
+        )));
+    }
+    check_moniker(moniker)?;
+    if min_self_delegation.is_zero() {
+        return Err(StakingError::Invalid(
+            "minimum self delegation must be a positive integer".into(),
+        ));
+    }
+    if amount < min_self_delegation {
+        return Err(StakingError::Invalid(format!(
+            "self delegation {amount} is below the minimum self delegation {min_self_delegation}"
+        )));
+    }
+    let min_bond = crate::state::params(s).min_self_bond;
+    if amount < min_bond {
+        return Err(StakingError::Invalid(format!(
+            "self-bond {amount} is below the chain's minimum {min_bond} (staking param min_self_bond)"
+        )));
     }
     let v = Validator {
         operator: operator.0,
@@ -122,16 +199,28 @@ pub fn create_validator(
         delegator_shares: Uint128::zero(),
         jailed: false,
         status: Status::Unbonded,
-        commission_rate,
-        commission_max_rate: Decimal::one(),
-        commission_max_change_rate: Decimal::percent(1),
-        min_self_delegation: Uint128::one(),
+        commission_rate: rate,
+        commission_max_rate: max_rate,
+        commission_max_change_rate: max_change_rate,
+        min_self_delegation,
         moniker: moniker.into(),
         commission_update_time: 0,
     };
     VALIDATORS.save(s, &operator.0, &v)?;
     BY_CONS_ADDR.save(s, &cons, &operator.0)?;
     delegate(s, operator, operator, amount)
+}
+
+/// The SDK's moniker rule: 1 to 70 characters.
+fn check_moniker(m: &str) -> Result<(), StakingError> {
+    match m.chars().count() {
+        0 => Err(StakingError::Invalid("moniker cannot be blank".into())),
+        n if n > crate::msgs::MAX_MONIKER => Err(StakingError::Invalid(format!(
+            "moniker is {n} characters, more than {}",
+            crate::msgs::MAX_MONIKER
+        ))),
+        _ => Ok(()),
+    }
 }
 
 /// `MsgEditValidator`: a new moniker, a commission change of at most
@@ -147,11 +236,7 @@ pub fn edit_validator(
 ) -> Result<(), StakingError> {
     let mut v = validator(s, operator)?;
     if let Some(m) = moniker {
-        if m.len() > 70 {
-            return Err(StakingError::Invalid(
-                "moniker longer than 70 characters".into(),
-            ));
-        }
+        check_moniker(m)?;
         v.moniker = m.to_string();
     }
     if let Some(rate) = commission_rate {
