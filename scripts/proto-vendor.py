@@ -56,8 +56,8 @@ ROOTS = [
 
 BUILTIN = re.compile(r"^google/protobuf/")  # protox ships the well-known types
 
-# Published in no Go module: rebuilt once from the descriptor set in the
-# ibc-proto crate and kept as is (the file says so in its header).
+# Published in no Go module: rebuilt once from the descriptor set the ics23
+# crate ships and kept as is (the file says so in its header).
 RECONSTRUCTED = {"cosmos/ics23/v1/proofs.proto"}
 
 

@@ -39,6 +39,16 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
     }
     let raw = TxRaw::decode(tx)
         .map_err(|e| TxFail::new(codes::TX_DECODE, format!("tx parse error: {e}")))?;
+    // TxRaw is not signed: any other encoding of it (an extra field, a longer
+    // varint) would be the same signed tx under another hash.
+    if raw.encoded_len() != tx.len() || raw.encode_to_vec() != tx {
+        return Err(TxFail::new(
+            codes::TX_DECODE,
+            "tx parse error: TxRaw is not canonically encoded (unknown fields or non-minimal encoding)",
+        ));
+    }
+    reject_unknown_fields("cosmos.tx.v1beta1.TxBody", &raw.body_bytes, true)?;
+    reject_unknown_fields("cosmos.tx.v1beta1.AuthInfo", &raw.auth_info_bytes, false)?;
     let body = TxBody::decode(raw.body_bytes.as_slice())
         .map_err(|e| TxFail::new(codes::TX_DECODE, format!("tx parse error: body: {e}")))?;
     let auth_info = AuthInfo::decode(raw.auth_info_bytes.as_slice())
@@ -68,6 +78,74 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
         msgs,
         signers,
         fee,
+    })
+}
+
+/// ADR-020: a signed tx carries no field its decoder does not know, at any
+/// depth (inside every `Any` whose type the node knows), so nothing is signed
+/// that the chain would silently drop. A TxBody's non-critical extension
+/// fields (numbers with bit 11 set, >= 1024) are allowed, as in the SDK.
+fn reject_unknown_fields(type_name: &str, bytes: &[u8], body: bool) -> Result<(), TxFail> {
+    use prost_reflect::{DynamicMessage, ReflectMessage, Value};
+    fn walk(m: &DynamicMessage, path: &str, body: bool) -> Result<(), String> {
+        for f in m.unknown_fields() {
+            if body && f.number() & 1024 != 0 {
+                continue;
+            }
+            return Err(format!("unknown field {} in {path}", f.number()));
+        }
+        let check = |v: &Value, p: &str| -> Result<(), String> {
+            match v {
+                Value::Message(inner) => check_msg(inner, p),
+                _ => Ok(()),
+            }
+        };
+        for (field, value) in m.fields() {
+            let p = format!("{path}.{}", field.name());
+            match value {
+                Value::List(items) => items.iter().try_for_each(|i| check(i, &p))?,
+                other => check(other, &p)?,
+            }
+        }
+        Ok(())
+    }
+    fn check_msg(m: &DynamicMessage, path: &str) -> Result<(), String> {
+        if m.descriptor().full_name() != "google.protobuf.Any" {
+            return walk(m, path, false);
+        }
+        // An Any's payload is checked as its own type when the node knows it
+        // (an unknown type is refused later, by the message decoders).
+        let url = match m.get_field_by_name("type_url").as_deref() {
+            Some(Value::String(u)) => u.clone(),
+            _ => return Ok(()),
+        };
+        let Some(desc) =
+            verdict_proto::descriptor_pool().get_message_by_name(url.trim_start_matches('/'))
+        else {
+            return Ok(());
+        };
+        let value = match m.get_field_by_name("value").as_deref() {
+            Some(Value::Bytes(b)) => b.clone(),
+            _ => return Ok(()),
+        };
+        let inner =
+            DynamicMessage::decode(desc, value).map_err(|e| format!("{path} ({url}): {e}"))?;
+        walk(&inner, &format!("{path} ({url})"), false)
+    }
+    let desc = verdict_proto::descriptor_pool()
+        .get_message_by_name(type_name)
+        .ok_or_else(|| TxFail::new(codes::TX_DECODE, format!("no descriptor of {type_name}")))?;
+    let m = DynamicMessage::decode(desc, bytes).map_err(|e| {
+        TxFail::new(
+            codes::TX_DECODE,
+            format!("tx parse error: {type_name}: {e}"),
+        )
+    })?;
+    walk(&m, type_name, body).map_err(|e| {
+        TxFail::new(
+            codes::TX_DECODE,
+            format!("tx parse error: {e}: the chain does not know it, so it may not be signed (ADR-020)"),
+        )
     })
 }
 

@@ -485,3 +485,63 @@ fn simulation_stops_at_the_chains_max_tx_gas() {
     assert_eq!(capped.code, 11, "{}", capped.log);
     assert!(capped.log.contains("out of gas"), "{}", capped.log);
 }
+
+/// A send whose body bytes get `extra` appended (an extra protobuf field),
+/// signed over those bytes in SIGN_MODE_DIRECT.
+fn signed_with_body_suffix(extra: &[u8]) -> Vec<u8> {
+    use cosmrs::proto::cosmos::tx::v1beta1::{SignDoc, Tx};
+    let alice = key(1);
+    let plain = sign_tx(
+        &send_spec(&alice, &key(2).address(), 1),
+        &alice,
+        CHAIN,
+        1,
+        0,
+    );
+    let raw = TxRaw::decode(plain.as_slice()).expect("raw");
+    let _ = Tx::default();
+    let mut body_bytes = raw.body_bytes.clone();
+    body_bytes.extend_from_slice(extra);
+    let doc = SignDoc {
+        body_bytes: body_bytes.clone(),
+        auth_info_bytes: raw.auth_info_bytes.clone(),
+        chain_id: CHAIN.into(),
+        account_number: 1,
+    };
+    TxRaw {
+        body_bytes,
+        auth_info_bytes: raw.auth_info_bytes,
+        signatures: vec![alice.sign(&doc.encode_to_vec())],
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn unknown_fields_in_the_signed_body_are_refused_non_critical_ones_pass() {
+    // ADR-020 (security review L-2): field 99 of TxBody is unknown and critical.
+    let mut s = genesis();
+    let out =
+        assert_rejected_without_change(&mut s, &signed_with_body_suffix(&[0x98, 0x06, 0x01]), 2);
+    assert!(out.log.contains("unknown field"), "{}", out.log);
+    // Field 1025 (bit 11 set) is a non-critical extension: ignored, as in the SDK.
+    let out = run_deliver(&mut s, &signed_with_body_suffix(&[0x88, 0x40, 0x01]));
+    assert_eq!(out.code, 0, "{}", out.log);
+}
+
+#[test]
+fn a_relayed_tx_cannot_be_given_another_hash() {
+    // A third party appends an unknown field to the (unsigned) TxRaw: same
+    // signature, another hash. Refused: only the canonical encoding is a tx.
+    let mut s = genesis();
+    let alice = key(1);
+    let mut tx = sign_tx(
+        &send_spec(&alice, &key(2).address(), 1),
+        &alice,
+        CHAIN,
+        1,
+        0,
+    );
+    tx.extend_from_slice(&[0x20, 0x01]);
+    let out = assert_rejected_without_change(&mut s, &tx, 2);
+    assert!(out.log.contains("TxRaw"), "{}", out.log);
+}
