@@ -19,12 +19,7 @@ pub const MSG_EDIT_VALIDATOR_URL: &str = "/cosmos.staking.v1beta1.MsgEditValidat
 pub const MSG_BEGIN_REDELEGATE_URL: &str = "/cosmos.staking.v1beta1.MsgBeginRedelegate";
 const NOT_YET: [&str; 1] = ["/cosmos.staking.v1beta1.MsgCancelUnbondingDelegation"];
 
-/// The SDK's limits on a validator's description (`Description.EnsureLength`).
-pub const MAX_MONIKER: usize = 70;
-pub const MAX_IDENTITY: usize = 3000;
-pub const MAX_WEBSITE: usize = 140;
-pub const MAX_SECURITY_CONTACT: usize = 140;
-pub const MAX_DETAILS: usize = 280;
+use crate::state::{MAX_DETAILS, MAX_IDENTITY, MAX_MONIKER, MAX_SECURITY_CONTACT, MAX_WEBSITE};
 
 /// Every description field within the SDK's limits (characters).
 fn check_description(

@@ -44,7 +44,7 @@ pub use unbonding::{complete_unbondings, undelegate, UnbondingEntry};
 pub use validators::{
     all_validators, create_validator, create_validator_with, edit_validator, find_validator,
     operator_by_consensus_address, set_jailed, tokens_of_shares, validator, Commission, Status,
-    Validator,
+    Validator, MAX_DETAILS, MAX_IDENTITY, MAX_MONIKER, MAX_SECURITY_CONTACT, MAX_WEBSITE,
 };
 
 use keys::PARAMS;

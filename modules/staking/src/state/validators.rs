@@ -96,6 +96,14 @@ pub fn all_validators(s: &dyn Storage) -> impl Iterator<Item = StdResult<Validat
         .map(|r| r.map(|(_, v)| v))
 }
 
+/// The SDK's limits on a validator's description (`Description.EnsureLength`),
+/// in characters.
+pub const MAX_MONIKER: usize = 70;
+pub const MAX_IDENTITY: usize = 3000;
+pub const MAX_WEBSITE: usize = 140;
+pub const MAX_SECURITY_CONTACT: usize = 140;
+pub const MAX_DETAILS: usize = 280;
+
 /// A new validator's commission: its rate, the most it may ever charge, and
 /// the most it may change in a day.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -215,9 +223,8 @@ pub fn create_validator_with(
 fn check_moniker(m: &str) -> Result<(), StakingError> {
     match m.chars().count() {
         0 => Err(StakingError::Invalid("moniker cannot be blank".into())),
-        n if n > crate::msgs::MAX_MONIKER => Err(StakingError::Invalid(format!(
-            "moniker is {n} characters, more than {}",
-            crate::msgs::MAX_MONIKER
+        n if n > MAX_MONIKER => Err(StakingError::Invalid(format!(
+            "moniker is {n} characters, more than {MAX_MONIKER}"
         ))),
         _ => Ok(()),
     }
