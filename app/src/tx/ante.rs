@@ -48,7 +48,7 @@ pub(super) fn ante(
     for i in 0..tx.signers.len() {
         verify_signer(&mut metered, gas, tx, env, i, &auth_params, events)?;
     }
-    let payer = tx.signers[0];
+    let payer = tx.fee_payer;
     charge_fee(&mut metered, gas, tx, env.mode, &auth_params)?;
     gas.check().map_err(TxFail::from)?;
     events.insert(
@@ -263,7 +263,7 @@ fn charge_fee(
     mode: Mode,
     auth_params: &AuthParams,
 ) -> Result<(), TxFail> {
-    let payer = tx.signers[0];
+    let payer = tx.fee_payer;
     if !tx.fee.is_empty() {
         Bank::transfer(store, &payer, &fee_collector(), &tx.fee)?;
     } else if mode == Mode::Simulate {

@@ -21,6 +21,8 @@ pub struct DecodedTx {
     pub signatures: Vec<Vec<u8>>,
     pub msgs: Vec<Msg>,
     pub signers: Vec<Addr>,
+    /// Who pays the fee: `fee.payer` when set (it signs), else the first signer.
+    pub fee_payer: Addr,
     pub fee: Vec<Coin>,
     pub gas_limit: u64,
 }
@@ -57,6 +59,14 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
     let fee_msg = auth_info.fee.clone().unwrap_or_default();
     let fee = fee_of(&fee_msg, params)?;
     let signers = signers_of(&msgs, &fee_msg)?;
+    let fee_payer = if fee_msg.payer.is_empty() {
+        *signers.first().ok_or_else(|| {
+            TxFail::new(codes::INVALID_REQUEST, "invalid request: tx has no signers")
+        })?
+    } else {
+        Addr::parse(&fee_msg.payer)
+            .map_err(|e| TxFail::new(codes::INVALID_ADDRESS, format!("fee payer: {e}")))?
+    };
     if auth_info.signer_infos.len() != signers.len() || raw.signatures.len() != signers.len() {
         return Err(TxFail::new(
             codes::UNAUTHORIZED,
@@ -77,6 +87,7 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
         signatures: raw.signatures,
         msgs,
         signers,
+        fee_payer,
         fee,
     })
 }

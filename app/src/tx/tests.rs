@@ -545,3 +545,87 @@ fn a_relayed_tx_cannot_be_given_another_hash() {
     let out = assert_rejected_without_change(&mut s, &tx, 2);
     assert!(out.log.contains("TxRaw"), "{}", out.log);
 }
+
+/// Alice sends 1 uverd to Bob; the fee (5000 uverd) names `payer`, and both
+/// sign (SIGN_MODE_DIRECT, each over its own account number).
+fn send_with_fee_payer(payer: &AccountKey) -> Vec<u8> {
+    use cosmrs::proto::cosmos::tx::signing::v1beta1::SignMode;
+    use cosmrs::proto::cosmos::tx::v1beta1::{
+        mode_info, AuthInfo, Fee, ModeInfo, SignDoc, SignerInfo, TxBody,
+    };
+    let alice = key(1);
+    let spec = send_spec(&alice, &key(2).address(), 1);
+    let body_bytes = TxBody {
+        messages: spec.msgs.clone(),
+        memo: spec.memo.clone(),
+        ..Default::default()
+    }
+    .encode_to_vec();
+    let info = |k: &AccountKey| SignerInfo {
+        public_key: Some(k.pubkey_any()),
+        mode_info: Some(ModeInfo {
+            sum: Some(mode_info::Sum::Single(mode_info::Single {
+                mode: SignMode::Direct as i32,
+            })),
+        }),
+        sequence: 0,
+    };
+    #[allow(deprecated)] // `tip`: deprecated, still on the wire type
+    let auth_info_bytes = AuthInfo {
+        signer_infos: vec![info(&alice), info(payer)],
+        fee: Some(Fee {
+            amount: spec.fee.iter().map(Coin::to_proto).collect(),
+            gas_limit: spec.gas_limit,
+            payer: payer.address().bech32(),
+            granter: String::new(),
+        }),
+        tip: None,
+    }
+    .encode_to_vec();
+    let sig = |k: &AccountKey, account_number: u64| {
+        k.sign(
+            &SignDoc {
+                body_bytes: body_bytes.clone(),
+                auth_info_bytes: auth_info_bytes.clone(),
+                chain_id: CHAIN.into(),
+                account_number,
+            }
+            .encode_to_vec(),
+        )
+    };
+    TxRaw {
+        signatures: vec![sig(&alice, 1), sig(payer, 2)],
+        body_bytes: body_bytes.clone(),
+        auth_info_bytes: auth_info_bytes.clone(),
+    }
+    .encode_to_vec()
+}
+
+#[test]
+fn the_fee_payer_named_in_the_fee_pays_it() {
+    // Security review L-4: `fee.payer` signs, so it must be the one charged.
+    let (alice, bob) = (key(1).address(), key(2).address());
+    // Bob holds 10 uverd: as the payer he cannot cover 5000.
+    let mut s = genesis();
+    let out = assert_rejected_without_change(&mut s, &send_with_fee_payer(&key(2)), 5);
+    assert!(out.log.contains("insufficient funds"), "{}", out.log);
+    // Funded, he pays; Alice only sends.
+    Bank::mint(&mut s, &bob, &uverd(100_000)).expect("mint");
+    let out = run_deliver(&mut s, &send_with_fee_payer(&key(2)));
+    assert_eq!(out.code, 0, "{}", out.log);
+    assert_eq!(bal(&s, &alice), 1_000_000 - 1);
+    assert_eq!(bal(&s, &bob), 10 + 100_000 + 1 - 5000);
+    let tx_event = out
+        .events
+        .iter()
+        .find(|e| e.kind == "tx")
+        .expect("tx event");
+    assert!(
+        tx_event
+            .attributes
+            .iter()
+            .any(|(k, v)| k == "fee_payer" && v == &bob.bech32()),
+        "{:?}",
+        tx_event.attributes
+    );
+}
