@@ -1,7 +1,9 @@
 //! A file keyring: one JSON file per key, mode 0600, in a 0700 directory.
 //! The secret is the 32-byte secp256k1 key at m/44'/118'/0'/0/0, stored in
-//! clear or, with a passphrase, sealed with ChaCha20-Poly1305 under a key from
-//! PBKDF2-HMAC-SHA256. The mnemonic is shown once at creation and never stored.
+//! clear or, with a non-empty passphrase, sealed with ChaCha20-Poly1305 under a
+//! key from scrypt (memory-hard; its parameters are stored in the file, and
+//! files sealed earlier with PBKDF2-HMAC-SHA256 still open). The mnemonic is
+//! shown once at creation and never stored. A malformed file is an error.
 
 use std::fs;
 use std::io::{BufRead, Write};
@@ -15,7 +17,11 @@ use chacha20poly1305::{ChaCha20Poly1305, Nonce};
 use rand_core::{OsRng, RngCore};
 use serde::{Deserialize, Serialize};
 
-const KDF_ROUNDS: u32 = 100_000;
+/// scrypt cost of new sealed keys: N = 2^15, r = 8, p = 1 (32 MiB, about
+/// 0.1 s), the parameters interactive logins are advised to use.
+const SCRYPT_LOG_N: u8 = 15;
+const SCRYPT_R: u32 = 8;
+const SCRYPT_P: u32 = 1;
 
 #[derive(Serialize, Deserialize)]
 struct KeyFile {
@@ -31,13 +37,70 @@ struct KeyFile {
 
 #[derive(Serialize, Deserialize)]
 struct Sealed {
+    /// "scrypt" (log_n, r, p) or, in files sealed before it, "pbkdf2-hmac-sha256" (rounds).
     kdf: String,
-    rounds: u32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    rounds: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    log_n: Option<u8>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    r: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    p: Option<u32>,
     salt: String,
     nonce: String,
     ciphertext: String,
 }
 
+impl Sealed {
+    /// The sealing key from `pass`, by the file's KDF and parameters.
+    fn key(&self, pass: &str) -> anyhow::Result<[u8; 32]> {
+        let salt = hex::decode(&self.salt).context("sealed key: salt is not hex")?;
+        let mut k = [0u8; 32];
+        match self.kdf.as_str() {
+            "scrypt" => {
+                let params = scrypt::Params::new(
+                    self.log_n
+                        .ok_or_else(|| anyhow!("sealed key: scrypt without log_n"))?,
+                    self.r
+                        .ok_or_else(|| anyhow!("sealed key: scrypt without r"))?,
+                    self.p
+                        .ok_or_else(|| anyhow!("sealed key: scrypt without p"))?,
+                    32,
+                )
+                .map_err(|e| anyhow!("sealed key: bad scrypt parameters: {e}"))?;
+                // A file naming absurd costs must not make the CLI allocate them.
+                if self.log_n.is_some_and(|n| n > 22) {
+                    bail!("sealed key: scrypt log_n above 22 is refused");
+                }
+                scrypt::scrypt(pass.as_bytes(), &salt, &params, &mut k)
+                    .map_err(|e| anyhow!("sealed key: scrypt: {e}"))?;
+            }
+            "pbkdf2-hmac-sha256" => {
+                let rounds = self
+                    .rounds
+                    .filter(|r| (1..=10_000_000).contains(r))
+                    .ok_or_else(|| anyhow!("sealed key: pbkdf2 rounds missing or out of range"))?;
+                pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pass.as_bytes(), &salt, rounds, &mut k);
+            }
+            other => bail!("sealed key: unknown kdf {other:?}"),
+        }
+        Ok(k)
+    }
+
+    fn open(&self, pass: &str) -> anyhow::Result<Vec<u8>> {
+        let nonce = hex::decode(&self.nonce).context("sealed key: nonce is not hex")?;
+        if nonce.len() != 12 {
+            bail!("sealed key: nonce must be 12 bytes, got {}", nonce.len());
+        }
+        let ct = hex::decode(&self.ciphertext).context("sealed key: ciphertext is not hex")?;
+        ChaCha20Poly1305::new(&self.key(pass)?.into())
+            .decrypt(Nonce::from_slice(&nonce), ct.as_slice())
+            .map_err(|_| anyhow!("wrong passphrase"))
+    }
+}
+
+#[derive(Debug)]
 pub struct KeyInfo {
     pub name: String,
     pub address: String,
@@ -60,12 +123,6 @@ fn valid_name(name: &str) -> anyhow::Result<()> {
         bail!("invalid key name {name:?}: use letters, digits, '-', '_' and '.'");
     }
     Ok(())
-}
-
-fn derive(pass: &str, salt: &[u8], rounds: u32) -> [u8; 32] {
-    let mut k = [0u8; 32];
-    pbkdf2::pbkdf2_hmac::<sha2::Sha256>(pass.as_bytes(), salt, rounds, &mut k);
-    k
 }
 
 impl Keyring {
@@ -99,24 +156,31 @@ impl Keyring {
             secret: None,
             sealed: None,
         };
-        match passphrase.filter(|p| !p.is_empty()) {
+        match passphrase {
             None => file.secret = Some(hex::encode(key.secret_bytes())),
+            Some("") => bail!(
+                "an empty passphrase cannot seal a key: give one, or leave out --encrypt to store it in clear"
+            ),
             Some(p) => {
                 let mut salt = [0u8; 16];
                 let mut nonce = [0u8; 12];
                 OsRng.fill_bytes(&mut salt);
                 OsRng.fill_bytes(&mut nonce);
-                let cipher = ChaCha20Poly1305::new(&derive(p, &salt, KDF_ROUNDS).into());
-                let ct = cipher
-                    .encrypt(Nonce::from_slice(&nonce), key.secret_bytes().as_slice())
-                    .map_err(|_| anyhow!("encryption failed"))?;
-                file.sealed = Some(Sealed {
-                    kdf: "pbkdf2-hmac-sha256".into(),
-                    rounds: KDF_ROUNDS,
+                let mut sealed = Sealed {
+                    kdf: "scrypt".into(),
+                    rounds: None,
+                    log_n: Some(SCRYPT_LOG_N),
+                    r: Some(SCRYPT_R),
+                    p: Some(SCRYPT_P),
                     salt: hex::encode(salt),
                     nonce: hex::encode(nonce),
-                    ciphertext: hex::encode(ct),
-                });
+                    ciphertext: String::new(),
+                };
+                let ct = ChaCha20Poly1305::new(&sealed.key(p)?.into())
+                    .encrypt(Nonce::from_slice(&nonce), key.secret_bytes().as_slice())
+                    .map_err(|_| anyhow!("encryption failed"))?;
+                sealed.ciphertext = hex::encode(ct);
+                file.sealed = Some(sealed);
             }
         }
         let mut f = fs::OpenOptions::new()
@@ -194,15 +258,7 @@ impl Keyring {
             (None, Some(sealed)) => {
                 let pass = passphrase
                     .ok_or_else(|| anyhow!("key {name:?} is encrypted: a passphrase is needed"))?;
-                let cipher = ChaCha20Poly1305::new(
-                    &derive(pass, &hex::decode(&sealed.salt)?, sealed.rounds).into(),
-                );
-                cipher
-                    .decrypt(
-                        Nonce::from_slice(&hex::decode(&sealed.nonce)?),
-                        hex::decode(&sealed.ciphertext)?.as_slice(),
-                    )
-                    .map_err(|_| anyhow!("wrong passphrase for key {name:?}"))?
+                sealed.open(pass).with_context(|| format!("key {name:?}"))?
             }
             (None, None) => bail!("key file of {name:?} holds no secret"),
         };
@@ -215,11 +271,16 @@ impl Keyring {
     }
 }
 
-/// A keyring passphrase: `$VERDICT_KEYRING_PASSPHRASE`, else a line read from
-/// standard input after `prompt` on standard error.
+/// A keyring passphrase: `$VERDICT_KEYRING_PASSPHRASE`, else typed at the
+/// terminal without echo, else (input not a terminal) a line of standard input.
 pub fn read_passphrase(prompt: &str) -> anyhow::Result<String> {
+    use std::io::IsTerminal;
     if let Ok(p) = std::env::var("VERDICT_KEYRING_PASSPHRASE") {
         return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        return rpassword::prompt_password(format!("{prompt}: "))
+            .context("reading the passphrase from the terminal");
     }
     eprint!("{prompt}: ");
     let mut line = String::new();
@@ -272,5 +333,64 @@ mod tests {
         assert_eq!(kr.list().expect("list").len(), 2);
         kr.delete("alice").expect("delete");
         assert!(kr.show("alice").is_err());
+    }
+
+    #[test]
+    fn an_empty_passphrase_never_writes_a_key_in_clear() {
+        // Security review L-1: `--encrypt` with an empty passphrase wrote the
+        // secret in clear.
+        let dir = tempfile::tempdir().expect("tmp");
+        let kr = Keyring::open(dir.path()).expect("open");
+        let k = AccountKey::from_mnemonic(&new_mnemonic(), "").expect("derive");
+        let e = kr.add("carol", &k, Some("")).expect_err("empty passphrase");
+        assert!(e.to_string().contains("empty"), "{e}");
+        assert!(!dir.path().join("carol.json").exists(), "nothing written");
+    }
+
+    #[test]
+    fn sealed_keys_use_scrypt_with_its_parameters_in_the_file() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let kr = Keyring::open(dir.path()).expect("open");
+        let k = AccountKey::from_mnemonic(&new_mnemonic(), "").expect("derive");
+        kr.add("dave", &k, Some("pw")).expect("add");
+        let f: serde_json::Value =
+            serde_json::from_str(&fs::read_to_string(dir.path().join("dave.json")).expect("read"))
+                .expect("json");
+        assert_eq!(f["sealed"]["kdf"], "scrypt");
+        assert!(
+            f["sealed"]["log_n"].as_u64().is_some_and(|n| n >= 15),
+            "{f}"
+        );
+        assert_eq!(
+            kr.signing_key("dave", Some("pw")).expect("open").address(),
+            k.address()
+        );
+    }
+
+    #[test]
+    fn malformed_key_files_are_errors_not_panics() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let kr = Keyring::open(dir.path()).expect("open");
+        let k = AccountKey::from_mnemonic(&new_mnemonic(), "").expect("derive");
+        kr.add("erin", &k, Some("pw")).expect("add");
+        let path = dir.path().join("erin.json");
+        let good = fs::read_to_string(&path).expect("read");
+        let mut f: serde_json::Value = serde_json::from_str(&good).expect("json");
+        for (field, bad) in [
+            ("nonce", serde_json::json!("00")),
+            ("salt", serde_json::json!("zz")),
+            ("log_n", serde_json::json!(99)),
+            ("ciphertext", serde_json::json!("")),
+        ] {
+            let mut g = f.clone();
+            g["sealed"][field] = bad;
+            fs::write(&path, g.to_string()).expect("write");
+            assert!(kr.signing_key("erin", Some("pw")).is_err(), "{field}");
+        }
+        f["sealed"] = serde_json::json!(null);
+        fs::write(&path, f.to_string()).expect("write");
+        assert!(kr.signing_key("erin", Some("pw")).is_err());
+        fs::write(&path, "{not json").expect("write");
+        assert!(kr.signing_key("erin", Some("pw")).is_err());
     }
 }
