@@ -62,7 +62,11 @@ impl GasMeter {
         self.used.get()
     }
 
+    /// Adds `amount`; the first crossing of the limit is recorded, and once
+    /// crossed nothing more is added (the work it would pay for is not done,
+    /// see `Metered`), so `used` ends at most one charge past the limit.
     pub fn consume(&self, amount: u64, location: &'static str) -> Result<(), OutOfGas> {
+        self.check()?;
         let used = self.used.get().saturating_add(amount);
         self.used.set(used);
         if used > self.limit && self.exceeded_at.get().is_none() {

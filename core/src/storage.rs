@@ -132,8 +132,11 @@ impl Iterator for Merge<'_> {
     }
 }
 
-/// Charges the SDK's KV gas for every access. Crossing the limit is recorded in
-/// the meter; the caller discards the transaction's writes.
+/// Charges the SDK's KV gas for every access, and stops at the limit: once the
+/// meter has crossed it, reads find nothing, iteration ends and writes are
+/// dropped, so a message out of gas does no more work than the gas it paid
+/// for (the SDK panics at that point; the tx fails out of gas either way and
+/// its writes are discarded by the caller).
 pub struct Metered<'a> {
     inner: &'a mut dyn Storage,
     meter: &'a GasMeter,
@@ -143,6 +146,10 @@ impl<'a> Metered<'a> {
     pub fn new(inner: &'a mut dyn Storage, meter: &'a GasMeter) -> Self {
         Metered { inner, meter }
     }
+
+    fn out_of_gas(&self) -> bool {
+        self.meter.check().is_err()
+    }
 }
 
 fn len_u64(n: usize) -> u64 {
@@ -151,13 +158,15 @@ fn len_u64(n: usize) -> u64 {
 
 impl Storage for Metered<'_> {
     fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        let _ = self.meter.consume(cost::READ_FLAT, "ReadFlat");
+        if self.meter.consume(cost::READ_FLAT, "ReadFlat").is_err() {
+            return None;
+        }
         let v = self.inner.get(key);
         let bytes = len_u64(key.len()).saturating_add(len_u64(v.as_ref().map_or(0, Vec::len)));
-        let _ = self
-            .meter
-            .consume(cost::READ_PER_BYTE.saturating_mul(bytes), "ReadPerByte");
-        v
+        self.meter
+            .consume(cost::READ_PER_BYTE.saturating_mul(bytes), "ReadPerByte")
+            .ok()
+            .and(v)
     }
 
     fn range<'b>(
@@ -166,26 +175,42 @@ impl Storage for Metered<'_> {
         end: Option<&[u8]>,
         order: Order,
     ) -> Box<dyn Iterator<Item = Record> + 'b> {
+        if self.out_of_gas() {
+            return Box::new(std::iter::empty());
+        }
         let meter = self.meter;
-        Box::new(self.inner.range(start, end, order).inspect(move |(k, v)| {
-            let _ = meter.consume(cost::ITER_NEXT_FLAT, "IterNextFlat");
-            let bytes = len_u64(k.len()).saturating_add(len_u64(v.len()));
-            let _ = meter.consume(cost::READ_PER_BYTE.saturating_mul(bytes), "ReadPerByte");
-        }))
+        Box::new(
+            self.inner
+                .range(start, end, order)
+                .map_while(move |(k, v)| {
+                    let bytes = len_u64(k.len()).saturating_add(len_u64(v.len()));
+                    meter.consume(cost::ITER_NEXT_FLAT, "IterNextFlat").ok()?;
+                    meter
+                        .consume(cost::READ_PER_BYTE.saturating_mul(bytes), "ReadPerByte")
+                        .ok()?;
+                    Some((k, v))
+                }),
+        )
     }
 
     fn set(&mut self, key: &[u8], value: &[u8]) {
-        let _ = self.meter.consume(cost::WRITE_FLAT, "WriteFlat");
         let bytes = len_u64(key.len()).saturating_add(len_u64(value.len()));
-        let _ = self
+        let charged = self
             .meter
-            .consume(cost::WRITE_PER_BYTE.saturating_mul(bytes), "WritePerByte");
-        self.inner.set(key, value);
+            .consume(cost::WRITE_FLAT, "WriteFlat")
+            .and_then(|()| {
+                self.meter
+                    .consume(cost::WRITE_PER_BYTE.saturating_mul(bytes), "WritePerByte")
+            });
+        if charged.is_ok() {
+            self.inner.set(key, value);
+        }
     }
 
     fn remove(&mut self, key: &[u8]) {
-        let _ = self.meter.consume(cost::DELETE, "Delete");
-        self.inner.remove(key);
+        if self.meter.consume(cost::DELETE, "Delete").is_ok() {
+            self.inner.remove(key);
+        }
     }
 }
 
@@ -231,5 +256,73 @@ mod tests {
         let mut m = Metered::new(&mut base, &tight);
         m.set(b"k", b"v");
         assert!(tight.check().is_err());
+    }
+
+    /// Counts what reaches the storage under a [`Metered`].
+    struct Counting {
+        inner: MemoryStorage,
+        writes: std::cell::Cell<usize>,
+        reads: std::cell::Cell<usize>,
+    }
+
+    impl Storage for Counting {
+        fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
+            self.reads.set(self.reads.get() + 1);
+            self.inner.get(key)
+        }
+        fn range<'a>(
+            &'a self,
+            start: Option<&[u8]>,
+            end: Option<&[u8]>,
+            order: Order,
+        ) -> Box<dyn Iterator<Item = Record> + 'a> {
+            Box::new(self.inner.range(start, end, order).inspect(|_| {
+                self.reads.set(self.reads.get() + 1);
+            }))
+        }
+        fn set(&mut self, key: &[u8], value: &[u8]) {
+            self.writes.set(self.writes.get() + 1);
+            self.inner.set(key, value)
+        }
+        fn remove(&mut self, key: &[u8]) {
+            self.writes.set(self.writes.get() + 1);
+            self.inner.remove(key)
+        }
+    }
+
+    #[test]
+    fn running_out_of_gas_stops_reads_writes_and_iteration_at_once() {
+        // Security review M-1: crossing the limit used to be recorded only, and
+        // the handler went on reading and writing to its end.
+        let mut base = Counting {
+            inner: MemoryStorage::new(),
+            writes: 0.into(),
+            reads: 0.into(),
+        };
+        for i in 0..1000u32 {
+            base.inner.set(&i.to_be_bytes(), b"v");
+        }
+        // Room for about three writes.
+        let meter = GasMeter::new(3 * (cost::WRITE_FLAT + 10 * cost::WRITE_PER_BYTE));
+        {
+            let mut m = Metered::new(&mut base, &meter);
+            for i in 0..1000u32 {
+                m.set(&(i + 5000).to_be_bytes(), b"x");
+            }
+            assert!(m.range(None, None, Order::Ascending).count() == 0);
+            assert_eq!(m.get(b"\0\0\0\x01"), None);
+        }
+        assert!(meter.check().is_err());
+        assert!(base.writes.get() <= 3, "{} writes", base.writes.get());
+        assert_eq!(base.reads.get(), 0);
+
+        // A range that crosses the limit stops at the crossing.
+        // Each item: a 4-byte key and a 1-byte value; room for ten.
+        let meter = GasMeter::new(10 * (cost::ITER_NEXT_FLAT + 5 * cost::READ_PER_BYTE));
+        let n = Metered::new(&mut base, &meter)
+            .range(None, None, Order::Ascending)
+            .count();
+        assert!(n <= 10, "{n} items after the limit");
+        assert!(base.reads.get() <= 11, "{} reads", base.reads.get());
     }
 }

@@ -73,6 +73,9 @@ pub fn run(
         ante(&mut view, &gas, &tx, &env, &mut events)
     };
     if let Err(f) = ante_result {
+        // Out of gas, storage stops answering (see `Metered`): whatever error
+        // that led to, the tx failed for want of gas.
+        let f = gas.check().map_err(TxFail::from).err().unwrap_or(f);
         return TxOutcome::failed(f, tx.gas_limit, gas.used());
     }
     apply(state, ante_ov);
@@ -133,11 +136,13 @@ fn run_messages(
                 .attr("module", m.module())
                 .attr("msg_index", i),
         );
-        let resp = m.execute(&mut ctx).map_err(|f| {
-            TxFail::new(
+        let resp = m.execute(&mut ctx).map_err(|f| match gas.check() {
+            // Storage stops answering once the gas is spent: that is the cause.
+            Err(oog) => TxFail::from(oog),
+            Ok(()) => TxFail::new(
                 f.code,
                 format!("failed to execute message; message index: {i}: {}", f.log),
-            )
+            ),
         })?;
         responses.push(resp);
         gas.check().map_err(TxFail::from)?;

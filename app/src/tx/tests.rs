@@ -629,3 +629,55 @@ fn the_fee_payer_named_in_the_fee_pays_it() {
         tx_event.attributes
     );
 }
+
+#[test]
+fn a_multisend_out_of_gas_stops_where_its_gas_ends() {
+    // Security review M-1: a message past its gas limit ran to its end, so its
+    // work was not bounded by the fee. 400 outputs; gas for the ante handler
+    // and a few of them.
+    use cosmrs::proto::cosmos::bank::v1beta1::{Input, MsgMultiSend, Output};
+    let mut s = genesis();
+    let alice = key(1);
+    let outputs: Vec<Output> = (0..400u32)
+        .map(|i| {
+            let mut a = [7u8; 20];
+            a[..4].copy_from_slice(&i.to_be_bytes());
+            Output {
+                address: Addr(a).bech32(),
+                coins: vec![Coin::new(1, "uverd").to_proto()],
+            }
+        })
+        .collect();
+    let msg = cosmrs::Any {
+        type_url: "/cosmos.bank.v1beta1.MsgMultiSend".into(),
+        value: MsgMultiSend {
+            inputs: vec![Input {
+                address: alice.address().bech32(),
+                coins: vec![Coin::new(400, "uverd").to_proto()],
+            }],
+            outputs,
+        }
+        .encode_to_vec(),
+    };
+    let limit = 400_000;
+    let spec = TxSpec {
+        msgs: vec![msg],
+        memo: String::new(),
+        timeout_height: 0,
+        fee: uverd(10_000),
+        gas_limit: limit,
+    };
+    let out = run_deliver(&mut s, &sign_tx(&spec, &alice, CHAIN, 1, 0));
+    assert_eq!(out.code, 11, "{}", out.log);
+    // One storage access past the limit at most, not 400 outputs' worth.
+    assert!(
+        out.gas_used < limit + 10_000,
+        "gas used {} for a limit of {limit}",
+        out.gas_used
+    );
+    assert_eq!(
+        bal(&s, &alice.address()),
+        1_000_000 - 10_000,
+        "only the fee paid"
+    );
+}
