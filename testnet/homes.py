@@ -66,9 +66,16 @@ def default_app_state(faucet: str) -> dict:
 def node_meta(i: int, node_id: str, p: Ports, host: str = "127.0.0.1", **extra) -> dict:
     """What node.json records of a node."""
     return {"index": i, "node_id": node_id, "abci": f"127.0.0.1:{p.abci}",
-            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc, "api": p.api,
+            "rpc": f"127.0.0.1:{p.rpc}", "p2p": p.p2p, "grpc": p.grpc, "api": p.api, "metrics": p.metrics,
+            "comet_metrics": p.comet_metrics,
             "sidecar": f"127.0.0.1:{p.sidecar}", "sidecar_metrics": f"127.0.0.1:{p.sidecar_metrics}",
             "host": host, **extra}
+
+
+def prometheus(cfg: Toml, addr: str) -> None:
+    """CometBFT's own Prometheus metrics on `addr`."""
+    cfg.set_raw("instrumentation", "prometheus", "true")
+    cfg.set("instrumentation", "prometheus_listen_addr", addr)
 
 
 def node_id(home: Path) -> str:
@@ -83,7 +90,7 @@ HOME_DIR=$(cd "$(dirname "$0")" && pwd)
 verdict-sidecar serve --models "$HOME_DIR/models" --listen 127.0.0.1:{p.sidecar} \
 --metrics 127.0.0.1:{p.sidecar_metrics} --device auto &
 verdictd start --home "$HOME_DIR" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} \
---api 127.0.0.1:{p.api} --rpc http://127.0.0.1:{p.rpc} \
+--api 127.0.0.1:{p.api} --rpc http://127.0.0.1:{p.rpc} --metrics 127.0.0.1:{p.metrics} \
 --sidecar http://127.0.0.1:{p.sidecar} --validator-key "$HOME_DIR/config/priv_validator_key.json" &
 exec cometbft start --home "$HOME_DIR"
 """
@@ -247,6 +254,7 @@ class Generator:
 
     def loopback(self, cfg: Toml, i: int) -> None:
         p = self.spec.ports(i)
+        prometheus(cfg, f"127.0.0.1:{p.comet_metrics}")
         cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
         cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
         cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p.p2p}")
@@ -258,6 +266,7 @@ class Generator:
     def separate_host(self, cfg: Toml, i: int) -> None:
         p = self.spec.ports(i)
         hosts = self.spec.hosts
+        prometheus(cfg, f":{p.comet_metrics}")
         cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
         cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
         cfg.set("p2p", "laddr", f"tcp://0.0.0.0:{p.p2p}")
@@ -289,6 +298,7 @@ def make_twin(out: Path, n: int, src: int, j: int) -> Path:
     cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p.p2p}")
     cfg.set("p2p", "persistent_peers", peers)
     cfg.set(None, "moniker", f"twin-of-{src}")
+    prometheus(cfg, f"127.0.0.1:{p.comet_metrics}")
     (home / "config" / "config.toml").write_text(cfg.text)
     meta = node_meta(j, node_id(home), p, twin_of=src)
     (home / "node.json").write_text(json.dumps(meta, indent=2))

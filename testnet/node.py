@@ -59,6 +59,17 @@ class Node:
         return f"http://127.0.0.1:{api}" if api else None
 
     @property
+    def metrics_url(self) -> str | None:
+        """verdictd's Prometheus endpoint (None for a net made before it existed)."""
+        m = self.meta.get("metrics")
+        return f"http://127.0.0.1:{m}/metrics" if m else None
+
+    @property
+    def comet_metrics_url(self) -> str | None:
+        m = self.meta.get("comet_metrics")
+        return f"http://127.0.0.1:{m}/metrics" if m else None
+
+    @property
     def abci_port(self) -> int:
         return int(self.meta["abci"].rsplit(":", 1)[1])
 
@@ -168,12 +179,15 @@ class Node:
         self._require_free("gRPC ", int(meta["grpc"]))
         if "api" in meta:
             self._require_free("REST ", int(meta["api"]))
+        if "metrics" in meta:
+            self._require_free("metrics ", int(meta["metrics"]))
         argv = [str(verdictd_bin()), "start", "--home", str(self.home),
                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
                 # The REST gateway (any origin may call it: a local net), and
                 # the node's own RPC for broadcast, tx search, blocks, valsets.
                 *(["--api", f"127.0.0.1:{meta['api']}", "--api-cors", "*"] if "api" in meta else []),
                 "--rpc", f"http://{meta['rpc']}",
+                *(["--metrics", f"127.0.0.1:{meta['metrics']}"] if "metrics" in meta else []),
                 # Local nets check the books after every block.
                 "--check-invariants",
                 # Attest the jobs this node's validator is drawn for.

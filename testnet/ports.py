@@ -3,7 +3,8 @@
 Node i on one machine (docs/design.md §8):
   CometBFT P2P 26656+100·i, RPC 26657+100·i, ABCI 26658+100·i, gRPC 9090+i
   (verdictd's query server), REST 1317+i (verdictd's gateway), sidecar
-  26659+100·i (metrics 26661+100·i).
+  26659+100·i (metrics 26661+100·i), Prometheus metrics of CometBFT 26660+100·i
+  and of verdictd 26662+100·i.
 The net's model server (loopback HTTP, the files sidecars fetch): 26690.
 Every port moves by the net's offset (VERDICT_PORT_OFFSET, or `port_offset`).
 """
@@ -31,6 +32,8 @@ class Ports:
     sidecar: int
     sidecar_metrics: int
     api: int
+    metrics: int
+    comet_metrics: int
 
     @staticmethod
     def of(i: int, standard: bool = False, offset: int | None = None) -> "Ports":
@@ -43,11 +46,13 @@ class Ports:
         else:
             o = env_offset()
         return Ports(o + 26656 + 100 * i, o + 26657 + 100 * i, o + 26658 + 100 * i, o + 9090 + i,
-                     o + 26659 + 100 * i, o + 26661 + 100 * i, o + 1317 + i)
+                     o + 26659 + 100 * i, o + 26661 + 100 * i, o + 1317 + i,
+                     o + 26662 + 100 * i, o + 26660 + 100 * i)
 
     def listening(self) -> tuple[int, ...]:
         """The ports a running node listens on (metrics aside)."""
-        return (self.p2p, self.rpc, self.abci, self.grpc, self.sidecar, self.api)
+        return (self.p2p, self.rpc, self.abci, self.grpc, self.sidecar, self.api, self.metrics,
+                self.comet_metrics)
 
 
 MODELS_HTTP = 26690

@@ -180,6 +180,7 @@ impl Application for VerdictApp {
             let params = state::params(&view);
             tx::run(&mut view, &req.tx, &info, &params, mode)
         };
+        crate::metrics::metrics().check_tx(mode == Mode::ReCheck, out.code);
         ResponseCheckTx {
             code: out.code,
             data: out.data.into(),
@@ -193,6 +194,7 @@ impl Application for VerdictApp {
     }
 
     fn commit(&self) -> ResponseCommit {
+        let started = std::time::Instant::now();
         let pending = self
             .lock()
             .pending
@@ -214,6 +216,7 @@ impl Application for VerdictApp {
             tracing::error!(height, error = %e, "writing the tx index failed");
         }
         tracing::info!(height, app_hash = %hex::encode_upper(hash), "committed");
+        crate::metrics::metrics().committed(height, started.elapsed(), self.store.size_on_disk());
         // Non-consensus side effect: new jobs of ours go to the sidecar.
         if let Some(a) = &self.attestor {
             self.with_committed(|s| a.after_commit(s));
@@ -230,19 +233,45 @@ impl Application for VerdictApp {
     }
 
     fn extend_vote(&self, req: RequestExtendVote) -> ResponseExtendVote {
-        self.extension_for(req)
+        let r = self.extension_for(req);
+        crate::metrics::metrics().vote_extension(r.vote_extension.len());
+        r
     }
 
     fn verify_vote_extension(
         &self,
         req: RequestVerifyVoteExtension,
     ) -> ResponseVerifyVoteExtension {
-        self.verify_extension(req)
+        let r = self.verify_extension(req);
+        if r.status
+            != tendermint_proto::v0_38::abci::response_verify_vote_extension::VerifyStatus::Accept
+                as i32
+        {
+            crate::metrics::metrics().vote_extension_rejected();
+        }
+        r
     }
 
     fn finalize_block(&self, req: RequestFinalizeBlock) -> ResponseFinalizeBlock {
         let height = req.height;
-        self.finalize_block_inner(req)
-            .unwrap_or_else(|e| halt(&format!("FinalizeBlock {height}: {e}")))
+        let started = std::time::Instant::now();
+        let resp = self
+            .finalize_block_inner(req)
+            .unwrap_or_else(|e| halt(&format!("FinalizeBlock {height}: {e}")));
+        let codes: Vec<u32> = resp.tx_results.iter().map(|r| r.code).collect();
+        let events: Vec<(&str, Option<&str>)> = resp
+            .events
+            .iter()
+            .map(|e| {
+                let label = e
+                    .attributes
+                    .iter()
+                    .find(|a| matches!(a.key.as_str(), "status" | "kind" | "reason"))
+                    .map(|a| a.value.as_str());
+                (e.r#type.as_str(), label)
+            })
+            .collect();
+        crate::metrics::metrics().finalized(started.elapsed(), &codes, &events);
+        resp
     }
 }

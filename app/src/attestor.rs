@@ -480,7 +480,15 @@ async fn load_model(sidecar: String, req: sc::LoadModelRequest) {
     }
 }
 
+/// One job on the sidecar, timed for the metrics (submit to result).
 async fn run_task(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> {
+    let started = Instant::now();
+    let r = run_task_on(sidecar, task).await;
+    crate::metrics::metrics().sidecar_call(started.elapsed(), r.is_ok());
+    r
+}
+
+async fn run_task_on(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> {
     let start = Instant::now();
     let mut client = SidecarClient::connect(sidecar.to_string())
         .await

@@ -8,6 +8,7 @@ mod finalize;
 pub mod genesis;
 pub mod grpc;
 mod init;
+pub mod metrics;
 pub mod modules;
 pub mod node_rpc;
 mod outcome;

@@ -46,6 +46,9 @@ enum Cmd {
         /// (`Unavailable`, HTTP 503) until one ends.
         #[arg(long, default_value_t = verdict_app::grpc::DEFAULT_QUERY_CONCURRENCY)]
         query_concurrency: usize,
+        /// Prometheus metrics address, e.g. 127.0.0.1:26662 (`GET /metrics`; off when not given).
+        #[arg(long)]
+        metrics: Option<String>,
         /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
         #[arg(long)]
         genesis: Option<PathBuf>,
@@ -89,6 +92,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             api_cors,
             rpc,
             query_concurrency,
+            metrics,
             genesis,
             check_invariants,
             sidecar,
@@ -119,7 +123,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let backend = verdict_app::grpc::Backend::new(app.clone(), rpc.as_deref())
                 .with_concurrency(query_concurrency);
-            serve_clients(backend, grpc, api, api_cors)?;
+            serve_clients(backend, grpc, api, api_cors, metrics)?;
             let server = tendermint_abci::ServerBuilder::default()
                 .bind(&abci, app)
                 .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
@@ -140,16 +144,21 @@ fn bind(what: &str, addr: &str) -> anyhow::Result<std::net::TcpListener> {
     Ok(l)
 }
 
-/// The gRPC server and the REST gateway, on one runtime in their own thread.
+/// The gRPC server, the REST gateway and the metrics endpoint, on one runtime
+/// in their own thread.
 fn serve_clients(
     backend: verdict_app::grpc::Backend,
     grpc: Option<String>,
     api: Option<String>,
     cors: Vec<String>,
+    metrics: Option<String>,
 ) -> anyhow::Result<()> {
     let grpc = grpc.map(|a| bind("gRPC", &a).map(|l| (a, l))).transpose()?;
     let api = api.map(|a| bind("REST", &a).map(|l| (a, l))).transpose()?;
-    if grpc.is_none() && api.is_none() {
+    let metrics = metrics
+        .map(|a| bind("metrics", &a).map(|l| (a, l)))
+        .transpose()?;
+    if grpc.is_none() && api.is_none() && metrics.is_none() {
         return Ok(());
     }
     std::thread::Builder::new()
@@ -193,6 +202,19 @@ fn serve_clients(
                                 }
                             }
                             Err(e) => tracing::error!(error = %e, "REST listener"),
+                        }
+                    }));
+                }
+                if let Some((addr, l)) = metrics {
+                    tasks.push(tokio::spawn(async move {
+                        match tokio::net::TcpListener::from_std(l) {
+                            Ok(l) => {
+                                tracing::info!(%addr, "metrics listening");
+                                if let Err(e) = verdict_app::metrics::serve(l).await {
+                                    tracing::error!(error = %e, "metrics server stopped");
+                                }
+                            }
+                            Err(e) => tracing::error!(error = %e, "metrics listener"),
                         }
                     }));
                 }

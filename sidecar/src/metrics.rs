@@ -18,15 +18,16 @@ const BUCKETS: [f64; 16] = [
     5.0, 10.0,
 ];
 
+/// A Prometheus histogram over [`BUCKETS`] (also used by verdictd's metrics).
 #[derive(Clone, Debug, Default)]
-struct Histogram {
+pub struct Histogram {
     counts: [u64; BUCKETS.len()],
     count: u64,
     sum: f64,
 }
 
 impl Histogram {
-    fn observe(&mut self, secs: f64) {
+    pub fn observe(&mut self, secs: f64) {
         for (i, b) in BUCKETS.iter().enumerate() {
             if secs <= *b {
                 self.counts[i] = self.counts[i].saturating_add(1);
@@ -36,7 +37,7 @@ impl Histogram {
         self.sum += secs;
     }
 
-    fn render(&self, out: &mut String, name: &str, labels: &str) {
+    pub fn render(&self, out: &mut String, name: &str, labels: &str) {
         let sep = if labels.is_empty() { "" } else { "," };
         for (i, b) in BUCKETS.iter().enumerate() {
             let _ = writeln!(

@@ -110,6 +110,21 @@ def test_a_wallet_and_an_explorer_use_the_rest_gateway_of_a_real_node(net, cli, 
     health = json.loads(grpcurl(grpc, grpc, "grpc.health.v1.Health/Check"))
     assert health == {"status": "SERVING"}
 
+    # Prometheus: verdictd's metrics count the blocks and txs it saw, and
+    # CometBFT's own endpoint is on.
+    with urllib.request.urlopen(node.metrics_url, timeout=10) as r:
+        text = r.read().decode()
+    metric = {line.split(" ")[0]: float(line.split(" ")[1]) for line in text.splitlines()
+              if line and not line.startswith("#")}
+    assert metric["verdictd_block_height"] >= h, text
+    assert metric['verdictd_block_txs_total{code="0"}'] >= 1, text
+    assert metric['verdictd_check_txs_total{type="new",code="0"}'] >= 1, text
+    assert metric["verdictd_vote_extensions_total"] >= 1, text
+    assert metric["verdictd_store_bytes"] > 0, text
+    assert metric["verdictd_finalize_block_seconds_count{}"] >= h, text
+    with urllib.request.urlopen(node.comet_metrics_url, timeout=10) as r:
+        assert "cometbft_consensus_height" in r.read().decode()
+
     # Bad input: grpc-gateway's error body.
     s, err, _ = rest(api, "/cosmos/base/tendermint/v1beta1/blocks/999999999")
     assert s != 200 and err["message"]

@@ -163,6 +163,11 @@ impl Store {
     }
 
     /// Last committed height (0 before the first block).
+    /// Bytes the store takes on disk (sled's count; `None` if it cannot say).
+    pub fn size_on_disk(&self) -> Option<u64> {
+        self.db.size_on_disk().ok()
+    }
+
     pub fn height(&self) -> Result<u64, StoreError> {
         match self.tree.get(meta_key(META_HEIGHT))? {
             None => Ok(0),
