@@ -169,9 +169,10 @@ class Node:
         self._spawn("sidecar", argv)
         self._await_listening("sidecar", "verdict-sidecar", self.sidecar_port)
 
-    def start_verdictd(self, fault: str | None = None) -> None:
+    def start_verdictd(self, fault: str | None = None, extra: list[str] | None = None) -> None:
         """`fault`: a test-only verdictd fault (`VERDICTD_FAULTS`), passed as `--fault`
-        and recorded in verdictd.fault so that `restart` keeps it."""
+        and recorded in verdictd.fault so that `restart` keeps it. `extra`: more
+        flags for this start only (e.g. `--halt-height N`)."""
         if self.pid("verdictd"):
             return
         meta = self.meta
@@ -197,7 +198,7 @@ class Node:
             # TEST ONLY: verdictd reads its misbehaviour (copy, withhold) from `--fault`.
             argv += ["--fault", fault]
         (self.home / "verdictd.fault").write_text(fault or "")
-        self._spawn("verdictd", argv)
+        self._spawn("verdictd", argv + list(extra or []))
         self._await_listening("verdictd", "verdictd", self.abci_port)
 
     def start_cometbft(self) -> None:

@@ -57,6 +57,16 @@ pub struct VerdictApp {
     pub(crate) check_invariants: bool,
     /// This validator's attestation side (sidecar results → vote extensions).
     pub(crate) attestor: Option<Arc<Attestor>>,
+    /// Stop after committing this height, or the first block at or after this
+    /// block time (Unix seconds): `verdictd start --halt-height/--halt-time`.
+    halt: Halt,
+}
+
+/// When to stop for an upgrade (0: never).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Halt {
+    pub height: u64,
+    pub time_seconds: i64,
 }
 
 impl VerdictApp {
@@ -66,7 +76,33 @@ impl VerdictApp {
             block: Arc::new(Mutex::new(BlockState::default())),
             check_invariants: false,
             attestor: None,
+            halt: Halt::default(),
         }
+    }
+
+    /// Stop cleanly after the block `halt` names (see [`Halt`]).
+    pub fn with_halt(mut self, halt: Halt) -> Self {
+        self.halt = halt;
+        self
+    }
+
+    /// True when the block just committed is the one to stop after.
+    fn halt_due(&self, height: u64) -> bool {
+        let Halt {
+            height: at,
+            time_seconds,
+        } = self.halt;
+        if at > 0 && height >= at {
+            return true;
+        }
+        time_seconds > 0
+            && self.with_committed(|s| {
+                state::LAST_BLOCK
+                    .may_load(s)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|b| b.time_seconds >= time_seconds)
+            })
     }
 
     pub fn attestor(&self) -> Option<&Attestor> {
@@ -220,6 +256,18 @@ impl Application for VerdictApp {
         // Non-consensus side effect: new jobs of ours go to the sidecar.
         if let Some(a) = &self.attestor {
             self.with_committed(|s| a.after_commit(s));
+        }
+        if self.halt_due(height) {
+            // Committed and flushed: stop once this answer has reached CometBFT,
+            // as the SDK's halt-height does, so a new binary or genesis can take over.
+            tracing::warn!(
+                height,
+                "halt height/time reached: verdictd stops after this commit"
+            );
+            let _ = std::thread::Builder::new().name("halt".into()).spawn(|| {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                std::process::exit(0);
+            });
         }
         ResponseCommit { retain_height: 0 }
     }

@@ -46,6 +46,14 @@ enum Cmd {
         /// (`Unavailable`, HTTP 503) until one ends.
         #[arg(long, default_value_t = verdict_app::grpc::DEFAULT_QUERY_CONCURRENCY)]
         query_concurrency: usize,
+        /// Stop cleanly after committing this height (an upgrade: export, new
+        /// binary or genesis, restart). 0: never.
+        #[arg(long, default_value_t = 0)]
+        halt_height: u64,
+        /// Stop cleanly after the first block at or after this block time (Unix
+        /// seconds). 0: never.
+        #[arg(long, default_value_t = 0)]
+        halt_time: i64,
         /// Prometheus metrics address, e.g. 127.0.0.1:26662 (`GET /metrics`; off when not given).
         #[arg(long)]
         metrics: Option<String>,
@@ -93,6 +101,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             rpc,
             query_concurrency,
             metrics,
+            halt_height,
+            halt_time,
             genesis,
             check_invariants,
             sidecar,
@@ -115,7 +125,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             }
             let store = Store::open(&home.join("verdict"))?;
             let height = store.height()?;
-            let mut app = VerdictApp::new(store).with_invariant_checks(check_invariants);
+            let mut app = VerdictApp::new(store)
+                .with_invariant_checks(check_invariants)
+                .with_halt(verdict_app::app::Halt {
+                    height: halt_height,
+                    time_seconds: halt_time,
+                });
             if let (Some(url), Some(key)) = (sidecar, validator_key) {
                 let a = verdict_app::attestor::Attestor::start(&key, url)?
                     .with_fault(fault.unwrap_or_default());
