@@ -60,6 +60,8 @@ pub struct VerdictApp {
     /// Stop after committing this height, or the first block at or after this
     /// block time (Unix seconds): `verdictd start --halt-height/--halt-time`.
     halt: Halt,
+    /// Blocks CometBFT keeps behind the latest (0: all).
+    min_retain_blocks: u64,
 }
 
 /// When to stop for an upgrade (0: never).
@@ -77,7 +79,14 @@ impl VerdictApp {
             check_invariants: false,
             attestor: None,
             halt: Halt::default(),
+            min_retain_blocks: 0,
         }
+    }
+
+    /// CometBFT may prune blocks more than `n` behind the latest (0: never).
+    pub fn with_min_retain_blocks(mut self, n: u64) -> Self {
+        self.min_retain_blocks = n;
+        self
     }
 
     /// Stop cleanly after the block `halt` names (see [`Halt`]).
@@ -269,7 +278,11 @@ impl Application for VerdictApp {
                 std::process::exit(0);
             });
         }
-        ResponseCommit { retain_height: 0 }
+        let retain_height = match self.min_retain_blocks {
+            0 => 0,
+            n => i64::try_from(height.saturating_sub(n)).unwrap_or(0),
+        };
+        ResponseCommit { retain_height }
     }
 
     fn prepare_proposal(&self, req: RequestPrepareProposal) -> ResponsePrepareProposal {

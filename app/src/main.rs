@@ -46,6 +46,19 @@ enum Cmd {
         /// (`Unavailable`, HTTP 503) until one ends.
         #[arg(long, default_value_t = verdict_app::grpc::DEFAULT_QUERY_CONCURRENCY)]
         query_concurrency: usize,
+        /// Which state versions to keep: default (the last 362 880), nothing
+        /// (all), everything (the last 2) or custom (see the next two).
+        #[arg(long, default_value = "default")]
+        pruning: String,
+        /// custom pruning: versions kept (at least 2).
+        #[arg(long, default_value_t = 0)]
+        pruning_keep_recent: u64,
+        /// custom pruning: prune every this many blocks.
+        #[arg(long, default_value_t = 0)]
+        pruning_interval: u64,
+        /// Blocks CometBFT keeps (returned as Commit's retain_height); 0 keeps all.
+        #[arg(long, default_value_t = 0)]
+        min_retain_blocks: u64,
         /// Stop cleanly after committing this height (an upgrade: export, new
         /// binary or genesis, restart). 0: never.
         #[arg(long, default_value_t = 0)]
@@ -103,6 +116,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             metrics,
             halt_height,
             halt_time,
+            pruning,
+            pruning_keep_recent,
+            pruning_interval,
+            min_retain_blocks,
             genesis,
             check_invariants,
             sidecar,
@@ -123,14 +140,18 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 anyhow::bail!("genesis file {} does not exist", genesis.display());
             }
-            let store = Store::open(&home.join("verdict"))?;
+            let pruning =
+                verdict_app::store::Pruning::named(&pruning, pruning_keep_recent, pruning_interval)
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let store = Store::open(&home.join("verdict"))?.with_pruning(pruning);
             let height = store.height()?;
             let mut app = VerdictApp::new(store)
                 .with_invariant_checks(check_invariants)
                 .with_halt(verdict_app::app::Halt {
                     height: halt_height,
                     time_seconds: halt_time,
-                });
+                })
+                .with_min_retain_blocks(min_retain_blocks);
             if let (Some(url), Some(key)) = (sidecar, validator_key) {
                 let a = verdict_app::attestor::Attestor::start(&key, url)?
                     .with_fault(fault.unwrap_or_default());

@@ -371,7 +371,7 @@ fn store_answer(
             height: h_i64,
             ..Default::default()
         },
-        Err(e @ StoreError::NoSuchHeight { .. }) => {
+        Err(e @ (StoreError::NoSuchHeight { .. } | StoreError::Pruned { .. })) => {
             err(codes::INVALID_HEIGHT, e.to_string(), h_i64)
         }
         Err(e) => err(1, e.to_string(), h_i64),

@@ -27,6 +27,10 @@ pub enum StoreError {
     Tree(String),
     #[error("height {requested} is not available (committed height is {committed})")]
     NoSuchHeight { requested: u64, committed: u64 },
+    #[error(
+        "height {requested} is pruned: this node keeps heights from {oldest} on (see --pruning)"
+    )]
+    Pruned { requested: u64, oldest: u64 },
     #[error("commit out of order: expected height {expected}, got {got}")]
     OutOfOrder { expected: u64, got: u64 },
     #[error("the key {key:?} is reserved for the ibc sub-store root")]

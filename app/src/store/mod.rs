@@ -12,6 +12,7 @@
 //! | `p`    | key_hash                     | key — preimages for ICS-23 proofs  |
 //! | `l`    | key                          | value — latest value, ordered      |
 //! | `m`    | meta name                    | committed height, app hashes       |
+//! | `s` `S` `x` `X` | see [`prune`]       | what each commit made stale        |
 //!
 //! Two Merkle trees, both versioned by height: the `ibc` sub-store holds the IBC
 //! paths (flat keys `ibc/<path>`, stored in the sub-store as `<path>`), and the
@@ -43,10 +44,12 @@ use sha2::Sha256;
 
 mod error;
 mod layout;
+mod prune;
 mod txindex;
 
 pub use error::StoreError;
 use layout::*;
+pub use prune::Pruning;
 pub use txindex::{decode_tx, tx_hash, IndexedTx};
 pub use verdict_core::storage::{Layered as StateView, Overlay};
 
@@ -86,6 +89,7 @@ pub struct Store {
     // Held for the life of the store: a second process on the same directory gets
     // a clear error instead of sled's opaque one.
     _lock: File,
+    pruning: Pruning,
 }
 
 impl Store {
@@ -128,9 +132,21 @@ impl Store {
             txs,
             db,
             _lock: lock,
+            pruning: Pruning::NOTHING,
         };
         store.check_consistency()?;
         Ok(store)
+    }
+
+    /// Keeps only the versions `pruning` says (see [`prune`]).
+    pub fn with_pruning(mut self, pruning: Pruning) -> Self {
+        self.pruning = pruning;
+        self
+    }
+
+    /// The oldest height whose state is still whole.
+    pub fn oldest_height(&self) -> Result<u64, StoreError> {
+        prune::oldest_kept(&self.tree)
     }
 
     /// A committed height must have its app hash and JMT root; anything else means
@@ -304,6 +320,13 @@ impl Store {
                 committed,
             });
         }
+        let oldest = prune::oldest_kept(&self.tree)?;
+        if height < oldest {
+            return Err(StoreError::Pruned {
+                requested: height,
+                oldest,
+            });
+        }
         Ok(())
     }
 
@@ -403,6 +426,8 @@ impl Store {
         let mut batch = sled::Batch::default();
         write_tree_batch(&mut batch, &pending.tree_batch, P_NODE, P_VALUE)?;
         write_tree_batch(&mut batch, &pending.ibc_batch, P_IBC_NODE, P_IBC_VALUE)?;
+        prune::record_stale(&mut batch, &self.tree, &pending.tree_batch, prune::APP)?;
+        prune::record_stale(&mut batch, &self.tree, &pending.ibc_batch, prune::IBC)?;
         let ibc_key_hash = KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY);
         batch.insert(
             prefixed(P_PREIMAGE, &ibc_key_hash.0),
@@ -427,6 +452,13 @@ impl Store {
         batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
+        if let Some(oldest) = self.pruning.due(pending.height) {
+            // Not consensus: a failure leaves more on disk, nothing else.
+            match prune::prune(&self.tree, oldest) {
+                Ok(n) => tracing::debug!(height = pending.height, oldest, removed = n, "pruned"),
+                Err(e) => tracing::warn!(height = pending.height, error = %e, "pruning failed"),
+            }
+        }
         Ok(pending.app_hash)
     }
 }
@@ -523,3 +555,5 @@ mod tests;
 
 #[cfg(test)]
 mod ibc_tests;
+#[cfg(test)]
+mod prune_tests;

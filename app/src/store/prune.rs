@@ -1,0 +1,167 @@
+//! Pruning of old versions of the two trees (`verdictd start --pruning`).
+//!
+//! Every commit records, next to its new nodes and values, what they made
+//! stale: the JMT's stale node index (a node stale since version `v` belongs
+//! to no tree at `v` or later) and, for each key written at `v`, the value it
+//! replaced (read at `v` or later, the new one wins). Pruning to version `P`
+//! deletes every node and value stale since `P` or earlier: the trees at `P`
+//! and later stay whole, so the app hash, proofs and queries at those heights
+//! are unchanged, and the heights before `P` answer a clear error. It is not
+//! consensus: two nodes with different pruning agree on every app hash.
+//!
+//! | prefix | key                                            | meaning                      |
+//! |--------|------------------------------------------------|------------------------------|
+//! | `s`/`S`| since (BE u64) ‖ borsh(NodeKey)                | app/ibc node stale since     |
+//! | `x`/`X`| since (BE u64) ‖ key_hash ‖ old version (BE u64) | app/ibc value replaced since |
+
+use jmt::storage::TreeUpdateBatch;
+
+use super::error::StoreError;
+use super::layout::{meta_key, prefixed, tree_err, value_key, P_IBC_NODE, P_IBC_VALUE};
+use super::layout::{P_NODE, P_VALUE};
+
+const P_STALE: u8 = b's';
+const P_IBC_STALE: u8 = b'S';
+const P_STALE_VALUE: u8 = b'x';
+const P_IBC_STALE_VALUE: u8 = b'X';
+const META_PRUNED_UNTIL: &[u8] = b"pruned_until";
+
+/// What to keep: the last `keep_recent` versions (0: everything), pruned every
+/// `interval` blocks. The SDK's strategies by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Pruning {
+    pub keep_recent: u64,
+    pub interval: u64,
+}
+
+impl Pruning {
+    pub const NOTHING: Pruning = Pruning {
+        keep_recent: 0,
+        interval: 0,
+    };
+    /// The SDK's `default`: about three weeks of 5 s blocks.
+    pub const DEFAULT: Pruning = Pruning {
+        keep_recent: 362_880,
+        interval: 10,
+    };
+    /// The SDK's `everything`: the last two versions.
+    pub const EVERYTHING: Pruning = Pruning {
+        keep_recent: 2,
+        interval: 10,
+    };
+
+    /// `default`, `nothing`, `everything`, or `custom` with both numbers.
+    pub fn named(name: &str, keep_recent: u64, interval: u64) -> Result<Pruning, String> {
+        match name {
+            "default" => Ok(Self::DEFAULT),
+            "nothing" => Ok(Self::NOTHING),
+            "everything" => Ok(Self::EVERYTHING),
+            "custom" if keep_recent >= 2 && interval >= 1 => Ok(Pruning {
+                keep_recent,
+                interval,
+            }),
+            "custom" => Err(
+                "pruning custom needs --pruning-keep-recent >= 2 and --pruning-interval >= 1"
+                    .into(),
+            ),
+            other => Err(format!(
+                "unknown pruning {other:?}: default, nothing, everything or custom"
+            )),
+        }
+    }
+
+    /// The oldest version to keep once `height` is committed, when this
+    /// commit is one to prune at.
+    pub(super) fn due(&self, height: u64) -> Option<u64> {
+        if self.keep_recent == 0 || self.interval == 0 || !height.is_multiple_of(self.interval) {
+            return None;
+        }
+        height
+            .checked_sub(self.keep_recent)
+            .map(|h| h.saturating_add(1))
+            .filter(|oldest| *oldest > 1)
+    }
+}
+
+/// The prefixes of one tree's data and of its stale records.
+#[derive(Clone, Copy)]
+pub(super) struct Ids {
+    nodes: u8,
+    values: u8,
+    stale: u8,
+    stale_values: u8,
+}
+
+pub(super) const APP: Ids = Ids {
+    nodes: P_NODE,
+    values: P_VALUE,
+    stale: P_STALE,
+    stale_values: P_STALE_VALUE,
+};
+pub(super) const IBC: Ids = Ids {
+    nodes: P_IBC_NODE,
+    values: P_IBC_VALUE,
+    stale: P_IBC_STALE,
+    stale_values: P_IBC_STALE_VALUE,
+};
+
+/// Adds to a commit's batch what its tree batch makes stale.
+pub(super) fn record_stale(
+    batch: &mut sled::Batch,
+    db: &sled::Tree,
+    tree_batch: &TreeUpdateBatch,
+    ids: Ids,
+) -> Result<(), StoreError> {
+    for idx in &tree_batch.stale_node_index_batch {
+        let mut k = idx.stale_since_version.to_be_bytes().to_vec();
+        k.extend_from_slice(&borsh::to_vec(&idx.node_key).map_err(tree_err)?);
+        batch.insert(prefixed(ids.stale, &k), &[]);
+    }
+    for (version, key_hash) in tree_batch.node_batch.values().keys() {
+        let lo = value_key(ids.values, key_hash, 0);
+        let hi = value_key(ids.values, key_hash, *version);
+        if let Some(prev) = db.range(lo..hi).next_back() {
+            let (k, _) = prev?;
+            let mut r = version.to_be_bytes().to_vec();
+            r.extend_from_slice(&key_hash.0);
+            r.extend_from_slice(k.get(33..41).unwrap_or_default());
+            batch.insert(prefixed(ids.stale_values, &r), &[]);
+        }
+    }
+    Ok(())
+}
+
+/// Deletes what is stale since `oldest` or earlier in both trees; returns how
+/// many entries went.
+pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
+    let mut batch = sled::Batch::default();
+    let mut n = 0usize;
+    let end = oldest.saturating_add(1).to_be_bytes();
+    for ids in [APP, IBC] {
+        for item in db.range(prefixed(ids.stale, &[])..prefixed(ids.stale, &end)) {
+            let (k, _) = item?;
+            batch.remove(prefixed(ids.nodes, k.get(9..).unwrap_or_default()));
+            batch.remove(k);
+            n = n.saturating_add(1);
+        }
+        for item in db.range(prefixed(ids.stale_values, &[])..prefixed(ids.stale_values, &end)) {
+            let (k, _) = item?;
+            let mut v = vec![ids.values];
+            v.extend_from_slice(k.get(9..49).unwrap_or_default());
+            batch.remove(v);
+            batch.remove(k);
+            n = n.saturating_add(1);
+        }
+    }
+    batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
+    db.apply_batch(batch)?;
+    Ok(n)
+}
+
+/// The oldest version still whole (1 when nothing was pruned).
+pub(super) fn oldest_kept(db: &sled::Tree) -> Result<u64, StoreError> {
+    Ok(db
+        .get(meta_key(META_PRUNED_UNTIL))?
+        .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+        .map_or(1, u64::from_be_bytes))
+}
