@@ -7,6 +7,9 @@ use std::time::Duration;
 use anyhow::{anyhow, bail, Context};
 use serde_json::Value;
 
+/// Largest reply read from a node: a block with 100 MiB of txs, base64 in JSON.
+pub const MAX_REPLY_BYTES: u64 = 256 << 20;
+
 pub struct Rpc {
     /// host:port
     addr: String,
@@ -37,9 +40,18 @@ impl Rpc {
             self.addr
         )?;
         let mut raw = Vec::new();
-        stream
+        // A node (or whatever answers on its port) cannot make us hold more
+        // than this in memory (security review L-7).
+        (&mut stream)
+            .take(MAX_REPLY_BYTES + 1)
             .read_to_end(&mut raw)
             .with_context(|| format!("reading the reply of {}", self.url()))?;
+        if raw.len() as u64 > MAX_REPLY_BYTES {
+            bail!(
+                "{} /{path}: reply larger than {MAX_REPLY_BYTES} bytes, refused",
+                self.url()
+            );
+        }
         // Headers and chunks are framed in bytes: decode UTF-8 only once the
         // body is whole (a chunk may end inside a multi-byte character).
         let split = raw
@@ -100,6 +112,30 @@ fn dechunk(body: &[u8]) -> anyhow::Result<Vec<u8>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_oversized_reply_is_refused_not_buffered_whole() {
+        use std::io::Write as _;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                let mut buf = [0u8; 1024];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+                let chunk = vec![b' '; 1 << 20];
+                for _ in 0..(MAX_REPLY_BYTES >> 20) + 2 {
+                    if s.write_all(&chunk).is_err() {
+                        return;
+                    }
+                }
+            }
+        });
+        let e = Rpc::new(&addr.to_string())
+            .get("status")
+            .expect_err("too large");
+        assert!(e.to_string().contains("larger than"), "{e}");
+    }
 
     #[test]
     fn a_chunk_boundary_inside_a_multibyte_character_decodes() {

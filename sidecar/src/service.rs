@@ -275,8 +275,11 @@ impl Sidecar for SidecarService {
     }
 }
 
-/// Largest message either way: inputs and outputs can be large tensors (the
-/// size limits proper are checked in validation).
+/// Largest request the sidecar decodes: job inputs are small (the chain caps
+/// them at `max_input_bytes`, 16 KiB by default), so a local process cannot
+/// make it allocate more than this per call (security review L-8).
+pub const MAX_REQUEST: usize = 4 << 20;
+/// Largest response: outputs can be large tensors.
 const MAX_MESSAGE: usize = 64 << 20;
 
 /// Serves the sidecar on `listener` until the process ends.
@@ -285,7 +288,7 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
 ) -> Result<(), tonic::transport::Error> {
     let server = SidecarServer::new(service)
-        .max_decoding_message_size(MAX_MESSAGE)
+        .max_decoding_message_size(MAX_REQUEST)
         .max_encoding_message_size(MAX_MESSAGE);
     tonic::transport::Server::builder()
         .add_service(server)
@@ -323,7 +326,7 @@ impl SidecarClient {
         Ok(SidecarClient {
             inner: GrpcClient::new(channel)
                 .max_decoding_message_size(MAX_MESSAGE)
-                .max_encoding_message_size(MAX_MESSAGE),
+                .max_encoding_message_size(MAX_REQUEST),
         })
     }
 

@@ -600,3 +600,45 @@ fn infer_cli_prints_the_reference_outputs() {
         }
     }
 }
+
+#[test]
+fn an_oversized_request_is_refused_before_it_is_decoded() {
+    // Security review L-8: any local process could make the sidecar decode
+    // (and allocate) 64 MiB per call; requests are capped at 4 MiB.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(async {
+        let (_d, q) = queue(Fault::None, 4, 5000);
+        let service = SidecarService::new(q);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        tokio::spawn(verdict_sidecar::service::serve(service, listener));
+        let mut raw = verdict_proto::sidecar::v1::sidecar_client::SidecarClient::connect(format!(
+            "http://{addr}"
+        ))
+        .await
+        .expect("connect")
+        .max_encoding_message_size(usize::MAX);
+        let big = pb::Tensor {
+            name: "x".into(),
+            dtype: pb::DataType::Float32 as i32,
+            shape: vec![1, 2_000_000],
+            float32_data: vec![0.5; 2_000_000],
+            ..Default::default()
+        };
+        let st = raw
+            .submit_job(pb::SubmitJobRequest {
+                model_hash: MLP.into(),
+                job_id: "big".into(),
+                inputs: vec![big],
+            })
+            .await
+            .expect_err("8 MB request");
+        assert_eq!(st.code(), tonic::Code::OutOfRange, "{st}");
+    });
+}
