@@ -7,6 +7,7 @@ pub mod error;
 mod finalize;
 pub mod genesis;
 pub mod grpc;
+mod ibc_page;
 mod init;
 pub mod metrics;
 pub mod modules;

@@ -145,9 +145,10 @@ fn ibc_query(store: &Store, committed: u64, path: &str, data: &[u8]) -> Answer {
             .map(|(_, p)| p.to_bytes())
     };
     let ctx = verdict_ibc::context::IbcContext::new(&mut view, host).with_prover(&prove);
-    verdict_ibc::query::handle(&ctx, path, data)
+    let whole = verdict_ibc::query::handle(&ctx, path, data)
         .unwrap_or_else(|| Err((codes::UNKNOWN_REQUEST, "unknown request".into())))
-        .map_err(|(code, log)| QueryError::new(code, log))
+        .map_err(|(code, log)| QueryError::new(code, log))?;
+    crate::ibc_page::paginate(path, data, whole)
 }
 
 /// Runs the transaction on a throwaway overlay of committed state: gas used and
