@@ -76,6 +76,11 @@ impl Metrics {
         }
     }
 
+    /// True once the store's size has been sampled.
+    pub fn has_store_size(&self) -> bool {
+        self.store_bytes.load(Ordering::Relaxed) > 0
+    }
+
     pub fn check_tx(&self, recheck: bool, code: u32) {
         bump(
             &self.check_txs,

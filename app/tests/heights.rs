@@ -399,15 +399,8 @@ fn the_grpc_server_answers_stock_tonic_clients_from_the_same_router() {
     net.run_height(vec![send(&net, 0, 777, "grpc")]);
     let app = net.app().clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = serve_grpc(&rt, verdict_app::grpc::Backend::new(app, None));
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_app::grpc::run(
-            verdict_app::grpc::Backend::new(app, None),
-            listener,
-        ));
         let url = format!("http://{addr}");
         let to = account_key(7).address();
         let mut bank = BankClient::connect(url.clone()).await.expect("connect");
@@ -478,15 +471,8 @@ fn fees_of_a_block_reach_the_distribution_books_served_over_abci_and_grpc() {
     assert_eq!(pool.pool[0].denom, "uverd");
     assert_eq!(pool.pool[0].amount, format!("{}{}", 5000, "0".repeat(18)));
     let rt = tokio::runtime::Runtime::new().expect("runtime");
+    let addr = serve_grpc(&rt, verdict_app::grpc::Backend::new(app, None));
     rt.block_on(async move {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_app::grpc::run(
-            verdict_app::grpc::Backend::new(app, None),
-            listener,
-        ));
         let mut d = DistrClient::connect(format!("http://{addr}"))
             .await
             .expect("connect");

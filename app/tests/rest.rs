@@ -7,38 +7,10 @@
 mod kit;
 use kit::*;
 
-use std::io::{Read, Write};
 use std::str::FromStr;
 
 use verdict_app::grpc::{Backend, RawCodec};
 use verdict_app::rest;
-
-/// A plain HTTP/1.0 request to the gateway: (status, JSON body, headers).
-fn http(addr: &str, method: &str, path: &str, body: &[u8]) -> (u16, serde_json::Value, String) {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect REST");
-    write!(
-        s,
-        "{method} {path} HTTP/1.0\r\nHost: {addr}\r\nOrigin: http://explorer.test\r\nContent-Length: {}\r\n\r\n",
-        body.len()
-    )
-    .expect("write");
-    s.write_all(body).expect("body");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8(raw).expect("utf8");
-    let (head, body) = text.split_once("\r\n\r\n").expect("http reply");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let json = if body.is_empty() {
-        serde_json::Value::Null
-    } else {
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"))
-    };
-    (status, json, head.to_ascii_lowercase())
-}
 
 /// A value for a path variable, by field name, that exists in the test state
 /// where the field names something (an account, a validator, a denom).
@@ -90,24 +62,14 @@ fn every_route_answers_the_same_over_rest_grpc_and_abci() {
 
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     let backend = Backend::new(app.clone(), None);
-    let (grpc_addr, rest_addr) = rt.block_on(async {
-        let g = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let (ga, ra) = (g.local_addr().expect("addr"), r.local_addr().expect("addr"));
-        tokio::spawn(verdict_app::grpc::run(backend.clone(), g));
-        tokio::spawn(rest::run(
-            backend,
-            rest::Cors {
-                origins: vec!["http://explorer.test".into()],
-            },
-            r,
-        ));
-        (ga.to_string(), ra.to_string())
-    });
+    let grpc_addr = serve_grpc(&rt, backend.clone());
+    let rest_addr = serve_rest(
+        &rt,
+        backend,
+        rest::Cors {
+            origins: vec!["http://explorer.test".into()],
+        },
+    );
     let mut grpc = rt.block_on(async {
         let ch = tonic::transport::Channel::from_shared(format!("http://{grpc_addr}"))
             .expect("url")
@@ -198,14 +160,7 @@ fn rest_json_has_the_sdk_gateway_shape() {
     net.run_heights(2);
     let app = net.app().clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let addr = rt.block_on(async {
-        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let a = r.local_addr().expect("addr").to_string();
-        tokio::spawn(rest::run(Backend::new(app, None), rest::Cors::default(), r));
-        a
-    });
+    let addr = serve_rest(&rt, Backend::new(app, None), rest::Cors::default());
     let user_addr = user().address().bech32();
 
     // auth: the account as an Any with "@type", numbers as strings.
@@ -309,18 +264,8 @@ fn queries_over_the_concurrency_limit_are_refused_as_unavailable() {
     let rt = tokio::runtime::Runtime::new().expect("runtime");
     // A limit of 0: every query finds the node at its limit.
     let busy = Backend::new(app, None).with_concurrency(0);
-    let (rest_addr, grpc_addr) = rt.block_on(async {
-        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let g = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let (ra, ga) = (r.local_addr().expect("addr"), g.local_addr().expect("addr"));
-        tokio::spawn(rest::run(busy.clone(), rest::Cors::default(), r));
-        tokio::spawn(verdict_app::grpc::run(busy, g));
-        (ra.to_string(), ga.to_string())
-    });
+    let rest_addr = serve_rest(&rt, busy.clone(), rest::Cors::default());
+    let grpc_addr = serve_grpc(&rt, busy);
     let (s, e, _) = http(&rest_addr, "GET", "/cosmos/bank/v1beta1/supply", b"");
     assert_eq!(s, 503, "{e}");
     assert!(e["message"].as_str().unwrap_or("").contains("busy"), "{e}");
@@ -420,14 +365,7 @@ fn lists_page_through_sdk_pagination_over_abci_and_rest() {
 
     // Over REST: the same pages, the next key passed back as base64.
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let addr = rt.block_on(async {
-        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let a = r.local_addr().expect("addr").to_string();
-        tokio::spawn(rest::run(Backend::new(app, None), rest::Cors::default(), r));
-        a
-    });
+    let addr = serve_rest(&rt, Backend::new(app, None), rest::Cors::default());
     let (s, v, _) = http(
         &addr,
         "GET",

@@ -22,7 +22,7 @@
 mod kit;
 use kit::*;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 
 use cosmrs::proto::cosmos::staking::v1beta1 as staking_pb;
 use sha2::Digest;
@@ -59,21 +59,9 @@ const ALLOWED: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// A plain HTTP/1.0 GET to the gateway: (status, JSON body).
+/// A GET to the gateway: (status, JSON body).
 fn get(addr: &str, path: &str) -> (u16, Value) {
-    let mut s = std::net::TcpStream::connect(addr).expect("connect REST");
-    write!(s, "GET {path} HTTP/1.0\r\nHost: {addr}\r\n\r\n").expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let text = String::from_utf8(raw).expect("utf8");
-    let (head, body) = text.split_once("\r\n\r\n").expect("http reply");
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .expect("status");
-    let json =
-        serde_json::from_str(body).unwrap_or_else(|e| panic!("{path}: not JSON ({e}): {body}"));
+    let (status, json, _) = http(addr, "GET", path, b"");
     (status, json)
 }
 
@@ -291,18 +279,11 @@ fn rest_json_is_shaped_like_the_sdk_gateways() {
     let rpc = fake_cometbft();
     let app = net.app().clone();
     let rt = tokio::runtime::Runtime::new().expect("runtime");
-    let addr = rt.block_on(async {
-        let r = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let a = r.local_addr().expect("addr").to_string();
-        tokio::spawn(rest::run(
-            Backend::new(app, Some(&format!("http://{rpc}"))),
-            rest::Cors::default(),
-            r,
-        ));
-        a
-    });
+    let addr = serve_rest(
+        &rt,
+        Backend::new(app, Some(&format!("http://{rpc}"))),
+        rest::Cors::default(),
+    );
 
     let user_addr = user().address().bech32();
     let valoper = operator(0).address().valoper();

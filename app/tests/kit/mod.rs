@@ -27,6 +27,7 @@
 #![allow(dead_code, unused_imports)]
 
 mod builder;
+mod http;
 mod inference;
 mod keys;
 mod net;
@@ -34,6 +35,7 @@ mod query;
 mod tx;
 
 pub use builder::{Genesis, TestNetBuilder};
+pub use http::{http, serve_grpc, serve_rest};
 pub use keys::*;
 pub use net::{Node, NodeApp, TestNet};
 pub use query::*;
