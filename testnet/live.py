@@ -9,6 +9,7 @@ from __future__ import annotations
 import sys
 import threading
 import time
+from typing import Callable
 
 from .jobs import Jobs, make_input, model_ids
 from .net import Net
@@ -19,44 +20,100 @@ def _nodes(label: str, ids: list[int]) -> str:
 
 
 class Live:
-    def __init__(self, net: Net):
+    """The live view of a net (see `run`). `timeout`: how long a height may wait
+    for the nodes that have not reached it yet; `clock`: seconds, monotonic
+    (tests pass a fake one)."""
+
+    def __init__(self, net: Net, timeout: float = 5.0, clock: Callable[[], float] = time.monotonic):
         self.net = net
         self.n = net.n
         self.names = net.node_names()
         self.stems = {v: k for k, v in model_ids().items()}
-        self.jobs = Jobs(net)
+        self.timeout = timeout
+        self.clock = clock
+        self._jobs: Jobs | None = None
         self.valopers: dict[str, str] = {}
+        self.shown = 0          # the last height printed (or given up on)
+        self.events_shown = 0   # the last height whose events were printed
+        self.first_seen: dict[int, float] = {}  # height → when some node first had it
+        self.down_since: dict[int, float] = {}  # node → since when it has not answered
+        self.lagging: set[int] = set()  # nodes a line went out without, until they catch up
+
+    @property
+    def jobs(self) -> Jobs:
+        """The net's inference queries (made on first use: the block lines need none)."""
+        if self._jobs is None:
+            self._jobs = Jobs(self.net)
+        return self._jobs
+
+    @jobs.setter
+    def jobs(self, jobs: Jobs) -> None:
+        self._jobs = jobs
 
     def run(self, until: float | None = None) -> None:
-        """Prints one line per new height; below it, the inference jobs settled
-        and the validators slashed in that block."""
-        shown = events_shown = 0
-        while until is None or time.monotonic() < until:
-            hs = self.net.heights()
-            up = [h for h in hs if h is not None]
-            top = max(up) if up else 0
-            for h in range(max(shown + 1, top - 20, 1), top + 1):
-                hs = self._catch_up(hs, h)
-                line = self.height_line(h, hs)
-                if line:
-                    print(line, flush=True)
-                    shown = h
-            # A header is visible before its block's results are stored: report the
-            # jobs and slashes of a block once the next one exists.
-            while events_shown + 1 < top:
-                events_shown += 1
-                for extra in self.event_lines(events_shown):
-                    print(extra, flush=True)
+        """Prints one line per height, in order; below it, the inference jobs
+        settled, the validators slashed and the serving declarations of that
+        block. Polls the nodes every 0.2 s (`poll`) and never blocks on one: a
+        height is printed once every node that is up has reached it, or once
+        `timeout` seconds have passed since a node first had it; only then are
+        the nodes still short of it named `behind` (or `down`)."""
+        while until is None or self.clock() < until:
+            for line in self.poll():
+                print(line, flush=True)
             time.sleep(0.2)
 
-    def _catch_up(self, hs: list[int | None], h: int) -> list[int | None]:
-        """A node sampled one height short is usually milliseconds behind: give
-        it up to a second before calling it behind."""
-        grace = time.monotonic() + 1.0
-        while any(x is not None and x < h for x in hs) and time.monotonic() < grace:
-            time.sleep(0.1)
-            hs = [x if x is None or x >= h else self.net.node(i).height() for i, x in enumerate(hs)]
-        return hs
+    def _waits_for(self, i: int, h: int, hs: list[int | None]) -> bool:
+        """Whether height h's line still waits for node i. It does while i is up
+        and short of h, or went down after h was first seen (a restart, an RPC
+        call that failed once), unless a line already went out without it by
+        timeout and it has not caught up since (a stuck or slow node costs each
+        height no more wait). A node down since before h was first seen does
+        not hold h back at all; one found down on the very poll that first saw h
+        may hold it for the timeout."""
+        x = hs[i]
+        if x is None:
+            return i not in self.lagging and self.down_since[i] >= self.first_seen[h]
+        return x < h and i not in self.lagging
+
+    def poll(self) -> list[str]:
+        """One look at the nodes: the height lines now due (every height after the
+        last one printed whose nodes are all there or whose timeout has passed,
+        stopping at the first that is neither) and the events of the blocks
+        whose lines are out and whose next block exists."""
+        now = self.clock()
+        hs = self.net.heights()
+        for i, x in enumerate(hs):
+            if x is None:
+                self.down_since.setdefault(i, now)
+            else:
+                self.down_since.pop(i, None)
+                if x >= self.shown:
+                    self.lagging.discard(i)
+        up = [x for x in hs if x is not None]
+        top = max(up) if up else 0
+        # Far behind (e.g. a view started on a long-running net): from the last 20.
+        self.shown = max(self.shown, top - 21)
+        lines = []
+        for h in range(self.shown + 1, top + 1):
+            self.first_seen.setdefault(h, now)
+            timed_out = now - self.first_seen[h] >= self.timeout
+            if not timed_out and any(self._waits_for(i, h, hs) for i in range(self.n)):
+                break
+            line = self.height_line(h, hs)
+            if line is None and not timed_out:
+                break  # no node would tell its header yet: ask again
+            if line is not None:
+                lines.append(line)
+            if timed_out:
+                self.lagging |= {i for i in range(self.n) if hs[i] is None or hs[i] < h}
+            self.shown = h
+        self.first_seen = {h: t for h, t in self.first_seen.items() if h > self.shown}
+        # A header is visible before its block's results are stored: report the
+        # jobs and slashes of a block once the next one exists (and below its line).
+        while self.events_shown < min(self.shown, top - 1):
+            self.events_shown += 1
+            lines.extend(self.event_lines(self.events_shown))
+        return lines
 
     def height_line(self, h: int, hs: list[int | None]) -> str | None:
         """`height H app_hash … agree K/N [...]`, with the nodes that disagree,
