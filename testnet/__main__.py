@@ -8,6 +8,8 @@
   python3 -m testnet start --n 4        # background (make testnet)
   python3 -m testnet stop               # make testnet-stop
   python3 -m testnet restart 2          # bring node 2 back after a crash
+  python3 -m testnet join --state-sync  # add a full node to the running net, from the newest
+                                        # snapshot (without --state-sync: replay from genesis)
   python3 -m testnet generate --n 4 --hosts a.example,b.example,c.example,d.example --out DIR
 
 Run from the repository root (the `testnet` package lives there). While a net
@@ -26,6 +28,7 @@ from pathlib import Path
 
 from .env import CHAIN_ID, DEFAULT_OUT, NetError, log
 from .faults import parse_faults, parse_serve
+from .join import make_fullnode, start_fullnode, wait_synced
 from .live import Live, demo
 from .net import Net
 
@@ -110,7 +113,25 @@ def cmd_run(net: Net, a: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"generate": cmd_generate, "start": cmd_start, "stop": cmd_stop,
+def cmd_join(net: Net, a: argparse.Namespace) -> int:
+    if net.n == 0 or not net.node(0).height():
+        raise NetError(f"no running net under {net.out}: `make testnet` first")
+    j = net.n
+    while (net.out / f"node{j}").exists() and net.node(j).is_running():
+        j += 1
+    make_fullnode(net.out, net.n, j, state_sync=a.state_sync)
+    node = net.node(j)
+    start_fullnode(node)
+    target = net.top_height(range(net.n))
+    took = wait_synced(node, target, a.timeout)
+    earliest = node.rpc("status")["sync_info"]["earliest_block_height"]
+    how = f"state sync (blocks from {earliest} on)" if a.state_sync else "replay from genesis"
+    print(f"node{j} (full node) caught up with height {target} in {took:.1f} s by {how}; "
+          f"RPC {node.rpc_addr}; logs under {node.home}")
+    return 0
+
+
+COMMANDS = {"join": cmd_join, "generate": cmd_generate, "start": cmd_start, "stop": cmd_stop,
             "status": cmd_status, "restart": cmd_restart, "run": cmd_run}
 
 
@@ -139,6 +160,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--empty-models", action="store_true",
                        help="when generating: sidecars start with no model on disk and fetch each "
                             "registered model from the net's model server")
+    j = sub.add_parser("join", help="add a full node to the running net")
+    j.add_argument("--state-sync", action="store_true",
+                   help="start from the newest snapshot the validators serve")
+    j.add_argument("--timeout", type=float, default=300)
     sub.add_parser("stop")
     sub.add_parser("status")
     r = sub.add_parser("restart")

@@ -150,10 +150,12 @@ class Net:
             node.start_cometbft()
 
     def stop(self) -> int:
-        """Stops every node that runs, and the model server; returns how many
-        nodes were running."""
+        """Stops every node that runs (validators, and full nodes or twins added
+        to the net), and the model server; returns how many nodes were running."""
         stopped = 0
-        for node in self.nodes:
+        extra = sorted(int(p.name[4:]) for p in self.out.glob("node*")
+                       if p.name[4:].isdigit() and int(p.name[4:]) >= self.n)
+        for node in self.nodes + [self.node(j) for j in extra]:
             if node.is_running():
                 node.stop()
                 stopped += 1

@@ -16,6 +16,11 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use cosmwasm_std::Storage;
 use tendermint_abci::Application;
 use tendermint_proto::v0_38::abci::{
+    RequestApplySnapshotChunk, RequestLoadSnapshotChunk, RequestOfferSnapshot,
+    ResponseApplySnapshotChunk, ResponseListSnapshots, ResponseLoadSnapshotChunk,
+    ResponseOfferSnapshot,
+};
+use tendermint_proto::v0_38::abci::{
     RequestCheckTx, RequestExtendVote, RequestFinalizeBlock, RequestInfo, RequestInitChain,
     RequestPrepareProposal, RequestProcessProposal, RequestQuery, RequestVerifyVoteExtension,
     ResponseCheckTx, ResponseCommit, ResponseExtendVote, ResponseFinalizeBlock, ResponseInfo,
@@ -62,6 +67,8 @@ pub struct VerdictApp {
     halt: Halt,
     /// Blocks CometBFT keeps behind the latest (0: all).
     min_retain_blocks: u64,
+    /// State sync: snapshots taken and served, and a restore in progress.
+    pub(crate) snapshots: Arc<crate::snapshot::Snapshots>,
 }
 
 /// When to stop for an upgrade (0: never).
@@ -80,6 +87,7 @@ impl VerdictApp {
             attestor: None,
             halt: Halt::default(),
             min_retain_blocks: 0,
+            snapshots: Arc::default(),
         }
     }
 
@@ -267,6 +275,8 @@ impl Application for VerdictApp {
             .then(|| self.store.size_on_disk())
             .flatten();
         m.committed(height, started.elapsed(), size);
+        // Not consensus: a snapshot of this height, written in the background.
+        self.snapshots.after_commit(&self.store, height, false);
         // Non-consensus side effect: new jobs of ours go to the sidecar.
         if let Some(a) = &self.attestor {
             self.with_committed(|s| a.after_commit(s));
@@ -288,6 +298,22 @@ impl Application for VerdictApp {
             n => i64::try_from(height.saturating_sub(n)).unwrap_or(0),
         };
         ResponseCommit { retain_height }
+    }
+
+    fn list_snapshots(&self) -> ResponseListSnapshots {
+        self.snapshots.list()
+    }
+
+    fn load_snapshot_chunk(&self, req: RequestLoadSnapshotChunk) -> ResponseLoadSnapshotChunk {
+        self.snapshots.load_chunk(&req)
+    }
+
+    fn offer_snapshot(&self, req: RequestOfferSnapshot) -> ResponseOfferSnapshot {
+        self.snapshots.offer(&self.store, req)
+    }
+
+    fn apply_snapshot_chunk(&self, req: RequestApplySnapshotChunk) -> ResponseApplySnapshotChunk {
+        self.snapshots.apply_chunk(&self.store, req)
     }
 
     fn prepare_proposal(&self, req: RequestPrepareProposal) -> ResponsePrepareProposal {

@@ -18,6 +18,7 @@ mod proposal;
 pub mod query;
 pub mod rest;
 pub mod service;
+pub mod snapshot;
 pub mod state;
 pub mod store;
 pub mod tx;

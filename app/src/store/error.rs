@@ -33,6 +33,8 @@ pub enum StoreError {
     Pruned { requested: u64, oldest: u64 },
     #[error("commit out of order: expected height {expected}, got {got}")]
     OutOfOrder { expected: u64, got: u64 },
+    #[error("state sync restore refused: {0}")]
+    Restore(String),
     #[error("the key {key:?} is reserved for the ibc sub-store root")]
     ReservedKey { key: String },
 }

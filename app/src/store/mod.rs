@@ -45,6 +45,7 @@ use sha2::Sha256;
 mod error;
 mod layout;
 mod prune;
+mod snapshot;
 mod txindex;
 
 pub use error::StoreError;
@@ -90,6 +91,8 @@ pub struct Store {
     // a clear error instead of sled's opaque one.
     _lock: File,
     pruning: Pruning,
+    /// Versions pruning must keep: snapshots being read from them.
+    pins: std::sync::Mutex<std::collections::BTreeSet<u64>>,
 }
 
 impl Store {
@@ -133,6 +136,7 @@ impl Store {
             db,
             _lock: lock,
             pruning: Pruning::NOTHING,
+            pins: Default::default(),
         };
         store.check_consistency()?;
         Ok(store)
@@ -452,7 +456,9 @@ impl Store {
         batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
-        if let Some(oldest) = self.pruning.due(pending.height) {
+        let due = self.pruning.due(pending.height);
+        // A snapshot being read keeps its version (and so every later one).
+        if let Some(oldest) = due.map(|o| self.oldest_pin().map_or(o, |p| o.min(p))) {
             // Not consensus: a failure leaves more on disk, nothing else.
             match prune::prune(&self.tree, oldest) {
                 Ok(n) => tracing::debug!(height = pending.height, oldest, removed = n, "pruned"),
