@@ -1,5 +1,6 @@
 """Generating the validator homes of a net: `cometbft testnet` for the keys and
-configs, a genesis with a funded faucet and one gentx per validator, configs for
+configs, `verdictd init` for verdictd's `config/app.toml` (then set to the node's
+ports), a genesis with a funded faucet and one gentx per validator, configs for
 loopback (or one machine per validator), `node.json` with each node's ports.
 The keyring with `faucet` and the `validator<i>` operator keys is OUT/keyring/."""
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .cli import Cli
-from .env import CHAIN_ID, MODELS_DIR, NetError, cometbft_bin
+from .env import CHAIN_ID, MODELS_DIR, NetError, cometbft_bin, verdictd_bin
 from . import registry
 from .ports import Ports, models_http_port
 
@@ -23,7 +24,7 @@ SELF_BOND = "100000000uverd"  # 100 VERD → power 100
 
 
 class Toml:
-    """A CometBFT config.toml being edited key by key."""
+    """A CometBFT config.toml (or verdictd's app.toml) being edited key by key."""
 
     def __init__(self, text: str):
         self.text = text
@@ -78,6 +79,39 @@ def prometheus(cfg: Toml, addr: str) -> None:
     cfg.set("instrumentation", "prometheus_listen_addr", addr)
 
 
+def verdictd_init(home: Path, chain_id: str, moniker: str) -> None:
+    """`verdictd init` over a home `cometbft testnet` made: a fresh app.toml
+    template and genesis (replaced by the net's next), chain id, moniker; the
+    keys and config.toml stay."""
+    r = subprocess.run([str(verdictd_bin()), "init", "--home", str(home), "--chain-id", chain_id,
+                        "--moniker", moniker, "--cometbft", str(cometbft_bin()), "--overwrite"],
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise NetError(f"verdictd init {home}: {r.stderr.strip()}")
+
+
+def app_toml(home: Path, p: Ports, local: bool) -> None:
+    """verdictd's settings in the app.toml `verdictd init` wrote: the node's ports
+    (every service on the node's loopback), its sidecar and validator key (a path
+    relative to the home, so a copied home works). `local` nets also let any
+    origin call the REST gateway and check the books after every block."""
+    path = home / "config" / "app.toml"
+    cfg = Toml(path.read_text())
+    cfg.set(None, "abci", f"127.0.0.1:{p.abci}")
+    cfg.set(None, "rpc", f"http://127.0.0.1:{p.rpc}")
+    cfg.set("grpc", "address", f"127.0.0.1:{p.grpc}")
+    cfg.set("api", "address", f"127.0.0.1:{p.api}")
+    cfg.set("metrics", "address", f"127.0.0.1:{p.metrics}")
+    cfg.set("attestation", "sidecar", f"http://127.0.0.1:{p.sidecar}")
+    cfg.set("attestation", "validator-key", "config/priv_validator_key.json")
+    # Snapshots for nodes that join by state sync (`python3 -m testnet join --state-sync`).
+    cfg.set_raw("state-sync", "snapshot-interval", "50")
+    if local:
+        cfg.set_raw(None, "check-invariants", "true")
+        cfg.set_raw("api", "cors", '["*"]')
+    path.write_text(cfg.text)
+
+
 def node_id(home: Path) -> str:
     return subprocess.run([str(cometbft_bin()), "show-node-id", "--home", str(home)],
                           check=True, capture_output=True, text=True).stdout.strip()
@@ -89,9 +123,8 @@ set -e
 HOME_DIR=$(cd "$(dirname "$0")" && pwd)
 verdict-sidecar serve --models "$HOME_DIR/models" --listen 127.0.0.1:{p.sidecar} \
 --metrics 127.0.0.1:{p.sidecar_metrics} --device auto &
-verdictd start --home "$HOME_DIR" --abci 127.0.0.1:{p.abci} --grpc 127.0.0.1:{p.grpc} \
---api 127.0.0.1:{p.api} --rpc http://127.0.0.1:{p.rpc} --metrics 127.0.0.1:{p.metrics} \
---sidecar http://127.0.0.1:{p.sidecar} --validator-key "$HOME_DIR/config/priv_validator_key.json" &
+# verdictd's addresses, sidecar and validator key: $HOME_DIR/config/app.toml.
+verdictd start --home "$HOME_DIR" &
 exec cometbft start --home "$HOME_DIR"
 """
 
@@ -218,6 +251,7 @@ class Generator:
 
     def write_node(self, i: int, genesis: str) -> None:
         home = self.home(i)
+        verdictd_init(home, self.spec.chain_id, f"verdict-{i}")
         (home / "config" / "genesis.json").write_text(genesis)
         cfg_path = home / "config" / "config.toml"
         cfg = Toml(cfg_path.read_text())
@@ -233,6 +267,7 @@ class Generator:
         cfg_path.write_text(cfg.text)
         p = self.spec.ports(i)
         host = self.spec.hosts[i] if self.spec.hosts else "127.0.0.1"
+        app_toml(home, p, local=self.spec.hosts is None)
         (home / "node.json").write_text(json.dumps(node_meta(i, self.ids[i], p, host), indent=2))
         self.models_dir(home)
         if self.spec.hosts is not None:

@@ -182,7 +182,23 @@ class Node:
             self._require_free("REST ", int(meta["api"]))
         if "metrics" in meta:
             self._require_free("metrics ", int(meta["metrics"]))
-        argv = [str(verdictd_bin()), "start", "--home", str(self.home),
+        if (self.home / "config" / "app.toml").is_file():
+            # Ports, sidecar, validator key, invariant checks: the node's
+            # config/app.toml, written by the net generator (homes.app_toml).
+            argv = [str(verdictd_bin()), "start", "--home", str(self.home)]
+        else:
+            argv = self._verdictd_flags(meta)
+        if fault:
+            # TEST ONLY: verdictd reads its misbehaviour (copy, withhold) from `--fault`.
+            argv += ["--fault", fault]
+        (self.home / "verdictd.fault").write_text(fault or "")
+        self._spawn("verdictd", argv + list(extra or []))
+        self._await_listening("verdictd", "verdictd", self.abci_port)
+
+    def _verdictd_flags(self, meta: dict) -> list[str]:
+        """`verdictd start` for a home without app.toml (made before it existed,
+        or a twin): every setting as a flag, from node.json."""
+        return [str(verdictd_bin()), "start", "--home", str(self.home),
                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
                 # The REST gateway (any origin may call it: a local net), and
                 # the node's own RPC for broadcast, tx search, blocks, valsets.
@@ -194,12 +210,6 @@ class Node:
                 # Attest the jobs this node's validator is drawn for.
                 "--sidecar", f"http://{meta['sidecar']}",
                 "--validator-key", str(self.validator_key_file)]
-        if fault:
-            # TEST ONLY: verdictd reads its misbehaviour (copy, withhold) from `--fault`.
-            argv += ["--fault", fault]
-        (self.home / "verdictd.fault").write_text(fault or "")
-        self._spawn("verdictd", argv + list(extra or []))
-        self._await_listening("verdictd", "verdictd", self.abci_port)
 
     def start_cometbft(self) -> None:
         if self.pid("cometbft"):

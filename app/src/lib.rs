@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod attestor;
+pub mod config;
 pub mod error;
 mod finalize;
 pub mod genesis;

@@ -1,10 +1,8 @@
 //! `verdictd`: the Verdict ABCI application server.
 
-use std::io::IsTerminal;
-use std::path::PathBuf;
-
 use clap::{Parser, Subcommand};
-use verdict_app::{genesis::AppGenesis, store::Store, VerdictApp};
+use std::io::IsTerminal;
+use verdict_app::{config::Start, genesis::AppGenesis, store::Store, VerdictApp};
 
 #[derive(Parser)]
 #[command(
@@ -19,80 +17,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Cmd {
-    /// Serve ABCI to a CometBFT node.
-    Start {
-        /// Node home; state lives in HOME/verdict.
-        #[arg(long)]
-        home: PathBuf,
-        /// ABCI listen address (CometBFT's `proxy_app`).
-        #[arg(long, default_value = "127.0.0.1:26658")]
-        abci: String,
-        /// gRPC query server address (off when not given).
-        #[arg(long)]
-        grpc: Option<String>,
-        /// REST (LCD) gateway address, e.g. 127.0.0.1:1317 (off when not given).
-        #[arg(long)]
-        api: Option<String>,
-        /// Origins the REST gateway allows cross-origin requests from
-        /// (repeatable; `*` for any). None by default.
-        #[arg(long = "api-cors", value_name = "ORIGIN")]
-        api_cors: Vec<String>,
-        /// This node's CometBFT RPC (e.g. http://127.0.0.1:26657): the gRPC and
-        /// REST methods answered by the node (broadcast, tx search, blocks,
-        /// validator sets, syncing) ask it.
-        #[arg(long)]
-        rpc: Option<String>,
-        /// gRPC and REST queries run at once, together; more are refused
-        /// (`Unavailable`, HTTP 503) until one ends.
-        #[arg(long, default_value_t = verdict_app::grpc::DEFAULT_QUERY_CONCURRENCY)]
-        query_concurrency: usize,
-        /// Which state versions to keep: default (the last 362 880), nothing
-        /// (all), everything (the last 2) or custom (see the next two).
-        #[arg(long, default_value = "default")]
-        pruning: String,
-        /// custom pruning: versions kept (at least 2).
-        #[arg(long, default_value_t = 0)]
-        pruning_keep_recent: u64,
-        /// custom pruning: prune every this many blocks.
-        #[arg(long, default_value_t = 0)]
-        pruning_interval: u64,
-        /// Blocks CometBFT keeps (returned as Commit's retain_height); 0 keeps all.
-        #[arg(long, default_value_t = 0)]
-        min_retain_blocks: u64,
-        /// Stop cleanly after committing this height (an upgrade: export, new
-        /// binary or genesis, restart). 0: never.
-        #[arg(long, default_value_t = 0)]
-        halt_height: u64,
-        /// Stop cleanly after the first block at or after this block time (Unix
-        /// seconds). 0: never.
-        #[arg(long, default_value_t = 0)]
-        halt_time: i64,
-        /// Prometheus metrics address, e.g. 127.0.0.1:26662 (`GET /metrics`; off when not given).
-        #[arg(long)]
-        metrics: Option<String>,
-        /// CometBFT genesis file to check before serving (default HOME/config/genesis.json).
-        #[arg(long)]
-        genesis: Option<PathBuf>,
-        /// Check the supply and staking invariants after every block; halt if broken.
-        #[arg(long)]
-        check_invariants: bool,
-        /// This node's inference sidecar (e.g. http://127.0.0.1:26659); with
-        /// --validator-key, the node attests the jobs its validator is drawn for.
-        #[arg(long, requires = "validator_key")]
-        sidecar: Option<String>,
-        /// CometBFT's priv_validator_key.json of this node: its validator address,
-        /// and the secret its commit-reveal salts derive from.
-        #[arg(long, requires = "sidecar")]
-        validator_key: Option<PathBuf>,
-        /// Log filter (tracing `EnvFilter` syntax).
-        #[arg(long, default_value = "info")]
-        log: String,
-        /// TEST ONLY: make this validator's attestor misbehave on purpose:
-        /// `copy` (never runs a job; tries to commit an answer it copies from
-        /// the chain once one is public) or `withhold` (commits, never reveals).
-        #[arg(long, requires = "sidecar")]
-        fault: Option<verdict_app::attestor::AttestorFault>,
-    },
+    /// Create a node home: CometBFT's files (by `cometbft init`), the chain id
+    /// and moniker, and a commented config/app.toml with every `start` setting.
+    Init(verdict_app::config::init::InitArgs),
+    /// Serve ABCI to a CometBFT node, with the settings of HOME/config/app.toml
+    /// (when it exists) under the flags given.
+    Start(Box<verdict_app::config::StartFlags>),
 }
 
 fn main() {
@@ -105,71 +35,70 @@ fn main() {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.cmd {
-        Cmd::Start {
-            home,
-            abci,
-            grpc,
-            api,
-            api_cors,
-            rpc,
-            query_concurrency,
-            metrics,
-            halt_height,
-            halt_time,
-            pruning,
-            pruning_keep_recent,
-            pruning_interval,
-            min_retain_blocks,
-            genesis,
-            check_invariants,
-            sidecar,
-            validator_key,
-            log,
-            fault,
-        } => {
-            tracing_subscriber::fmt()
-                .with_env_filter(tracing_subscriber::EnvFilter::try_new(&log)?)
-                .with_writer(std::io::stderr)
-                .with_ansi(std::io::stderr().is_terminal())
-                .init();
-            // Refuse a bad genesis before CometBFT connects: a clear line now beats a
-            // halt inside InitChain later.
-            let genesis = genesis.unwrap_or_else(|| home.join("config").join("genesis.json"));
-            if genesis.exists() {
-                AppGenesis::from_genesis_file(&genesis)?;
-            } else {
-                anyhow::bail!("genesis file {} does not exist", genesis.display());
-            }
-            let pruning =
-                verdict_app::store::Pruning::named(&pruning, pruning_keep_recent, pruning_interval)
-                    .map_err(|e| anyhow::anyhow!("{e}"))?;
-            let store = Store::open(&home.join("verdict"))?.with_pruning(pruning);
-            let height = store.height()?;
-            let mut app = VerdictApp::new(store)
-                .with_invariant_checks(check_invariants)
-                .with_halt(verdict_app::app::Halt {
-                    height: halt_height,
-                    time_seconds: halt_time,
-                })
-                .with_min_retain_blocks(min_retain_blocks);
-            if let (Some(url), Some(key)) = (sidecar, validator_key) {
-                let a = verdict_app::attestor::Attestor::start(&key, url)?
-                    .with_fault(fault.unwrap_or_default());
-                app = app.with_attestor(a);
-            }
-            let backend = verdict_app::grpc::Backend::new(app.clone(), rpc.as_deref())
-                .with_concurrency(query_concurrency);
-            serve_clients(backend, grpc, api, api_cors, metrics)?;
-            let server = tendermint_abci::ServerBuilder::default()
-                .bind(&abci, app)
-                .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
-            tracing::info!(%abci, height, home = %home.display(), "verdictd serving ABCI");
-            server
-                .listen()
-                .map_err(|e| anyhow::anyhow!("ABCI server on {abci} stopped: {e}"))?;
+        Cmd::Init(args) => {
+            let w = verdict_app::config::init::run(&args)?;
+            println!(
+                "initialized {} (chain id {}, moniker {}): CometBFT's files by {}, genesis {}, settings {}",
+                args.home.display(),
+                args.chain_id,
+                args.moniker,
+                w.cometbft.display(),
+                w.genesis.display(),
+                w.app_toml.display()
+            );
             Ok(())
         }
+        Cmd::Start(flags) => start(flags.resolve()?),
     }
+}
+
+/// `verdictd start` with its merged settings.
+fn start(s: Start) -> anyhow::Result<()> {
+    let Start {
+        home,
+        file,
+        config: c,
+        fault,
+    } = s;
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_new(&c.log)?)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    // Refuse a bad genesis before CometBFT connects: a clear line now beats a
+    // halt inside InitChain later.
+    if c.genesis.exists() {
+        AppGenesis::from_genesis_file(&c.genesis)?;
+    } else {
+        anyhow::bail!("genesis file {} does not exist", c.genesis.display());
+    }
+    let store = Store::open(&home.join("verdict"))?.with_pruning(c.store_pruning()?);
+    let height = store.height()?;
+    let mut app = VerdictApp::new(store)
+        .with_invariant_checks(c.check_invariants)
+        .with_halt(verdict_app::app::Halt {
+            height: c.halt_height,
+            time_seconds: c.halt_time,
+        })
+        .with_min_retain_blocks(c.min_retain_blocks);
+    app = app.with_snapshots(home.join("verdict").join("snapshots"), c.snapshots());
+    if let Some((url, key)) = c.attestation() {
+        let a = verdict_app::attestor::Attestor::start(&key, url)?.with_fault(fault);
+        app = app.with_attestor(a);
+    }
+    let backend = verdict_app::grpc::Backend::new(app.clone(), c.rpc().as_deref())
+        .with_concurrency(c.query_concurrency);
+    serve_clients(backend, c.grpc(), c.api(), c.api.cors.clone(), c.metrics())?;
+    let abci = c.abci;
+    let server = tendermint_abci::ServerBuilder::default()
+        .bind(&abci, app)
+        .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
+    let settings = file.map_or_else(|| "flags and defaults".into(), |f| f.display().to_string());
+    tracing::info!(%abci, height, home = %home.display(), %settings, "verdictd serving ABCI");
+    server
+        .listen()
+        .map_err(|e| anyhow::anyhow!("ABCI server on {abci} stopped: {e}"))?;
+    Ok(())
 }
 
 /// Binds a listener now, so that a busy port is a clear startup error.
