@@ -3,6 +3,7 @@
 # from the package registries only. Idempotent: a second run checks and returns.
 #   .tools/bin/cometbft   CometBFT, `go install`ed at a pinned v0.38 patch
 #   .tools/bin/grpcurl    grpcurl (pinned), the stock gRPC client the e2e tests list services with
+#   .tools/bin/verdict-test-signer   a CometBFT remote signer (scripts/test-signer) for the e2e tests
 #   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
 #   clients/cosmjs/node_modules   @cosmjs/stargate + proto-signing for the compatibility test
 # GPU=1 installs onnxruntime-gpu instead of onnxruntime.
@@ -47,6 +48,17 @@ if [ ! -x "$TOOLS/bin/grpcurl" ] || [ "$(cat "$TOOLS/bin/.grpcurl-version" 2>/de
     exit 1
   fi
   echo "$GRPCURL_VERSION" > "$TOOLS/bin/.grpcurl-version"
+fi
+
+# --- the e2e tests' remote signer (CometBFT's privval SignerServer, as tmkms speaks it) ---
+sig_sum="$(cat scripts/test-signer/go.mod scripts/test-signer/go.sum scripts/test-signer/main.go | sha256sum | cut -d' ' -f1)"
+if [ ! -x "$TOOLS/bin/verdict-test-signer" ] || [ "$(cat "$TOOLS/bin/.test-signer.sha256" 2>/dev/null)" != "$sig_sum" ]; then
+  echo "setup: building verdict-test-signer (scripts/test-signer, go build)"
+  if ! (cd scripts/test-signer && go build -o "$TOOLS/bin/verdict-test-signer" .); then
+    echo "setup: error: go build in scripts/test-signer failed" >&2
+    exit 1
+  fi
+  echo "$sig_sum" > "$TOOLS/bin/.test-signer.sha256"
 fi
 
 # --- Python virtualenv with ONNX Runtime ----------------------------------------

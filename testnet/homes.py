@@ -103,7 +103,9 @@ def app_toml(home: Path, p: Ports, local: bool) -> None:
     cfg.set("api", "address", f"127.0.0.1:{p.api}")
     cfg.set("metrics", "address", f"127.0.0.1:{p.metrics}")
     cfg.set("attestation", "sidecar", f"http://127.0.0.1:{p.sidecar}")
-    cfg.set("attestation", "validator-key", "config/priv_validator_key.json")
+    # The attestor's own key (`verdictd init` wrote it): CometBFT's key may move
+    # to a remote signer without it.
+    cfg.set("attestation", "key", "config/attestation_key.json")
     # Snapshots for nodes that join by state sync (`python3 -m testnet join --state-sync`).
     cfg.set_raw("state-sync", "snapshot-interval", "50")
     if local:

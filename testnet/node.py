@@ -91,6 +91,11 @@ class Node:
 
     @property
     def consensus_address(self) -> str:
+        """The validator this node attests for (its attestation key says; a
+        remote signer may hold the consensus key), else its key file's."""
+        own = self.home / "config" / "attestation_key.json"
+        if own.is_file():
+            return json.loads(own.read_text())["validator_address"]
         return self.validator_key["address"]
 
     # ---- processes ---------------------------------------------------------------

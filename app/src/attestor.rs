@@ -92,18 +92,6 @@ pub struct Attestor {
     tasks: Option<mpsc::UnboundedSender<Work>>,
 }
 
-/// `priv_validator_key.json` as CometBFT writes it (only what we read).
-#[derive(serde::Deserialize)]
-struct KeyFile {
-    address: String,
-    priv_key: KeyValue,
-}
-
-#[derive(serde::Deserialize)]
-struct KeyValue {
-    value: String,
-}
-
 impl Attestor {
     /// An attestor with no sidecar: results come only from [`Attestor::insert`]
     /// (app tests).
@@ -145,26 +133,17 @@ impl Attestor {
         verdict_inference::beacon::contribution(s, &self.me, |e| self.beacon_seed(e))
     }
 
-    /// Reads the validator address and a salt secret from CometBFT's
-    /// `priv_validator_key.json` and starts the worker that talks to `sidecar`
-    /// (e.g. `http://127.0.0.1:26659`).
-    pub fn start(key_file: &std::path::Path, sidecar: String) -> anyhow::Result<Self> {
-        let raw = std::fs::read(key_file)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", key_file.display()))?;
-        let kf: KeyFile = serde_json::from_slice(&raw).map_err(|e| {
-            anyhow::anyhow!("{} is not a CometBFT key file: {e}", key_file.display())
-        })?;
-        let me: [u8; 20] = hex::decode(&kf.address)
-            .ok()
-            .and_then(|b| b.try_into().ok())
-            .ok_or_else(|| {
-                anyhow::anyhow!("{}: address is not 20 hex bytes", key_file.display())
-            })?;
-        let secret: [u8; 32] = Sha256::new()
-            .chain_update(b"verdict-attestation-salt")
-            .chain_update(kf.priv_key.value.as_bytes())
-            .finalize()
-            .into();
+    /// Attests for the validator `key` names, with its secret for salts and
+    /// beacon seeds, and starts the worker that talks to `sidecar` (e.g.
+    /// `http://127.0.0.1:26659`).
+    pub fn start(
+        key: crate::attestation_key::AttestationKey,
+        sidecar: String,
+    ) -> anyhow::Result<Self> {
+        let crate::attestation_key::AttestationKey {
+            validator: me,
+            secret,
+        } = key;
         let cache: Arc<Mutex<Cache>> = Arc::default();
         let (tx, rx) = mpsc::unbounded_channel();
         let worker_cache = cache.clone();

@@ -2,6 +2,7 @@
 //! plumbing that CometBFT drives.
 
 pub mod app;
+pub mod attestation_key;
 pub mod attestor;
 pub mod config;
 pub mod error;

@@ -38,13 +38,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Init(args) => {
             let w = verdict_app::config::init::run(&args)?;
             println!(
-                "initialized {} (chain id {}, moniker {}): CometBFT's files by {}, genesis {}, settings {}",
+                "initialized {} (chain id {}, moniker {}): CometBFT's files by {}, genesis {}, settings {}, attestation key {}",
                 args.home.display(),
                 args.chain_id,
                 args.moniker,
                 w.cometbft.display(),
                 w.genesis.display(),
-                w.app_toml.display()
+                w.app_toml.display(),
+                w.attestation_key.display()
             );
             Ok(())
         }
@@ -83,7 +84,7 @@ fn start(s: Start) -> anyhow::Result<()> {
         .with_min_retain_blocks(c.min_retain_blocks);
     app = app.with_snapshots(home.join("verdict").join("snapshots"), c.snapshots());
     if let Some((url, key)) = c.attestation() {
-        let a = verdict_app::attestor::Attestor::start(&key, url)?.with_fault(fault);
+        let a = verdict_app::attestor::Attestor::start(key.load()?, url)?.with_fault(fault);
         app = app.with_attestor(a);
     }
     let backend = verdict_app::grpc::Backend::new(app.clone(), c.rpc().as_deref())

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use clap::Parser;
-use verdict_app::config::{template, AppConfig, Start, StartFlags};
+use verdict_app::config::{template, AppConfig, AttestorKey, Start, StartFlags};
 
 #[derive(Parser)]
 struct Flags {
@@ -107,7 +107,7 @@ fn a_flag_overrides_the_file() {
         "halt-height = 5\ncheck-invariants = true\n[grpc]\naddress = \"127.0.0.1:9999\"\n\
          [api]\naddress = \"127.0.0.1:1317\"\ncors = [\"*\"]\n[state-sync]\nsnapshot-interval = 10\n\
          [attestation]\nsidecar = \"http://127.0.0.1:26659\"\n\
-         validator-key = \"config/priv_validator_key.json\"\n",
+         key = \"config/attestation_key.json\"\n",
     );
     let s = resolve(home.path(), &[]).expect("file alone");
     assert_eq!(s.file.as_deref(), Some(file.as_path()));
@@ -115,10 +115,33 @@ fn a_flag_overrides_the_file() {
     assert_eq!(s.config.grpc().as_deref(), Some("127.0.0.1:9999"));
     assert_eq!(s.config.snapshots().interval, 10);
     assert_eq!(s.config.snapshots().keep_recent, 2);
-    let key = home.path().join("config/priv_validator_key.json");
+    let key = home.path().join("config/attestation_key.json");
     assert_eq!(
         s.config.attestation(),
-        Some(("http://127.0.0.1:26659".into(), key))
+        Some(("http://127.0.0.1:26659".into(), AttestorKey::Own(key)))
+    );
+    // The older consensus-key file instead of it is still accepted; both are not.
+    let pv = home.path().join("config/priv_validator_key.json");
+    let both = resolve(
+        home.path(),
+        &["--validator-key", pv.to_str().expect("utf-8")],
+    )
+    .expect_err("two keys");
+    assert!(both.to_string().contains("one key"), "{both}");
+    let older_file = "[attestation]\nsidecar = \"http://127.0.0.1:26659\"\n\
+                      validator-key = \"config/priv_validator_key.json\"\n";
+    write_app_toml(home.path(), older_file);
+    let older = resolve(home.path(), &[]).expect("older key");
+    assert_eq!(
+        older.config.attestation(),
+        Some(("http://127.0.0.1:26659".into(), AttestorKey::Consensus(pv)))
+    );
+    write_app_toml(
+        home.path(),
+        "halt-height = 5\ncheck-invariants = true\n[grpc]\naddress = \"127.0.0.1:9999\"\n\
+         [api]\naddress = \"127.0.0.1:1317\"\ncors = [\"*\"]\n[state-sync]\nsnapshot-interval = 10\n\
+         [attestation]\nsidecar = \"http://127.0.0.1:26659\"\n\
+         key = \"config/attestation_key.json\"\n",
     );
     let s = resolve(
         home.path(),
@@ -199,7 +222,7 @@ fn invalid_settings_are_refused() {
         "[attestation]\nsidecar = \"http://127.0.0.1:1\"\n",
     );
     let e = resolve(home.path(), &[]).expect_err("sidecar without key");
-    assert!(e.contains("validator key"), "{e}");
+    assert!(e.contains("a key"), "{e}");
     write_app_toml(home.path(), "");
     assert!(resolve(home.path(), &["--snapshot-keep-recent", "0"]).is_err());
     assert!(
@@ -264,6 +287,7 @@ fn init_writes_the_home() {
         "node_key.json",
         "priv_validator_key.json",
         "app.toml",
+        "attestation_key.json",
     ] {
         assert!(config.join(f).is_file(), "{f} not written");
     }
@@ -283,8 +307,18 @@ fn init_writes_the_home() {
     assert!(cfg.contains("[p2p]"), "CometBFT's config kept");
     let app = AppConfig::read(&config.join("app.toml")).expect("app.toml parses");
     assert_eq!(app, AppConfig::default());
+    // The attestation key is the validator's address with a secret of its own.
+    let own =
+        verdict_app::attestation_key::AttestationKey::load(&config.join("attestation_key.json"))
+            .expect("attestation key");
+    let pv = verdict_app::attestation_key::AttestationKey::consensus_address(
+        &config.join("priv_validator_key.json"),
+    )
+    .expect("consensus key");
+    assert_eq!(own.validator, pv);
     // A second init refuses to replace the files, unless told to; the keys stay.
     let key = std::fs::read(config.join("priv_validator_key.json")).expect("key");
+    let own_key = std::fs::read(config.join("attestation_key.json")).expect("key");
     let again = init(&home, &cmt, &[]);
     assert!(!again.status.success());
     assert!(String::from_utf8_lossy(&again.stderr).contains("--overwrite"));
@@ -297,6 +331,10 @@ fn init_writes_the_home() {
     assert_eq!(
         std::fs::read(config.join("priv_validator_key.json")).expect("key"),
         key
+    );
+    assert_eq!(
+        std::fs::read(config.join("attestation_key.json")).expect("key"),
+        own_key
     );
     // The home starts from its own app.toml: a bad key in it is refused.
     write_app_toml(&home, "abci = 1\n");

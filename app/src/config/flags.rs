@@ -86,12 +86,18 @@ pub struct StartFlags {
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub check_invariants: Option<bool>,
     /// This node's inference sidecar (e.g. http://127.0.0.1:26659); with
-    /// --validator-key, the node attests the jobs its validator is drawn for
+    /// --attestation-key, the node attests the jobs its validator is drawn for
     /// [attestation.sidecar].
     #[arg(long)]
     pub sidecar: Option<String>,
-    /// CometBFT's priv_validator_key.json of this node: its validator address,
-    /// and the secret its commit-reveal salts derive from
+    /// The attestor's key file (config/attestation_key.json, written by
+    /// `verdictd init`): the validator it attests for and the secret its
+    /// commit-reveal salts derive from. Works with a remote signer
+    /// [attestation.key].
+    #[arg(long)]
+    pub attestation_key: Option<PathBuf>,
+    /// The older way: CometBFT's priv_validator_key.json of this node, for
+    /// the address and a salt secret (rules out a remote signer)
     /// [attestation.validator-key].
     #[arg(long)]
     pub validator_key: Option<PathBuf>,
@@ -190,6 +196,7 @@ impl StartFlags {
         );
         set(&mut c.attestation.sidecar, f.sidecar);
         set(&mut c.attestation.validator_key, f.validator_key);
+        set(&mut c.attestation.key, f.attestation_key);
         c
     }
 }

@@ -28,6 +28,11 @@ pub struct InitArgs {
     /// and config.toml of the home are kept).
     #[arg(long)]
     pub overwrite: bool,
+    /// The validator the attestation key attests for (its consensus address,
+    /// hex), when CometBFT signs through a remote signer. Default: the address
+    /// of this home's config/priv_validator_key.json.
+    #[arg(long, value_name = "HEX")]
+    pub validator_address: Option<String>,
 }
 
 /// What `init` wrote.
@@ -36,6 +41,8 @@ pub struct Written {
     pub app_toml: PathBuf,
     pub genesis: PathBuf,
     pub cometbft: PathBuf,
+    /// The attestation key, new or kept.
+    pub attestation_key: PathBuf,
 }
 
 /// The cometbft to run: the flag, $COMETBFT, next to this binary, on PATH.
@@ -109,11 +116,33 @@ pub fn run(args: &InitArgs) -> anyhow::Result<Written> {
     set_moniker(&config.join("config.toml"), &args.moniker)?;
     std::fs::write(&app_toml, super::template())
         .with_context(|| format!("cannot write {}", app_toml.display()))?;
+    let attestation_key = attestation_key(args, &config)?;
     Ok(Written {
         app_toml,
         genesis,
         cometbft,
+        attestation_key,
     })
+}
+
+/// config/attestation_key.json for the home's validator (or the one named);
+/// an existing one is kept, even with --overwrite.
+fn attestation_key(args: &InitArgs, config: &Path) -> anyhow::Result<PathBuf> {
+    use crate::attestation_key::AttestationKey;
+    let path = config.join("attestation_key.json");
+    if path.exists() {
+        AttestationKey::load(&path)?;
+        return Ok(path);
+    }
+    let validator: [u8; 20] = match &args.validator_address {
+        Some(h) => hex::decode(h.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| anyhow::anyhow!("--validator-address {h} is not 20 hex bytes"))?,
+        None => AttestationKey::consensus_address(&config.join("priv_validator_key.json"))?,
+    };
+    AttestationKey::generate(validator).save(&path)?;
+    Ok(path)
 }
 
 /// The chain id, vote extensions from height 1 (Verdict's attestations ride

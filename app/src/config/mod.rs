@@ -130,15 +130,38 @@ impl Default for StateSyncConfig {
     }
 }
 
-/// `[attestation]`: the inference sidecar and the validator key; both or
-/// neither.
+/// `[attestation]`: the inference sidecar and the attestation key (or, the
+/// older way, CometBFT's own key file); a sidecar and one key, or neither.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case", default)]
 pub struct AttestationConfig {
     /// The node's sidecar, e.g. `http://127.0.0.1:26659` ("": none).
     pub sidecar: String,
-    /// CometBFT's priv_validator_key.json of this node ("": none).
+    /// The attestor's key file, config/attestation_key.json ("": none).
+    pub key: PathBuf,
+    /// CometBFT's priv_validator_key.json of this node, read for the address
+    /// and a salt secret when there is no attestation key ("": none).
     pub validator_key: PathBuf,
+}
+
+/// Where the attestor's validator address and secret come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AttestorKey {
+    /// `config/attestation_key.json`: works with a remote signer.
+    Own(PathBuf),
+    /// CometBFT's `priv_validator_key.json` (no remote signer).
+    Consensus(PathBuf),
+}
+
+impl AttestorKey {
+    pub fn load(&self) -> anyhow::Result<crate::attestation_key::AttestationKey> {
+        match self {
+            AttestorKey::Own(p) => crate::attestation_key::AttestationKey::load(p),
+            AttestorKey::Consensus(p) => {
+                crate::attestation_key::AttestationKey::from_consensus_key(p)
+            }
+        }
+    }
 }
 
 /// A config file that cannot be used: the file, and what is wrong with it.
@@ -191,6 +214,7 @@ impl AppConfig {
         };
         self.genesis = root(self.genesis);
         self.attestation.validator_key = root(self.attestation.validator_key);
+        self.attestation.key = root(self.attestation.key);
         self
     }
 
@@ -202,11 +226,19 @@ impl AppConfig {
                 "state-sync.snapshot-keep-recent must be at least 1".into(),
             ));
         }
-        let key = !self.attestation.validator_key.as_os_str().is_empty();
-        if self.attestation.sidecar.is_empty() == key {
+        let own = !self.attestation.key.as_os_str().is_empty();
+        let consensus = !self.attestation.validator_key.as_os_str().is_empty();
+        if own && consensus {
+            return Err(ConfigError::Invalid(
+                "give the attestor one key: attestation.key (--attestation-key) or the older \
+                 attestation.validator-key (--validator-key), not both"
+                    .into(),
+            ));
+        }
+        if self.attestation.sidecar.is_empty() == (own || consensus) {
             return Err(ConfigError::Invalid(
                 "attestation needs both a sidecar (--sidecar, attestation.sidecar) and a \
-                 validator key (--validator-key, attestation.validator-key), or neither"
+                 key (--attestation-key, attestation.key), or neither"
                     .into(),
             ));
         }
@@ -250,13 +282,17 @@ impl AppConfig {
         some(&self.metrics.address)
     }
 
-    /// The sidecar and the validator key file, when attesting.
-    pub fn attestation(&self) -> Option<(String, PathBuf)> {
-        let key = &self.attestation.validator_key;
-        match some(&self.attestation.sidecar) {
-            Some(url) if !key.as_os_str().is_empty() => Some((url, key.clone())),
-            _ => None,
-        }
+    /// The sidecar and the attestor's key, when attesting.
+    pub fn attestation(&self) -> Option<(String, AttestorKey)> {
+        let a = &self.attestation;
+        let key = if !a.key.as_os_str().is_empty() {
+            AttestorKey::Own(a.key.clone())
+        } else if !a.validator_key.as_os_str().is_empty() {
+            AttestorKey::Consensus(a.validator_key.clone())
+        } else {
+            return None;
+        };
+        some(&a.sidecar).map(|url| (url, key))
     }
 }
 
