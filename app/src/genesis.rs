@@ -48,6 +48,24 @@ impl AppGenesis {
     /// sections.
     pub fn validate(&self) -> Result<(), String> {
         self.app.params.validate()?;
+        if let Some(e) = &self.exported {
+            e.check()?;
+            let bare = AppGenesis {
+                app: self.app.clone(),
+                ..AppGenesis::default()
+            };
+            let sections = AppGenesis {
+                exported: None,
+                ..self.clone()
+            };
+            if sections != bare {
+                return Err(
+                    "an exported genesis carries the state in `exported`: its module \
+                            sections must be empty (only app.params may be edited)"
+                        .into(),
+                );
+            }
+        }
         crate::modules::validate_genesis(self)?;
         // A full block of maximal jobs must fit every honest extension.
         let ip = &self.inference.params;
@@ -244,5 +262,42 @@ mod module_tests {
             AppGenesis::from_app_state_bytes(br#"{"app":{"params":{"min_gas_price":"abc"}}}"#, "g")
                 .expect_err("bad price");
         assert!(e.to_string().contains("min_gas_price"));
+    }
+}
+
+#[cfg(test)]
+mod exported_tests {
+    use super::*;
+
+    /// `verdictd export`'s genesis: the state in `exported`, params beside it,
+    /// nothing else; malformed state is refused before InitChain.
+    #[test]
+    fn an_exported_genesis_carries_the_state_and_only_params_beside_it() {
+        let state = r#""exported":{"height":5,"chain_id":"c","app_hash":"AB","items":[["6b6579","76616c"]]}"#;
+        let ok = format!(r#"{{"app":{{"params":{{"min_gas_price":"0.5"}}}},{state}}}"#);
+        let g = AppGenesis::from_app_state_bytes(ok.as_bytes(), "g").expect("exported genesis");
+        let e = g.exported.expect("exported");
+        assert_eq!(
+            e.decoded().expect("hex"),
+            vec![(b"key".to_vec(), b"val".to_vec())]
+        );
+        let bank = format!(
+            r#"{{"bank":{{"balances":[{{"address":"verdict1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5z5tpwp","coins":"1uverd"}}]}},{state}}}"#
+        );
+        let err = AppGenesis::from_app_state_bytes(bank.as_bytes(), "g").expect_err("sections");
+        assert!(
+            err.to_string().contains("module sections must be empty"),
+            "{err}"
+        );
+        for bad in [
+            r#"{"exported":{"height":0,"chain_id":"c","app_hash":"","items":[]}}"#,
+            r#"{"exported":{"height":3,"chain_id":"c","app_hash":"","items":[["zz","00"]]}}"#,
+            r#"{"exported":{"height":3,"chain_id":"c","app_hash":"","items":[],"x":1}}"#,
+        ] {
+            assert!(
+                AppGenesis::from_app_state_bytes(bad.as_bytes(), "g").is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -28,16 +28,20 @@ impl VerdictApp {
         let genesis = AppGenesis::from_app_state_bytes(&req.app_state_bytes, "genesis app_state")
             .map_err(|e| AppError::Genesis(e.to_string()))?;
         let mut ov = Overlay::new();
+        let initial = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
         let updates = {
             let mut view = StateView::new(&*self.store, &mut ov);
-            app_records(&mut view, &req, &genesis)?;
-            crate::modules::init_genesis(&mut view, &genesis)?;
-            run_gentxs(&mut view, &req, &genesis)?;
-            let updates = verdict_staking::module::validator_updates(&mut view)?;
-            initial_valset(&mut view, &req, &updates)?;
-            updates
+            if let Some(e) = &genesis.exported {
+                restore_exported(&mut view, &req, &genesis, e, initial)?
+            } else {
+                app_records(&mut view, &req, &genesis)?;
+                crate::modules::init_genesis(&mut view, &genesis)?;
+                run_gentxs(&mut view, &req, &genesis)?;
+                let updates = verdict_staking::module::validator_updates(&mut view)?;
+                initial_valset(&mut view, &req, &updates)?;
+                updates
+            }
         };
-        let initial = u64::try_from(req.initial_height.max(1)).unwrap_or(1);
         // The genesis hash is what the tree would hold at the version before the
         // first block; it is computed, not written.
         let app_hash = self
@@ -52,6 +56,38 @@ impl VerdictApp {
             app_hash: app_hash.to_vec().into(),
         })
     }
+}
+
+/// An exported chain's state, under this chain's own records; the validator
+/// set it had decided on, from the first height.
+fn restore_exported(
+    s: &mut dyn Storage,
+    req: &RequestInitChain,
+    genesis: &AppGenesis,
+    e: &crate::export::ExportedState,
+    initial: u64,
+) -> Result<Vec<ValidatorUpdate>, AppError> {
+    if initial != e.height.saturating_add(1) {
+        return Err(AppError::Genesis(format!(
+            "the state exported at height {} starts a chain at initial_height {}, not {initial}",
+            e.height,
+            e.height.saturating_add(1)
+        )));
+    }
+    let set = crate::export::restore(s, e, initial).map_err(AppError::Genesis)?;
+    app_records(s, req, genesis)?;
+    set.iter()
+        .map(|(addr, v)| {
+            let pubkey: [u8; 32] = hex::decode(&v.pub_key)
+                .ok()
+                .and_then(|k| k.try_into().ok())
+                .ok_or_else(|| AppError::Genesis(format!("validator {addr}: bad public key")))?;
+            Ok(ValidatorUpdate {
+                pubkey,
+                power: v.power,
+            })
+        })
+        .collect()
 }
 
 /// Phase 1: chain id, params, and the height from which CometBFT asks for

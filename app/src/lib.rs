@@ -6,6 +6,7 @@ pub mod attestation_key;
 pub mod attestor;
 pub mod config;
 pub mod error;
+pub mod export;
 mod finalize;
 pub mod genesis;
 pub mod grpc;

@@ -23,6 +23,56 @@ enum Cmd {
     /// Serve ABCI to a CometBFT node, with the settings of HOME/config/app.toml
     /// (when it exists) under the flags given.
     Start(Box<verdict_app::config::StartFlags>),
+    /// Write the state at a height as the genesis of a new chain that starts at
+    /// the next height (an upgrade: halt, export, new genesis, restart; the
+    /// node must be stopped).
+    Export(ExportArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportArgs {
+    /// Node home (state in HOME/verdict, the old genesis in HOME/config/genesis.json).
+    #[arg(long)]
+    home: std::path::PathBuf,
+    /// The height to export (default: the last committed; must not be pruned).
+    #[arg(long)]
+    height: Option<u64>,
+    /// The new chain's id (default: the old one).
+    #[arg(long)]
+    chain_id: Option<String>,
+    /// The new genesis time, RFC 3339 (default: the exported block's time).
+    #[arg(long)]
+    genesis_time: Option<String>,
+    /// Where to write the genesis (default: standard output).
+    #[arg(long)]
+    out: Option<std::path::PathBuf>,
+}
+
+fn export(a: ExportArgs) -> anyhow::Result<()> {
+    use anyhow::Context;
+    let old_path = a.home.join("config").join("genesis.json");
+    let old: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(&old_path).with_context(|| format!("cannot read {}", old_path.display()))?,
+    )
+    .with_context(|| format!("{} is not JSON", old_path.display()))?;
+    let store = Store::open(&a.home.join("verdict"))?;
+    let state = verdict_app::export::ExportedState::of(&store, a.height)?;
+    let (height, items) = (state.height, state.items.len());
+    let doc = verdict_app::export::genesis_doc(&old, state, a.chain_id, a.genesis_time)?;
+    let text = serde_json::to_string_pretty(&doc)?;
+    AppGenesis::from_app_state_bytes(doc["app_state"].to_string().as_bytes(), "exported genesis")?;
+    match a.out {
+        Some(p) => {
+            std::fs::write(&p, text).with_context(|| format!("cannot write {}", p.display()))?;
+            eprintln!(
+                "exported height {height} ({items} keys) to {}: a chain starting at height {}",
+                p.display(),
+                height.saturating_add(1)
+            );
+        }
+        None => println!("{text}"),
+    }
+    Ok(())
 }
 
 fn main() {
@@ -50,6 +100,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Cmd::Start(flags) => start(flags.resolve()?),
+        Cmd::Export(a) => export(a),
     }
 }
 

@@ -115,6 +115,10 @@ macro_rules! modules {
         pub struct AppGenesis {
             #[serde(default)]
             pub app: $crate::modules::AppSection,
+            /// The whole state of an exported chain (`verdictd export`); the
+            /// module sections are then empty.
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub exported: Option<$crate::export::ExportedState>,
             $(
                 #[serde(default)]
                 pub $field: <$m as $crate::modules::reexport::Module>::Genesis,
@@ -146,6 +150,7 @@ macro_rules! modules {
         ) -> Result<AppGenesis, $crate::modules::reexport::HookError> {
             Ok(AppGenesis {
                 app,
+                exported: None,
                 $($field: <$m as $crate::modules::reexport::Module>::export_genesis(s)?,)*
             })
         }
