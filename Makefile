@@ -14,10 +14,10 @@ NET_FLAGS = --serve "$(SERVE)" $(if $(EMPTY_MODELS),--empty-models,)
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync models fmt lint clean sim sim-fast sdk-fixtures
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync bench-disk models fmt lint clean sim sim-fast sdk-fixtures
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
+	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | bench-disk | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
 
 setup:
 	@scripts/setup.sh
@@ -104,6 +104,10 @@ bench-inference: setup build
 # with Hermes (when .tools/bin/hermes exists), beside a local job on the serving chain.
 bench-ibc: setup build
 	$(PY) -m bench.ibc
+
+# Store and block sizes over 20 000 blocks with pruning and traffic (long: about an hour).
+bench-disk: setup build
+	$(PY) -m bench.disk
 
 # A fresh full node joining by state sync beside one replaying from genesis.
 bench-statesync: setup build
