@@ -70,8 +70,10 @@ pub enum InferenceTx {
     /// that channel); the same coin is escrowed here until the acknowledgement:
     /// paid into the community pool on a result, refunded on an error or timeout.
     RequestRemote(RequestRemoteArgs),
-    /// Refund a request sent over IBC that can no longer be answered: past its
-    /// timeout, and its channel is no longer open or a day has passed since.
+    /// Close a request sent over IBC that can no longer be answered: past its
+    /// timeout, and its channel is no longer open or a day has passed since. Its
+    /// fee goes to the community pool (it may have been served); only a relayed
+    /// timeout refunds.
     ReclaimRemote {
         #[arg(long)]
         from: String,

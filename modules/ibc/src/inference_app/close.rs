@@ -1,6 +1,8 @@
 //! Requesting side: closing one of this chain's requests. A result
 //! acknowledgement pays the escrowed fee into the community pool; an error
-//! acknowledgement, a timeout or a reclaim refunds it to the requester.
+//! acknowledgement or a timeout (proven non-receipt) refunds it to the
+//! requester; a reclaim (no proof either way: the packet may have been served
+//! and its ack withheld) pays it into the community pool, as a result would.
 
 use cosmwasm_std::Storage;
 use ibc::core::channel::types::packet::Packet;
@@ -67,10 +69,13 @@ pub(super) fn finish(ctx: &mut Ctx<'_>, at: RemoteRef, outcome: Outcome) -> Resu
             r.error = Some("the request timed out before the serving chain received it".into());
         }
         Outcome::Reclaimed => {
-            refund(ctx.store, &r.fee)?;
+            // Security review M-4: refunding here would let a requester who
+            // withholds the ack of a served request get the service free.
+            verdict_distribution::state::fund_community_pool(ctx.store, &escrow, &r.fee)
+                .map_err(|e| IbcError::Handler(format!("community pool: {e}")))?;
             r.status = RemoteStatus::Failed;
             r.error = Some(
-                "reclaimed by the requester: no acknowledgement could arrive (channel not open, or none a day past the timeout)"
+                "reclaimed: no acknowledgement could arrive (channel not open, or none a day past the timeout); without a proof that the packet was never received the fee went to the community pool"
                     .into(),
             );
         }

@@ -1,6 +1,7 @@
-//! Requesting side: `MsgReclaimRemote`, the refund of a pending request that
-//! can no longer be answered (its channel is not open, or no acknowledgement
-//! came a day past its timeout).
+//! Requesting side: `MsgReclaimRemote`, closing a pending request that can no
+//! longer be answered (its channel is not open, or no acknowledgement came a
+//! day past its timeout). Its fee goes to the community pool, as a result's
+//! would: only a timeout, which proves the packet was never received, refunds.
 
 use cosmrs::Any as SdkAny;
 use ibc::core::host::types::identifiers::{ChannelId, PortId};
@@ -48,9 +49,10 @@ impl ReclaimRemote {
     }
 }
 
-/// Refunds a pending request that can no longer be answered (see
-/// [`RECLAIM_GRACE_SECONDS`]). An acknowledgement or timeout that still arrives
-/// afterwards finds the request closed and moves nothing.
+/// Closes a pending request that can no longer be answered (see
+/// [`RECLAIM_GRACE_SECONDS`]), its fee into the community pool. An
+/// acknowledgement or timeout that still arrives afterwards finds the request
+/// closed and moves nothing.
 pub fn reclaim(ctx: &mut Ctx<'_>, host: &HostInfo, m: &ReclaimRemote) -> Result<SdkAny, IbcError> {
     let refused = |s: String| IbcError::Handler(s);
     let ch = m.channel_id.as_str();

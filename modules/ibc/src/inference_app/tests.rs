@@ -169,7 +169,7 @@ fn settled_jobs_get_their_result_or_error_ack_and_live_ones_wait() {
 }
 
 #[test]
-fn a_request_that_can_no_longer_be_answered_is_reclaimed_once_by_its_requester() {
+fn a_request_that_can_no_longer_be_answered_is_closed_once_and_its_fee_never_refunded_unproven() {
     use verdict_core::ctx::BlockInfo;
     use verdict_core::gas::GasMeter;
     let mut s = setup(); // channel-0 open; channel-3 has no end
@@ -225,11 +225,19 @@ fn a_request_that_can_no_longer_be_answered_is_reclaimed_once_by_its_requester()
     // Someone else: refused.
     let e = run(&mut s, Addr([8; 20]), "channel-3").expect_err("not the requester");
     assert!(e.contains("only the requester"), "{e}");
-    // No open channel end: refunded, closed, escrow invariant still holds.
+    // No open channel end: closed, escrow invariant still holds. The packet may
+    // have been received and served (security review M-4: a withheld ack), so
+    // the fee goes where a result's would, the community pool, not back to the
+    // requester; only a proven timeout refunds.
+    let pool = verdict_distribution::state::community_pool(&s).expect("pool");
     run(&mut s, me, "channel-3").expect("reclaimed");
     assert_eq!(
         Bank::balance(&s, &me, FEE_DENOM).expect("balance").u128(),
-        5000
+        0
+    );
+    assert_eq!(
+        verdict_distribution::state::community_pool(&s).expect("pool"),
+        pool + cosmwasm_std::Uint128::new(5000)
     );
     let r = REQUESTS.load(&s, ("channel-3", 1)).expect("request");
     assert_eq!(r.status, RemoteStatus::Failed);
@@ -240,7 +248,7 @@ fn a_request_that_can_no_longer_be_answered_is_reclaimed_once_by_its_requester()
     assert!(e.contains("already closed"), "{e}");
     assert_eq!(
         Bank::balance(&s, &me, FEE_DENOM).expect("balance").u128(),
-        5000
+        0
     );
 }
 
