@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -106,6 +107,11 @@ def app_toml(home: Path, p: Ports, local: bool) -> None:
     # The attestor's own key (`verdictd init` wrote it): CometBFT's key may move
     # to a remote signer without it.
     cfg.set("attestation", "key", "config/attestation_key.json")
+    # A token only this node's verdictd and sidecar share (security review L-8).
+    token = home / "config" / "sidecar_token"
+    token.write_text(secrets.token_hex(32) + "\n")
+    token.chmod(0o600)
+    cfg.set("attestation", "sidecar-token-file", "config/sidecar_token")
     # Snapshots for nodes that join by state sync (`python3 -m testnet join --state-sync`).
     cfg.set_raw("state-sync", "snapshot-interval", "50")
     if local:
@@ -124,7 +130,7 @@ RUN_SH = """#!/bin/sh
 set -e
 HOME_DIR=$(cd "$(dirname "$0")" && pwd)
 verdict-sidecar serve --models "$HOME_DIR/models" --listen 127.0.0.1:{p.sidecar} \
---metrics 127.0.0.1:{p.sidecar_metrics} --device auto &
+--metrics 127.0.0.1:{p.sidecar_metrics} --device auto --token-file "$HOME_DIR/config/sidecar_token" &
 # verdictd's addresses, sidecar and validator key: $HOME_DIR/config/app.toml.
 verdictd start --home "$HOME_DIR" &
 exec cometbft start --home "$HOME_DIR"

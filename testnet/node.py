@@ -167,6 +167,10 @@ class Node:
                 # A slow validator still finishes (and is late: the chain measures it),
                 # so the sidecar's own limit sits far above any job's SLA.
                 "--timeout-ms", "30000", "--workers", "4", "--serve", serve]
+        token = self.home / "config" / "sidecar_token"
+        if token.is_file():
+            # Only verdictd, which reads the same file, may call it.
+            argv += ["--token-file", str(token)]
         if fault:
             argv += ["--fault", fault]
         (self.home / "sidecar.fault").write_text(fault or "")

@@ -138,7 +138,7 @@ impl Attestor {
     /// `http://127.0.0.1:26659`).
     pub fn start(
         key: crate::attestation_key::AttestationKey,
-        sidecar: String,
+        sidecar: Sidecar,
     ) -> anyhow::Result<Self> {
         let crate::attestation_key::AttestationKey {
             validator: me,
@@ -401,7 +401,7 @@ fn flatten(outputs: &[sc::Tensor]) -> Vec<f64> {
     v
 }
 
-async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>, sidecar: String) {
+async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>, sidecar: Sidecar) {
     while let Some(work) = rx.recv().await {
         let task = match work {
             Work::Job(t) => t,
@@ -443,11 +443,31 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>,
     }
 }
 
+/// The node's sidecar: its address, and the token it asks for (see
+/// `verdict_sidecar::auth`).
+#[derive(Clone, Debug)]
+pub struct Sidecar {
+    pub url: String,
+    pub token: Option<verdict_sidecar::auth::Token>,
+}
+
+impl std::fmt::Display for Sidecar {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.url)
+    }
+}
+
+impl Sidecar {
+    async fn connect(&self) -> Result<SidecarClient, tonic::transport::Error> {
+        SidecarClient::connect_with(self.url.clone(), self.token.clone()).await
+    }
+}
+
 /// One `LoadModel` call; the sidecar fetches, verifies and loads in the
 /// background and reports its state in `ListModels`.
-async fn load_model(sidecar: String, req: sc::LoadModelRequest) {
+async fn load_model(sidecar: Sidecar, req: sc::LoadModelRequest) {
     let id = req.model_hash.clone();
-    let r = match SidecarClient::connect(sidecar.clone()).await {
+    let r = match sidecar.connect().await {
         Ok(mut c) => c.load_model(req).await.map_err(|e| e.message().to_string()),
         Err(e) => Err(format!("connect {sidecar}: {e}")),
     };
@@ -460,16 +480,17 @@ async fn load_model(sidecar: String, req: sc::LoadModelRequest) {
 }
 
 /// One job on the sidecar, timed for the metrics (submit to result).
-async fn run_task(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> {
+async fn run_task(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), String> {
     let started = Instant::now();
     let r = run_task_on(sidecar, task).await;
     crate::metrics::metrics().sidecar_call(started.elapsed(), r.is_ok());
     r
 }
 
-async fn run_task_on(sidecar: &str, task: Task) -> Result<(Vec<i64>, u32), String> {
+async fn run_task_on(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), String> {
     let start = Instant::now();
-    let mut client = SidecarClient::connect(sidecar.to_string())
+    let mut client = sidecar
+        .connect()
         .await
         .map_err(|e| format!("connect {sidecar}: {e}"))?;
     let job = format!("{}.{}", task.job_id, task.attempt);

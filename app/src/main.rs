@@ -135,7 +135,12 @@ fn start(s: Start) -> anyhow::Result<()> {
         .with_min_retain_blocks(c.min_retain_blocks);
     app = app.with_snapshots(home.join("verdict").join("snapshots"), c.snapshots());
     if let Some((url, key)) = c.attestation() {
-        let a = verdict_app::attestor::Attestor::start(key.load()?, url)?.with_fault(fault);
+        let token = c
+            .sidecar_token_file()
+            .map(|p| verdict_sidecar::auth::Token::from_file(&p).map_err(anyhow::Error::msg))
+            .transpose()?;
+        let sidecar = verdict_app::attestor::Sidecar { url, token };
+        let a = verdict_app::attestor::Attestor::start(key.load()?, sidecar)?.with_fault(fault);
         app = app.with_attestor(a);
     }
     let backend = verdict_app::grpc::Backend::new(app.clone(), c.rpc().as_deref())

@@ -19,6 +19,7 @@
 //! verified cache), [`loader`] (LoadModel: background fetch, verify, load,
 //! retries) and [`policy`] (the operator's `--serve all|none|FILE`).
 
+pub mod auth;
 pub mod error;
 pub mod fetch;
 pub mod jobs;

@@ -26,7 +26,7 @@ use verdict_sidecar::tensor::{tensors_from_json, tensors_to_json, NamedTensors};
     about = "Verdict inference sidecar (ONNX Runtime over loopback gRPC)"
 )]
 struct Cli {
-    /// libonnxruntime to load (else $ORT_DYLIB_PATH, else .tools/libonnxruntime.so above the executable)
+    /// libonnxruntime to load (else $ORT_DYLIB_PATH, else the .tools/libonnxruntime.so of the checkout this binary was built in)
     #[arg(long, global = true)]
     ort_lib: Option<PathBuf>,
     /// auto, cpu or cuda (cuda falls back to cpu with a warning when unavailable)
@@ -108,6 +108,11 @@ struct ServeArgs {
     /// load attempts per LoadModel for passing failures (back-off 1 s doubling to 60 s); 0: for ever
     #[arg(long, default_value_t = 0)]
     load_attempts: u32,
+    /// answer only calls carrying this file's token (`authorization: Bearer …`,
+    /// first line, at least 16 printable characters); verdictd reads the same
+    /// file ([attestation] sidecar-token-file). Without it any local process may call.
+    #[arg(long)]
+    token_file: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -127,7 +132,7 @@ impl ServeArgs {
 }
 
 fn require_loopback(addr: &SocketAddr, what: &str) -> Result<()> {
-    // The sidecar has no authentication: it must never listen beyond this host.
+    // A token is not transport security: the sidecar never listens beyond this host.
     if !addr.ip().is_loopback() {
         bail!("{what} {addr} is not a loopback address; the sidecar only listens on loopback");
     }
@@ -189,6 +194,13 @@ async fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     if let Some(m) = a.metrics {
         require_loopback(&m, "--metrics")?;
     }
+    let token = match &a.token_file {
+        Some(p) => Some(verdict_sidecar::auth::Token::from_file(p).map_err(anyhow::Error::msg)?),
+        None => {
+            tracing::warn!("no --token-file: any local process may call this sidecar");
+            None
+        }
+    };
     let fault = a.fault.unwrap_or_default();
     if fault != Fault::None {
         tracing::warn!(%fault, "TEST-ONLY fault mode is on: this sidecar misbehaves on purpose");
@@ -209,7 +221,7 @@ async fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
         .with_context(|| format!("binding {}", a.listen))?;
     let (service, slot) = SidecarService::loading();
     let loader_slot = service.loader_slot();
-    let grpc = tokio::spawn(verdict_sidecar::service::serve(service, listener));
+    let grpc = tokio::spawn(verdict_sidecar::service::serve(service, listener, token));
     tracing::info!(listen = %a.listen, "gRPC listening (not ready until models are warmed up)");
 
     let rt = Arc::new(runtime(cli)?);

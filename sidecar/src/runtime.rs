@@ -4,9 +4,12 @@
 //! The library is the `libonnxruntime.so` of the `onnxruntime` (or
 //! `onnxruntime-gpu`) wheel, loaded at run time (`ort`'s `load-dynamic`), so
 //! nothing is downloaded at build time. It is looked for, in order, at
-//! `--ort-lib PATH`, `$ORT_DYLIB_PATH`, then `.tools/libonnxruntime.so` in the
-//! ancestors of the executable's directory (`target/debug/` → `../../.tools`,
-//! `target/debug/deps/` for test binaries → `../../../.tools`).
+//! `--ort-lib PATH`, `$ORT_DYLIB_PATH`, then [`BUILD_TREE_LIBRARY`], the
+//! `.tools/libonnxruntime.so` of the checkout the binary was built in (what
+//! `make setup` installs). Never a path relative to where the executable lies:
+//! a binary copied under a directory others can write would load whatever
+//! library they planted there (security review L-8). An installed sidecar
+//! names its library with `--ort-lib` or `$ORT_DYLIB_PATH`.
 //!
 //! CUDA: `--device cuda` registers the CUDA execution provider where the loaded
 //! library has it and session creation succeeds with it; otherwise it falls back
@@ -83,20 +86,18 @@ pub fn locate_library(explicit: Option<&Path>) -> Result<PathBuf, SidecarError> 
         tried.push(p);
         return Err(SidecarError::OrtLibraryNotFound { tried });
     }
-    if let Some(dir) = std::env::current_exe()
-        .ok()
-        .and_then(|e| e.parent().map(Path::to_path_buf))
-    {
-        for anc in dir.ancestors().take(5) {
-            let p = anc.join(".tools").join("libonnxruntime.so");
-            if p.is_file() {
-                return Ok(p);
-            }
-            tried.push(p);
-        }
+    let p = PathBuf::from(BUILD_TREE_LIBRARY);
+    if p.is_file() {
+        return Ok(p);
     }
+    tried.push(p);
     Err(SidecarError::OrtLibraryNotFound { tried })
 }
+
+/// The library `make setup` installs in the checkout this binary was built from
+/// (an absolute path fixed at build time).
+pub const BUILD_TREE_LIBRARY: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/libonnxruntime.so");
 
 // `ort` allows one environment per process and binds the first library loaded.
 static ENVIRONMENT: Mutex<Option<(Environment, PathBuf)>> = Mutex::new(None);

@@ -282,16 +282,21 @@ pub const MAX_REQUEST: usize = 4 << 20;
 /// Largest response: outputs can be large tensors.
 const MAX_MESSAGE: usize = 64 << 20;
 
-/// Serves the sidecar on `listener` until the process ends.
+/// Serves the sidecar on `listener` until the process ends; with a `token`,
+/// only to callers that present it (see [`crate::auth`]).
 pub async fn serve(
     service: SidecarService,
     listener: tokio::net::TcpListener,
+    token: Option<crate::auth::Token>,
 ) -> Result<(), tonic::transport::Error> {
     let server = SidecarServer::new(service)
         .max_decoding_message_size(MAX_REQUEST)
         .max_encoding_message_size(MAX_MESSAGE);
     tonic::transport::Server::builder()
-        .add_service(server)
+        .add_service(tonic::service::interceptor::InterceptedService::new(
+            server,
+            crate::auth::Check(token),
+        ))
         .serve_with_incoming(Incoming(listener))
         .await
 }
@@ -314,17 +319,30 @@ impl futures_core::Stream for Incoming {
 /// client with the message size limits of the server.
 #[derive(Clone)]
 pub struct SidecarClient {
-    inner: GrpcClient<tonic::transport::Channel>,
+    inner: GrpcClient<
+        tonic::service::interceptor::InterceptedService<
+            tonic::transport::Channel,
+            crate::auth::Bearer,
+        >,
+    >,
 }
 
 impl SidecarClient {
-    /// `addr` like `http://127.0.0.1:50051`.
+    /// `addr` like `http://127.0.0.1:50051`; no token.
     pub async fn connect(addr: impl Into<String>) -> Result<Self, tonic::transport::Error> {
+        Self::connect_with(addr, None).await
+    }
+
+    /// The same, presenting `token` on every call.
+    pub async fn connect_with(
+        addr: impl Into<String>,
+        token: Option<crate::auth::Token>,
+    ) -> Result<Self, tonic::transport::Error> {
         let channel = tonic::transport::Endpoint::new(addr.into())?
             .connect()
             .await?;
         Ok(SidecarClient {
-            inner: GrpcClient::new(channel)
+            inner: GrpcClient::with_interceptor(channel, crate::auth::Bearer(token))
                 .max_decoding_message_size(MAX_MESSAGE)
                 .max_encoding_message_size(MAX_REQUEST),
         })

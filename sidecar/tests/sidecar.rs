@@ -476,7 +476,7 @@ fn grpc_service_end_to_end_with_metrics() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_sidecar::service::serve(service, listener));
+        tokio::spawn(verdict_sidecar::service::serve(service, listener, None));
         let mut c = SidecarClient::connect(format!("http://{addr}"))
             .await
             .expect("connect");
@@ -617,7 +617,7 @@ fn an_oversized_request_is_refused_before_it_is_decoded() {
             .await
             .expect("bind");
         let addr = listener.local_addr().expect("addr");
-        tokio::spawn(verdict_sidecar::service::serve(service, listener));
+        tokio::spawn(verdict_sidecar::service::serve(service, listener, None));
         let mut raw = verdict_proto::sidecar::v1::sidecar_client::SidecarClient::connect(format!(
             "http://{addr}"
         ))
@@ -640,5 +640,54 @@ fn an_oversized_request_is_refused_before_it_is_decoded() {
             .await
             .expect_err("8 MB request");
         assert_eq!(st.code(), tonic::Code::OutOfRange, "{st}");
+    });
+}
+
+#[test]
+fn with_a_token_only_callers_that_present_it_are_answered() {
+    // Security review L-8: without a token any local process could fill the
+    // queue or burn the attestor's job ids.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio");
+    rt.block_on(async {
+        let (_d, q) = queue(Fault::None, 4, 5000);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = format!("http://{}", listener.local_addr().expect("addr"));
+        let token = verdict_sidecar::auth::Token::new("s3cret-token-0123456789").expect("token");
+        tokio::spawn(verdict_sidecar::service::serve(
+            SidecarService::new(q),
+            listener,
+            Some(token.clone()),
+        ));
+        let job = |id: &str| pb::SubmitJobRequest {
+            model_hash: MLP.into(),
+            job_id: id.into(),
+            inputs: pb::tensors_to_proto(&mlp_input(2)),
+        };
+        let mut anon = SidecarClient::connect(addr.clone()).await.expect("connect");
+        let e = anon.submit_job(job("a1")).await.expect_err("no token");
+        assert_eq!(e.code(), tonic::Code::Unauthenticated);
+        assert_eq!(
+            anon.health().await.expect_err("no token").code(),
+            tonic::Code::Unauthenticated
+        );
+        let wrong = verdict_sidecar::auth::Token::new("s3cret-token-0123456780").expect("token");
+        let mut liar = SidecarClient::connect_with(addr.clone(), Some(wrong))
+            .await
+            .expect("connect");
+        assert!(liar.submit_job(job("a2")).await.is_err());
+        // The refused calls took no slot and no id: the holder of the token
+        // submits the same ids.
+        let mut me = SidecarClient::connect_with(addr, Some(token))
+            .await
+            .expect("connect");
+        assert!(me.health().await.expect("health").ready);
+        assert!(me.submit_job(job("a1")).await.expect("submit").accepted);
+        assert!(me.submit_job(job("a2")).await.expect("submit").accepted);
     });
 }

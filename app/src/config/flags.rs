@@ -96,6 +96,10 @@ pub struct StartFlags {
     /// [attestation.key].
     #[arg(long)]
     pub attestation_key: Option<PathBuf>,
+    /// The file holding the token the sidecar asks for (the sidecar's
+    /// --token-file) [attestation.sidecar-token-file].
+    #[arg(long)]
+    pub sidecar_token_file: Option<PathBuf>,
     /// The older way: CometBFT's priv_validator_key.json of this node, for
     /// the address and a salt secret (rules out a remote signer)
     /// [attestation.validator-key].
@@ -197,6 +201,7 @@ impl StartFlags {
         set(&mut c.attestation.sidecar, f.sidecar);
         set(&mut c.attestation.validator_key, f.validator_key);
         set(&mut c.attestation.key, f.attestation_key);
+        set(&mut c.attestation.sidecar_token_file, f.sidecar_token_file);
         c
     }
 }

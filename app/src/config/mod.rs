@@ -139,6 +139,8 @@ pub struct AttestationConfig {
     pub sidecar: String,
     /// The attestor's key file, config/attestation_key.json ("": none).
     pub key: PathBuf,
+    /// The token the sidecar asks for (its `--token-file`; "": none).
+    pub sidecar_token_file: PathBuf,
     /// CometBFT's priv_validator_key.json of this node, read for the address
     /// and a salt secret when there is no attestation key ("": none).
     pub validator_key: PathBuf,
@@ -215,6 +217,7 @@ impl AppConfig {
         self.genesis = root(self.genesis);
         self.attestation.validator_key = root(self.attestation.validator_key);
         self.attestation.key = root(self.attestation.key);
+        self.attestation.sidecar_token_file = root(self.attestation.sidecar_token_file);
         self
     }
 
@@ -240,6 +243,13 @@ impl AppConfig {
                 "attestation needs both a sidecar (--sidecar, attestation.sidecar) and a \
                  key (--attestation-key, attestation.key), or neither"
                     .into(),
+            ));
+        }
+        if !self.attestation.sidecar_token_file.as_os_str().is_empty()
+            && self.attestation.sidecar.is_empty()
+        {
+            return Err(ConfigError::Invalid(
+                "attestation.sidecar-token-file is set without a sidecar".into(),
             ));
         }
         if self.genesis.as_os_str().is_empty() {
@@ -280,6 +290,12 @@ impl AppConfig {
 
     pub fn metrics(&self) -> Option<String> {
         some(&self.metrics.address)
+    }
+
+    /// The sidecar token file, when set.
+    pub fn sidecar_token_file(&self) -> Option<PathBuf> {
+        let p = &self.attestation.sidecar_token_file;
+        (!p.as_os_str().is_empty()).then(|| p.clone())
     }
 
     /// The sidecar and the attestor's key, when attesting.
