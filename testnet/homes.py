@@ -7,6 +7,7 @@ The keyring with `faucet` and the `validator<i>` operator keys is OUT/keyring/."
 from __future__ import annotations
 
 import json
+import os
 import re
 import secrets
 import shutil
@@ -109,8 +110,9 @@ def app_toml(home: Path, p: Ports, local: bool) -> None:
     cfg.set("attestation", "key", "config/attestation_key.json")
     # A token only this node's verdictd and sidecar share (security review L-8).
     token = home / "config" / "sidecar_token"
-    token.write_text(secrets.token_hex(32) + "\n")
-    token.chmod(0o600)
+    fd = os.open(token, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32) + "\n")
     cfg.set("attestation", "sidecar-token-file", "config/sidecar_token")
     # Snapshots for nodes that join by state sync (`python3 -m testnet join --state-sync`).
     cfg.set_raw("state-sync", "snapshot-interval", "50")

@@ -80,6 +80,23 @@ impl ExportedState {
         Ok(f(&s))
     }
 
+    /// The items hash to `app_hash`: the state is the one exported, unedited.
+    pub fn check_root(&self) -> Result<(), String> {
+        let items = self.decoded()?;
+        let root =
+            crate::store::state_root(items.iter().map(|(k, v)| (k.as_slice(), v.as_slice())))
+                .map_err(|e| format!("exported.items: {e}"))?;
+        if !hex::encode(root).eq_ignore_ascii_case(&self.app_hash) {
+            return Err(format!(
+                "exported.items hash to {}, not the exported app_hash {}: the state was changed \
+                 after export (only app.params may be edited)",
+                hex::encode_upper(root),
+                self.app_hash
+            ));
+        }
+        Ok(())
+    }
+
     pub fn check(&self) -> Result<(), String> {
         if self.height == 0 {
             return Err("exported.height must be positive".into());
@@ -97,6 +114,7 @@ pub(crate) fn restore(
     e: &ExportedState,
     initial: u64,
 ) -> Result<Vec<(String, ConsensusValidator)>, String> {
+    e.check_root()?;
     for (k, v) in e.decoded()? {
         s.set(&k, &v);
     }

@@ -67,8 +67,10 @@ impl AppGenesis {
             }
         }
         crate::modules::validate_genesis(self)?;
-        // A full block of maximal jobs must fit every honest extension.
-        let ip = &self.inference.params;
+        // A full block of maximal jobs must fit every honest extension (with an
+        // exported state, its own params: the sections are empty).
+        let g = self.effective()?;
+        let ip = &g.inference.params;
         let worst = verdict_attestation::extension::worst_case_extension_bytes(
             ip.max_jobs_per_block,
             ip.max_output_len,
@@ -129,18 +131,40 @@ impl AppGenesis {
         if max_bytes <= 0 {
             return Ok(());
         }
+        let g = self.effective()?;
         let worst = injected_tx_bound(
-            self.staking.params.max_validators,
-            self.app.params.max_vote_extension_bytes,
+            g.staking.params.max_validators,
+            g.app.params.max_vote_extension_bytes,
         );
         if worst > u64::try_from(max_bytes).unwrap_or(0) / 2 {
             return Err(format!(
                 "consensus block.max_bytes {max_bytes} is too small: the vote extensions of \
                  {} validators (tx[0], up to {worst} bytes) must fit in half a block",
-                self.staking.params.max_validators
+                g.staking.params.max_validators
             ));
         }
         Ok(())
+    }
+
+    /// This genesis with, for an exported state, the staking and inference
+    /// params that state holds (its sections are empty), so the checks across
+    /// sections see what the chain will run with.
+    pub fn effective(&self) -> Result<std::borrow::Cow<'_, AppGenesis>, String> {
+        let Some(e) = &self.exported else {
+            return Ok(std::borrow::Cow::Borrowed(self));
+        };
+        let (staking, inference) = e
+            .read(|s| {
+                (
+                    verdict_staking::state::params(s),
+                    verdict_inference::state::params(s),
+                )
+            })
+            .map_err(|err| err.to_string())?;
+        let mut g = self.clone();
+        g.staking.params = staking;
+        g.inference.params = inference;
+        Ok(std::borrow::Cow::Owned(g))
     }
 }
 
@@ -274,6 +298,7 @@ mod exported_tests {
     #[test]
     fn an_exported_genesis_carries_the_state_and_only_params_beside_it() {
         let state = r#""exported":{"height":5,"chain_id":"c","app_hash":"AB","items":[["6b6579","76616c"]]}"#;
+        // (The root is checked at InitChain, against the store's own hashing.)
         let ok = format!(r#"{{"app":{{"params":{{"min_gas_price":"0.5"}}}},{state}}}"#);
         let g = AppGenesis::from_app_state_bytes(ok.as_bytes(), "g").expect("exported genesis");
         let e = g.exported.expect("exported");

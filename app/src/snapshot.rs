@@ -42,8 +42,11 @@ pub const FORMAT: u32 = 1;
 pub const CHUNK_BYTES: usize = 4 << 20;
 /// Most chunks a snapshot offered to us may have.
 const MAX_CHUNKS: u32 = 100_000;
-/// Most bytes of items a restore holds in memory before it gives up.
-const MAX_RESTORE_BYTES: usize = 8 << 30;
+/// Most bytes of items a restore holds in memory before it gives up, counting
+/// [`ITEM_OVERHEAD`] per item besides its key and value.
+const MAX_RESTORE_BYTES: usize = 4 << 30;
+/// What one item costs in memory beyond its bytes (map entry, two vectors).
+const ITEM_OVERHEAD: usize = 128;
 
 /// When to take snapshots (`verdictd start --snapshot-interval
 /// --snapshot-keep-recent`, or `[state-sync]` in app.toml).
@@ -92,6 +95,9 @@ struct Restoring {
     next: u32,
     items: BTreeMap<Vec<u8>, Vec<u8>>,
     bytes: usize,
+    /// The store already holds this state (written before a crash): chunks are
+    /// checked, nothing is written again.
+    already: bool,
 }
 
 /// Taking, serving and restoring snapshots; one per app, shared by its ABCI
@@ -151,13 +157,16 @@ impl Snapshots {
             return;
         }
         store.pin(height);
-        let (store, busy, keep, chunk) = (
-            Arc::clone(store),
-            Arc::clone(&self.busy),
-            self.cfg.keep_recent.max(1),
-            self.chunk_bytes,
-        );
+        // Releases the pin and the busy flag however the job ends: done, failed,
+        // panicked, or never started.
+        let guard = Release {
+            store: Arc::clone(store),
+            busy: Arc::clone(&self.busy),
+            height,
+        };
+        let (keep, chunk) = (self.cfg.keep_recent.max(1), self.chunk_bytes);
         let job = move || {
+            let store = Arc::clone(&guard.store);
             let started = std::time::Instant::now();
             match write_snapshot(&store, &dir, height, chunk) {
                 Ok(s) => tracing::info!(
@@ -169,11 +178,10 @@ impl Snapshots {
                 ),
                 Err(e) => tracing::error!(height, error = %e, "snapshot failed"),
             }
-            store.unpin(height);
             if let Err(e) = remove_old(&dir, keep) {
                 tracing::warn!(error = %e, "removing old snapshots failed");
             }
-            busy.store(false, std::sync::atomic::Ordering::SeqCst);
+            drop(guard);
         };
         if wait {
             job();
@@ -273,16 +281,20 @@ impl Snapshots {
                 "metadata does not match the snapshot's hash and chunk count",
             ));
         }
-        match store.height() {
-            Ok(0) => {}
+        let already = match store.height() {
+            Ok(0) => false,
+            Ok(h) if h == s.height && store.holds(h, &app_hash).unwrap_or(false) => true,
             Ok(h) => {
                 return Err((
                     OfferResult::Abort,
-                    format!("the store already holds height {h}"),
+                    format!(
+                        "the store already holds height {h}: state sync needs an empty one \
+                         (remove HOME/verdict)"
+                    ),
                 ))
             }
             Err(e) => return Err((OfferResult::Abort, e.to_string())),
-        }
+        };
         Ok(Restoring {
             height: s.height,
             app_hash,
@@ -290,6 +302,7 @@ impl Snapshots {
             next: 0,
             items: BTreeMap::new(),
             bytes: 0,
+            already,
         })
     }
 
@@ -323,6 +336,13 @@ impl Snapshots {
         let Some(done) = guard.take() else {
             return apply(ApplyResult::Abort, None, None);
         };
+        if done.already {
+            tracing::info!(
+                height = done.height,
+                "state sync: the store already holds this state"
+            );
+            return apply(ApplyResult::Accept, None, None);
+        }
         let (height, n) = (done.height, done.items.len());
         match store.restore(done.height, done.items, done.app_hash) {
             Ok(()) => {
@@ -341,6 +361,20 @@ impl Snapshots {
     }
 }
 
+/// Unpins a snapshot's height and frees the next snapshot when dropped.
+struct Release {
+    store: Arc<Store>,
+    busy: Arc<std::sync::atomic::AtomicBool>,
+    height: u64,
+}
+
+impl Drop for Release {
+    fn drop(&mut self) {
+        self.store.unpin(self.height);
+        self.busy.store(false, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 fn apply(
     result: ApplyResult,
     refetch: Option<u32>,
@@ -356,11 +390,18 @@ fn apply(
 /// Decodes a chunk whose hash matched into the restore's items.
 fn add_items(r: &mut Restoring, chunk: &[u8]) -> Result<(), String> {
     let c = Chunk::decode(chunk).map_err(|e| format!("undecodable chunk: {e}"))?;
+    if r.already {
+        return Ok(());
+    }
     for Item { key, value } in c.items {
+        if key == verdict_ibc::STORE_KEY {
+            return Err("the reserved key `ibc` is derived, never in a snapshot".into());
+        }
         r.bytes = r
             .bytes
             .saturating_add(key.len())
-            .saturating_add(value.len());
+            .saturating_add(value.len())
+            .saturating_add(ITEM_OVERHEAD);
         if r.bytes > MAX_RESTORE_BYTES {
             return Err(format!("more than {MAX_RESTORE_BYTES} bytes of state"));
         }
@@ -397,7 +438,7 @@ fn write_snapshot(
     let mut size = 0usize;
     let flush = |chunk: &mut Chunk, hashes: &mut Vec<Vec<u8>>| -> std::io::Result<()> {
         let bytes = std::mem::take(chunk).encode_to_vec();
-        std::fs::write(tmp.join(hashes.len().to_string()), &bytes)?;
+        write_synced(&tmp.join(hashes.len().to_string()), &bytes)?;
         hashes.push(Sha256::digest(&bytes).to_vec());
         Ok(())
     };
@@ -424,11 +465,21 @@ fn write_snapshot(
         .encode_to_vec()
         .into(),
     };
-    std::fs::write(tmp.join(MANIFEST), snapshot.encode_to_vec())?;
+    write_synced(&tmp.join(MANIFEST), &snapshot.encode_to_vec())?;
+    // The files are on disk before the directory is renamed into the list, so a
+    // power loss never leaves a listed snapshot with short chunks.
+    std::fs::File::open(&tmp)?.sync_all()?;
     let done = dir.join(height.to_string());
     let _ = std::fs::remove_dir_all(&done);
     std::fs::rename(&tmp, &done)?;
     Ok(snapshot)
+}
+
+fn write_synced(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut f = std::fs::File::create(path)?;
+    f.write_all(bytes)?;
+    f.sync_all()
 }
 
 /// Heights of the snapshots in `dir` (directories named by a number).

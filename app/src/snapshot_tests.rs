@@ -231,10 +231,12 @@ fn offers_that_cannot_be_right_are_refused() {
     };
     assert_eq!(res(short), OfferResult::Reject);
     assert_eq!(res(RequestOfferSnapshot::default()), OfferResult::Reject);
-    // A node that already has state does not restore over it.
+    // A node that already has other state does not restore over it.
     let r2 = Snapshots::default();
+    let mut older = s.clone();
+    older.height = 10;
     assert_eq!(
-        r2.offer(&src, offer(&s, app_hash)).result,
+        r2.offer(&src, offer(&older, app_hash)).result,
         OfferResult::Abort as i32
     );
 }
@@ -278,4 +280,91 @@ fn snapshots_are_deterministic_kept_recent_and_survive_pruning() {
     b.commit(b.prepare_commit(26, block(26)).expect("p"))
         .expect("c");
     assert!(b.get_at(b"k1", 20).is_err(), "pruned once unpinned");
+}
+
+/// A snapshot that is consistent in itself but writes the derived key `ibc`
+/// is rejected (CometBFT then tries another), never an `Abort` that would end
+/// state sync for good.
+#[test]
+fn a_snapshot_writing_the_reserved_key_is_rejected_not_aborted() {
+    use prost::Message;
+    use sha2::Digest;
+    let tmp = tempfile::tempdir().expect("tmp");
+    let chunk = super::Chunk {
+        items: vec![
+            super::Item {
+                key: b"a".to_vec(),
+                value: b"1".to_vec(),
+            },
+            super::Item {
+                key: b"ibc".to_vec(),
+                value: vec![0; 32],
+            },
+        ],
+    }
+    .encode_to_vec();
+    let hashes = vec![sha2::Sha256::digest(&chunk).to_vec()];
+    let s = Snapshot {
+        height: 7,
+        format: 1,
+        chunks: 1,
+        hash: super::hash_of_hashes(&hashes).to_vec().into(),
+        metadata: super::Metadata {
+            chunk_hashes: hashes,
+        }
+        .encode_to_vec()
+        .into(),
+    };
+    let dst = Store::open(&tmp.path().join("dst")).expect("open");
+    let r = Snapshots::default();
+    assert_eq!(
+        r.offer(&dst, offer(&s, [9; 32])).result,
+        OfferResult::Accept as i32
+    );
+    assert_eq!(
+        apply(&r, &dst, 0, chunk, "liar").0,
+        ApplyResult::RejectSnapshot
+    );
+    assert_eq!(dst.height().expect("h"), 0);
+}
+
+/// A restore written just before a crash: CometBFT starts state sync again
+/// and offers the same snapshot; the node accepts it without writing twice
+/// (anything else would leave it stuck until its store is removed by hand).
+#[test]
+fn the_same_snapshot_offered_again_after_a_crash_is_accepted_as_already_held() {
+    let tmp = tempfile::tempdir().expect("tmp");
+    let (src, snaps, s) = source(&tmp);
+    let app_hash = src.app_hash_at(20).expect("read").expect("hash");
+    let dst = Store::open(&tmp.path().join("dst")).expect("open");
+    for round in 0..2 {
+        let r = Snapshots::default();
+        assert_eq!(
+            r.offer(&dst, offer(&s, app_hash)).result,
+            OfferResult::Accept as i32,
+            "round {round}"
+        );
+        for i in 0..s.chunks {
+            assert_eq!(
+                apply(&r, &dst, i, chunk(&snaps, &s, i), "p").0,
+                ApplyResult::Accept
+            );
+        }
+        assert_eq!(dst.height().expect("h"), 20);
+        assert_eq!(dst.last_app_hash().expect("hash"), app_hash);
+        assert!(dst
+            .get_at(b"k1", 19)
+            .expect_err("history starts at 20")
+            .to_string()
+            .contains("pruned"));
+    }
+    // Another height (or hash) on a store that has state is still refused.
+    let mut other = s.clone();
+    other.height = 30;
+    assert_eq!(
+        Snapshots::default()
+            .offer(&dst, offer(&other, app_hash))
+            .result,
+        OfferResult::Abort as i32
+    );
 }

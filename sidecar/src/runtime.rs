@@ -87,11 +87,28 @@ pub fn locate_library(explicit: Option<&Path>) -> Result<PathBuf, SidecarError> 
         return Err(SidecarError::OrtLibraryNotFound { tried });
     }
     let p = PathBuf::from(BUILD_TREE_LIBRARY);
-    if p.is_file() {
+    if p.is_file() && !writable_by_others(&p) {
         return Ok(p);
     }
     tried.push(p);
     Err(SidecarError::OrtLibraryNotFound { tried })
+}
+
+/// A library file (or, for a link, its target) that users other than its
+/// owner may write is not loaded from the fallback path.
+fn writable_by_others(p: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::metadata(p)
+            .map(|m| m.permissions().mode() & 0o022 != 0)
+            .unwrap_or(true)
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = p;
+        false
+    }
 }
 
 /// The library `make setup` installs in the checkout this binary was built from

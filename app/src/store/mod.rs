@@ -51,6 +51,7 @@ mod txindex;
 pub use error::StoreError;
 use layout::*;
 pub use prune::Pruning;
+pub use snapshot::state_root;
 pub use txindex::{decode_tx, tx_hash, IndexedTx};
 pub use verdict_core::storage::{Layered as StateView, Overlay};
 
@@ -68,6 +69,9 @@ pub struct PendingCommit {
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tree_batch: TreeUpdateBatch,
     ibc_batch: TreeUpdateBatch,
+    /// A restore from a snapshot: the history starts here (written in the
+    /// same batch as the state).
+    history_from: Option<u64>,
 }
 
 impl std::fmt::Debug for PendingCommit {
@@ -415,6 +419,7 @@ impl Store {
             changes,
             tree_batch,
             ibc_batch,
+            history_from: None,
         })
     }
 
@@ -454,6 +459,9 @@ impl Store {
             pending.height.to_be_bytes().as_slice(),
         );
         batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
+        if let Some(oldest) = pending.history_from {
+            prune::mark_oldest(&mut batch, oldest);
+        }
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
         let due = self.pruning.due(pending.height);

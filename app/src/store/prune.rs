@@ -166,10 +166,8 @@ pub(super) fn oldest_kept(db: &sled::Tree) -> Result<u64, StoreError> {
         .map_or(1, u64::from_be_bytes))
 }
 
-/// Records that the history starts at `oldest` (a store restored from a
-/// snapshot of that height): earlier heights answer "pruned".
-pub(super) fn mark_oldest(db: &sled::Tree, oldest: u64) -> Result<(), StoreError> {
-    db.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice())?;
-    db.flush()?;
-    Ok(())
+/// Records, in a commit's batch, that the history starts at `oldest` (a store
+/// restored from a snapshot of that height): earlier heights answer "pruned".
+pub(super) fn mark_oldest(batch: &mut sled::Batch, oldest: u64) {
+    batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
 }

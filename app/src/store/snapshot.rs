@@ -17,7 +17,7 @@ use sha2::Sha256;
 
 use super::error::StoreError;
 use super::layout::{tree_err, Tree, P_IBC_NODE, P_IBC_VALUE, P_NODE, P_VALUE};
-use super::{prune, AppHash, Store};
+use super::{AppHash, Store};
 
 impl Store {
     /// Keeps version `height` whole (pruning stops short of it) until
@@ -98,8 +98,18 @@ impl Store {
                 "the store already holds height {committed}: state sync needs an empty one"
             )));
         }
+        if items.contains_key(verdict_ibc::STORE_KEY) {
+            return Err(StoreError::Restore(
+                "the snapshot writes the reserved key `ibc`".into(),
+            ));
+        }
         let changes = items.into_iter().map(|(k, v)| (k, Some(v))).collect();
-        let pending = self.prepare_commit(height, changes)?;
+        // Whatever the items make the trees fail on is the snapshot's fault;
+        // only the disk is ours.
+        let mut pending = self.prepare_commit(height, changes).map_err(|e| match e {
+            StoreError::Sled(_) => e,
+            other => StoreError::Restore(other.to_string()),
+        })?;
         if pending.app_hash != app_hash {
             return Err(StoreError::Restore(format!(
                 "the snapshot's state hashes to {}, not the trusted app hash {} of height {height}",
@@ -107,7 +117,99 @@ impl Store {
                 hex::encode_upper(app_hash)
             )));
         }
+        pending.history_from = Some(height);
         self.commit(pending)?;
-        prune::mark_oldest(&self.tree, height)
+        Ok(())
+    }
+
+    /// True when this store holds exactly the state of `height` with
+    /// `app_hash`: a restore that was written before a crash (CometBFT
+    /// offers the snapshot again) need not be written twice.
+    pub fn holds(&self, height: u64, app_hash: &AppHash) -> Result<bool, StoreError> {
+        Ok(self.height()? == height && self.app_hash_at(height)?.as_ref() == Some(app_hash))
+    }
+}
+
+/// A tree with nothing in it: the base on which [`state_root`] builds.
+struct Empty;
+
+impl jmt::storage::TreeReader for Empty {
+    fn get_node_option(
+        &self,
+        _: &jmt::storage::NodeKey,
+    ) -> anyhow::Result<Option<jmt::storage::Node>> {
+        Ok(None)
+    }
+
+    fn get_value_option(
+        &self,
+        _: jmt::Version,
+        _: KeyHash,
+    ) -> anyhow::Result<Option<jmt::OwnedValue>> {
+        Ok(None)
+    }
+
+    fn get_rightmost_leaf(
+        &self,
+    ) -> anyhow::Result<Option<(jmt::storage::NodeKey, jmt::storage::LeafNode)>> {
+        Ok(None)
+    }
+}
+
+/// The app hash a state of these items has (the app tree over the `ibc`
+/// sub-store's root, as [`Store::prepare_commit`] builds them), computed in
+/// memory: how an exported genesis is checked against the hash it names.
+pub fn state_root<'a>(
+    items: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
+) -> Result<AppHash, StoreError> {
+    let (mut app, mut ibc) = (Vec::new(), Vec::new());
+    for (k, v) in items {
+        if k == verdict_ibc::STORE_KEY {
+            return Err(StoreError::ReservedKey {
+                key: String::from_utf8_lossy(k).into_owned(),
+            });
+        }
+        match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
+            Some(path) => ibc.push((KeyHash::with::<Sha256>(path), Some(v.to_vec()))),
+            None => app.push((KeyHash::with::<Sha256>(k), Some(v.to_vec()))),
+        }
+    }
+    let (ibc_root, _) = jmt::Sha256Jmt::new(&Empty)
+        .put_value_set(ibc, 1)
+        .map_err(tree_err)?;
+    app.push((
+        KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY),
+        Some(ibc_root.0.to_vec()),
+    ));
+    let (root, _) = jmt::Sha256Jmt::new(&Empty)
+        .put_value_set(app, 1)
+        .map_err(tree_err)?;
+    Ok(root.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_root_of_items_is_the_committed_app_hash() {
+        let d = tempfile::tempdir().expect("tmp");
+        let s = Store::open(d.path()).expect("open");
+        let items: BTreeMap<Vec<u8>, Option<Vec<u8>>> = [
+            (b"a".to_vec(), Some(b"1".to_vec())),
+            (b"ibc/clients/x".to_vec(), Some(b"2".to_vec())),
+        ]
+        .into_iter()
+        .collect();
+        let hash = s
+            .commit(s.prepare_commit(9, items.clone()).expect("prep"))
+            .expect("commit");
+        let flat: Vec<(Vec<u8>, Vec<u8>)> = items
+            .into_iter()
+            .map(|(k, v)| (k, v.expect("value")))
+            .collect();
+        let root = state_root(flat.iter().map(|(k, v)| (k.as_slice(), v.as_slice())));
+        assert_eq!(root.expect("root"), hash);
+        assert!(state_root([(b"ibc".as_slice(), b"x".as_slice())]).is_err());
     }
 }
