@@ -19,15 +19,14 @@ import datetime
 import http.client
 import json
 import os
-import subprocess
 import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-from bench.run import machine
-from testnet import ROOT, Net
+from bench.run import commit, du, machine, record
+from testnet import Net
 from testnet.join import make_fullnode, start_fullnode, wait_synced
 
 BLOCKS = int(os.environ.get("DISK_BLOCKS", "20000"))
@@ -37,9 +36,6 @@ TX_PER_S = float(os.environ.get("DISK_TX_PER_S", "4"))
 FLAGS = ["--pruning", "custom", "--pruning-keep-recent", "100", "--pruning-interval", "10",
          "--min-retain-blocks", "1000", "--snapshot-interval", "1000"]
 
-
-def du(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def feed(txs: list[bytes], port: int, stop: threading.Event) -> None:
@@ -114,11 +110,10 @@ def main() -> int:
     r = run()
     print(json.dumps(r["checks"]), flush=True)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
+    commit_id = commit()
     mib = 2 ** 20
     lines = [
-        f"## {when} — disk over {BLOCKS} blocks with pruning, commit {commit}",
+        f"## {when} — disk over {BLOCKS} blocks with pruning, commit {commit_id}",
         "",
         f"Machine: {machine()}. Command: `make bench-disk` (bench/disk.py; DISK_BLOCKS={BLOCKS}, "
         f"timeout_commit {TIMEOUT_COMMIT}): a 1-validator net, verdictd `{' '.join(FLAGS)}`, "
@@ -135,12 +130,7 @@ def main() -> int:
               f"height 2 answers {'code 26 (pruned)' if c['old_pruned'] else 'NOT pruned'}; an IBC-path "
               f"absence proof {'is served' if c['ibc_absence_proof'] else 'FAILED'}; CometBFT's earliest "
               f"block {c['earliest']}; a fresh node state-synced and caught up in {c['state_sync_s']} s.", ""]
-    results = ROOT / "bench" / "RESULTS.md"
-    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
-    old = results.read_text() if results.exists() else head
-    body = old[len(head):] if old.startswith(head) else old
-    results.write_text(head + "\n".join(lines) + "\n" + body)
-    print(f"recorded in {results}")
+    record(lines)
     return 0
 
 

@@ -27,8 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.run import machine
-from testnet import ROOT, Net
+from bench.run import commit, machine, record
+from testnet import Net
 from testnet.env import cometbft_bin
 
 N = 4
@@ -163,10 +163,9 @@ def main() -> int:
         print(json.dumps(r), flush=True)
     ratio = v["tps"] / k["tps"] if k["tps"] else 0.0
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
+    commit_id = commit()
     lines = [
-        f"## {when} — load, commit {commit}",
+        f"## {when} — load, commit {commit_id}",
         "",
         f"Machine: {machine()}. Command: `make bench` (bench/load.py): {v['txs']} pre-signed MsgSend txs "
         f"({ACCOUNTS} senders × {PER_ACCOUNT}, ~{v['tx_bytes_avg']} bytes each) via broadcast_tx_sync from "
@@ -181,12 +180,8 @@ def main() -> int:
         lines.append(f"| {name} | {r['committed']}/{r['txs']} | {r['rejected']} | {r['tps']} | "
                      f"{r['lat_p50_ms']} ms | {r['lat_p99_ms']} ms |")
     lines += ["", f"Verdict / kvstore throughput: {ratio:.2f}.", ""]
-    results = ROOT / "bench" / "RESULTS.md"
-    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
-    old = results.read_text() if results.exists() else head
-    body = old[len(head):] if old.startswith(head) else old
-    results.write_text(head + "\n".join(lines) + "\n" + body)
-    print(f"recorded in {results} (ratio {ratio:.2f})")
+    record(lines)
+    print(f"Verdict / kvstore: {ratio:.2f}")
     return 0
 
 

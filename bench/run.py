@@ -59,6 +59,30 @@ def measure(engine: str, timeout_commit: str) -> dict:
             net.stop()
 
 
+RESULTS = ROOT / "bench" / "RESULTS.md"
+RESULTS_HEAD = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
+
+
+def commit() -> str:
+    """The checkout's short commit, for a results entry."""
+    return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def record(lines: list[str]) -> Path:
+    """Puts an entry (its lines) first in bench/RESULTS.md, under the header."""
+    old = RESULTS.read_text() if RESULTS.exists() else RESULTS_HEAD
+    body = old[len(RESULTS_HEAD):] if old.startswith(RESULTS_HEAD) else old
+    RESULTS.write_text(RESULTS_HEAD + "\n".join(lines) + "\n" + body)
+    print(f"recorded in {RESULTS}")
+    return RESULTS
+
+
+def du(path: Path) -> int:
+    """Bytes of the files under `path`."""
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
 def machine() -> str:
     cpu = "unknown CPU"
     try:
@@ -85,10 +109,9 @@ def main() -> int:
     print(json.dumps(store))
 
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
+    commit_id = commit()
     lines = [
-        f"## {when} — commit {commit}",
+        f"## {when} — commit {commit_id}",
         "",
         f"Machine: {machine()}. Command: `make bench` (bench/run.py, {SECONDS:.0f} s per net run, "
         "release binaries, CometBFT 0.38.26).",
@@ -118,12 +141,7 @@ def main() -> int:
         x = s[key]
         lines.append(f"| {name} | {x['median_ms']:.1f} | {x['mean_ms']:.1f} | {x['p90_ms']:.1f} |")
     lines.append("")
-    results = ROOT / "bench" / "RESULTS.md"
-    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
-    old = results.read_text() if results.exists() else head
-    body = old[len(head):] if old.startswith(head) else old
-    results.write_text(head + "\n".join(lines) + "\n" + body)
-    print(f"recorded in {results}")
+    record(lines)
     return 0
 
 

@@ -14,24 +14,20 @@ from __future__ import annotations
 
 import datetime
 import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 from bench.load import blast
-from bench.run import machine
-from testnet import ROOT, Net
+from bench.run import commit, du, machine, record
+from testnet import Net
 from testnet.join import make_fullnode, start_fullnode, wait_synced
 
 INTERVAL = int(os.environ.get("SS_INTERVAL", "1000"))
 TIMEOUT_COMMIT = os.environ.get("SS_TIMEOUT_COMMIT", "200ms")
 SENDS = int(os.environ.get("SS_SENDS", "1000"))
 
-
-def du(path: Path) -> int:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
 
 
 def run() -> dict:
@@ -77,10 +73,9 @@ def main() -> int:
     r = run()
     print(r, flush=True)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
-                            capture_output=True, text=True).stdout.strip()
+    commit_id = commit()
     lines = [
-        f"## {when} — state sync against replay from genesis, commit {commit}",
+        f"## {when} — state sync against replay from genesis, commit {commit_id}",
         "",
         f"Machine: {machine()}. Command: `make bench-statesync` (bench/statesync.py, SS_INTERVAL={INTERVAL}, "
         f"SS_TIMEOUT_COMMIT={TIMEOUT_COMMIT}): a 2-validator loopback net with {r['txs']} MsgSends from 200 "
@@ -97,12 +92,7 @@ def main() -> int:
         "snapshot discovery (discovery_time 5 s) and the light client's checks against two RPC servers.",
         "",
     ]
-    results = ROOT / "bench" / "RESULTS.md"
-    head = "# Benchmark results\n\nNewest first. Each entry says the machine and the command.\n\n"
-    old = results.read_text() if results.exists() else head
-    body = old[len(head):] if old.startswith(head) else old
-    results.write_text(head + "\n".join(lines) + "\n" + body)
-    print(f"recorded in {results}")
+    record(lines)
     return 0
 
 

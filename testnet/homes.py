@@ -319,32 +319,46 @@ class Generator:
         cfg.set("p2p", "persistent_peers", self.peers(i, lambda j: f"{hosts[j]}:{p.p2p}"))
 
 
-def make_twin(out: Path, n: int, src: int, j: int) -> Path:
-    """A home `node<j>` for a second CometBFT node that signs with node `src`'s
-    validator key (test-only: this is how a double sign happens). It has its own
-    node key, ports (Ports.of(j), so VERDICT_PORT_OFFSET applies), store and
-    verdictd, and peers with every node 0..n-1 of the net."""
+def extra_home(out: Path, n: int, j: int, moniker: str, template: int = 0) -> tuple[Path, Toml, Ports]:
+    """A fresh home `node<j>` beside the net's n validators (j >= n): CometBFT's
+    own keys (`cometbft init`), the net's genesis, node `template`'s config.toml
+    moved to ports Ports.of(j) (so VERDICT_PORT_OFFSET applies), peering with
+    every validator. Returns the home, its config (to edit, then `finish_extra`)
+    and its ports."""
     if j < n:
-        raise NetError(f"node{j} is a member of the net: a twin needs an index >= {n}")
+        raise NetError(f"node{j} is a member of the net: another node needs an index >= {n}")
     home = out / f"node{j}"
     if home.exists():
         shutil.rmtree(home)
     subprocess.run([str(cometbft_bin()), "init", "--home", str(home)], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     shutil.copy(out / "node0" / "config" / "genesis.json", home / "config" / "genesis.json")
-    shutil.copy(out / f"node{src}" / "config" / "priv_validator_key.json",
-                home / "config" / "priv_validator_key.json")
     p = Ports.of(j)
     metas = [json.loads((out / f"node{i}" / "node.json").read_text()) for i in range(n)]
     peers = ",".join(f"{m['node_id']}@127.0.0.1:{Ports.of(i).p2p}" for i, m in enumerate(metas))
-    cfg = Toml((out / f"node{src}" / "config" / "config.toml").read_text())
+    cfg = Toml((out / f"node{template}" / "config" / "config.toml").read_text())
     cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p.abci}")
     cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p.rpc}")
     cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p.p2p}")
     cfg.set("p2p", "persistent_peers", peers)
-    cfg.set(None, "moniker", f"twin-of-{src}")
+    cfg.set(None, "moniker", moniker)
     prometheus(cfg, f"127.0.0.1:{p.comet_metrics}")
+    return home, cfg, p
+
+
+def finish_extra(home: Path, cfg: Toml, meta: dict) -> Path:
+    """Writes an extra home's config.toml and node.json."""
     (home / "config" / "config.toml").write_text(cfg.text)
-    meta = node_meta(j, node_id(home), p, twin_of=src)
     (home / "node.json").write_text(json.dumps(meta, indent=2))
     return home
+
+
+def make_twin(out: Path, n: int, src: int, j: int) -> Path:
+    """A home `node<j>` for a second CometBFT node that signs with node `src`'s
+    validator key (test-only: this is how a double sign happens). It has its own
+    node key, ports (Ports.of(j), so VERDICT_PORT_OFFSET applies), store and
+    verdictd, and peers with every node 0..n-1 of the net."""
+    home, cfg, p = extra_home(out, n, j, f"twin-of-{src}", template=src)
+    shutil.copy(out / f"node{src}" / "config" / "priv_validator_key.json",
+                home / "config" / "priv_validator_key.json")
+    return finish_extra(home, cfg, node_meta(j, node_id(home), p, twin_of=src))

@@ -206,7 +206,7 @@ class Node:
 
     def _verdictd_flags(self, meta: dict) -> list[str]:
         """`verdictd start` for a home without app.toml (made before it existed,
-        or a twin): every setting as a flag, from node.json."""
+        a twin, a full node that joined): every setting as a flag, from node.json."""
         return [str(verdictd_bin()), "start", "--home", str(self.home),
                 "--abci", meta["abci"], "--grpc", f"127.0.0.1:{meta['grpc']}",
                 # The REST gateway (any origin may call it: a local net), and
@@ -216,9 +216,11 @@ class Node:
                 *(["--metrics", f"127.0.0.1:{meta['metrics']}"] if "metrics" in meta else []),
                 # Local nets check the books after every block.
                 "--check-invariants",
-                # Attest the jobs this node's validator is drawn for.
-                "--sidecar", f"http://{meta['sidecar']}",
-                "--validator-key", str(self.validator_key_file)]
+                # Attest the jobs this node's validator is drawn for (a full node
+                # that joined the net attests nothing).
+                *([] if meta.get("full") else
+                  ["--sidecar", f"http://{meta['sidecar']}",
+                   "--validator-key", str(self.validator_key_file)])]
 
     def start_cometbft(self) -> None:
         if self.pid("cometbft"):

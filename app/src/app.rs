@@ -350,10 +350,11 @@ impl Application for VerdictApp {
         let resp = self
             .finalize_block_inner(req)
             .unwrap_or_else(|e| halt(&format!("FinalizeBlock {height}: {e}")));
-        let codes: Vec<u32> = resp.tx_results.iter().map(|r| r.code).collect();
-        let events: Vec<(&str, Option<&str>)> = resp
+        // Only the counted events' labels are looked up.
+        let events = resp
             .events
             .iter()
+            .filter(|e| crate::metrics::counted_event(&e.r#type).is_some())
             .map(|e| {
                 let label = e
                     .attributes
@@ -361,9 +362,12 @@ impl Application for VerdictApp {
                     .find(|a| matches!(a.key.as_str(), "status" | "kind" | "reason"))
                     .map(|a| a.value.as_str());
                 (e.r#type.as_str(), label)
-            })
-            .collect();
-        crate::metrics::metrics().finalized(started.elapsed(), &codes, &events);
+            });
+        crate::metrics::metrics().finalized(
+            started.elapsed(),
+            resp.tx_results.iter().map(|r| r.code),
+            events,
+        );
         resp
     }
 }

@@ -151,23 +151,19 @@ impl UnaryService<Vec<u8>> for Unary {
         let backend = self.backend.clone();
         let path = self.path.clone();
         Box::pin(async move {
-            let height = match req.metadata().get("x-cosmos-block-height") {
-                None => 0,
-                Some(v) => v
-                    .to_str()
-                    .ok()
-                    .and_then(|s| s.parse::<i64>().ok())
-                    .ok_or_else(|| {
-                        Status::invalid_argument("x-cosmos-block-height is not a number")
-                    })?,
-            };
+            let height = crate::service::height_header(
+                req.metadata()
+                    .get(crate::service::HEIGHT_HEADER)
+                    .map(|v| v.as_bytes()),
+            )
+            .map_err(Status::invalid_argument)?;
             let (value, h) = backend
                 .call(path, req.into_inner(), height)
                 .await
                 .map_err(|e| status_of(e.code, e.log))?;
             let mut out = Response::new(value);
             if let Ok(h) = h.to_string().parse() {
-                out.metadata_mut().insert("x-cosmos-block-height", h);
+                out.metadata_mut().insert(crate::service::HEIGHT_HEADER, h);
             }
             Ok(out)
         })

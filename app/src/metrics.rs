@@ -43,6 +43,16 @@ fn bump<K: Ord>(m: &Mutex<BTreeMap<K, u64>>, k: K) {
     }
 }
 
+/// The metrics name of an event type that is counted (None: not counted).
+pub fn counted_event(kind: &str) -> Option<&'static str> {
+    match kind {
+        "inference_job_result" => Some("job_result"),
+        "inference_fault" => Some("fault"),
+        "slash" => Some("slash"),
+        _ => None,
+    }
+}
+
 fn observe(h: &Mutex<Histogram>, d: Duration) {
     if let Ok(mut h) = h.lock() {
         h.observe(d.as_secs_f64());
@@ -52,19 +62,30 @@ fn observe(h: &Mutex<Histogram>, d: Duration) {
 impl Metrics {
     /// A FinalizeBlock: its time, each tx's result code, and the events that
     /// count (job results, faults, slashes).
-    pub fn finalized(&self, took: Duration, codes: &[u32], events: &[(&str, Option<&str>)]) {
+    /// A finalized block: its time, its txs' result codes, and its events as
+    /// (type, label); only job results, faults and slashes are counted.
+    pub fn finalized<'a>(
+        &self,
+        took: Duration,
+        codes: impl IntoIterator<Item = u32>,
+        events: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
+    ) {
         observe(&self.finalize, took);
-        for c in codes {
-            bump(&self.block_txs, *c);
+        if let Ok(mut m) = self.block_txs.lock() {
+            for c in codes {
+                let e = m.entry(c).or_insert(0);
+                *e = e.saturating_add(1);
+            }
         }
+        let Ok(mut m) = self.events.lock() else {
+            return;
+        };
         for (kind, label) in events {
-            let key: &'static str = match *kind {
-                "inference_job_result" => "job_result",
-                "inference_fault" => "fault",
-                "slash" => "slash",
-                _ => continue,
+            let Some(key) = counted_event(kind) else {
+                continue;
             };
-            bump(&self.events, (key, label.unwrap_or("").to_string()));
+            let e = m.entry((key, label.unwrap_or("").to_string())).or_insert(0);
+            *e = e.saturating_add(1);
         }
     }
 
@@ -245,8 +266,8 @@ mod tests {
         let m = Metrics::default();
         m.finalized(
             Duration::from_millis(3),
-            &[0, 0, 5],
-            &[
+            [0, 0, 5],
+            [
                 ("inference_job_result", Some("completed")),
                 ("slash", Some("wrong_output")),
                 ("transfer", None),

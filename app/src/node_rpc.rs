@@ -5,14 +5,13 @@
 //! route (not over ABCI `Query`: the node would be asking itself).
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
-use cosmrs::proto::cosmos::base::query::v1beta1::PageResponse;
+use cosmrs::proto::cosmos::base::query::v1beta1::{PageRequest, PageResponse};
 use cosmrs::proto::cosmos::base::tendermint::v1beta1 as tm_svc;
 use cosmrs::proto::cosmos::tx::v1beta1::{
     BroadcastMode, BroadcastTxRequest, BroadcastTxResponse, GetTxResponse, GetTxsEventRequest,
     GetTxsEventResponse,
 };
 use prost::Message;
-use tendermint_proto::v0_38::abci::RequestQuery;
 use tendermint_rpc::endpoint::{block, broadcast, status, tx_search, validators};
 use verdict_client::rpc::Rpc;
 use verdict_core::codes;
@@ -56,51 +55,20 @@ pub fn call(rpc: &Rpc, store: &Store, path: &str, data: &[u8]) -> Result<Vec<u8>
     match method {
         "BroadcastTx" => broadcast_tx(rpc, decode(data)?),
         "GetTxsEvent" => txs_event(rpc, store, decode(data)?),
-        "GetLatestBlock" => {
-            let b = block_at(rpc, None)?;
-            Ok(tm_svc::GetLatestBlockResponse {
-                block_id: Some(b.0),
-                block: Some(b.1),
-                sdk_block: Some(b.2),
-            }
-            .encode_to_vec())
-        }
+        // The latest and by-height answers have the same fields and tags: one
+        // encoding serves both methods.
+        "GetLatestBlock" => block_answer(rpc, None),
         "GetBlockByHeight" => {
             let req: tm_svc::GetBlockByHeightRequest = decode(data)?;
-            let b = block_at(rpc, Some(positive(req.height)?))?;
-            Ok(tm_svc::GetBlockByHeightResponse {
-                block_id: Some(b.0),
-                block: Some(b.1),
-                sdk_block: Some(b.2),
-            }
-            .encode_to_vec())
+            block_answer(rpc, Some(positive(req.height)?))
         }
         "GetLatestValidatorSet" => {
             let req: tm_svc::GetLatestValidatorSetRequest = decode(data)?;
-            let (h, vals, total) = validator_set(rpc, None, req.pagination)?;
-            Ok(tm_svc::GetLatestValidatorSetResponse {
-                block_height: h,
-                validators: vals,
-                pagination: Some(PageResponse {
-                    next_key: vec![],
-                    total,
-                }),
-            }
-            .encode_to_vec())
+            valset_answer(rpc, None, req.pagination)
         }
         "GetValidatorSetByHeight" => {
             let req: tm_svc::GetValidatorSetByHeightRequest = decode(data)?;
-            let h = positive(req.height)?;
-            let (h, vals, total) = validator_set(rpc, Some(h), req.pagination)?;
-            Ok(tm_svc::GetValidatorSetByHeightResponse {
-                block_height: h,
-                validators: vals,
-                pagination: Some(PageResponse {
-                    next_key: vec![],
-                    total,
-                }),
-            }
-            .encode_to_vec())
+            valset_answer(rpc, Some(positive(req.height)?), req.pagination)
         }
         "GetSyncing" => {
             let st: status::Response = rpc.get_as("status").map_err(node)?;
@@ -114,6 +82,35 @@ pub fn call(rpc: &Rpc, store: &Store, path: &str, data: &[u8]) -> Result<Vec<u8>
             format!("unknown node service method {other:?}"),
         )),
     }
+}
+
+/// GetBlockByHeight's answer (also GetLatestBlock's: same fields and tags).
+fn block_answer(rpc: &Rpc, height: Option<u64>) -> Result<Vec<u8>, QueryError> {
+    let (block_id, block, sdk_block) = block_at(rpc, height)?;
+    Ok(tm_svc::GetBlockByHeightResponse {
+        block_id: Some(block_id),
+        block: Some(block),
+        sdk_block: Some(sdk_block),
+    }
+    .encode_to_vec())
+}
+
+/// GetValidatorSetByHeight's answer (also GetLatestValidatorSet's).
+fn valset_answer(
+    rpc: &Rpc,
+    height: Option<u64>,
+    page: Option<PageRequest>,
+) -> Result<Vec<u8>, QueryError> {
+    let (block_height, validators, total) = validator_set(rpc, height, page)?;
+    Ok(tm_svc::GetValidatorSetByHeightResponse {
+        block_height,
+        validators,
+        pagination: Some(PageResponse {
+            next_key: vec![],
+            total,
+        }),
+    }
+    .encode_to_vec())
 }
 
 /// A GetNodeInfo answer of the route table (the app's version) with the node's
@@ -235,8 +232,7 @@ fn txs_event(rpc: &Rpc, store: &Store, req: GetTxsEventRequest) -> Result<Vec<u8
     // Page and limit: the request's own fields (SDK 0.50), else pagination's
     // offset/limit; pages count from 1.
     let limit = match (req.limit, req.pagination.as_ref().map_or(0, |p| p.limit)) {
-        (0, 0) => MAX_PAGE,
-        (0, l) | (l, _) => l.min(MAX_PAGE),
+        (0, l) | (l, _) => page_limit(l),
     };
     let page = match (req.page, req.pagination.as_ref().map_or(0, |p| p.offset)) {
         (0, 0) => 1,
@@ -259,30 +255,27 @@ fn txs_event(rpc: &Rpc, store: &Store, req: GetTxsEventRequest) -> Result<Vec<u8
         ..Default::default()
     };
     for t in found.txs {
-        let ask = cosmrs::proto::cosmos::tx::v1beta1::GetTxRequest {
-            hash: t.hash.to_string(),
-        };
-        let resp = crate::query::handle(
-            store,
-            &RequestQuery {
-                data: ask.encode_to_vec().into(),
-                path: "/cosmos.tx.v1beta1.Service/GetTx".into(),
-                ..Default::default()
-            },
-        );
         // A tx the node indexed but this app's index has not (a block being
         // committed right now) is left out rather than shown half-filled.
-        if resp.code != 0 {
-            continue;
-        }
-        if let Ok(got) = GetTxResponse::decode(resp.value.as_ref()) {
-            if let (Some(tx), Some(r)) = (got.tx, got.tx_response) {
-                out.txs.push(tx);
-                out.tx_responses.push(r);
-            }
+        if let Ok(Some(GetTxResponse {
+            tx: Some(tx),
+            tx_response: Some(r),
+        })) = crate::query::indexed_tx(store, t.hash.as_bytes())
+        {
+            out.txs.push(tx);
+            out.tx_responses.push(r);
         }
     }
     Ok(out.encode_to_vec())
+}
+
+/// A requested page size: 0 is the default, [`MAX_PAGE`] the most.
+fn page_limit(asked: u64) -> u64 {
+    if asked == 0 {
+        MAX_PAGE
+    } else {
+        asked.min(MAX_PAGE)
+    }
 }
 
 type BlockParts = (
@@ -338,18 +331,9 @@ fn valcons(addr: &[u8]) -> String {
 fn validator_set(
     rpc: &Rpc,
     height: Option<u64>,
-    page: Option<cosmrs::proto::cosmos::base::query::v1beta1::PageRequest>,
+    page: Option<PageRequest>,
 ) -> Result<(i64, Vec<tm_svc::Validator>, u64), QueryError> {
-    let (offset, limit) = page.map_or((0, MAX_PAGE), |p| {
-        (
-            p.offset,
-            if p.limit == 0 {
-                MAX_PAGE
-            } else {
-                p.limit.min(MAX_PAGE)
-            },
-        )
-    });
+    let (offset, limit) = page.map_or((0, MAX_PAGE), |p| (p.offset, page_limit(p.limit)));
     // CometBFT pages from 1; an offset that is not a page boundary starts at
     // the page that holds it.
     let page_no = offset / limit + 1;

@@ -208,8 +208,7 @@ fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
             format!("tx hash {:?} is not hex", req.hash),
         )
     })?;
-    let resp = store
-        .indexed_tx(&hash)
+    let resp = indexed_tx(store, &hash)
         .map_err(|e| QueryError::new(1, e.to_string()))?
         .ok_or_else(|| {
             QueryError::new(
@@ -220,15 +219,24 @@ fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
                 ),
             )
         })?;
-    let tx = resp
-        .tx
-        .as_ref()
-        .and_then(|any| cosmrs::proto::cosmos::tx::v1beta1::Tx::decode(any.value.as_slice()).ok());
-    Ok(GetTxResponse {
-        tx,
-        tx_response: Some(resp),
-    }
-    .encode_to_vec())
+    Ok(resp.encode_to_vec())
+}
+
+/// The indexed tx with `hash` as GetTx answers it (the tx decoded from its
+/// `Any` beside its result); `None` when this node has not indexed it.
+pub fn indexed_tx(
+    store: &Store,
+    hash: &[u8],
+) -> Result<Option<GetTxResponse>, crate::store::StoreError> {
+    Ok(store.indexed_tx(hash)?.map(|resp| {
+        let tx = resp.tx.as_ref().and_then(|any| {
+            cosmrs::proto::cosmos::tx::v1beta1::Tx::decode(any.value.as_slice()).ok()
+        });
+        GetTxResponse {
+            tx,
+            tx_response: Some(resp),
+        }
+    }))
 }
 
 /// The CometBFT release `make setup` installs (keep in step with scripts/setup.sh).

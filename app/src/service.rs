@@ -9,6 +9,21 @@ use verdict_core::module::QueryError;
 use crate::query::{handle, routes, NODE_INFO};
 use crate::store::Store;
 
+/// The header (gRPC metadata) a query's height travels in, as in the SDK.
+pub const HEIGHT_HEADER: &str = "x-cosmos-block-height";
+
+/// A request's [`HEIGHT_HEADER`] value: absent is 0 (the latest); anything
+/// but a number is an error.
+pub fn height_header(value: Option<&[u8]>) -> Result<i64, String> {
+    match value {
+        None => Ok(0),
+        Some(v) => std::str::from_utf8(v)
+            .ok()
+            .and_then(|s| s.parse::<i64>().ok())
+            .ok_or_else(|| format!("{HEIGHT_HEADER} is not a number")),
+    }
+}
+
 /// Every gRPC method path the node answers over gRPC and REST: the route
 /// table and the node services ([`crate::node_rpc::PATHS`]).
 pub fn grpc_paths() -> impl Iterator<Item = &'static str> {

@@ -82,6 +82,11 @@ impl Addr {
     }
 }
 
+/// A consensus address (any length CometBFT gives) as `verdictvalcons1…`.
+pub fn valcons(bytes: &[u8]) -> String {
+    bech32_of(VALCONS_PREFIX, bytes)
+}
+
 fn bech32_of(prefix: &str, bytes: &[u8]) -> String {
     bech32::Hrp::parse(prefix)
         .map_err(|e| e.to_string())

@@ -124,18 +124,24 @@ fn is_legacy_dec(field: &prost_reflect::FieldDescriptor) -> bool {
 /// for `500000000000000000` (empty: zero). Text that is not an integer is
 /// left as it is.
 pub fn legacy_dec(int: &str) -> String {
+    legacy_dec_checked(int).unwrap_or_else(|| int.to_string())
+}
+
+/// `LegacyDec.String()` of its wire integer (the value × 10^18, an optional
+/// `-`, empty: zero); `None` when it is not an integer.
+pub fn legacy_dec_checked(int: &str) -> Option<String> {
     let (neg, digits) = match int.strip_prefix('-') {
         Some(d) => (true, d),
         None => (false, int),
     };
     if !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return int.to_string();
+        return None;
     }
     let digits = digits.trim_start_matches('0');
     let padded = format!("{digits:0>19}");
     let (whole, frac) = padded.split_at(padded.len() - 18);
     let sign = if neg && !digits.is_empty() { "-" } else { "" };
-    format!("{sign}{whole}.{frac}")
+    Some(format!("{sign}{whole}.{frac}"))
 }
 
 fn is_well_known(desc: &MessageDescriptor) -> bool {

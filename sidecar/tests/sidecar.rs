@@ -464,11 +464,7 @@ fn fault_down_refuses_every_job_and_is_not_ready() {
 
 #[test]
 fn grpc_service_end_to_end_with_metrics() {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let rt = tokio_runtime();
     rt.block_on(async {
         let (_d, q) = queue(Fault::None, 4, 5000);
         let (service, slot) = SidecarService::loading();
@@ -605,11 +601,7 @@ fn infer_cli_prints_the_reference_outputs() {
 fn an_oversized_request_is_refused_before_it_is_decoded() {
     // Security review L-8: any local process could make the sidecar decode
     // (and allocate) 64 MiB per call; requests are capped at 4 MiB.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let rt = tokio_runtime();
     rt.block_on(async {
         let (_d, q) = queue(Fault::None, 4, 5000);
         let service = SidecarService::new(q);
@@ -647,11 +639,7 @@ fn an_oversized_request_is_refused_before_it_is_decoded() {
 fn with_a_token_only_callers_that_present_it_are_answered() {
     // Security review L-8: without a token any local process could fill the
     // queue or burn the attestor's job ids.
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("tokio");
+    let rt = tokio_runtime();
     rt.block_on(async {
         let (_d, q) = queue(Fault::None, 4, 5000);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -690,4 +678,13 @@ fn with_a_token_only_callers_that_present_it_are_answered() {
         assert!(me.submit_job(job("a1")).await.expect("submit").accepted);
         assert!(me.submit_job(job("a2")).await.expect("submit").accepted);
     });
+}
+
+/// The runtime the gRPC tests serve and call from.
+fn tokio_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("tokio")
 }

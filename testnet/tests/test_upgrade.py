@@ -14,6 +14,18 @@ from testnet.jobs import make_input
 from testnet.tests.test_ops import stop_app_and_engine
 
 
+def observed(net, cli, jobs, alice, job_id):
+    """What an upgrade must keep: balances, validators, models, a job, the set."""
+    return {
+        "alice": cli.query("bank", "balances", alice),
+        "faucet": cli.query("bank", "balances", "faucet"),
+        "validators": cli.query("staking", "validators"),
+        "models": jobs.query("models"),
+        "job": jobs.query("job", str(job_id)),
+        "valset": net.node(0).validators(),
+    }
+
+
 def halt_all(net, at):
     for node in net.nodes:
         stop_app_and_engine(node)
@@ -39,14 +51,7 @@ def test_halt_export_new_genesis_restart_keeps_balances_stake_and_jobs(net, cli,
     cli.send("faucet", alice, "4242uverd")
     job = jobs.submit("mlp_classifier", make_input("mlp_classifier", 3), tmp_path)
     assert job["status"] == "completed", job
-    before = {
-        "alice": cli.query("bank", "balances", alice),
-        "faucet": cli.query("bank", "balances", "faucet"),
-        "validators": cli.query("staking", "validators"),
-        "models": jobs.query("models"),
-        "job": jobs.query("job", str(job["id"])),
-        "valset": net.node(0).validators(),
-    }
+    before = observed(net, cli, jobs, alice, job["id"])
 
     halt = net.top_height([0]) + 4
     halt_all(net, halt)
@@ -72,14 +77,7 @@ def test_halt_export_new_genesis_restart_keeps_balances_stake_and_jobs(net, cli,
     assert net.wait_height([0, 1], halt + 3, 90), net.node(0).log_tail("cometbft", 20)
     assert int(net.node(0).rpc("status")["sync_info"]["earliest_block_height"]) == halt + 1
 
-    after = {
-        "alice": cli.query("bank", "balances", alice),
-        "faucet": cli.query("bank", "balances", "faucet"),
-        "validators": cli.query("staking", "validators"),
-        "models": jobs.query("models"),
-        "job": jobs.query("job", str(job["id"])),
-        "valset": net.node(0).validators(),
-    }
+    after = observed(net, cli, jobs, alice, job["id"])
     assert after == before
     # The new chain attests: a job submitted now settles with both validators.
     job2 = jobs.submit("mlp_classifier", make_input("mlp_classifier", 4), tmp_path)

@@ -260,17 +260,13 @@ async fn route(backend: &Backend, req: Request) -> Response {
         }
         return error(tonic::Code::NotFound, format!("no route for {path}"));
     };
-    let height = match req.headers().get("x-cosmos-block-height") {
-        None => 0,
-        Some(v) => match v.to_str().ok().and_then(|s| s.parse::<i64>().ok()) {
-            Some(h) => h,
-            None => {
-                return error(
-                    tonic::Code::InvalidArgument,
-                    "x-cosmos-block-height is not a number",
-                )
-            }
-        },
+    let height = match crate::service::height_header(
+        req.headers()
+            .get(crate::service::HEIGHT_HEADER)
+            .map(|v| v.as_bytes()),
+    ) {
+        Ok(h) => h,
+        Err(e) => return error(tonic::Code::InvalidArgument, e),
     };
     let body = match axum::body::to_bytes(req.into_body(), MAX_BODY).await {
         Ok(b) => b,
@@ -305,7 +301,7 @@ async fn route(backend: &Backend, req: Request) -> Response {
         Ok(v) => {
             let mut r = json_response(StatusCode::OK, &v);
             if let Ok(hv) = HeaderValue::from_str(&h.to_string()) {
-                r.headers_mut().insert("x-cosmos-block-height", hv);
+                r.headers_mut().insert(crate::service::HEIGHT_HEADER, hv);
             }
             r
         }

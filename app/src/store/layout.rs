@@ -43,6 +43,33 @@ pub(super) fn app_hash_key(height: u64) -> Vec<u8> {
     meta_key(&k)
 }
 
+/// A value set of one of the two trees.
+pub(super) type ValueSet = Vec<(KeyHash, Option<OwnedValue>)>;
+
+/// Splits flat keys into the app tree's value set and the `ibc` sub-store's
+/// (`ibc/<path>` is `<path>` there).
+pub(super) fn split_sets<'a>(
+    items: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+) -> (ValueSet, ValueSet) {
+    let (mut app, mut ibc) = (Vec::new(), Vec::new());
+    for (k, v) in items {
+        let v = v.map(<[u8]>::to_vec);
+        match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
+            Some(path) => ibc.push((KeyHash::with::<sha2::Sha256>(path), v)),
+            None => app.push((KeyHash::with::<sha2::Sha256>(k), v)),
+        }
+    }
+    (app, ibc)
+}
+
+/// The app tree's entry holding the `ibc` sub-store's root.
+pub(super) fn ibc_root_entry(root: [u8; 32]) -> (KeyHash, Option<OwnedValue>) {
+    (
+        KeyHash::with::<sha2::Sha256>(verdict_ibc::STORE_KEY),
+        Some(root.to_vec()),
+    )
+}
+
 pub(super) fn tree_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Tree(e.to_string())
 }

@@ -186,12 +186,12 @@ impl Store {
         }
     }
 
-    /// Last committed height (0 before the first block).
     /// Bytes the store takes on disk (sled's count; `None` if it cannot say).
     pub fn size_on_disk(&self) -> Option<u64> {
         self.db.size_on_disk().ok()
     }
 
+    /// Last committed height (0 before the first block).
     pub fn height(&self) -> Result<u64, StoreError> {
         match self.tree.get(meta_key(META_HEIGHT))? {
             None => Ok(0),
@@ -389,14 +389,8 @@ impl Store {
                 key: String::from_utf8_lossy(verdict_ibc::STORE_KEY).into_owned(),
             });
         }
-        let mut value_set: Vec<(KeyHash, Option<OwnedValue>)> = Vec::with_capacity(changes.len());
-        let mut ibc_set: Vec<(KeyHash, Option<OwnedValue>)> = Vec::new();
-        for (k, v) in &changes {
-            match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
-                Some(path) => ibc_set.push((KeyHash::with::<Sha256>(path), v.clone())),
-                None => value_set.push((KeyHash::with::<Sha256>(k), v.clone())),
-            }
-        }
+        let (mut value_set, ibc_set) =
+            split_sets(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
         // The sub-store first: its root is a value of the app tree. It gets a
         // version at every height, even an empty one, so proofs exist at every
         // committed height.
@@ -404,10 +398,7 @@ impl Store {
         let (ibc_root, ibc_batch) = Sha256Jmt::new(&ibc_tree)
             .put_value_set(ibc_set, height)
             .map_err(tree_err)?;
-        value_set.push((
-            KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY),
-            Some(ibc_root.0.to_vec()),
-        ));
+        value_set.push(ibc_root_entry(ibc_root.0));
         let app_tree = self.app_tree();
         let (root, tree_batch) = Sha256Jmt::new(&app_tree)
             .put_value_set(value_set, height)

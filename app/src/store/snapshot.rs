@@ -16,7 +16,9 @@ use jmt::{JellyfishMerkleIterator, KeyHash};
 use sha2::Sha256;
 
 use super::error::StoreError;
-use super::layout::{tree_err, Tree, P_IBC_NODE, P_IBC_VALUE, P_NODE, P_VALUE};
+use super::layout::{
+    ibc_root_entry, split_sets, tree_err, Tree, P_IBC_NODE, P_IBC_VALUE, P_NODE, P_VALUE,
+};
 use super::{AppHash, Store};
 
 impl Store {
@@ -162,25 +164,17 @@ impl jmt::storage::TreeReader for Empty {
 pub fn state_root<'a>(
     items: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
 ) -> Result<AppHash, StoreError> {
-    let (mut app, mut ibc) = (Vec::new(), Vec::new());
-    for (k, v) in items {
-        if k == verdict_ibc::STORE_KEY {
-            return Err(StoreError::ReservedKey {
-                key: String::from_utf8_lossy(k).into_owned(),
-            });
-        }
-        match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
-            Some(path) => ibc.push((KeyHash::with::<Sha256>(path), Some(v.to_vec()))),
-            None => app.push((KeyHash::with::<Sha256>(k), Some(v.to_vec()))),
-        }
+    let items: Vec<(&[u8], &[u8])> = items.into_iter().collect();
+    if let Some((k, _)) = items.iter().find(|(k, _)| *k == verdict_ibc::STORE_KEY) {
+        return Err(StoreError::ReservedKey {
+            key: String::from_utf8_lossy(k).into_owned(),
+        });
     }
+    let (mut app, ibc) = split_sets(items.into_iter().map(|(k, v)| (k, Some(v))));
     let (ibc_root, _) = jmt::Sha256Jmt::new(&Empty)
         .put_value_set(ibc, 1)
         .map_err(tree_err)?;
-    app.push((
-        KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY),
-        Some(ibc_root.0.to_vec()),
-    ));
+    app.push(ibc_root_entry(ibc_root.0));
     let (root, _) = jmt::Sha256Jmt::new(&Empty)
         .put_value_set(app, 1)
         .map_err(tree_err)?;

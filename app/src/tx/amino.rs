@@ -433,38 +433,15 @@ fn dec_json(v: &Value) -> Result<Json, String> {
     legacy_dec_string(s).map(Json::Str)
 }
 
-/// LegacyDec precision: 18 decimal places.
-const DEC_PLACES: usize = 18;
-
 /// `LegacyDec.String()` of the integer `atomics` (value × 10^18): "0.5" is
 /// stored as "500000000000000000" and written "0.500000000000000000".
 pub fn legacy_dec_string(atomics: &str) -> Result<String, String> {
-    let (neg, digits) = match atomics.strip_prefix('-') {
-        Some(d) => (true, d),
-        None => (false, atomics),
-    };
+    let digits = atomics.strip_prefix('-').unwrap_or(atomics);
     // The SDK's limit is 316 bits (about 96 digits); 100 digits bound the work.
-    if digits.is_empty() || digits.len() > 100 || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(format!(
-            "{atomics:?} is not a LegacyDec (an integer: the value × 10^18)"
-        ));
-    }
-    let digits = digits.trim_start_matches('0');
-    let mut out = String::new();
-    if neg && !digits.is_empty() {
-        out.push('-');
-    }
-    if digits.len() <= DEC_PLACES {
-        out.push_str("0.");
-        out.push_str(&"0".repeat(DEC_PLACES - digits.len()));
-        out.push_str(digits);
-    } else {
-        let (int, frac) = digits.split_at(digits.len() - DEC_PLACES);
-        out.push_str(int);
-        out.push('.');
-        out.push_str(frac);
-    }
-    Ok(out)
+    (!digits.is_empty() && digits.len() <= 100)
+        .then(|| verdict_proto::json::legacy_dec_checked(atomics))
+        .flatten()
+        .ok_or_else(|| format!("{atomics:?} is not a LegacyDec (an integer: the value × 10^18)"))
 }
 
 fn unsupported(what: &str) -> String {

@@ -143,19 +143,14 @@ pub fn withdraw_commission(me: &Addr) -> Any {
     }
 }
 
-/// A `LegacyDec` amount (atomics, 18 decimals) as a decimal string.
+/// A `LegacyDec` amount (atomics, 18 decimals) as a decimal string, without
+/// trailing zeros.
 pub fn legacy_dec_display(atomics: &str) -> String {
-    let digits = atomics.trim_start_matches('0');
-    if digits.is_empty() {
-        return "0".into();
-    }
-    let padded = format!("{digits:0>19}");
-    let (int, frac) = padded.split_at(padded.len().saturating_sub(18));
-    let frac = frac.trim_end_matches('0');
-    if frac.is_empty() {
-        int.to_string()
-    } else {
-        format!("{int}.{frac}")
+    let full = verdict_proto::json::legacy_dec(atomics);
+    match full.split_once('.') {
+        Some((int, frac)) if frac.bytes().all(|b| b == b'0') => int.to_string(),
+        Some((int, frac)) => format!("{int}.{}", frac.trim_end_matches('0')),
+        None => full,
     }
 }
 

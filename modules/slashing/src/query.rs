@@ -9,14 +9,7 @@ use tendermint_proto::google::protobuf::{Duration, Timestamp};
 use crate::state::keys::SIGNING_INFO;
 use crate::{params, SigningInfo, SlashingError};
 
-pub const VALCONS_PREFIX: &str = "verdictvalcons";
-
-pub fn valcons(addr: &[u8]) -> String {
-    bech32::Hrp::parse(VALCONS_PREFIX)
-        .ok()
-        .and_then(|h| bech32::encode::<bech32::Bech32>(h, addr).ok())
-        .unwrap_or_default()
-}
+pub use verdict_core::address::{valcons, VALCONS_PREFIX};
 
 fn info_proto(addr: &[u8], i: &SigningInfo) -> pb::ValidatorSigningInfo {
     pb::ValidatorSigningInfo {
