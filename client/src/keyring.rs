@@ -52,6 +52,9 @@ struct Sealed {
     ciphertext: String,
 }
 
+/// The most memory a key file may make scrypt use (1 GiB).
+const MAX_SCRYPT_MEMORY: u64 = 1 << 30;
+
 impl Sealed {
     /// The sealing key from `pass`, by the file's KDF and parameters.
     fn key(&self, pass: &str) -> anyhow::Result<[u8; 32]> {
@@ -59,6 +62,22 @@ impl Sealed {
         let mut k = [0u8; 32];
         match self.kdf.as_str() {
             "scrypt" => {
+                // A file naming absurd costs must not make the CLI allocate or
+                // spin on them: scrypt needs 128·r·2^log_n bytes, p times the work.
+                let (n, r, p) = (
+                    self.log_n.unwrap_or(0),
+                    self.r.unwrap_or(0),
+                    self.p.unwrap_or(0),
+                );
+                let memory = 128u64
+                    .saturating_mul(u64::from(r))
+                    .saturating_mul(1u64.checked_shl(u32::from(n)).unwrap_or(u64::MAX));
+                if n > 22 || memory > MAX_SCRYPT_MEMORY || p > 16 {
+                    bail!(
+                        "sealed key: scrypt log_n {n}, r {r}, p {p} is refused \
+                         (at most log_n 22, {MAX_SCRYPT_MEMORY} bytes, p 16)"
+                    );
+                }
                 let params = scrypt::Params::new(
                     self.log_n
                         .ok_or_else(|| anyhow!("sealed key: scrypt without log_n"))?,
@@ -69,10 +88,6 @@ impl Sealed {
                     32,
                 )
                 .map_err(|e| anyhow!("sealed key: bad scrypt parameters: {e}"))?;
-                // A file naming absurd costs must not make the CLI allocate them.
-                if self.log_n.is_some_and(|n| n > 22) {
-                    bail!("sealed key: scrypt log_n above 22 is refused");
-                }
                 scrypt::scrypt(pass.as_bytes(), &salt, &params, &mut k)
                     .map_err(|e| anyhow!("sealed key: scrypt: {e}"))?;
             }
@@ -380,6 +395,8 @@ mod tests {
             ("nonce", serde_json::json!("00")),
             ("salt", serde_json::json!("zz")),
             ("log_n", serde_json::json!(99)),
+            ("r", serde_json::json!(1u64 << 20)),
+            ("p", serde_json::json!(1000)),
             ("ciphertext", serde_json::json!("")),
         ] {
             let mut g = f.clone();
