@@ -55,9 +55,16 @@ for (let i = 0; i < 60 && !found; i++) {
   else await new Promise((ok) => setTimeout(ok, 500));
 }
 if (!found) throw new Error(`tx ${hash} never found over REST`);
-const search = await get(
-  `/cosmos/tx/v1beta1/txs?query=${encodeURIComponent(`message.sender='${sender.address}'`)}&limit=100`,
-);
+// GetTx reads verdictd's own index, written at Commit; the event search asks
+// CometBFT's indexer, which indexes the block a moment later: wait for it.
+let search = null;
+for (let i = 0; i < 60; i++) {
+  search = await get(
+    `/cosmos/tx/v1beta1/txs?query=${encodeURIComponent(`message.sender='${sender.address}'`)}&limit=100`,
+  );
+  if (search.tx_responses.some((t) => t.txhash === hash)) break;
+  await new Promise((ok) => setTimeout(ok, 500));
+}
 const after = await get(`/cosmos/bank/v1beta1/balances/${recipient}/by_denom?denom=uverd`);
 console.log(JSON.stringify({
   chainId,
