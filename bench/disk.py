@@ -5,9 +5,12 @@ A 1-validator loopback net (release binaries, timeout_commit DISK_TIMEOUT_COMMIT
 default 0s) runs DISK_BLOCKS blocks (default 20000) with a steady stream of
 signed MsgSends (DISK_TX_PER_S, default 4 per second, from 200 accounts), its
 verdictd pruning `custom` (keep the last 100 versions, every 10 blocks) with
-`--min-retain-blocks 1000` (CometBFT keeps 1000 blocks) and a snapshot every
-1000 blocks. Every DISK_SAMPLE blocks (default 1000) it samples the size of
-verdictd's store and of CometBFT's data dir. At the end, a proof at the latest
+`--min-retain-blocks 1000` (CometBFT keeps 1000 blocks, verdictd's tx index
+the txs of those blocks) and a snapshot every 1000 blocks. CometBFT is set up
+as a pruning validator is (README, "Operating a validator"): `tx_index.indexer = "null"` (v0.38
+cannot prune its kv indexer) and `storage.discard_abci_responses = true`.
+Every DISK_SAMPLE blocks (default 1000) it samples the size of verdictd's
+store and of each of CometBFT's databases. At the end, a proof at the latest
 height still verifies, an old height answers "pruned" (code 26), and a fresh
 full node joins by state sync.
 """
@@ -27,15 +30,26 @@ from pathlib import Path
 
 from bench.run import commit, du, machine, record
 from testnet import Net
+from testnet.homes import Toml
 from testnet.join import make_fullnode, start_fullnode, wait_synced
 
 BLOCKS = int(os.environ.get("DISK_BLOCKS", "20000"))
 SAMPLE = int(os.environ.get("DISK_SAMPLE", "1000"))
 TIMEOUT_COMMIT = os.environ.get("DISK_TIMEOUT_COMMIT", "0s")
 TX_PER_S = float(os.environ.get("DISK_TX_PER_S", "4"))
+COMET_DBS = ["blockstore.db", "state.db", "tx_index.db", "evidence.db", "cs.wal"]
 FLAGS = ["--pruning", "custom", "--pruning-keep-recent", "100", "--pruning-interval", "10",
          "--min-retain-blocks", "1000", "--snapshot-interval", "1000"]
 
+
+def pruning_validator(home: Path) -> None:
+    """CometBFT's side of a bounded-disk validator: no kv tx indexer (v0.38 never
+    prunes it) and only the latest FinalizeBlock response kept."""
+    path = home / "config" / "config.toml"
+    cfg = Toml(path.read_text())
+    cfg.set("tx_index", "indexer", "null")
+    cfg.set_raw("storage", "discard_abci_responses", "true")
+    path.write_text(cfg.text)
 
 
 def feed(txs: list[bytes], port: int, stop: threading.Event) -> None:
@@ -59,6 +73,7 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as d:
         net = Net(Path(d) / "net").generate(1, timeout_commit=TIMEOUT_COMMIT)
         node = net.node(0)
+        pruning_validator(node.home)
         stop = threading.Event()
         try:
             net.model_server.start()
@@ -82,6 +97,7 @@ def run() -> dict:
                 s = {"height": h, "store": du(node.home / "verdict" / "db"),
                      "snapshots": du(node.home / "verdict" / "snapshots"),
                      "cometbft": du(node.home / "data"), "s": time.monotonic() - t0,
+                     "comet_dbs": {n: du(node.home / "data" / n) for n in COMET_DBS},
                      "txs": int(node.rpc("num_unconfirmed_txs")["total"])}
                 samples.append(s)
                 print(json.dumps(s), flush=True)
@@ -117,14 +133,17 @@ def main() -> int:
         "",
         f"Machine: {machine()}. Command: `make bench-disk` (bench/disk.py; DISK_BLOCKS={BLOCKS}, "
         f"timeout_commit {TIMEOUT_COMMIT}): a 1-validator net, verdictd `{' '.join(FLAGS)}`, "
-        f"{TX_PER_S:g} MsgSends/s offered from 200 accounts ({r['txs']} pre-signed).",
+        f"{TX_PER_S:g} MsgSends/s offered from 200 accounts ({r['txs']} pre-signed); CometBFT "
+        f"with `tx_index.indexer = \"null\"` and `storage.discard_abci_responses = true`. "
+        f"CometBFT's databases in MiB.",
         "",
-        "| height | verdictd store | snapshots | CometBFT data | elapsed |",
-        "|---|---|---|---|---|",
+        f"| height | verdictd store | snapshots | CometBFT data | {' | '.join(COMET_DBS)} | elapsed |",
+        "|---|---|---|---|" + "---|" * len(COMET_DBS) + "---|",
     ]
     for s in r["samples"]:
+        dbs = " | ".join(f"{s['comet_dbs'][n] / mib:.1f}" for n in COMET_DBS)
         lines.append(f"| {s['height']} | {s['store'] / mib:.1f} MiB | {s['snapshots'] / mib:.2f} MiB | "
-                     f"{s['cometbft'] / mib:.1f} MiB | {s['s']:.0f} s |")
+                     f"{s['cometbft'] / mib:.1f} MiB | {dbs} | {s['s']:.0f} s |")
     c = r["checks"]
     lines += ["", f"At the end: proof at the latest height {'verifies' if c['proof_latest'] else 'FAILED'}; "
               f"height 2 answers {'code 26 (pruned)' if c['old_pruned'] else 'NOT pruned'}; an IBC-path "

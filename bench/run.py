@@ -80,7 +80,14 @@ def record(lines: list[str]) -> Path:
 
 def du(path: Path) -> int:
     """Bytes of the files under `path`."""
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+    total = 0
+    for p in path.rglob("*"):
+        try:
+            if p.is_file():
+                total += p.stat().st_size
+        except FileNotFoundError:  # compacted away while walking
+            pass
+    return total
 
 
 def machine() -> str:

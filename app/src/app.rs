@@ -33,11 +33,15 @@ use verdict_core::module::ValidatorUpdate;
 use crate::attestor::Attestor;
 use crate::error::{halt, TxError};
 use crate::state;
+
 use crate::store::{IndexedTx, Overlay, PendingCommit, StateView, Store};
 use crate::tx::{self, Mode};
 use crate::vote_ext;
 
 pub const APP_VERSION: u64 = 1;
+
+/// Tx index entries dropped per block at most (see `App::commit`).
+const TX_INDEX_PRUNE_PER_BLOCK: usize = 2_000;
 
 /// State of the block in flight. Reset at every FinalizeBlock.
 #[derive(Default)]
@@ -293,11 +297,20 @@ impl Application for VerdictApp {
                 std::process::exit(0);
             });
         }
-        let retain_height = match self.min_retain_blocks {
+        let retain = match self.min_retain_blocks {
             0 => 0,
-            n => i64::try_from(height.saturating_sub(n)).unwrap_or(0),
+            n => height.saturating_sub(n),
         };
-        ResponseCommit { retain_height }
+        // The tx index follows CometBFT's blocks: what CometBFT prunes, the index
+        // drops (a bounded amount per block, so a first prune is spread out).
+        if retain > 0 {
+            if let Err(e) = self.store.prune_tx_index(retain, TX_INDEX_PRUNE_PER_BLOCK) {
+                tracing::error!(height, error = %e, "pruning the tx index failed");
+            }
+        }
+        ResponseCommit {
+            retain_height: i64::try_from(retain).unwrap_or(0),
+        }
     }
 
     fn list_snapshots(&self) -> ResponseListSnapshots {

@@ -89,7 +89,7 @@ impl std::fmt::Debug for PendingCommit {
 pub struct Store {
     path: PathBuf,
     tree: sled::Tree,
-    txs: sled::Tree,
+    txs: txindex::TxIndex,
     db: sled::Db,
     // Held for the life of the store: a second process on the same directory gets
     // a clear error instead of sled's opaque one.
@@ -129,7 +129,7 @@ impl Store {
                 path: db_path.clone(),
                 source,
             })?;
-        let txs = db.open_tree("txs").map_err(|source| StoreError::Corrupt {
+        let txs = txindex::TxIndex::open(&db).map_err(|source| StoreError::Corrupt {
             path: db_path.clone(),
             source,
         })?;
@@ -489,7 +489,18 @@ fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
 impl Store {
     /// Writes a committed block's tx index entries (not consensus state).
     pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
-        txindex::write(&self.txs, txs)
+        self.txs.write(txs)
+    }
+
+    /// Drops the tx index entries of blocks below `retain` (CometBFT's retain
+    /// height), at most `limit` per call; returns how many went.
+    pub fn prune_tx_index(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
+        self.txs.prune_below(retain, limit)
+    }
+
+    /// How many txs the index holds (by hash, by height).
+    pub fn tx_index_len(&self) -> (usize, usize) {
+        self.txs.len()
     }
 
     /// The indexed result of the tx with `hash`, if any.
@@ -497,7 +508,7 @@ impl Store {
         &self,
         hash: &[u8],
     ) -> Result<Option<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse>, StoreError> {
-        txindex::read(&self.txs, hash)
+        self.txs.read(hash)
     }
 }
 

@@ -101,3 +101,53 @@ fn pruning_names_are_the_sdks() {
     assert_eq!(Pruning::EVERYTHING.due(100), Some(99));
     assert_eq!(Pruning::EVERYTHING.due(101), None);
 }
+
+fn indexed(height: i64, seed: u8) -> IndexedTx {
+    IndexedTx {
+        hash: [seed; 32],
+        response: cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse {
+            height,
+            ..Default::default()
+        },
+    }
+}
+
+#[test]
+fn the_tx_index_drops_blocks_below_the_retain_height_a_bounded_amount_at_a_time() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path()).expect("open");
+    for h in 1..=10u8 {
+        s.index_txs(&[indexed(h.into(), h), indexed(h.into(), h + 100)])
+            .expect("index");
+    }
+    // The same bytes executed again at height 9: the later entry must survive.
+    s.index_txs(&[indexed(9, 2)]).expect("index");
+    assert_eq!(s.tx_index_len(), (20, 21));
+
+    assert_eq!(
+        s.prune_tx_index(6, 3).expect("prune"),
+        3,
+        "bounded per call"
+    );
+    assert_eq!(s.prune_tx_index(6, 100).expect("prune"), 7);
+    assert_eq!(
+        s.prune_tx_index(6, 100).expect("prune"),
+        0,
+        "nothing left below 6"
+    );
+    for h in 1..=5u8 {
+        let gone = s.indexed_tx(&[h + 100; 32]).expect("read");
+        assert!(gone.is_none(), "height {h} pruned");
+    }
+    let kept = s.indexed_tx(&[2; 32]).expect("read").expect("re-indexed");
+    assert_eq!(kept.height, 9);
+    for h in 6..=10u8 {
+        let e = s.indexed_tx(&[h; 32]).expect("read").expect("kept");
+        assert_eq!(e.height, i64::from(h));
+    }
+    assert_eq!(s.tx_index_len(), (11, 11));
+    // Reopened, the index and its height entries are what was left.
+    drop(s);
+    let s = Store::open(d.path()).expect("reopen");
+    assert_eq!(s.tx_index_len(), (11, 11));
+}

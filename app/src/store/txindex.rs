@@ -1,7 +1,10 @@
 //! A local index of executed transactions for `cosmos.tx.v1beta1.Service/GetTx`.
 //!
-//! Not consensus state: it lives in its own sled tree, is written after Commit,
-//! and a replay after a crash writes it again.
+//! Not consensus state: it lives in its own sled trees, is written after Commit,
+//! and a replay after a crash writes it again. Two trees: `txs` maps a tx hash
+//! to its TxResponse; `txs_by_height` holds height (BE u64) ‖ hash for each
+//! entry, so the entries of blocks below CometBFT's retain height can be
+//! dropped with the blocks (`--min-retain-blocks`) without a scan.
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse;
 use cosmrs::proto::cosmos::tx::v1beta1::{AuthInfo, Tx, TxBody, TxRaw};
@@ -66,23 +69,86 @@ impl IndexedTx {
     }
 }
 
-/// Writes a committed block's index entries (not consensus state).
-pub(super) fn write(txs: &sled::Tree, entries: &[IndexedTx]) -> Result<(), StoreError> {
-    if entries.is_empty() {
-        return Ok(());
-    }
-    let mut batch = sled::Batch::default();
-    for t in entries {
-        batch.insert(t.hash.as_slice(), t.response.encode_to_vec());
-    }
-    txs.apply_batch(batch)?;
-    Ok(())
+/// The index's two trees (see the module docs).
+pub(super) struct TxIndex {
+    by_hash: sled::Tree,
+    by_height: sled::Tree,
 }
 
-/// The indexed result of the tx with `hash`, if any.
-pub(super) fn read(txs: &sled::Tree, hash: &[u8]) -> Result<Option<TxResponse>, StoreError> {
-    match txs.get(hash)? {
-        None => Ok(None),
-        Some(v) => Ok(TxResponse::decode(v.as_ref()).ok()),
+fn height_key(height: u64, hash: &[u8]) -> Vec<u8> {
+    let mut k = height.to_be_bytes().to_vec();
+    k.extend_from_slice(hash);
+    k
+}
+
+impl TxIndex {
+    pub(super) fn open(db: &sled::Db) -> sled::Result<Self> {
+        Ok(TxIndex {
+            by_hash: db.open_tree("txs")?,
+            by_height: db.open_tree("txs_by_height")?,
+        })
+    }
+
+    /// Writes a committed block's index entries.
+    pub(super) fn write(&self, entries: &[IndexedTx]) -> Result<(), StoreError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        let mut heights = sled::Batch::default();
+        for t in entries {
+            batch.insert(t.hash.as_slice(), t.response.encode_to_vec());
+            let h = u64::try_from(t.response.height).unwrap_or(0);
+            heights.insert(height_key(h, &t.hash), &[]);
+        }
+        // The height entry first: a crash between the two leaves at worst an
+        // entry to prune with nothing behind it, never an unprunable one.
+        self.by_height.apply_batch(heights)?;
+        self.by_hash.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// The indexed result of the tx with `hash`, if any.
+    pub(super) fn read(&self, hash: &[u8]) -> Result<Option<TxResponse>, StoreError> {
+        match self.by_hash.get(hash)? {
+            None => Ok(None),
+            Some(v) => Ok(TxResponse::decode(v.as_ref()).ok()),
+        }
+    }
+
+    /// Drops the entries of blocks below `retain` (at most `limit` of them per
+    /// call, so a first prune of a long-unpruned index is spread over blocks);
+    /// returns how many went. A hash indexed again at a later height (the same
+    /// bytes executed twice) keeps its later entry.
+    pub(super) fn prune_below(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
+        let mut by_hash = sled::Batch::default();
+        let mut by_height = sled::Batch::default();
+        let mut n = 0usize;
+        for item in self
+            .by_height
+            .range(..retain.to_be_bytes().to_vec())
+            .take(limit)
+        {
+            let (k, _) = item?;
+            let hash = k.get(8..).unwrap_or_default();
+            let later = self
+                .read(hash)?
+                .is_some_and(|r| u64::try_from(r.height).unwrap_or(0) >= retain);
+            if !later {
+                by_hash.remove(hash);
+            }
+            by_height.remove(k);
+            n = n.saturating_add(1);
+        }
+        if n > 0 {
+            self.by_hash.apply_batch(by_hash)?;
+            self.by_height.apply_batch(by_height)?;
+        }
+        Ok(n)
+    }
+
+    /// Entries in the index (both trees' sizes, for tests and metrics).
+    pub(super) fn len(&self) -> (usize, usize) {
+        (self.by_hash.len(), self.by_height.len())
     }
 }
