@@ -80,6 +80,43 @@ pub struct EventAttribute {
 }
 
 impl TxResponse {
+    /// The SDK's `TxResponse` (GetTx, from the node's own tx index) in `/tx`'s
+    /// shape, for nodes whose CometBFT indexes nothing (`indexer = "null"`).
+    /// The tx's index in its block is not in it: 0.
+    pub fn from_sdk(r: &cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse) -> Self {
+        let data = hex::decode(&r.data).unwrap_or_default();
+        TxResponse {
+            hash: r.txhash.clone(),
+            height: u64::try_from(r.height).unwrap_or(0),
+            index: 0,
+            tx_result: TxResult {
+                code: r.code,
+                codespace: r.codespace.clone(),
+                log: r.raw_log.clone(),
+                info: r.info.clone(),
+                data: base64::engine::general_purpose::STANDARD.encode(data),
+                gas_wanted: r.gas_wanted,
+                gas_used: r.gas_used,
+                events: r
+                    .events
+                    .iter()
+                    .map(|e| Event {
+                        kind: e.r#type.clone(),
+                        attributes: e
+                            .attributes
+                            .iter()
+                            .map(|a| EventAttribute {
+                                key: a.key.clone(),
+                                value: a.value.clone(),
+                                index: a.index,
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            },
+        }
+    }
+
     pub fn is_ok(&self) -> bool {
         self.tx_result.code == 0
     }
@@ -195,5 +232,44 @@ mod tests {
             (b.code, b.codespace.as_str(), b.hash.as_str()),
             (2, "sdk", "6E34")
         );
+    }
+
+    #[test]
+    fn an_sdk_tx_response_reads_as_the_tx_reply_of_the_same_tx() {
+        use cosmrs::proto::tendermint::v0_38::abci::{Event as AbciEvent, EventAttribute as Attr};
+        let cometbft: TxResponse = serde_json::from_str(TX).expect("parse");
+        let sdk = cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse {
+            height: 10,
+            txhash: cometbft.hash.clone(),
+            data: hex::encode_upper(
+                base64::engine::general_purpose::STANDARD
+                    .decode(&cometbft.tx_result.data)
+                    .expect("b64"),
+            ),
+            gas_wanted: 200_000,
+            gas_used: 35_570,
+            events: vec![
+                AbciEvent {
+                    r#type: "tx".into(),
+                    attributes: vec![Attr {
+                        key: "fee".into(),
+                        value: "5000uverd".into(),
+                        index: true,
+                    }],
+                },
+                AbciEvent {
+                    r#type: "message".into(),
+                    attributes: vec![Attr {
+                        key: "action".into(),
+                        value: "/cosmos.bank.v1beta1.MsgSend".into(),
+                        index: true,
+                    }],
+                },
+            ],
+            ..Default::default()
+        };
+        let r = TxResponse::from_sdk(&sdk);
+        assert_eq!(r.tx_result, cometbft.tx_result);
+        assert_eq!((r.hash, r.height), (cometbft.hash, 10));
     }
 }

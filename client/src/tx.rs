@@ -212,19 +212,40 @@ pub fn broadcast(rpc: &Rpc, tx: &[u8]) -> anyhow::Result<String> {
     Ok(r.hash)
 }
 
-/// Polls `/tx` until the transaction is in a block, with a spinner on a terminal.
+/// The tx with `hash` from the node's app (GetTx over ABCI query), if indexed.
+fn from_app_index(rpc: &Rpc, hash: &str) -> Option<TxResponse> {
+    let req = cosmrs::proto::cosmos::tx::v1beta1::GetTxRequest { hash: hash.into() };
+    let r: cosmrs::proto::cosmos::tx::v1beta1::GetTxResponse =
+        query(rpc, "/cosmos.tx.v1beta1.Service/GetTx", &req)
+            .ok()?
+            .ok()?;
+    r.tx_response.as_ref().map(TxResponse::from_sdk)
+}
+
+/// Polls `/tx` (or, where CometBFT indexes nothing, the app's GetTx) until the transaction is in a block, with a spinner on a terminal.
 pub fn wait_for_tx(rpc: &Rpc, hash: &str, timeout: Duration) -> anyhow::Result<TxResponse> {
     let start = Instant::now();
     let frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
     let tty = std::io::stderr().is_terminal();
     let mut i = 0usize;
     loop {
-        if let Ok(r) = rpc.get(&format!("tx?hash=0x{hash}")) {
+        let found = match rpc.get(&format!("tx?hash=0x{hash}")) {
+            Ok(r) => Some(
+                serde_json::from_value(r)
+                    .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url())),
+            ),
+            // A node that indexes nothing in CometBFT (a pruning validator)
+            // still answers from verdictd's own index.
+            Err(e) if e.to_string().contains("indexing is disabled") => {
+                from_app_index(rpc, hash).map(Ok)
+            }
+            Err(_) => None,
+        };
+        if let Some(r) = found {
             if tty {
                 eprint!("\r\x1b[2K");
             }
-            return serde_json::from_value(r)
-                .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url()));
+            return r;
         }
         if start.elapsed() > timeout {
             if tty {
