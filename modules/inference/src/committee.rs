@@ -12,15 +12,12 @@ use verdict_staking::state as staking;
 use crate::error::InferenceError;
 use crate::state::{self, JobStatus, Member};
 
-/// The bonded, unjailed validators with their power, in operator order.
+/// The bonded, unjailed validators with their power, in operator order (read
+/// from the active set, not from every validator).
 pub fn bonded(s: &dyn Storage) -> Result<Vec<Member>, InferenceError> {
     let mut out = Vec::new();
-    for v in staking::all_validators(s) {
-        let v = v?;
+    for v in staking::bonded_validators(s)? {
         let power = v.power();
-        if power == 0 {
-            continue;
-        }
         let Ok(pk) = staking::pubkey_bytes(&v) else {
             continue;
         };

@@ -84,10 +84,14 @@ pub enum StakingMsg {
 /// (what cosmjs sends); a decimal with a point is accepted too.
 pub fn parse_legacy_dec(s: &str) -> Result<Decimal, StakingError> {
     let bad = || StakingError::Invalid(format!("invalid decimal {s:?}"));
+    // Digits and one point only: `Decimal`'s parser, like `u128`'s, takes "+1".
+    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return Err(bad());
+    }
     if s.contains('.') {
         return s.parse::<Decimal>().map_err(|_| bad());
     }
-    let atomics: u128 = s.parse().map_err(|_| bad())?;
+    let atomics: u128 = verdict_core::coin::parse_uint(s).ok_or_else(bad)?;
     Decimal::from_atomics(Uint128::new(atomics), 18).map_err(|_| bad())
 }
 
@@ -145,7 +149,7 @@ fn decode_create_validator(any: &Any) -> Result<StakingMsg, StakingError> {
     }
     let min_self_delegation = match m.min_self_delegation.as_str() {
         "" => Uint128::one(),
-        v => Uint128::new(v.parse().map_err(|_| {
+        v => Uint128::new(verdict_core::coin::parse_uint(v).ok_or_else(|| {
             StakingError::Invalid(format!("min_self_delegation {v:?} is not an integer"))
         })?),
     };
@@ -182,9 +186,9 @@ fn decode_edit_validator(any: &Any) -> Result<StakingMsg, StakingError> {
     };
     let min_self_delegation = match m.min_self_delegation.as_str() {
         "" => None,
-        v => Some(Uint128::new(v.parse().map_err(|_| {
-            StakingError::Invalid(format!("min_self_delegation {v:?} is not an integer"))
-        })?)),
+        v => Some(Uint128::new(verdict_core::coin::parse_uint(v).ok_or_else(
+            || StakingError::Invalid(format!("min_self_delegation {v:?} is not an integer")),
+        )?)),
     };
     Ok(StakingMsg::EditValidator {
         operator: valoper(&m.validator_address, "validator_address")?,

@@ -42,9 +42,10 @@ pub use redelegation::{
 pub use slash::slash;
 pub use unbonding::{complete_unbondings, undelegate, UnbondingEntry};
 pub use validators::{
-    all_validators, create_validator, create_validator_with, edit_validator, find_validator,
-    operator_by_consensus_address, set_jailed, tokens_of_shares, validator, Commission, Status,
-    Validator, MAX_DETAILS, MAX_IDENTITY, MAX_MONIKER, MAX_SECURITY_CONTACT, MAX_WEBSITE,
+    all_validators, bonded_validators, create_validator, create_validator_with, edit_validator,
+    find_validator, operator_by_consensus_address, set_jailed, tokens_of_shares, validator,
+    Commission, Status, Validator, MAX_DETAILS, MAX_IDENTITY, MAX_MONIKER, MAX_SECURITY_CONTACT,
+    MAX_WEBSITE,
 };
 
 use keys::PARAMS;
@@ -141,6 +142,8 @@ fn pool_of(v: &Validator) -> Addr {
     }
 }
 
+#[cfg(test)]
+mod active_set_tests;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

@@ -67,8 +67,9 @@ impl Budget {
 
     fn bonded(&mut self, s: &dyn Storage) -> u128 {
         *self.bonded.get_or_insert_with(|| {
-            staking::all_validators(s)
-                .filter_map(Result::ok)
+            staking::bonded_validators(s)
+                .unwrap_or_default()
+                .iter()
                 .map(|v| u128::from(v.power()))
                 .sum()
         })

@@ -3,13 +3,13 @@
 
 use std::collections::BTreeSet;
 
-use cosmwasm_std::Storage;
+use cosmwasm_std::{Order, Storage};
 use verdict_bank::Bank;
 
 use super::keys::{LAST_POWERS, VALIDATORS};
+use super::validators::{ensure_power_index, store_validator, top_by_power};
 use super::{
-    all_validators, bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Status,
-    Validator, POWER_REDUCTION,
+    bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Addr20, Status, Validator,
 };
 use crate::error::StakingError;
 
@@ -23,21 +23,31 @@ pub struct PowerUpdate {
 /// Recomputes the active set (top `max_validators` by tokens, unjailed, with at
 /// least one unit of power), moves tokens between the pools for validators that
 /// enter or leave it, and returns what changed since CometBFT was last told.
+///
+/// Reads only the top `max_validators` of the power index and the validators
+/// CometBFT was last told about: a validator in neither was not bonded and
+/// stays as it is, so the work per block follows the active set, not the
+/// number of validators ever created (security review H-4).
 pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, StakingError> {
     let p = params(s);
-    let mut all: Vec<Validator> = all_validators(s).collect::<Result<_, _>>()?;
+    ensure_power_index(s)?;
+    let active: BTreeSet<Addr20> = top_by_power(s, p.max_validators as usize)?
+        .into_iter()
+        .collect();
+    let mut touched: BTreeSet<Addr20> = active.clone();
+    for op in LAST_POWERS.keys(s, None, None, Order::Ascending) {
+        let op = op?;
+        touched.insert(
+            Addr20::try_from(op.as_slice())
+                .map_err(|_| StakingError::Invalid("last power of a malformed operator".into()))?,
+        );
+    }
+    let mut all = Vec::with_capacity(touched.len());
+    for op in &touched {
+        all.push(VALIDATORS.load(s, op)?);
+    }
     // Deterministic order: tokens descending, then operator address.
     all.sort_by(|a, b| b.tokens.cmp(&a.tokens).then(a.operator.cmp(&b.operator)));
-    let mut active = BTreeSet::new();
-    for v in all
-        .iter()
-        .filter(|v| !v.jailed && v.tokens.u128() >= POWER_REDUCTION)
-    {
-        if active.len() >= p.max_validators as usize {
-            break;
-        }
-        active.insert(v.operator);
-    }
     let mut updates = Vec::new();
     for mut v in all {
         let was = LAST_POWERS.may_load(s, &v.operator)?.unwrap_or(0);
@@ -52,7 +62,7 @@ pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, Stakin
         if new_status != v.status {
             move_pools(s, &v, new_status)?;
             v.status = new_status;
-            VALIDATORS.save(s, &v.operator, &v)?;
+            store_validator(s, &v)?;
         }
         let power = v.power();
         if power != was {

@@ -5,7 +5,8 @@ use cosmwasm_std::{Order, StdResult, Storage, Uint128, Uint256};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
 
-use super::keys::{DELEGATIONS, SHARES_CHANGED, VALIDATORS};
+use super::keys::{DELEGATIONS, SHARES_CHANGED};
+use super::validators::store_validator;
 use super::{bond_coin, pool_of, validator, Validator};
 use crate::error::StakingError;
 
@@ -44,7 +45,7 @@ pub fn delegate(
         .delegator_shares
         .checked_add(shares)
         .map_err(|_| StakingError::Overflow("shares"))?;
-    VALIDATORS.save(s, &validator_op.0, &v)?;
+    store_validator(s, &v)?;
     add_shares(s, delegator, validator_op, shares)
 }
 
@@ -136,7 +137,7 @@ pub(super) fn unbond_shares(
     if delegator.0 == v.operator && !v.jailed && v.tokens_for(left)? < v.min_self_delegation {
         v.jailed = true;
     }
-    VALIDATORS.save(s, &v.operator, v)?;
+    store_validator(s, v)?;
     Ok(tokens)
 }
 

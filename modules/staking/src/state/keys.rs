@@ -20,6 +20,14 @@ pub(crate) const UNBONDING: Map<(&[u8], &[u8]), Vec<UnbondingEntry>> =
 pub(crate) const UNBONDING_BY_VAL: Map<(&[u8], &[u8]), ()> = Map::new("staking/ubd_by_val");
 /// (completion time, delegator, validator): pairs with an entry maturing then.
 pub(crate) const UNBONDING_QUEUE: Map<(u64, &[u8], &[u8]), ()> = Map::new("staking/ubd_queue");
+/// (u128::MAX − tokens as 16 bytes BE, operator): the validators that may be in
+/// the active set (unjailed, at least one unit of power), most tokens first, so
+/// EndBlock reads the top `max_validators` instead of every validator. Kept by
+/// `validators::store_validator`, the only writer of [`VALIDATORS`].
+pub(crate) const BY_POWER: Map<(&[u8], &[u8]), ()> = Map::new("staking/by_power");
+/// Set once [`BY_POWER`] holds every validator (state from before it existed is
+/// indexed at the first EndBlock that finds this unset).
+pub(crate) const BY_POWER_BUILT: Item<bool> = Item::new("staking/by_power_built");
 /// The powers CometBFT was last told, by operator.
 pub(crate) const LAST_POWERS: Map<&[u8], u64> = Map::new("staking/last_powers");
 /// (delegator, validator) pairs whose delegation shares changed since the
@@ -55,6 +63,8 @@ mod tests {
         let got = [
             ("PARAMS", ns(PARAMS.as_slice())),
             ("VALIDATORS", ns(VALIDATORS.namespace_bytes())),
+            ("BY_POWER", ns(BY_POWER.namespace_bytes())),
+            ("BY_POWER_BUILT", ns(BY_POWER_BUILT.as_slice())),
             ("BY_CONS_ADDR", ns(BY_CONS_ADDR.namespace_bytes())),
             ("DELEGATIONS", ns(DELEGATIONS.namespace_bytes())),
             ("UNBONDING", ns(UNBONDING.namespace_bytes())),
@@ -78,6 +88,8 @@ mod tests {
             [
                 ("PARAMS", "staking/params"),
                 ("VALIDATORS", "staking/validators"),
+                ("BY_POWER", "staking/by_power"),
+                ("BY_POWER_BUILT", "staking/by_power_built"),
                 ("BY_CONS_ADDR", "staking/by_cons"),
                 ("DELEGATIONS", "staking/delegations"),
                 ("UNBONDING", "staking/unbonding"),

@@ -22,6 +22,7 @@ use super::delegations::{add_shares, delegation_or_err, shares_for_tokens_ceil, 
 use super::keys::{
     DELEGATIONS, REDELEGATIONS, REDELEGATIONS_BY_SRC, REDELEGATION_QUEUE, VALIDATORS,
 };
+use super::validators::store_validator;
 use super::{
     bond_coin, bonded_pool, mul_div, not_bonded_pool, params, pool_of, validator, Status, Validator,
 };
@@ -187,7 +188,7 @@ pub fn begin_redelegation(
         .delegator_shares
         .checked_add(shares_dst)
         .map_err(|_| StakingError::Overflow("shares"))?;
-    VALIDATORS.save(s, &dst_op.0, &dst)?;
+    store_validator(s, &dst)?;
     add_shares(s, delegator, dst_op, shares_dst)?;
     // The tokens follow the destination's bonded status between the pools.
     let coins = bond_coin(s, moved);

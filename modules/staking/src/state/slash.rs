@@ -5,9 +5,9 @@ use cosmwasm_std::{Decimal, Storage, Uint128};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
 
-use super::keys::VALIDATORS;
 use super::redelegation::slash_redelegations;
 use super::unbonding::slash_unbonding_entries;
+use super::validators::store_validator;
 use super::{bond_coin, not_bonded_pool, pool_of, validator, POWER_REDUCTION};
 use crate::error::StakingError;
 
@@ -60,7 +60,7 @@ fn slash_tokens(
         .checked_sub(from_tokens)
         .map_err(|_| StakingError::Overflow("tokens"))?;
     let pool = pool_of(&v);
-    VALIDATORS.save(s, &operator.0, &v)?;
+    store_validator(s, &v)?;
     if !from_tokens.is_zero() {
         {
             let c = bond_coin(s, from_tokens);

@@ -205,3 +205,27 @@ fn decode_carries_the_declared_rates_and_minimum() {
     assert_eq!(commission.max_change_rate, Decimal::percent(2));
     assert_eq!(min_self_delegation, Uint128::new(5_000_000));
 }
+
+#[test]
+fn numbers_with_a_sign_or_spaces_are_refused_at_decode() {
+    // Security review I-6: Rust's integer parser takes "+5"; the SDK does not.
+    let ok = rates("0.05", "0.2", "0.02");
+    for msd in ["+5000000", " 5000000", "5000000 ", "-1"] {
+        assert!(
+            StakingMsg::decode(&msg(named("v"), ok.clone(), msd, 5_000_000)).is_err(),
+            "min_self_delegation {msd:?}"
+        );
+    }
+    // On the wire a rate is LegacyDec atomics ("50000000000000000" is 0.05);
+    // the parser also takes a plain decimal.
+    for rate in ["+50000000000000000", "+0.05", " 0.05", "0.05 "] {
+        let wire = CommissionRates {
+            rate: rate.into(),
+            ..ok.clone()
+        };
+        assert!(
+            StakingMsg::decode(&msg(named("v"), wire, "1", 5_000_000)).is_err(),
+            "rate {rate:?}"
+        );
+    }
+}

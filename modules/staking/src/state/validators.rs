@@ -5,7 +5,7 @@ use cosmwasm_std::{Decimal, Order, StdResult, Storage, Uint128};
 use serde::{Deserialize, Serialize};
 use verdict_core::address::Addr;
 
-use super::keys::{BY_CONS_ADDR, DELEGATIONS, VALIDATORS};
+use super::keys::{BY_CONS_ADDR, BY_POWER, BY_POWER_BUILT, DELEGATIONS, LAST_POWERS, VALIDATORS};
 use super::{consensus_address, delegate, mul_div, Addr20, POWER_REDUCTION};
 use crate::error::StakingError;
 
@@ -87,6 +87,72 @@ pub fn operator_by_consensus_address(
     consensus_address: &[u8],
 ) -> StdResult<Option<Addr20>> {
     BY_CONS_ADDR.may_load(s, consensus_address)
+}
+
+/// The key of `v` in the power index, when it may be in the active set.
+pub(super) fn power_key(v: &Validator) -> Option<[u8; 16]> {
+    (!v.jailed && v.tokens.u128() >= POWER_REDUCTION)
+        .then(|| (u128::MAX.saturating_sub(v.tokens.u128())).to_be_bytes())
+}
+
+/// Writes `v`, keeping the power index in step: the only writer of a validator.
+pub(super) fn store_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
+    if let Some(old) = VALIDATORS.may_load(s, &v.operator)? {
+        if let Some(k) = power_key(&old) {
+            BY_POWER.remove(s, (&k, &old.operator));
+        }
+    }
+    if let Some(k) = power_key(v) {
+        BY_POWER.save(s, (&k, &v.operator), &())?;
+    }
+    VALIDATORS.save(s, &v.operator, v)?;
+    Ok(())
+}
+
+/// Indexes every validator by power, once, for state written before the index
+/// existed (a chain restored from an older export).
+pub(super) fn ensure_power_index(s: &mut dyn Storage) -> Result<(), StakingError> {
+    if BY_POWER_BUILT.may_load(s)?.unwrap_or(false) {
+        return Ok(());
+    }
+    let all: Vec<Validator> = all_validators(s).collect::<StdResult<_>>()?;
+    for v in &all {
+        if let Some(k) = power_key(v) {
+            BY_POWER.save(s, (&k, &v.operator), &())?;
+        }
+    }
+    BY_POWER_BUILT.save(s, &true)?;
+    Ok(())
+}
+
+/// Up to `n` operators of the power index, most tokens first (ties by
+/// operator): the validators that may be in the active set.
+pub(super) fn top_by_power(s: &dyn Storage, n: usize) -> StdResult<Vec<Addr20>> {
+    BY_POWER
+        .keys(s, None, None, Order::Ascending)
+        .take(n)
+        .map(|k| {
+            let (_, op) = k?;
+            Addr20::try_from(op.as_slice())
+                .map_err(|_| cosmwasm_std::StdError::msg("power index: operator is not 20 bytes"))
+        })
+        .collect()
+}
+
+/// The validators CometBFT was last told about (the active set after the last
+/// EndBlock) that still have power now, in operator order: the same as every
+/// validator with `power() > 0`, read without visiting the others.
+pub fn bonded_validators(s: &dyn Storage) -> StdResult<Vec<Validator>> {
+    let mut out = Vec::new();
+    for op in LAST_POWERS.keys(s, None, None, Order::Ascending) {
+        let op = op?;
+        if let Some(v) = VALIDATORS.may_load(s, &op)? {
+            if v.power() > 0 {
+                out.push(v);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Every validator, bonded or not, in operator order.
@@ -214,7 +280,7 @@ pub fn create_validator_with(
         moniker: moniker.into(),
         commission_update_time: 0,
     };
-    VALIDATORS.save(s, &operator.0, &v)?;
+    store_validator(s, &v)?;
     BY_CONS_ADDR.save(s, &cons, &operator.0)?;
     delegate(s, operator, operator, amount)
 }
@@ -285,13 +351,11 @@ pub fn edit_validator(
         }
         v.min_self_delegation = msd;
     }
-    VALIDATORS.save(s, &operator.0, &v)?;
-    Ok(())
+    store_validator(s, &v)
 }
 
 pub fn set_jailed(s: &mut dyn Storage, operator: &Addr, jailed: bool) -> Result<(), StakingError> {
     let mut v = validator(s, operator)?;
     v.jailed = jailed;
-    VALIDATORS.save(s, &operator.0, &v)?;
-    Ok(())
+    store_validator(s, &v)
 }
