@@ -102,6 +102,15 @@ pub fn validate_positive(coins: &[Coin]) -> Result<(), CoinError> {
     Ok(())
 }
 
+/// A canonical unsigned integer: ASCII digits only, so "+5", " 5" or "" are
+/// refused (Rust's `u128::from_str` takes a leading `+`; security review I-6).
+pub fn parse_uint(s: &str) -> Option<u128> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
 pub fn from_protos(
     cs: &[cosmrs::proto::cosmos::base::v1beta1::Coin],
 ) -> Result<Vec<Coin>, CoinError> {
@@ -141,6 +150,26 @@ pub fn display(coins: &[Coin]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_plain_digits_are_an_unsigned_integer() {
+        assert_eq!(parse_uint("0"), Some(0));
+        assert_eq!(
+            parse_uint("340282366920938463463374607431768211455"),
+            Some(u128::MAX)
+        );
+        for bad in [
+            "",
+            "+5",
+            "-5",
+            " 5",
+            "5 ",
+            "5e3",
+            "340282366920938463463374607431768211456",
+        ] {
+            assert_eq!(parse_uint(bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn parses_and_validates() {

@@ -298,10 +298,8 @@ impl InferenceMsg {
             return Err(invalid("max_latency_ms must be positive"));
         }
         let fee = m.fee.ok_or_else(|| invalid("fee is missing"))?;
-        let amount: u128 = fee
-            .amount
-            .parse()
-            .map_err(|_| invalid(format!("fee amount {:?} is not an integer", fee.amount)))?;
+        let amount: u128 = verdict_core::coin::parse_uint(&fee.amount)
+            .ok_or_else(|| invalid(format!("fee amount {:?} is not an integer", fee.amount)))?;
         verdict_core::coin::validate_denom(&fee.denom).map_err(|e| invalid(format!("fee: {e}")))?;
         let inputs = m
             .inputs
@@ -343,6 +341,42 @@ impl InferenceMsg {
             InferenceMsg::RegisterModel { .. } => MSG_REGISTER_MODEL_URL,
             InferenceMsg::ServeModel { .. } => MSG_SERVE_MODEL_URL,
             InferenceMsg::SubmitJob { .. } => MSG_SUBMIT_JOB_URL,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fee_amount_with_a_sign_or_spaces_is_refused() {
+        // Security review I-6: Rust's integer parser takes "+5"; the SDK does not.
+        let submit = |amount: &str| {
+            let m = pb::MsgSubmitJob {
+                requester: Addr([1; 20]).bech32(),
+                model_id: "ab".repeat(32),
+                inputs: vec![pb::Tensor {
+                    name: "x".into(),
+                    dtype: "float32".into(),
+                    shape: vec![1, 2],
+                    data: vec![0; 8],
+                }],
+                max_latency_ms: 1000,
+                fee: Some(pb::Coin {
+                    denom: "uverd".into(),
+                    amount: amount.into(),
+                }),
+                spec_hash: String::new(),
+            };
+            InferenceMsg::decode(&Any {
+                type_url: MSG_SUBMIT_JOB_URL.into(),
+                value: m.encode_to_vec(),
+            })
+        };
+        assert!(matches!(submit("40000"), Ok(Some(_))));
+        for bad in ["+40000", " 40000", "40000 ", "-1", ""] {
+            assert!(submit(bad).is_err(), "fee amount {bad:?}");
         }
     }
 }
