@@ -22,6 +22,12 @@ pub const SERVICE: &str = "verdict.sidecar.v1.Sidecar";
 
 /// The longest a GetResult may wait; keeps a handler from being parked forever.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
+/// GetResult calls that may wait at once; more are refused (resource
+/// exhausted) instead of each parking a task for up to [`MAX_WAIT`]
+/// (security review L-8). The attestor waits for at most a few jobs at a time.
+pub const MAX_WAITERS: usize = 256;
+/// Requests in flight per connection, and HTTP/2 streams per connection.
+const MAX_CONCURRENT_PER_CONNECTION: usize = 64;
 
 fn loading() -> Status {
     Status::unavailable("sidecar not ready: loading and warming up models")
@@ -57,6 +63,7 @@ pub fn status_of(e: &SidecarError) -> Status {
 struct Ctx {
     queue: Option<JobQueue>,
     loader: Option<Loader>,
+    waiters: Arc<tokio::sync::Semaphore>,
 }
 
 async fn submit_job(ctx: Ctx, req: pb::SubmitJobRequest) -> Result<pb::SubmitJobResponse, Status> {
@@ -74,6 +81,16 @@ async fn submit_job(ctx: Ctx, req: pb::SubmitJobRequest) -> Result<pb::SubmitJob
 async fn get_result(ctx: Ctx, req: pb::GetResultRequest) -> Result<pb::GetResultResponse, Status> {
     let q = ctx.queue.ok_or_else(loading)?;
     let wait = Duration::from_millis(u64::from(req.wait_ms)).min(MAX_WAIT);
+    // Only a call that waits takes a permit; a plain look never does.
+    let _permit = if wait.is_zero() {
+        None
+    } else {
+        Some(ctx.waiters.try_acquire_owned().map_err(|_| {
+            Status::resource_exhausted(format!(
+                "{MAX_WAITERS} GetResult calls are already waiting; retry, or ask with wait_ms 0"
+            ))
+        })?)
+    };
     let r = q
         .wait_result(&req.job_id, wait)
         .await
@@ -190,6 +207,7 @@ async fn health(ctx: Ctx, _: pb::HealthRequest) -> Result<pb::HealthResponse, St
 pub struct SidecarService {
     queue: Arc<OnceLock<JobQueue>>,
     loader: Arc<OnceLock<Loader>>,
+    waiters: Arc<tokio::sync::Semaphore>,
 }
 
 impl SidecarService {
@@ -197,6 +215,7 @@ impl SidecarService {
         SidecarService {
             queue: Arc::new(OnceLock::from(queue)),
             loader: Arc::new(OnceLock::new()),
+            waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITERS)),
         }
     }
 
@@ -207,6 +226,7 @@ impl SidecarService {
             SidecarService {
                 queue: slot.clone(),
                 loader: Arc::new(OnceLock::new()),
+                waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITERS)),
             },
             slot,
         )
@@ -223,6 +243,7 @@ impl SidecarService {
         Ctx {
             queue: self.queue.get().cloned(),
             loader: self.loader.get().cloned(),
+            waiters: self.waiters.clone(),
         }
     }
 }
@@ -293,6 +314,8 @@ pub async fn serve(
         .max_decoding_message_size(MAX_REQUEST)
         .max_encoding_message_size(MAX_MESSAGE);
     tonic::transport::Server::builder()
+        .concurrency_limit_per_connection(MAX_CONCURRENT_PER_CONNECTION)
+        .max_concurrent_streams(u32::try_from(MAX_CONCURRENT_PER_CONNECTION).unwrap_or(64))
         .add_service(tonic::service::interceptor::InterceptedService::new(
             server,
             crate::auth::Check(token),

@@ -680,6 +680,73 @@ fn with_a_token_only_callers_that_present_it_are_answered() {
     });
 }
 
+#[test]
+fn waiting_get_result_calls_are_bounded_and_plain_looks_are_not() {
+    // Security review L-8: every GetResult may park a task for 30 s; past
+    // MAX_WAITERS at once the sidecar refuses to wait instead of piling up.
+    use verdict_sidecar::service::MAX_WAITERS;
+    let rt = tokio_runtime();
+    rt.block_on(async {
+        let (_d, q) = queue(Fault::Slow(Duration::from_millis(2500)), 4, 10_000);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = format!("http://{}", listener.local_addr().expect("addr"));
+        tokio::spawn(verdict_sidecar::service::serve(
+            SidecarService::new(q),
+            listener,
+            None,
+        ));
+        let mut me = SidecarClient::connect(addr.clone()).await.expect("connect");
+        let job = pb::SubmitJobRequest {
+            model_hash: MLP.into(),
+            job_id: "slow".into(),
+            inputs: pb::tensors_to_proto(&mlp_input(1)),
+        };
+        assert!(me.submit_job(job).await.expect("submit").accepted);
+        let ask = |wait_ms| pb::GetResultRequest {
+            job_id: "slow".into(),
+            wait_ms,
+        };
+        // More waiters than allowed, over several connections (each takes 64
+        // requests in flight at most).
+        let extra = 12;
+        let mut calls = Vec::new();
+        for c in 0..8 {
+            let client = SidecarClient::connect(addr.clone()).await.expect("connect");
+            for _ in (c..MAX_WAITERS + extra).step_by(8) {
+                let mut client = client.clone();
+                calls.push(tokio::spawn(
+                    async move { client.get_result(ask(5_000)).await },
+                ));
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // While they wait, a plain look (wait_ms 0) is still answered.
+        let look = me.get_result(ask(0)).await.expect("a look never waits");
+        assert_ne!(look.status, pb::JobStatus::Done as i32);
+        let mut refused = 0;
+        let mut done = 0;
+        for c in calls {
+            match c.await.expect("task") {
+                Ok(r) if r.status == pb::JobStatus::Done as i32 => done += 1,
+                Ok(r) => panic!("a waiter returned before the job finished: {r:?}"),
+                Err(e) => {
+                    assert_eq!(e.code(), tonic::Code::ResourceExhausted, "{e}");
+                    refused += 1;
+                }
+            }
+        }
+        assert_eq!(refused, extra, "{done} waited");
+        assert_eq!(done, MAX_WAITERS);
+        // The permits came back: a new waiter is served.
+        assert_eq!(
+            me.get_result(ask(1_000)).await.expect("served").status,
+            pb::JobStatus::Done as i32
+        );
+    });
+}
+
 /// The runtime the gRPC tests serve and call from.
 fn tokio_runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
