@@ -14,10 +14,12 @@
 //! | `s`/`S`| since (BE u64) ‖ borsh(NodeKey)                | app/ibc node stale since     |
 //! | `x`/`X`| since (BE u64) ‖ key_hash ‖ old version (BE u64) | app/ibc value replaced since |
 
-use jmt::storage::TreeUpdateBatch;
+use jmt::storage::{NibblePath, NodeKey, TreeUpdateBatch};
 
 use super::error::StoreError;
-use super::layout::{meta_key, prefixed, tree_err, value_key, P_IBC_NODE, P_IBC_VALUE};
+use super::layout::{
+    app_hash_key, meta_key, prefixed, tree_err, value_key, P_IBC_NODE, P_IBC_VALUE,
+};
 use super::layout::{P_NODE, P_VALUE};
 
 const P_STALE: u8 = b's';
@@ -131,11 +133,28 @@ pub(super) fn record_stale(
     Ok(())
 }
 
-/// Deletes what is stale since `oldest` or earlier in both trees; returns how
-/// many entries went.
+/// Deletes what is stale since `oldest` or earlier in both trees, and the
+/// roots and app hashes of the versions before `oldest`; returns how many
+/// entries went.
+///
+/// A version's root node (its key: the version and the empty nibble path) is
+/// read only as that version's root, never as a child, so the roots of pruned
+/// versions can go whether or not the JMT marked them stale: it does not when
+/// a tree is empty, so an unused sub-store left one root per block behind.
 pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
     let mut batch = sled::Batch::default();
     let mut n = 0usize;
+    // The empty nibble path (jmt has no public constructor): no nibbles (a
+    // u64), no bytes (a u32 length), in borsh.
+    let empty: NibblePath = borsh::from_slice(&[0u8; 12]).map_err(tree_err)?;
+    for version in oldest_kept(db)?..oldest {
+        let root = borsh::to_vec(&NodeKey::new(version, empty.clone())).map_err(tree_err)?;
+        for ids in [APP, IBC] {
+            batch.remove(prefixed(ids.nodes, &root));
+        }
+        batch.remove(app_hash_key(version));
+        n = n.saturating_add(1);
+    }
     let end = oldest.saturating_add(1).to_be_bytes();
     for ids in [APP, IBC] {
         for item in db.range(prefixed(ids.stale, &[])..prefixed(ids.stale, &end)) {

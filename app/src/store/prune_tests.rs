@@ -151,3 +151,47 @@ fn the_tx_index_drops_blocks_below_the_retain_height_a_bounded_amount_at_a_time(
     let s = Store::open(d.path()).expect("reopen");
     assert_eq!(s.tx_index_len(), (11, 11));
 }
+
+#[test]
+fn pruning_also_drops_old_roots_of_an_unchanged_sub_store_and_old_app_hashes() {
+    // Seen in `make bench-disk`: with no IBC traffic the sub-store gets a new
+    // root every height that the JMT never marks stale, and the app
+    // hash of every height stayed in the meta records: both grew ~1 per block.
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path())
+        .expect("open")
+        .with_pruning(Pruning::named("custom", 5, 5).expect("custom"));
+    for h in 1..=60u64 {
+        let mut kvs = vec![(format!("k{}", h % 4), Some(format!("v{h}")))];
+        if h == 1 {
+            kvs.push(("ibc/clients/c0".into(), Some("state".into())));
+        }
+        s.commit(s.prepare_commit(h, changes(&kvs)).expect("prep"))
+            .expect("commit");
+    }
+    assert_eq!(s.oldest_height().expect("oldest"), 56);
+    let ibc_nodes = s.tree.scan_prefix([P_IBC_NODE]).count();
+    assert!(
+        ibc_nodes <= 10,
+        "{ibc_nodes} sub-store nodes kept for 5 versions"
+    );
+    let hashes = (1..=60u64)
+        .filter(|h| s.app_hash_at(*h).expect("read").is_some())
+        .count();
+    assert_eq!(hashes, 5, "app hashes of the kept heights only");
+    for h in 56..=60u64 {
+        let (v, _) = s.get_ibc_with_proof(b"clients/c0", h).expect("ibc proof");
+        assert_eq!(v.as_deref(), Some(b"state".as_slice()), "sub-store at {h}");
+        let root = s.app_hash_at(h).expect("hash").expect("kept");
+        let (v, proof) = s.get_with_proof(b"k1", h).expect("proof");
+        assert!(
+            verify_proof(&root, &proof, b"k1", v.as_deref()),
+            "proof at {h}"
+        );
+    }
+    drop(s);
+    let again = Store::open(d.path()).expect("reopen");
+    again
+        .commit(again.prepare_commit(61, changes(&block(61))).expect("prep"))
+        .expect("commit 61");
+}
