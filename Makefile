@@ -84,12 +84,22 @@ e2e-hermes: setup
 	cargo build --workspace --bins
 	VERDICT_BIN_DIR=$(CURDIR)/target/debug $(PY) -m pytest -q testnet/hermes/test_hermes.py
 
-# cargo-fuzz (libFuzzer, nightly toolchain) on tx decoding + the tx pipeline.
-# Longer runs: FUZZ_SECONDS=3600 make fuzz. Crashes land in fuzz/artifacts/.
+# cargo-fuzz (libFuzzer, nightly toolchain): tx decoding + the tx pipeline,
+# VerifyVoteExtension, ProcessProposal, the query router and the inference
+# port's packet data, each for FUZZ_SECONDS (one target: FUZZ_TARGET=query).
+# Seeds worth keeping are in fuzz/seeds/; new inputs go to fuzz/corpus/ and
+# crashes to fuzz/artifacts/. Runs and findings: bench/FUZZING.md.
 FUZZ_SECONDS ?= 60
+FUZZ_TARGET ?= check_tx vote_extension process_proposal query ibc_packet
 fuzz:
 	@test -x .tools/bin/cargo-fuzz || CARGO_INSTALL_ROOT=$(CURDIR)/.tools cargo install cargo-fuzz --locked
-	PATH=$(CURDIR)/.tools/bin:$$PATH cargo +nightly fuzz run check_tx -- -max_total_time=$(FUZZ_SECONDS)
+	@test -f fuzz/Cargo.lock || cp Cargo.lock fuzz/Cargo.lock
+	@for t in $(FUZZ_TARGET); do \
+	  mkdir -p fuzz/corpus/$$t; \
+	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \
+	  PATH=$(CURDIR)/.tools/bin:$$PATH cargo +nightly fuzz run $$t fuzz/corpus/$$t $$(test -d fuzz/seeds/$$t && echo fuzz/seeds/$$t) \
+	    -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096 || exit 1; \
+	done
 
 bench: setup build
 	cargo build --release -p verdict-app --bench store_commit

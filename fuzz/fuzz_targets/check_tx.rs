@@ -15,10 +15,18 @@ use verdict_core::ctx::BlockInfo;
 
 fn genesis() -> MockStorage {
     let mut s = MockStorage::new();
-    verdict_auth::genesis::AuthGenesis::default().init(&mut s).expect("auth");
-    let who = AccountKey::from_bytes(&[1; 32]).expect("key").address().bech32();
+    verdict_auth::genesis::AuthGenesis::default()
+        .init(&mut s)
+        .expect("auth");
+    let who = AccountKey::from_bytes(&[1; 32])
+        .expect("key")
+        .address()
+        .bech32();
     verdict_bank::genesis::BankGenesis {
-        balances: vec![verdict_bank::genesis::GenesisBalance { address: who, coins: "1000000uverd".into() }],
+        balances: vec![verdict_bank::genesis::GenesisBalance {
+            address: who,
+            coins: "1000000uverd".into(),
+        }],
     }
     .init(&mut s)
     .expect("bank");
@@ -26,7 +34,12 @@ fn genesis() -> MockStorage {
 }
 
 fuzz_target!(|data: &[u8]| {
-    let block = BlockInfo { height: 5, time_seconds: 1, time_nanos: 0, chain_id: "fuzz".into() };
+    let block = BlockInfo {
+        height: 5,
+        time_seconds: 1,
+        time_nanos: 0,
+        chain_id: "fuzz".into(),
+    };
     let params = AppParams::default();
     for mode in [Mode::Check, Mode::Deliver, Mode::Simulate] {
         let mut s = genesis();
@@ -36,7 +49,11 @@ fuzz_target!(|data: &[u8]| {
             let after: Vec<_> = s.range(None, None, Order::Ascending).collect();
             // A failed ante leaves no trace; a failed message keeps only fee and sequence.
             if !out.log.contains("failed to execute") && !out.log.contains("out of gas") {
-                assert_eq!(before, after, "state changed on code {}: {}", out.code, out.log);
+                assert_eq!(
+                    before, after,
+                    "state changed on code {}: {}",
+                    out.code, out.log
+                );
             }
         }
     }
