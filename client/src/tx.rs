@@ -222,6 +222,20 @@ fn from_app_index(rpc: &Rpc, hash: &str) -> Option<TxResponse> {
     r.tx_response.as_ref().map(TxResponse::from_sdk)
 }
 
+/// The committed tx with `hash` (hex): CometBFT's `/tx`, or, on a node whose
+/// CometBFT indexes nothing (a pruning validator, `indexer = "null"`), the
+/// app's own index through GetTx. `Ok(None)`: not found.
+pub fn find_tx(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
+    match rpc.get(&format!("tx?hash=0x{hash}")) {
+        Ok(r) => serde_json::from_value(r)
+            .map(Some)
+            .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url())),
+        Err(e) if e.to_string().contains("indexing is disabled") => Ok(from_app_index(rpc, hash)),
+        Err(e) if e.to_string().contains("not found") => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Polls `/tx` (or, where CometBFT indexes nothing, the app's GetTx) until the transaction is in a block, with a spinner on a terminal.
 pub fn wait_for_tx(rpc: &Rpc, hash: &str, timeout: Duration) -> anyhow::Result<TxResponse> {
     let start = Instant::now();
@@ -229,23 +243,12 @@ pub fn wait_for_tx(rpc: &Rpc, hash: &str, timeout: Duration) -> anyhow::Result<T
     let tty = std::io::stderr().is_terminal();
     let mut i = 0usize;
     loop {
-        let found = match rpc.get(&format!("tx?hash=0x{hash}")) {
-            Ok(r) => Some(
-                serde_json::from_value(r)
-                    .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url())),
-            ),
-            // A node that indexes nothing in CometBFT (a pruning validator)
-            // still answers from verdictd's own index.
-            Err(e) if e.to_string().contains("indexing is disabled") => {
-                from_app_index(rpc, hash).map(Ok)
-            }
-            Err(_) => None,
-        };
-        if let Some(r) = found {
+        // Not found yet, or a failed look (the node busy): tried again.
+        if let Ok(Some(r)) = find_tx(rpc, hash) {
             if tty {
                 eprint!("\r\x1b[2K");
             }
-            return r;
+            return Ok(r);
         }
         if start.elapsed() > timeout {
             if tty {

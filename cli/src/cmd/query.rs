@@ -8,7 +8,6 @@ use prost::Message;
 use serde_json::{json, Value};
 use verdict_client::proof::verify_proof;
 use verdict_client::query::account;
-use verdict_client::response::TxResponse;
 
 use super::{resolve_addr, Ctx};
 use crate::output::{print, report_tx};
@@ -76,10 +75,9 @@ pub fn tx(ctx: &Ctx, hash: &str) -> anyhow::Result<()> {
     if h.len() != 64 || hex::decode(h).is_err() {
         bail!("tx hash must be 64 hex characters, got {hash:?}");
     }
-    let r: TxResponse = ctx
-        .rpc
-        .get_as(&format!("tx?hash=0x{h}"))
-        .map_err(|e| anyhow!("tx {h}: {e}"))?;
+    let r = verdict_client::tx::find_tx(&ctx.rpc, h)
+        .map_err(|e| anyhow!("tx {h}: {e}"))?
+        .ok_or_else(|| anyhow!("tx {h} not found"))?;
     report_tx(&r, ctx.out)
 }
 
