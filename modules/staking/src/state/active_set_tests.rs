@@ -2,46 +2,19 @@
 //! `max_validators` of the power index and the validators CometBFT was last
 //! told about, never every validator ever created.
 
-use std::cell::Cell;
-
 use cosmwasm_std::testing::MockStorage;
-use cosmwasm_std::{Decimal, Order, Record, Storage, Uint128};
+use cosmwasm_std::{Decimal, Uint128};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
+use verdict_core::storage::Counting;
 
 use super::keys::PARAMS;
 use super::*;
 
-/// Counts the entries read (gets and range items) through it.
-struct Counting<'a> {
-    inner: &'a mut MockStorage,
-    reads: Cell<usize>,
-}
-
-impl Storage for Counting<'_> {
-    fn get(&self, key: &[u8]) -> Option<Vec<u8>> {
-        self.reads.set(self.reads.get().saturating_add(1));
-        self.inner.get(key)
-    }
-    fn range<'a>(
-        &'a self,
-        start: Option<&[u8]>,
-        end: Option<&[u8]>,
-        order: Order,
-    ) -> Box<dyn Iterator<Item = Record> + 'a> {
-        Box::new(
-            self.inner
-                .range(start, end, order)
-                .inspect(|_| self.reads.set(self.reads.get().saturating_add(1))),
-        )
-    }
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        self.inner.set(key, value)
-    }
-    fn remove(&mut self, key: &[u8]) {
-        self.inner.remove(key)
-    }
+fn bonded_operators(s: &MockStorage) -> Vec<Addr20> {
+    let bonded = bonded_validators(s).expect("bonded");
+    bonded.iter().map(|v| v.operator).collect()
 }
 
 fn operator(i: u16) -> Addr {
@@ -84,12 +57,10 @@ fn end_block_reads_follow_the_active_set_not_every_validator() {
     set_jailed(&mut s, &operator(303), true).expect("jail");
     let first = end_block_updates(&mut s).expect("updates");
     assert_eq!(first.len(), 3, "the three big unjailed validators join");
-    let bonded: Vec<_> = bonded_validators(&s)
-        .expect("bonded")
-        .iter()
-        .map(|v| v.operator)
-        .collect();
-    assert_eq!(bonded, vec![operator(0).0, operator(1).0, operator(2).0]);
+    assert_eq!(
+        bonded_operators(&s),
+        vec![operator(0).0, operator(1).0, operator(2).0]
+    );
 
     // A block in which the smallest of the set loses to a newcomer.
     Bank::mint(&mut s, &operator(200), &[Coin::new(60_000_000, "uverd")]).expect("mint");
@@ -100,22 +71,18 @@ fn end_block_reads_follow_the_active_set_not_every_validator() {
         Uint128::new(60_000_000),
     )
     .expect("delegate");
-    let mut counting = Counting {
-        inner: &mut s,
-        reads: Cell::new(0),
-    };
+    let mut counting = Counting::new(s);
     let updates = end_block_updates(&mut counting).expect("updates");
     let reads = counting.reads.get();
+    let s = counting.inner;
     assert_eq!(updates.len(), 2, "one in, one out: {updates:?}");
     assert!(
         reads < 60,
         "EndBlock read {reads} entries for an active set of 3 among 304 validators"
     );
-    let bonded: Vec<_> = bonded_validators(&s)
-        .expect("bonded")
-        .iter()
-        .map(|v| v.operator)
-        .collect();
-    assert_eq!(bonded, vec![operator(1).0, operator(2).0, operator(200).0]);
+    assert_eq!(
+        bonded_operators(&s),
+        vec![operator(1).0, operator(2).0, operator(200).0]
+    );
     check_invariants(&s).expect("invariants, the power index among them");
 }
