@@ -69,9 +69,6 @@ pub struct PendingCommit {
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     tree_batch: TreeUpdateBatch,
     ibc_batch: TreeUpdateBatch,
-    /// A restore from a snapshot: the history starts here (written in the
-    /// same batch as the state).
-    history_from: Option<u64>,
 }
 
 impl std::fmt::Debug for PendingCommit {
@@ -410,7 +407,6 @@ impl Store {
             changes,
             tree_batch,
             ibc_batch,
-            history_from: None,
         })
     }
 
@@ -450,8 +446,10 @@ impl Store {
             pending.height.to_be_bytes().as_slice(),
         );
         batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
-        if let Some(oldest) = pending.history_from {
-            prune::mark_oldest(&mut batch, oldest);
+        // The history starts at the first commit: height 1, a chain's initial
+        // height (one started from an export), or a restored snapshot's.
+        if committed == 0 {
+            prune::mark_oldest(&mut batch, pending.height);
         }
         self.tree.apply_batch(batch)?;
         self.db.flush()?;

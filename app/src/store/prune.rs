@@ -141,18 +141,36 @@ pub(super) fn record_stale(
 /// read only as that version's root, never as a child, so the roots of pruned
 /// versions can go whether or not the JMT marked them stale: it does not when
 /// a tree is empty, so an unused sub-store left one root per block behind.
+///
+/// The versions visited are those with an app hash still recorded, so a store
+/// whose history starts late (a snapshot restore, a chain from an export) or
+/// that was pruned before costs only what it holds. History never shrinks
+/// backwards: a target at or below the oldest kept version (a restored store
+/// under a long `keep-recent`) does nothing.
 pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
+    if oldest <= oldest_kept(db)? {
+        return Ok(0);
+    }
     let mut batch = sled::Batch::default();
     let mut n = 0usize;
     // The empty nibble path (jmt has no public constructor): no nibbles (a
     // u64), no bytes (a u32 length), in borsh.
     let empty: NibblePath = borsh::from_slice(&[0u8; 12]).map_err(tree_err)?;
-    for version in oldest_kept(db)?..oldest {
+    for item in db.range(app_hash_key(0)..app_hash_key(oldest)) {
+        let (k, _) = item?;
+        let Some(version) = k
+            .len()
+            .checked_sub(8)
+            .and_then(|at| <[u8; 8]>::try_from(k.get(at..)?).ok())
+            .map(u64::from_be_bytes)
+        else {
+            continue;
+        };
         let root = borsh::to_vec(&NodeKey::new(version, empty.clone())).map_err(tree_err)?;
         for ids in [APP, IBC] {
             batch.remove(prefixed(ids.nodes, &root));
         }
-        batch.remove(app_hash_key(version));
+        batch.remove(k);
         n = n.saturating_add(1);
     }
     let end = oldest.saturating_add(1).to_be_bytes();
@@ -185,8 +203,8 @@ pub(super) fn oldest_kept(db: &sled::Tree) -> Result<u64, StoreError> {
         .map_or(1, u64::from_be_bytes))
 }
 
-/// Records, in a commit's batch, that the history starts at `oldest` (a store
-/// restored from a snapshot of that height): earlier heights answer "pruned".
+/// Records, in a commit's batch, that the history starts at `oldest` (the first
+/// commit of a store): earlier heights answer "pruned".
 pub(super) fn mark_oldest(batch: &mut sled::Batch, oldest: u64) {
     batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
 }

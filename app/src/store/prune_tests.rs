@@ -195,3 +195,37 @@ fn pruning_also_drops_old_roots_of_an_unchanged_sub_store_and_old_app_hashes() {
         .commit(again.prepare_commit(61, changes(&block(61))).expect("prep"))
         .expect("commit 61");
 }
+
+#[test]
+fn a_history_that_starts_late_never_moves_back_and_prunes_only_what_it_holds() {
+    // A chain started from an export (or a restored snapshot) begins at 50;
+    // pruning with a keep-recent reaching below that must not claim heights
+    // the store never had, and must not walk the versions before 50.
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path())
+        .expect("open")
+        .with_pruning(Pruning::named("custom", 20, 10).expect("custom"));
+    for h in 50..=60u64 {
+        s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
+            .expect("commit");
+    }
+    assert_eq!(
+        s.oldest_height().expect("oldest"),
+        50,
+        "target 41 is below the history"
+    );
+    assert!(matches!(
+        s.get_at(b"k3", 45),
+        Err(StoreError::Pruned { oldest: 50, .. })
+    ));
+    assert_eq!(s.get_at(b"k3", 50).expect("read"), Some(b"v50.3".to_vec()));
+    for h in 61..=80u64 {
+        s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
+            .expect("commit");
+    }
+    assert_eq!(s.oldest_height().expect("oldest"), 61);
+    let hashes = (50..=80u64)
+        .filter(|h| s.app_hash_at(*h).expect("read").is_some())
+        .count();
+    assert_eq!(hashes, 20);
+}

@@ -108,7 +108,7 @@ impl Store {
         let changes = items.into_iter().map(|(k, v)| (k, Some(v))).collect();
         // Whatever the items make the trees fail on is the snapshot's fault;
         // only the disk is ours.
-        let mut pending = self.prepare_commit(height, changes).map_err(|e| match e {
+        let pending = self.prepare_commit(height, changes).map_err(|e| match e {
             StoreError::Sled(_) => e,
             other => StoreError::Restore(other.to_string()),
         })?;
@@ -119,7 +119,6 @@ impl Store {
                 hex::encode_upper(app_hash)
             )));
         }
-        pending.history_from = Some(height);
         self.commit(pending)?;
         Ok(())
     }
