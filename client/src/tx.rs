@@ -212,14 +212,17 @@ pub fn broadcast(rpc: &Rpc, tx: &[u8]) -> anyhow::Result<String> {
     Ok(r.hash)
 }
 
-/// The tx with `hash` from the node's app (GetTx over ABCI query), if indexed.
-fn from_app_index(rpc: &Rpc, hash: &str) -> Option<TxResponse> {
+/// The tx with `hash` from the node's app (GetTx over ABCI query): `Ok(None)`
+/// when the app has not indexed it, an error when the node cannot answer.
+fn from_app_index(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
     let req = cosmrs::proto::cosmos::tx::v1beta1::GetTxRequest { hash: hash.into() };
-    let r: cosmrs::proto::cosmos::tx::v1beta1::GetTxResponse =
-        query(rpc, "/cosmos.tx.v1beta1.Service/GetTx", &req)
-            .ok()?
-            .ok()?;
-    r.tx_response.as_ref().map(TxResponse::from_sdk)
+    let r: Result<cosmrs::proto::cosmos::tx::v1beta1::GetTxResponse, _> =
+        query(rpc, "/cosmos.tx.v1beta1.Service/GetTx", &req)?;
+    match r {
+        Ok(r) => Ok(r.tx_response.as_ref().map(TxResponse::from_sdk)),
+        Err(e) if e.code == u64::from(verdict_core::codes::NOT_FOUND) => Ok(None),
+        Err(e) => Err(e.into()),
+    }
 }
 
 /// The committed tx with `hash` (hex): CometBFT's `/tx`, or, on a node whose
@@ -230,7 +233,7 @@ pub fn find_tx(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
         Ok(r) => serde_json::from_value(r)
             .map(Some)
             .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url())),
-        Err(e) if e.to_string().contains("indexing is disabled") => Ok(from_app_index(rpc, hash)),
+        Err(e) if e.to_string().contains("indexing is disabled") => from_app_index(rpc, hash),
         Err(e) if e.to_string().contains("not found") => Ok(None),
         Err(e) => Err(e),
     }
