@@ -47,7 +47,7 @@ impl Coin {
         if c.amount.is_empty() || !c.amount.bytes().all(|b| b.is_ascii_digit()) {
             return Err(bad("not a non-negative integer"));
         }
-        let amount: u128 = c.amount.parse().map_err(|_| bad("too large"))?;
+        let amount = parse_uint(&c.amount).ok_or_else(|| bad("too large"))?;
         Ok(Coin {
             denom: c.denom.clone(),
             amount: Uint128::new(amount),
@@ -111,6 +111,15 @@ pub fn parse_uint(s: &str) -> Option<u128> {
     s.parse().ok()
 }
 
+/// A canonical unsigned decimal ("0.001", "5"): ASCII digits and at most one
+/// point, nothing else (no sign, no spaces), as the SDK's `LegacyDec` reads it.
+pub fn parse_udec(s: &str) -> Option<cosmwasm_std::Decimal> {
+    if s.is_empty() || !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    s.parse().ok()
+}
+
 pub fn from_protos(
     cs: &[cosmrs::proto::cosmos::base::v1beta1::Coin],
 ) -> Result<Vec<Coin>, CoinError> {
@@ -168,6 +177,10 @@ mod tests {
             "340282366920938463463374607431768211456",
         ] {
             assert_eq!(parse_uint(bad), None, "{bad:?}");
+        }
+        assert_eq!(parse_udec("0.001"), "0.001".parse().ok());
+        for bad in ["", "+0.5", "-0.5", " 0.5", "0.5 ", "1e3", "0.5.1"] {
+            assert_eq!(parse_udec(bad), None, "{bad:?}");
         }
     }
 

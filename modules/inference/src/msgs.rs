@@ -133,9 +133,8 @@ fn spec(what: &str, s: &pb::TensorSpec) -> Result<Spec, InferenceError> {
 
 /// A decimal tolerance ("0.001") in units of 10^-9, at least 1.
 pub fn parse_tolerance(s: &str) -> Result<u64, InferenceError> {
-    let d: Decimal = s
-        .parse()
-        .map_err(|_| invalid(format!("tolerance {s:?} is not a decimal")))?;
+    let d: Decimal = verdict_core::coin::parse_udec(s)
+        .ok_or_else(|| invalid(format!("tolerance {s:?} is not a decimal")))?;
     let nano = d
         .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
         .map_err(|_| invalid("tolerance is too large"))?
@@ -154,9 +153,8 @@ pub fn parse_signed_nano(what: &str, s: &str) -> Result<i64, InferenceError> {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let d: Decimal = digits
-        .parse()
-        .map_err(|_| invalid(format!("{what} {s:?} is not a decimal")))?;
+    let d: Decimal = verdict_core::coin::parse_udec(digits)
+        .ok_or_else(|| invalid(format!("{what} {s:?} is not a decimal")))?;
     let nano = d
         .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
         .map_err(|_| invalid(format!("{what} is too large")))?
@@ -219,10 +217,8 @@ impl InferenceMsg {
         let rtol_nano = if m.rtol.is_empty() {
             None
         } else {
-            let d: Decimal = m
-                .rtol
-                .parse()
-                .map_err(|_| invalid(format!("rtol {:?} is not a decimal", m.rtol)))?;
+            let d: Decimal = verdict_core::coin::parse_udec(&m.rtol)
+                .ok_or_else(|| invalid(format!("rtol {:?} is not a decimal", m.rtol)))?;
             let nano = d
                 .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
                 .map_err(|_| invalid("rtol is too large"))?
@@ -377,6 +373,15 @@ mod tests {
         assert!(matches!(submit("40000"), Ok(Some(_))));
         for bad in ["+40000", " 40000", "40000 ", "-1", ""] {
             assert!(submit(bad).is_err(), "fee amount {bad:?}");
+        }
+        // Decimals too: tolerances and signed bounds take no '+' or spaces.
+        assert_eq!(parse_tolerance("0.001").ok(), Some(1_000_000));
+        for bad in ["+0.001", " 0.001", "0.001 "] {
+            assert!(parse_tolerance(bad).is_err(), "tolerance {bad:?}");
+        }
+        assert_eq!(parse_signed_nano("min", "-1.5").ok(), Some(-1_500_000_000));
+        for bad in ["+1.5", "-+1.5", "--1", " 1"] {
+            assert!(parse_signed_nano("min", bad).is_err(), "bound {bad:?}");
         }
     }
 }

@@ -84,12 +84,8 @@ pub enum StakingMsg {
 /// (what cosmjs sends); a decimal with a point is accepted too.
 pub fn parse_legacy_dec(s: &str) -> Result<Decimal, StakingError> {
     let bad = || StakingError::Invalid(format!("invalid decimal {s:?}"));
-    // Digits and one point only: `Decimal`'s parser, like `u128`'s, takes "+1".
-    if !s.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
-        return Err(bad());
-    }
     if s.contains('.') {
-        return s.parse::<Decimal>().map_err(|_| bad());
+        return verdict_core::coin::parse_udec(s).ok_or_else(bad);
     }
     let atomics: u128 = verdict_core::coin::parse_uint(s).ok_or_else(bad)?;
     Decimal::from_atomics(Uint128::new(atomics), 18).map_err(|_| bad())
