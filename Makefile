@@ -93,7 +93,7 @@ FUZZ_SECONDS ?= 60
 FUZZ_TARGET ?= check_tx vote_extension process_proposal query ibc_packet
 fuzz:
 	@test -x .tools/bin/cargo-fuzz || CARGO_INSTALL_ROOT=$(CURDIR)/.tools cargo install cargo-fuzz --locked
-	@test -f fuzz/Cargo.lock || cp Cargo.lock fuzz/Cargo.lock
+	@test fuzz/Cargo.lock -nt Cargo.lock || cp Cargo.lock fuzz/Cargo.lock
 	@for t in $(FUZZ_TARGET); do \
 	  mkdir -p fuzz/corpus/$$t; \
 	  echo "== fuzz $$t for $(FUZZ_SECONDS) s"; \

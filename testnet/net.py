@@ -175,7 +175,7 @@ class Net:
         sign happens). It has its own node key, ports (Ports.of(j), so
         VERDICT_PORT_OFFSET applies), store and verdictd, and peers with every node
         of the net; its `start_verdictd()` and `start_cometbft()` run it, `stop()`
-        stops it (`Net.stop` does not)."""
+        stops it (so does `Net.stop`)."""
         make_twin(self.out, self.n, src, j)
         return self.node(j)
 

@@ -55,10 +55,12 @@ struct ConsensusKeyValue {
 }
 
 fn hex_array<const N: usize>(s: &str, what: &str, path: &Path) -> anyhow::Result<[u8; N]> {
-    hex::decode(s.trim())
-        .ok()
-        .and_then(|b| b.try_into().ok())
-        .ok_or_else(|| anyhow::anyhow!("{}: {what} is not {N} hex bytes", path.display()))
+    parse_hex(s).ok_or_else(|| anyhow::anyhow!("{}: {what} is not {N} hex bytes", path.display()))
+}
+
+/// `N` bytes from hex (surrounding spaces ignored), if that is what `s` is.
+pub fn parse_hex<const N: usize>(s: &str) -> Option<[u8; N]> {
+    hex::decode(s.trim()).ok().and_then(|b| b.try_into().ok())
 }
 
 impl AttestationKey {

@@ -37,9 +37,16 @@ pub fn metrics() -> &'static Metrics {
 }
 
 fn bump<K: Ord>(m: &Mutex<BTreeMap<K, u64>>, k: K) {
+    bump_all(m, [k]);
+}
+
+/// [`bump`] for each of `ks`, under one lock.
+fn bump_all<K: Ord>(m: &Mutex<BTreeMap<K, u64>>, ks: impl IntoIterator<Item = K>) {
     if let Ok(mut m) = m.lock() {
-        let e = m.entry(k).or_insert(0);
-        *e = e.saturating_add(1);
+        for k in ks {
+            let e = m.entry(k).or_insert(0);
+            *e = e.saturating_add(1);
+        }
     }
 }
 
@@ -60,8 +67,6 @@ fn observe(h: &Mutex<Histogram>, d: Duration) {
 }
 
 impl Metrics {
-    /// A FinalizeBlock: its time, each tx's result code, and the events that
-    /// count (job results, faults, slashes).
     /// A finalized block: its time, its txs' result codes, and its events as
     /// (type, label); only job results, faults and slashes are counted.
     pub fn finalized<'a>(
@@ -71,22 +76,13 @@ impl Metrics {
         events: impl IntoIterator<Item = (&'a str, Option<&'a str>)>,
     ) {
         observe(&self.finalize, took);
-        if let Ok(mut m) = self.block_txs.lock() {
-            for c in codes {
-                let e = m.entry(c).or_insert(0);
-                *e = e.saturating_add(1);
-            }
-        }
-        let Ok(mut m) = self.events.lock() else {
-            return;
-        };
-        for (kind, label) in events {
-            let Some(key) = counted_event(kind) else {
-                continue;
-            };
-            let e = m.entry((key, label.unwrap_or("").to_string())).or_insert(0);
-            *e = e.saturating_add(1);
-        }
+        bump_all(&self.block_txs, codes);
+        bump_all(
+            &self.events,
+            events.into_iter().filter_map(|(kind, label)| {
+                counted_event(kind).map(|key| (key, label.unwrap_or("").to_string()))
+            }),
+        );
     }
 
     pub fn committed(&self, height: u64, took: Duration, store_bytes: Option<u64>) {

@@ -513,12 +513,6 @@ impl crate::VerdictApp {
         self.snapshots = Arc::new(Snapshots::new(Some(dir), cfg));
         self
     }
-
-    /// The same with a set-up [`Snapshots`] (tests: small chunks).
-    pub fn with_snapshot_store(mut self, s: Snapshots) -> Self {
-        self.snapshots = Arc::new(s);
-        self
-    }
 }
 
 #[cfg(test)]

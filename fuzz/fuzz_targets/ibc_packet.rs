@@ -1,8 +1,10 @@
 //! The `inference` port's packet data and acknowledgements on arbitrary bytes:
 //! decoding, then the serving side (a request becomes a job or an error
-//! acknowledgement: tensors, shapes, fee checks of `MsgSubmitJob`) and the
-//! requesting side's close on an ack, over an open channel, a registered model
-//! (id `MODEL`, 64 hex characters) and a funded payer. Never panics; the inference app's books hold after.
+//! acknowledgement: tensors, shapes, fee checks of `MsgSubmitJob`), and the
+//! same bytes as an acknowledgement (decode and round trip; the close of a
+//! packet with no request on record), over an open channel, a registered model
+//! (id `MODEL`, 64 hex characters) and a funded payer. Never panics; the
+//! inference module's and the inference app's books hold after.
 //!
 //!   make fuzz FUZZ_TARGET=ibc_packet
 #![no_main]
@@ -149,6 +151,8 @@ fuzz_target!(|data: &[u8]| {
         };
         let _ = with_ctx(&mut s, |ctx| apply(ctx, &host, vec![ev]));
         check_invariants(&s).expect("books after a request");
+        verdict_inference::state::check_invariants(&s, "uverd")
+            .expect("jobs' books after a request");
     }
     if let Ok(ack) = InferenceAck::decode(data) {
         assert_eq!(

@@ -25,7 +25,7 @@ fuzz_target!(|data: &[u8]| {
         4 => vec![],
         _ => ext.get(..20).unwrap_or_default().to_vec(),
     };
-    let decoded = check_extension(ext, 8192);
+    let decoded = check_extension(ext, common::MAX_VE_BYTES);
     if let Ok(ve) = &decoded {
         assert_eq!(ve.encode_to_vec(), ext, "a decoded extension is canonical");
     }

@@ -27,7 +27,7 @@ pub const MAX_WAIT: Duration = Duration::from_secs(30);
 /// (security review L-8). The attestor waits for at most a few jobs at a time.
 pub const MAX_WAITERS: usize = 256;
 /// Requests in flight per connection, and HTTP/2 streams per connection.
-const MAX_CONCURRENT_PER_CONNECTION: usize = 64;
+const MAX_CONCURRENT_PER_CONNECTION: u32 = 64;
 
 fn loading() -> Status {
     Status::unavailable("sidecar not ready: loading and warming up models")
@@ -212,11 +212,9 @@ pub struct SidecarService {
 
 impl SidecarService {
     pub fn new(queue: JobQueue) -> Self {
-        SidecarService {
-            queue: Arc::new(OnceLock::from(queue)),
-            loader: Arc::new(OnceLock::new()),
-            waiters: Arc::new(tokio::sync::Semaphore::new(MAX_WAITERS)),
-        }
+        let (service, slot) = Self::loading();
+        let _ = slot.set(queue);
+        service
     }
 
     /// A service with no models yet, and the slot to put the queue in once ready.
@@ -314,8 +312,8 @@ pub async fn serve(
         .max_decoding_message_size(MAX_REQUEST)
         .max_encoding_message_size(MAX_MESSAGE);
     tonic::transport::Server::builder()
-        .concurrency_limit_per_connection(MAX_CONCURRENT_PER_CONNECTION)
-        .max_concurrent_streams(u32::try_from(MAX_CONCURRENT_PER_CONNECTION).unwrap_or(64))
+        .concurrency_limit_per_connection(MAX_CONCURRENT_PER_CONNECTION as usize)
+        .max_concurrent_streams(MAX_CONCURRENT_PER_CONNECTION)
         .add_service(tonic::service::interceptor::InterceptedService::new(
             server,
             crate::auth::Check(token),

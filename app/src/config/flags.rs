@@ -146,8 +146,9 @@ impl StartFlags {
                 }
             }
         };
-        let config = self.over(base.rooted(&self.home));
+        let home = self.home.clone();
         let fault = self.fault.unwrap_or_default();
+        let config = self.over(base.rooted(&home));
         let checked = config.validate().and_then(|()| {
             if fault != AttestorFault::None && config.attestation().is_none() {
                 return Err(ConfigError::Invalid(
@@ -165,7 +166,7 @@ impl StartFlags {
         }
         checked?;
         Ok(Start {
-            home: self.home,
+            home,
             file,
             config,
             fault,
@@ -173,8 +174,8 @@ impl StartFlags {
     }
 
     /// These flags over `c`.
-    pub fn over(&self, mut c: AppConfig) -> AppConfig {
-        let f = self.clone();
+    pub fn over(self, mut c: AppConfig) -> AppConfig {
+        let f = self;
         set(&mut c.abci, f.abci);
         set(&mut c.rpc, f.rpc);
         set(&mut c.query_concurrency, f.query_concurrency);

@@ -135,9 +135,7 @@ fn attestation_key(args: &InitArgs, config: &Path) -> anyhow::Result<PathBuf> {
         return Ok(path);
     }
     let validator: [u8; 20] = match &args.validator_address {
-        Some(h) => hex::decode(h.trim())
-            .ok()
-            .and_then(|b| b.try_into().ok())
+        Some(h) => crate::attestation_key::parse_hex(h)
             .ok_or_else(|| anyhow::anyhow!("--validator-address {h} is not 20 hex bytes"))?,
         None => AttestationKey::consensus_address(&config.join("priv_validator_key.json"))?,
     };

@@ -100,11 +100,7 @@ impl Store {
                 "the store already holds height {committed}: state sync needs an empty one"
             )));
         }
-        if items.contains_key(verdict_ibc::STORE_KEY) {
-            return Err(StoreError::Restore(
-                "the snapshot writes the reserved key `ibc`".into(),
-            ));
-        }
+        // The reserved key `ibc` among the items is refused by prepare_commit.
         let changes = items.into_iter().map(|(k, v)| (k, Some(v))).collect();
         // Whatever the items make the trees fail on is the snapshot's fault;
         // only the disk is ours.

@@ -22,6 +22,8 @@ use verdict_app::VerdictApp;
 
 pub const CHAIN: &str = "fuzz-1";
 pub const VALIDATORS: u8 = 4;
+/// The genesis `max_vote_extension_bytes`.
+pub const MAX_VE_BYTES: usize = 8192;
 const GENESIS_TIME: i64 = 1_700_000_000;
 
 pub struct Fixture {
@@ -59,7 +61,7 @@ fn build() -> Fixture {
         .collect();
     let addresses = pubkeys.iter().map(|p| tendermint_address(p)).collect();
     let app_state = serde_json::json!({
-        "app": {"params": {"max_vote_extension_bytes": 8192}},
+        "app": {"params": {"max_vote_extension_bytes": MAX_VE_BYTES}},
         "bank": {"balances": [{"address": user(), "coins": "1000000000uverd"}]},
     });
     app.init_chain(RequestInitChain {
