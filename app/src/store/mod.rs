@@ -12,7 +12,7 @@
 //! | `p`    | key_hash                     | key — preimages for ICS-23 proofs  |
 //! | `l`    | key                          | value — latest value, ordered      |
 //! | `m`    | meta name                    | committed height, app hashes       |
-//! | `s` `S` `x` `X` | see [`prune`]       | what each commit made stale        |
+//! | `s` `S` `x` `X` `t` `T` | see [`prune`] | what each commit made stale  |
 //!
 //! Two Merkle trees, both versioned by height: the `ibc` sub-store holds the IBC
 //! paths (flat keys `ibc/<path>`, stored in the sub-store as `<path>`), and the

@@ -4,8 +4,9 @@
 //! stale: the JMT's stale node index (a node stale since version `v` belongs
 //! to no tree at `v` or later) and, for each key written at `v`, the value it
 //! replaced (read at `v` or later, the new one wins). Pruning to version `P`
-//! deletes every node and value stale since `P` or earlier: the trees at `P`
-//! and later stay whole, so the app hash, proofs and queries at those heights
+//! deletes every node and value stale since `P` or earlier, and the
+//! tombstone of every key deleted at `P` or earlier (with the key's preimage
+//! when no version of it is left): the trees at `P` and later stay whole, so the app hash, proofs and queries at those heights
 //! are unchanged, and the heights before `P` answer a clear error. It is not
 //! consensus: two nodes with different pruning agree on every app hash.
 //!
@@ -13,12 +14,13 @@
 //! |--------|------------------------------------------------|------------------------------|
 //! | `s`/`S`| since (BE u64) ‖ borsh(NodeKey)                | app/ibc node stale since     |
 //! | `x`/`X`| since (BE u64) ‖ key_hash ‖ old version (BE u64) | app/ibc value replaced since |
+//! | `t`/`T`| version (BE u64) ‖ key_hash                    | app/ibc key deleted at       |
 
 use jmt::storage::{NibblePath, NodeKey, TreeUpdateBatch};
 
 use super::error::StoreError;
 use super::layout::{
-    app_hash_key, meta_key, prefixed, tree_err, value_key, P_IBC_NODE, P_IBC_VALUE,
+    app_hash_key, meta_key, prefixed, tree_err, value_key, P_IBC_NODE, P_IBC_VALUE, P_PREIMAGE,
 };
 use super::layout::{P_NODE, P_VALUE};
 
@@ -26,6 +28,8 @@ const P_STALE: u8 = b's';
 const P_IBC_STALE: u8 = b'S';
 const P_STALE_VALUE: u8 = b'x';
 const P_IBC_STALE_VALUE: u8 = b'X';
+const P_TOMBSTONE: u8 = b't';
+const P_IBC_TOMBSTONE: u8 = b'T';
 const META_PRUNED_UNTIL: &[u8] = b"pruned_until";
 
 /// What to keep: the last `keep_recent` versions (0: everything), pruned every
@@ -92,6 +96,7 @@ pub(super) struct Ids {
     values: u8,
     stale: u8,
     stale_values: u8,
+    tombstones: u8,
 }
 
 pub(super) const APP: Ids = Ids {
@@ -99,12 +104,14 @@ pub(super) const APP: Ids = Ids {
     values: P_VALUE,
     stale: P_STALE,
     stale_values: P_STALE_VALUE,
+    tombstones: P_TOMBSTONE,
 };
 pub(super) const IBC: Ids = Ids {
     nodes: P_IBC_NODE,
     values: P_IBC_VALUE,
     stale: P_IBC_STALE,
     stale_values: P_IBC_STALE_VALUE,
+    tombstones: P_IBC_TOMBSTONE,
 };
 
 /// Adds to a commit's batch what its tree batch makes stale.
@@ -119,7 +126,13 @@ pub(super) fn record_stale(
         k.extend_from_slice(&borsh::to_vec(&idx.node_key).map_err(tree_err)?);
         batch.insert(prefixed(ids.stale, &k), &[]);
     }
-    for (version, key_hash) in tree_batch.node_batch.values().keys() {
+    for ((version, key_hash), value) in tree_batch.node_batch.values() {
+        if value.is_none() {
+            // Nothing replaces a deletion: it is recorded to go by its own version.
+            let mut t = version.to_be_bytes().to_vec();
+            t.extend_from_slice(&key_hash.0);
+            batch.insert(prefixed(ids.tombstones, &t), &[]);
+        }
         let lo = value_key(ids.values, key_hash, 0);
         let hi = value_key(ids.values, key_hash, *version);
         if let Some(prev) = db.range(lo..hi).next_back() {
@@ -133,9 +146,15 @@ pub(super) fn record_stale(
     Ok(())
 }
 
-/// Deletes what is stale since `oldest` or earlier in both trees, and the
-/// roots and app hashes of the versions before `oldest`; returns how many
-/// entries went.
+/// Deletes what is stale since `oldest` or earlier in both trees, the
+/// tombstones of keys deleted at `oldest` or earlier, and the roots and app
+/// hashes of the versions before `oldest`; returns how many entries went.
+///
+/// A tombstone at `d <= oldest` reads as nothing, and so does its key once
+/// it is gone: every earlier value of the key was replaced at `d` or before,
+/// so it goes in the same batch. The key's preimage goes after the batch,
+/// when neither tree holds any version of the key any more (a key written
+/// again keeps it; a crash in between leaves one preimage, nothing worse).
 ///
 /// A version's root node (its key: the version and the empty nibble path) is
 /// read only as that version's root, never as a child, so the roots of pruned
@@ -153,6 +172,7 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
     }
     let mut batch = sled::Batch::default();
     let mut n = 0usize;
+    let mut deleted = Vec::new();
     // The empty nibble path (jmt has no public constructor): no nibbles (a
     // u64), no bytes (a u32 length), in borsh.
     let empty: NibblePath = borsh::from_slice(&[0u8; 12]).map_err(tree_err)?;
@@ -189,8 +209,47 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
             batch.remove(k);
             n = n.saturating_add(1);
         }
+        for item in db.range(prefixed(ids.tombstones, &[])..prefixed(ids.tombstones, &end)) {
+            let (k, _) = item?;
+            let (Some(version), Some(hash)) = (k.get(1..9), k.get(9..41)) else {
+                continue;
+            };
+            let mut v = vec![ids.values];
+            v.extend_from_slice(hash);
+            v.extend_from_slice(version);
+            batch.remove(v);
+            batch.remove(k.clone());
+            deleted.push(hash.to_vec());
+            n = n.saturating_add(1);
+        }
     }
     batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
+    db.apply_batch(batch)?;
+    n = n.saturating_add(drop_orphan_preimages(db, deleted)?);
+    Ok(n)
+}
+
+/// Removes the preimages of `hashes` that no value of either tree names.
+fn drop_orphan_preimages(db: &sled::Tree, mut hashes: Vec<Vec<u8>>) -> Result<usize, StoreError> {
+    hashes.sort_unstable();
+    hashes.dedup();
+    let mut batch = sled::Batch::default();
+    let mut n = 0usize;
+    for hash in hashes {
+        let mut live = false;
+        for values in [APP.values, IBC.values] {
+            live = live
+                || db
+                    .scan_prefix(prefixed(values, &hash))
+                    .next()
+                    .transpose()?
+                    .is_some();
+        }
+        if !live {
+            batch.remove(prefixed(P_PREIMAGE, &hash));
+            n = n.saturating_add(1);
+        }
+    }
     db.apply_batch(batch)?;
     Ok(n)
 }

@@ -229,3 +229,65 @@ fn a_history_that_starts_late_never_moves_back_and_prunes_only_what_it_holds() {
         .count();
     assert_eq!(hashes, 20);
 }
+
+#[test]
+fn pruning_drops_the_tombstones_and_preimages_of_keys_deleted_before_the_kept_range() {
+    // Seen in the 20 000-block `make bench-disk`: a deleted key left its
+    // tombstone value and its preimage forever (~0.2 MiB per 1000 blocks).
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path())
+        .expect("open")
+        .with_pruning(Pruning::named("custom", 5, 5).expect("custom"));
+    let hash = |k: &str| KeyHash::with::<Sha256>(k.as_bytes());
+    for h in 1..=60u64 {
+        let mut kvs = block(h);
+        // Deleted at 10, written again at 20 and at 58: each is kept.
+        match h {
+            9 => kvs.push(("back".into(), Some("one".into()))),
+            10 => kvs.push(("back".into(), None)),
+            20 => kvs.push(("back".into(), Some("two".into()))),
+            30 => kvs.push(("again".into(), Some("x".into()))),
+            31 => kvs.push(("again".into(), None)),
+            58 => kvs.push(("again".into(), Some("y".into()))),
+            _ => {}
+        }
+        s.commit(s.prepare_commit(h, changes(&kvs)).expect("prep"))
+            .expect("commit");
+    }
+    assert_eq!(s.oldest_height().expect("oldest"), 56);
+    let values = |k: &str| s.tree.scan_prefix(prefixed(P_VALUE, &hash(k).0)).count();
+    let preimage = |k: &str| {
+        s.tree
+            .get(prefixed(P_PREIMAGE, &hash(k).0))
+            .expect("read")
+            .is_some()
+    };
+    // new10 was deleted at 12 < 56: nothing of it is left.
+    for k in ["new1", "new10", "new40", "new53"] {
+        assert_eq!(values(k), 0, "values of {k}");
+        assert!(!preimage(k), "preimage of {k}");
+    }
+    // new54 was deleted at 56, the oldest kept height: no kept height reads it.
+    assert_eq!(values("new54"), 0);
+    assert_eq!(s.get_at(b"new54", 56).expect("read"), None);
+    // new55 was deleted at 57 and new57 at 59: kept heights read them.
+    for (k, gone) in [("new55", 57u64), ("new57", 59)] {
+        assert!(preimage(k), "preimage of {k}");
+        assert!(s.get_at(k.as_bytes(), gone - 1).expect("read").is_some());
+        assert_eq!(s.get_at(k.as_bytes(), gone).expect("read"), None);
+    }
+    assert_eq!(s.get_at(b"back", 56).expect("read"), Some(b"two".to_vec()));
+    assert!(preimage("back"));
+    assert_eq!(s.get_at(b"again", 57).expect("read"), None);
+    assert_eq!(s.get_at(b"again", 58).expect("read"), Some(b"y".to_vec()));
+    assert!(preimage("again"));
+    // What is left is about the live keys, not the history: 10 rewritten
+    // keys, ~3 live `new` keys, 3 IBC paths, `back`, `again`.
+    let all = s.tree.scan_prefix([P_VALUE]).count();
+    assert!(all < 80, "{all} app values kept");
+    let preimages = s.tree.scan_prefix([P_PREIMAGE]).count();
+    assert!(preimages < 30, "{preimages} preimages kept");
+    let (v, proof) = s.get_with_proof(b"new10", 60).expect("absence proof");
+    let root = s.app_hash_at(60).expect("hash").expect("kept");
+    assert!(v.is_none() && verify_proof(&root, &proof, b"new10", None));
+}
