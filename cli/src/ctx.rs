@@ -1,6 +1,6 @@
 //! What every command may use: the node, the output format, the keyring.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::anyhow;
 use verdict_client::keyring::Keyring;
@@ -17,13 +17,22 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// `keyring_dir`: the --keyring-dir flag, if given.
-    pub fn new(node: &str, out: Output, keyring_dir: Option<PathBuf>) -> Self {
-        Ctx {
-            rpc: Rpc::new(node),
+    /// `node_ca`: the --node-ca flag; `keyring_dir`: the --keyring-dir flag.
+    pub fn new(
+        node: &str,
+        node_ca: Option<&Path>,
+        out: Output,
+        keyring_dir: Option<PathBuf>,
+    ) -> anyhow::Result<Self> {
+        let rpc = match node_ca {
+            Some(ca) => Rpc::with_ca_file(node, ca)?,
+            None => Rpc::new(node),
+        };
+        Ok(Ctx {
+            rpc,
             out,
             kr_dir: default_keyring_dir(keyring_dir),
-        }
+        })
     }
 
     /// Opens (creating it if need be) the keyring directory.

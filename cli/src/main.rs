@@ -21,9 +21,13 @@ use output::Output;
     about = "Verdict chain CLI: keys, transactions, queries"
 )]
 struct Cli {
-    /// CometBFT RPC address of a node.
+    /// CometBFT RPC address of a node: host:port, http://… or https://….
     #[arg(long, global = true, default_value = "127.0.0.1:26657")]
     node: String,
+    /// PEM file of the CA that signed an https:// node's certificate (default:
+    /// the Web PKI roots).
+    #[arg(long, global = true)]
+    node_ca: Option<PathBuf>,
     #[arg(long, global = true, value_enum, default_value = "text")]
     output: Output,
     /// Keyring directory (default $VERDICT_HOME/keyring or ~/.verdict/keyring).
@@ -158,7 +162,12 @@ fn main() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<()> {
-    let ctx = Ctx::new(&cli.node, cli.output, cli.keyring_dir);
+    let ctx = Ctx::new(
+        &cli.node,
+        cli.node_ca.as_deref(),
+        cli.output,
+        cli.keyring_dir,
+    )?;
     match cli.cmd {
         Cmd::Status => query::status(&ctx),
         Cmd::Keys { cmd } => keys::run(&ctx, &ctx.keyring()?, cmd),

@@ -1,111 +1,119 @@
-//! A minimal CometBFT JSON-RPC client over plain HTTP/1.1 (loopback or LAN nodes).
+//! A CometBFT JSON-RPC client over HTTP or HTTPS (ureq, on rustls).
+//!
+//! `--node` may be `host:port`, `tcp://host:port`, `http://host:port` or
+//! `https://host[:port]`. HTTPS checks the node's certificate against the Web
+//! PKI roots, or against the operator's own CA ([`Rpc::with_ca_file`], the
+//! CLI's `--node-ca`) for a node behind a private certificate. A reply is read
+//! up to [`MAX_REPLY_BYTES`] and no further (security review L-7).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{anyhow, bail, Context};
 use serde_json::Value;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 
 /// Largest reply read from a node: a block with 100 MiB of txs, base64 in JSON.
 pub const MAX_REPLY_BYTES: u64 = 256 << 20;
 
+/// How long one call may take, connect to last byte.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
 pub struct Rpc {
-    /// host:port
-    addr: String,
+    /// scheme://host:port, no trailing slash.
+    base: String,
+    agent: ureq::Agent,
 }
 
 impl Rpc {
+    /// A client of `node`; HTTPS trusts the Web PKI roots.
     pub fn new(node: &str) -> Self {
-        let addr = node
-            .trim_start_matches("http://")
-            .trim_start_matches("tcp://")
-            .trim_end_matches('/')
-            .to_string();
-        Rpc { addr }
+        Self::build(node, RootCerts::WebPki)
+    }
+
+    /// A client of `node` whose HTTPS trusts only the CA certificates of the
+    /// PEM file `ca` (a node behind a private or self-signed CA).
+    pub fn with_ca_file(node: &str, ca: &Path) -> anyhow::Result<Self> {
+        let pem = std::fs::read(ca).with_context(|| format!("reading {}", ca.display()))?;
+        let certs = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(PemItem::Certificate(c)) => Some(Ok(c)),
+                Ok(_) => None,
+                Err(e) => Some(Err(e)),
+            })
+            .collect::<Result<Vec<Certificate<'static>>, _>>()
+            .with_context(|| format!("{}: not a PEM file", ca.display()))?;
+        if certs.is_empty() {
+            bail!("{}: no certificate in it", ca.display());
+        }
+        Ok(Self::build(node, RootCerts::Specific(Arc::new(certs))))
+    }
+
+    fn build(node: &str, roots: RootCerts) -> Self {
+        let node = node.trim_end_matches('/');
+        let base = if node.starts_with("https://") || node.starts_with("http://") {
+            node.to_string()
+        } else {
+            format!("http://{}", node.trim_start_matches("tcp://"))
+        };
+        let config = ureq::Agent::config_builder()
+            .timeout_global(Some(TIMEOUT))
+            .http_status_as_error(false)
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .build();
+        Rpc {
+            base,
+            agent: ureq::Agent::new_with_config(config),
+        }
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        self.base.clone()
     }
 
     /// GET `/{path}` and return the JSON-RPC `result`.
     pub fn get(&self, path: &str) -> anyhow::Result<Value> {
-        let mut stream = TcpStream::connect(&self.addr)
-            .with_context(|| format!("node unreachable at {}", self.url()))?;
-        stream.set_read_timeout(Some(Duration::from_secs(10)))?;
-        write!(
-            stream,
-            "GET /{path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nAccept: application/json\r\n\r\n",
-            self.addr
-        )?;
-        let mut raw = Vec::new();
-        // A node (or whatever answers on its port) cannot make us hold more
-        // than this in memory (security review L-7).
-        (&mut stream)
-            .take(MAX_REPLY_BYTES + 1)
-            .read_to_end(&mut raw)
-            .with_context(|| format!("reading the reply of {}", self.url()))?;
-        if raw.len() as u64 > MAX_REPLY_BYTES {
-            bail!(
+        let url = format!("{}/{path}", self.base);
+        let mut reply = self
+            .agent
+            .get(&url)
+            .header("Accept", "application/json")
+            .call()
+            .map_err(|e| anyhow!("node unreachable at {}: {e}", self.base))?;
+        let status = reply.status();
+        let body = match reply
+            .body_mut()
+            .with_config()
+            .limit(MAX_REPLY_BYTES)
+            .read_to_vec()
+        {
+            Ok(body) => body,
+            Err(ureq::Error::BodyExceedsLimit(_)) => bail!(
                 "{} /{path}: reply larger than {MAX_REPLY_BYTES} bytes, refused",
-                self.url()
-            );
-        }
-        // Headers and chunks are framed in bytes: decode UTF-8 only once the
-        // body is whole (a chunk may end inside a multi-byte character).
-        let split = raw
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .ok_or_else(|| anyhow!("malformed HTTP reply from {}", self.url()))?;
-        let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
-        let body = &raw[split + 4..];
-        let body = if head.contains("transfer-encoding: chunked") {
-            dechunk(body)?
-        } else {
-            body.to_vec()
+                self.base
+            ),
+            Err(e) => bail!("reading the reply of {}: {e}", self.base),
         };
-        let body = String::from_utf8(body)
-            .with_context(|| format!("{} answered /{path} with invalid UTF-8", self.url()))?;
-        let doc: Value = serde_json::from_str(&body)
-            .with_context(|| format!("{} did not answer JSON for /{path}", self.url()))?;
+        let doc: Value = serde_json::from_slice(&body).with_context(|| {
+            format!(
+                "{} did not answer JSON for /{path} (HTTP {status})",
+                self.base
+            )
+        })?;
         if let Some(err) = doc.get("error").filter(|e| !e.is_null()) {
-            bail!("{} /{path}: {}", self.url(), err);
+            bail!("{} /{path}: {}", self.base, err);
         }
         doc.get("result")
             .cloned()
-            .ok_or_else(|| anyhow!("{} /{path}: reply without result", self.url()))
+            .ok_or_else(|| anyhow!("{} /{path}: reply without result", self.base))
     }
 
     /// [`Rpc::get`], the `result` deserialized as `T`.
     pub fn get_as<T: serde::de::DeserializeOwned>(&self, path: &str) -> anyhow::Result<T> {
         let v = self.get(path)?;
         serde_json::from_value(v)
-            .with_context(|| format!("{} /{path}: unexpected reply", self.url()))
-    }
-}
-
-/// The body of a `Transfer-Encoding: chunked` reply.
-fn dechunk(body: &[u8]) -> anyhow::Result<Vec<u8>> {
-    let mut out = Vec::new();
-    let mut rest = body;
-    loop {
-        let line_end = rest
-            .windows(2)
-            .position(|w| w == b"\r\n")
-            .ok_or_else(|| anyhow!("bad chunked body"))?;
-        let size = std::str::from_utf8(&rest[..line_end])
-            .ok()
-            .and_then(|s| usize::from_str_radix(s.split(';').next().unwrap_or("").trim(), 16).ok())
-            .ok_or_else(|| anyhow!("bad chunk size"))?;
-        let tail = &rest[line_end + 2..];
-        if size == 0 {
-            return Ok(out);
-        }
-        let chunk = tail.get(..size).ok_or_else(|| anyhow!("short chunk"))?;
-        out.extend_from_slice(chunk);
-        rest = tail.get(size..).unwrap_or_default();
-        rest = rest.strip_prefix(b"\r\n").unwrap_or(rest);
+            .with_context(|| format!("{} /{path}: unexpected reply", self.base))
     }
 }
 
@@ -137,21 +145,66 @@ mod tests {
         assert!(e.to_string().contains("larger than"), "{e}");
     }
 
+    /// Serves one HTTP exchange on a loopback port: the raw reply bytes, in
+    /// the given writes.
+    fn serve_once(parts: Vec<Vec<u8>>) -> std::net::SocketAddr {
+        use std::io::Write as _;
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            if let Ok((mut s, _)) = l.accept() {
+                let mut buf = [0u8; 1024];
+                let _ = std::io::Read::read(&mut s, &mut buf);
+                for p in parts {
+                    let _ = s.write_all(&p);
+                    let _ = s.flush();
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        });
+        addr
+    }
+
     #[test]
     fn a_chunk_boundary_inside_a_multibyte_character_decodes() {
-        // "é" is two bytes; the first chunk ends between them.
-        let body = "{\"m\":\"caf\u{e9}\"}".as_bytes();
+        // "é" is two bytes; the first chunk (and the first write) ends between them.
+        let body = "{\"result\":{\"m\":\"caf\u{e9}\"}}".as_bytes();
         let split = body.iter().position(|b| *b == 0xc3).expect("é") + 1;
-        let mut chunked = Vec::new();
+        let mut parts = vec![b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec()];
         for part in [&body[..split], &body[split..]] {
-            chunked.extend_from_slice(format!("{:x}\r\n", part.len()).as_bytes());
-            chunked.extend_from_slice(part);
-            chunked.extend_from_slice(b"\r\n");
+            let mut c = format!("{:x}\r\n", part.len()).into_bytes();
+            c.extend_from_slice(part);
+            c.extend_from_slice(b"\r\n");
+            parts.push(c);
         }
-        chunked.extend_from_slice(b"0\r\n\r\n");
-        let out = dechunk(&chunked).expect("dechunk");
-        assert_eq!(out, body);
-        assert!(dechunk(b"zz\r\nabc").is_err());
-        assert!(dechunk(b"5\r\nab").is_err());
+        parts.push(b"0\r\n\r\n".to_vec());
+        let addr = serve_once(parts);
+        let v = Rpc::new(&format!("tcp://{addr}/"))
+            .get("status")
+            .expect("reply");
+        assert_eq!(v["m"], "caf\u{e9}");
+    }
+
+    #[test]
+    fn a_json_rpc_error_and_a_reply_that_is_not_json_are_errors() {
+        let err = br#"{"error":{"code":-32603,"message":"boom"}}"#;
+        let mut reply = format!(
+            "HTTP/1.1 500 Internal\r\nContent-Length: {}\r\n\r\n",
+            err.len()
+        )
+        .into_bytes();
+        reply.extend_from_slice(err);
+        let addr = serve_once(vec![reply]);
+        let e = Rpc::new(&addr.to_string())
+            .get("status")
+            .expect_err("error");
+        assert!(e.to_string().contains("boom"), "{e}");
+        let addr = serve_once(vec![
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello".to_vec()
+        ]);
+        let e = Rpc::new(&addr.to_string())
+            .get("status")
+            .expect_err("not json");
+        assert!(e.to_string().contains("did not answer JSON"), "{e}");
     }
 }
