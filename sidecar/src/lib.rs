@@ -23,6 +23,7 @@ pub mod auth;
 pub mod error;
 pub mod fetch;
 pub mod jobs;
+pub mod listen;
 pub mod loader;
 pub mod metrics;
 pub mod model;

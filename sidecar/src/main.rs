@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use verdict_sidecar::fetch::FetchLimits;
 use verdict_sidecar::jobs::{Fault, JobConfig, JobQueue};
+use verdict_sidecar::listen::Listen;
 use verdict_sidecar::loader::{Loader, LoaderConfig};
 use verdict_sidecar::metrics::Metrics;
 use verdict_sidecar::model::{Limits, Model, ModelStore};
@@ -72,8 +73,10 @@ struct ServeArgs {
     /// models directory; LoadModel caches verified downloads in DIR/cache
     #[arg(long)]
     models: PathBuf,
+    /// gRPC on a loopback host:port, or on a Unix socket `unix:PATH` (mode 0600,
+    /// only this user's processes are served)
     #[arg(long, default_value = "127.0.0.1:50151")]
-    listen: SocketAddr,
+    listen: Listen,
     /// Prometheus metrics (GET /metrics) on this loopback address
     #[arg(long)]
     metrics: Option<SocketAddr>,
@@ -190,7 +193,6 @@ fn infer(cli: &Cli, model: &Path, input: &Path, sha256: Option<&str>) -> Result<
 }
 
 async fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
-    require_loopback(&a.listen, "--listen")?;
     if let Some(m) = a.metrics {
         require_loopback(&m, "--metrics")?;
     }
@@ -216,12 +218,12 @@ async fn serve(cli: &Cli, a: &ServeArgs) -> Result<()> {
     };
     let metrics = Arc::new(Metrics::new(a.queue));
     // Bind first: a port clash fails fast, and Health answers "not ready" while models warm up.
-    let listener = tokio::net::TcpListener::bind(a.listen)
+    let bound = verdict_sidecar::listen::bind(&a.listen)
         .await
         .with_context(|| format!("binding {}", a.listen))?;
     let (service, slot) = SidecarService::loading();
     let loader_slot = service.loader_slot();
-    let grpc = tokio::spawn(verdict_sidecar::service::serve(service, listener, token));
+    let grpc = tokio::spawn(verdict_sidecar::service::serve_bound(service, bound, token));
     tracing::info!(listen = %a.listen, "gRPC listening (not ready until models are warmed up)");
 
     let rt = Arc::new(runtime(cli)?);

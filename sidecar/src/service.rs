@@ -308,6 +308,32 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     token: Option<crate::auth::Token>,
 ) -> Result<(), tonic::transport::Error> {
+    router(service, token)
+        .serve_with_incoming(Incoming(listener))
+        .await
+}
+
+/// [`serve`] on what `--listen` bound: loopback TCP, or a Unix socket whose
+/// connections from other users are dropped ([`crate::listen`]).
+pub async fn serve_bound(
+    service: SidecarService,
+    bound: crate::listen::Bound,
+    token: Option<crate::auth::Token>,
+) -> Result<(), tonic::transport::Error> {
+    match bound {
+        crate::listen::Bound::Tcp(l) => serve(service, l, token).await,
+        crate::listen::Bound::Unix(l, uid) => {
+            router(service, token)
+                .serve_with_incoming(crate::listen::OwnerOnly(l, uid))
+                .await
+        }
+    }
+}
+
+fn router(
+    service: SidecarService,
+    token: Option<crate::auth::Token>,
+) -> tonic::transport::server::Router {
     let server = SidecarServer::new(service)
         .max_decoding_message_size(MAX_REQUEST)
         .max_encoding_message_size(MAX_MESSAGE);
@@ -318,8 +344,6 @@ pub async fn serve(
             server,
             crate::auth::Check(token),
         ))
-        .serve_with_incoming(Incoming(listener))
-        .await
 }
 
 /// Accepted connections of a bound listener, as the stream tonic serves from.
@@ -349,7 +373,7 @@ pub struct SidecarClient {
 }
 
 impl SidecarClient {
-    /// `addr` like `http://127.0.0.1:50051`; no token.
+    /// `addr` like `http://127.0.0.1:50051` or `unix:/run/verdict/sidecar.sock`; no token.
     pub async fn connect(addr: impl Into<String>) -> Result<Self, tonic::transport::Error> {
         Self::connect_with(addr, None).await
     }
@@ -359,9 +383,16 @@ impl SidecarClient {
         addr: impl Into<String>,
         token: Option<crate::auth::Token>,
     ) -> Result<Self, tonic::transport::Error> {
-        let channel = tonic::transport::Endpoint::new(addr.into())?
-            .connect()
-            .await?;
+        let addr = addr.into();
+        let channel = match crate::listen::unix_path(&addr) {
+            // The URI is not used to connect; the connector opens the socket.
+            Some(path) => {
+                tonic::transport::Endpoint::from_static("http://sidecar.local")
+                    .connect_with_connector(crate::listen::UnixConnector(path))
+                    .await?
+            }
+            None => tonic::transport::Endpoint::new(addr)?.connect().await?,
+        };
         Ok(SidecarClient {
             inner: GrpcClient::with_interceptor(channel, crate::auth::Bearer(token))
                 .max_decoding_message_size(MAX_MESSAGE)

@@ -2,6 +2,7 @@
 //! it). Without the library these tests fail with the lookup error: they must
 //! never pass vacuously.
 
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -754,4 +755,78 @@ fn tokio_runtime() -> tokio::runtime::Runtime {
         .enable_all()
         .build()
         .expect("tokio")
+}
+
+#[test]
+fn a_unix_socket_sidecar_is_private_to_its_user() {
+    // Security review L-8: besides the token, `--listen unix:PATH` keeps other
+    // users off the sidecar: the socket is 0600 from the moment it appears,
+    // and a connection from another uid is dropped unserved.
+    use std::os::unix::fs::PermissionsExt;
+    use verdict_sidecar::listen::{bind, Listen};
+    let rt = tokio_runtime();
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("sidecar.sock");
+    std::fs::write(&path, b"not a socket").expect("file");
+    rt.block_on(async {
+        let listen = Listen::Unix(path.clone());
+        let e = bind(&listen).await.err().expect("a file is in the way");
+        assert!(e.to_string().contains("not a socket"), "{e}");
+        std::fs::remove_file(&path).expect("rm");
+        // A socket left by an earlier run is replaced.
+        drop(bind(&listen).await.expect("first"));
+        let bound = bind(&listen).await.expect("stale socket replaced");
+        let mode = std::fs::metadata(&path)
+            .expect("socket")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let (_d, q) = queue(Fault::None, 4, 5000);
+        tokio::spawn(verdict_sidecar::service::serve_bound(
+            SidecarService::new(q),
+            bound,
+            None,
+        ));
+        let addr = format!("unix:{}", path.display());
+        let mut me = SidecarClient::connect(addr).await.expect("connect");
+        assert!(me.health().await.expect("health").ready);
+        let job = pb::SubmitJobRequest {
+            model_hash: MLP.into(),
+            job_id: "u1".into(),
+            inputs: pb::tensors_to_proto(&mlp_input(2)),
+        };
+        assert!(me.submit_job(job).await.expect("submit").accepted);
+    });
+    // Another user, even with the mode opened up, gets no answer: the peer's
+    // uid is checked at accept. Needs root to run a process as `nobody`.
+    let root = std::fs::metadata(&path).map(|m| std::os::unix::fs::MetadataExt::uid(&m) == 0);
+    if root.unwrap_or(false) {
+        std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).expect("dir");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        // Prints the bytes it was answered with; 0 when the sidecar hung up.
+        let probe = "import socket,sys\ns=socket.socket(socket.AF_UNIX)\ns.connect(sys.argv[1])\n\
+                     s.settimeout(5)\ntry:\n s.sendall(b'PRI * HTTP/2.0\\r\\n\\r\\nSM\\r\\n\\r\\n')\n\
+                     \x20print(len(s.recv(100)))\nexcept (BrokenPipeError, ConnectionResetError):\n print(0)";
+        let out = std::process::Command::new("python3")
+            .args(["-c", probe])
+            .arg(&path)
+            .uid(65534)
+            .gid(65534)
+            .output()
+            .expect("python3");
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(
+            said.trim(),
+            "0",
+            "another user was answered: {said} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // The owner is still served on the same socket.
+        rt.block_on(async {
+            let mut me = SidecarClient::connect(format!("unix:{}", path.display()))
+                .await
+                .expect("connect");
+            assert!(me.health().await.expect("health").ready);
+        });
+    }
 }
