@@ -30,6 +30,9 @@ pub struct InferenceParams {
     pub model_registration_fee: Uint128,
     /// Minimum escrowed fee per job, in the bond denom.
     pub min_job_fee: Uint128,
+    /// Largest fee a request received over IBC may name: the channel's payer
+    /// account pays it, so no one packet can empty that account.
+    pub max_remote_job_fee: Uint128,
     /// Part of every job's fee that is never refunded (to the community pool
     /// when the job fails): filling blocks with jobs nobody can serve is not
     /// free. At most `min_job_fee`.
@@ -98,6 +101,7 @@ impl Default for InferenceParams {
             min_model_servers: 1,
             model_registration_fee: Uint128::new(1_000_000),
             min_job_fee: Uint128::new(1_000),
+            max_remote_job_fee: Uint128::new(1_000_000),
             job_base_fee: Uint128::new(200),
             max_latency_ms: 60_000,
             min_latency_ms: 1_000,
@@ -172,6 +176,9 @@ impl InferenceParams {
         }
         if self.reveal_blocks < 2 {
             return Err("inference.params.reveal_blocks must be at least 2".into());
+        }
+        if self.max_remote_job_fee < self.min_job_fee {
+            return Err("inference.params.max_remote_job_fee must be at least min_job_fee".into());
         }
         if self.job_base_fee > self.min_job_fee {
             return Err("inference.params.job_base_fee must not exceed min_job_fee".into());

@@ -135,6 +135,7 @@ fn params_pb(p: &InferenceParams) -> pb::Params {
         slash_fraction_missed: p.slash_fraction_missed.to_string(),
         fault_jail_seconds: p.fault_jail_seconds,
         fault_cap_window_blocks: p.fault_cap_window_blocks,
+        max_remote_job_fee: p.max_remote_job_fee.to_string(),
     }
 }
 

@@ -27,6 +27,15 @@ pub(super) fn serve(
     request: InferenceRequest,
 ) -> Result<(), IbcError> {
     let payer = payer(packet.chan_id_on_b.as_str());
+    // The payer pays what the packet names: bounded here, before anything runs.
+    let cap = verdict_inference::state::params(&*ctx.store).max_remote_job_fee;
+    if request.fee.amount > cap {
+        let reason = format!(
+            "request refused: fee {} above this chain's max_remote_job_fee {cap}",
+            request.fee.amount
+        );
+        return refuse(ctx, host, packet, reason);
+    }
     let msg = InferenceMsg::SubmitJob {
         requester: payer,
         model_id: request.model_id.clone(),

@@ -409,3 +409,58 @@ fn request_remote_decoding_refuses_bad_messages_with_a_reason() {
     assert!(bad(&|m| m.requester = "verdict1xyz".into()).contains("requester"));
     assert!(RequestRemote::decode(b"\xff\xff").is_err());
 }
+
+#[test]
+fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_nothing() {
+    // Security review I-7: the channel's payer paid whatever fee a packet
+    // named, so one request could empty it.
+    use verdict_core::ctx::BlockInfo;
+    use verdict_core::gas::GasMeter;
+    let mut s = setup();
+    let rich = Coin::new(10_000_000, FEE_DENOM);
+    Bank::mint(&mut s, &payer("channel-0"), std::slice::from_ref(&rich)).expect("mint");
+    let cap = verdict_inference::state::params(&s).max_remote_job_fee;
+    let request = |fee: u128| crate::inference_packet::InferenceRequest {
+        model_id: "m".into(),
+        inputs: vec![],
+        max_latency_ms: 1000,
+        fee: Coin::new(fee, FEE_DENOM),
+    };
+    let mut events = Vec::new();
+    let gas = GasMeter::new(u64::MAX);
+    let block = BlockInfo::default();
+    let mut ctx = Ctx {
+        store: &mut s,
+        gas: &gas,
+        events: &mut events,
+        block: &block,
+    };
+    let port_events = vec![
+        PortEvent::Request {
+            packet: packet(1),
+            request: request(cap.u128() + 1),
+        },
+        PortEvent::Request {
+            packet: packet(2),
+            request: request(cap.u128()),
+        },
+    ];
+    apply(&mut ctx, &host(), port_events).expect("applied");
+    let first = stored_ack(&s, 1).expect("refused at once");
+    let mut reasons = events
+        .iter()
+        .filter(|e| e.kind == "inference_remote_refused")
+        .filter_map(|e| e.attributes.iter().find(|(k, _)| k == "reason"))
+        .map(|(_, v)| v.clone());
+    let r1 = reasons.next().expect("first refusal");
+    assert!(r1.contains("max_remote_job_fee"), "{r1}");
+    // At the cap the request goes on to MsgSubmitJob's checks (here: no such model).
+    let r2 = reasons.next().expect("second refusal");
+    assert!(!r2.contains("max_remote_job_fee"), "{r2}");
+    assert!(!first.is_empty());
+    assert_eq!(
+        Bank::balance(&s, &payer("channel-0"), FEE_DENOM).expect("balance"),
+        rich.amount,
+        "the payer paid nothing"
+    );
+}
