@@ -17,8 +17,34 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 /// Largest reply read from a node: a block with 100 MiB of txs, base64 in JSON.
 pub const MAX_REPLY_BYTES: u64 = 256 << 20;
 
-/// How long one call may take, connect to last byte.
+/// How long connecting, and waiting for the reply's head, may take.
 const TIMEOUT: Duration = Duration::from_secs(30);
+/// How long reading a reply's body may take (256 MiB at ~1 MB/s).
+const BODY_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The node answered, with a JSON-RPC error (as opposed to a transport error).
+#[derive(Debug)]
+pub struct RpcError {
+    /// "{url} /{path}"
+    pub at: String,
+    /// The JSON-RPC `error` object.
+    pub error: Value,
+}
+
+impl std::fmt::Display for RpcError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.at, self.error)
+    }
+}
+
+impl std::error::Error for RpcError {}
+
+impl RpcError {
+    /// Whether the node's error says `text` (CometBFT puts the reason in `data`).
+    pub fn says(&self, text: &str) -> bool {
+        self.error.to_string().contains(text)
+    }
+}
 
 pub struct Rpc {
     /// scheme://host:port, no trailing slash.
@@ -57,8 +83,14 @@ impl Rpc {
         } else {
             format!("http://{}", node.trim_start_matches("tcp://"))
         };
+        // No proxy from the environment (the node is usually loopback) and no
+        // redirects (an https node must not hand the client to http).
         let config = ureq::Agent::config_builder()
-            .timeout_global(Some(TIMEOUT))
+            .proxy(None)
+            .max_redirects(0)
+            .timeout_connect(Some(TIMEOUT))
+            .timeout_recv_response(Some(TIMEOUT))
+            .timeout_recv_body(Some(BODY_TIMEOUT))
             .http_status_as_error(false)
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .build();
@@ -102,7 +134,11 @@ impl Rpc {
             )
         })?;
         if let Some(err) = doc.get("error").filter(|e| !e.is_null()) {
-            bail!("{} /{path}: {}", self.base, err);
+            return Err(RpcError {
+                at: format!("{} /{path}", self.base),
+                error: err.clone(),
+            }
+            .into());
         }
         doc.get("result")
             .cloned()

@@ -233,9 +233,13 @@ pub fn find_tx(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
         Ok(r) => serde_json::from_value(r)
             .map(Some)
             .with_context(|| format!("{} /tx of {hash}: unexpected reply", rpc.url())),
-        Err(e) if e.to_string().contains("indexing is disabled") => from_app_index(rpc, hash),
-        Err(e) if e.to_string().contains("not found") => Ok(None),
-        Err(e) => Err(e),
+        // Only the node's own answer says "not found"; a transport error
+        // ("host not found") is an error.
+        Err(e) => match e.downcast_ref::<crate::rpc::RpcError>() {
+            Some(r) if r.says("indexing is disabled") => from_app_index(rpc, hash),
+            Some(r) if r.says("not found") => Ok(None),
+            _ => Err(e),
+        },
     }
 }
 

@@ -74,8 +74,8 @@ pub enum Bound {
     Unix(UnixListener, u32),
 }
 
-/// Binds `listen`. A Unix socket left by an earlier run is replaced; any other
-/// file at that path is an error.
+/// Binds `listen`. A Unix socket left by an earlier run is replaced; one that
+/// a live process still serves, or any other file at that path, is an error.
 pub async fn bind(listen: &Listen) -> std::io::Result<Bound> {
     match listen {
         Listen::Tcp(a) => Ok(Bound::Tcp(TcpListener::bind(a).await?)),
@@ -85,7 +85,15 @@ pub async fn bind(listen: &Listen) -> std::io::Result<Bound> {
 
 fn bind_unix(path: &Path) -> std::io::Result<(UnixListener, u32)> {
     match std::fs::symlink_metadata(path) {
-        Ok(m) if m.file_type().is_socket() => std::fs::remove_file(path)?,
+        Ok(m) if m.file_type().is_socket() => {
+            if std::os::unix::net::UnixStream::connect(path).is_ok() {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::AddrInUse,
+                    format!("{} is in use by a running process", path.display()),
+                ));
+            }
+            std::fs::remove_file(path)?
+        }
         Ok(_) => {
             return Err(std::io::Error::new(
                 std::io::ErrorKind::AlreadyExists,

@@ -790,6 +790,9 @@ fn a_unix_socket_sidecar_is_private_to_its_user() {
         let addr = format!("unix:{}", path.display());
         let mut me = SidecarClient::connect(addr).await.expect("connect");
         assert!(me.health().await.expect("health").ready);
+        // A second sidecar on the same path is refused while this one serves.
+        let e = bind(&listen).await.err().expect("in use");
+        assert!(e.to_string().contains("in use"), "{e}");
         let job = pb::SubmitJobRequest {
             model_hash: MLP.into(),
             job_id: "u1".into(),

@@ -85,7 +85,7 @@ pub struct StartFlags {
     /// [check-invariants].
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub check_invariants: Option<bool>,
-    /// This node's inference sidecar (e.g. http://127.0.0.1:26659); with
+    /// This node's inference sidecar (e.g. http://127.0.0.1:26659 or unix:PATH); with
     /// --attestation-key, the node attests the jobs its validator is drawn for
     /// [attestation.sidecar].
     #[arg(long)]

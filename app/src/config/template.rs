@@ -84,7 +84,7 @@ pub fn template() -> String {
         key("snapshot-keep-recent", "Snapshots kept on disk, the newest; at least 1 (--snapshot-keep-recent).", &d.state_sync.snapshot_keep_recent),
     ]);
     section(&mut out, Some("attestation"), "Inference attestation: with a sidecar and a key set, the node hands the jobs\nits validator is drawn for to its sidecar and commits and reveals the answers.\nWithout them it follows the chain but attests nothing (its validator misses\nits committee seats). A sidecar and one key, or neither.", &[
-        key("sidecar", "This node's inference sidecar, e.g. \"http://127.0.0.1:26659\"; \"\": none\n(--sidecar).", &d.attestation.sidecar),
+        key("sidecar", "This node's inference sidecar, e.g. \"http://127.0.0.1:26659\" or\n\"unix:/run/verdict-sidecar/sidecar.sock\"; \"\": none (--sidecar).", &d.attestation.sidecar),
         key("key", "The attestor's key file, e.g. \"config/attestation_key.json\" (written by\n`verdictd init`): the validator address it attests for and the secret its\ncommit-reveal salts derive from. Apart from CometBFT's key, so CometBFT may\nsign through a remote signer (priv_validator_laddr). \"\": none\n(--attestation-key).", &d.attestation.key),
         key("sidecar-token-file", "The file with the token the sidecar asks for (its --token-file), e.g.\n\"config/sidecar_token\"; \"\": none (--sidecar-token-file).", &d.attestation.sidecar_token_file),
         key("validator-key", "The older way, instead of key: CometBFT's priv_validator_key.json of this\nnode, for its address and a salt secret (rules out a remote signer). \"\":\nnone (--validator-key).", &d.attestation.validator_key),
