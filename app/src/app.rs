@@ -33,7 +33,6 @@ use verdict_core::module::ValidatorUpdate;
 use crate::attestor::Attestor;
 use crate::error::{halt, TxError};
 use crate::state;
-
 use crate::store::{IndexedTx, Overlay, PendingCommit, StateView, Store};
 use crate::tx::{self, Mode};
 use crate::vote_ext;

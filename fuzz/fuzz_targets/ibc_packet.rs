@@ -82,26 +82,12 @@ fn setup() -> MockStorage {
     IbcContext::new(&mut s, host())
         .store_channel(&ChannelEndPath::new(&port(), &ChannelId::new(0)), end)
         .expect("channel");
-    let register = pb::MsgRegisterModel {
-        owner: owner.bech32(),
-        model_id: MODEL.into(),
-        name: "mlp".into(),
-        inputs: vec![pb::TensorSpec {
-            name: "x".into(),
-            dtype: "float32".into(),
-            shape: vec![-1, 2],
-        }],
-        outputs: vec![pb::TensorSpec {
-            name: "y".into(),
-            dtype: "float32".into(),
-            shape: vec![-1, 8],
-        }],
-        tolerance: "0.001".into(),
-        max_output_len: 16,
-        uris: vec!["http://models.example/mlp.onnx".into()],
-        size_bytes: 1024,
-        ..Default::default()
-    };
+    let register = verdict_inference::msgs::mlp_register_msg(
+        owner.bech32(),
+        MODEL,
+        vec!["http://models.example/mlp.onnx".into()],
+        1024,
+    );
     let msg = InferenceMsg::decode(&cosmrs::Any {
         type_url: pb::MSG_REGISTER_MODEL_URL.into(),
         value: register.encode_to_vec(),

@@ -95,26 +95,12 @@ impl TestNet {
 
     /// The user's `MsgRegisterModel` for [`MODEL`] at `uris`, `size_bytes`.
     pub fn register_msg(uris: Vec<String>, size_bytes: u64) -> pb::MsgRegisterModel {
-        pb::MsgRegisterModel {
-            owner: user().address().bech32(),
-            model_id: MODEL.into(),
-            name: "mlp".into(),
-            inputs: vec![pb::TensorSpec {
-                name: "x".into(),
-                dtype: "float32".into(),
-                shape: vec![-1, 2],
-            }],
-            outputs: vec![pb::TensorSpec {
-                name: "y".into(),
-                dtype: "float32".into(),
-                shape: vec![-1, 8],
-            }],
-            tolerance: "0.001".into(),
-            max_output_len: 16,
+        verdict_inference::msgs::mlp_register_msg(
+            user().address().bech32(),
+            MODEL,
             uris,
             size_bytes,
-            ..Default::default()
-        }
+        )
     }
 
     /// The user's `MsgRegisterModel` for [`MODEL`], nobody declared serving.

@@ -131,14 +131,19 @@ fn spec(what: &str, s: &pb::TensorSpec) -> Result<Spec, InferenceError> {
     })
 }
 
+/// The unsigned decimal `digits` ("0.001") in units of 10^-9, rounded down;
+/// errors name `what` and the field as sent, `s`.
+fn nano_of(what: &str, s: &str, digits: &str) -> Result<Uint128, InferenceError> {
+    let d: Decimal = verdict_core::coin::parse_udec(digits)
+        .ok_or_else(|| invalid(format!("{what} {s:?} is not a decimal")))?;
+    Ok(d.checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
+        .map_err(|_| invalid(format!("{what} is too large")))?
+        .to_uint_floor())
+}
+
 /// A decimal tolerance ("0.001") in units of 10^-9, at least 1.
 pub fn parse_tolerance(s: &str) -> Result<u64, InferenceError> {
-    let d: Decimal = verdict_core::coin::parse_udec(s)
-        .ok_or_else(|| invalid(format!("tolerance {s:?} is not a decimal")))?;
-    let nano = d
-        .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
-        .map_err(|_| invalid("tolerance is too large"))?
-        .to_uint_floor();
+    let nano = nano_of("tolerance", s, s)?;
     if nano.is_zero() || nano > Uint128::new(1_000_000_000_000_000) {
         return Err(invalid(format!(
             "tolerance {s:?} must be between 0.000000001 and 1000000"
@@ -153,12 +158,7 @@ pub fn parse_signed_nano(what: &str, s: &str) -> Result<i64, InferenceError> {
         Some(rest) => (true, rest),
         None => (false, s),
     };
-    let d: Decimal = verdict_core::coin::parse_udec(digits)
-        .ok_or_else(|| invalid(format!("{what} {s:?} is not a decimal")))?;
-    let nano = d
-        .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
-        .map_err(|_| invalid(format!("{what} is too large")))?
-        .to_uint_floor();
+    let nano = nano_of(what, s, digits)?;
     let v = i64::try_from(nano.u128()).map_err(|_| invalid(format!("{what} is too large")))?;
     Ok(if neg { v.saturating_neg() } else { v })
 }
@@ -217,12 +217,7 @@ impl InferenceMsg {
         let rtol_nano = if m.rtol.is_empty() {
             None
         } else {
-            let d: Decimal = verdict_core::coin::parse_udec(&m.rtol)
-                .ok_or_else(|| invalid(format!("rtol {:?} is not a decimal", m.rtol)))?;
-            let nano = d
-                .checked_mul(Decimal::from_ratio(1_000_000_000u128, 1u128))
-                .map_err(|_| invalid("rtol is too large"))?
-                .to_uint_floor();
+            let nano = nano_of("rtol", &m.rtol, &m.rtol)?;
             Some(u64::try_from(nano.u128()).map_err(|_| invalid("rtol is too large"))?)
         };
         let input_range = match (m.input_min.is_empty(), m.input_max.is_empty()) {
@@ -338,6 +333,35 @@ impl InferenceMsg {
             InferenceMsg::ServeModel { .. } => MSG_SERVE_MODEL_URL,
             InferenceMsg::SubmitJob { .. } => MSG_SUBMIT_JOB_URL,
         }
+    }
+}
+
+/// Test support for other crates: a `MsgRegisterModel` of the small mlp the
+/// tests and fuzz targets serve (input `x` [-1, 2] float32, output `y` [-1, 8],
+/// tolerance 0.001).
+#[cfg(any(test, feature = "testing"))]
+pub fn mlp_register_msg(
+    owner: String,
+    model_id: &str,
+    uris: Vec<String>,
+    size_bytes: u64,
+) -> pb::MsgRegisterModel {
+    let spec = |name: &str, width: i64| pb::TensorSpec {
+        name: name.into(),
+        dtype: "float32".into(),
+        shape: vec![-1, width],
+    };
+    pb::MsgRegisterModel {
+        owner,
+        model_id: model_id.into(),
+        name: "mlp".into(),
+        inputs: vec![spec("x", 2)],
+        outputs: vec![spec("y", 8)],
+        tolerance: "0.001".into(),
+        max_output_len: 16,
+        uris,
+        size_bytes,
+        ..Default::default()
     }
 }
 
