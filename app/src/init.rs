@@ -37,7 +37,11 @@ impl VerdictApp {
                 app_records(&mut view, &req, &genesis)?;
                 crate::modules::init_genesis(&mut view, &genesis)?;
                 run_gentxs(&mut view, &req, &genesis)?;
-                let updates = verdict_staking::module::validator_updates(&mut view)?;
+                let updates = verdict_staking::module::validator_updates(
+                    &mut view,
+                    initial,
+                    req.time.map_or(0, |t| t.seconds),
+                )?;
                 initial_valset(&mut view, &req, &updates)?;
                 updates
             }

@@ -271,3 +271,68 @@ fn fees_reach_the_signers_delegators_who_withdraw_them_with_a_signed_tx() {
     );
     assert_eq!(deliver(&mut net, vec![send]).code, 4);
 }
+
+pub fn undelegate(d: u8, v: u8, n: u128) -> Any {
+    Any {
+        type_url: "/cosmos.staking.v1beta1.MsgUndelegate".into(),
+        value: pb::MsgUndelegate {
+            delegator_address: key(d).address().bech32(),
+            validator_address: valoper(v),
+            amount: coin(n),
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// Security review H-4, through signed txs and the app's EndBlock: an operator
+/// that takes its whole self-bond out leaves CometBFT's set, stays Unbonding
+/// (queryable, slashable) for the unbonding time, and is then removed from
+/// state, its undelegation paid out on time.
+#[test]
+fn an_operator_that_leaves_is_unbonding_for_the_unbonding_time_then_removed() {
+    let mut net = start();
+    let tx = net.tx_by(&key(4), vec![undelegate(4, 4, 50_000_000)]);
+    let out = net.run_tx(tx);
+    assert_eq!(out.code, 0, "{}", out.log);
+    let left_at = net.height;
+    net.run_height(vec![]);
+    let q: pb::QueryValidatorResponse = net.proto(
+        "/cosmos.staking.v1beta1.Query/Validator",
+        pb::QueryValidatorRequest {
+            validator_addr: valoper(4),
+        },
+    );
+    let v = q.validator.expect("still there while unbonding");
+    assert_eq!(v.status, pb::BondStatus::Unbonding as i32);
+    assert_eq!(v.unbonding_height, i64::try_from(left_at).expect("h"));
+    let done = net.time(left_at).seconds + 21 * 24 * 3600;
+    assert_eq!(v.unbonding_time.map(|t| t.seconds), Some(done));
+    net.check_invariants();
+
+    let before = balance(&net, 4);
+    net.skip_time(done - net.time(net.height + 1).seconds);
+    net.run_height(vec![]);
+    let resp = proto_query(
+        net.app(),
+        "/cosmos.staking.v1beta1.Query/Validator",
+        pb::QueryValidatorRequest {
+            validator_addr: valoper(4),
+        },
+    );
+    assert_ne!(resp.code, 0, "removed: {}", resp.log);
+    assert!(resp.log.contains("does not exist"), "{}", resp.log);
+    assert_eq!(
+        balance(&net, 4),
+        before + 50_000_000,
+        "the undelegation paid out"
+    );
+    assert!(
+        !staking_records(&net)
+            .iter()
+            .any(|(k, _)| k.windows(20).any(|w| w == key(4).address().0)
+                && k.windows(18).any(|w| w == b"staking/validators")),
+        "no validator record left"
+    );
+    net.run_heights(2);
+    net.check_invariants();
+}

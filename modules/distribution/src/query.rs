@@ -38,7 +38,7 @@ pub fn delegation_rewards(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Distri
         .map_err(|e| DistributionError::Invalid(format!("delegator_address: {e}")))?;
     let v = Addr::parse_valoper(&r.validator_address)
         .map_err(|e| DistributionError::Invalid(format!("validator_address: {e}")))?;
-    staking::validator(s, &v)?;
+    state::known_validator(s, &v)?;
     let dr = DELEGATION_REWARDS.may_load(s, (&d.0, &v.0))?;
     if dr.is_none() && !staking::has_delegation(s, &d.0, &v.0) {
         return Err(DistributionError::NoDelegation {
@@ -60,7 +60,7 @@ pub fn validator_commission(s: &dyn Storage, req: &[u8]) -> Result<Vec<u8>, Dist
         .map_err(|e| bad("QueryValidatorCommissionRequest", e))?;
     let v = Addr::parse_valoper(&r.validator_address)
         .map_err(|e| DistributionError::Invalid(format!("validator_address: {e}")))?;
-    staking::validator(s, &v)?;
+    state::known_validator(s, &v)?;
     let vr = VALIDATOR_REWARDS.may_load(s, &v.0)?.unwrap_or_default();
     Ok(pb::QueryValidatorCommissionResponse {
         commission: Some(pb::ValidatorAccumulatedCommission {

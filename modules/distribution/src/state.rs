@@ -130,6 +130,17 @@ pub fn drain_share_changes(s: &mut dyn Storage) -> Result<(), DistributionError>
     Ok(())
 }
 
+/// A validator staking knows, or one it removed (Unbonded, no delegation
+/// left) whose reward books are still here: withdrawals and queries of what it
+/// and its delegators earned keep working after the removal.
+pub(crate) fn known_validator(s: &dyn Storage, operator: &Addr) -> Result<(), DistributionError> {
+    if staking::find_validator(s, &operator.0)?.is_some() || VALIDATOR_REWARDS.has(s, &operator.0) {
+        Ok(())
+    } else {
+        Err(DistributionError::NoValidator(operator.valoper()))
+    }
+}
+
 fn bond_denom(s: &dyn Storage) -> String {
     staking::params(s).bond_denom
 }
@@ -295,7 +306,7 @@ pub fn withdraw_delegator_reward(
     delegator: &Addr,
     operator: &Addr,
 ) -> Result<Uint128, DistributionError> {
-    staking::validator(s, operator)?;
+    known_validator(s, operator)?;
     let known = staking::has_delegation(s, &delegator.0, &operator.0)
         || DELEGATION_REWARDS.has(s, (&delegator.0, &operator.0));
     if !known {
@@ -339,7 +350,7 @@ pub fn withdraw_validator_commission(
     s: &mut dyn Storage,
     operator: &Addr,
 ) -> Result<Uint128, DistributionError> {
-    staking::validator(s, operator)?;
+    known_validator(s, operator)?;
     let mut vr = VALIDATOR_REWARDS
         .may_load(s, &operator.0)?
         .unwrap_or_default();

@@ -41,7 +41,7 @@ fn setup(n: u8) -> MockStorage {
         )
         .expect("create");
     }
-    staking::end_block_updates(&mut s).expect("set");
+    staking::end_block_updates(&mut s, 1, 0).expect("set");
     s
 }
 
@@ -324,7 +324,7 @@ proptest! {
                 }
                 Op::Advance(secs) => { now += i64::from(secs); staking::complete_unbondings(&mut s, now).expect("mature"); }
             }
-            staking::end_block_updates(&mut s).expect("updates");
+            staking::end_block_updates(&mut s, 1, 0).expect("updates");
             prop_assert!(check_invariants(&s).is_ok(), "{:?}", check_invariants(&s));
             prop_assert!(staking::check_invariants(&s).is_ok(), "{:?}", staking::check_invariants(&s));
             prop_assert!(verdict_bank::state::check_supply_invariant(&s).is_ok());
@@ -342,4 +342,46 @@ proptest! {
         }
         prop_assert!(check_invariants(&s).is_ok());
     }
+}
+
+/// Security review H-4: a validator that left the set and lost its last
+/// delegation is removed from staking; what it and its delegators earned
+/// before stays theirs to withdraw.
+#[test]
+fn rewards_and_commission_earned_before_a_validator_is_removed_can_still_be_withdrawn() {
+    let mut s = setup(2);
+    staking::delegate(&mut s, &addr(5), &addr(2), Uint128::new(10_000_000)).expect("d");
+    fees(&mut s, 100_000);
+    allocate_fees(&mut s, &collector(), &[vote(1, 10), vote(2, 20)]).expect("fees");
+    // Validator 2 leaves: jailed, out of the set, unbonded after the unbonding
+    // time, and removed when its two delegators have left.
+    staking::set_jailed(&mut s, &addr(2), true).expect("jail");
+    staking::end_block_updates(&mut s, 2, 10).expect("u");
+    let u = i64::try_from(staking::params(&s).unbonding_time_seconds).expect("u");
+    staking::end_block_updates(&mut s, 3, 10 + u).expect("u");
+    for d in [2u8, 5] {
+        let shares = staking::delegation_shares(&s, &addr(d).0, &addr(2).0)
+            .expect("read")
+            .expect("delegation");
+        let v = staking::validator(&s, &addr(2)).expect("v");
+        let tokens = staking::tokens_of_shares(&v, shares).expect("t");
+        staking::undelegate(&mut s, &addr(d), &addr(2), tokens, 4, 11 + u).expect("leave");
+    }
+    assert!(staking::find_validator(&s, &addr(2).0)
+        .expect("read")
+        .is_none());
+    check(&s);
+
+    let before = bal(&s, &addr(5));
+    let paid = withdraw_delegator_reward(&mut s, &addr(5), &addr(2)).expect("delegator");
+    assert!(paid.u128() > 0);
+    assert_eq!(bal(&s, &addr(5)), before + paid.u128());
+    let paid = withdraw_validator_commission(&mut s, &addr(2)).expect("commission");
+    assert!(paid.u128() > 0);
+    check(&s);
+    // A validator that never existed is still unknown.
+    assert!(matches!(
+        withdraw_validator_commission(&mut s, &addr(6)),
+        Err(DistributionError::NoValidator(_))
+    ));
 }

@@ -41,7 +41,7 @@ fn setup() -> MockStorage {
         )
         .expect("create");
     }
-    staking::end_block_updates(&mut s).expect("updates");
+    staking::end_block_updates(&mut s, 1, 0).expect("updates");
     s
 }
 
@@ -71,7 +71,10 @@ fn a_validator_missing_too_many_blocks_is_slashed_and_jailed_then_may_unjail() {
     let v = staking::validator(&s, &addr(4)).expect("v");
     assert!(v.jailed);
     assert_eq!(v.tokens, Uint128::new(9_900_000), "1% of 10 power × 10^6");
-    assert_eq!(staking::end_block_updates(&mut s).expect("u").len(), 1);
+    assert_eq!(
+        staking::end_block_updates(&mut s, 1, 0).expect("u").len(),
+        1
+    );
     staking::check_invariants(&s).expect("staking");
     verdict_bank::state::check_supply_invariant(&s).expect("supply");
     // Others are untouched.
@@ -88,7 +91,10 @@ fn a_validator_missing_too_many_blocks_is_slashed_and_jailed_then_may_unjail() {
     ));
     unjail(&mut s, &addr(4), now + 60).expect("unjail");
     assert!(!staking::validator(&s, &addr(4)).expect("v").jailed);
-    assert_eq!(staking::end_block_updates(&mut s).expect("u")[0].power, 9);
+    assert_eq!(
+        staking::end_block_updates(&mut s, 1, 0).expect("u")[0].power,
+        9
+    );
 }
 
 #[test]
@@ -176,7 +182,7 @@ fn double_sign_slashes_redelegations_made_after_the_infraction() {
     let mut s = setup();
     Bank::mint(&mut s, &addr(7), &[Coin::new(10_000_000, "uverd")]).expect("mint");
     staking::delegate(&mut s, &addr(7), &addr(2), Uint128::new(10_000_000)).expect("delegate");
-    staking::end_block_updates(&mut s).expect("u");
+    staking::end_block_updates(&mut s, 1, 0).expect("u");
     // Infraction at 5; the delegator flees to validator 1 at height 7.
     staking::begin_redelegation(
         &mut s,

@@ -21,6 +21,12 @@ impl StakingGenesis {
         if self.params.max_validators == 0 {
             return Err("staking.params.max_validators must be positive".into());
         }
+        // A validator that leaves the set stays slashable (and in state) for
+        // the unbonding time; zero would let it vanish before evidence of what
+        // it did while bonded arrives.
+        if self.params.unbonding_time_seconds == 0 {
+            return Err("staking.params.unbonding_time_seconds must be positive".into());
+        }
         // Fees, job payments and rewards are all in the fee denom; distribution
         // pays validators only in the bond denom. Another bond denom would halt
         // the chain at the first completed job (protocol review §14): refuse it.
@@ -62,5 +68,13 @@ mod tests {
         g.params.bond_denom = "stake".into();
         let e = g.validate().unwrap_err();
         assert!(e.contains("bond_denom must be uverd"), "{e}");
+    }
+
+    #[test]
+    fn a_zero_unbonding_time_is_refused() {
+        let mut g = StakingGenesis::default();
+        g.params.unbonding_time_seconds = 0;
+        let e = g.validate().unwrap_err();
+        assert!(e.contains("unbonding_time_seconds must be positive"), "{e}");
     }
 }

@@ -96,7 +96,7 @@ impl Module for Staking {
     fn end_block(s: &mut dyn Storage, b: &Block<'_>) -> Result<EndBlock, HookError> {
         state::complete_unbondings(s, b.info.time_seconds)
             .map_err(|e| HookError::new(Self::NAME, "unbonding queue", e))?;
-        let updates = validator_updates(s)?;
+        let updates = validator_updates(s, b.info.height, b.info.time_seconds)?;
         Ok(EndBlock {
             events: vec![],
             validator_updates: updates,
@@ -105,9 +105,13 @@ impl Module for Staking {
 }
 
 /// The active set's changes since the last call (also the genesis set, after
-/// the gentxs).
-pub fn validator_updates(s: &mut dyn Storage) -> Result<Vec<ValidatorUpdate>, HookError> {
-    Ok(state::end_block_updates(s)
+/// the gentxs), at block `height` and block time `now` (unix seconds).
+pub fn validator_updates(
+    s: &mut dyn Storage,
+    height: u64,
+    now: i64,
+) -> Result<Vec<ValidatorUpdate>, HookError> {
+    Ok(state::end_block_updates(s, height, now)
         .map_err(|e| HookError::new(Staking::NAME, "validator set", e))?
         .into_iter()
         .map(|u| ValidatorUpdate {

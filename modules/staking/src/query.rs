@@ -5,7 +5,7 @@ use cosmrs::proto::cosmos::base::v1beta1::Coin as ProtoCoin;
 use cosmrs::proto::cosmos::staking::v1beta1 as pb;
 use cosmwasm_std::{Order, Storage, Uint128};
 use prost::Message;
-use tendermint_proto::google::protobuf::{Any, Duration};
+use tendermint_proto::google::protobuf::{Any, Duration, Timestamp};
 use verdict_core::address::Addr;
 
 use crate::error::StakingError;
@@ -44,8 +44,11 @@ pub fn validator_proto(v: &Validator) -> pb::Validator {
             moniker: v.moniker.clone(),
             ..Default::default()
         }),
-        unbonding_height: 0,
-        unbonding_time: None,
+        unbonding_height: i64::try_from(v.unbonding_height).unwrap_or(i64::MAX),
+        unbonding_time: (v.unbonding_time != 0).then_some(Timestamp {
+            seconds: v.unbonding_time,
+            nanos: 0,
+        }),
         commission: Some(pb::Commission {
             commission_rates: Some(pb::CommissionRates {
                 rate: v.commission_rate.atomics().to_string(),

@@ -145,6 +145,8 @@ fn pool_of(v: &Validator) -> Addr {
 #[cfg(test)]
 mod active_set_tests;
 #[cfg(test)]
+mod removal_tests;
+#[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod validator_rules_tests;

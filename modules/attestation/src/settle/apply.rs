@@ -12,7 +12,7 @@ use verdict_inference::{jobs, InferenceParams};
 
 use super::budget::{Budget, Penalty};
 use super::liveness::BlockLiveness;
-use super::lookup::out_of_set;
+use super::lookup::{self, out_of_set};
 use super::tally::{tally, Answer, MemberVerdict, Outcome, Seat, Terms};
 use crate::digest::is_projection;
 use crate::error::AttestationError;
@@ -141,7 +141,13 @@ fn pay(
         };
         if amount > 0 {
             let coins = [Coin::new(amount, &job.fee.denom)];
-            verdict_distribution::state::pay_validator(s, &escrow, &to, &coins)?;
+            if lookup::is_validator(s, &to.0) {
+                verdict_distribution::state::pay_validator(s, &escrow, &to, &coins)?;
+            } else {
+                // Removed since it was drawn: nobody to pay, so no halt either.
+                let [c] = coins;
+                verdict_distribution::state::fund_community_pool(s, &escrow, &c)?;
+            }
         }
     }
     let total = PAID.may_load(s)?.unwrap_or_default();

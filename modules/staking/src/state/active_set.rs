@@ -6,8 +6,8 @@ use std::collections::BTreeSet;
 use cosmwasm_std::{Order, Storage};
 use verdict_bank::Bank;
 
-use super::keys::{LAST_POWERS, VALIDATORS};
-use super::validators::{ensure_power_index, store_validator, top_by_power};
+use super::keys::{LAST_POWERS, VALIDATORS, VALIDATOR_QUEUE};
+use super::validators::{ensure_power_index, remove_validator, store_validator, top_by_power};
 use super::{
     bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Addr20, Status, Validator,
 };
@@ -28,7 +28,15 @@ pub struct PowerUpdate {
 /// CometBFT was last told about: a validator in neither was not bonded and
 /// stays as it is, so the work per block follows the active set, not the
 /// number of validators ever created (security review H-4).
-pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, StakingError> {
+///
+/// A validator that leaves the set is Unbonding until `now` + the unbonding
+/// time (still slashable for what it did while bonded); one that rejoins
+/// before then is Bonded again and its maturity is void.
+pub fn end_block_updates(
+    s: &mut dyn Storage,
+    height: u64,
+    now: i64,
+) -> Result<Vec<PowerUpdate>, StakingError> {
     let p = params(s);
     ensure_power_index(s)?;
     let active: BTreeSet<Addr20> = top_by_power(s, p.max_validators as usize)?
@@ -61,6 +69,17 @@ pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, Stakin
         };
         if new_status != v.status {
             move_pools(s, &v, new_status)?;
+            if new_status == Status::Unbonding {
+                let maturity =
+                    now.saturating_add(i64::try_from(p.unbonding_time_seconds).unwrap_or(i64::MAX));
+                v.unbonding_height = height;
+                v.unbonding_time = maturity;
+                VALIDATOR_QUEUE.save(s, (queue_time(maturity), &v.operator), &())?;
+            } else if v.status == Status::Unbonding {
+                VALIDATOR_QUEUE.remove(s, (queue_time(v.unbonding_time), &v.operator));
+                v.unbonding_height = 0;
+                v.unbonding_time = 0;
+            }
             v.status = new_status;
             store_validator(s, &v)?;
         }
@@ -77,7 +96,39 @@ pub fn end_block_updates(s: &mut dyn Storage) -> Result<Vec<PowerUpdate>, Stakin
             }
         }
     }
+    unbond_mature_validators(s, now)?;
     Ok(updates)
+}
+
+/// Validators whose unbonding time has passed by `now` become Unbonded; those
+/// with no delegation left are removed (the SDK's `UnbondAllMatureValidators`).
+/// Visits only the matured queue entries.
+fn unbond_mature_validators(s: &mut dyn Storage, now: i64) -> Result<(), StakingError> {
+    let due: Vec<(u64, Vec<u8>)> = VALIDATOR_QUEUE
+        .keys(s, None, None, Order::Ascending)
+        .take_while(|k| k.as_ref().is_ok_and(|(t, _)| *t <= queue_time(now)))
+        .collect::<Result<_, _>>()?;
+    for (t, op) in due {
+        VALIDATOR_QUEUE.remove(s, (t, &op));
+        let Some(mut v) = VALIDATORS.may_load(s, &op)? else {
+            continue;
+        };
+        if v.status != Status::Unbonding || queue_time(v.unbonding_time) != t {
+            continue;
+        }
+        v.status = Status::Unbonded;
+        if v.delegator_shares.is_zero() && v.tokens.is_zero() {
+            remove_validator(s, &v)?;
+        } else {
+            store_validator(s, &v)?;
+        }
+    }
+    Ok(())
+}
+
+/// A maturity time as a queue key (times before 1970 sort first).
+fn queue_time(t: i64) -> u64 {
+    u64::try_from(t).unwrap_or(0)
 }
 
 /// Moves `v`'s tokens to the pool of its new status (entering or leaving the

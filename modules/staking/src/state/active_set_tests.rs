@@ -55,7 +55,7 @@ fn end_block_reads_follow_the_active_set_not_every_validator() {
         .expect("create");
     }
     set_jailed(&mut s, &operator(303), true).expect("jail");
-    let first = end_block_updates(&mut s).expect("updates");
+    let first = end_block_updates(&mut s, 1, 0).expect("updates");
     assert_eq!(first.len(), 3, "the three big unjailed validators join");
     assert_eq!(
         bonded_operators(&s),
@@ -72,7 +72,7 @@ fn end_block_reads_follow_the_active_set_not_every_validator() {
     )
     .expect("delegate");
     let mut counting = Counting::new(s);
-    let updates = end_block_updates(&mut counting).expect("updates");
+    let updates = end_block_updates(&mut counting, 1, 0).expect("updates");
     let reads = counting.reads.get();
     let s = counting.inner;
     assert_eq!(updates.len(), 2, "one in, one out: {updates:?}");

@@ -6,8 +6,8 @@ use verdict_bank::Bank;
 use verdict_core::address::Addr;
 
 use super::keys::{DELEGATIONS, SHARES_CHANGED};
-use super::validators::store_validator;
-use super::{bond_coin, pool_of, validator, Validator};
+use super::validators::{remove_validator, store_validator};
+use super::{bond_coin, pool_of, validator, Status, Validator};
 use crate::error::StakingError;
 
 /// Bonds `amount` from `delegator` to `validator`.
@@ -105,8 +105,9 @@ pub(super) fn shares_for_tokens_ceil(
 /// caller checked `shares <= have`) and the tokens they are worth (capped at
 /// `cap`) from the validator. Tokens stay in the validator's pool: the caller
 /// moves them. When the operator's own delegation falls below its
-/// `min_self_delegation`, the validator is jailed (the SDK's rule). Returns the
-/// tokens removed.
+/// `min_self_delegation`, the validator is jailed (the SDK's rule). The last
+/// shares take every token left; an Unbonded validator left with no shares is
+/// removed. Returns the tokens removed.
 pub(super) fn unbond_shares(
     s: &mut dyn Storage,
     delegator: &Addr,
@@ -115,8 +116,14 @@ pub(super) fn unbond_shares(
     shares: Uint128,
     cap: Option<Uint128>,
 ) -> Result<Uint128, StakingError> {
-    let tokens = v.tokens_for(shares)?;
-    let tokens = cap.map_or(tokens, |c| tokens.min(c));
+    let tokens = if shares == v.delegator_shares {
+        // The last shares take every token left, so none is stranded without
+        // shares (the SDK's rule).
+        v.tokens
+    } else {
+        let t = v.tokens_for(shares)?;
+        cap.map_or(t, |c| t.min(c))
+    };
     v.tokens = v
         .tokens
         .checked_sub(tokens)
@@ -137,7 +144,11 @@ pub(super) fn unbond_shares(
     if delegator.0 == v.operator && !v.jailed && v.tokens_for(left)? < v.min_self_delegation {
         v.jailed = true;
     }
-    store_validator(s, v)?;
+    if v.status == Status::Unbonded && v.delegator_shares.is_zero() && v.tokens.is_zero() {
+        remove_validator(s, v)?;
+    } else {
+        store_validator(s, v)?;
+    }
     Ok(tokens)
 }
 

@@ -28,6 +28,10 @@ pub(crate) const BY_POWER: Map<(&[u8], &[u8]), ()> = Map::new("staking/by_power"
 /// Set once [`BY_POWER`] holds every validator (state from before it existed is
 /// indexed at the first EndBlock that finds this unset).
 pub(crate) const BY_POWER_BUILT: Item<bool> = Item::new("staking/by_power_built");
+/// (maturity time, operator): validators that left the active set and become
+/// Unbonded at that block time (entries of a validator back in the set are
+/// removed when it rejoins).
+pub(crate) const VALIDATOR_QUEUE: Map<(u64, &[u8]), ()> = Map::new("staking/val_queue");
 /// The powers CometBFT was last told, by operator.
 pub(crate) const LAST_POWERS: Map<&[u8], u64> = Map::new("staking/last_powers");
 /// (delegator, validator) pairs whose delegation shares changed since the
@@ -70,6 +74,7 @@ mod tests {
             ("UNBONDING", ns(UNBONDING.namespace_bytes())),
             ("UNBONDING_BY_VAL", ns(UNBONDING_BY_VAL.namespace_bytes())),
             ("UNBONDING_QUEUE", ns(UNBONDING_QUEUE.namespace_bytes())),
+            ("VALIDATOR_QUEUE", ns(VALIDATOR_QUEUE.namespace_bytes())),
             ("LAST_POWERS", ns(LAST_POWERS.namespace_bytes())),
             ("SHARES_CHANGED", ns(SHARES_CHANGED.namespace_bytes())),
             ("REDELEGATIONS", ns(REDELEGATIONS.namespace_bytes())),
@@ -95,6 +100,7 @@ mod tests {
                 ("UNBONDING", "staking/unbonding"),
                 ("UNBONDING_BY_VAL", "staking/ubd_by_val"),
                 ("UNBONDING_QUEUE", "staking/ubd_queue"),
+                ("VALIDATOR_QUEUE", "staking/val_queue"),
                 ("LAST_POWERS", "staking/last_powers"),
                 ("SHARES_CHANGED", "staking/shares_changed"),
                 ("REDELEGATIONS", "staking/redelegations"),

@@ -26,7 +26,7 @@ fn setup(n_validators: u8) -> MockStorage {
         )
         .expect("create");
     }
-    end_block_updates(&mut s).expect("updates");
+    end_block_updates(&mut s, 1, 0).expect("updates");
     s
 }
 
@@ -48,7 +48,7 @@ fn creating_validators_bonds_them_and_reports_power() {
         "a",
     )
     .expect("create");
-    let ups = end_block_updates(&mut s).expect("updates");
+    let ups = end_block_updates(&mut s, 1, 0).expect("updates");
     assert_eq!(
         ups,
         vec![PowerUpdate {
@@ -58,7 +58,7 @@ fn creating_validators_bonds_them_and_reports_power() {
     );
     assert_eq!(validator(&s, &addr(1)).expect("v").status, Status::Bonded);
     assert!(
-        end_block_updates(&mut s).expect("again").is_empty(),
+        end_block_updates(&mut s, 1, 0).expect("again").is_empty(),
         "no change, no update"
     );
     check(&s);
@@ -91,7 +91,7 @@ fn creating_validators_bonds_them_and_reports_power() {
 fn undelegation_waits_for_the_unbonding_time_then_pays_out() {
     let mut s = setup(1);
     delegate(&mut s, &addr(5), &addr(1), Uint128::new(3_000_000)).expect("delegate");
-    assert_eq!(end_block_updates(&mut s).expect("u")[0].power, 13);
+    assert_eq!(end_block_updates(&mut s, 1, 0).expect("u")[0].power, 13);
     let done = undelegate(
         &mut s,
         &addr(5),
@@ -102,7 +102,7 @@ fn undelegation_waits_for_the_unbonding_time_then_pays_out() {
     )
     .expect("undelegate");
     assert_eq!(done, 1_000 + 21 * 24 * 3600);
-    assert_eq!(end_block_updates(&mut s).expect("u")[0].power, 12);
+    assert_eq!(end_block_updates(&mut s, 1, 0).expect("u")[0].power, 12);
     check(&s);
     let before = Bank::balance(&s, &addr(5), "uverd").expect("b");
     complete_unbondings(&mut s, done - 1).expect("not yet");
@@ -141,7 +141,7 @@ fn bad_requests_change_nothing() {
 fn slashing_reaches_unbonding_entries_created_after_the_infraction() {
     let mut s = setup(1);
     delegate(&mut s, &addr(5), &addr(1), Uint128::new(10_000_000)).expect("delegate");
-    end_block_updates(&mut s).expect("u");
+    end_block_updates(&mut s, 1, 0).expect("u");
     // Infraction at height 5 with power 20; the delegator runs at height 8.
     undelegate(&mut s, &addr(5), &addr(1), Uint128::new(10_000_000), 8, 100).expect("undelegate");
     let burned = slash(&mut s, &addr(1), 5, 20, Decimal::percent(5)).expect("slash");
@@ -156,7 +156,7 @@ fn slashing_reaches_unbonding_entries_created_after_the_infraction() {
     // Jailed validators leave the set.
     set_jailed(&mut s, &addr(1), true).expect("jail");
     assert_eq!(
-        end_block_updates(&mut s).expect("u"),
+        end_block_updates(&mut s, 1, 0).expect("u"),
         vec![PowerUpdate {
             pubkey: [1; 32],
             power: 0
@@ -175,7 +175,7 @@ fn redelegation_moves_shares_at_the_exchange_rate_and_matures_by_block_time() {
     let mut s = setup(2);
     // Validator 1 loses 10% so its rate differs from validator 2's.
     slash(&mut s, &addr(1), 1, 10, Decimal::percent(10)).expect("slash");
-    end_block_updates(&mut s).expect("u");
+    end_block_updates(&mut s, 1, 0).expect("u");
     delegate(&mut s, &addr(5), &addr(1), Uint128::new(9_000_000)).expect("delegate");
     let shares_before = DELEGATIONS.load(&s, (&addr(5).0, &addr(1).0)).expect("d");
     // 9 000 000 tokens at 9 000 000 tokens per 10^13 shares.
@@ -215,7 +215,7 @@ fn redelegation_moves_shares_at_the_exchange_rate_and_matures_by_block_time() {
     assert!(SHARES_CHANGED.has(&s, (&addr(5).0, &addr(1).0)));
     assert!(SHARES_CHANGED.has(&s, (&addr(5).0, &addr(2).0)));
     check(&s);
-    let ups = end_block_updates(&mut s).expect("u");
+    let ups = end_block_updates(&mut s, 1, 0).expect("u");
     assert_eq!(ups.len(), 2, "both powers changed: {ups:?}");
     complete_unbondings(&mut s, done - 1).expect("not yet");
     assert!(REDELEGATIONS.has(&s, (&addr(5).0, &addr(1).0, &addr(2).0)));
@@ -232,7 +232,7 @@ fn redelegation_moves_shares_at_the_exchange_rate_and_matures_by_block_time() {
 fn redelegation_between_bonded_and_unbonded_validators_moves_tokens_between_pools() {
     let mut s = setup(2);
     set_jailed(&mut s, &addr(2), true).expect("jail");
-    end_block_updates(&mut s).expect("u");
+    end_block_updates(&mut s, 1, 0).expect("u");
     assert_eq!(
         validator(&s, &addr(2)).expect("v").status,
         Status::Unbonding
@@ -326,7 +326,7 @@ fn bad_redelegations_are_refused_with_sdk_errors_and_change_nothing() {
 fn slashing_the_source_reaches_redelegations_made_after_the_infraction() {
     let mut s = setup(2);
     delegate(&mut s, &addr(5), &addr(1), Uint128::new(10_000_000)).expect("d");
-    end_block_updates(&mut s).expect("u");
+    end_block_updates(&mut s, 1, 0).expect("u");
     // Before the infraction (height 4): not slashable for it.
     begin_redelegation(
         &mut s,
@@ -349,7 +349,7 @@ fn slashing_the_source_reaches_redelegations_made_after_the_infraction() {
         110,
     )
     .expect("new");
-    end_block_updates(&mut s).expect("u");
+    end_block_updates(&mut s, 1, 0).expect("u");
     let supply0 = Bank::supply(&s, "uverd").expect("supply");
     let v2_before = validator(&s, &addr(2)).expect("v2");
     let d_before = DELEGATIONS.load(&s, (&addr(5).0, &addr(2).0)).expect("d");
@@ -399,7 +399,7 @@ fn undelegating_below_min_self_delegation_jails_the_validator() {
         Uint128::new(7_999_999)
     );
     assert_eq!(
-        end_block_updates(&mut s).expect("u"),
+        end_block_updates(&mut s, 1, 0).expect("u"),
         vec![PowerUpdate {
             pubkey: [1; 32],
             power: 0
@@ -476,7 +476,7 @@ proptest! {
                 Op::Jail(v, j) => set_jailed(&mut s, &addr(v), j),
                 Op::Advance(secs) => { now += i64::from(secs); complete_unbondings(&mut s, now) }
             };
-            end_block_updates(&mut s).expect("updates");
+            end_block_updates(&mut s, 1, 0).expect("updates");
             prop_assert!(check_invariants(&s).is_ok(), "{:?}", check_invariants(&s));
             prop_assert!(verdict_bank::state::check_supply_invariant(&s).is_ok());
         }

@@ -36,6 +36,22 @@ pub struct Validator {
     /// Block time (unix seconds) of the last commission change.
     #[serde(default)]
     pub commission_update_time: i64,
+    /// The height at which it last left the active set (0: never, or back in
+    /// the set since). Absent from the stored record when 0.
+    #[serde(default, skip_serializing_if = "is_zero_u64")]
+    pub unbonding_height: u64,
+    /// When it last left the active set: the block time (unix seconds) at which
+    /// it stops Unbonding (0: never, or back in the set since).
+    #[serde(default, skip_serializing_if = "is_zero_i64")]
+    pub unbonding_time: i64,
+}
+
+fn is_zero_u64(n: &u64) -> bool {
+    *n == 0
+}
+
+fn is_zero_i64(n: &i64) -> bool {
+    *n == 0
 }
 
 impl Validator {
@@ -106,6 +122,31 @@ pub(super) fn store_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), 
         BY_POWER.save(s, (&k, &v.operator), &())?;
     }
     VALIDATORS.save(s, &v.operator, v)?;
+    Ok(())
+}
+
+/// Deletes an Unbonded validator with neither tokens nor shares, and its
+/// indexes (the power index, the consensus-key lookup, the last power): the
+/// SDK's `RemoveValidator`. Its consensus key is free again. Unbonding and
+/// redelegation entries that name it mature as usual; distribution keeps its
+/// reward books until they are withdrawn.
+pub(super) fn remove_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
+    if v.status != Status::Unbonded || !v.tokens.is_zero() || !v.delegator_shares.is_zero() {
+        return Err(StakingError::Invalid(format!(
+            "validator {} is not Unbonded and empty: not removed",
+            Addr(v.operator).valoper()
+        )));
+    }
+    if let Some(old) = VALIDATORS.may_load(s, &v.operator)? {
+        if let Some(k) = power_key(&old) {
+            BY_POWER.remove(s, (&k, &old.operator));
+        }
+        if let Ok(pk) = hex::decode(&old.consensus_pubkey) {
+            BY_CONS_ADDR.remove(s, &consensus_address(&pk));
+        }
+    }
+    LAST_POWERS.remove(s, &v.operator);
+    VALIDATORS.remove(s, &v.operator);
     Ok(())
 }
 
@@ -279,6 +320,8 @@ pub fn create_validator_with(
         min_self_delegation,
         moniker: moniker.into(),
         commission_update_time: 0,
+        unbonding_height: 0,
+        unbonding_time: 0,
     };
     store_validator(s, &v)?;
     BY_CONS_ADDR.save(s, &cons, &operator.0)?;
