@@ -304,7 +304,7 @@ fn an_operator_that_leaves_is_unbonding_for_the_unbonding_time_then_removed() {
     );
     let v = q.validator.expect("still there while unbonding");
     assert_eq!(v.status, pb::BondStatus::Unbonding as i32);
-    assert_eq!(v.unbonding_height, i64::try_from(left_at).expect("h"));
+    assert_eq!(v.unbonding_height, left_at);
     let done = net.time(left_at).seconds + 21 * 24 * 3600;
     assert_eq!(v.unbonding_time.map(|t| t.seconds), Some(done));
     net.check_invariants();
