@@ -67,6 +67,16 @@ impl AppGenesis {
             }
         }
         crate::modules::validate_genesis(self)?;
+        if let Some(e) = &self.exported {
+            // The exported state's own sections (params above all) meet this
+            // binary's checks, which may be stricter than the exporting one's.
+            let sections = e
+                .read(|s| crate::modules::export_genesis(s, self.app.clone()))
+                .map_err(|err| err.to_string())?
+                .map_err(|err| format!("exported state: {err}"))?;
+            crate::modules::validate_genesis(&sections)
+                .map_err(|err| format!("exported state: {err}"))?;
+        }
         // A full block of maximal jobs must fit every honest extension (with an
         // exported state, its own params: the sections are empty).
         let g = self.effective()?;
@@ -312,6 +322,18 @@ mod exported_tests {
         let err = AppGenesis::from_app_state_bytes(bank.as_bytes(), "g").expect_err("sections");
         assert!(
             err.to_string().contains("module sections must be empty"),
+            "{err}"
+        );
+        // The exported state's own module params meet this binary's genesis
+        // checks (they may be stricter than the exporting binary's).
+        let params = hex::encode(br#"{"max_validators":0}"#);
+        let zero = format!(
+            r#"{{"exported":{{"height":3,"chain_id":"c","app_hash":"","items":[["{}","{params}"]]}}}}"#,
+            hex::encode(b"staking/params")
+        );
+        let err = AppGenesis::from_app_state_bytes(zero.as_bytes(), "g").expect_err("params");
+        assert!(
+            err.to_string().contains("max_validators must be positive"),
             "{err}"
         );
         for bad in [
