@@ -1,9 +1,9 @@
 //! Where the sidecar serves gRPC: a loopback TCP address, or a Unix socket
 //! that only the sidecar's own user can open (security review L-8).
 //!
-//! `--listen unix:/run/verdict/sidecar.sock` binds the socket under a
-//! temporary name, makes it mode 0600 and only then renames it into place, so
-//! no other user ever finds it open; on top of that, every accepted
+//! `--listen unix:/run/verdict/sidecar.sock` binds the socket in a fresh
+//! 0700 directory beside it, makes it mode 0600 and only then renames it into
+//! place, so no other user ever finds it open, whatever the umask; on top of that, every accepted
 //! connection's peer credentials are checked, and a process of another user
 //! (root aside) is dropped before it can send a byte. verdictd connects with
 //! `--sidecar unix:/run/verdict/sidecar.sock`.
@@ -11,7 +11,7 @@
 use std::fmt;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::os::unix::fs::{DirBuilderExt, FileTypeExt, MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::str::FromStr;
@@ -102,15 +102,24 @@ fn bind_unix(path: &Path) -> std::io::Result<(UnixListener, u32)> {
         }
         Err(_) => {}
     }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    let tmp = PathBuf::from(tmp);
-    let _ = std::fs::remove_file(&tmp);
-    let listener = UnixListener::bind(&tmp)?;
-    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
-    std::fs::rename(&tmp, path)?;
-    let uid = std::fs::metadata(path)?.uid();
-    Ok((listener, uid))
+    // Bound inside a fresh directory only this user can enter, whatever the
+    // umask: nobody else can reach the socket before it is 0600 and in place.
+    let mut dir = path.as_os_str().to_owned();
+    dir.push(format!(".{}.d", std::process::id()));
+    let dir = PathBuf::from(dir);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::DirBuilder::new().mode(0o700).create(&dir)?;
+    let placed = (|| {
+        let tmp = dir.join("s");
+        let listener = UnixListener::bind(&tmp)?;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+        // The owner as created, before the socket is reachable by its name.
+        let uid = std::fs::symlink_metadata(&tmp)?.uid();
+        std::fs::rename(&tmp, path)?;
+        Ok((listener, uid))
+    })();
+    let _ = std::fs::remove_dir(&dir);
+    placed
 }
 
 /// Connections of a Unix listener from the owner's processes (or root's);

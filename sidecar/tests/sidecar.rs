@@ -781,6 +781,12 @@ fn a_unix_socket_sidecar_is_private_to_its_user() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600);
+        // The private directory it was bound in is gone; only the socket is left.
+        let names: Vec<_> = std::fs::read_dir(dir.path())
+            .expect("dir")
+            .map(|e| e.expect("entry").file_name())
+            .collect();
+        assert_eq!(names, vec![std::ffi::OsString::from("sidecar.sock")]);
         let (_d, q) = queue(Fault::None, 4, 5000);
         tokio::spawn(verdict_sidecar::service::serve_bound(
             SidecarService::new(q),
