@@ -16,6 +16,8 @@
 //! | `x`/`X`| since (BE u64) ‖ key_hash ‖ old version (BE u64) | app/ibc value replaced since |
 //! | `t`/`T`| version (BE u64) ‖ key_hash                    | app/ibc key deleted at       |
 
+use std::collections::BTreeSet;
+
 use jmt::storage::{NibblePath, NodeKey, TreeUpdateBatch};
 
 use super::error::StoreError;
@@ -152,9 +154,9 @@ pub(super) fn record_stale(
 ///
 /// A tombstone at `d <= oldest` reads as nothing, and so does its key once
 /// it is gone: every earlier value of the key was replaced at `d` or before,
-/// so it goes in the same batch. The key's preimage goes after the batch,
-/// when neither tree holds any version of the key any more (a key written
-/// again keeps it; a crash in between leaves one preimage, nothing worse).
+/// so it goes in the same batch; so does the key's preimage, when neither tree
+/// holds any version of the key besides those the batch removes (a key
+/// written again keeps it). One batch: a crash leaves all or nothing.
 ///
 /// A version's root node (its key: the version and the empty nibble path) is
 /// read only as that version's root, never as a child, so the roots of pruned
@@ -173,6 +175,8 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
     let mut batch = sled::Batch::default();
     let mut n = 0usize;
     let mut deleted = Vec::new();
+    // Value records this batch removes (what the preimage check must not count).
+    let mut gone: BTreeSet<Vec<u8>> = BTreeSet::new();
     // The empty nibble path (jmt has no public constructor): no nibbles (a
     // u64), no bytes (a u32 length), in borsh.
     let empty: NibblePath = borsh::from_slice(&[0u8; 12]).map_err(tree_err)?;
@@ -205,7 +209,8 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
             let (k, _) = item?;
             let mut v = vec![ids.values];
             v.extend_from_slice(k.get(9..49).unwrap_or_default());
-            batch.remove(v);
+            batch.remove(v.clone());
+            gone.insert(v);
             batch.remove(k);
             n = n.saturating_add(1);
         }
@@ -217,40 +222,46 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
             let mut v = vec![ids.values];
             v.extend_from_slice(hash);
             v.extend_from_slice(version);
-            batch.remove(v);
+            batch.remove(v.clone());
+            gone.insert(v);
             batch.remove(k.clone());
             deleted.push(hash.to_vec());
             n = n.saturating_add(1);
         }
     }
+    n = n.saturating_add(drop_orphan_preimages(db, &mut batch, deleted, &gone)?);
     batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
     db.apply_batch(batch)?;
-    n = n.saturating_add(drop_orphan_preimages(db, deleted)?);
     Ok(n)
 }
 
-/// Removes the preimages of `hashes` that no value of either tree names.
-fn drop_orphan_preimages(db: &sled::Tree, mut hashes: Vec<Vec<u8>>) -> Result<usize, StoreError> {
+/// Adds to `batch` the removal of the preimages of `hashes` that no value of
+/// either tree names once the records in `gone` are removed.
+fn drop_orphan_preimages(
+    db: &sled::Tree,
+    batch: &mut sled::Batch,
+    mut hashes: Vec<Vec<u8>>,
+    gone: &BTreeSet<Vec<u8>>,
+) -> Result<usize, StoreError> {
     hashes.sort_unstable();
     hashes.dedup();
-    let mut batch = sled::Batch::default();
     let mut n = 0usize;
     for hash in hashes {
         let mut live = false;
         for values in [APP.values, IBC.values] {
-            live = live
-                || db
-                    .scan_prefix(prefixed(values, &hash))
-                    .next()
-                    .transpose()?
-                    .is_some();
+            for item in db.scan_prefix(prefixed(values, &hash)) {
+                let (k, _) = item?;
+                if !gone.contains(k.as_ref()) {
+                    live = true;
+                    break;
+                }
+            }
         }
         if !live {
             batch.remove(prefixed(P_PREIMAGE, &hash));
             n = n.saturating_add(1);
         }
     }
-    db.apply_batch(batch)?;
     Ok(n)
 }
 
