@@ -118,7 +118,8 @@ fn bind_unix(path: &Path) -> std::io::Result<(UnixListener, u32)> {
         std::fs::rename(&tmp, path)?;
         Ok((listener, uid))
     })();
-    let _ = std::fs::remove_dir(&dir);
+    // Empty after the rename; on a failure it still holds the socket.
+    let _ = std::fs::remove_dir_all(&dir);
     placed
 }
 

@@ -248,7 +248,8 @@ fn redelegation_response(
         Addr::from_slice(b).ok_or_else(|| StakingError::Invalid("stored address".into()))
     };
     let (d, src, dst) = (addr(d)?, addr(src)?, addr(dst)?);
-    let dst_val = state::validator(s, &dst)?;
+    // A destination removed since (Unbonded, every delegation gone) is worth nothing.
+    let dst_val = state::find_validator(s, &dst.0)?;
     let pb_entries: Vec<pb::RedelegationEntry> = entries
         .iter()
         .map(|e| pb::RedelegationEntry {
@@ -267,7 +268,10 @@ fn redelegation_response(
     for (e, pe) in entries.iter().zip(&pb_entries) {
         responses.push(pb::RedelegationEntryResponse {
             redelegation_entry: Some(pe.clone()),
-            balance: state::tokens_of_shares(&dst_val, e.shares_dst)?.to_string(),
+            balance: match &dst_val {
+                Some(v) => state::tokens_of_shares(v, e.shares_dst)?.to_string(),
+                None => "0".into(),
+            },
         });
     }
     Ok(pb::RedelegationResponse {

@@ -6,8 +6,10 @@ use std::collections::BTreeSet;
 use cosmwasm_std::{Order, Storage};
 use verdict_bank::Bank;
 
-use super::keys::{LAST_POWERS, VALIDATORS, VALIDATOR_QUEUE};
-use super::validators::{ensure_power_index, remove_validator, store_validator, top_by_power};
+use super::keys::{LAST_POWERS, VALIDATORS, VALIDATOR_QUEUE, VALIDATOR_QUEUE_BUILT};
+use super::validators::{
+    all_validators, ensure_power_index, remove_validator, store_validator, top_by_power,
+};
 use super::{
     bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Addr20, Status, Validator,
 };
@@ -39,6 +41,7 @@ pub fn end_block_updates(
 ) -> Result<Vec<PowerUpdate>, StakingError> {
     let p = params(s);
     ensure_power_index(s)?;
+    ensure_validator_queue(s, height, now, p.unbonding_time_seconds)?;
     let active: BTreeSet<Addr20> = top_by_power(s, p.max_validators as usize)?
         .into_iter()
         .collect();
@@ -123,6 +126,36 @@ fn unbond_mature_validators(s: &mut dyn Storage, now: i64) -> Result<(), Staking
             store_validator(s, &v)?;
         }
     }
+    Ok(())
+}
+
+/// Gives every Unbonding validator without a maturity (state written before
+/// the validator queue existed, e.g. restored from an older export) one an
+/// unbonding time from now, once.
+fn ensure_validator_queue(
+    s: &mut dyn Storage,
+    height: u64,
+    now: i64,
+    unbonding_time_seconds: u64,
+) -> Result<(), StakingError> {
+    if VALIDATOR_QUEUE_BUILT.may_load(s)?.unwrap_or(false) {
+        return Ok(());
+    }
+    let waiting: Vec<Validator> = all_validators(s)
+        .filter(|v| {
+            v.as_ref().map_or(true, |v| {
+                v.status == Status::Unbonding && v.unbonding_time == 0
+            })
+        })
+        .collect::<Result<_, _>>()?;
+    let maturity = now.saturating_add(i64::try_from(unbonding_time_seconds).unwrap_or(i64::MAX));
+    for mut v in waiting {
+        v.unbonding_height = height;
+        v.unbonding_time = maturity;
+        VALIDATOR_QUEUE.save(s, (queue_time(maturity), &v.operator), &())?;
+        store_validator(s, &v)?;
+    }
+    VALIDATOR_QUEUE_BUILT.save(s, &true)?;
     Ok(())
 }
 

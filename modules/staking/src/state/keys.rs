@@ -32,6 +32,14 @@ pub(crate) const BY_POWER_BUILT: Item<bool> = Item::new("staking/by_power_built"
 /// Unbonded at that block time (entries of a validator back in the set are
 /// removed when it rejoins).
 pub(crate) const VALIDATOR_QUEUE: Map<(u64, &[u8]), ()> = Map::new("staking/val_queue");
+/// Set once every Unbonding validator has a maturity in [`VALIDATOR_QUEUE`]
+/// (state from before the queue existed is queued at the first EndBlock that
+/// finds this unset).
+pub(crate) const VALIDATOR_QUEUE_BUILT: Item<bool> = Item::new("staking/val_queue_built");
+/// Consensus addresses of removed validators: never registered again, so a
+/// tombstoned key cannot come back unjailed (nor inherit its predecessor's
+/// evidence).
+pub(crate) const RETIRED_CONS_ADDR: Map<&[u8], ()> = Map::new("staking/retired_cons");
 /// The powers CometBFT was last told, by operator.
 pub(crate) const LAST_POWERS: Map<&[u8], u64> = Map::new("staking/last_powers");
 /// (delegator, validator) pairs whose delegation shares changed since the
@@ -75,6 +83,11 @@ mod tests {
             ("UNBONDING_BY_VAL", ns(UNBONDING_BY_VAL.namespace_bytes())),
             ("UNBONDING_QUEUE", ns(UNBONDING_QUEUE.namespace_bytes())),
             ("VALIDATOR_QUEUE", ns(VALIDATOR_QUEUE.namespace_bytes())),
+            (
+                "VALIDATOR_QUEUE_BUILT",
+                ns(VALIDATOR_QUEUE_BUILT.as_slice()),
+            ),
+            ("RETIRED_CONS_ADDR", ns(RETIRED_CONS_ADDR.namespace_bytes())),
             ("LAST_POWERS", ns(LAST_POWERS.namespace_bytes())),
             ("SHARES_CHANGED", ns(SHARES_CHANGED.namespace_bytes())),
             ("REDELEGATIONS", ns(REDELEGATIONS.namespace_bytes())),
@@ -101,6 +114,8 @@ mod tests {
                 ("UNBONDING_BY_VAL", "staking/ubd_by_val"),
                 ("UNBONDING_QUEUE", "staking/ubd_queue"),
                 ("VALIDATOR_QUEUE", "staking/val_queue"),
+                ("VALIDATOR_QUEUE_BUILT", "staking/val_queue_built"),
+                ("RETIRED_CONS_ADDR", "staking/retired_cons"),
                 ("LAST_POWERS", "staking/last_powers"),
                 ("SHARES_CHANGED", "staking/shares_changed"),
                 ("REDELEGATIONS", "staking/redelegations"),

@@ -12,6 +12,7 @@ use verdict_core::coin::Coin;
 
 use super::keys::{BY_CONS_ADDR, PARAMS, VALIDATORS, VALIDATOR_QUEUE};
 use super::*;
+use crate::error::StakingError;
 
 const U: i64 = 1_000;
 const T0: i64 = 1_700_000_000;
@@ -83,6 +84,7 @@ fn a_validator_that_leaves_the_set_unbonds_for_the_unbonding_time_then_is_remove
     end_block_updates(&mut s, 4, T0 + 1 + U).expect("u");
     assert_eq!(status(&s, 3), None, "removed");
     assert!(!BY_CONS_ADDR.has(&s, &consensus_address(&[3; 32])));
+    assert!(super::keys::RETIRED_CONS_ADDR.has(&s, &consensus_address(&[3; 32])));
     assert!(
         operator_by_consensus_address(&s, &consensus_address(&[3; 32]))
             .expect("read")
@@ -103,11 +105,11 @@ fn a_validator_that_leaves_the_set_unbonds_for_the_unbonding_time_then_is_remove
         before + Uint128::new(STAKE)
     );
     check(&s);
-    // The operator may come back, even with the same consensus key.
+    // The operator may come back (with a new consensus key).
     create_validator(
         &mut s,
         &addr(3),
-        &[3; 32],
+        &[30; 32],
         Uint128::new(STAKE),
         Decimal::percent(5),
         "again",
@@ -235,5 +237,116 @@ fn abandoned_validators_do_not_accumulate_in_state() {
         .map(|k| Addr20::try_from(k.expect("key").as_slice()).expect("20"))
         .collect();
     assert_eq!(left, vec![addr(1).0, addr(2).0]);
+    check(&s);
+}
+
+#[test]
+fn a_removed_validators_consensus_key_is_never_registered_again() {
+    // Review of H-4: a tombstoned key freed by the removal would start a new,
+    // unjailed validator that double-sign evidence can no longer touch.
+    let mut s = setup(3);
+    undelegate(&mut s, &addr(3), &addr(3), Uint128::new(STAKE), 2, T0 + 1).expect("leave");
+    end_block_updates(&mut s, 2, T0 + 1).expect("u");
+    end_block_updates(&mut s, 3, T0 + 1 + U).expect("u");
+    assert_eq!(status(&s, 3), None);
+    for op in [addr(3), addr(8)] {
+        assert!(matches!(
+            create_validator(
+                &mut s,
+                &op,
+                &[3; 32],
+                Uint128::new(STAKE),
+                Decimal::zero(),
+                "x"
+            ),
+            Err(StakingError::PubkeyTaken)
+        ));
+    }
+    create_validator(
+        &mut s,
+        &addr(3),
+        &[33; 32],
+        Uint128::new(STAKE),
+        Decimal::zero(),
+        "new key",
+    )
+    .expect("the operator may come back with a new key");
+    check(&s);
+}
+
+#[test]
+fn validators_left_unbonding_by_an_older_binary_get_a_maturity_and_unbond() {
+    // State exported before the validator queue existed: an Unbonding record
+    // with no maturity and no queue entry.
+    let mut s = setup(3);
+    set_jailed(&mut s, &addr(3), true).expect("jail");
+    end_block_updates(&mut s, 2, T0 + 1).expect("u");
+    let mut v = validator(&s, &addr(3)).expect("v");
+    VALIDATOR_QUEUE.remove(&mut s, (queue_key(v.unbonding_time), &v.operator));
+    v.unbonding_time = 0;
+    v.unbonding_height = 0;
+    VALIDATORS
+        .save(&mut s, &v.operator, &v)
+        .expect("old record");
+    super::keys::VALIDATOR_QUEUE_BUILT.remove(&mut s);
+    end_block_updates(&mut s, 10, T0 + 5).expect("u");
+    let v = validator(&s, &addr(3)).expect("v");
+    assert_eq!((v.unbonding_height, v.unbonding_time), (10, T0 + 5 + U));
+    end_block_updates(&mut s, 11, T0 + 5 + U).expect("u");
+    assert_eq!(status(&s, 3), Some(Status::Unbonded));
+    check(&s);
+}
+
+fn queue_key(t: i64) -> u64 {
+    u64::try_from(t).expect("positive")
+}
+
+#[test]
+fn redelegations_into_a_removed_validator_still_answer_the_query() {
+    use cosmrs::proto::cosmos::staking::v1beta1 as pb;
+    use prost::Message;
+    let mut s = setup(3);
+    set_jailed(&mut s, &addr(3), true).expect("jail");
+    end_block_updates(&mut s, 2, T0 + 1).expect("u");
+    end_block_updates(&mut s, 3, T0 + 1 + U).expect("u");
+    assert_eq!(status(&s, 3), Some(Status::Unbonded));
+    delegate(&mut s, &addr(7), &addr(1), Uint128::new(2_000_000)).expect("d");
+    begin_redelegation(
+        &mut s,
+        &addr(7),
+        &addr(1),
+        &addr(3),
+        Uint128::new(2_000_000),
+        4,
+        T0 + 2 + U,
+    )
+    .expect("redelegate");
+    undelegate(
+        &mut s,
+        &addr(3),
+        &addr(3),
+        Uint128::new(STAKE),
+        5,
+        T0 + 3 + U,
+    )
+    .expect("self");
+    undelegate(
+        &mut s,
+        &addr(7),
+        &addr(3),
+        Uint128::new(2_000_000),
+        5,
+        T0 + 3 + U,
+    )
+    .expect("d");
+    assert_eq!(status(&s, 3), None, "removed with the entry still maturing");
+    let req = pb::QueryRedelegationsRequest {
+        delegator_addr: addr(7).bech32(),
+        ..Default::default()
+    };
+    let out = crate::query::redelegations(&s, &req.encode_to_vec()).expect("query");
+    let r = pb::QueryRedelegationsResponse::decode(out.as_slice()).expect("decode");
+    assert_eq!(r.redelegation_responses.len(), 1);
+    assert_eq!(r.redelegation_responses[0].entries[0].balance, "0");
     check(&s);
 }

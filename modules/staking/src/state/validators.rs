@@ -5,7 +5,9 @@ use cosmwasm_std::{Decimal, Order, StdResult, Storage, Uint128};
 use serde::{Deserialize, Serialize};
 use verdict_core::address::Addr;
 
-use super::keys::{BY_CONS_ADDR, BY_POWER, BY_POWER_BUILT, DELEGATIONS, LAST_POWERS, VALIDATORS};
+use super::keys::{
+    BY_CONS_ADDR, BY_POWER, BY_POWER_BUILT, DELEGATIONS, LAST_POWERS, RETIRED_CONS_ADDR, VALIDATORS,
+};
 use super::{consensus_address, delegate, mul_div, Addr20, POWER_REDUCTION};
 use crate::error::StakingError;
 
@@ -127,7 +129,8 @@ pub(super) fn store_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), 
 
 /// Deletes an Unbonded validator with neither tokens nor shares, and its
 /// indexes (the power index, the consensus-key lookup, the last power): the
-/// SDK's `RemoveValidator`. Its consensus key is free again. Unbonding and
+/// SDK's `RemoveValidator`. Its consensus key is retired, never registered
+/// again (stricter than the SDK: a tombstoned key cannot return). Unbonding and
 /// redelegation entries that name it mature as usual; distribution keeps its
 /// reward books until they are withdrawn.
 pub(super) fn remove_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
@@ -142,7 +145,9 @@ pub(super) fn remove_validator(s: &mut dyn Storage, v: &Validator) -> Result<(),
             BY_POWER.remove(s, (&k, &old.operator));
         }
         if let Ok(pk) = hex::decode(&old.consensus_pubkey) {
-            BY_CONS_ADDR.remove(s, &consensus_address(&pk));
+            let cons = consensus_address(&pk);
+            BY_CONS_ADDR.remove(s, &cons);
+            RETIRED_CONS_ADDR.save(s, &cons, &())?;
         }
     }
     LAST_POWERS.remove(s, &v.operator);
@@ -269,7 +274,7 @@ pub fn create_validator_with(
         return Err(StakingError::ValidatorExists(operator.valoper()));
     }
     let cons = consensus_address(consensus_pubkey);
-    if BY_CONS_ADDR.has(s, &cons) {
+    if BY_CONS_ADDR.has(s, &cons) || RETIRED_CONS_ADDR.has(s, &cons) {
         return Err(StakingError::PubkeyTaken);
     }
     let Commission {
