@@ -15,19 +15,12 @@ use crate::rpc::Rpc;
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
 /// A failed query, with the chain's code and log.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("query failed (code {code}): {log}")]
 pub struct QueryError {
     pub code: u64,
     pub log: String,
 }
-
-impl std::fmt::Display for QueryError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "query failed (code {}): {}", self.code, self.log)
-    }
-}
-
-impl std::error::Error for QueryError {}
 
 /// `abci_query` with a gRPC method path and a protobuf request: the outer error
 /// is the transport's, the inner one the chain's answer.

@@ -23,21 +23,14 @@ const TIMEOUT: Duration = Duration::from_secs(30);
 const BODY_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// The node answered, with a JSON-RPC error (as opposed to a transport error).
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("{at}: {error}")]
 pub struct RpcError {
     /// "{url} /{path}"
     pub at: String,
     /// The JSON-RPC `error` object.
     pub error: Value,
 }
-
-impl std::fmt::Display for RpcError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.at, self.error)
-    }
-}
-
-impl std::error::Error for RpcError {}
 
 impl RpcError {
     /// Whether the node's error says `text` (CometBFT puts the reason in `data`).
@@ -160,18 +153,12 @@ mod tests {
     #[test]
     fn an_oversized_reply_is_refused_not_buffered_whole() {
         use std::io::Write as _;
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let addr = l.local_addr().expect("addr");
-        std::thread::spawn(move || {
-            if let Ok((mut s, _)) = l.accept() {
-                let mut buf = [0u8; 1024];
-                let _ = std::io::Read::read(&mut s, &mut buf);
-                let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
-                let chunk = vec![b' '; 1 << 20];
-                for _ in 0..(MAX_REPLY_BYTES >> 20) + 2 {
-                    if s.write_all(&chunk).is_err() {
-                        return;
-                    }
+        let addr = serve(|s| {
+            let _ = s.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+            let chunk = vec![b' '; 1 << 20];
+            for _ in 0..(MAX_REPLY_BYTES >> 20) + 2 {
+                if s.write_all(&chunk).is_err() {
+                    return;
                 }
             }
         });
@@ -181,24 +168,34 @@ mod tests {
         assert!(e.to_string().contains("larger than"), "{e}");
     }
 
-    /// Serves one HTTP exchange on a loopback port: the raw reply bytes, in
-    /// the given writes.
-    fn serve_once(parts: Vec<Vec<u8>>) -> std::net::SocketAddr {
-        use std::io::Write as _;
+    /// Accepts one connection on a loopback port, reads the request, and
+    /// lets `reply` write the raw answer.
+    fn serve(
+        reply: impl FnOnce(&mut std::net::TcpStream) + Send + 'static,
+    ) -> std::net::SocketAddr {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let addr = l.local_addr().expect("addr");
         std::thread::spawn(move || {
             if let Ok((mut s, _)) = l.accept() {
                 let mut buf = [0u8; 1024];
                 let _ = std::io::Read::read(&mut s, &mut buf);
-                for p in parts {
-                    let _ = s.write_all(&p);
-                    let _ = s.flush();
-                    std::thread::sleep(std::time::Duration::from_millis(20));
-                }
+                reply(&mut s);
             }
         });
         addr
+    }
+
+    /// Serves one HTTP exchange on a loopback port: the raw reply bytes, in
+    /// the given writes.
+    fn serve_once(parts: Vec<Vec<u8>>) -> std::net::SocketAddr {
+        use std::io::Write as _;
+        serve(move |s| {
+            for p in parts {
+                let _ = s.write_all(&p);
+                let _ = s.flush();
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        })
     }
 
     #[test]

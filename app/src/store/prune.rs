@@ -6,9 +6,10 @@
 //! replaced (read at `v` or later, the new one wins). Pruning to version `P`
 //! deletes every node and value stale since `P` or earlier, and the
 //! tombstone of every key deleted at `P` or earlier (with the key's preimage
-//! when no version of it is left): the trees at `P` and later stay whole, so the app hash, proofs and queries at those heights
-//! are unchanged, and the heights before `P` answer a clear error. It is not
-//! consensus: two nodes with different pruning agree on every app hash.
+//! when no version of it is left): the trees at `P` and later stay whole, so
+//! the app hash, proofs and queries at those heights are unchanged, and the
+//! heights before `P` answer a clear error. It is not consensus: two nodes
+//! with different pruning agree on every app hash.
 //!
 //! | prefix | key                                            | meaning                      |
 //! |--------|------------------------------------------------|------------------------------|

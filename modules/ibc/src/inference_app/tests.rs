@@ -19,7 +19,8 @@ use prost::Message;
 use verdict_bank::Bank;
 use verdict_core::address::{Addr, FEE_DENOM};
 use verdict_core::coin::Coin;
-use verdict_core::ctx::Ctx;
+use verdict_core::ctx::{BlockInfo, Ctx};
+use verdict_core::gas::GasMeter;
 use verdict_inference::state::{put_job_for_test, Job, JobResult, JobStatus};
 use verdict_proto::inference::v1 as pb;
 
@@ -106,6 +107,35 @@ fn stored_ack(s: &MemoryStorage, seq: u64) -> Option<Vec<u8>> {
     s.get(&flat_key(path.to_string().as_bytes()))
 }
 
+/// Block `height` at a fixed time on chain verdict-1.
+fn block_at(height: u64) -> BlockInfo {
+    BlockInfo {
+        height,
+        time_seconds: 1_700_000_000,
+        time_nanos: 0,
+        chain_id: "verdict-1".into(),
+    }
+}
+
+/// Runs `f` in a message context on `s` in `block` (10 M gas); returns what
+/// it returned and the events it emitted.
+fn in_ctx<R>(
+    s: &mut MemoryStorage,
+    block: &BlockInfo,
+    f: impl FnOnce(&mut Ctx<'_>) -> R,
+) -> (R, Vec<verdict_core::event::Event>) {
+    let gas = GasMeter::new(10_000_000);
+    let mut events = Vec::new();
+    let mut ctx = Ctx {
+        store: s,
+        gas: &gas,
+        events: &mut events,
+        block,
+    };
+    let r = f(&mut ctx);
+    (r, events)
+}
+
 #[test]
 fn settled_jobs_get_their_result_or_error_ack_and_live_ones_wait() {
     let mut s = setup();
@@ -170,8 +200,6 @@ fn settled_jobs_get_their_result_or_error_ack_and_live_ones_wait() {
 
 #[test]
 fn a_request_that_can_no_longer_be_answered_is_closed_once_and_its_fee_never_refunded_unproven() {
-    use verdict_core::ctx::BlockInfo;
-    use verdict_core::gas::GasMeter;
     let mut s = setup(); // channel-0 open; channel-3 has no end
     let me = Addr([7; 20]);
     let fee = Coin::new(5000, FEE_DENOM);
@@ -195,27 +223,15 @@ fn a_request_that_can_no_longer_be_answered_is_closed_once_and_its_fee_never_ref
         IN_FLIGHT.save(&mut s, (ch, 1), &()).expect("save");
     }
     check_invariants(&s).expect("escrow = in flight");
-    let gas = GasMeter::new(10_000_000);
-    let block = BlockInfo {
-        height: 30,
-        time_seconds: 1_700_000_000,
-        time_nanos: 0,
-        chain_id: "verdict-1".into(),
-    };
+    let block = block_at(30);
     let run = |s: &mut MemoryStorage, who: Addr, ch: &str| {
-        let mut events = Vec::new();
-        let mut ctx = Ctx {
-            store: s,
-            gas: &gas,
-            events: &mut events,
-            block: &block,
-        };
         let m = ReclaimRemote {
             requester: who,
             channel_id: ch.parse().expect("channel"),
             sequence: 1,
         };
-        reclaim(&mut ctx, &host(), &m)
+        in_ctx(s, &block, |ctx| reclaim(ctx, &host(), &m))
+            .0
             .map(|_| ())
             .map_err(|e| e.to_string())
     };
@@ -254,8 +270,6 @@ fn a_request_that_can_no_longer_be_answered_is_closed_once_and_its_fee_never_ref
 
 #[test]
 fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds() {
-    use verdict_core::ctx::BlockInfo;
-    use verdict_core::gas::GasMeter;
     let mut s = setup();
     let me = Addr([7; 20]);
     let fee = Coin::new(5000, FEE_DENOM);
@@ -293,20 +307,6 @@ fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds
         committee_power: 4,
         finalized_height: 77,
     });
-    let gas = GasMeter::new(10_000_000);
-    let block = BlockInfo {
-        height: 31,
-        time_seconds: 1_700_000_000,
-        time_nanos: 0,
-        chain_id: "verdict-1".into(),
-    };
-    let mut events = Vec::new();
-    let mut ctx = Ctx {
-        store: &mut s,
-        gas: &gas,
-        events: &mut events,
-        block: &block,
-    };
     let port_events = vec![
         PortEvent::Ack {
             packet: ours(1),
@@ -323,7 +323,11 @@ fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds
             ack: result.to_bytes(),
         },
     ];
-    apply(&mut ctx, &host(), port_events).expect("applied");
+    in_ctx(&mut s, &block_at(31), |ctx| {
+        apply(ctx, &host(), port_events)
+    })
+    .0
+    .expect("applied");
     let done = REQUESTS.load(&s, ("channel-4", 1)).expect("request");
     assert_eq!(done.status, RemoteStatus::Completed);
     assert_eq!(done.closed_height, 31);
@@ -414,8 +418,6 @@ fn request_remote_decoding_refuses_bad_messages_with_a_reason() {
 fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_nothing() {
     // Security review I-7: the channel's payer paid whatever fee a packet
     // named, so one request could empty it.
-    use verdict_core::ctx::BlockInfo;
-    use verdict_core::gas::GasMeter;
     let mut s = setup();
     let rich = Coin::new(10_000_000, FEE_DENOM);
     Bank::mint(&mut s, &payer("channel-0"), std::slice::from_ref(&rich)).expect("mint");
@@ -425,15 +427,6 @@ fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_not
         inputs: vec![],
         max_latency_ms: 1000,
         fee: Coin::new(fee, FEE_DENOM),
-    };
-    let mut events = Vec::new();
-    let gas = GasMeter::new(u64::MAX);
-    let block = BlockInfo::default();
-    let mut ctx = Ctx {
-        store: &mut s,
-        gas: &gas,
-        events: &mut events,
-        block: &block,
     };
     let port_events = vec![
         PortEvent::Request {
@@ -445,7 +438,10 @@ fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_not
             request: request(cap.u128()),
         },
     ];
-    apply(&mut ctx, &host(), port_events).expect("applied");
+    let (applied, events) = in_ctx(&mut s, &BlockInfo::default(), |ctx| {
+        apply(ctx, &host(), port_events)
+    });
+    applied.expect("applied");
     let first = stored_ack(&s, 1).expect("refused at once");
     let mut reasons = events
         .iter()

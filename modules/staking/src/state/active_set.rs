@@ -8,7 +8,7 @@ use verdict_bank::Bank;
 
 use super::keys::{LAST_POWERS, VALIDATORS, VALIDATOR_QUEUE, VALIDATOR_QUEUE_BUILT};
 use super::validators::{
-    all_validators, ensure_power_index, remove_validator, store_validator, top_by_power,
+    all_validators, ensure_power_index, store_or_remove, store_validator, top_by_power,
 };
 use super::{
     bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Addr20, Status, Validator,
@@ -120,11 +120,7 @@ fn unbond_mature_validators(s: &mut dyn Storage, now: i64) -> Result<(), Staking
             continue;
         }
         v.status = Status::Unbonded;
-        if v.delegator_shares.is_zero() && v.tokens.is_zero() {
-            remove_validator(s, &v)?;
-        } else {
-            store_validator(s, &v)?;
-        }
+        store_or_remove(s, &v)?;
     }
     Ok(())
 }

@@ -6,8 +6,8 @@ use verdict_bank::Bank;
 use verdict_core::address::Addr;
 
 use super::keys::{DELEGATIONS, SHARES_CHANGED};
-use super::validators::{remove_validator, store_validator};
-use super::{bond_coin, pool_of, validator, Status, Validator};
+use super::validators::{store_or_remove, store_validator};
+use super::{bond_coin, pool_of, validator, Validator};
 use crate::error::StakingError;
 
 /// Bonds `amount` from `delegator` to `validator`.
@@ -144,11 +144,7 @@ pub(super) fn unbond_shares(
     if delegator.0 == v.operator && !v.jailed && v.tokens_for(left)? < v.min_self_delegation {
         v.jailed = true;
     }
-    if v.status == Status::Unbonded && v.delegator_shares.is_zero() && v.tokens.is_zero() {
-        remove_validator(s, v)?;
-    } else {
-        store_validator(s, v)?;
-    }
+    store_or_remove(s, v)?;
     Ok(tokens)
 }
 

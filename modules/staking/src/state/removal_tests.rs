@@ -52,6 +52,14 @@ fn setup(n: u8) -> MockStorage {
     s
 }
 
+/// Jails validator `i` at `T0 + 1` (out of the set at height 2) and runs the
+/// EndBlock of height 3 at its maturity: it is Unbonded after.
+fn jail_and_mature(s: &mut MockStorage, i: u8) {
+    set_jailed(s, &addr(i), true).expect("jail");
+    end_block_updates(s, 2, T0 + 1).expect("u");
+    end_block_updates(s, 3, T0 + 1 + U).expect("u");
+}
+
 fn check(s: &MockStorage) {
     check_invariants(s).expect("staking invariants");
     verdict_bank::state::check_supply_invariant(s).expect("supply invariant");
@@ -124,9 +132,7 @@ fn a_validator_that_leaves_the_set_unbonds_for_the_unbonding_time_then_is_remove
 fn an_unbonded_validator_with_delegations_stays_until_the_last_delegator_leaves() {
     let mut s = setup(3);
     delegate(&mut s, &addr(7), &addr(3), Uint128::new(4_000_000)).expect("delegate");
-    set_jailed(&mut s, &addr(3), true).expect("jail");
-    end_block_updates(&mut s, 2, T0 + 1).expect("u");
-    end_block_updates(&mut s, 3, T0 + 1 + U).expect("u");
+    jail_and_mature(&mut s, 3);
     assert_eq!(
         status(&s, 3),
         Some(Status::Unbonded),
@@ -306,9 +312,7 @@ fn redelegations_into_a_removed_validator_still_answer_the_query() {
     use cosmrs::proto::cosmos::staking::v1beta1 as pb;
     use prost::Message;
     let mut s = setup(3);
-    set_jailed(&mut s, &addr(3), true).expect("jail");
-    end_block_updates(&mut s, 2, T0 + 1).expect("u");
-    end_block_updates(&mut s, 3, T0 + 1 + U).expect("u");
+    jail_and_mature(&mut s, 3);
     assert_eq!(status(&s, 3), Some(Status::Unbonded));
     delegate(&mut s, &addr(7), &addr(1), Uint128::new(2_000_000)).expect("d");
     begin_redelegation(

@@ -115,11 +115,7 @@ pub(super) fn power_key(v: &Validator) -> Option<[u8; 16]> {
 
 /// Writes `v`, keeping the power index in step: the only writer of a validator.
 pub(super) fn store_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
-    if let Some(old) = VALIDATORS.may_load(s, &v.operator)? {
-        if let Some(k) = power_key(&old) {
-            BY_POWER.remove(s, (&k, &old.operator));
-        }
-    }
+    unindex_stored(s, &v.operator)?;
     if let Some(k) = power_key(v) {
         BY_POWER.save(s, (&k, &v.operator), &())?;
     }
@@ -127,23 +123,30 @@ pub(super) fn store_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), 
     Ok(())
 }
 
-/// Deletes an Unbonded validator with neither tokens nor shares, and its
-/// indexes (the power index, the consensus-key lookup, the last power): the
-/// SDK's `RemoveValidator`. Its consensus key is retired, never registered
-/// again (stricter than the SDK: a tombstoned key cannot return). Unbonding and
-/// redelegation entries that name it mature as usual; distribution keeps its
-/// reward books until they are withdrawn.
-pub(super) fn remove_validator(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
-    if v.status != Status::Unbonded || !v.tokens.is_zero() || !v.delegator_shares.is_zero() {
-        return Err(StakingError::Invalid(format!(
-            "validator {} is not Unbonded and empty: not removed",
-            Addr(v.operator).valoper()
-        )));
+/// Takes the stored record of `operator` out of the power index; returns it.
+fn unindex_stored(
+    s: &mut dyn Storage,
+    operator: &Addr20,
+) -> Result<Option<Validator>, StakingError> {
+    let old = VALIDATORS.may_load(s, operator)?;
+    if let Some(k) = old.as_ref().and_then(power_key) {
+        BY_POWER.remove(s, (&k, operator));
     }
-    if let Some(old) = VALIDATORS.may_load(s, &v.operator)? {
-        if let Some(k) = power_key(&old) {
-            BY_POWER.remove(s, (&k, &old.operator));
-        }
+    Ok(old)
+}
+
+/// Writes `v`, or, when it is Unbonded with neither tokens nor shares, deletes
+/// it and its indexes (the power index, the consensus-key lookup, the last
+/// power): the SDK's `RemoveValidator`. Its consensus key is retired, never
+/// registered again (stricter than the SDK: a tombstoned key cannot return).
+/// Unbonding and redelegation entries that name it mature as usual;
+/// distribution keeps its reward books until they are withdrawn.
+pub(super) fn store_or_remove(s: &mut dyn Storage, v: &Validator) -> Result<(), StakingError> {
+    let empty = v.status == Status::Unbonded && v.tokens.is_zero() && v.delegator_shares.is_zero();
+    if !empty {
+        return store_validator(s, v);
+    }
+    if let Some(old) = unindex_stored(s, &v.operator)? {
         if let Ok(pk) = hex::decode(&old.consensus_pubkey) {
             let cons = consensus_address(&pk);
             BY_CONS_ADDR.remove(s, &cons);
