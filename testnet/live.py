@@ -147,8 +147,15 @@ class Live:
         capped = a.get("capped") == "true"
         return (f"    [{h}] SLASH {self.names.get(a.get('address', ''), a.get('address'))} "
                 f"{a.get('reason')}{' job ' + a['job_id'] if 'job_id' in a else ''}: "
-                + ("capped (blast radius): nothing burned or jailed" if capped else
-                   f"burned {a.get('burned_coins')}uverd, jailed {a.get('jailed')}"))
+                + ("capped (blast radius): nothing slashed or jailed" if capped else
+                   f"{self.took(a)}, jailed {a.get('jailed')}"))
+
+    @staticmethod
+    def took(a: dict) -> str:
+        """What a slash took: burned (consensus faults) or moved to the insurance pool."""
+        if "slashed_coins" in a:
+            return f"{a['slashed_coins']}uverd to the insurance pool"
+        return f"burned {a.get('burned_coins')}uverd"
 
     def serve_line(self, h: int, a: dict) -> str:
         """`[h] n1 now serves mlp_classifier (chain record)` from an inference_serve event."""

@@ -79,6 +79,18 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
         .as_array()
         .expect("list")
         .is_empty());
+    // Issue 21 §4: the provenance a third party checks the job with.
+    let pv = &job["provenance"];
+    assert_eq!(pv["inputs_hash"].as_str().map(str::len), Some(64), "{pv}");
+    assert_eq!(pv["spec_hash"].as_str().map(str::len), Some(64), "{pv}");
+    assert_eq!(pv["seed"].as_str().map(str::len), Some(64), "{pv}");
+    assert_eq!(pv["drawn_height"].as_u64(), Some(submitted + 1));
+    let attested = pv["attested"].as_array().expect("attested");
+    assert_eq!(attested.len(), 4);
+    for a in attested {
+        assert_eq!(a["commit_height"].as_u64(), Some(submitted + 3), "{a}");
+        assert_eq!(a["reveal_height"].as_u64(), Some(submitted + 4), "{a}");
+    }
 }
 
 #[test]
@@ -93,8 +105,11 @@ fn a_wrong_output_is_slashed_and_jailed_in_the_block_that_settles_the_job() {
     assert_eq!(slashes[0]["address"], bad);
     assert_eq!(slashes[0]["reason"], "inference_wrong_output");
     assert_eq!(slashes[0]["job_id"], "1");
-    // 1% of 100 VERD burned, and the power update leaves in the same response.
-    assert_eq!(slashes[0]["burned_coins"], "1000000");
+    // 1% of 100 VERD slashed into the insurance pool (not burned), and the
+    // power update leaves in the same response.
+    assert_eq!(slashes[0]["slashed_coins"], "1000000");
+    let pool = verdict_inference::state::insurance_pool().bech32();
+    assert_eq!(slashes[0]["to"], pool);
     let zero: Vec<_> = r
         .validator_updates
         .iter()
@@ -104,6 +119,99 @@ fn a_wrong_output_is_slashed_and_jailed_in_the_block_that_settles_the_job() {
     // The chain goes on with three validators.
     net.run_heights(4);
     assert_eq!(net.active.len(), 3);
+}
+
+fn supply(net: &TestNet) -> u128 {
+    use cosmrs::proto::cosmos::bank::v1beta1 as bpb;
+    let r: bpb::QuerySupplyOfResponse = net.proto(
+        "/cosmos.bank.v1beta1.Query/SupplyOf",
+        bpb::QuerySupplyOfRequest {
+            denom: "uverd".into(),
+        },
+    );
+    r.amount.expect("coin").amount.parse().expect("amount")
+}
+
+/// Issue 21 §2: inference slashes are not burned. The wrong member's 1 VERD
+/// goes to the insurance pool; the job completed (the quorum's result reached
+/// the requester), so all of it stays there — paying a completed job's
+/// requester would let it and a mostly-delegated validator profit from the
+/// delegators' stake. The supply is unchanged and the books balance.
+#[test]
+fn a_wrong_outputs_slash_goes_to_the_insurance_pool_not_a_burn() {
+    let mut net = TestNet::new(&[Honest, Wrong, Honest, Honest], 8);
+    let pool = verdict_inference::state::insurance_pool().bech32();
+    let supply_before = supply(&net);
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "completed");
+    assert_eq!(events(&r, "slash")[0]["slashed_coins"], "1000000");
+    assert!(events(&r, "inference_compensation").is_empty());
+    assert_eq!(net.balance(&pool), 1_000_000);
+    assert_eq!(supply(&net), supply_before, "nothing burned");
+    net.check_invariants();
+}
+
+/// Issue 21 §2: a job the faults left without a result compensates its
+/// requester. Two bad reveals of four fail the job; the first is slashed 1 VERD
+/// (the second is over the third-of-the-power jail budget); the requester gets
+/// its fee back but for the base fee, plus `compensation_fee_multiple` (10) ×
+/// the fee (40 000) from the pool, which keeps the rest.
+#[test]
+fn a_job_failed_by_faults_compensates_its_requester_from_the_pool() {
+    let mut net = TestNet::new(&[Honest, Honest, BadReveal, BadReveal], 8);
+    let user_addr = user().address().bech32();
+    let pool = verdict_inference::state::insurance_pool().bech32();
+    let supply_before = supply(&net);
+    let before = net.balance(&user_addr);
+    let (job, r) = net.one_job();
+    assert_eq!(job["status"], "failed");
+    let comp = events(&r, "inference_compensation");
+    assert_eq!(comp.len(), 1, "{comp:?}");
+    assert_eq!(comp[0]["amount"], "400000uverd");
+    assert_eq!(comp[0]["requester"], user_addr);
+    assert_eq!(job["result"]["compensation"], "400000");
+    // Two tx fees, the registration fee and the base fee left; 400 000 came.
+    assert_eq!(
+        before - net.balance(&user_addr),
+        20_000 + 1_000_000 + 200 - 400_000
+    );
+    assert_eq!(net.balance(&pool), 600_000);
+    assert_eq!(supply(&net), supply_before, "nothing burned");
+    net.check_invariants();
+}
+
+/// Issue 21 §3: within `fault_cap_window_blocks` one validator's inference
+/// slashes take at most `validator_slash_cap` of its stake. The wrong member
+/// answered three jobs before its first slash jailed it: 1 % for the first, the
+/// second cut to the 0.5 % left of a 1.5 % cap, the third takes nothing (the
+/// validator stays jailed). Before the cap: three slashes of 1 % each.
+#[test]
+fn a_burst_of_faults_slashes_one_validator_at_most_its_cap_per_window() {
+    let mut net = TestNet::inference(&[Honest, Wrong, Honest, Honest], 8)
+        .inference_params(json!({"validator_slash_cap": "0.015"}))
+        .start();
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut slashes = Vec::new();
+    for _ in 0..3 {
+        let sub = net.submit();
+        let r = net.run_height(vec![sub]);
+        slashes.extend(events(&r, "slash"));
+    }
+    for _ in 0..12 {
+        let r = net.run_height(vec![]);
+        slashes.extend(events(&r, "slash"));
+    }
+    let took: Vec<&str> = slashes
+        .iter()
+        .map(|e| match e.get("capped") {
+            Some(_) => "capped",
+            None => e["slashed_coins"].as_str(),
+        })
+        .collect();
+    assert_eq!(took, vec!["1000000", "500000", "0"], "{slashes:?}");
+    assert!(slashes.iter().all(|e| e["jailed"] == "true"), "{slashes:?}");
+    net.check_invariants();
 }
 
 #[test]
@@ -458,6 +566,75 @@ fn a_member_that_keeps_missing_its_seats_is_slashed_and_jailed_like_downtime() {
     }
 }
 
+/// Issue 21 §3: three sidecars of four down is a correlated failure, not
+/// three faults: with more than `incident_share` (1/2) of the committee late,
+/// each job is an incident — refunded in full, an `inference_incident` event,
+/// no liveness miss — for up to half the liveness window (here 10 blocks) in a
+/// row per validator.
+#[test]
+fn an_outage_of_most_of_a_committee_is_an_incident_refunded_and_slashing_nobody() {
+    let mut net = TestNet::inference(&[Honest, Silent, Silent, Silent], 5)
+        .inference_params(json!({"missed_window": 20, "min_attested_fraction": "0.9"}))
+        .start();
+    let user_addr = user().address().bech32();
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut incidents = 0;
+    for _ in 0..6 {
+        let before = net.balance(&user_addr);
+        let sub = net.submit();
+        let mut rs = vec![net.run_height(vec![sub])];
+        for _ in 0..5 {
+            rs.push(net.run_height(vec![]));
+        }
+        assert!(rs.iter().all(|r| events(r, "slash").is_empty()));
+        incidents += rs
+            .iter()
+            .map(|r| events(r, "inference_incident").len())
+            .sum::<usize>();
+        // Refunded in full, the base fee too: only the tx fee is gone.
+        assert_eq!(before - net.balance(&user_addr), 10_000);
+    }
+    assert_eq!(incidents, 6);
+    assert_eq!(net.active.len(), 4, "nobody jailed");
+    let j = net.job(1);
+    assert_eq!(j["status"], "failed");
+    assert_eq!(j["result"]["incident"], true);
+    net.check_invariants();
+}
+
+/// Review of issue 21 §3: a majority that never answers is not excused
+/// forever. With a window of 4, two incident blocks in a row are excused;
+/// then the late seats count, the liveness slashes come (within the jail
+/// budget: one validator of four), and the jobs are still refunded.
+#[test]
+fn a_majority_that_never_answers_is_excused_only_half_a_window() {
+    let mut net = TestNet::inference(&[Honest, Silent, Silent, Silent], 5)
+        .inference_params(json!({"missed_window": 4, "min_attested_fraction": "0.5"}))
+        .start();
+    let reg = net.register();
+    net.run_height(vec![reg]);
+    let mut slashed = 0;
+    for _ in 0..12 {
+        let sub = net.submit();
+        let mut rs = vec![net.run_height(vec![sub])];
+        for _ in 0..5 {
+            rs.push(net.run_height(vec![]));
+        }
+        slashed += rs
+            .iter()
+            .flat_map(|r| events(r, "slash"))
+            .filter(|e| e.get("capped").is_none())
+            .count();
+    }
+    assert_eq!(
+        slashed, 1,
+        "one of the silent majority jailed, the rest capped"
+    );
+    assert_eq!(net.active.len(), 3);
+    net.check_invariants();
+}
+
 /// threats.md §2 / issue 13: three sidecars of four down. Each of the three
 /// misses every seat, the liveness window fills, and the missed-attestation
 /// slashes come — but within any `fault_cap_window_blocks` inference faults
@@ -482,8 +659,14 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
         assert!(rs.iter().all(|r| events(r, "slash").is_empty()));
     }
     assert_eq!(all.active.len(), 4);
+    // Three of four down is an incident (the test above); with the incident
+    // rule off the liveness slashes come, within the cap.
     let mut net = TestNet::inference(&[Honest, Silent, Silent, Silent], 5)
-        .inference_params(json!({"missed_window": 2, "min_attested_fraction": "0.5"}))
+        .inference_params(json!({
+            "missed_window": 2,
+            "min_attested_fraction": "0.5",
+            "incident_share": "1"
+        }))
         .start();
     let reg = net.register();
     net.run_height(vec![reg]);

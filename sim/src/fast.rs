@@ -75,6 +75,7 @@ fn settle(committee: &[Member], digests: &[Option<Vec<i64>>], multiple: u32) -> 
         max_len: OUT_LEN,
         wrong_output_multiple: multiple,
         submitted_time_ms: 0,
+        incident_share: verdict_inference::InferenceParams::default().incident_share,
     };
     let out = tally(&seats, &terms);
     let mut pay = vec![0u128; committee.len()];

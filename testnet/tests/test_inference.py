@@ -174,6 +174,21 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
     faults = jobs.query("faults")
     assert {f["address"] for f in faults} == {addr[1]}
 
+    # Issue 21: the wrong output's slash went to the insurance pool and part of
+    # it to the wronged job's requester; that job's provenance (inputs' hash,
+    # seed, who committed and revealed when) is proven against the app hash.
+    wronged = [j for j in settled2 if any(f["address"] == addr[1] for f in j["result"]["faults"])]
+    paid = [j for j in wronged if int(j["result"].get("compensation") or 0) > 0]
+    assert paid, [j["result"] for j in wronged]
+    p = jobs.cli.json("query", "inference", "provenance", str(paid[0]["id"]), "--prove")
+    assert p["proof_verified_against"], p
+    pv = p["provenance"]
+    assert len(pv["inputs_hash"]) == 64 and len(pv["seed"]) == 64, pv
+    assert pv["drawn_height"] == paid[0]["submitted_height"] + 1, pv
+    assert set(paid[0]["result"]["agreeing"]) <= {a["address"] for a in pv["attested"]}, pv
+    assert all(a["reveal_height"] > a["commit_height"] > 0 for a in pv["attested"]
+               if a["address"] in paid[0]["result"]["agreeing"]), pv
+
     # The jailed validators left CometBFT's set; the chain kept going and agrees.
     vals = set(net.node(0).validators())
     assert vals == {addr[0], addr[2], addr[3]}, vals
@@ -218,7 +233,8 @@ def test_a_withholder_and_a_down_sidecar_pay_the_documented_cost_and_the_chain_n
     assert set(slashes) <= {addr[1], addr[2]}, slashes
     s1 = [a for a in slashes.get(addr[1], []) if a.get("capped") != "true"]
     assert len(s1) == 1 and s1[0]["reason"] == "inference_missed_attestations", slashes
-    assert s1[0]["burned_coins"] == "100000", s1  # 0.1 % of 100 VERD
+    # 0.1 % of 100 VERD, into the insurance pool (inference slashes are not burned).
+    assert s1[0]["slashed_coins"] == "100000", s1
     assert all(a.get("capped") == "true" for a in slashes.get(addr[2], [])), slashes
     vals = {v["moniker"]: v for v in jobs.cli.query("staking", "validators")}
     assert vals["verdict-1"]["jailed"] is True

@@ -9,7 +9,7 @@ pub use describe::{describe_job, describe_model, describe_remote};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use anyhow::bail;
+use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 use verdict_client::keyring::Keyring;
@@ -174,6 +174,18 @@ pub enum InferenceQuery {
     Job {
         id: u64,
     },
+    /// What a third party needs to check a settled job: model and spec, the
+    /// inputs' hash, the committee with its beacon and seed, the heights of
+    /// each member's commitment and reveal, the result. With --prove the
+    /// stored job comes with an ICS-23 proof, checked against the app hash.
+    Provenance {
+        id: u64,
+        #[arg(long)]
+        prove: bool,
+        /// Height to read at (0: the latest provable).
+        #[arg(long, default_value_t = 0)]
+        height: u64,
+    },
     /// Jobs, optionally of one requester.
     Jobs {
         #[arg(long)]
@@ -197,7 +209,88 @@ pub enum InferenceQuery {
     Params,
 }
 
+/// The store key of job `id` (the inference module's `inference/jobs` map:
+/// a two-byte namespace length, the namespace, the id big-endian).
+pub fn job_store_key(id: u64) -> Vec<u8> {
+    const NS: &[u8] = b"inference/jobs";
+    let mut k = vec![0u8, NS.len() as u8];
+    k.extend_from_slice(NS);
+    k.extend_from_slice(&id.to_be_bytes());
+    k
+}
+
+/// A 20-byte address as state stores it (a JSON array of numbers).
+fn addr20(v: &Value) -> Option<verdict_core::address::Addr> {
+    let bytes: Vec<u8> = v
+        .as_array()?
+        .iter()
+        .map(|b| b.as_u64().and_then(|b| u8::try_from(b).ok()))
+        .collect::<Option<_>>()?;
+    verdict_core::address::Addr::from_slice(&bytes)
+}
+
+/// `query inference provenance`: the stored job, read (and with `prove`
+/// proven) from the store, reduced to its provenance.
+fn provenance(ctx: &Ctx, id: u64, height: u64, prove: bool) -> anyhow::Result<()> {
+    let (height, value, verified) =
+        super::query::read_store(ctx, &job_store_key(id), height, prove)?;
+    if value.is_empty() {
+        bail!(
+            "job {id} is not in state at height {height} (unknown, or pruned after its retention)"
+        );
+    }
+    let job: Value = serde_json::from_slice(&value).context("stored job is not JSON")?;
+    let result = &job["result"];
+    // State keeps addresses as 20 bytes; shown as addresses.
+    let committee: Vec<Value> = job["committee"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+        .iter()
+        .map(|m| {
+            let mut m = m.clone();
+            if let Some(a) = addr20(&m["operator"]) {
+                m["operator"] = json!(a.valoper());
+            }
+            m
+        })
+        .collect();
+    let v = json!({
+        "job_id": id,
+        "height": height,
+        "status": job["status"],
+        "model_id": job["model_id"],
+        "requester": addr20(&job["requester"]).map_or(Value::Null, |a| json!(a.bech32())),
+        "fee": job["fee"],
+        "submitted_height": job["submitted_height"],
+        "commit_closed_height": job["commit_closed_height"],
+        "provenance": job["provenance"],
+        "committee": committee,
+        "result": {
+            "digest": result["digest"],
+            "agreeing": result["agreeing"],
+            "faults": result["faults"],
+            "finalized_height": result["finalized_height"],
+            "incident": result["incident"],
+            "compensation": result["compensation"],
+        },
+        "proof_verified_against": verified,
+    });
+    let mut text = serde_json::to_string_pretty(&v)?;
+    if let Some(h) = &verified {
+        text.push_str(&format!(
+            "\nproof verified against app hash {h} (header of block {})",
+            height.saturating_add(1)
+        ));
+    }
+    print(ctx.out, &v, text);
+    Ok(())
+}
+
 pub fn query(ctx: &Ctx, what: InferenceQuery) -> anyhow::Result<()> {
+    if let InferenceQuery::Provenance { id, prove, height } = what {
+        return provenance(ctx, id, height, prove);
+    }
     let is_model = matches!(what, InferenceQuery::Model { .. });
     let v = fetch(&ctx.rpc, what)?;
     let text = if is_model {
@@ -408,6 +501,9 @@ pub fn query_one(rpc: &Rpc, method: &str, field: &str, req: &Value) -> anyhow::R
 /// model, remote request), the whole answer (list and pagination) of lists.
 fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
     match q {
+        InferenceQuery::Provenance { .. } => {
+            bail!("provenance is read from the store, not fetched")
+        }
         InferenceQuery::RemoteResult { channel, sequence } => query_one(
             rpc,
             "RemoteRequest",

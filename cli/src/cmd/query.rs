@@ -89,32 +89,8 @@ pub fn store(ctx: &Ctx, key: String, is_hex: bool, height: u64, prove: bool) -> 
     } else {
         key.into_bytes()
     };
-    let height = if height == 0 {
-        latest_provable(ctx)?
-    } else {
-        height
-    };
-    if height == 0 {
-        bail!("the chain has no committed block to read yet");
-    }
-    let r = ctx.rpc.get(&format!(
-        "abci_query?path=%22/store/key%22&data=0x{}&height={height}&prove={prove}",
-        hex::encode(&key)
-    ))?;
-    let resp = &r["response"];
-    let code = resp["code"].as_u64().unwrap_or(0);
-    if code != 0 {
-        bail!(
-            "query failed (code {code}): {}",
-            resp["log"].as_str().unwrap_or("")
-        );
-    }
-    let value = B64.decode(resp["value"].as_str().unwrap_or(""))?;
-    let verified = if prove {
-        json!(check_proof(ctx, resp, &key, &value, height)?)
-    } else {
-        Value::Null
-    };
+    let (height, value, verified) = read_store(ctx, &key, height, prove)?;
+    let verified = verified.map_or(Value::Null, Value::String);
     let shown = match std::str::from_utf8(&value) {
         Ok(s) => s.to_string(),
         Err(_) => hex::encode(&value),
@@ -133,6 +109,44 @@ pub fn store(ctx: &Ctx, key: String, is_hex: bool, height: u64, prove: bool) -> 
     }
     print(ctx.out, &v, text);
     Ok(())
+}
+
+/// A raw store key at `height` (0: the latest provable): the height read,
+/// the value (empty when absent) and, with `prove`, the app hash (hex) the
+/// ICS-23 proof was checked against (an error when it does not verify).
+pub fn read_store(
+    ctx: &Ctx,
+    key: &[u8],
+    height: u64,
+    prove: bool,
+) -> anyhow::Result<(u64, Vec<u8>, Option<String>)> {
+    let height = if height == 0 {
+        latest_provable(ctx)?
+    } else {
+        height
+    };
+    if height == 0 {
+        bail!("the chain has no committed block to read yet");
+    }
+    let r = ctx.rpc.get(&format!(
+        "abci_query?path=%22/store/key%22&data=0x{}&height={height}&prove={prove}",
+        hex::encode(key)
+    ))?;
+    let resp = &r["response"];
+    let code = resp["code"].as_u64().unwrap_or(0);
+    if code != 0 {
+        bail!(
+            "query failed (code {code}): {}",
+            resp["log"].as_str().unwrap_or("")
+        );
+    }
+    let value = B64.decode(resp["value"].as_str().unwrap_or(""))?;
+    let verified = if prove {
+        Some(check_proof(ctx, resp, key, &value, height)?)
+    } else {
+        None
+    };
+    Ok((height, value, verified))
 }
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;

@@ -2,7 +2,7 @@
 //! storage namespaces (`attestation/…`). Other crates read them through
 //! [`crate::settle::att_info`] and [`crate::settle::paid`].
 
-use cosmwasm_std::Uint128;
+use cosmwasm_std::{Decimal, Uint128};
 use cw_storage_plus::{Item, Map};
 
 use crate::types::AttInfo;
@@ -16,6 +16,11 @@ pub(crate) const ATT_MISSED: Map<(&[u8], u64), ()> = Map::new("attestation/misse
 pub(crate) const PAID: Item<Uint128> = Item::new("attestation/paid");
 /// Power jailed by inference faults at recent heights (`fault_cap_window_blocks`).
 pub(crate) const RECENT_JAILS: Item<Vec<(u64, u64)>> = Item::new("attestation/recent_jails");
+/// Per validator (consensus address): the fractions inference slashes took
+/// from it at recent heights (`fault_cap_window_blocks`), against
+/// `validator_slash_cap`. Entries older than the window are dropped when the
+/// validator is next slashed (one small record per validator ever slashed).
+pub(crate) const VAL_SLASHES: Map<&[u8], Vec<(u64, Decimal)>> = Map::new("attestation/val_slashes");
 
 #[cfg(test)]
 mod tests {
@@ -32,6 +37,7 @@ mod tests {
             ("ATT_MISSED", ns(ATT_MISSED.namespace_bytes())),
             ("PAID", ns(PAID.as_slice())),
             ("RECENT_JAILS", ns(RECENT_JAILS.as_slice())),
+            ("VAL_SLASHES", ns(VAL_SLASHES.namespace_bytes())),
         ];
         let got: Vec<(&str, &str)> = layout.iter().map(|(n, k)| (*n, k.as_str())).collect();
         assert_eq!(
@@ -41,6 +47,7 @@ mod tests {
                 ("ATT_MISSED", "attestation/missed"),
                 ("PAID", "attestation/paid"),
                 ("RECENT_JAILS", "attestation/recent_jails"),
+                ("VAL_SLASHES", "attestation/val_slashes"),
             ]
         );
         // Every table of this file is in the list above (no other file

@@ -74,6 +74,7 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         committee,
         status,
         result: None,
+        provenance: None,
     }
 }
 

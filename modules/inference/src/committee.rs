@@ -144,11 +144,17 @@ pub fn assign(
         state::UNASSIGNED.remove(s, id);
         // Only validators that serve the model sit on its committees.
         let candidates = candidates(s, &bonded, &job.model_id)?;
+        let job_seed = seed(beacon, id);
         job.committee = sample(
             &candidates,
             usize::try_from(p.committee_size).unwrap_or(usize::MAX),
-            &seed(beacon, id),
+            &job_seed,
         );
+        if let Some(pv) = job.provenance.as_mut() {
+            pv.beacon = hex::encode(beacon);
+            pv.seed = hex::encode(job_seed);
+            pv.drawn_height = height;
+        }
         if job.committee.is_empty() {
             job.status = JobStatus::Expired;
             state::LIVE.remove(s, (job.deadline_height, id));

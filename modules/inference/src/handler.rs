@@ -13,7 +13,7 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::msgs::{element_size, InferenceMsg};
 use crate::params::InferenceParams;
-use crate::state::{self, InputTensor, Job, JobStatus, Model, Spec};
+use crate::state::{self, InputTensor, Job, JobStatus, Model, Provenance, Spec};
 
 pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceError> {
     match msg {
@@ -218,6 +218,14 @@ fn take_slot(
     Ok(in_block)
 }
 
+/// sha256 of the inputs as the job stores them (their JSON), hex: the
+/// provenance keeps it after the inputs leave state.
+pub fn inputs_hash(inputs: &[InputTensor]) -> Result<String, InferenceError> {
+    use sha2::{Digest, Sha256};
+    let bytes = cosmwasm_std::to_json_vec(inputs)?;
+    Ok(hex::encode(Sha256::digest(bytes)))
+}
+
 /// `MsgSubmitJob`: checks, the fee into escrow, then the job, live and
 /// waiting for its committee.
 fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceError> {
@@ -258,6 +266,11 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
         committee: vec![],
         status: JobStatus::Pending,
         result: None,
+        provenance: Some(Provenance {
+            spec_hash: model.spec_hash(),
+            inputs_hash: inputs_hash(sub.inputs)?,
+            ..Provenance::default()
+        }),
     };
     state::JOBS.save(ctx.store, id, &job)?;
     state::INPUTS.save(ctx.store, id, sub.inputs)?;

@@ -85,8 +85,29 @@ pub struct InferenceParams {
     /// Jail time after an inference fault; `MsgUnjail` works after it.
     pub fault_jail_seconds: u64,
     /// Within any this many blocks, inference faults jail at most a third of
-    /// the bonded power; faults beyond are recorded but burn and jail nothing.
+    /// the bonded power; faults beyond are recorded but slash and jail nothing.
     pub fault_cap_window_blocks: u64,
+    /// Within any `fault_cap_window_blocks`, inference slashes (wrong outputs,
+    /// bad reveals, missed attestations) take at most this fraction, in all,
+    /// of one validator's stake: a burst of faults on jobs it had already
+    /// answered (a bad driver, a corrupted model file) costs a bounded amount.
+    /// A slash beyond is cut to what is left (0 once it is used up: the
+    /// validator is still jailed).
+    pub validator_slash_cap: Decimal,
+    /// Correlated failures: when more than this share of a job's committee
+    /// weight (excused seats aside) is late or withheld its reveal, the job is
+    /// an incident (a cloud region down, a bad driver): refunded in full, no
+    /// liveness miss for the late members, an `inference_incident` event.
+    /// Withholding still costs its misses and wrong outputs and bad reveals
+    /// are slashed as always; a validator is excused at most half its
+    /// `missed_window` of blocks in a row (a lazy majority is not free). In
+    /// (0, 1]; 1 turns the rule off.
+    pub incident_share: Decimal,
+    /// Inference slashes go to the insurance pool (a module account), not a
+    /// burn; of what the faults of a job that did not complete slashed, the
+    /// job's requester receives up to this many times the job's fee, the rest
+    /// stays in the pool (a completed job's slashes all stay there).
+    pub compensation_fee_multiple: u32,
 }
 
 impl Default for InferenceParams {
@@ -121,11 +142,30 @@ impl Default for InferenceParams {
             slash_fraction_missed: Decimal::permille(1),
             fault_jail_seconds: 600,
             fault_cap_window_blocks: 100,
+            validator_slash_cap: Decimal::percent(5),
+            incident_share: Decimal::percent(50),
+            compensation_fee_multiple: 10,
         }
     }
 }
 
 impl InferenceParams {
+    /// The caps, incidents and compensation of issue 21.
+    fn validate_fault_costs(&self) -> Result<(), String> {
+        if self.validator_slash_cap > Decimal::one() {
+            return Err("inference.params.validator_slash_cap must be at most 1".into());
+        }
+        if self.incident_share.is_zero() || self.incident_share > Decimal::one() {
+            return Err(
+                "inference.params.incident_share must be in (0, 1] (1 turns the rule off)".into(),
+            );
+        }
+        if self.compensation_fee_multiple > 1_000 {
+            return Err("inference.params.compensation_fee_multiple must be at most 1000".into());
+        }
+        Ok(())
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         let frac = |name: &str, d: Decimal| {
             if d > Decimal::one() {
@@ -143,6 +183,7 @@ impl InferenceParams {
         )?;
         frac("slash_fraction_bad_reveal", self.slash_fraction_bad_reveal)?;
         frac("slash_fraction_missed", self.slash_fraction_missed)?;
+        self.validate_fault_costs()?;
         let positive = |name: &str, v: u64| {
             if v == 0 {
                 Err(format!("inference.params.{name} must be positive"))

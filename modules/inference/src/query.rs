@@ -136,6 +136,9 @@ fn params_pb(p: &InferenceParams) -> pb::Params {
         fault_jail_seconds: p.fault_jail_seconds,
         fault_cap_window_blocks: p.fault_cap_window_blocks,
         max_remote_job_fee: p.max_remote_job_fee.to_string(),
+        validator_slash_cap: p.validator_slash_cap.to_string(),
+        incident_share: p.incident_share.to_string(),
+        compensation_fee_multiple: p.compensation_fee_multiple,
     }
 }
 
@@ -315,6 +318,8 @@ fn job_pb(s: &dyn Storage, job: &Job) -> Result<pb::Job, InferenceError> {
             missing: r.missing.clone(),
             excused: r.excused.clone(),
             finalized_height: r.finalized_height,
+            compensation: r.compensation.to_string(),
+            incident: r.incident,
         }),
         inputs: inputs
             .into_iter()
@@ -327,7 +332,28 @@ fn job_pb(s: &dyn Storage, job: &Job) -> Result<pb::Job, InferenceError> {
             .collect(),
         output,
         tolerance: nano.map(|n| decimal_of(1, n)).unwrap_or_default(),
+        provenance: job.provenance.as_ref().map(provenance_pb),
     })
+}
+
+fn provenance_pb(p: &state::Provenance) -> pb::Provenance {
+    pb::Provenance {
+        spec_hash: p.spec_hash.clone(),
+        inputs_hash: p.inputs_hash.clone(),
+        beacon: p.beacon.clone(),
+        seed: p.seed.clone(),
+        drawn_height: p.drawn_height,
+        attested: p
+            .attested
+            .iter()
+            .map(|a| pb::Attested {
+                address: a.address.clone(),
+                commit_height: a.commit_height,
+                reveal_height: a.reveal_height,
+                bad_reveal: a.bad_reveal,
+            })
+            .collect(),
+    }
 }
 
 fn job(s: &dyn Storage, r: pb::QueryJobRequest) -> Result<pb::QueryJobResponse, InferenceError> {
@@ -404,7 +430,7 @@ fn fault_pb(f: &FaultRecord) -> pb::FaultRecord {
         operator: Addr(f.operator).valoper(),
         kind: fault_kind_pb(f.kind) as i32,
         height: f.height,
-        burned: f.burned.to_string(),
+        slashed: f.slashed.to_string(),
         jailed: f.jailed,
     }
 }

@@ -15,13 +15,19 @@ pub(crate) use keys::{
     JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, SERVERS, SETTLED, UNASSIGNED,
 };
 pub use types::{
-    Addr20, Attestation, BlockJobs, Fault, FaultKind, FaultRecord, InputTensor, Job, JobResult,
-    JobStatus, Member, Model, Spec,
+    Addr20, Attestation, Attested, BlockJobs, Fault, FaultKind, FaultRecord, InputTensor, Job,
+    JobResult, JobStatus, Member, Model, Provenance, Spec,
 };
 
 /// The escrow of job fees.
 pub fn escrow() -> Addr {
     Addr::module("inference")
+}
+
+/// The insurance pool: every inference slash lands here (not a burn); it
+/// compensates the requesters of faulty jobs (`compensation_fee_multiple`).
+pub fn insurance_pool() -> Addr {
+    Addr::module("inference_insurance")
 }
 
 /// The fee a job must carry now (see `keys::JOB_FEE_FLOOR`).
@@ -266,7 +272,7 @@ mod tests {
                 operator: [3; 20],
                 kind,
                 height: 99,
-                burned: Uint128::new(12_345),
+                slashed: Uint128::new(12_345),
                 jailed: true,
             };
             let old = OldFaultRecord {
@@ -310,7 +316,7 @@ mod tests {
             operator: [0; 20],
             kind: FaultKind::WrongOutput,
             height: 2,
-            burned: Uint128::zero(),
+            slashed: Uint128::zero(),
             jailed: false,
         };
         assert_eq!(

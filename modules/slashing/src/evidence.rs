@@ -50,8 +50,9 @@ pub fn handle_double_sign(
 /// The slashing API other modules call (the attestation module, for inference
 /// faults): slash `fraction` of the stake the validator had at
 /// `infraction_height` (`power` then), jail it for `jail_seconds` (never
-/// shortening a longer jail), and return the burned amount with a `slash` event.
-/// An unknown address slashes nothing.
+/// shortening a longer jail), and return the slashed amount with a `slash` event.
+/// The tokens go to `sink`: burned (`burned_coins`) or moved to an account
+/// (`slashed_coins`, `to`). An unknown address slashes nothing.
 #[allow(clippy::too_many_arguments)]
 pub fn slash_for_fault(
     s: &mut dyn Storage,
@@ -62,12 +63,13 @@ pub fn slash_for_fault(
     jail_seconds: u64,
     now: i64,
     reason: &str,
+    sink: staking::Sink<'_>,
 ) -> Result<(Uint128, Vec<Event>), SlashingError> {
     let Some(op) = staking::operator_by_consensus_address(s, consensus_address)? else {
         return Ok((Uint128::zero(), vec![]));
     };
     let operator = Addr(op);
-    let burned = staking::slash(s, &operator, infraction_height, power, fraction)?;
+    let burned = staking::slash_into(s, &operator, infraction_height, power, fraction, sink)?;
     // Never jail the last validator with power: an empty set halts CometBFT.
     let others = staking::all_validators(s)
         .filter_map(Result::ok)
@@ -82,14 +84,15 @@ pub fn slash_for_fault(
         info.jailed_until = info.jailed_until.max(until);
         SIGNING_INFO.save(s, consensus_address, &info)?;
     }
-    Ok((
-        burned,
-        vec![Event::new("slash")
-            .attr("address", hex_upper(consensus_address))
-            .attr("validator", operator.valoper())
-            .attr("power", power)
-            .attr("reason", reason)
-            .attr("jailed", jail)
-            .attr("burned_coins", burned)],
-    ))
+    let event = Event::new("slash")
+        .attr("address", hex_upper(consensus_address))
+        .attr("validator", operator.valoper())
+        .attr("power", power)
+        .attr("reason", reason)
+        .attr("jailed", jail);
+    let event = match sink {
+        staking::Sink::Burn => event.attr("burned_coins", burned),
+        staking::Sink::To(to) => event.attr("slashed_coins", burned).attr("to", to.bech32()),
+    };
+    Ok((burned, vec![event]))
 }

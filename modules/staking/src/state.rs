@@ -39,7 +39,7 @@ pub use redelegation::{
     begin_redelegation, complete_redelegations, has_receiving_redelegation, redelegations,
     RedelegationEntry, RedelegationRecord,
 };
-pub use slash::slash;
+pub use slash::{slash, slash_into, Sink};
 pub use unbonding::{complete_unbondings, undelegate, UnbondingEntry};
 pub use validators::{
     all_validators, bonded_validators, create_validator, create_validator_with, edit_validator,
@@ -123,6 +123,11 @@ pub fn pubkey_bytes(v: &Validator) -> Result<[u8; 32], StakingError> {
         .ok_or(StakingError::Invalid(
             "stored consensus key is not 32 bytes".into(),
         ))
+}
+
+/// The staking (bond) denom: what slashes take.
+pub fn bond_denom(s: &dyn Storage) -> String {
+    params(s).bond_denom
 }
 
 /// `amount` of the bond denom.

@@ -46,6 +46,9 @@ pub(super) struct Sim<'a> {
     pub(super) local: Vec<BTreeMap<u64, LocalJob>>,
     fed: Vec<BTreeSet<u64>>,
     pub(super) per_block: u64,
+    /// Validators whose sidecars are down at this block (a correlated
+    /// outage): they answer nothing new; what they already had still goes out.
+    pub(super) out: BTreeSet<usize>,
 }
 
 impl<'a> Sim<'a> {
@@ -54,6 +57,7 @@ impl<'a> Sim<'a> {
         seed: u64,
         size: usize,
         missed_window: Option<u64>,
+        incident_off: bool,
     ) -> Sim<'a> {
         let n = vals.len();
         let keys: Vec<SigningKey> = (0..n)
@@ -98,6 +102,9 @@ impl<'a> Sim<'a> {
         });
         if let Some(w) = missed_window {
             app_state["inference"]["params"]["missed_window"] = json!(w);
+        }
+        if incident_off {
+            app_state["inference"]["params"]["incident_share"] = json!("1");
         }
         let req = RequestInitChain {
             time: Some(time(0)),
@@ -150,6 +157,7 @@ impl<'a> Sim<'a> {
             local: vec![BTreeMap::new(); n],
             fed: vec![BTreeSet::new(); n],
             per_block: JOBS_PER_BLOCK,
+            out: BTreeSet::new(),
         }
     }
 
@@ -382,7 +390,7 @@ impl<'a> Sim<'a> {
                 let Some(&i) = self.index.get(&m.address) else {
                     continue;
                 };
-                if self.fed[i].contains(&job.id) {
+                if self.fed[i].contains(&job.id) || self.out.contains(&i) {
                     continue;
                 }
                 let s = self.vals[i].strategy;

@@ -3,8 +3,9 @@
 
 use std::time::Instant;
 
-use super::run::run_chain;
-use super::setup::{COMMIT_BLOCKS, JOBS_PER_BLOCK, MAX_LATENCY_MS, WINDOW};
+use super::result::ChainResult;
+use super::run::{run_chain, Outage, RunOpts};
+use super::setup::{COMMIT_BLOCKS, JOBS_PER_BLOCK, MAX_LATENCY_MS, REQ_MAX_FEE, WINDOW};
 use crate::model::{validators, Strategy, FEE, OUT_LEN, RTOL_NANO, TOLERANCE_NANO};
 use crate::stats::{binomial_tail, group_total, pct};
 
@@ -75,6 +76,7 @@ pub(crate) fn main_chain(
     let mut goals_fee = true;
     let mut rules = true;
     let mut goals_sj = true;
+    let mut goals_books = true;
     for target in [0.10, 0.20, 0.30, 0.40] {
         let vals = validators(n, seed, target);
         let total: u64 = vals.iter().map(|v| v.member.power).sum();
@@ -85,10 +87,19 @@ pub(crate) fn main_chain(
             .sum();
         let cshare = cpow as f64 / total as f64;
         // The two runs are independent chains: one on another thread.
+        let opts = RunOpts {
+            grind: false,
+            missed_window,
+            squat,
+            ..RunOpts::default()
+        };
         let (plain, ground) = std::thread::scope(|sc| {
-            let other =
-                sc.spawn(|| run_chain(&vals, jobs, seed, size, false, missed_window, squat));
-            let ground = run_chain(&vals, jobs, seed, size, true, missed_window, squat);
+            let other = sc.spawn(|| run_chain(&vals, jobs, seed, size, &opts));
+            let grinding = RunOpts {
+                grind: true,
+                ..opts.clone()
+            };
+            let ground = run_chain(&vals, jobs, seed, size, &grinding);
             (other.join().expect("run without grinding"), ground)
         });
         let control = cshare * 3.0 >= 1.0;
@@ -274,7 +285,9 @@ pub(crate) fn main_chain(
                 r.floor_max,
                 r.floor_final
             );
+            println!("  - {label}: {}", money_line(r));
             goals_sj &= r.sj_recorded == r.sj_wrong_completed;
+            goals_books &= books_balance(r);
         }
         let size = size as u64;
         let k = (2 * size) / 3 + 1;
@@ -317,6 +330,8 @@ pub(crate) fn main_chain(
             ground.fees_completed
         );
     }
+    let (outage_ok, outage_books) = outage_section(jobs, n, seed, size, missed_window, squat);
+    goals_books &= outage_books;
     let pf = |b: bool| if b { "PASS" } else { "FAIL" };
     println!();
     println!(
@@ -330,11 +345,129 @@ pub(crate) fn main_chain(
         pf(goals_fee)
     );
     println!(
+        "issue 21: every uverd slashed is in the insurance pool or paid to a requester, compensation ≤ {} × fee per job: {}; a correlated outage slashes no honest validator: {}",
+        verdict_inference::InferenceParams::default().compensation_fee_multiple,
+        pf(goals_books),
+        pf(outage_ok)
+    );
+    println!(
         "settlement rules on every job not captured (no honest slash, every wrong answer slashed, fee paid out, \
          no jailed validator drawn): {}",
         pf(rules)
     );
     println!();
     println!("wall time {:.2} s", start.elapsed().as_secs_f64());
-    rules
+    rules && goals_books && outage_ok
+}
+
+/// Issue 21 §2: where the slashes of a run went.
+fn money_line(r: &ChainResult) -> String {
+    format!(
+        "insurance: slashed {} uverd into the pool, {} uverd compensation to requesters on {} jobs, \
+         pool holds {} uverd at the end; incidents {}",
+        r.slashed_coins, r.compensation, r.compensated_jobs, r.pool_end, r.incidents
+    )
+}
+
+/// Every uverd a run slashed is in the pool or was paid out, and no job was
+/// paid more than the multiple of its fee allows.
+fn books_balance(r: &ChainResult) -> bool {
+    let multiple =
+        u128::from(verdict_inference::InferenceParams::default().compensation_fee_multiple);
+    r.slashed_coins == r.compensation + r.pool_end
+        && r.compensation <= u128::from(r.compensated_jobs) * multiple * REQ_MAX_FEE
+}
+
+/// The outage's blocks: long enough that, without the incident rule, the
+/// region's attestation-liveness windows (100 entries, half may miss) fill.
+const OUTAGE: (i64, i64) = (40, 200);
+
+/// Issue 21 §3, §5: a region of honest validators holding ~70 % of the stake
+/// loses its sidecars for 160 blocks while jobs keep coming. With the incident
+/// rule (default) and without it (`incident_share` 1), side by side.
+fn outage_section(
+    jobs: u64,
+    n: usize,
+    seed: u64,
+    size: usize,
+    missed_window: Option<u64>,
+    squat: u64,
+) -> (bool, bool) {
+    let vals = validators(n, seed, 0.0);
+    let total: u64 = vals.iter().map(|v| v.member.power).sum();
+    let mut region = std::collections::BTreeSet::new();
+    let mut held = 0u64;
+    for (i, v) in vals.iter().enumerate() {
+        if v.strategy.honest() && (held as f64) < 0.7 * total as f64 {
+            region.insert(i);
+            held += v.member.power;
+        }
+    }
+    let outage = Outage {
+        from: OUTAGE.0,
+        to: OUTAGE.1,
+        region: region.clone(),
+    };
+    let on = RunOpts {
+        missed_window,
+        squat,
+        outage: Some(outage),
+        ..RunOpts::default()
+    };
+    let off = RunOpts {
+        incident_off: true,
+        ..on.clone()
+    };
+    let (with_rule, without) = std::thread::scope(|sc| {
+        let other = sc.spawn(|| run_chain(&vals, jobs, seed, size, &off));
+        let with_rule = run_chain(&vals, jobs, seed, size, &on);
+        (
+            with_rule,
+            other.join().expect("run without the incident rule"),
+        )
+    });
+    println!();
+    println!(
+        "## Correlated outage: the sidecars of {} honest validators ({:.1} % of stake) down for blocks {}..{}",
+        region.len(),
+        pct(held, total),
+        OUTAGE.0,
+        OUTAGE.1
+    );
+    println!();
+    let mut ok = true;
+    for (label, r) in [
+        ("incident rule on (default)", &with_rule),
+        ("incident rule off (incident_share 1)", &without),
+    ] {
+        let honest_slashed: Vec<String> = (0..vals.len())
+            .filter(|&i| vals[i].strategy.honest())
+            .filter_map(|i| {
+                let applied: u64 = r.slash_events[i].values().map(|(a, _)| a).sum();
+                (applied > 0).then(|| {
+                    let why: Vec<String> = r.slash_events[i]
+                        .iter()
+                        .map(|(k, (a, c))| format!("{k} ×{a} (+{c} capped)"))
+                        .collect();
+                    format!("rank {} {}", i + 1, why.join(", "))
+                })
+            })
+            .collect();
+        println!(
+            "- {label}: {} of {} jobs completed, incidents {}; honest validators slashed: {}; {}",
+            r.completed,
+            r.submitted,
+            r.incidents,
+            if honest_slashed.is_empty() {
+                "none".into()
+            } else {
+                honest_slashed.join("; ")
+            },
+            money_line(r)
+        );
+        if std::ptr::eq(r, &with_rule) {
+            ok = honest_slashed.is_empty() && r.incidents > 0;
+        }
+    }
+    (ok, books_balance(&with_rule) && books_balance(&without))
 }

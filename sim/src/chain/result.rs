@@ -66,4 +66,12 @@ pub(crate) struct ChainResult {
     pub req_raised: u64,
     pub floor_final: u128,
     pub floor_max: u128,
+    /// Issue 21: uverd inference slashes took (into the insurance pool), what
+    /// requesters received from it, what the pool holds at the end, and the
+    /// incidents (correlated failures) declared.
+    pub slashed_coins: u128,
+    pub compensation: u128,
+    pub compensated_jobs: u64,
+    pub pool_end: u128,
+    pub incidents: u64,
 }

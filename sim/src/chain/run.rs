@@ -49,18 +49,44 @@ fn attrs(e: &tendermint_proto::v0_38::abci::Event) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// A correlated outage: the sidecars of `region` are down for the blocks
+/// `from..to` (their nodes still sign blocks and extensions).
+#[derive(Debug, Clone, Default)]
+pub(super) struct Outage {
+    pub from: i64,
+    pub to: i64,
+    pub region: BTreeSet<usize>,
+}
+
+/// How a run plays.
+#[derive(Debug, Clone, Default)]
+pub(super) struct RunOpts {
+    /// The coalition grinds the beacon.
+    pub grind: bool,
+    pub missed_window: Option<u64>,
+    /// The slot-squatter's jobs per block.
+    pub squat: u64,
+    pub outage: Option<Outage>,
+    /// Genesis `incident_share` 1: the incident rule off.
+    pub incident_off: bool,
+}
+
 pub(super) fn run_chain(
     vals: &[Val],
     jobs: u64,
     seed: u64,
     size: usize,
-    grind: bool,
-    missed_window: Option<u64>,
-    squat: u64,
+    opts: &RunOpts,
 ) -> ChainResult {
     let start = Instant::now();
     let n = vals.len();
-    let mut sim = Sim::new(vals, seed, size, missed_window);
+    let RunOpts {
+        grind,
+        missed_window,
+        squat,
+        ..
+    } = *opts;
+    let mut sim = Sim::new(vals, seed, size, missed_window, opts.incident_off);
     let mut res = ChainResult {
         tally: vec![Tally::default(); n],
         jailed_at: vec![None; n],
@@ -86,6 +112,10 @@ pub(super) fn run_chain(
         if res.submitted >= jobs && h > last_submit_height + 3 * WINDOW as i64 {
             break;
         }
+        sim.out = match &opts.outage {
+            Some(o) if (o.from..o.to).contains(&h) => o.region.clone(),
+            _ => BTreeSet::new(),
+        };
         sim.feed(&live);
         let voters: Vec<(usize, i64)> = sim.active.iter().map(|(i, p)| (*i, *p)).collect();
         let p = sim.pick_proposer(&mut rng);
@@ -354,6 +384,10 @@ pub(super) fn run_chain(
                     };
                     let reason = a.get("reason").cloned().unwrap_or_default();
                     let capped = a.get("capped").is_some_and(|c| c == "true");
+                    res.slashed_coins += a
+                        .get("slashed_coins")
+                        .and_then(|x| x.parse::<u128>().ok())
+                        .unwrap_or(0);
                     let x = res.slash_events[i].entry(reason).or_insert((0, 0));
                     if capped {
                         x.1 += 1;
@@ -361,6 +395,12 @@ pub(super) fn run_chain(
                         x.0 += 1;
                     }
                 }
+                "inference_compensation" => {
+                    let amount = a.get("amount").map_or("", |x| x.trim_end_matches("uverd"));
+                    res.compensation += amount.parse::<u128>().unwrap_or(0);
+                    res.compensated_jobs += 1;
+                }
+                "inference_incident" => res.incidents += 1,
                 "inference_job_result" => {
                     if let Some(id) = a.get("job_id").and_then(|x| x.parse::<u64>().ok()) {
                         settled.push(id);
@@ -433,6 +473,9 @@ pub(super) fn run_chain(
     res.paid_state =
         sim.committed(|s| verdict_attestation::settle::paid(s).map_or(0, |p| p.u128()));
     res.floor_final = sim.floor();
+    res.pool_end = sim.committed(|s| {
+        verdict_bank::Bank::balance(s, &inf::insurance_pool(), "uverd").map_or(0, |b| b.u128())
+    });
     res.att_info = sim.committed(|s| {
         sim.cons
             .iter()

@@ -2,12 +2,14 @@
 //! the committee loaded, [`tally`]ed, and the outcome applied to state —
 //! [`pay`] (or refund), [`slash`], [`record`] — in that order.
 
-use cosmwasm_std::{Decimal, Storage};
+use cosmwasm_std::{Decimal, Storage, Uint128};
 use verdict_bank::Bank;
 use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
 use verdict_core::event::Event;
-use verdict_inference::state::{self as inf, Fault, FaultKind, FaultRecord, Job, JobResult};
+use verdict_inference::state::{
+    self as inf, Attested, Fault, FaultKind, FaultRecord, Job, JobResult,
+};
 use verdict_inference::{jobs, InferenceParams};
 
 use super::budget::{Budget, Penalty};
@@ -30,15 +32,26 @@ struct Member {
     power: u64,
 }
 
-/// The members with a valid address, in committee order, with their seats.
-fn load(s: &dyn Storage, job: &Job) -> Result<(Vec<Member>, Vec<Seat>), AttestationError> {
+/// The members with a valid address, in committee order, with their seats;
+/// the commit and reveal heights of those that committed go into the job's
+/// provenance (the attestation records leave state at settlement).
+fn load(s: &dyn Storage, job: &mut Job) -> Result<(Vec<Member>, Vec<Seat>), AttestationError> {
     let mut members = Vec::with_capacity(job.committee.len());
     let mut seats = Vec::with_capacity(job.committee.len());
+    let mut attested = Vec::new();
     for m in &job.committee {
         let Some(address) = m.address_bytes() else {
             continue;
         };
         let att = jobs::attestation(s, job.id, &address)?.unwrap_or_default();
+        if att.commitment.is_some() {
+            attested.push(Attested {
+                address: m.address.clone(),
+                commit_height: att.commit_height,
+                reveal_height: att.reveal_height,
+                bad_reveal: att.bad_reveal,
+            });
+        }
         seats.push(Seat {
             weight: m.weight(),
             answer: Answer::of(&att),
@@ -51,6 +64,9 @@ fn load(s: &dyn Storage, job: &Job) -> Result<(Vec<Member>, Vec<Seat>), Attestat
             operator: m.operator,
             power: m.power,
         });
+    }
+    if let Some(pv) = job.provenance.as_mut() {
+        pv.attested = attested;
     }
     Ok((members, seats))
 }
@@ -73,22 +89,103 @@ pub(super) fn settle_job(
         max_len,
         wrong_output_multiple: p.wrong_output_multiple,
         submitted_time_ms: job.submitted_time_ms,
+        incident_share: p.incident_share,
     };
-    let (members, seats) = load(s, &job)?;
+    let (members, seats) = load(s, &mut job)?;
     let outcome = tally(&seats, &terms);
     for (i, m) in members.iter().enumerate() {
         if let Some(missed) = outcome.misses(i) {
             liveness.note(m.address, m.power, missed);
+        } else if outcome.excusable(i) {
+            liveness.note_excusable(m.address, m.power);
         }
     }
     pay(s, &job, &members, &seats, &outcome, &p)?;
-    let mut events = slash(s, &job, &members, &outcome, &p, height, now, budget)?;
+    let (slashed, mut events) = slash(s, &job, &members, &outcome, &p, height, now, budget)?;
+    // A completed job gave its requester a result the quorum backs: its
+    // slashes stay in the pool (which funds overturned results); only a job
+    // the faults left without a result compensates (review: paying on
+    // completed jobs let a requester and a mostly-delegated validator profit
+    // from the delegators' slashed stake).
+    let compensation = if outcome.completed {
+        Uint128::zero()
+    } else {
+        compensate(s, &job, slashed, &p)?
+    };
+    if !compensation.is_zero() {
+        events.push(
+            Event::new("inference_compensation")
+                .attr("job_id", job.id)
+                .attr("requester", Addr(job.requester).bech32())
+                .attr(
+                    "amount",
+                    Coin::new(compensation.u128(), &verdict_staking::state::bond_denom(s)),
+                ),
+        );
+    }
+    if outcome.incident {
+        events.push(incident_event(&job, &members, &outcome, height));
+    }
     let projected = is_projection(outcome.digest.len(), max_len);
-    events.insert(
-        0,
-        record(s, &mut job, &members, outcome, height, projected)?,
-    );
+    let done = Settled {
+        outcome,
+        height,
+        projected,
+        compensation,
+    };
+    events.insert(0, record(s, &mut job, &members, done)?);
     Ok(events)
+}
+
+/// Issue 21 §2: of what this failed job's faults slashed (now in the
+/// insurance pool), the requester receives up to `compensation_fee_multiple`
+/// × the fee.
+/// For a request received over IBC the requester is the channel's payer
+/// account, which paid the fee. Returns the amount paid.
+fn compensate(
+    s: &mut dyn Storage,
+    job: &Job,
+    slashed: Uint128,
+    p: &InferenceParams,
+) -> Result<Uint128, AttestationError> {
+    let cap = job
+        .fee
+        .amount
+        .saturating_mul(Uint128::from(p.compensation_fee_multiple));
+    let amount = slashed.min(cap);
+    if !amount.is_zero() {
+        let coins = [Coin::new(
+            amount.u128(),
+            &verdict_staking::state::bond_denom(s),
+        )];
+        Bank::transfer(s, &inf::insurance_pool(), &Addr(job.requester), &coins)?;
+    }
+    Ok(amount)
+}
+
+/// The `inference_incident` event of a correlated failure (issue 21 §3).
+fn incident_event(job: &Job, members: &[Member], outcome: &Outcome, height: u64) -> Event {
+    let failed: u64 = members
+        .iter()
+        .zip(&outcome.verdicts)
+        .filter(|(_, v)| v.is_missing())
+        .count()
+        .try_into()
+        .unwrap_or(u64::MAX);
+    Event::new("inference_incident")
+        .attr("job_id", job.id)
+        .attr("model_id", &job.model_id)
+        .attr("height", height)
+        .attr(
+            "late",
+            those(members, outcome, |v| v == MemberVerdict::Late).join(","),
+        )
+        .attr(
+            "withheld",
+            those(members, outcome, |v| v == MemberVerdict::Withheld).join(","),
+        )
+        .attr("failed_members", failed)
+        .attr("committee_power", outcome.committee_power)
 }
 
 /// Money first: a completed job's fee to the agreeing members by weight
@@ -106,7 +203,12 @@ fn pay(
 ) -> Result<(), AttestationError> {
     let escrow = inf::escrow();
     if !outcome.completed {
-        let base = p.job_base_fee.min(job.fee.amount);
+        // An incident (a correlated failure) is nobody's doing: all of it back.
+        let base = if outcome.incident {
+            Uint128::zero()
+        } else {
+            p.job_base_fee.min(job.fee.amount)
+        };
         let back = job.fee.amount.saturating_sub(base);
         if !back.is_zero() {
             let refund = [Coin::new(back.u128(), &job.fee.denom)];
@@ -163,7 +265,8 @@ fn slash_fraction(p: &InferenceParams, kind: FaultKind) -> Decimal {
 }
 
 /// Slashes, in committee order, each at the job's submission height and
-/// within the block's [`Budget`]; every fault recorded (with what it burned).
+/// within the block's [`Budget`]; every fault recorded (with what it took).
+/// Returns the total taken (into the insurance pool) with the events.
 #[allow(clippy::too_many_arguments)]
 fn slash(
     s: &mut dyn Storage,
@@ -174,8 +277,9 @@ fn slash(
     height: u64,
     now: i64,
     budget: &mut Budget,
-) -> Result<Vec<Event>, AttestationError> {
+) -> Result<(Uint128, Vec<Event>), AttestationError> {
     let mut events = Vec::new();
+    let mut total = Uint128::zero();
     for (m, v) in members.iter().zip(&outcome.verdicts) {
         let Some(kind) = v.fault() else {
             continue;
@@ -191,14 +295,20 @@ fn slash(
             reason: &reason,
         };
         let (burned, ev) = budget.slash(s, &penalty, now)?;
+        total = total.saturating_add(burned);
+        let jailed = ev.iter().any(|e| {
+            e.attributes
+                .iter()
+                .any(|(k, v)| k == "jailed" && v == "true")
+        });
         let record = FaultRecord {
             job_id: job.id,
             address: m.hex.clone(),
             operator: m.operator,
             kind,
             height,
-            burned,
-            jailed: !burned.is_zero(),
+            slashed: burned,
+            jailed,
         };
         inf::record_fault(s, &record)?;
         events.push(
@@ -211,7 +321,7 @@ fn slash(
         );
         events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
     }
-    Ok(events)
+    Ok((total, events))
 }
 
 /// The members (upper-case hex) whose verdict passes `f`, in committee order.
@@ -224,16 +334,30 @@ fn those(members: &[Member], outcome: &Outcome, f: impl Fn(MemberVerdict) -> boo
         .collect()
 }
 
+/// What settlement decided and did, for [`record`].
+struct Settled {
+    outcome: Outcome,
+    height: u64,
+    /// The result is a projection of a longer output (`max_output_len`).
+    projected: bool,
+    /// Paid to the requester from the slashes ([`compensate`]).
+    compensation: Uint128,
+}
+
 /// The result into the job (which leaves the live set, its attestation
 /// records gone: threats.md §9), and its `inference_job_result` event.
 fn record(
     s: &mut dyn Storage,
     job: &mut Job,
     members: &[Member],
-    outcome: Outcome,
-    height: u64,
-    projected: bool,
+    done: Settled,
 ) -> Result<Event, AttestationError> {
+    let Settled {
+        outcome,
+        height,
+        projected,
+        compensation,
+    } = done;
     let faults: Vec<Fault> = members
         .iter()
         .zip(&outcome.verdicts)
@@ -258,6 +382,8 @@ fn record(
         excused: those(members, &outcome, |v| v == MemberVerdict::Excused),
         finalized_height: height,
         digest: outcome.digest,
+        compensation,
+        incident: outcome.incident,
     };
     let event = Event::new("inference_job_result")
         .attr("job_id", job.id)
@@ -279,7 +405,9 @@ fn record(
         .attr("late", result.late.join(","))
         .attr("grey", result.grey.join(","))
         .attr("projected", projected)
-        .attr("latency_ms", result.latency_ms);
+        .attr("latency_ms", result.latency_ms)
+        .attr("incident", result.incident)
+        .attr("compensation", result.compensation);
     jobs::finish(s, job, outcome.completed, result)?;
     Ok(event)
 }

@@ -9,7 +9,7 @@ use verdict_inference::state as inf;
 use verdict_staking::state as staking;
 
 use crate::error::AttestationError;
-use crate::keys::RECENT_JAILS;
+use crate::keys::{RECENT_JAILS, VAL_SLASHES};
 
 /// One slash for an inference fault, as `slashing::slash_for_fault` takes it.
 #[derive(Debug, Clone, Copy)]
@@ -27,12 +27,16 @@ pub struct Penalty<'a> {
 }
 
 /// Within any `fault_cap_window_blocks`, inference faults jail at most a third
-/// of the bonded power (measured before those jails), a validator is slashed
-/// at most once per block for them, and the last validator with power is
-/// never touched: a fault beyond the cap is recorded (with its event,
-/// `capped`) but burns and jails nothing, so no burst of faults — correlated
-/// failures, a model every sidecar fails on — can empty the set or take
-/// consensus below its BFT assumption.
+/// of the bonded power (measured before those jails), take at most
+/// `validator_slash_cap` of any one validator's stake (a slash beyond is cut to
+/// what is left), a validator is slashed at most once per block for them, and
+/// the last validator with power is never touched: a fault beyond the jail
+/// budget is recorded (with its event, `capped`) but slashes and jails
+/// nothing (past its own cap a validator is jailed, with nothing taken), so no
+/// burst of faults — correlated failures, a model every sidecar fails on —
+/// can empty the set, take consensus below its BFT assumption, or take more
+/// than the cap from one validator. What a slash takes goes to the insurance
+/// pool (`inference::state::insurance_pool`), not a burn.
 pub struct Budget {
     /// Bonded power now (after this block's earlier changes); read from
     /// staking on the first fault of the block (most blocks have none).
@@ -98,17 +102,32 @@ impl Budget {
         if !allowed {
             return Ok((Uint128::zero(), vec![capped(p)]));
         }
+        // Past its `validator_slash_cap` a validator is still jailed (the cap
+        // bounds what is taken, not the jail): the fraction may be 0.
+        let (mut taken, fraction) = self.validator_left(s, p)?;
         self.slashed.insert(*p.address);
+        let pool = inf::insurance_pool();
         let out = verdict_slashing::slash_for_fault(
             s,
             p.address,
             p.infraction_height,
             p.power,
-            p.fraction,
+            fraction,
             p.jail_seconds,
             now,
             p.reason,
+            staking::Sink::To(&pool),
         )?;
+        // Counted against the cap only when the slash happened (a known
+        // validator), and kept only while in the window.
+        if !fraction.is_zero() && !out.1.is_empty() {
+            taken.push((self.height, fraction));
+        }
+        if taken.is_empty() {
+            VAL_SLASHES.remove(s, p.address);
+        } else {
+            VAL_SLASHES.save(s, p.address, &taken)?;
+        }
         if power_now > 0 {
             self.dirty = true;
             self.recent.push((self.height, power_now));
@@ -116,6 +135,25 @@ impl Budget {
             self.bonded = Some(b);
         }
         Ok(out)
+    }
+
+    /// The validator's slashes in the window (older ones dropped) and the
+    /// fraction `p` may still take: its own, cut to what `validator_slash_cap`
+    /// leaves.
+    fn validator_left(
+        &self,
+        s: &dyn Storage,
+        p: &Penalty<'_>,
+    ) -> Result<(Vec<(u64, Decimal)>, Decimal), AttestationError> {
+        let params = inf::params(s);
+        let window = params.fault_cap_window_blocks;
+        let mut taken = VAL_SLASHES.may_load(s, p.address)?.unwrap_or_default();
+        taken.retain(|(h, _)| h.saturating_add(window) > self.height);
+        let used = taken
+            .iter()
+            .fold(Decimal::zero(), |a, (_, f)| a.saturating_add(*f));
+        let left = params.validator_slash_cap.saturating_sub(used);
+        Ok((taken, p.fraction.min(left)))
     }
 
     /// Writes only what changed (no write at all in a block without faults).
@@ -139,6 +177,6 @@ fn capped(p: &Penalty<'_>) -> Event {
         .attr("power", p.power)
         .attr("reason", p.reason)
         .attr("jailed", false)
-        .attr("burned_coins", Uint128::zero())
+        .attr("slashed_coins", Uint128::zero())
         .attr("capped", true)
 }

@@ -24,13 +24,22 @@ pub fn att_info(s: &dyn Storage, address: &[u8]) -> StdResult<Option<AttInfo>> {
 /// worst of its seats in the jobs settled here (0 answered, 1 silent, 2
 /// withheld a reveal after committing). Recorded once per block, since a
 /// proposer can delay an extension: the window counts blocks.
+///
+/// A seat late on an incident is *excusable*: when it is the validator's
+/// worst seat of the block, the block is excused (no entry) while fewer than
+/// half the window's blocks in a row have been; after that it counts as late.
 #[derive(Debug, Default)]
-pub(super) struct BlockLiveness(BTreeMap<[u8; 20], (u64, u8)>);
+pub(super) struct BlockLiveness(BTreeMap<[u8; 20], (u64, Option<u8>)>);
 
 impl BlockLiveness {
     pub(super) fn note(&mut self, address: [u8; 20], power: u64, missed: u8) {
-        let e = self.0.entry(address).or_insert((power, 0));
-        e.1 = e.1.max(missed);
+        let e = self.0.entry(address).or_insert((power, None));
+        e.1 = Some(e.1.map_or(missed, |m| m.max(missed)));
+    }
+
+    /// A seat late on an incident (see the type's doc).
+    pub(super) fn note_excusable(&mut self, address: [u8; 20], power: u64) {
+        self.0.entry(address).or_insert((power, None));
     }
 
     /// Writes every noted validator's entry, in address order.
@@ -43,8 +52,23 @@ impl BlockLiveness {
     ) -> Result<Vec<Event>, AttestationError> {
         let p = inf::params(s);
         let mut events = Vec::new();
-        for (address, (power, missed)) in self.0 {
+        for (address, (power, worst)) in self.0 {
+            let missed = match worst {
+                Some(m) => m,
+                None => {
+                    let mut info = ATT_INFO.may_load(s, &address)?.unwrap_or_default();
+                    if info.excused.saturating_mul(2) < window(&p) {
+                        info.excused = info.excused.saturating_add(1);
+                        ATT_INFO.save(s, &address, &info)?;
+                        continue;
+                    }
+                    1
+                }
+            };
             let mut info = push_entries(s, &address, missed, &p)?;
+            if missed == 0 {
+                info.excused = 0;
+            }
             if over_limit(&info, &p) {
                 events.extend(jail(s, &address, power, &p, height, now, budget)?);
                 info = AttInfo::default();

@@ -10,6 +10,7 @@
 
 use std::collections::BTreeMap;
 
+use cosmwasm_std::{Decimal, Uint128};
 use verdict_inference::state::{Attestation, FaultKind};
 
 use crate::digest::{judge, weighted_median, Verdict};
@@ -69,6 +70,9 @@ pub struct Terms {
     pub wrong_output_multiple: u32,
     /// BFT time (ms) of the job's block: latency is measured from it.
     pub submitted_time_ms: i64,
+    /// More than this share of the committee weight late or withholding, on
+    /// a job that did not complete: an incident (see [`Outcome::incident`]).
+    pub incident_share: Decimal,
 }
 
 /// What settlement makes of one member.
@@ -147,6 +151,13 @@ pub struct Outcome {
     /// (a model no sidecar serves): it costs its committee no liveness, or
     /// anyone could get honest validators jailed by filling blocks with such jobs.
     pub anyone_committed: bool,
+    /// A correlated failure (issue 21 §3): the job did not complete, someone
+    /// committed (the model is served: a job nobody could run stays what it
+    /// is, so squatting is not made free), and the weight of late and
+    /// withholding members is above `incident_share` of the committee's. The
+    /// fee is refunded in full and late members are charged no miss;
+    /// withholders still are, and bad reveals are slashed as always.
+    pub incident: bool,
 }
 
 impl Outcome {
@@ -155,12 +166,22 @@ impl Outcome {
         self.completed && self.verdicts.get(i) == Some(&MemberVerdict::Agreed)
     }
 
-    /// Liveness misses seat `i` is charged for this job (`None`: not counted).
+    /// Seat `i` is late on an incident: its miss may be excused (see
+    /// `liveness`: at most half the window in a row per validator).
+    pub fn excusable(&self, i: usize) -> bool {
+        self.anyone_committed && self.incident && self.verdicts.get(i) == Some(&MemberVerdict::Late)
+    }
+
+    /// Liveness misses seat `i` is charged for this job (`None`: not counted;
+    /// an [`Outcome::excusable`] seat is decided by `liveness`).
     pub fn misses(&self, i: usize) -> Option<u8> {
         if !self.anyone_committed {
             return None;
         }
-        self.verdicts.get(i).and_then(|v| v.misses())
+        match self.verdicts.get(i) {
+            Some(MemberVerdict::Late) if self.incident => None,
+            v => v.and_then(|v| v.misses()),
+        }
     }
 }
 
@@ -276,6 +297,18 @@ pub fn tally(seats: &[Seat], terms: &Terms) -> Outcome {
         .zip(&judged)
         .map(|(x, v)| verdict(x, *v, completed))
         .collect();
+    let anyone_committed = seats.iter().any(|x| x.answer.committed());
+    let failed_sla = sum_weight(
+        seats
+            .iter()
+            .zip(&verdicts)
+            .filter(|(_, v)| v.is_missing())
+            .map(|(x, _)| x),
+    );
+    let incident = !completed
+        && anyone_committed
+        && Uint128::from(failed_sla)
+            > Uint128::from(committee_power).mul_floor(terms.incident_share);
     Outcome {
         latency_ms: latency(seats, &verdicts, terms.submitted_time_ms),
         verdicts,
@@ -283,6 +316,7 @@ pub fn tally(seats: &[Seat], terms: &Terms) -> Outcome {
         agreeing_power,
         committee_power,
         completed,
-        anyone_committed: seats.iter().any(|x| x.answer.committed()),
+        anyone_committed,
+        incident,
     }
 }

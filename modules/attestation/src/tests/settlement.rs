@@ -239,8 +239,13 @@ fn withholding_a_reveal_costs_more_than_silence_even_on_a_failed_job() {
     j.deadline_height = 6;
     j.commit_deadline = 4;
     put_live(&mut s, &j);
-    // Job 2, settled in the same block (c withholds there too): d silent.
-    let mut j2 = job(2, vec![member(a), member(c), member(d)], JobStatus::Pending);
+    // Job 2, settled in the same block (c withholds there too): d silent
+    // (half the committee late or withholding: not yet an incident).
+    let mut j2 = job(
+        2,
+        vec![member(a), member(b), member(c), member(d)],
+        JobStatus::Pending,
+    );
     j2.deadline_height = 6;
     j2.commit_deadline = 4;
     put_live(&mut s, &j2);
@@ -374,4 +379,48 @@ fn a_job_nobody_could_run_costs_its_committee_nothing() {
     assert_eq!(load(&s, 1).status, JobStatus::Failed);
     assert!(crate::att_info(&s, &a).unwrap().is_none());
     assert!(crate::att_info(&s, &b).unwrap().is_none());
+}
+
+/// Issue 21 §3: more than `incident_share` (1/2) of a committee late or
+/// withholding on a failed job is an incident: the silent member is charged
+/// no miss, the withholder still its two, and the result says so.
+#[test]
+fn a_correlated_failure_excuses_the_late_but_not_the_withholder() {
+    let mut s = MockStorage::new();
+    setup(&mut s, 8);
+    let (a, c, d) = ([1u8; 20], [3u8; 20], [4u8; 20]);
+    let mut j = job(1, vec![member(a), member(c), member(d)], JobStatus::Pending);
+    j.deadline_height = 6;
+    j.commit_deadline = 4;
+    put_live(&mut s, &j);
+    let mut ls: Vec<BTreeMap<u64, LocalJob>> = [1u8, 3]
+        .iter()
+        .map(|k| BTreeMap::from([(1, local(vec![5], *k))]))
+        .collect();
+    let mut events = Vec::new();
+    for h in 3..=6 {
+        let ves: Vec<_> = [a, c]
+            .iter()
+            .zip(ls.iter_mut())
+            .map(|(who, l)| {
+                let mut ve = build_extension(&s, who, l, 2048, 1, None);
+                if *who == c {
+                    ve.reveals.clear();
+                }
+                (*who, ve)
+            })
+            .collect();
+        events.extend(process_block(&mut s, h, 0, 0, &ves).unwrap());
+    }
+    let j = load(&s, 1);
+    assert_eq!(j.status, JobStatus::Failed);
+    assert!(j.result.unwrap().incident);
+    assert!(
+        events.iter().any(|e| e.kind == "inference_incident"),
+        "{events:?}"
+    );
+    let missed = |x: [u8; 20]| crate::att_info(&s, &x).unwrap().unwrap_or_default();
+    assert_eq!(missed(c).missed, 2, "withholding is never excused");
+    assert_eq!(missed(d).seats, 0, "the late seat does not count");
+    assert_eq!(missed(a).missed, 0);
 }

@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use cosmwasm_std::Decimal;
+
 use super::*;
 use crate::digest::{judge, weighted_median, Verdict};
 use crate::settle::{tally, Answer, MemberVerdict, Outcome, Seat, Terms};
@@ -37,12 +39,20 @@ fn committee() -> impl Strategy<Value = Vec<(u64, Attestation, bool)>> {
 }
 
 fn terms() -> impl Strategy<Value = Terms> {
-    (0u64..1_000_000, 1usize..4, 2u32..10, 0i64..1_000).prop_map(|(r, l, m, t)| Terms {
-        rtol_nano: r,
-        max_len: l,
-        wrong_output_multiple: m,
-        submitted_time_ms: t,
-    })
+    (
+        0u64..1_000_000,
+        1usize..4,
+        2u32..10,
+        0i64..1_000,
+        0u64..=100,
+    )
+        .prop_map(|(r, l, m, t, share)| Terms {
+            rtol_nano: r,
+            max_len: l,
+            wrong_output_multiple: m,
+            submitted_time_ms: t,
+            incident_share: Decimal::percent(share),
+        })
 }
 
 fn seats(c: &[(u64, Attestation, bool)]) -> Vec<Seat> {
@@ -214,10 +224,40 @@ fn before(c: &[(u64, Attestation, bool)], t: &Terms) -> Decision {
 
 proptest! {
     /// The split changed the structure, not one decision: on every reachable
-    /// record the tally decides what `settle_job` decided.
+    /// record the tally decides what `settle_job` decided (with the incident
+    /// rule, which came later, off).
     #[test]
     fn tally_decides_what_settlement_decided_before(c in committee(), t in terms()) {
+        let t = Terms { incident_share: Decimal::one(), ..t };
         prop_assert_eq!(decision(&tally(&seats(&c), &t)), before(&c, &t));
+    }
+
+    /// Issue 21 §3: an incident is a job that failed although someone ran
+    /// it, with more than `incident_share` of the committee late or
+    /// withholding; it excuses exactly the late seats' misses and changes no
+    /// other decision (withholders keep their two misses, faults stay).
+    #[test]
+    fn an_incident_excuses_only_lateness_on_a_failed_job(c in committee(), t in terms()) {
+        let out = tally(&seats(&c), &t);
+        let off = tally(&seats(&c), &Terms { incident_share: Decimal::one(), ..t });
+        let missing: u64 = (0..c.len())
+            .filter(|i| out.verdicts[*i].is_missing())
+            .map(|i| c[i].0)
+            .sum();
+        let over = u128::from(missing) * 100
+            > u128::from(out.committee_power) * cosmwasm_std::Uint128::new(100).mul_floor(t.incident_share).u128();
+        prop_assert_eq!(out.incident, !out.completed && out.anyone_committed && over);
+        prop_assert!(!off.incident);
+        prop_assert_eq!(&out.verdicts, &off.verdicts);
+        prop_assert_eq!(out.completed, off.completed);
+        for i in 0..c.len() {
+            let excused = out.incident && out.verdicts[i] == MemberVerdict::Late;
+            if excused {
+                prop_assert_eq!(out.misses(i), None);
+            } else {
+                prop_assert_eq!(out.misses(i), off.misses(i));
+            }
+        }
     }
 
     /// The result, the powers, completion and latency do not depend on the
@@ -320,6 +360,7 @@ fn silence_all_round_costs_nothing_and_a_split_proves_nobody_wrong() {
         max_len: 8,
         wrong_output_multiple: 8,
         submitted_time_ms: 0,
+        incident_share: Decimal::percent(50),
     };
     let silent = Seat {
         weight: 1,

@@ -98,7 +98,10 @@ fn job(id: u64, status: JobStatus, agreeing_power: u64) -> Job {
             grey: vec![],
             excused: vec![],
             finalized_height: 30,
+            compensation: Default::default(),
+            incident: false,
         }),
+        provenance: None,
     }
 }
 

@@ -220,6 +220,15 @@ pub struct JobResult {
     #[serde(default)]
     pub excused: Vec<String>,
     pub finalized_height: u64,
+    /// Paid to the requester out of what this job's faults slashed (issue 21:
+    /// up to `compensation_fee_multiple` × the fee). Omitted when zero, so
+    /// results without it keep their bytes.
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
+    pub compensation: Uint128,
+    /// A correlated failure (`incident_share`): refunded in full, the late
+    /// members charged no liveness miss. Omitted when false.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub incident: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -244,6 +253,48 @@ pub struct Job {
     pub committee: Vec<Member>,
     pub status: JobStatus,
     pub result: Option<JobResult>,
+    /// What a third party needs to check the job (issue 21 §4), filled as
+    /// the job goes: at submission, at the draw, at settlement. Omitted on
+    /// jobs from before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provenance: Option<Provenance>,
+}
+
+/// A job's provenance: with the job's own fields (model id, requester, fee,
+/// committee, heights, result) it says what was asked, who was drawn from
+/// what, and when each member answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Provenance {
+    /// The model's `spec_hash` when the job was accepted (hex).
+    pub spec_hash: String,
+    /// sha256 of the job's inputs as stored (their JSON), hex: the inputs
+    /// leave state at settlement, their hash stays.
+    pub inputs_hash: String,
+    /// The beacon value the committee was drawn from, and the committee seed
+    /// (`committee::seed(beacon, id)`), hex; empty before the draw.
+    #[serde(default)]
+    pub beacon: String,
+    #[serde(default)]
+    pub seed: String,
+    /// Height of the block that drew the committee (0 before).
+    #[serde(default)]
+    pub drawn_height: u64,
+    /// Per member that committed, in committee order: the heights that
+    /// recorded its commitment and its reveal (0: none). Set at settlement.
+    #[serde(default)]
+    pub attested: Vec<Attested>,
+}
+
+/// When one member's commitment and reveal were recorded.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attested {
+    /// Consensus address, upper-case hex.
+    pub address: String,
+    pub commit_height: u64,
+    pub reveal_height: u64,
+    /// The reveal did not open the commitment.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub bad_reveal: bool,
 }
 
 /// One member's attestation of one job, as recorded from vote extensions.
@@ -270,7 +321,10 @@ pub struct FaultRecord {
     pub operator: Addr20,
     pub kind: FaultKind,
     pub height: u64,
-    pub burned: Uint128,
+    /// What the slash took (into the insurance pool; burned before it
+    /// existed). Stored under its old name: the same bytes as before.
+    #[serde(rename = "burned")]
+    pub slashed: Uint128,
     pub jailed: bool,
 }
 

@@ -22,6 +22,7 @@ use super::delegations::{add_shares, delegation_or_err, shares_for_tokens_ceil, 
 use super::keys::{
     DELEGATIONS, REDELEGATIONS, REDELEGATIONS_BY_SRC, REDELEGATION_QUEUE, VALIDATORS,
 };
+use super::slash::Sink;
 use super::validators::store_validator;
 use super::{
     bond_coin, bonded_pool, mul_div, not_bonded_pool, params, pool_of, validator, Status, Validator,
@@ -275,15 +276,16 @@ pub fn complete_redelegations(s: &mut dyn Storage, now: i64) -> Result<(), Staki
 /// Slashes the redelegations out of `src_op` created at or after
 /// `infraction_height` (the SDK's `SlashRedelegation`): for each entry,
 /// `fraction × initial_balance` is owed (at most `*remaining` in all), paid by
-/// unbonding that share of the entry's destination shares and burning the
-/// tokens from the destination's pool. Lowers `*remaining` by what was owed;
-/// returns the tokens burned.
+/// unbonding that share of the entry's destination shares and taking the
+/// tokens from the destination's pool into `sink`. Lowers `*remaining` by what was owed;
+/// returns the tokens taken.
 pub(super) fn slash_redelegations(
     s: &mut dyn Storage,
     src_op: &Addr,
     infraction_height: u64,
     fraction: Decimal,
     remaining: &mut Uint128,
+    sink: Sink<'_>,
 ) -> Result<Uint128, StakingError> {
     let triples: Vec<(Vec<u8>, Vec<u8>)> = REDELEGATIONS_BY_SRC
         .sub_prefix(&src_op.0)
@@ -318,8 +320,7 @@ pub(super) fn slash_redelegations(
             let pool = pool_of(&v);
             let tokens = unbond_shares(s, &delegator, &mut v, have, shares, None)?;
             if !tokens.is_zero() {
-                let c = bond_coin(s, tokens);
-                Bank::burn_from(s, &pool, &c, true)?;
+                sink.take(s, &pool, tokens)?;
                 burned = burned
                     .checked_add(tokens)
                     .map_err(|_| StakingError::Overflow("burn"))?;

@@ -22,6 +22,54 @@ pub fn slash(
     power_at_infraction: u64,
     fraction: Decimal,
 ) -> Result<Uint128, StakingError> {
+    slash_into(
+        s,
+        operator,
+        infraction_height,
+        power_at_infraction,
+        fraction,
+        Sink::Burn,
+    )
+}
+
+/// Where slashed tokens go: burned (double signs, downtime, as in the SDK) or
+/// moved to an account (inference faults: the insurance pool, so a slash can
+/// compensate the requester it wronged).
+#[derive(Debug, Clone, Copy)]
+pub enum Sink<'a> {
+    Burn,
+    To(&'a Addr),
+}
+
+impl Sink<'_> {
+    /// Takes `amount` of the bond denom out of `pool` into the sink.
+    pub(super) fn take(
+        self,
+        s: &mut dyn Storage,
+        pool: &Addr,
+        amount: Uint128,
+    ) -> Result<(), StakingError> {
+        if amount.is_zero() {
+            return Ok(());
+        }
+        let c = bond_coin(s, amount);
+        match self {
+            Sink::Burn => Bank::burn_from(s, pool, &c, true)?,
+            Sink::To(to) => Bank::transfer(s, pool, to, &c)?,
+        }
+        Ok(())
+    }
+}
+
+/// [`slash`], the slashed tokens going to `sink`. Returns the amount slashed.
+pub fn slash_into(
+    s: &mut dyn Storage,
+    operator: &Addr,
+    infraction_height: u64,
+    power_at_infraction: u64,
+    fraction: Decimal,
+    sink: Sink<'_>,
+) -> Result<Uint128, StakingError> {
     validator(s, operator)?;
     let target = Uint128::from(u128::from(power_at_infraction).saturating_mul(POWER_REDUCTION))
         .mul_floor(fraction);
@@ -29,26 +77,29 @@ pub fn slash(
     // Unbonding entries that started after the infraction still answer for it.
     let burned_nb =
         slash_unbonding_entries(s, operator, infraction_height, fraction, &mut remaining)?;
-    let burned_red = slash_redelegations(s, operator, infraction_height, fraction, &mut remaining)?;
-    let from_tokens = slash_tokens(s, operator, remaining)?;
-    if !burned_nb.is_zero() {
-        {
-            let c = bond_coin(s, burned_nb);
-            Bank::burn_from(s, &not_bonded_pool(), &c, true)?;
-        }
-    }
+    let burned_red = slash_redelegations(
+        s,
+        operator,
+        infraction_height,
+        fraction,
+        &mut remaining,
+        sink,
+    )?;
+    let from_tokens = slash_tokens(s, operator, remaining, sink)?;
+    sink.take(s, &not_bonded_pool(), burned_nb)?;
     from_tokens
         .checked_add(burned_nb)
         .and_then(|b| b.checked_add(burned_red))
         .map_err(|_| StakingError::Overflow("burn"))
 }
 
-/// Burns what is still owed (at most all of them) from the validator's own
-/// tokens, in its pool. Returns the tokens burned.
+/// Takes what is still owed (at most all of them) from the validator's own
+/// tokens, in its pool, into `sink`. Returns the tokens taken.
 fn slash_tokens(
     s: &mut dyn Storage,
     operator: &Addr,
     remaining: Uint128,
+    sink: Sink<'_>,
 ) -> Result<Uint128, StakingError> {
     // Loaded after the redelegations: unbonding their destination shares may have
     // changed a validator record (a redelegation back to `operator` is not
@@ -61,11 +112,6 @@ fn slash_tokens(
         .map_err(|_| StakingError::Overflow("tokens"))?;
     let pool = pool_of(&v);
     store_validator(s, &v)?;
-    if !from_tokens.is_zero() {
-        {
-            let c = bond_coin(s, from_tokens);
-            Bank::burn_from(s, &pool, &c, true)?;
-        }
-    }
+    sink.take(s, &pool, from_tokens)?;
     Ok(from_tokens)
 }
