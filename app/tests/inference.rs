@@ -582,11 +582,7 @@ fn an_outage_of_most_of_a_committee_is_an_incident_refunded_and_slashing_nobody(
     let mut incidents = 0;
     for _ in 0..6 {
         let before = net.balance(&user_addr);
-        let sub = net.submit();
-        let mut rs = vec![net.run_height(vec![sub])];
-        for _ in 0..5 {
-            rs.push(net.run_height(vec![]));
-        }
+        let rs = net.job_round(5);
         assert!(rs.iter().all(|r| events(r, "slash").is_empty()));
         incidents += rs
             .iter()
@@ -616,11 +612,7 @@ fn a_majority_that_never_answers_is_excused_only_half_a_window() {
     net.run_height(vec![reg]);
     let mut slashed = 0;
     for _ in 0..12 {
-        let sub = net.submit();
-        let mut rs = vec![net.run_height(vec![sub])];
-        for _ in 0..5 {
-            rs.push(net.run_height(vec![]));
-        }
+        let rs = net.job_round(5);
         slashed += rs
             .iter()
             .flat_map(|r| events(r, "slash"))
@@ -651,11 +643,7 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
     let reg = all.register();
     all.run_height(vec![reg]);
     for _ in 0..6 {
-        let sub = all.submit();
-        let mut rs = vec![all.run_height(vec![sub])];
-        for _ in 0..5 {
-            rs.push(all.run_height(vec![]));
-        }
+        let rs = all.job_round(5);
         assert!(rs.iter().all(|r| events(r, "slash").is_empty()));
     }
     assert_eq!(all.active.len(), 4);
@@ -673,11 +661,7 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
     let mut capped = 0;
     let mut slashed = 0;
     for _ in 0..12 {
-        let sub = net.submit();
-        let mut rs = vec![net.run_height(vec![sub])];
-        for _ in 0..5 {
-            rs.push(net.run_height(vec![]));
-        }
+        let rs = net.job_round(5);
         for r in &rs {
             for e in events(r, "slash") {
                 if e.get("capped").map(String::as_str) == Some("true") {

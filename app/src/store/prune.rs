@@ -257,6 +257,9 @@ fn drop_orphan_preimages(
                     break;
                 }
             }
+            if live {
+                break;
+            }
         }
         if !live {
             batch.remove(prefixed(P_PREIMAGE, &hash));

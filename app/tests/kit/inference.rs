@@ -141,6 +141,17 @@ impl TestNet {
         self.user_tx(vec![Self::submit_msg(vec![0; 8], vec![1, 2], 40_000)])
     }
 
+    /// Submits the user's next job and runs its height and `more` empty ones;
+    /// returns every height's response.
+    pub fn job_round(&mut self, more: usize) -> Vec<ResponseFinalizeBlock> {
+        let sub = self.submit();
+        let mut rs = vec![self.run_height(vec![sub])];
+        for _ in 0..more {
+            rs.push(self.run_height(vec![]));
+        }
+        rs
+    }
+
     /// Registers the model, submits one job, runs until it settles; returns the
     /// job and the response of its settling block.
     pub fn one_job(&mut self) -> (Value, ResponseFinalizeBlock) {

@@ -278,10 +278,7 @@ fn provenance(ctx: &Ctx, id: u64, height: u64, prove: bool) -> anyhow::Result<()
     });
     let mut text = serde_json::to_string_pretty(&v)?;
     if let Some(h) = &verified {
-        text.push_str(&format!(
-            "\nproof verified against app hash {h} (header of block {})",
-            height.saturating_add(1)
-        ));
+        text.push_str(&super::query::proof_note(h, height));
     }
     print(ctx.out, &v, text);
     Ok(())

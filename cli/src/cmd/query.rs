@@ -102,13 +102,18 @@ pub fn store(ctx: &Ctx, key: String, is_hex: bool, height: u64, prove: bool) -> 
         format!("height {height}: {shown}")
     };
     if let Some(h) = verified.as_str() {
-        text.push_str(&format!(
-            "\nproof verified against app hash {h} (header of block {})",
-            height.saturating_add(1)
-        ));
+        text.push_str(&proof_note(h, height));
     }
     print(ctx.out, &v, text);
     Ok(())
+}
+
+/// The line saying a proof read at `height` verified against app hash `h`.
+pub fn proof_note(h: &str, height: u64) -> String {
+    format!(
+        "\nproof verified against app hash {h} (header of block {})",
+        height.saturating_add(1)
+    )
 }
 
 /// A raw store key at `height` (0: the latest provable): the height read,

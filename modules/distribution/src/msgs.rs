@@ -79,7 +79,7 @@ fn paid(ctx: &Ctx<'_>, amount: Uint128) -> Vec<Coin> {
         return vec![];
     }
     vec![Coin {
-        denom: verdict_staking::state::params(ctx.store).bond_denom,
+        denom: verdict_staking::state::bond_denom(ctx.store),
         amount,
     }]
 }

@@ -21,7 +21,7 @@ fn dec_coins(s: &dyn Storage, d: Decimal256) -> Vec<DecCoin> {
         return vec![];
     }
     vec![DecCoin {
-        denom: staking::params(s).bond_denom,
+        denom: staking::bond_denom(s),
         amount: d.atomics().to_string(),
     }]
 }

@@ -141,10 +141,6 @@ pub(crate) fn known_validator(s: &dyn Storage, operator: &Addr) -> Result<(), Di
     }
 }
 
-fn bond_denom(s: &dyn Storage) -> String {
-    staking::params(s).bond_denom
-}
-
 /// Books `amount` (already in the module account) to `operator`: commission
 /// first, the rest per share to its delegators, dust to the community pool.
 fn allocate(
@@ -199,7 +195,7 @@ pub fn allocate_to_validator(
     operator: &Addr,
     coins: &[Coin],
 ) -> Result<(), DistributionError> {
-    let denom = bond_denom(s);
+    let denom = staking::bond_denom(s);
     if let Some(c) = coins.iter().find(|c| c.denom != denom) {
         return Err(DistributionError::Invalid(format!(
             "rewards are paid in {denom} only, got {}",
@@ -262,7 +258,7 @@ pub fn allocate_fees(
     signers: &[SignedVote],
 ) -> Result<(), DistributionError> {
     drain_share_changes(s)?;
-    let denom = bond_denom(s);
+    let denom = staking::bond_denom(s);
     let fees = Bank::balance(s, fee_collector, &denom)?;
     if fees.is_zero() {
         return Ok(());
@@ -335,7 +331,7 @@ pub fn withdraw_delegator_reward(
     } else {
         DELEGATION_REWARDS.save(s, (&delegator.0, &operator.0), &dr)?;
     }
-    let denom = bond_denom(s);
+    let denom = staking::bond_denom(s);
     Bank::transfer(
         s,
         &module_account(),
@@ -360,7 +356,7 @@ pub fn withdraw_validator_commission(
     }
     vr.commission = Uint128::zero();
     VALIDATOR_REWARDS.save(s, &operator.0, &vr)?;
-    let denom = bond_denom(s);
+    let denom = staking::bond_denom(s);
     Bank::transfer(
         s,
         &module_account(),
@@ -420,7 +416,8 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
             .and_then(|o| o.checked_add(vr.commission))
             .map_err(|e| e.to_string())?;
     }
-    let bal = Bank::balance(s, &module_account(), &bond_denom(s)).map_err(|e| e.to_string())?;
+    let bal =
+        Bank::balance(s, &module_account(), &staking::bond_denom(s)).map_err(|e| e.to_string())?;
     if bal != owed {
         return Err(format!(
             "distribution account holds {bal}, owes {owed} (outstanding + commission + community pool)"

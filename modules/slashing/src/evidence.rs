@@ -47,10 +47,19 @@ pub fn handle_double_sign(
         .attr("burned_coins", burned)])
 }
 
+/// What [`slash_for_fault`] did: the tokens taken, whether the validator is
+/// jailed, and the `slash` event (none for an unknown address).
+#[derive(Debug, Default)]
+pub struct FaultSlash {
+    pub taken: Uint128,
+    pub jailed: bool,
+    pub events: Vec<Event>,
+}
+
 /// The slashing API other modules call (the attestation module, for inference
 /// faults): slash `fraction` of the stake the validator had at
 /// `infraction_height` (`power` then), jail it for `jail_seconds` (never
-/// shortening a longer jail), and return the slashed amount with a `slash` event.
+/// shortening a longer jail), and say what it did ([`FaultSlash`]).
 /// The tokens go to `sink`: burned (`burned_coins`) or moved to an account
 /// (`slashed_coins`, `to`). An unknown address slashes nothing.
 #[allow(clippy::too_many_arguments)]
@@ -64,9 +73,9 @@ pub fn slash_for_fault(
     now: i64,
     reason: &str,
     sink: staking::Sink<'_>,
-) -> Result<(Uint128, Vec<Event>), SlashingError> {
+) -> Result<FaultSlash, SlashingError> {
     let Some(op) = staking::operator_by_consensus_address(s, consensus_address)? else {
-        return Ok((Uint128::zero(), vec![]));
+        return Ok(FaultSlash::default());
     };
     let operator = Addr(op);
     let burned = staking::slash_into(s, &operator, infraction_height, power, fraction, sink)?;
@@ -94,5 +103,9 @@ pub fn slash_for_fault(
         staking::Sink::Burn => event.attr("burned_coins", burned),
         staking::Sink::To(to) => event.attr("slashed_coins", burned).attr("to", to.bech32()),
     };
-    Ok((burned, vec![event]))
+    Ok(FaultSlash {
+        taken: burned,
+        jailed: jail,
+        events: vec![event],
+    })
 }

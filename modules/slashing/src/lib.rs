@@ -28,7 +28,7 @@ mod state;
 mod unjail;
 
 pub use error::SlashingError;
-pub use evidence::{handle_double_sign, slash_for_fault};
+pub use evidence::{handle_double_sign, slash_for_fault, FaultSlash};
 pub use liveness::{handle_commit, CommitVote};
 pub use module::{Slashing, SlashingGenesis, SlashingMsg, MSG_UNJAIL_URL};
 pub use params::SlashingParams;

@@ -125,6 +125,17 @@ pub fn pubkey_bytes(v: &Validator) -> Result<[u8; 32], StakingError> {
         ))
 }
 
+/// When something started at BFT time `now` (seconds) and lasting `secs`
+/// matures (saturating).
+fn maturity(now: i64, secs: u64) -> i64 {
+    now.saturating_add(i64::try_from(secs).unwrap_or(i64::MAX))
+}
+
+/// A time as a queue key (times before 1970 sort first).
+fn queue_time(t: i64) -> u64 {
+    u64::try_from(t).unwrap_or(0)
+}
+
 /// The staking (bond) denom: what slashes take.
 pub fn bond_denom(s: &dyn Storage) -> String {
     params(s).bond_denom
@@ -133,7 +144,7 @@ pub fn bond_denom(s: &dyn Storage) -> String {
 /// `amount` of the bond denom.
 fn bond_coin(s: &dyn Storage, amount: Uint128) -> [Coin; 1] {
     [Coin {
-        denom: params(s).bond_denom,
+        denom: bond_denom(s),
         amount,
     }]
 }

@@ -179,33 +179,17 @@ pub(crate) fn main_chain(
                     String::new()
                 }
             );
-            let mut jailed: Vec<String> = (0..vals.len())
+            let jailed: Vec<String> = (0..vals.len())
                 .filter_map(|i| {
                     let at = r.jailed_at[i]?;
-                    let reasons: Vec<String> = r.slash_events[i]
-                        .iter()
-                        .map(|(k, (a, c))| {
-                            format!(
-                                "{k} ×{a}{}",
-                                if *c > 0 {
-                                    format!(" (+{c} capped)")
-                                } else {
-                                    String::new()
-                                }
-                            )
-                        })
-                        .collect();
                     Some(format!(
                         "rank {} ({}) at height {at}: {}",
                         i + 1,
                         vals[i].strategy.name(),
-                        reasons.join(", ")
+                        reasons(r, i)
                     ))
                 })
                 .collect();
-            if jailed.is_empty() {
-                jailed.push("none".into());
-            }
             let capped: u64 = r
                 .slash_events
                 .iter()
@@ -215,7 +199,7 @@ pub(crate) fn main_chain(
             println!(
                 "  - jailed {label}: {}; capped slash events (over the 1/3 budget): {capped}; \
                  seats of validators jailed before their committee was drawn: {}; excused seats: {}",
-                jailed.join("; "),
+                or_none(&jailed, "; "),
                 r.jailed_seated,
                 r.excused
             );
@@ -276,11 +260,7 @@ pub(crate) fn main_chain(
                 r.sq_refused,
                 r.sq_fees,
                 r.sq_lost,
-                if refused.is_empty() {
-                    "none".into()
-                } else {
-                    refused.join(", ")
-                },
+                or_none(&refused, ", "),
                 r.req_raised,
                 r.floor_max,
                 r.floor_final
@@ -358,6 +338,30 @@ pub(crate) fn main_chain(
     println!();
     println!("wall time {:.2} s", start.elapsed().as_secs_f64());
     rules && goals_books && outage_ok
+}
+
+/// `items` joined by `sep`, or "none".
+fn or_none(items: &[String], sep: &str) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items.join(sep)
+    }
+}
+
+/// Validator `i`'s slash events of a run by reason: `reason ×applied (+capped)`.
+fn reasons(r: &ChainResult, i: usize) -> String {
+    r.slash_events[i]
+        .iter()
+        .map(|(k, (a, c))| {
+            if *c > 0 {
+                format!("{k} ×{a} (+{c} capped)")
+            } else {
+                format!("{k} ×{a}")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Issue 21 §2: where the slashes of a run went.
@@ -444,13 +448,7 @@ fn outage_section(
             .filter(|&i| vals[i].strategy.honest())
             .filter_map(|i| {
                 let applied: u64 = r.slash_events[i].values().map(|(a, _)| a).sum();
-                (applied > 0).then(|| {
-                    let why: Vec<String> = r.slash_events[i]
-                        .iter()
-                        .map(|(k, (a, c))| format!("{k} ×{a} (+{c} capped)"))
-                        .collect();
-                    format!("rank {} {}", i + 1, why.join(", "))
-                })
+                (applied > 0).then(|| format!("rank {} {}", i + 1, reasons(r, i)))
             })
             .collect();
         println!(
@@ -458,11 +456,7 @@ fn outage_section(
             r.completed,
             r.submitted,
             r.incidents,
-            if honest_slashed.is_empty() {
-                "none".into()
-            } else {
-                honest_slashed.join("; ")
-            },
+            or_none(&honest_slashed, "; "),
             money_line(r)
         );
         if std::ptr::eq(r, &with_rule) {

@@ -110,19 +110,8 @@ pub(super) fn settle_job(
     let compensation = if outcome.completed {
         Uint128::zero()
     } else {
-        compensate(s, &job, slashed, &p)?
+        compensate(s, &job, slashed, &p, &mut events)?
     };
-    if !compensation.is_zero() {
-        events.push(
-            Event::new("inference_compensation")
-                .attr("job_id", job.id)
-                .attr("requester", Addr(job.requester).bech32())
-                .attr(
-                    "amount",
-                    Coin::new(compensation.u128(), &verdict_staking::state::bond_denom(s)),
-                ),
-        );
-    }
     if outcome.incident {
         events.push(incident_event(&job, &members, &outcome, height));
     }
@@ -141,12 +130,14 @@ pub(super) fn settle_job(
 /// insurance pool), the requester receives up to `compensation_fee_multiple`
 /// × the fee.
 /// For a request received over IBC the requester is the channel's payer
-/// account, which paid the fee. Returns the amount paid.
+/// account, which paid the fee. Returns the amount paid (with its
+/// `inference_compensation` event).
 fn compensate(
     s: &mut dyn Storage,
     job: &Job,
     slashed: Uint128,
     p: &InferenceParams,
+    events: &mut Vec<Event>,
 ) -> Result<Uint128, AttestationError> {
     let cap = job
         .fee
@@ -154,11 +145,20 @@ fn compensate(
         .saturating_mul(Uint128::from(p.compensation_fee_multiple));
     let amount = slashed.min(cap);
     if !amount.is_zero() {
-        let coins = [Coin::new(
-            amount.u128(),
-            &verdict_staking::state::bond_denom(s),
-        )];
-        Bank::transfer(s, &inf::insurance_pool(), &Addr(job.requester), &coins)?;
+        let coin = Coin::new(amount.u128(), &verdict_staking::state::bond_denom(s));
+        let requester = Addr(job.requester);
+        Bank::transfer(
+            s,
+            &inf::insurance_pool(),
+            &requester,
+            std::slice::from_ref(&coin),
+        )?;
+        events.push(
+            Event::new("inference_compensation")
+                .attr("job_id", job.id)
+                .attr("requester", requester.bech32())
+                .attr("amount", coin),
+        );
     }
     Ok(amount)
 }
@@ -294,21 +294,16 @@ fn slash(
             jail_seconds: p.fault_jail_seconds,
             reason: &reason,
         };
-        let (burned, ev) = budget.slash(s, &penalty, now)?;
-        total = total.saturating_add(burned);
-        let jailed = ev.iter().any(|e| {
-            e.attributes
-                .iter()
-                .any(|(k, v)| k == "jailed" && v == "true")
-        });
+        let done = budget.slash(s, &penalty, now)?;
+        total = total.saturating_add(done.taken);
         let record = FaultRecord {
             job_id: job.id,
             address: m.hex.clone(),
             operator: m.operator,
             kind,
             height,
-            slashed: burned,
-            jailed,
+            slashed: done.taken,
+            jailed: done.jailed,
         };
         inf::record_fault(s, &record)?;
         events.push(
@@ -319,7 +314,7 @@ fn slash(
                 .attr("kind", kind.as_str())
                 .attr("height", height),
         );
-        events.extend(ev.into_iter().map(|e| e.attr("job_id", job.id)));
+        events.extend(done.events.into_iter().map(|e| e.attr("job_id", job.id)));
     }
     Ok((total, events))
 }

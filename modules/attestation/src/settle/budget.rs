@@ -6,6 +6,7 @@ use cosmwasm_std::{Decimal, Storage, Uint128};
 use verdict_core::address::Addr;
 use verdict_core::event::Event;
 use verdict_inference::state as inf;
+use verdict_slashing::FaultSlash;
 use verdict_staking::state as staking;
 
 use crate::error::AttestationError;
@@ -47,11 +48,15 @@ pub struct Budget {
     slashed: BTreeSet<[u8; 20]>,
     /// `recent` differs from what state holds (pruned or grown).
     dirty: bool,
+    /// `fault_cap_window_blocks` and `validator_slash_cap`.
+    window: u64,
+    validator_cap: Decimal,
 }
 
 impl Budget {
     pub fn new(s: &dyn Storage, height: u64) -> Result<Budget, AttestationError> {
-        let window = inf::params(s).fault_cap_window_blocks;
+        let params = inf::params(s);
+        let window = params.fault_cap_window_blocks;
         let mut recent = RECENT_JAILS.may_load(s)?.unwrap_or_default();
         let stored = recent.len();
         recent.retain(|(h, _)| h.saturating_add(window) > height);
@@ -62,6 +67,8 @@ impl Budget {
             height,
             slashed: BTreeSet::new(),
             dirty,
+            window,
+            validator_cap: params.validator_slash_cap,
         })
     }
 
@@ -88,19 +95,22 @@ impl Budget {
         p < bonded && jailed.saturating_add(p).saturating_mul(3) <= before
     }
 
-    /// `slashing::slash_for_fault` within the budget; `(0, [capped event])`
-    /// when over it.
+    /// `slashing::slash_for_fault` within the budget; nothing taken or jailed,
+    /// with a `capped` event, when over it.
     pub fn slash(
         &mut self,
         s: &mut dyn Storage,
         p: &Penalty<'_>,
         now: i64,
-    ) -> Result<(Uint128, Vec<Event>), AttestationError> {
+    ) -> Result<FaultSlash, AttestationError> {
         let power_now = staking::find_validator(s, p.operator)?.map_or(0, |v| v.power());
         let allowed =
             !self.slashed.contains(p.address) && (power_now == 0 || self.may_jail(s, power_now));
         if !allowed {
-            return Ok((Uint128::zero(), vec![capped(p)]));
+            return Ok(FaultSlash {
+                events: vec![capped(p)],
+                ..FaultSlash::default()
+            });
         }
         // Past its `validator_slash_cap` a validator is still jailed (the cap
         // bounds what is taken, not the jail): the fraction may be 0.
@@ -120,7 +130,7 @@ impl Budget {
         )?;
         // Counted against the cap only when the slash happened (a known
         // validator), and kept only while in the window.
-        if !fraction.is_zero() && !out.1.is_empty() {
+        if !fraction.is_zero() && !out.events.is_empty() {
             taken.push((self.height, fraction));
         }
         if taken.is_empty() {
@@ -145,14 +155,12 @@ impl Budget {
         s: &dyn Storage,
         p: &Penalty<'_>,
     ) -> Result<(Vec<(u64, Decimal)>, Decimal), AttestationError> {
-        let params = inf::params(s);
-        let window = params.fault_cap_window_blocks;
         let mut taken = VAL_SLASHES.may_load(s, p.address)?.unwrap_or_default();
-        taken.retain(|(h, _)| h.saturating_add(window) > self.height);
+        taken.retain(|(h, _)| h.saturating_add(self.window) > self.height);
         let used = taken
             .iter()
             .fold(Decimal::zero(), |a, (_, f)| a.saturating_add(*f));
-        let left = params.validator_slash_cap.saturating_sub(used);
+        let left = self.validator_cap.saturating_sub(used);
         Ok((taken, p.fraction.min(left)))
     }
 

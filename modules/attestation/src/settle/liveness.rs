@@ -140,19 +140,21 @@ fn jail(
     budget: &mut Budget,
 ) -> Result<Vec<Event>, AttestationError> {
     let operator = staking::operator_by_consensus_address(s, address)?.unwrap_or([0; 20]);
-    let (_, events) = budget.slash(
-        s,
-        &Penalty {
-            address,
-            operator: &operator,
-            infraction_height: height.saturating_sub(2),
-            power,
-            fraction: p.slash_fraction_missed,
-            jail_seconds: p.fault_jail_seconds,
-            reason: "inference_missed_attestations",
-        },
-        now,
-    )?;
+    let events = budget
+        .slash(
+            s,
+            &Penalty {
+                address,
+                operator: &operator,
+                infraction_height: height.saturating_sub(2),
+                power,
+                fraction: p.slash_fraction_missed,
+                jail_seconds: p.fault_jail_seconds,
+                reason: "inference_missed_attestations",
+            },
+            now,
+        )?
+        .events;
     let keys: Vec<u64> = ATT_MISSED
         .prefix(address)
         .keys(s, None, None, Order::Ascending)

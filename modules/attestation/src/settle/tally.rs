@@ -169,19 +169,16 @@ impl Outcome {
     /// Seat `i` is late on an incident: its miss may be excused (see
     /// `liveness`: at most half the window in a row per validator).
     pub fn excusable(&self, i: usize) -> bool {
-        self.anyone_committed && self.incident && self.verdicts.get(i) == Some(&MemberVerdict::Late)
+        self.incident && self.verdicts.get(i) == Some(&MemberVerdict::Late)
     }
 
     /// Liveness misses seat `i` is charged for this job (`None`: not counted;
     /// an [`Outcome::excusable`] seat is decided by `liveness`).
     pub fn misses(&self, i: usize) -> Option<u8> {
-        if !self.anyone_committed {
+        if !self.anyone_committed || self.excusable(i) {
             return None;
         }
-        match self.verdicts.get(i) {
-            Some(MemberVerdict::Late) if self.incident => None,
-            v => v.and_then(|v| v.misses()),
-        }
+        self.verdicts.get(i).and_then(|v| v.misses())
     }
 }
 

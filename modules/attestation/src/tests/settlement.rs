@@ -254,17 +254,7 @@ fn withholding_a_reveal_costs_more_than_silence_even_on_a_failed_job() {
         .map(|k| BTreeMap::from([(1, local(vec![5], *k)), (2, local(vec![5], *k))]))
         .collect();
     for h in 3..=6 {
-        let ves: Vec<_> = [a, b, c]
-            .iter()
-            .zip(ls.iter_mut())
-            .map(|(who, l)| {
-                let mut ve = build_extension(&s, who, l, 2048, 1, None);
-                if *who == c {
-                    ve.reveals.clear();
-                }
-                (*who, ve)
-            })
-            .collect();
+        let ves = withholding(&s, &[a, b, c], &mut ls, c);
         process_block(&mut s, h, 0, 0, &ves).unwrap();
     }
     assert_eq!(load(&s, 1).status, JobStatus::Failed);
@@ -333,17 +323,7 @@ fn a_withheld_reveal_holds_a_job_open_only_until_the_reveal_phase_ends() {
         .collect();
     let mut settled_at = None;
     for h in 3..20 {
-        let ves: Vec<_> = [a, b, c]
-            .iter()
-            .zip(ls.iter_mut())
-            .map(|(who, l)| {
-                let mut ve = build_extension(&s, who, l, 2048, 1, None);
-                if *who == c {
-                    ve.reveals.clear();
-                }
-                (*who, ve)
-            })
-            .collect();
+        let ves = withholding(&s, &[a, b, c], &mut ls, c);
         process_block(&mut s, h, 0, 0, &ves).unwrap();
         let j = load(&s, 1);
         if j.status.is_final() {
@@ -399,17 +379,7 @@ fn a_correlated_failure_excuses_the_late_but_not_the_withholder() {
         .collect();
     let mut events = Vec::new();
     for h in 3..=6 {
-        let ves: Vec<_> = [a, c]
-            .iter()
-            .zip(ls.iter_mut())
-            .map(|(who, l)| {
-                let mut ve = build_extension(&s, who, l, 2048, 1, None);
-                if *who == c {
-                    ve.reveals.clear();
-                }
-                (*who, ve)
-            })
-            .collect();
+        let ves = withholding(&s, &[a, c], &mut ls, c);
         events.extend(process_block(&mut s, h, 0, 0, &ves).unwrap());
     }
     let j = load(&s, 1);
@@ -423,4 +393,24 @@ fn a_correlated_failure_excuses_the_late_but_not_the_withholder() {
     assert_eq!(missed(c).missed, 2, "withholding is never excused");
     assert_eq!(missed(d).seats, 0, "the late seat does not count");
     assert_eq!(missed(a).missed, 0);
+}
+
+/// One round of extensions of `who` (with their local results), where
+/// `withholder` commits like the others but never reveals.
+fn withholding(
+    s: &MockStorage,
+    who: &[[u8; 20]],
+    ls: &mut [BTreeMap<u64, LocalJob>],
+    withholder: [u8; 20],
+) -> Vec<([u8; 20], VoteExtension)> {
+    who.iter()
+        .zip(ls.iter_mut())
+        .map(|(w, l)| {
+            let mut ve = build_extension(s, w, l, 2048, 1, None);
+            if *w == withholder {
+                ve.reveals.clear();
+            }
+            (*w, ve)
+        })
+        .collect()
 }

@@ -11,7 +11,8 @@ use super::validators::{
     all_validators, ensure_power_index, store_or_remove, store_validator, top_by_power,
 };
 use super::{
-    bond_coin, bonded_pool, not_bonded_pool, params, pubkey_bytes, Addr20, Status, Validator,
+    bond_coin, bonded_pool, maturity, not_bonded_pool, params, pubkey_bytes, queue_time, Addr20,
+    Status, Validator,
 };
 use crate::error::StakingError;
 
@@ -73,11 +74,8 @@ pub fn end_block_updates(
         if new_status != v.status {
             move_pools(s, &v, new_status)?;
             if new_status == Status::Unbonding {
-                let maturity =
-                    now.saturating_add(i64::try_from(p.unbonding_time_seconds).unwrap_or(i64::MAX));
-                v.unbonding_height = height;
-                v.unbonding_time = maturity;
-                VALIDATOR_QUEUE.save(s, (queue_time(maturity), &v.operator), &())?;
+                let at = maturity(now, p.unbonding_time_seconds);
+                start_unbonding(s, &mut v, height, at)?;
             } else if v.status == Status::Unbonding {
                 VALIDATOR_QUEUE.remove(s, (queue_time(v.unbonding_time), &v.operator));
                 v.unbonding_height = 0;
@@ -144,20 +142,27 @@ fn ensure_validator_queue(
             })
         })
         .collect::<Result<_, _>>()?;
-    let maturity = now.saturating_add(i64::try_from(unbonding_time_seconds).unwrap_or(i64::MAX));
+    let at = maturity(now, unbonding_time_seconds);
     for mut v in waiting {
-        v.unbonding_height = height;
-        v.unbonding_time = maturity;
-        VALIDATOR_QUEUE.save(s, (queue_time(maturity), &v.operator), &())?;
+        start_unbonding(s, &mut v, height, at)?;
         store_validator(s, &v)?;
     }
     VALIDATOR_QUEUE_BUILT.save(s, &true)?;
     Ok(())
 }
 
-/// A maturity time as a queue key (times before 1970 sort first).
-fn queue_time(t: i64) -> u64 {
-    u64::try_from(t).unwrap_or(0)
+/// `v` unbonds from `height` until `at`: recorded on it and queued (the
+/// caller stores `v`).
+fn start_unbonding(
+    s: &mut dyn Storage,
+    v: &mut Validator,
+    height: u64,
+    at: i64,
+) -> Result<(), StakingError> {
+    v.unbonding_height = height;
+    v.unbonding_time = at;
+    VALIDATOR_QUEUE.save(s, (queue_time(at), &v.operator), &())?;
+    Ok(())
 }
 
 /// Moves `v`'s tokens to the pool of its new status (entering or leaving the

@@ -25,7 +25,8 @@ use super::keys::{
 use super::slash::Sink;
 use super::validators::store_validator;
 use super::{
-    bond_coin, bonded_pool, mul_div, not_bonded_pool, params, pool_of, validator, Status, Validator,
+    bond_coin, bonded_pool, maturity, mul_div, not_bonded_pool, params, pool_of, queue_time,
+    validator, Status, Validator,
 };
 use crate::error::StakingError;
 
@@ -203,7 +204,7 @@ pub fn begin_redelegation(
     if src_status == Status::Unbonded {
         return Ok(now);
     }
-    let completion = now.saturating_add(i64::try_from(unbonding_time_seconds).unwrap_or(i64::MAX));
+    let completion = maturity(now, unbonding_time_seconds);
     entries.push(RedelegationEntry {
         creation_height: height,
         completion_time: completion,
@@ -229,7 +230,7 @@ fn record_entries(
     REDELEGATION_QUEUE.save(
         s,
         (
-            u64::try_from(completion).unwrap_or(0),
+            queue_time(completion),
             &triple(&delegator.0, &src_op.0, &dst_op.0),
         ),
         &(),
@@ -241,7 +242,7 @@ fn record_entries(
 /// Drops every redelegation entry that has matured by `now` (no tokens move:
 /// they are already at the destination).
 pub fn complete_redelegations(s: &mut dyn Storage, now: i64) -> Result<(), StakingError> {
-    let now_u = u64::try_from(now).unwrap_or(0);
+    let now_u = queue_time(now);
     let due: Vec<(u64, Vec<u8>)> = REDELEGATION_QUEUE
         .range(s, None, None, Order::Ascending)
         .take_while(|r| r.as_ref().map(|((t, _), _)| *t <= now_u).unwrap_or(false))
@@ -341,7 +342,7 @@ pub(super) fn check_redelegation_invariants(s: &dyn Storage) -> Result<(), Strin
             return Err("redelegation missing from the by-source index".into());
         }
         for e in es {
-            let t = u64::try_from(e.completion_time).unwrap_or(0);
+            let t = queue_time(e.completion_time);
             if !REDELEGATION_QUEUE.has(s, (t, &triple(&d, &src, &dst))) {
                 return Err("redelegation entry missing from the queue".into());
             }

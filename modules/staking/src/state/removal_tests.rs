@@ -288,7 +288,7 @@ fn validators_left_unbonding_by_an_older_binary_get_a_maturity_and_unbond() {
     set_jailed(&mut s, &addr(3), true).expect("jail");
     end_block_updates(&mut s, 2, T0 + 1).expect("u");
     let mut v = validator(&s, &addr(3)).expect("v");
-    VALIDATOR_QUEUE.remove(&mut s, (queue_key(v.unbonding_time), &v.operator));
+    VALIDATOR_QUEUE.remove(&mut s, (super::queue_time(v.unbonding_time), &v.operator));
     v.unbonding_time = 0;
     v.unbonding_height = 0;
     VALIDATORS
@@ -301,10 +301,6 @@ fn validators_left_unbonding_by_an_older_binary_get_a_maturity_and_unbond() {
     end_block_updates(&mut s, 11, T0 + 5 + U).expect("u");
     assert_eq!(status(&s, 3), Some(Status::Unbonded));
     check(&s);
-}
-
-fn queue_key(t: i64) -> u64 {
-    u64::try_from(t).expect("positive")
 }
 
 #[test]

@@ -10,7 +10,9 @@ use verdict_core::address::Addr;
 use super::delegations::{delegation_or_err, shares_for_tokens_ceil, unbond_shares};
 use super::keys::{UNBONDING, UNBONDING_BY_VAL, UNBONDING_QUEUE};
 use super::redelegation::complete_redelegations;
-use super::{bond_coin, bonded_pool, not_bonded_pool, params, validator, Status};
+use super::{
+    bond_coin, bonded_pool, maturity, not_bonded_pool, params, queue_time, validator, Status,
+};
 use crate::error::StakingError;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,8 +57,7 @@ pub fn undelegate(
             Bank::transfer(s, &bonded_pool(), &not_bonded_pool(), &c)?;
         }
     }
-    let completion =
-        now.saturating_add(i64::try_from(p.unbonding_time_seconds).unwrap_or(i64::MAX));
+    let completion = maturity(now, p.unbonding_time_seconds);
     entries.push(UnbondingEntry {
         creation_height: height,
         completion_time: completion,
@@ -67,11 +68,7 @@ pub fn undelegate(
     UNBONDING_BY_VAL.save(s, (&validator_op.0, &delegator.0), &())?;
     UNBONDING_QUEUE.save(
         s,
-        (
-            u64::try_from(completion).unwrap_or(0),
-            &delegator.0,
-            &validator_op.0,
-        ),
+        (queue_time(completion), &delegator.0, &validator_op.0),
         &(),
     )?;
     Ok(completion)
@@ -81,7 +78,7 @@ pub fn undelegate(
 /// redelegation entries that have.
 pub fn complete_unbondings(s: &mut dyn Storage, now: i64) -> Result<(), StakingError> {
     complete_redelegations(s, now)?;
-    let now_u = u64::try_from(now).unwrap_or(0);
+    let now_u = queue_time(now);
     let due: Vec<(u64, Vec<u8>, Vec<u8>)> = UNBONDING_QUEUE
         .range(s, None, None, Order::Ascending)
         .take_while(|r| {

@@ -8,7 +8,7 @@ use verdict_core::address::Addr;
 use super::keys::{
     BY_CONS_ADDR, BY_POWER, BY_POWER_BUILT, DELEGATIONS, LAST_POWERS, RETIRED_CONS_ADDR, VALIDATORS,
 };
-use super::{consensus_address, delegate, mul_div, Addr20, POWER_REDUCTION};
+use super::{consensus_address, delegate, mul_div, pubkey_bytes, Addr20, POWER_REDUCTION};
 use crate::error::StakingError;
 
 /// Shares minted per token for a validator's first delegation.
@@ -147,7 +147,7 @@ pub(super) fn store_or_remove(s: &mut dyn Storage, v: &Validator) -> Result<(), 
         return store_validator(s, v);
     }
     if let Some(old) = unindex_stored(s, &v.operator)? {
-        if let Ok(pk) = hex::decode(&old.consensus_pubkey) {
+        if let Ok(pk) = pubkey_bytes(&old) {
             let cons = consensus_address(&pk);
             BY_CONS_ADDR.remove(s, &cons);
             RETIRED_CONS_ADDR.save(s, &cons, &())?;
