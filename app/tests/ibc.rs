@@ -1084,6 +1084,7 @@ fn request_remote(channel: &str, model: &str, fee: u128, timeout_seconds: u64) -
                 amount: fee.to_string(),
             }),
             timeout_seconds,
+            wait_final: false,
         },
         inf_pb::MSG_REQUEST_REMOTE_URL,
     )

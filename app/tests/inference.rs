@@ -33,8 +33,10 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     assert_eq!(job["requester"], json!(user().address().bech32()));
     let op = job["committee"][0]["operator"].as_str().expect("a string");
     assert!(op.starts_with("verdictvaloper1"), "{op}");
-    // Inputs live apart from the job and go when it settles.
-    assert_eq!(job["inputs"], json!([]), "{}", job["inputs"]);
+    // Inputs live apart from the job; they stay while the result is
+    // provisional (a challenge re-runs them) and go when it is final.
+    assert_eq!(job["finality"], "provisional");
+    assert_eq!(job["inputs"].as_array().map(Vec::len), Some(1));
     assert!(events(&r, "slash").is_empty());
     assert_eq!(events(&r, "inference_job_result").len(), 1);
     // 40 000 uverd split by equal power, paid through distribution: 5% commission
@@ -685,7 +687,7 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
 #[test]
 fn settled_jobs_are_pruned_after_their_retention_and_the_query_says_so() {
     let mut net = TestNet::inference(&[Honest; 4], 8)
-        .inference_params(json!({"job_retention_blocks": 3}))
+        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 2}))
         .start();
     let (job, _) = net.one_job();
     assert_eq!(job["status"], "completed");
@@ -846,7 +848,7 @@ fn the_choice_of_extensions_in_tx0_does_not_change_a_committee() {
 #[test]
 fn fault_records_are_pruned_after_the_retention() {
     let mut net = TestNet::inference(&[Honest, Wrong, Honest, Honest], 8)
-        .inference_params(json!({"job_retention_blocks": 3}))
+        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 2}))
         .start();
     let (job, _) = net.one_job();
     assert_eq!(job["result"]["faults"][0]["address"], net.nodes[1].hex());

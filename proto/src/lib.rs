@@ -93,6 +93,7 @@ pub mod inference {
         pub const MSG_SERVE_MODEL_URL: &str = "/verdict.inference.v1.MsgServeModel";
         pub const MSG_REQUEST_REMOTE_URL: &str = "/verdict.inference.v1.MsgRequestRemote";
         pub const MSG_RECLAIM_REMOTE_URL: &str = "/verdict.inference.v1.MsgReclaimRemote";
+        pub const MSG_CHALLENGE_JOB_URL: &str = "/verdict.inference.v1.MsgChallengeJob";
     }
 }
 

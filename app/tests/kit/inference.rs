@@ -25,7 +25,7 @@ impl TestNet {
             .filter(|j| {
                 !matches!(
                     j["status"].as_str(),
-                    Some("completed" | "failed" | "expired")
+                    Some("completed" | "failed" | "expired" | "overturned")
                 )
             })
             .cloned()
@@ -53,8 +53,13 @@ impl TestNet {
                 {
                     continue;
                 }
-                let mut digest: Vec<i64> = (0..8).map(|k| id as i64 * 100 + k).collect();
-                if n.behaviour == Behaviour::Wrong {
+                // The answer depends on the inputs only: a challenge's re-run
+                // (same inputs) has its original's.
+                let base = j["challenge_of"].as_u64().filter(|x| *x > 0).unwrap_or(id);
+                let mut digest: Vec<i64> = (0..8).map(|k| base as i64 * 100 + k).collect();
+                if n.behaviour == Behaviour::Wrong
+                    || (n.behaviour == Behaviour::Colluder && self.colluders_hold(j))
+                {
                     digest[3] += 1000;
                 }
                 // A slow node lies: it reports 1 ms (the chain never asks).
@@ -67,6 +72,23 @@ impl TestNet {
                 self.fed[i].insert(id);
             }
         }
+    }
+
+    /// Whether the `Colluder` nodes hold more than 2/3 of job `j`'s seats.
+    fn colluders_hold(&self, j: &Value) -> bool {
+        let (mut ours, mut all) = (0u64, 0u64);
+        for m in j["committee"].as_array().expect("committee") {
+            let seats = m["seats"].as_u64().unwrap_or(0);
+            all += seats;
+            if self
+                .nodes
+                .iter()
+                .any(|n| n.behaviour == Behaviour::Colluder && m["address"] == n.hex())
+            {
+                ours += seats;
+            }
+        }
+        3 * ours > 2 * all
     }
 
     /// The user registers [`MODEL`] (an mlp: 2 inputs, 8 outputs) by URI;

@@ -96,6 +96,10 @@ pub enum Behaviour {
     BadReveal,
     /// verdictd's `copy` fault: never runs a job, takes the first public answer.
     Copier,
+    /// A rational colluder: lies (as `Wrong`, the same way as its fellows)
+    /// only on jobs whose committee the colluders hold more than 2/3 of, and
+    /// answers honestly everywhere else (so it is never outvoted and jailed).
+    Colluder,
 }
 
 pub use Behaviour::*;

@@ -3,11 +3,13 @@
 
 mod describe;
 mod msgs;
+mod wait;
 
 pub use describe::{describe_job, describe_model, describe_remote};
+pub use wait::{wait_job, wait_remote, Until};
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{bail, Context};
 use clap::{Args, Subcommand};
@@ -70,6 +72,28 @@ pub enum InferenceTx {
     /// that channel); the same coin is escrowed here until the acknowledgement:
     /// paid into the community pool on a result, refunded on an error or timeout.
     RequestRemote(RequestRemoteArgs),
+    /// Challenge a completed job's result while it is provisional (within the
+    /// chain's challenge_window_blocks of settlement). The bond (default: the
+    /// smallest the chain takes, the job's fee × challenge_committee_size /
+    /// committee_size) pays a re-run by a larger, freshly drawn committee: if
+    /// it finds the result wrong, the original agreeing members are slashed
+    /// and you get the bond back plus a reward; if it agrees, the bond pays
+    /// the members that answered correctly. With --wait, print the job once
+    /// the challenge is resolved.
+    Challenge {
+        job_id: u64,
+        #[arg(long)]
+        from: String,
+        /// e.g. 30000uverd (default: the minimum for this job).
+        #[arg(long)]
+        bond: Option<String>,
+        #[arg(long)]
+        wait: bool,
+        #[arg(long, default_value_t = 180)]
+        wait_seconds: u64,
+        #[command(flatten)]
+        flags: TxFlags,
+    },
     /// Close a request sent over IBC that can no longer be answered: past its
     /// timeout, and its channel is no longer open or a day has passed since. Its
     /// fee goes to the community pool (it may have been served); only a relayed
@@ -106,6 +130,10 @@ pub struct SubmitArgs {
     /// Wait for the job to settle and print its result.
     #[arg(long)]
     wait: bool,
+    /// With --wait: wait until the result is final (its challenge window
+    /// closed or its challenge resolved), not just settled.
+    #[arg(long, requires = "wait")]
+    wait_final: bool,
     /// How long --wait waits for settlement.
     #[arg(long, default_value_t = 120)]
     wait_seconds: u64,
@@ -142,6 +170,10 @@ pub struct RequestRemoteArgs {
     /// Seconds until the request times out (refunded) if not received.
     #[arg(long, default_value_t = 600)]
     timeout_seconds: u64,
+    /// Ask the serving chain to acknowledge only a final result (once its
+    /// challenge window closed or its challenge resolved).
+    #[arg(long)]
+    wait_final: bool,
     /// Wait for the acknowledgement (or timeout) and print the outcome.
     #[arg(long)]
     wait: bool,
@@ -358,6 +390,31 @@ pub fn tx(ctx: &Ctx, cmd: InferenceTx) -> anyhow::Result<()> {
             &flags,
         ),
         InferenceTx::RequestRemote(a) => request_remote(ctx, &kr, a),
+        InferenceTx::Challenge {
+            job_id,
+            from,
+            bond,
+            wait,
+            wait_seconds,
+            flags,
+        } => {
+            let bond = match bond {
+                Some(b) => one_coin(&b)?,
+                None => msgs::min_bond(&ctx.rpc, job_id)?,
+            };
+            let msg = |me: &_| Ok(vec![msgs::challenge_msg(me, job_id, &bond)]);
+            let Some(r) = submit_tx(ctx, &kr, &from, msg, std::slice::from_ref(&bond), &flags)?
+            else {
+                return Ok(());
+            };
+            if !r.is_ok() || !wait {
+                return report_tx(&r, ctx.out);
+            }
+            let limit = Duration::from_secs(wait_seconds);
+            let j = wait_job(&ctx.rpc, job_id, Until::Final, limit)?;
+            print(ctx.out, &j, describe_job(&j));
+            Ok(())
+        }
     }
 }
 
@@ -371,6 +428,7 @@ fn submit_job(ctx: &Ctx, kr: &Keyring, a: SubmitArgs) -> anyhow::Result<()> {
         max_latency_ms,
         fee,
         wait,
+        wait_final,
         wait_seconds,
         spec_hash,
         flags,
@@ -403,7 +461,12 @@ fn submit_job(ctx: &Ctx, kr: &Keyring, a: SubmitArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
-    let j = wait_job(&ctx.rpc, id, Duration::from_secs(wait_seconds))?;
+    let until = if wait_final {
+        Until::Final
+    } else {
+        Until::Settled
+    };
+    let j = wait_job(&ctx.rpc, id, until, Duration::from_secs(wait_seconds))?;
     print(ctx.out, &j, describe_job(&j));
     if j["status"].as_str() != Some("completed") {
         std::process::exit(2);
@@ -423,6 +486,7 @@ fn request_remote(ctx: &Ctx, kr: &Keyring, a: RequestRemoteArgs) -> anyhow::Resu
         max_latency_ms,
         fee,
         timeout_seconds,
+        wait_final,
         wait,
         wait_seconds,
         flags,
@@ -439,6 +503,7 @@ fn request_remote(ctx: &Ctx, kr: &Keyring, a: RequestRemoteArgs) -> anyhow::Resu
         max_latency_ms,
         fee: &fee,
         timeout_seconds,
+        wait_final,
     };
     let msg = |me: &_| Ok(vec![msgs::request_remote_msg(me, args)]);
     let Some(r) = submit_tx(ctx, kr, &from, msg, std::slice::from_ref(&fee), &flags)? else {
@@ -529,48 +594,5 @@ fn fetch(rpc: &Rpc, q: InferenceQuery) -> anyhow::Result<Value> {
             query_json(rpc, "Faults", &json!({ "validator": validator }))
         }
         InferenceQuery::Params => query_json(rpc, "Params", &json!({})),
-    }
-}
-
-/// Polls the job until it settles.
-pub fn wait_job(rpc: &Rpc, id: u64, timeout: Duration) -> anyhow::Result<Value> {
-    let start = Instant::now();
-    loop {
-        let j = query_one(rpc, "Job", "job", &json!({ "id": id }))?;
-        let st = j["status"].as_str().unwrap_or("");
-        if matches!(st, "completed" | "failed" | "expired") {
-            return Ok(j);
-        }
-        if start.elapsed() > timeout {
-            bail!(
-                "job {id} did not settle within {}s (status {st})",
-                timeout.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(300));
-    }
-}
-
-/// Polls a remote request until it is acknowledged or times out.
-pub fn wait_remote(rpc: &Rpc, channel: &str, seq: u64, timeout: Duration) -> anyhow::Result<Value> {
-    let start = Instant::now();
-    loop {
-        let r = query_one(
-            rpc,
-            "RemoteRequest",
-            "request",
-            &json!({"channel_id": channel, "sequence": seq}),
-        )?;
-        let st = r["status"].as_str().unwrap_or("");
-        if st != "pending" {
-            return Ok(r);
-        }
-        if start.elapsed() > timeout {
-            bail!(
-                "request {seq} on {channel} got no acknowledgement within {}s (is a relayer running?)",
-                timeout.as_secs()
-            );
-        }
-        std::thread::sleep(Duration::from_millis(500));
     }
 }

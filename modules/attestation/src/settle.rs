@@ -21,6 +21,7 @@ use crate::keys::PAID;
 
 mod apply;
 mod budget;
+mod challenge;
 mod liveness;
 mod lookup;
 mod phases;
@@ -84,5 +85,7 @@ pub fn process_block(
     }
     events.extend(liveness.record(s, height, now, &mut budget)?);
     budget.save(s)?;
+    // Results whose challenge window has closed are final (issue 21 §1).
+    events.extend(verdict_inference::jobs::close_windows(s, height)?);
     Ok(events)
 }

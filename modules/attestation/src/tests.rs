@@ -75,6 +75,8 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
         status,
         result: None,
         provenance: None,
+        challenge_of: None,
+        challenge: None,
     }
 }
 

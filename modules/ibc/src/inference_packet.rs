@@ -3,15 +3,20 @@
 //! The wire forms of the `inference` port (see [`crate::inference_app`] for
 //! what each side does with them), so that any consumer chain can speak them.
 //!
-//! Request (packet data): `{"model_id", "inputs", "max_latency_ms", "fee"}`,
+//! Request (packet data): `{"model_id", "inputs", "max_latency_ms", "fee"[,
+//! "wait_final": true]}`,
 //! `inputs` in the form of `MsgSubmitJob`'s tensors (name, dtype, shape, base64
 //! data), `fee` a coin `{"denom", "amount"}` with the amount as a decimal string.
-//! Unknown fields are refused.
+//! Unknown fields are refused. With `wait_final` the acknowledgement waits
+//! until the result is final (its challenge window closed, or its challenge
+//! resolved) instead of being written when the job settles.
 //!
 //! Acknowledgement: `{"result":{"output","tolerance","agreeing_power",
-//! "committee_power","finalized_height"}}` where `output` is the settled digest
+//! "committee_power","finalized_height","finality"}}` where `output` is the settled digest
 //! (stake-weighted median, in units of the model's `tolerance`, a decimal
-//! string: value ≈ output × tolerance), or `{"error":"…"}`.
+//! string: value ≈ output × tolerance) and `finality` is "provisional" (the
+//! result may still be overturned by a challenge) or "final", or
+//! `{"error":"…"}`.
 
 use serde::{Deserialize, Serialize};
 use verdict_core::coin::Coin;
@@ -27,6 +32,9 @@ pub struct InferenceRequest {
     pub inputs: Vec<InputTensor>,
     pub max_latency_ms: u32,
     pub fee: Coin,
+    /// Acknowledge only once the result is final (issue 21 §1).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wait_final: bool,
 }
 
 impl InferenceRequest {
@@ -57,6 +65,9 @@ pub struct InferenceResult {
     pub agreeing_power: u64,
     pub committee_power: u64,
     pub finalized_height: u64,
+    /// "provisional" or "final" (absent from acks of before challenges).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub finality: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +86,12 @@ impl InferenceAck {
             agreeing_power: r.agreeing_power,
             committee_power: r.committee_power,
             finalized_height: r.finalized_height,
+            finality: if r.provisional {
+                "provisional"
+            } else {
+                "final"
+            }
+            .into(),
         })
     }
 
@@ -131,6 +148,7 @@ mod tests {
             agreeing_power: 20,
             committee_power: 30,
             finalized_height: 42,
+            finality: String::new(),
         });
         assert_eq!(
             ok.to_bytes(),

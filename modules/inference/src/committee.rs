@@ -10,7 +10,7 @@ use verdict_core::event::Event;
 use verdict_staking::state as staking;
 
 use crate::error::InferenceError;
-use crate::state::{self, JobStatus, Member};
+use crate::state::{self, Job, JobStatus, Member};
 
 /// The bonded, unjailed validators with their power, in operator order (read
 /// from the active set, not from every validator).
@@ -121,6 +121,42 @@ pub fn seed(beacon: &[u8; 32], job_id: u64) -> [u8; 32] {
         .into()
 }
 
+/// A job nobody can be drawn for expires at once, its fee back; a re-run
+/// that expires leaves its challenge inconclusive.
+fn expire(s: &mut dyn Storage, job: &mut Job, height: u64) -> Result<Vec<Event>, InferenceError> {
+    let id = job.id;
+    let mut events = Vec::new();
+    job.status = JobStatus::Expired;
+    state::LIVE.remove(s, (job.deadline_height, id));
+    state::INPUTS.remove(s, id);
+    state::SETTLED.save(s, (height, id), &())?;
+    Bank::transfer(
+        s,
+        &state::escrow(),
+        &Addr(job.requester),
+        std::slice::from_ref(&job.fee),
+    )?;
+    events.push(
+        Event::new("inference_job_result")
+            .attr("job_id", id)
+            .attr("status", "expired")
+            .attr("reason", "no bonded validator serves the model")
+            .attr("height", height),
+    );
+    if let Some(original) = job.challenge_of {
+        // A re-run nobody can be drawn for settles nothing: the
+        // result stands (the bond went back above).
+        events.extend(crate::challenge::close(
+            s,
+            original,
+            state::ChallengeOutcome::Inconclusive,
+            height,
+            None,
+        )?);
+    }
+    Ok(events)
+}
+
 /// FinalizeBlock(H), after the beacon took block H's contribution: every job
 /// submitted before H (so in H−1) gets its committee from [`seed`]. With no
 /// bonded validator the job expires at once and its fee goes back.
@@ -143,36 +179,21 @@ pub fn assign(
         }
         state::UNASSIGNED.remove(s, id);
         // Only validators that serve the model sit on its committees.
-        let candidates = candidates(s, &bonded, &job.model_id)?;
+        let mut candidates = candidates(s, &bonded, &job.model_id)?;
+        if let Some(original) = job.challenge_of {
+            if let Some(o) = state::JOBS.may_load(s, original)? {
+                candidates = crate::challenge::rerun_candidates(candidates, &o);
+            }
+        }
         let job_seed = seed(beacon, id);
-        job.committee = sample(
-            &candidates,
-            usize::try_from(p.committee_size).unwrap_or(usize::MAX),
-            &job_seed,
-        );
+        job.committee = sample(&candidates, crate::challenge::seats(&p, &job), &job_seed);
         if let Some(pv) = job.provenance.as_mut() {
             pv.beacon = hex::encode(beacon);
             pv.seed = hex::encode(job_seed);
             pv.drawn_height = height;
         }
         if job.committee.is_empty() {
-            job.status = JobStatus::Expired;
-            state::LIVE.remove(s, (job.deadline_height, id));
-            state::INPUTS.remove(s, id);
-            state::SETTLED.save(s, (height, id), &())?;
-            Bank::transfer(
-                s,
-                &state::escrow(),
-                &Addr(job.requester),
-                std::slice::from_ref(&job.fee),
-            )?;
-            events.push(
-                Event::new("inference_job_result")
-                    .attr("job_id", id)
-                    .attr("status", "expired")
-                    .attr("reason", "no bonded validator serves the model")
-                    .attr("height", height),
-            );
+            events.extend(expire(s, &mut job, height)?);
         } else {
             events.push(
                 Event::new("inference_committee")

@@ -1,7 +1,6 @@
 //! Stateful checks and execution of inference messages.
 
 use cosmrs::Any;
-use cosmwasm_std::Storage;
 use prost::Message;
 use verdict_bank::Bank;
 use verdict_core::address::{Addr, FEE_DENOM};
@@ -13,6 +12,9 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::msgs::{element_size, InferenceMsg};
 use crate::params::InferenceParams;
+use crate::slots::take_slot;
+// Where other crates have always found it.
+pub use crate::slots::block_time_ms;
 use crate::state::{self, InputTensor, Job, JobStatus, Model, Provenance, Spec};
 
 pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceError> {
@@ -72,6 +74,11 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceEr
                 spec_hash: spec_hash.as_deref(),
             },
         ),
+        InferenceMsg::ChallengeJob {
+            challenger,
+            job_id,
+            bond,
+        } => crate::challenge::file(ctx, challenger, *job_id, bond),
     }
 }
 
@@ -180,44 +187,6 @@ fn check_submission(
     Ok(())
 }
 
-/// This block's job slots with one more taken by `remote` (IBC) or a local
-/// job, or why there is none left.
-fn take_slot(
-    s: &dyn Storage,
-    p: &InferenceParams,
-    height: u64,
-    remote: bool,
-) -> Result<state::BlockJobs, InferenceError> {
-    let mut in_block = match state::BLOCK_JOBS.may_load(s)? {
-        Some(b) if b.height == height => b,
-        _ => state::BlockJobs {
-            height,
-            ..Default::default()
-        },
-    };
-    let used = in_block.local.saturating_add(in_block.remote);
-    let mine = if remote {
-        in_block.remote
-    } else {
-        in_block.local
-    };
-    if used >= p.max_jobs_per_block {
-        return Err(InferenceError::BlockFull(p.max_jobs_per_block));
-    }
-    if mine >= p.max_jobs_per_source {
-        return Err(InferenceError::SourceFull {
-            kind: if remote { "IBC" } else { "local" },
-            cap: p.max_jobs_per_source,
-        });
-    }
-    if remote {
-        in_block.remote = in_block.remote.saturating_add(1);
-    } else {
-        in_block.local = in_block.local.saturating_add(1);
-    }
-    Ok(in_block)
-}
-
 /// sha256 of the inputs as the job stores them (their JSON), hex: the
 /// provenance keeps it after the inputs leave state.
 pub fn inputs_hash(inputs: &[InputTensor]) -> Result<String, InferenceError> {
@@ -271,6 +240,8 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
             inputs_hash: inputs_hash(sub.inputs)?,
             ..Provenance::default()
         }),
+        challenge_of: None,
+        challenge: None,
     };
     state::JOBS.save(ctx.store, id, &job)?;
     state::INPUTS.save(ctx.store, id, sub.inputs)?;
@@ -292,13 +263,6 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
         type_url: "/verdict.inference.v1.MsgSubmitJobResponse".into(),
         value: pb::MsgSubmitJobResponse { job_id: id }.encode_to_vec(),
     })
-}
-
-/// BFT time in milliseconds since the epoch.
-pub fn block_time_ms(seconds: i64, nanos: i32) -> i64 {
-    seconds
-        .saturating_mul(1000)
-        .saturating_add(i64::from(nanos / 1_000_000))
 }
 
 /// An input element as exact integers: ±m·2^k (floats, decoded from their IEEE

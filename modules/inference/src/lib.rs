@@ -13,6 +13,7 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 pub mod beacon;
+pub mod challenge;
 pub mod committee;
 pub mod error;
 pub mod genesis;
@@ -23,6 +24,7 @@ pub mod msgs;
 pub mod params;
 pub mod query;
 pub mod serving;
+mod slots;
 pub mod state;
 
 pub use error::InferenceError;

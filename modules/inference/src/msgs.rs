@@ -10,7 +10,9 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::state::{InputTensor, Spec};
 
-pub use pb::{MSG_REGISTER_MODEL_URL, MSG_SERVE_MODEL_URL, MSG_SUBMIT_JOB_URL};
+pub use pb::{
+    MSG_CHALLENGE_JOB_URL, MSG_REGISTER_MODEL_URL, MSG_SERVE_MODEL_URL, MSG_SUBMIT_JOB_URL,
+};
 
 const MAX_TENSORS: usize = 8;
 /// URIs a registration may name, and the length of each.
@@ -57,6 +59,12 @@ pub enum InferenceMsg {
         remote: bool,
         /// The registered spec the requester pins (see `Model::spec_hash`).
         spec_hash: Option<String>,
+    },
+    /// Challenges a provisional result with a bond (`crate::challenge`).
+    ChallengeJob {
+        challenger: Addr,
+        job_id: u64,
+        bond: Coin,
     },
 }
 
@@ -185,6 +193,11 @@ impl InferenceMsg {
                 let m = pb::MsgServeModel::decode(any.value.as_slice())
                     .map_err(|e| invalid(format!("bad MsgServeModel: {e}")))?;
                 Self::serve(m).map(Some)
+            }
+            MSG_CHALLENGE_JOB_URL => {
+                let m = pb::MsgChallengeJob::decode(any.value.as_slice())
+                    .map_err(|e| invalid(format!("bad MsgChallengeJob: {e}")))?;
+                Self::challenge(m).map(Some)
             }
             _ => Ok(None),
         }
@@ -319,11 +332,30 @@ impl InferenceMsg {
         })
     }
 
+    fn challenge(m: pb::MsgChallengeJob) -> Result<InferenceMsg, InferenceError> {
+        let challenger =
+            Addr::parse(&m.challenger).map_err(|e| invalid(format!("challenger: {e}")))?;
+        if m.job_id == 0 {
+            return Err(invalid("job_id must be positive"));
+        }
+        let bond = m.bond.ok_or_else(|| invalid("bond is missing"))?;
+        let amount: u128 = verdict_core::coin::parse_uint(&bond.amount)
+            .ok_or_else(|| invalid(format!("bond amount {:?} is not an integer", bond.amount)))?;
+        verdict_core::coin::validate_denom(&bond.denom)
+            .map_err(|e| invalid(format!("bond: {e}")))?;
+        Ok(InferenceMsg::ChallengeJob {
+            challenger,
+            job_id: m.job_id,
+            bond: Coin::new(amount, &bond.denom),
+        })
+    }
+
     pub fn signer(&self) -> Addr {
         match self {
             InferenceMsg::RegisterModel { owner, .. } => *owner,
             InferenceMsg::ServeModel { operator, .. } => *operator,
             InferenceMsg::SubmitJob { requester, .. } => *requester,
+            InferenceMsg::ChallengeJob { challenger, .. } => *challenger,
         }
     }
 
@@ -332,6 +364,7 @@ impl InferenceMsg {
             InferenceMsg::RegisterModel { .. } => MSG_REGISTER_MODEL_URL,
             InferenceMsg::ServeModel { .. } => MSG_SERVE_MODEL_URL,
             InferenceMsg::SubmitJob { .. } => MSG_SUBMIT_JOB_URL,
+            InferenceMsg::ChallengeJob { .. } => MSG_CHALLENGE_JOB_URL,
         }
     }
 }

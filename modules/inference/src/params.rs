@@ -108,6 +108,18 @@ pub struct InferenceParams {
     /// job's requester receives up to this many times the job's fee, the rest
     /// stays in the pool (a completed job's slashes all stay there).
     pub compensation_fee_multiple: u32,
+    /// For this many blocks after a job completes, anyone may challenge its
+    /// result with a bond (`MsgChallengeJob`): the result is `provisional`
+    /// until the window closes (or the challenge resolves), `final` after.
+    /// 0: no challenges, results final when they settle.
+    pub challenge_window_blocks: u64,
+    /// Seats of the committee that re-runs a challenged job (at least
+    /// `committee_size`). The bond must cover it: at least the job's fee ×
+    /// this / `committee_size` (and `min_job_fee`).
+    pub challenge_committee_size: u32,
+    /// Of what an overturn slashes (into the insurance pool), the share the
+    /// challenger receives on top of its bond.
+    pub challenge_reward_share: Decimal,
 }
 
 impl Default for InferenceParams {
@@ -145,11 +157,29 @@ impl Default for InferenceParams {
             validator_slash_cap: Decimal::percent(5),
             incident_share: Decimal::percent(50),
             compensation_fee_multiple: 10,
+            challenge_window_blocks: 20,
+            challenge_committee_size: 96,
+            challenge_reward_share: Decimal::percent(10),
         }
     }
 }
 
 impl InferenceParams {
+    /// The smallest bond that may challenge a job of `fee`: what its re-run
+    /// costs at the job's pay per seat (fee × `challenge_committee_size` /
+    /// `committee_size`, rounded up), and never below `min_job_fee`.
+    pub fn challenge_bond_min(&self, fee: Uint128) -> Uint128 {
+        let seats = Uint128::from(self.challenge_committee_size);
+        let per = Uint128::from(self.committee_size.max(1));
+        let cost = fee
+            .checked_mul(seats)
+            .ok()
+            .and_then(|x| x.checked_add(per.saturating_sub(Uint128::one())).ok())
+            .and_then(|x| x.checked_div(per).ok())
+            .unwrap_or(Uint128::MAX);
+        cost.max(self.min_job_fee)
+    }
+
     /// The caps, incidents and compensation of issue 21.
     fn validate_fault_costs(&self) -> Result<(), String> {
         if self.validator_slash_cap > Decimal::one() {
@@ -162,6 +192,24 @@ impl InferenceParams {
         }
         if self.compensation_fee_multiple > 1_000 {
             return Err("inference.params.compensation_fee_multiple must be at most 1000".into());
+        }
+        if self.challenge_reward_share > Decimal::one() {
+            return Err("inference.params.challenge_reward_share must be at most 1".into());
+        }
+        if self.challenge_committee_size < self.committee_size
+            || self.challenge_committee_size > 256
+        {
+            return Err(
+                "inference.params.challenge_committee_size must be within committee_size..=256"
+                    .into(),
+            );
+        }
+        // The inputs stay for the window and the job must outlive it.
+        if self.challenge_window_blocks >= self.job_retention_blocks {
+            return Err(
+                "inference.params.challenge_window_blocks must be below job_retention_blocks"
+                    .into(),
+            );
         }
         Ok(())
     }

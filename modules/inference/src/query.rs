@@ -139,6 +139,9 @@ fn params_pb(p: &InferenceParams) -> pb::Params {
         validator_slash_cap: p.validator_slash_cap.to_string(),
         incident_share: p.incident_share.to_string(),
         compensation_fee_multiple: p.compensation_fee_multiple,
+        challenge_window_blocks: p.challenge_window_blocks,
+        challenge_committee_size: p.challenge_committee_size,
+        challenge_reward_share: p.challenge_reward_share.to_string(),
     }
 }
 
@@ -250,6 +253,7 @@ fn status_pb(s: JobStatus) -> pb::job::Status {
         JobStatus::Completed => P::Completed,
         JobStatus::Failed => P::Failed,
         JobStatus::Expired => P::Expired,
+        JobStatus::Overturned => P::Overturned,
     }
 }
 
@@ -267,7 +271,9 @@ fn job_pb(s: &dyn Storage, job: &Job) -> Result<pb::Job, InferenceError> {
         .may_load(s, &job.model_id)?
         .map(|m| m.tolerance_nano);
     let output = match (&job.result, nano) {
-        (Some(r), Some(n)) if job.status == JobStatus::Completed => {
+        (Some(r), Some(n))
+            if matches!(job.status, JobStatus::Completed | JobStatus::Overturned) =>
+        {
             r.digest.iter().map(|q| decimal_of(*q, n)).collect()
         }
         _ => vec![],
@@ -298,29 +304,7 @@ fn job_pb(s: &dyn Storage, job: &Job) -> Result<pb::Job, InferenceError> {
             })
             .collect(),
         status: status_pb(job.status) as i32,
-        result: job.result.as_ref().map(|r| pb::JobResult {
-            digest: r.digest.clone(),
-            agreeing: r.agreeing.clone(),
-            agreeing_power: r.agreeing_power,
-            committee_power: r.committee_power,
-            latency_ms: r.latency_ms,
-            late: r.late.clone(),
-            grey: r.grey.clone(),
-            faults: r
-                .faults
-                .iter()
-                .map(|f| pb::Fault {
-                    address: f.address.clone(),
-                    operator: Addr(f.operator).valoper(),
-                    kinds: f.kinds.iter().map(|k| fault_kind_pb(*k) as i32).collect(),
-                })
-                .collect(),
-            missing: r.missing.clone(),
-            excused: r.excused.clone(),
-            finalized_height: r.finalized_height,
-            compensation: r.compensation.to_string(),
-            incident: r.incident,
-        }),
+        result: job.result.as_ref().map(result_pb),
         inputs: inputs
             .into_iter()
             .map(|t| pb::InputTensor {
@@ -333,7 +317,58 @@ fn job_pb(s: &dyn Storage, job: &Job) -> Result<pb::Job, InferenceError> {
         output,
         tolerance: nano.map(|n| decimal_of(1, n)).unwrap_or_default(),
         provenance: job.provenance.as_ref().map(provenance_pb),
+        finality: match &job.result {
+            Some(r) if r.provisional => "provisional".into(),
+            Some(_) => "final".into(),
+            None => String::new(),
+        },
+        challenge_of: job.challenge_of.unwrap_or(0),
+        challenge: job.challenge.as_ref().map(challenge_pb),
     })
+}
+
+fn result_pb(r: &state::JobResult) -> pb::JobResult {
+    pb::JobResult {
+        digest: r.digest.clone(),
+        agreeing: r.agreeing.clone(),
+        agreeing_power: r.agreeing_power,
+        committee_power: r.committee_power,
+        latency_ms: r.latency_ms,
+        late: r.late.clone(),
+        grey: r.grey.clone(),
+        faults: r
+            .faults
+            .iter()
+            .map(|f| pb::Fault {
+                address: f.address.clone(),
+                operator: Addr(f.operator).valoper(),
+                kinds: f.kinds.iter().map(|k| fault_kind_pb(*k) as i32).collect(),
+            })
+            .collect(),
+        missing: r.missing.clone(),
+        excused: r.excused.clone(),
+        finalized_height: r.finalized_height,
+        compensation: r.compensation.to_string(),
+        incident: r.incident,
+        challenge_until: r.challenge_until,
+    }
+}
+
+fn challenge_pb(c: &state::Challenge) -> pb::Challenge {
+    pb::Challenge {
+        challenger: Addr(c.challenger).bech32(),
+        bond: Some(pb::Coin {
+            denom: c.bond.denom.clone(),
+            amount: c.bond.amount.to_string(),
+        }),
+        rerun_job_id: c.rerun_job,
+        filed_height: c.filed_height,
+        outcome: c.outcome.as_str().into(),
+        resolved_height: c.resolved_height,
+        original_digest: c.original_digest.clone(),
+        slashed: c.slashed.to_string(),
+        reward: c.reward.to_string(),
+    }
 }
 
 fn provenance_pb(p: &state::Provenance) -> pb::Provenance {

@@ -12,11 +12,12 @@ pub(crate) mod keys;
 pub(crate) mod types;
 pub(crate) use keys::{
     ATTESTATIONS, BEACON, BLOCK_JOBS, CHAINS, FAULTS, INPUTS, JOBS, JOBS_BY_REQUESTER,
-    JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, SERVERS, SETTLED, UNASSIGNED,
+    JOB_FEE_FLOOR, LIVE, MODELS, NEXT_FAULT, NEXT_JOB_ID, PARAMS, PROVISIONAL, SERVERS, SETTLED,
+    UNASSIGNED,
 };
 pub use types::{
-    Addr20, Attestation, Attested, BlockJobs, Fault, FaultKind, FaultRecord, InputTensor, Job,
-    JobResult, JobStatus, Member, Model, Provenance, Spec,
+    Addr20, Attestation, Attested, BlockJobs, Challenge, ChallengeOutcome, Fault, FaultKind,
+    FaultRecord, InputTensor, Job, JobResult, JobStatus, Member, Model, Provenance, Spec,
 };
 
 /// The escrow of job fees.
@@ -298,6 +299,8 @@ mod tests {
                 address: "CD".into(),
                 operator: [4; 20],
                 kinds: vec![kind, FaultKind::BadReveal],
+                digest: vec![],
+                slashed: Uint128::zero(),
             };
             let old_fault = OldFault {
                 address: "CD".into(),

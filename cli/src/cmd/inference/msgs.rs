@@ -259,6 +259,7 @@ pub struct RemoteRequestArgs<'a> {
     pub max_latency_ms: u32,
     pub fee: &'a verdict_core::coin::Coin,
     pub timeout_seconds: u64,
+    pub wait_final: bool,
 }
 
 pub fn request_remote_msg(me: &Addr, a: RemoteRequestArgs<'_>) -> cosmrs::Any {
@@ -275,6 +276,7 @@ pub fn request_remote_msg(me: &Addr, a: RemoteRequestArgs<'_>) -> cosmrs::Any {
                 amount: a.fee.amount.to_string(),
             }),
             timeout_seconds: a.timeout_seconds,
+            wait_final: a.wait_final,
         }
         .encode_to_vec(),
     }
@@ -286,6 +288,42 @@ pub fn remote_sequence_of(tx: &TxResponse) -> anyhow::Result<(String, u64)> {
         .tx_result
         .first_msg_response::<pb::MsgRequestRemoteResponse>()?;
     Ok((r.channel_id, r.sequence))
+}
+
+pub fn challenge_msg(me: &Addr, job_id: u64, bond: &verdict_core::coin::Coin) -> cosmrs::Any {
+    cosmrs::Any {
+        type_url: pb::MSG_CHALLENGE_JOB_URL.into(),
+        value: pb::MsgChallengeJob {
+            challenger: me.bech32(),
+            job_id,
+            bond: Some(pb::Coin {
+                denom: bond.denom.clone(),
+                amount: bond.amount.to_string(),
+            }),
+        }
+        .encode_to_vec(),
+    }
+}
+
+/// The smallest bond the chain takes to challenge job `job_id`: its fee ×
+/// challenge_committee_size / committee_size (rounded up), at least
+/// min_job_fee (what `InferenceParams::challenge_bond_min` computes).
+pub fn min_bond(rpc: &Rpc, job_id: u64) -> anyhow::Result<verdict_core::coin::Coin> {
+    let job = query_one(rpc, "Job", "job", &json!({ "id": job_id }))?;
+    let params = query_one(rpc, "Params", "params", &json!({}))?;
+    let num = |v: &Value| -> u128 {
+        v.as_str()
+            .and_then(|s| s.parse().ok())
+            .or_else(|| v.as_u64().map(u128::from))
+            .unwrap_or(0)
+    };
+    let fee = num(&job["fee"]["amount"]);
+    let seats = num(&params["challenge_committee_size"]);
+    let per = num(&params["committee_size"]).max(1);
+    let cost = fee.saturating_mul(seats).div_ceil(per);
+    let amount = cost.max(num(&params["min_job_fee"]));
+    let denom = job["fee"]["denom"].as_str().unwrap_or("uverd");
+    Ok(verdict_core::coin::Coin::new(amount, denom))
 }
 
 pub fn reclaim_remote_msg(me: &Addr, channel: &str, sequence: u64) -> cosmrs::Any {

@@ -8,11 +8,12 @@ use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
 use verdict_core::event::Event;
 use verdict_inference::state::{
-    self as inf, Attested, Fault, FaultKind, FaultRecord, Job, JobResult,
+    self as inf, Attested, ChallengeOutcome, Fault, FaultKind, FaultRecord, Job, JobResult,
 };
 use verdict_inference::{jobs, InferenceParams};
 
 use super::budget::{Budget, Penalty};
+use super::challenge;
 use super::liveness::BlockLiveness;
 use super::lookup::{self, out_of_set};
 use super::tally::{tally, Answer, MemberVerdict, Outcome, Seat, Terms};
@@ -100,8 +101,21 @@ pub(super) fn settle_job(
             liveness.note_excusable(m.address, m.power);
         }
     }
-    pay(s, &job, &members, &seats, &outcome, &p)?;
-    let (slashed, mut events) = slash(s, &job, &members, &outcome, &p, height, now, budget)?;
+    // A re-run decides the challenge it was made for (`challenge`); an
+    // upheld one's bond pays the original's agreeing members too.
+    let original = challenge::original_of(s, &job)?;
+    let decision = original
+        .as_ref()
+        .map(|o| challenge::decide(o, &outcome, &terms));
+    let upheld = match (&original, decision) {
+        (Some(o), Some(ChallengeOutcome::Upheld)) => challenge::upheld_shares(o),
+        _ => vec![],
+    };
+    pay(s, &job, &members, &seats, &outcome, &p, &upheld)?;
+    let (taken, mut events) = slash(s, &job, &members, &outcome, &p, height, now, budget)?;
+    let slashed = taken
+        .iter()
+        .fold(Uint128::zero(), |a, t| a.saturating_add(*t));
     // A completed job gave its requester a result the quorum backs: its
     // slashes stay in the pool (which funds overturned results); only a job
     // the faults left without a result compensates (review: paying on
@@ -116,13 +130,24 @@ pub(super) fn settle_job(
         events.push(incident_event(&job, &members, &outcome, height));
     }
     let projected = is_projection(outcome.digest.len(), max_len);
+    let rerun_digest = outcome.digest.clone();
     let done = Settled {
         outcome,
         height,
         projected,
         compensation,
+        slashed: taken,
     };
-    events.insert(0, record(s, &mut job, &members, done)?);
+    events.insert(0, record(s, &mut job, &members, &seats, done)?);
+    if let (Some(o), Some(d)) = (original, decision) {
+        let cx = challenge::Resolving {
+            p: &p,
+            height,
+            now,
+            budget,
+        };
+        events.extend(challenge::resolve(s, o, d, &rerun_digest, &terms, cx)?);
+    }
     Ok(events)
 }
 
@@ -200,6 +225,7 @@ fn pay(
     seats: &[Seat],
     outcome: &Outcome,
     p: &InferenceParams,
+    extra: &[([u8; 20], u64)],
 ) -> Result<(), AttestationError> {
     let escrow = inf::escrow();
     if !outcome.completed {
@@ -220,29 +246,50 @@ fn pay(
         }
         return Ok(());
     }
-    let fee = job.fee.amount.u128();
-    let mut paid: u128 = 0;
-    let shares: Vec<(Addr, u128)> = (0..members.len())
+    let mut shares: Vec<([u8; 20], u64)> = (0..members.len())
         .filter(|i| outcome.paid(*i))
-        .filter_map(|i| Some((members.get(i)?, seats.get(i)?)))
-        .map(|(m, x)| {
-            let part = fee
-                .checked_mul(u128::from(x.weight))
-                .and_then(|v| v.checked_div(u128::from(outcome.agreeing_power)))
+        .filter_map(|i| Some((members.get(i)?.operator, seats.get(i)?.weight)))
+        .collect();
+    shares.extend_from_slice(extra);
+    pay_shares(s, &job.fee, &shares)?;
+    let total = PAID.may_load(s)?.unwrap_or_default();
+    PAID.save(s, &total.saturating_add(job.fee.amount))?;
+    Ok(())
+}
+
+/// Pays `fee` from the escrow to `shares` (operator, weight) by weight
+/// (through distribution: commission to the operator, the rest to its
+/// delegators), the rounding dust to the first; a share of a validator
+/// removed since goes to the community pool.
+pub(super) fn pay_shares(
+    s: &mut dyn Storage,
+    fee: &Coin,
+    shares: &[([u8; 20], u64)],
+) -> Result<(), AttestationError> {
+    let escrow = inf::escrow();
+    let total_weight: u128 = shares.iter().map(|(_, w)| u128::from(*w)).sum();
+    let amount = fee.amount.u128();
+    let mut paid: u128 = 0;
+    let parts: Vec<(Addr, u128)> = shares
+        .iter()
+        .map(|(op, w)| {
+            let part = amount
+                .checked_mul(u128::from(*w))
+                .and_then(|v| v.checked_div(total_weight))
                 .unwrap_or(0);
             paid = paid.saturating_add(part);
-            (Addr(m.operator), part)
+            (Addr(*op), part)
         })
         .collect();
-    let dust = fee.saturating_sub(paid);
-    for (i, (to, part)) in shares.into_iter().enumerate() {
+    let dust = amount.saturating_sub(paid);
+    for (i, (to, part)) in parts.into_iter().enumerate() {
         let amount = if i == 0 {
             part.saturating_add(dust)
         } else {
             part
         };
         if amount > 0 {
-            let coins = [Coin::new(amount, &job.fee.denom)];
+            let coins = [Coin::new(amount, &fee.denom)];
             if lookup::is_validator(s, &to.0) {
                 verdict_distribution::state::pay_validator(s, &escrow, &to, &coins)?;
             } else {
@@ -252,8 +299,6 @@ fn pay(
             }
         }
     }
-    let total = PAID.may_load(s)?.unwrap_or_default();
-    PAID.save(s, &total.saturating_add(job.fee.amount))?;
     Ok(())
 }
 
@@ -266,7 +311,8 @@ fn slash_fraction(p: &InferenceParams, kind: FaultKind) -> Decimal {
 
 /// Slashes, in committee order, each at the job's submission height and
 /// within the block's [`Budget`]; every fault recorded (with what it took).
-/// Returns the total taken (into the insurance pool) with the events.
+/// Returns what each member's slash took (into the insurance pool) with the
+/// events.
 #[allow(clippy::too_many_arguments)]
 fn slash(
     s: &mut dyn Storage,
@@ -277,10 +323,10 @@ fn slash(
     height: u64,
     now: i64,
     budget: &mut Budget,
-) -> Result<(Uint128, Vec<Event>), AttestationError> {
+) -> Result<(Vec<Uint128>, Vec<Event>), AttestationError> {
     let mut events = Vec::new();
-    let mut total = Uint128::zero();
-    for (m, v) in members.iter().zip(&outcome.verdicts) {
+    let mut taken = vec![Uint128::zero(); members.len()];
+    for ((m, v), t) in members.iter().zip(&outcome.verdicts).zip(taken.iter_mut()) {
         let Some(kind) = v.fault() else {
             continue;
         };
@@ -295,7 +341,7 @@ fn slash(
             reason: &reason,
         };
         let done = budget.slash(s, &penalty, now)?;
-        total = total.saturating_add(done.taken);
+        *t = done.taken;
         let record = FaultRecord {
             job_id: job.id,
             address: m.hex.clone(),
@@ -316,7 +362,7 @@ fn slash(
         );
         events.extend(done.events.into_iter().map(|e| e.attr("job_id", job.id)));
     }
-    Ok((total, events))
+    Ok((taken, events))
 }
 
 /// The members (upper-case hex) whose verdict passes `f`, in committee order.
@@ -329,6 +375,39 @@ fn those(members: &[Member], outcome: &Outcome, f: impl Fn(MemberVerdict) -> boo
         .collect()
 }
 
+/// The result's faults, in committee order: a wrong output keeps its digest
+/// (a challenge that overturns the result tells an outvoted honest member
+/// from a liar by it), each fault what its slash took.
+fn faults_of(
+    members: &[Member],
+    seats: &[Seat],
+    outcome: &Outcome,
+    slashed: &[Uint128],
+) -> Vec<Fault> {
+    members
+        .iter()
+        .zip(&outcome.verdicts)
+        .zip(seats)
+        .zip(slashed)
+        .filter_map(|(((m, v), x), taken)| {
+            let kind = v.fault()?;
+            // A wrong output's digest stays: a challenge that overturns the
+            // result tells an outvoted honest member from a liar by it.
+            let digest = match (&x.answer, kind) {
+                (Answer::Revealed(d), FaultKind::WrongOutput) => d.clone(),
+                _ => vec![],
+            };
+            Some(Fault {
+                address: m.hex.clone(),
+                operator: m.operator,
+                kinds: vec![kind],
+                digest,
+                slashed: *taken,
+            })
+        })
+        .collect()
+}
+
 /// What settlement decided and did, for [`record`].
 struct Settled {
     outcome: Outcome,
@@ -337,6 +416,8 @@ struct Settled {
     projected: bool,
     /// Paid to the requester from the slashes ([`compensate`]).
     compensation: Uint128,
+    /// Per member, in committee order: what its slash took.
+    slashed: Vec<Uint128>,
 }
 
 /// The result into the job (which leaves the live set, its attestation
@@ -345,6 +426,7 @@ fn record(
     s: &mut dyn Storage,
     job: &mut Job,
     members: &[Member],
+    seats: &[Seat],
     done: Settled,
 ) -> Result<Event, AttestationError> {
     let Settled {
@@ -352,18 +434,9 @@ fn record(
         height,
         projected,
         compensation,
+        slashed,
     } = done;
-    let faults: Vec<Fault> = members
-        .iter()
-        .zip(&outcome.verdicts)
-        .filter_map(|(m, v)| {
-            Some(Fault {
-                address: m.hex.clone(),
-                operator: m.operator,
-                kinds: vec![v.fault()?],
-            })
-        })
-        .collect();
+    let faults = faults_of(members, seats, &outcome, &slashed);
     let faulty: Vec<String> = faults.iter().map(|f| f.address.clone()).collect();
     let result = JobResult {
         agreeing: those(members, &outcome, |v| v == MemberVerdict::Agreed),
@@ -379,6 +452,9 @@ fn record(
         digest: outcome.digest,
         compensation,
         incident: outcome.incident,
+        // Set by `finish` (the challenge window is the inference module's).
+        challenge_until: 0,
+        provisional: false,
     };
     let event = Event::new("inference_job_result")
         .attr("job_id", job.id)
@@ -404,5 +480,10 @@ fn record(
         .attr("incident", result.incident)
         .attr("compensation", result.compensation);
     jobs::finish(s, job, outcome.completed, result)?;
-    Ok(event)
+    let finality = if jobs::is_provisional(job) {
+        "provisional"
+    } else {
+        "final"
+    };
+    Ok(event.attr("finality", finality))
 }

@@ -15,7 +15,7 @@ use prost::Message;
 use verdict_core::event::Event;
 use verdict_inference::state::{self as inf, JobStatus};
 
-use super::state::SERVED;
+use super::state::{SERVED, WAIT_FINAL};
 use crate::context::{HostInfo, IbcContext};
 use crate::error::AckError;
 use crate::events::convert_events;
@@ -62,6 +62,7 @@ pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Ev
         };
         let raw = SERVED.may_load(s, job_id).map_err(storage)?;
         SERVED.remove(s, job_id);
+        WAIT_FINAL.remove(s, job_id);
         match write_served(s, host, raw.map(|r| r.to_vec()), &ack) {
             Ok(ev) => out.extend(ev),
             Err(e) => out.push(
@@ -79,8 +80,11 @@ fn settled_ack(s: &dyn Storage, job_id: u64) -> Result<Option<InferenceAck>, Ack
     let job = inf::job(s, job_id).map_err(storage)?;
     let ack = match &job {
         Some(j) if !j.status.is_final() => return Ok(None),
+        Some(j) if verdict_inference::jobs::is_provisional(j) && WAIT_FINAL.has(s, job_id) => {
+            return Ok(None)
+        }
         Some(j) => match (j.status, &j.result) {
-            (JobStatus::Completed, Some(r)) => {
+            (JobStatus::Completed | JobStatus::Overturned, Some(r)) => {
                 let nano = inf::model(s, &j.model_id)
                     .map_err(storage)?
                     .map_or(0, |m| m.tolerance_nano);

@@ -85,6 +85,7 @@ impl RequestRemote {
                     inputs,
                     max_latency_ms,
                     fee,
+                    wait_final: m.wait_final,
                 },
                 timeout_seconds: if m.timeout_seconds == 0 {
                     DEFAULT_TIMEOUT_SECONDS

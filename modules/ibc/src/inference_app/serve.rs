@@ -13,7 +13,7 @@ use verdict_inference::msgs::InferenceMsg;
 use verdict_proto::inference::v1 as pb;
 
 use super::acks::write_ack;
-use super::state::{payer, SERVED};
+use super::state::{payer, SERVED, WAIT_FINAL};
 use crate::context::HostInfo;
 use crate::error::IbcError;
 use crate::inference_packet::{InferenceAck, InferenceRequest};
@@ -36,6 +36,7 @@ pub(super) fn serve(
         );
         return refuse(ctx, host, packet, reason);
     }
+    let wait_final = request.wait_final;
     let msg = InferenceMsg::SubmitJob {
         requester: payer,
         model_id: request.model_id.clone(),
@@ -80,6 +81,11 @@ pub(super) fn serve(
                     &Binary::from(RawPacket::from(packet).encode_to_vec()),
                 )
                 .map_err(IbcError::storage)?;
+            if wait_final {
+                WAIT_FINAL
+                    .save(ctx.store, job_id, &())
+                    .map_err(IbcError::storage)?;
+            }
             ctx.emit(
                 Event::new("inference_remote_job")
                     .attr("job_id", job_id)

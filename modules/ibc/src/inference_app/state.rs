@@ -27,6 +27,8 @@ pub fn request_escrow() -> Addr {
 /// Serving side: job id → the packet (`ibc.core.channel.v1.Packet` bytes) whose
 /// acknowledgement the job's settlement writes.
 pub(crate) const SERVED: Map<u64, Binary> = Map::new("ibc_inference/served");
+/// Serving side: served jobs whose request asked to wait for a final result.
+pub(crate) const WAIT_FINAL: Map<u64, ()> = Map::new("ibc_inference/wait_final");
 /// Requesting side: (channel, sequence) → the request and its outcome.
 pub(crate) const REQUESTS: Map<(&str, u64), RemoteRequest> = Map::new("ibc_inference/requests");
 /// Requests still waiting for an acknowledgement or a timeout.

@@ -100,8 +100,12 @@ fn job(id: u64, status: JobStatus, agreeing_power: u64) -> Job {
             finalized_height: 30,
             compensation: Default::default(),
             incident: false,
+            challenge_until: 0,
+            provisional: false,
         }),
         provenance: None,
+        challenge_of: None,
+        challenge: None,
     }
 }
 
@@ -169,6 +173,7 @@ fn settled_jobs_get_their_result_or_error_ack_and_live_ones_wait() {
         agreeing_power: 30,
         committee_power: 30,
         finalized_height: 30,
+        finality: "final".into(),
     });
     let want = compute_ack_commitment(&Acknowledgement::try_from(result.to_bytes()).expect("ack"));
     assert_eq!(stored_ack(&s, 101), Some(want.into_vec()));
@@ -309,6 +314,7 @@ fn a_result_ack_pays_the_escrow_into_the_community_pool_and_an_error_ack_refunds
         agreeing_power: 3,
         committee_power: 4,
         finalized_height: 77,
+        finality: String::new(),
     });
     let port_events = vec![
         PortEvent::Ack {
@@ -398,6 +404,7 @@ fn request_remote_decoding_refuses_bad_messages_with_a_reason() {
             amount: "1000".into(),
         }),
         timeout_seconds: 0,
+        wait_final: false,
     };
     let m = RequestRemote::decode(&good.encode_to_vec()).expect("decodes");
     assert_eq!(m.timeout_seconds, DEFAULT_TIMEOUT_SECONDS);
@@ -430,6 +437,7 @@ fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_not
         inputs: vec![],
         max_latency_ms: 1000,
         fee: Coin::new(fee, FEE_DENOM),
+        wait_final: false,
     };
     let port_events = vec![
         PortEvent::Request {

@@ -18,12 +18,13 @@ use super::{
     FLAT_PREFIX, STORE_KEY,
 };
 use crate::inference_app::state::{
-    payer, request_escrow, BY_REQUESTER, IN_FLIGHT, REQUESTS, SERVED,
+    payer, request_escrow, BY_REQUESTER, IN_FLIGHT, REQUESTS, SERVED, WAIT_FINAL,
 };
 
 /// Every `cw-storage-plus` namespace of the crate, by table.
 const TABLES: &[(&str, &str)] = &[
     ("inference_app::SERVED", "ibc_inference/served"),
+    ("inference_app::WAIT_FINAL", "ibc_inference/wait_final"),
     ("inference_app::REQUESTS", "ibc_inference/requests"),
     ("inference_app::IN_FLIGHT", "ibc_inference/in_flight"),
     ("inference_app::BY_REQUESTER", "ibc_inference/by_requester"),
@@ -66,6 +67,10 @@ fn the_key_layout_is_pinned() {
     let ns = |b: &[u8]| String::from_utf8(b.to_vec()).expect("utf8");
     let tables = [
         ("inference_app::SERVED", ns(SERVED.namespace_bytes())),
+        (
+            "inference_app::WAIT_FINAL",
+            ns(WAIT_FINAL.namespace_bytes()),
+        ),
         ("inference_app::REQUESTS", ns(REQUESTS.namespace_bytes())),
         ("inference_app::IN_FLIGHT", ns(IN_FLIGHT.namespace_bytes())),
         (

@@ -39,6 +39,9 @@ pub(crate) const SERVERS: Map<(&str, &[u8]), ()> = Map::new("inference/servers")
 pub(crate) const BEACON: Item<[u8; 32]> = Item::new("inference/beacon");
 /// Each proposer's hash chain, by operator or proposer address.
 pub(crate) const CHAINS: Map<&[u8], BeaconChain> = Map::new("inference/beacon_chains");
+/// Completed jobs whose result is still provisional, by (last height of
+/// their challenge window, id): final once the window closes (issue 21 §1).
+pub(crate) const PROVISIONAL: Map<(u64, u64), ()> = Map::new("inference/provisional");
 
 #[cfg(test)]
 mod tests {
@@ -68,6 +71,7 @@ mod tests {
             ("SERVERS", ns(SERVERS.namespace_bytes())),
             ("BEACON", ns(BEACON.as_slice())),
             ("CHAINS", ns(CHAINS.namespace_bytes())),
+            ("PROVISIONAL", ns(PROVISIONAL.namespace_bytes())),
         ];
         let got: Vec<(&str, &str)> = layout.iter().map(|(n, k)| (*n, k.as_str())).collect();
         assert_eq!(
@@ -90,6 +94,7 @@ mod tests {
                 ("SERVERS", "inference/servers"),
                 ("BEACON", "inference/beacon"),
                 ("CHAINS", "inference/beacon_chains"),
+                ("PROVISIONAL", "inference/provisional"),
             ]
         );
         // Every table of this file is in the list above (no other file

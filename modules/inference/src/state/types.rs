@@ -104,6 +104,10 @@ pub enum JobStatus {
     Failed,
     /// No validator could serve it (empty bonded set): fee refunded.
     Expired,
+    /// Completed, then a challenge's re-run found the result wrong (issue 21
+    /// §1): the result is the re-run's, the requester refunded and
+    /// compensated, the agreeing members slashed.
+    Overturned,
 }
 
 impl JobStatus {
@@ -120,7 +124,7 @@ impl JobStatus {
     pub fn is_final(self) -> bool {
         matches!(
             self,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::Expired
+            JobStatus::Completed | JobStatus::Failed | JobStatus::Expired | JobStatus::Overturned
         )
     }
 }
@@ -187,6 +191,14 @@ pub struct Fault {
     pub address: String,
     pub operator: Addr20,
     pub kinds: Vec<FaultKind>,
+    /// A wrong output's revealed digest, kept so that a challenge that
+    /// overturns the result can tell an outvoted honest member (whose slash
+    /// it restores) from a liar. Empty for other faults.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub digest: Vec<i64>,
+    /// What its slash took (omitted when zero).
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
+    pub slashed: Uint128,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -229,6 +241,65 @@ pub struct JobResult {
     /// members charged no liveness miss. Omitted when false.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub incident: bool,
+    /// The last height at which the result may be challenged (0: none).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub challenge_until: u64,
+    /// The result may still change: its challenge window is open, or a
+    /// challenge of it is. `final` (false) otherwise.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub provisional: bool,
+}
+
+/// How a challenge ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChallengeOutcome {
+    /// The re-run has not settled.
+    Open,
+    /// The re-run agreed with the result (or stayed within the grey band):
+    /// the bond paid the members that answered correctly.
+    Upheld,
+    /// The re-run found the result wrong: it was replaced, the agreeing
+    /// members slashed, the challenger repaid and rewarded.
+    Overturned,
+    /// The re-run reached no quorum (or could not be drawn): the result
+    /// stands, the bond went back but for the base fee.
+    Inconclusive,
+}
+
+impl ChallengeOutcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChallengeOutcome::Open => "open",
+            ChallengeOutcome::Upheld => "upheld",
+            ChallengeOutcome::Overturned => "overturned",
+            ChallengeOutcome::Inconclusive => "inconclusive",
+        }
+    }
+}
+
+/// A challenge of a completed job (issue 21 §1); one per job.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Challenge {
+    pub challenger: Addr20,
+    /// Escrowed as the re-run job's fee.
+    pub bond: Coin,
+    /// The job that re-runs it (a larger committee, freshly drawn).
+    pub rerun_job: u64,
+    pub filed_height: u64,
+    pub outcome: ChallengeOutcome,
+    /// Height of the block that settled the re-run (0 while open).
+    #[serde(default)]
+    pub resolved_height: u64,
+    /// On an overturn: the result as the original committee settled it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub original_digest: Vec<i64>,
+    /// On an overturn: what the agreeing members' slashes took, and what the
+    /// challenger received on top of its bond.
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
+    pub slashed: Uint128,
+    #[serde(default, skip_serializing_if = "Uint128::is_zero")]
+    pub reward: Uint128,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -258,6 +329,13 @@ pub struct Job {
     /// jobs from before it existed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provenance: Option<Provenance>,
+    /// This job re-runs job N for a challenge: drawn with
+    /// `challenge_committee_size` seats, its settlement resolves the challenge.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge_of: Option<u64>,
+    /// The challenge of this job's result, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub challenge: Option<Challenge>,
 }
 
 /// A job's provenance: with the job's own fields (model id, requester, fee,
