@@ -118,9 +118,11 @@ const VECTORS = [
     msgs: [
       { typeUrl: "/verdict.inference.v1.MsgRequestRemote",
         value: { requester: acc(6), channelId: "channel-0", modelId: MODEL, inputs: [tensor],
-          maxLatencyMs: 0, fee: uverd(10000), timeoutSeconds: 600n } },
+          maxLatencyMs: 0, fee: uverd(10000), timeoutSeconds: 600n, waitFinal: true } },
       { typeUrl: "/verdict.inference.v1.MsgReclaimRemote",
         value: { requester: acc(6), channelId: "channel-0", sequence: 42n } },
+      { typeUrl: "/verdict.inference.v1.MsgChallengeJob",
+        value: { challenger: acc(6), jobId: 7n, bond: uverd(25000) } },
     ],
   },
 ];

@@ -91,15 +91,22 @@ const SCHEMA = {
     [5, "max_latency_ms", "uint32"],
     [6, "fee", COIN],
     [7, "timeout_seconds", "uint64"],
+    [8, "wait_final", "bool"],
   ],
   MsgReclaimRemote: [
     [1, "requester", "string"],
     [2, "channel_id", "string"],
     [3, "sequence", "uint64"],
   ],
+  MsgChallengeJob: [
+    [1, "challenger", "string"],
+    [2, "job_id", "uint64"],
+    [3, "bond", COIN],
+  ],
 };
 
-const MSGS = ["MsgRegisterModel", "MsgServeModel", "MsgSubmitJob", "MsgRequestRemote", "MsgReclaimRemote"];
+const MSGS = ["MsgRegisterModel", "MsgServeModel", "MsgSubmitJob", "MsgRequestRemote", "MsgReclaimRemote",
+  "MsgChallengeJob"];
 
 const camel = (s) => s.replace(/_([a-z])/g, (_m, c) => c.toUpperCase());
 const isMessage = (type) => type in SCHEMA;

@@ -109,6 +109,59 @@ fn job(id: u64, status: JobStatus, agreeing_power: u64) -> Job {
     }
 }
 
+/// Issue 21 §1: a request that asked for `wait_final` is acknowledged only
+/// once its result is final; one that did not, when it settles (saying it is
+/// provisional).
+#[test]
+fn a_request_waiting_for_finality_is_acknowledged_only_once_final() {
+    let mut s = setup();
+    for id in [1u64, 2] {
+        let mut j = job(id, JobStatus::Completed, 30);
+        if let Some(r) = j.result.as_mut() {
+            r.provisional = true;
+            r.challenge_until = 40;
+        }
+        put_job_for_test(&mut s, &j).expect("job");
+        SERVED
+            .save(
+                &mut s,
+                id,
+                &Binary::from(RawPacket::from(packet(id + 100)).encode_to_vec()),
+            )
+            .expect("served");
+    }
+    super::state::WAIT_FINAL.save(&mut s, 2, &()).expect("wait");
+    let acks = |s: &mut MemoryStorage| {
+        write_settled_acks(s, &host())
+            .expect("acks")
+            .iter()
+            .filter(|e| e.kind == "write_acknowledgement")
+            .count()
+    };
+    assert_eq!(acks(&mut s), 1, "job 1 at once, job 2 waits");
+    let provisional = InferenceAck::Result(InferenceResult {
+        output: vec![7, -3],
+        tolerance: "0".into(),
+        agreeing_power: 30,
+        committee_power: 30,
+        finalized_height: 30,
+        finality: "provisional".into(),
+    });
+    let want =
+        compute_ack_commitment(&Acknowledgement::try_from(provisional.to_bytes()).expect("ack"));
+    assert_eq!(stored_ack(&s, 101), Some(want.into_vec()));
+    assert_eq!(stored_ack(&s, 102), None);
+    assert_eq!(acks(&mut s), 0, "still provisional");
+    let mut j = verdict_inference::state::job(&s, 2)
+        .expect("load")
+        .expect("job 2");
+    verdict_inference::jobs::make_final(&mut s, &mut j, 41).expect("final");
+    assert_eq!(acks(&mut s), 1);
+    assert!(stored_ack(&s, 102).is_some());
+    assert!(!super::state::WAIT_FINAL.has(&s, 2));
+    assert_eq!(acks(&mut s), 0, "written once");
+}
+
 fn stored_ack(s: &MemoryStorage, seq: u64) -> Option<Vec<u8>> {
     let path = AckPath::new(&port(), &ChannelId::new(0), seq.into());
     s.get(&flat_key(path.to_string().as_bytes()))
