@@ -26,6 +26,8 @@ const JOB_TIMEOUT: Duration = Duration::from_secs(60);
 
 struct Task {
     job_id: u64,
+    /// The id the digest's projection is seeded with (`Job::digest_seed`).
+    digest_seed: u64,
     attempt: u32,
     model_id: String,
     inputs: Vec<sc::Tensor>,
@@ -276,6 +278,7 @@ impl Attestor {
             c.inflight.insert(id);
             let _ = tasks.send(Work::Job(Task {
                 job_id: id,
+                digest_seed: job.digest_seed(),
                 attempt,
                 model_id: job.model_id.clone(),
                 inputs,
@@ -518,7 +521,7 @@ async fn run_task_on(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), S
                 let out = flatten(&res.outputs);
                 let digest = verdict_attestation::digest::digest_of(
                     &out,
-                    task.job_id,
+                    task.digest_seed,
                     task.tolerance_nano,
                     task.max_output_len,
                 );

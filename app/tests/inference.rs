@@ -687,7 +687,7 @@ fn sidecars_down_never_jail_more_than_a_third_or_stop_the_chain() {
 #[test]
 fn settled_jobs_are_pruned_after_their_retention_and_the_query_says_so() {
     let mut net = TestNet::inference(&[Honest; 4], 8)
-        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 2}))
+        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 0}))
         .start();
     let (job, _) = net.one_job();
     assert_eq!(job["status"], "completed");
@@ -848,7 +848,7 @@ fn the_choice_of_extensions_in_tx0_does_not_change_a_committee() {
 #[test]
 fn fault_records_are_pruned_after_the_retention() {
     let mut net = TestNet::inference(&[Honest, Wrong, Honest, Honest], 8)
-        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 2}))
+        .inference_params(json!({"job_retention_blocks": 3, "challenge_window_blocks": 0}))
         .start();
     let (job, _) = net.one_job();
     assert_eq!(job["result"]["faults"][0]["address"], net.nodes[1].hex());

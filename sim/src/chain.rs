@@ -14,8 +14,10 @@
 //! - `run`: one run, block after block;
 //! - `tally`: a settled job into the run's counts;
 //! - `result`: what a run produced;
-//! - `report`: the eight runs and the printed report.
+//! - `report`: the eight runs and the printed report;
+//! - `challenge`: the challengers' section (issue 21 §1).
 
+mod challenge;
 mod net;
 mod report;
 mod result;

@@ -14,6 +14,7 @@ from testnet import parse_faults
 from testnet.jobs import make_input, reference_output
 
 STEM = "mlp_classifier"
+TOKENS = "token_embed"
 
 
 def poll(what, f, timeout=120, every=0.5):
@@ -51,8 +52,9 @@ def test_a_challenge_overturns_a_job_two_colluding_sidecars_captured(net, jobs, 
     jid = jobs.submit(STEM, inp, tmp_path, wait=False)["job_id"]
     job = poll("the committee", lambda: (j := jobs.query("job", str(jid)))["committee"] and j)
     assert {m["address"] for m in job["committee"]} <= liars, job["committee"]
-    # Drawn: the honest five now serve the model too (the committee stays).
-    jobs.serve_when_ready([mlp], nodes=range(2, n))
+    # Drawn: the honest five now serve the model too (the committee stays),
+    # and token_embed.
+    jobs.serve_when_ready([mlp, ids[TOKENS]], nodes=range(2, n))
     job = poll("settlement", lambda: (j := jobs.query("job", str(jid)))["status"] != "pending"
                and j.get("result") and j)
     assert job["status"] == "completed", job
@@ -90,6 +92,18 @@ def test_a_challenge_overturns_a_job_two_colluding_sidecars_captured(net, jobs, 
     assert by[(challenger, "reward")] == int(c["reward"]) > 0, pays
     slashed = [e["attrs"] for e in ev if e["type"] == "slash"]
     assert {s["address"] for s in slashed} == liars, slashed
+
+    # An honest result survives a challenge: the re-run agrees, the bond pays
+    # the members, nobody is slashed.
+    inp2 = make_input(TOKENS, 5)
+    honest = jobs.submit(TOKENS, inp2, tmp_path)
+    assert honest["status"] == "completed" and not set(honest["result"]["agreeing"]) & liars, honest
+    kept = jobs.cli.json("tx", "inference", "challenge", str(honest["id"]), "--from", "challenger",
+                         "--wait", "--wait-seconds", "180")
+    assert kept["challenge"]["outcome"] == "upheld", kept
+    assert kept["status"] == "completed" and kept["finality"] == "final", kept
+    assert kept["output"] == honest["output"]
+    assert not [f for f in jobs.query("faults") if f["job_id"] == honest["id"]]
 
     # Every node agrees on every block.
     top = net.top_height()

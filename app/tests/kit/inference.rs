@@ -57,10 +57,14 @@ impl TestNet {
                 // (same inputs) has its original's.
                 let base = j["challenge_of"].as_u64().filter(|x| *x > 0).unwrap_or(id);
                 let mut digest: Vec<i64> = (0..8).map(|k| base as i64 * 100 + k).collect();
-                if n.behaviour == Behaviour::Wrong
-                    || (n.behaviour == Behaviour::Colluder && self.colluders_hold(j))
-                {
+                if n.behaviour == Behaviour::Wrong {
                     digest[3] += 1000;
+                }
+                if n.behaviour == Behaviour::Colluder && self.colluders_hold(j) {
+                    digest[3] += 2000;
+                }
+                if n.behaviour == Behaviour::Flipper && base != id {
+                    digest[3] += 3000;
                 }
                 // A slow node lies: it reports 1 ms (the chain never asks).
                 let latency = if n.behaviour == Behaviour::Slow {

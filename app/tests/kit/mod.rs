@@ -96,10 +96,14 @@ pub enum Behaviour {
     BadReveal,
     /// verdictd's `copy` fault: never runs a job, takes the first public answer.
     Copier,
-    /// A rational colluder: lies (as `Wrong`, the same way as its fellows)
+    /// A rational colluder: lies (the same way as its fellows, another way
+    /// than `Wrong`)
     /// only on jobs whose committee the colluders hold more than 2/3 of, and
     /// answers honestly everywhere else (so it is never outvoted and jailed).
     Colluder,
+    /// Answers jobs truly and challenges' re-runs falsely (it overturns its
+    /// own results where it is the re-run).
+    Flipper,
 }
 
 pub use Behaviour::*;

@@ -468,7 +468,8 @@ fn submit_job(ctx: &Ctx, kr: &Keyring, a: SubmitArgs) -> anyhow::Result<()> {
     };
     let j = wait_job(&ctx.rpc, id, until, Duration::from_secs(wait_seconds))?;
     print(ctx.out, &j, describe_job(&j));
-    if j["status"].as_str() != Some("completed") {
+    // An overturned job has a result too (the challenge's re-run's).
+    if !matches!(j["status"].as_str(), Some("completed" | "overturned")) {
         std::process::exit(2);
     }
     Ok(())

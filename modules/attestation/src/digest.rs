@@ -162,6 +162,24 @@ mod tests {
     #![allow(clippy::arithmetic_side_effects, clippy::unwrap_used)]
     use super::*;
 
+    /// A challenge's re-run (another job id) must project a long output with
+    /// its original's seed (`Job::digest_seed`): with its own, the same
+    /// honest output is judged wrong against the original result.
+    #[test]
+    fn a_rerun_compares_with_its_original_only_under_the_originals_seed() {
+        let out: Vec<f64> = (0..40).map(|i| f64::from(i).sin() * 3.0).collect();
+        let original = digest_of(&out, 7, 1_000, 8);
+        let rerun = verdict_inference::state::Job {
+            id: 9,
+            challenge_of: Some(7),
+            ..crate::tests::job_for_digest_test()
+        };
+        let same = digest_of(&out, rerun.digest_seed(), 1_000, 8);
+        assert_eq!(judge(&same, &original, 100_000, 8, 8), Verdict::Agrees);
+        let own = digest_of(&out, rerun.id, 1_000, 8);
+        assert_eq!(judge(&own, &original, 100_000, 8, 8), Verdict::Wrong);
+    }
+
     #[test]
     fn small_outputs_are_quantized_values() {
         assert_eq!(

@@ -80,6 +80,11 @@ fn job(id: u64, committee: Vec<Member>, status: JobStatus) -> Job {
     }
 }
 
+/// A plain job for tests elsewhere in the crate.
+pub(crate) fn job_for_digest_test() -> Job {
+    job(1, vec![], JobStatus::Pending)
+}
+
 fn local(digest: Vec<i64>, salt: u8) -> LocalJob {
     LocalJob {
         digest,

@@ -75,7 +75,8 @@ pub fn file(
     if let Some(why) = refusal(&job, height) {
         return Err(InferenceError::Invalid(why));
     }
-    let min = p.challenge_bond_min(job.fee.amount);
+    // The re-run takes a job slot now: priced at today's floor if higher.
+    let min = p.challenge_bond_min(job.fee.amount.max(state::job_fee_floor(ctx.store)));
     if bond.denom != FEE_DENOM || bond.amount < min {
         return Err(InferenceError::Invalid(format!(
             "the bond {bond} is below what the re-run costs: at least {min}{FEE_DENOM} \
@@ -201,8 +202,14 @@ pub fn seats(p: &InferenceParams, job: &Job) -> usize {
 /// What an overturn changes in the original job.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Overturn {
-    /// The re-run's result, which replaces the original's.
+    /// The re-run's result, which replaces the original's: its digest, its
+    /// agreeing members and powers.
     pub digest: Vec<i64>,
+    pub agreeing: Vec<String>,
+    pub agreeing_power: u64,
+    pub committee_power: u64,
+    /// The original's agreeing members, now faults (`wrong_output`).
+    pub liars: Vec<crate::state::Fault>,
     /// What the original agreeing members' slashes took.
     pub slashed: Uint128,
     /// Paid to the challenger on top of its bond.
@@ -236,6 +243,10 @@ pub fn close(
     if let Some(o) = overturn {
         if let Some(r) = job.result.as_mut() {
             c.original_digest = std::mem::replace(&mut r.digest, o.digest);
+            r.agreeing = o.agreeing;
+            r.agreeing_power = o.agreeing_power;
+            r.committee_power = o.committee_power;
+            r.faults.extend(o.liars);
         }
         c.slashed = o.slashed;
         c.reward = o.reward;

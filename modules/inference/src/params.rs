@@ -204,10 +204,19 @@ impl InferenceParams {
                     .into(),
             );
         }
-        // The inputs stay for the window and the job must outlive it.
-        if self.challenge_window_blocks >= self.job_retention_blocks {
+        // The job must outlive its window and a challenge's re-run (0 keeps
+        // jobs forever; without a window there are no challenges).
+        let needed = self
+            .challenge_window_blocks
+            .saturating_add(self.attestation_window_blocks)
+            .saturating_add(1);
+        if self.challenge_window_blocks > 0
+            && self.job_retention_blocks != 0
+            && self.job_retention_blocks <= needed
+        {
             return Err(
-                "inference.params.challenge_window_blocks must be below job_retention_blocks"
+                "inference.params.job_retention_blocks must exceed challenge_window_blocks + \
+                 attestation_window_blocks + 1 (or be 0: kept forever)"
                     .into(),
             );
         }

@@ -69,7 +69,7 @@ pub fn slash_for_fault(
     infraction_height: u64,
     power: u64,
     fraction: Decimal,
-    jail_seconds: u64,
+    jail_seconds: Option<u64>,
     now: i64,
     reason: &str,
     sink: staking::Sink<'_>,
@@ -83,8 +83,8 @@ pub fn slash_for_fault(
     let others = staking::all_validators(s)
         .filter_map(Result::ok)
         .any(|v| v.operator != operator.0 && v.power() > 0);
-    let jail = others || staking::validator(s, &operator)?.jailed;
-    if jail {
+    let jail = jail_seconds.is_some() && (others || staking::validator(s, &operator)?.jailed);
+    if let Some(jail_seconds) = jail_seconds.filter(|_| jail) {
         staking::set_jailed(s, &operator, true)?;
         let mut info = SIGNING_INFO
             .may_load(s, consensus_address)?

@@ -49,6 +49,9 @@ pub(super) struct Sim<'a> {
     /// Validators whose sidecars are down at this block (a correlated
     /// outage): they answer nothing new; what they already had still goes out.
     pub(super) out: BTreeSet<usize>,
+    /// The coalition forges only on committees it holds more than 2/3 of
+    /// (and answers truly elsewhere, so it is never outvoted and slashed).
+    pub(super) rational: bool,
 }
 
 impl<'a> Sim<'a> {
@@ -158,6 +161,7 @@ impl<'a> Sim<'a> {
             fed: vec![BTreeSet::new(); n],
             per_block: JOBS_PER_BLOCK,
             out: BTreeSet::new(),
+            rational: false,
         }
     }
 
@@ -385,7 +389,11 @@ impl<'a> Sim<'a> {
             if job.status.is_final() || job.model_id != model_id() {
                 continue;
             }
-            let refr = reference(self.seed, job.id);
+            // A challenge's re-run computes its original's job (same inputs)
+            // and projects with its seed (`Job::digest_seed`).
+            let seed_id = job.digest_seed();
+            let refr = reference(self.seed, seed_id);
+            let forge = !self.rational || self.coalition_holds(&job);
             for m in &job.committee {
                 let Some(&i) = self.index.get(&m.address) else {
                     continue;
@@ -402,7 +410,8 @@ impl<'a> Sim<'a> {
                     // It computes the true answer and commits to it (it only
                     // withholds the reveal: see run_chain).
                     Strategy::Slow | Strategy::Withholder => refr.clone(),
-                    _ => match answer(s, &refr, self.seed, job.id, i) {
+                    Strategy::Coalition if !forge => refr.clone(),
+                    _ => match answer(s, &refr, self.seed, seed_id, i) {
                         Some(o) => o,
                         None => continue,
                     },
@@ -411,7 +420,7 @@ impl<'a> Sim<'a> {
                 self.local[i].insert(
                     job.id,
                     LocalJob {
-                        digest: digest_of(&out, job.id, TOLERANCE_NANO, OUT_LEN),
+                        digest: digest_of(&out, seed_id, TOLERANCE_NANO, OUT_LEN),
                         latency_ms: if s == Strategy::Slow { 1 } else { 300 },
                         salt,
                     },
@@ -419,6 +428,42 @@ impl<'a> Sim<'a> {
                 self.fed[i].insert(job.id);
             }
         }
+    }
+
+    /// Whether the coalition holds more than 2/3 of `job`'s committee weight.
+    fn coalition_holds(&self, job: &inf::Job) -> bool {
+        let (mut ours, mut all) = (0u64, 0u64);
+        for m in &job.committee {
+            all += m.weight();
+            if self
+                .index
+                .get(&m.address)
+                .is_some_and(|&i| self.vals[i].strategy == Strategy::Coalition)
+            {
+                ours += m.weight();
+            }
+        }
+        3 * ours > 2 * all
+    }
+
+    /// The requester challenges job `id` with the smallest bond the chain
+    /// takes for a job of `fee`.
+    pub(super) fn challenge(&mut self, id: u64, fee: u128) -> Vec<u8> {
+        let p = self.committed(inf::params);
+        let fee = fee.max(self.floor());
+        let bond = p.challenge_bond_min(cosmwasm_std::Uint128::new(fee)).u128();
+        let msg = pb::MsgChallengeJob {
+            challenger: user().address().bech32(),
+            job_id: id,
+            bond: Some(pb::Coin {
+                denom: "uverd".into(),
+                amount: bond.to_string(),
+            }),
+        };
+        self.user_tx(cosmrs::Any {
+            type_url: pb::MSG_CHALLENGE_JOB_URL.into(),
+            value: msg.encode_to_vec(),
+        })
     }
 
     pub(super) fn pick_proposer(&self, rng: &mut Rng) -> usize {

@@ -312,6 +312,9 @@ pub(crate) fn main_chain(
     }
     let (outage_ok, outage_books) = outage_section(jobs, n, seed, size, missed_window, squat);
     goals_books &= outage_books;
+    let (challenge_ok, challenge_books) =
+        super::challenge::challenge_section(jobs, n, seed, missed_window, squat);
+    goals_books &= challenge_books;
     let pf = |b: bool| if b { "PASS" } else { "FAIL" };
     println!();
     println!(
@@ -331,17 +334,21 @@ pub(crate) fn main_chain(
         pf(outage_ok)
     );
     println!(
+        "issue 21 §1: no honest result overturned and every challenged forged result overturned: {}",
+        pf(challenge_ok)
+    );
+    println!(
         "settlement rules on every job not captured (no honest slash, every wrong answer slashed, fee paid out, \
          no jailed validator drawn): {}",
         pf(rules)
     );
     println!();
     println!("wall time {:.2} s", start.elapsed().as_secs_f64());
-    rules && goals_books && outage_ok
+    rules && goals_books && outage_ok && challenge_ok
 }
 
 /// `items` joined by `sep`, or "none".
-fn or_none(items: &[String], sep: &str) -> String {
+pub(super) fn or_none(items: &[String], sep: &str) -> String {
     if items.is_empty() {
         "none".into()
     } else {
@@ -350,7 +357,7 @@ fn or_none(items: &[String], sep: &str) -> String {
 }
 
 /// Validator `i`'s slash events of a run by reason: `reason ×applied (+capped)`.
-fn reasons(r: &ChainResult, i: usize) -> String {
+pub(super) fn reasons(r: &ChainResult, i: usize) -> String {
     r.slash_events[i]
         .iter()
         .map(|(k, (a, c))| {
@@ -375,10 +382,11 @@ fn money_line(r: &ChainResult) -> String {
 
 /// Every uverd a run slashed is in the pool or was paid out, and no job was
 /// paid more than the multiple of its fee allows.
-fn books_balance(r: &ChainResult) -> bool {
+pub(super) fn books_balance(r: &ChainResult) -> bool {
     let multiple =
         u128::from(verdict_inference::InferenceParams::default().compensation_fee_multiple);
-    r.slashed_coins == r.compensation + r.pool_end
+    let paid_out: u128 = r.challenge_paid.values().sum::<u128>() + r.restitution;
+    r.slashed_coins == r.compensation + paid_out + r.pool_end
         && r.compensation <= u128::from(r.compensated_jobs) * multiple * REQ_MAX_FEE
 }
 

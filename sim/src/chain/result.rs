@@ -74,4 +74,18 @@ pub(crate) struct ChainResult {
     pub compensated_jobs: u64,
     pub pool_end: u128,
     pub incidents: u64,
+    /// Issue 21 §1: the requester's results found forged (`tally`), the
+    /// challenges it filed, how they ended (overturned ones split by whether
+    /// the result was forged), the re-run jobs, and what the pool paid out
+    /// for them (refunds, bonds, compensation, rewards; restitutions apart).
+    pub captured_ids: std::collections::BTreeSet<u64>,
+    pub challenges: u64,
+    pub caught: u64,
+    pub false_overturns: u64,
+    pub upheld: u64,
+    pub upheld_captured: u64,
+    pub inconclusive: u64,
+    pub reruns: u64,
+    pub challenge_paid: BTreeMap<String, u128>,
+    pub restitution: u128,
 }

@@ -69,6 +69,11 @@ pub(super) struct RunOpts {
     pub outage: Option<Outage>,
     /// Genesis `incident_share` 1: the incident rule off.
     pub incident_off: bool,
+    /// The coalition forges only where it holds more than 2/3 of a committee.
+    pub rational: bool,
+    /// The requester challenges this many per mille of its completed results
+    /// (drawn at random), in the block after they settle.
+    pub challenge_permille: u64,
 }
 
 pub(super) fn run_chain(
@@ -87,6 +92,10 @@ pub(super) fn run_chain(
         ..
     } = *opts;
     let mut sim = Sim::new(vals, seed, size, missed_window, opts.incident_off);
+    sim.rational = opts.rational;
+    // Its own stream: runs without challenges draw exactly as before.
+    let mut challenger = Rng(seed ^ 0xC4A1_1E06);
+    let mut to_challenge: Vec<(u64, u128)> = vec![];
     let mut res = ChainResult {
         tally: vec![Tally::default(); n],
         jailed_at: vec![None; n],
@@ -106,7 +115,7 @@ pub(super) fn run_chain(
     loop {
         h += 1;
         let hu = h as u64;
-        if res.submitted >= jobs && live.is_empty() {
+        if res.submitted >= jobs && live.is_empty() && to_challenge.is_empty() {
             break;
         }
         if res.submitted >= jobs && h > last_submit_height + 3 * WINDOW as i64 {
@@ -245,6 +254,10 @@ pub(super) fn run_chain(
             for i in 0..sim.vals.len() {
                 txs.push(sim.serve(i));
             }
+        }
+        for (id, fee) in std::mem::take(&mut to_challenge) {
+            txs.push(sim.challenge(id, fee));
+            res.challenges += 1;
         }
         let first_user_tx = txs.len();
         // Submissions of this block: Some(true) squatter, Some(false) requester.
@@ -401,6 +414,25 @@ pub(super) fn run_chain(
                     res.compensated_jobs += 1;
                 }
                 "inference_incident" => res.incidents += 1,
+                "inference_challenge_resolved" => {
+                    let id = a.get("job_id").and_then(|x| x.parse::<u64>().ok());
+                    let forged = id.is_some_and(|id| res.captured_ids.contains(&id));
+                    match a.get("outcome").map(String::as_str) {
+                        Some("overturned") if forged => res.caught += 1,
+                        Some("overturned") => res.false_overturns += 1,
+                        Some("upheld") if forged => res.upheld_captured += 1,
+                        Some("upheld") => res.upheld += 1,
+                        _ => res.inconclusive += 1,
+                    }
+                }
+                "inference_challenge_payout" | "inference_restitution" => {
+                    let amount = a.get("amount").map_or("", |x| x.trim_end_matches("uverd"));
+                    let amount = amount.parse::<u128>().unwrap_or(0);
+                    match a.get("what") {
+                        Some(w) => *res.challenge_paid.entry(w.clone()).or_insert(0) += amount,
+                        None => res.restitution += amount,
+                    }
+                }
                 "inference_job_result" => {
                     if let Some(id) = a.get("job_id").and_then(|x| x.parse::<u64>().ok()) {
                         settled.push(id);
@@ -412,6 +444,18 @@ pub(super) fn run_chain(
         for id in settled {
             live.remove(&id);
             let job = sim.query("Job", json!({ "id": id }))["job"].take();
+            if job["challenge_of"].as_u64().is_some_and(|o| o > 0) {
+                res.reruns += 1;
+                continue;
+            }
+            if opts.challenge_permille > 0
+                && job["status"].as_str() == Some("completed")
+                && job["model_id"].as_str() != Some(squat_model_id().as_str())
+                && challenger.below(1000) < opts.challenge_permille
+            {
+                let fee = job["fee"]["amount"].as_str().and_then(|a| a.parse().ok());
+                to_challenge.push((id, fee.unwrap_or(FEE)));
+            }
             if job["model_id"].as_str() == Some(squat_model_id().as_str()) {
                 let fee: u128 = job["fee"]["amount"]
                     .as_str()

@@ -92,6 +92,7 @@ pub(super) fn tally_job(sim: &Sim<'_>, job: &Value, id: u64, seed: u64, res: &mu
     }
     if captured {
         res.forged_accepted += 1;
+        res.captured_ids.insert(id);
     }
     if !completed && cw * 3 >= weight {
         res.stalled_by_coalition += 1;

@@ -305,19 +305,21 @@ pub fn challenge_msg(me: &Addr, job_id: u64, bond: &verdict_core::coin::Coin) ->
     }
 }
 
-/// The smallest bond the chain takes to challenge job `job_id`: its fee ×
-/// challenge_committee_size / committee_size (rounded up), at least
-/// min_job_fee (what `InferenceParams::challenge_bond_min` computes).
+/// The smallest bond the chain takes to challenge job `job_id`: its fee (or
+/// the job fee floor now, if higher) × challenge_committee_size /
+/// committee_size (rounded up), at least min_job_fee (what
+/// `InferenceParams::challenge_bond_min` computes).
 pub fn min_bond(rpc: &Rpc, job_id: u64) -> anyhow::Result<verdict_core::coin::Coin> {
     let job = query_one(rpc, "Job", "job", &json!({ "id": job_id }))?;
-    let params = query_one(rpc, "Params", "params", &json!({}))?;
+    let answer = super::query_json(rpc, "Params", &json!({}))?;
+    let params = &answer["params"];
     let num = |v: &Value| -> u128 {
         v.as_str()
             .and_then(|s| s.parse().ok())
             .or_else(|| v.as_u64().map(u128::from))
             .unwrap_or(0)
     };
-    let fee = num(&job["fee"]["amount"]);
+    let fee = num(&job["fee"]["amount"]).max(num(&answer["job_fee_floor"]));
     let seats = num(&params["challenge_committee_size"]);
     let per = num(&params["committee_size"]).max(1);
     let cost = fee.saturating_mul(seats).div_ceil(per);

@@ -108,10 +108,10 @@ pub(super) fn settle_job(
         .as_ref()
         .map(|o| challenge::decide(o, &outcome, &terms));
     let upheld = match (&original, decision) {
-        (Some(o), Some(ChallengeOutcome::Upheld)) => challenge::upheld_shares(o),
-        _ => vec![],
+        (Some(o), Some(ChallengeOutcome::Upheld)) => challenge::upheld_part(o, &job, &p),
+        _ => None,
     };
-    pay(s, &job, &members, &seats, &outcome, &p, &upheld)?;
+    pay(s, &job, &members, &seats, &outcome, &p, upheld)?;
     let (taken, mut events) = slash(s, &job, &members, &outcome, &p, height, now, budget)?;
     let slashed = taken
         .iter()
@@ -130,7 +130,7 @@ pub(super) fn settle_job(
         events.push(incident_event(&job, &members, &outcome, height));
     }
     let projected = is_projection(outcome.digest.len(), max_len);
-    let rerun_digest = outcome.digest.clone();
+    let rerun = rerun_of(&members, &outcome);
     let done = Settled {
         outcome,
         height,
@@ -146,9 +146,19 @@ pub(super) fn settle_job(
             now,
             budget,
         };
-        events.extend(challenge::resolve(s, o, d, &rerun_digest, &terms, cx)?);
+        events.extend(challenge::resolve(s, o, d, rerun, &terms, cx)?);
     }
     Ok(events)
+}
+
+/// What a re-run's settlement puts in place of an overturned result.
+fn rerun_of(members: &[Member], outcome: &Outcome) -> challenge::Rerun {
+    challenge::Rerun {
+        digest: outcome.digest.clone(),
+        agreeing: those(members, outcome, |v| v == MemberVerdict::Agreed),
+        agreeing_power: outcome.agreeing_power,
+        committee_power: outcome.committee_power,
+    }
 }
 
 /// Issue 21 §2: of what this failed job's faults slashed (now in the
@@ -225,7 +235,7 @@ fn pay(
     seats: &[Seat],
     outcome: &Outcome,
     p: &InferenceParams,
-    extra: &[([u8; 20], u64)],
+    upheld: Option<challenge::Part>,
 ) -> Result<(), AttestationError> {
     let escrow = inf::escrow();
     if !outcome.completed {
@@ -246,12 +256,18 @@ fn pay(
         }
         return Ok(());
     }
-    let mut shares: Vec<([u8; 20], u64)> = (0..members.len())
+    let shares: Vec<([u8; 20], u64)> = (0..members.len())
         .filter(|i| outcome.paid(*i))
         .filter_map(|i| Some((members.get(i)?.operator, seats.get(i)?.weight)))
         .collect();
-    shares.extend_from_slice(extra);
-    pay_shares(s, &job.fee, &shares)?;
+    let mut fee = job.fee.clone();
+    if let Some(part) = upheld {
+        // Each committee's part by its own weights (seats, or power for a
+        // committee that is the whole set: units that do not mix).
+        pay_shares(s, &part.amount, &part.shares)?;
+        fee.amount = fee.amount.saturating_sub(part.amount.amount);
+    }
+    pay_shares(s, &fee, &shares)?;
     let total = PAID.may_load(s)?.unwrap_or_default();
     PAID.save(s, &total.saturating_add(job.fee.amount))?;
     Ok(())
@@ -339,6 +355,7 @@ fn slash(
             fraction: slash_fraction(p, kind),
             jail_seconds: p.fault_jail_seconds,
             reason: &reason,
+            proven: false,
         };
         let done = budget.slash(s, &penalty, now)?;
         *t = done.taken;

@@ -25,6 +25,12 @@ pub struct Penalty<'a> {
     pub jail_seconds: u64,
     /// The slash event's `reason`.
     pub reason: &'a str,
+    /// Proven by a challenge's re-run (an overturn): past the jail budget (and
+    /// the once-a-block rule) it still takes its fraction (within
+    /// `validator_slash_cap`), it only does not jail past the budget. The budget exists for faults that may be honest hardware or
+    /// an outage; a result a larger, independent committee found wrong is
+    /// not one (`make sim` showed overturns that took nothing).
+    pub proven: bool,
 }
 
 /// Within any `fault_cap_window_blocks`, inference faults jail at most a third
@@ -104,8 +110,8 @@ impl Budget {
         now: i64,
     ) -> Result<FaultSlash, AttestationError> {
         let power_now = staking::find_validator(s, p.operator)?.map_or(0, |v| v.power());
-        let allowed =
-            !self.slashed.contains(p.address) && (power_now == 0 || self.may_jail(s, power_now));
+        let may_jail = power_now == 0 || self.may_jail(s, power_now);
+        let allowed = p.proven || (!self.slashed.contains(p.address) && may_jail);
         if !allowed {
             return Ok(FaultSlash {
                 events: vec![capped(p)],
@@ -123,7 +129,7 @@ impl Budget {
             p.infraction_height,
             p.power,
             fraction,
-            p.jail_seconds,
+            may_jail.then_some(p.jail_seconds),
             now,
             p.reason,
             staking::Sink::To(&pool),
@@ -138,7 +144,7 @@ impl Budget {
         } else {
             VAL_SLASHES.save(s, p.address, &taken)?;
         }
-        if power_now > 0 {
+        if power_now > 0 && out.jailed {
             self.dirty = true;
             self.recent.push((self.height, power_now));
             let b = self.bonded(s).saturating_sub(u128::from(power_now));

@@ -10,13 +10,17 @@
 //!   re-run's agreeing members and the original's, by seat;
 //! - the original result is wrong by the re-run's: *overturned* — the
 //!   original agreeing members are slashed for `wrong_output` (into the
-//!   insurance pool, within the block's [`Budget`]); then, from the pool and as
-//!   far as it holds, in this order: the requester's fee back, the slash of
-//!   every original member whose "wrong" answer the re-run proves right back
-//!   to it, the challenger's bond back, the requester's compensation (up to
-//!   `compensation_fee_multiple` × the fee of the new slashes), the
-//!   challenger's reward (`challenge_reward_share` of them). The result
-//!   becomes the re-run's.
+//!   insurance pool; past the jail budget and the once-a-block rule too, as
+//!   the fraud is proven, within `validator_slash_cap`); the slash of every
+//!   original member whose "wrong" answer the re-run proves right goes back to
+//!   it from the pool; then, paid out of *what this overturn slashed* and no
+//!   more (so nobody can overturn their own result at a profit), in this
+//!   order: the requester's fee back, the challenger's bond back (the bond
+//!   paid the re-run's members: the liars pay for the re-run), the
+//!   challenger's reward (`challenge_reward_share` of the slashes), the
+//!   requester's compensation (up to `compensation_fee_multiple` × the fee).
+//!   The result becomes the re-run's: its digest, agreeing members and
+//!   powers, with the liars among the faults.
 //!
 //! In every case the original's result is final from this block on.
 
@@ -26,7 +30,7 @@ use verdict_core::address::Addr;
 use verdict_core::coin::Coin;
 use verdict_core::event::Event;
 use verdict_inference::challenge::{close, Overturn};
-use verdict_inference::state::{self as inf, ChallengeOutcome, FaultKind, FaultRecord, Job};
+use verdict_inference::state::{self as inf, ChallengeOutcome, Fault, FaultKind, FaultRecord, Job};
 use verdict_inference::InferenceParams;
 
 use super::budget::{Budget, Penalty};
@@ -64,18 +68,35 @@ pub(super) fn decide(original: &Job, outcome: &Outcome, terms: &Terms) -> Challe
     }
 }
 
-/// The original's agreeing members as pay shares (operator, seats): an
-/// upheld challenge's bond pays them beside the re-run's.
-pub(super) fn upheld_shares(original: &Job) -> Vec<([u8; 20], u64)> {
-    let Some(r) = &original.result else {
-        return vec![];
-    };
-    original
+/// The part of an upheld challenge's bond that pays the original's agreeing
+/// members (by their weights in the original committee).
+pub(super) struct Part {
+    pub amount: Coin,
+    pub shares: Vec<([u8; 20], u64)>,
+}
+
+/// An upheld challenge's bond (the re-run's fee) pays the members that
+/// answered correctly in both committees: the original's agreeing members
+/// get `committee_size / (committee_size + challenge_committee_size)` of it,
+/// the re-run's the rest (each committee by its own weights).
+pub(super) fn upheld_part(original: &Job, rerun: &Job, p: &InferenceParams) -> Option<Part> {
+    let r = original.result.as_ref()?;
+    let shares: Vec<([u8; 20], u64)> = original
         .committee
         .iter()
         .filter(|m| r.agreeing.contains(&m.address))
         .map(|m| (m.operator, m.weight()))
-        .collect()
+        .collect();
+    if shares.is_empty() {
+        return None;
+    }
+    let seats = u128::from(p.committee_size);
+    let all = seats.saturating_add(u128::from(p.challenge_committee_size));
+    let amount = rerun.fee.amount.multiply_ratio(seats, all.max(1));
+    Some(Part {
+        amount: Coin::new(amount.u128(), &rerun.fee.denom),
+        shares,
+    })
 }
 
 /// The chain state a resolution works in.
@@ -86,47 +107,53 @@ pub(super) struct Resolving<'a> {
     pub budget: &'a mut Budget,
 }
 
+/// What the re-run settled: the result an overturn puts in the original's place.
+pub(super) struct Rerun {
+    pub digest: Vec<i64>,
+    pub agreeing: Vec<String>,
+    pub agreeing_power: u64,
+    pub committee_power: u64,
+}
+
 /// Records the decision; an overturn slashes and pays first (see the module
 /// doc). Returns the events.
 pub(super) fn resolve(
     s: &mut dyn Storage,
     original: Job,
     decision: ChallengeOutcome,
-    rerun_digest: &[i64],
+    rerun: Rerun,
     terms: &Terms,
     mut cx: Resolving<'_>,
 ) -> Result<Vec<Event>, AttestationError> {
     if decision != ChallengeOutcome::Overturned {
         return Ok(close(s, original.id, decision, cx.height, None)?);
     }
-    let (slashed, mut events) = slash_agreeing(s, &original, &mut cx)?;
+    let (liars, mut events) = slash_agreeing(s, &original, &mut cx)?;
+    let slashed = liars
+        .iter()
+        .fold(Uint128::zero(), |a, f| a.saturating_add(f.slashed));
     let mut pool = Pool::new(s)?;
+    restore_outvoted(s, &original, &rerun.digest, terms, &mut pool, &mut events)?;
+    // Everything else out of this overturn's slashes only.
+    pool.limit = slashed;
     let fee = original.fee.amount;
-    pool.pay(s, &Addr(original.requester), fee, "refund", &mut events)?;
-    restore_outvoted(s, &original, rerun_digest, terms, &mut pool, &mut events)?;
-    let challenger = original
-        .challenge
-        .as_ref()
-        .map(|c| (c.challenger, c.bond.amount));
-    if let Some((who, bond)) = challenger {
-        pool.pay(s, &Addr(who), bond, "bond", &mut events)?;
+    let requester = Addr(original.requester);
+    pool.pay(s, &requester, fee, "refund", &mut events)?;
+    let mut reward = Uint128::zero();
+    if let Some(c) = &original.challenge {
+        let who = Addr(c.challenger);
+        pool.pay(s, &who, c.bond.amount, "bond", &mut events)?;
+        let want = slashed.mul_floor(cx.p.challenge_reward_share);
+        reward = pool.pay(s, &who, want, "reward", &mut events)?;
     }
     let cap = fee.saturating_mul(Uint128::from(cx.p.compensation_fee_multiple));
-    let compensation = slashed.min(cap);
-    pool.pay(
-        s,
-        &Addr(original.requester),
-        compensation,
-        "compensation",
-        &mut events,
-    )?;
-    let mut reward = Uint128::zero();
-    if let Some((who, _)) = challenger {
-        let want = slashed.mul_floor(cx.p.challenge_reward_share);
-        reward = pool.pay(s, &Addr(who), want, "reward", &mut events)?;
-    }
+    pool.pay(s, &requester, cap, "compensation", &mut events)?;
     let overturn = Overturn {
-        digest: rerun_digest.to_vec(),
+        digest: rerun.digest,
+        agreeing: rerun.agreeing,
+        agreeing_power: rerun.agreeing_power,
+        committee_power: rerun.committee_power,
+        liars,
         slashed,
         reward,
     };
@@ -141,16 +168,17 @@ pub(super) fn resolve(
 }
 
 /// The original's agreeing members slashed for `wrong_output` at the
-/// original's height; returns the total taken with the events.
+/// original's height; returns their faults (with what each slash took) and
+/// the events.
 fn slash_agreeing(
     s: &mut dyn Storage,
     original: &Job,
     cx: &mut Resolving<'_>,
-) -> Result<(Uint128, Vec<Event>), AttestationError> {
+) -> Result<(Vec<Fault>, Vec<Event>), AttestationError> {
     let mut events = Vec::new();
-    let mut total = Uint128::zero();
+    let mut liars = Vec::new();
     let Some(r) = &original.result else {
-        return Ok((total, events));
+        return Ok((liars, events));
     };
     let kind = FaultKind::WrongOutput;
     let reason = format!("inference_{}", kind.as_str());
@@ -170,9 +198,16 @@ fn slash_agreeing(
             fraction: cx.p.slash_fraction_wrong_output,
             jail_seconds: cx.p.fault_jail_seconds,
             reason: &reason,
+            proven: true,
         };
         let done = cx.budget.slash(s, &penalty, cx.now)?;
-        total = total.saturating_add(done.taken);
+        liars.push(Fault {
+            address: m.address.clone(),
+            operator: m.operator,
+            kinds: vec![kind],
+            digest: r.digest.clone(),
+            slashed: done.taken,
+        });
         inf::record_fault(
             s,
             &FaultRecord {
@@ -200,7 +235,7 @@ fn slash_agreeing(
                 .map(|e| e.attr("job_id", original.id)),
         );
     }
-    Ok((total, events))
+    Ok((liars, events))
 }
 
 /// Every original member slashed for a wrong output whose digest the re-run
@@ -255,11 +290,13 @@ fn restore_outvoted(
     Ok(())
 }
 
-/// The insurance pool as a resolution draws on it: never more than it holds.
+/// The insurance pool as a resolution draws on it: never more than it
+/// holds, nor (once set) than `limit`.
 struct Pool {
     addr: Addr,
     denom: String,
     left: Uint128,
+    limit: Uint128,
 }
 
 impl Pool {
@@ -267,7 +304,12 @@ impl Pool {
         let addr = inf::insurance_pool();
         let denom = verdict_staking::state::bond_denom(s);
         let left = Bank::balance(s, &addr, &denom)?;
-        Ok(Pool { addr, denom, left })
+        Ok(Pool {
+            addr,
+            denom,
+            left,
+            limit: Uint128::MAX,
+        })
     }
 
     /// Pays up to `want` to `to` (an `inference_challenge_payout` event
@@ -280,13 +322,14 @@ impl Pool {
         what: &str,
         events: &mut Vec<Event>,
     ) -> Result<Uint128, AttestationError> {
-        let amount = want.min(self.left);
+        let amount = want.min(self.left).min(self.limit);
         if amount.is_zero() {
             return Ok(amount);
         }
         let coin = Coin::new(amount.u128(), &self.denom);
         Bank::transfer(s, &self.addr, to, std::slice::from_ref(&coin))?;
         self.left = self.left.saturating_sub(amount);
+        self.limit = self.limit.saturating_sub(amount);
         events.push(
             Event::new("inference_challenge_payout")
                 .attr("to", to.bech32())

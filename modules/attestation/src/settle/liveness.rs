@@ -151,6 +151,7 @@ fn jail(
                 fraction: p.slash_fraction_missed,
                 jail_seconds: p.fault_jail_seconds,
                 reason: "inference_missed_attestations",
+                proven: false,
             },
             now,
         )?

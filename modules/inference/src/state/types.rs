@@ -338,6 +338,16 @@ pub struct Job {
     pub challenge: Option<Challenge>,
 }
 
+impl Job {
+    /// The id a job's digests are computed with (the seed of the projection
+    /// of an output longer than `max_output_len`): its own, but a re-run's
+    /// is its original's, so that the re-run's digests compare with the
+    /// original result element by element.
+    pub fn digest_seed(&self) -> u64 {
+        self.challenge_of.unwrap_or(self.id)
+    }
+}
+
 /// A job's provenance: with the job's own fields (model id, requester, fee,
 /// committee, heights, result) it says what was asked, who was drawn from
 /// what, and when each member answered.
