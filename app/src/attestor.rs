@@ -218,6 +218,11 @@ impl Attestor {
 
     /// Records a finished result (the worker does this; tests call it directly).
     pub fn insert(&self, job_id: u64, digest: Vec<i64>, latency_ms: u32) {
+        self.insert_ran(job_id, digest, latency_ms, "");
+    }
+
+    /// [`Attestor::insert`], saying what ran it (`runtime`, the sidecar's label).
+    pub fn insert_ran(&self, job_id: u64, digest: Vec<i64>, latency_ms: u32, runtime: &str) {
         let salt = self.salt(job_id);
         let mut c = lock(&self.cache);
         c.inflight.remove(&job_id);
@@ -225,6 +230,7 @@ impl Attestor {
             digest,
             latency_ms,
             salt,
+            runtime: verdict_attestation::extension::runtime_field(runtime),
         });
     }
 
@@ -320,6 +326,7 @@ impl Attestor {
                         digest,
                         latency_ms: 1,
                         salt,
+                        runtime: String::new(),
                     },
                 );
             }
@@ -421,13 +428,18 @@ async fn worker(mut rx: mpsc::UnboundedReceiver<Work>, cache: Arc<Mutex<Cache>>,
             let salt = task.salt.clone();
             let model = task.model_id.clone();
             match run_task(&sidecar, task).await {
-                Ok((digest, latency_ms)) => {
+                Ok(Ran {
+                    digest,
+                    latency_ms,
+                    runtime,
+                }) => {
                     let mut c = lock(&cache);
                     c.inflight.remove(&id);
                     c.local.entry(id).or_insert(LocalJob {
                         digest,
                         latency_ms,
                         salt,
+                        runtime: verdict_attestation::extension::runtime_field(&runtime),
                     });
                 }
                 Err(e) => {
@@ -482,15 +494,23 @@ async fn load_model(sidecar: Sidecar, req: sc::LoadModelRequest) {
     }
 }
 
+/// What the sidecar made of a job.
+struct Ran {
+    digest: Vec<i64>,
+    latency_ms: u32,
+    /// "onnxruntime/<version> <device>".
+    runtime: String,
+}
+
 /// One job on the sidecar, timed for the metrics (submit to result).
-async fn run_task(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), String> {
+async fn run_task(sidecar: &Sidecar, task: Task) -> Result<Ran, String> {
     let started = Instant::now();
     let r = run_task_on(sidecar, task).await;
     crate::metrics::metrics().sidecar_call(started.elapsed(), r.is_ok());
     r
 }
 
-async fn run_task_on(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), String> {
+async fn run_task_on(sidecar: &Sidecar, task: Task) -> Result<Ran, String> {
     let start = Instant::now();
     let mut client = sidecar
         .connect()
@@ -527,7 +547,11 @@ async fn run_task_on(sidecar: &Sidecar, task: Task) -> Result<(Vec<i64>, u32), S
                 );
                 let us = res.latency_us.saturating_add(res.queue_us);
                 let ms = u32::try_from(us.div_ceil(1000)).unwrap_or(u32::MAX);
-                return Ok((digest, ms));
+                return Ok(Ran {
+                    digest,
+                    latency_ms: ms,
+                    runtime: res.runtime.clone(),
+                });
             }
             Ok(sc::JobStatus::Failed) | Ok(sc::JobStatus::TimedOut) => {
                 return Err(format!("job failed on the sidecar: {}", res.error));

@@ -92,6 +92,8 @@ fn an_honest_committee_completes_the_job_pays_it_and_slashes_nobody() {
     for a in attested {
         assert_eq!(a["commit_height"].as_u64(), Some(submitted + 3), "{a}");
         assert_eq!(a["reveal_height"].as_u64(), Some(submitted + 4), "{a}");
+        // What each member's sidecar said ran it, from its commitment.
+        assert_eq!(a["runtime"], "onnxruntime/kit cpu", "{a}");
     }
 }
 

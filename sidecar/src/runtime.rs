@@ -116,6 +116,26 @@ fn writable_by_others(p: &Path) -> bool {
 pub const BUILD_TREE_LIBRARY: &str =
     concat!(env!("CARGO_MANIFEST_DIR"), "/../.tools/libonnxruntime.so");
 
+/// The loaded library's version, from its real file name
+/// (`libonnxruntime.so.1.32.0`, what the wheel ships and `make setup` links
+/// to); set once, when the library is loaded.
+static VERSION: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+/// The version in a library's file name, after symlinks: `libonnxruntime.so.X.Y.Z`.
+fn version_of(lib: &Path) -> Option<String> {
+    let real = std::fs::canonicalize(lib).ok()?;
+    let name = real.file_name()?.to_str()?;
+    let v = name.strip_prefix("libonnxruntime.so.")?;
+    (!v.is_empty() && v.chars().all(|c| c.is_ascii_digit() || c == '.')).then(|| v.to_string())
+}
+
+/// What a result says ran it: "onnxruntime/<version> <device>". Validators
+/// put it in their commitments; the chain keeps it as provenance.
+pub fn runtime_label(device: Device) -> String {
+    let v = VERSION.get().map_or("unknown", String::as_str);
+    format!("onnxruntime/{v} {}", device.name())
+}
+
 // `ort` allows one environment per process and binds the first library loaded.
 static ENVIRONMENT: Mutex<Option<(Environment, PathBuf)>> = Mutex::new(None);
 
@@ -163,6 +183,7 @@ impl Runtime {
         intra_threads: usize,
     ) -> Result<Runtime, SidecarError> {
         let env = environment(lib)?;
+        let _ = VERSION.set(version_of(lib).unwrap_or_else(|| "unknown".into()));
         let rt = Runtime {
             env,
             lib: lib.to_path_buf(),

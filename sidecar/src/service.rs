@@ -107,6 +107,10 @@ async fn get_result(ctx: Ctx, req: pb::GetResultRequest) -> Result<pb::GetResult
         latency_us: r.latency.as_micros() as u64,
         queue_us: r.queue_wait.as_micros() as u64,
         device: r.device.map(|d| d.name().to_string()).unwrap_or_default(),
+        runtime: r
+            .device
+            .map(crate::runtime::runtime_label)
+            .unwrap_or_default(),
         error: r.error.unwrap_or_default(),
     })
 }

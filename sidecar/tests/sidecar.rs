@@ -507,6 +507,13 @@ fn grpc_service_end_to_end_with_metrics() {
             .expect("result");
         assert_eq!(r.status, pb::JobStatus::Done as i32, "{}", r.error);
         assert_eq!(r.device, "cpu");
+        // What the validator puts in its commitment (issue 21 §4): the loaded
+        // library's version, read from its build info.
+        assert!(
+            r.runtime.starts_with("onnxruntime/1.") && r.runtime.ends_with(" cpu"),
+            "{}",
+            r.runtime
+        );
         assert_eq!(r.outputs.len(), 2);
         assert_eq!(r.outputs[0].shape, vec![2, 4]);
 

@@ -191,6 +191,8 @@ def test_jobs_match_python_onnxruntime_and_faulty_validators_are_slashed_in_the_
     assert len(pv["inputs_hash"]) == 64 and len(pv["seed"]) == 64, pv
     assert pv["drawn_height"] == paid[0]["submitted_height"] + 1, pv
     assert set(paid[0]["result"]["agreeing"]) <= {a["address"] for a in pv["attested"]}, pv
+    # Each member's runtime, as its sidecar reported it with the commitment.
+    assert all(a.get("runtime", "").startswith("onnxruntime/1.") for a in pv["attested"]), pv
     assert all(a["reveal_height"] > a["commit_height"] > 0 for a in pv["attested"]
                if a["address"] in paid[0]["result"]["agreeing"]), pv
 

@@ -72,7 +72,7 @@ impl TestNet {
                 } else {
                     12
                 };
-                att.insert(id, digest, latency);
+                att.insert_ran(id, digest, latency, "onnxruntime/kit cpu");
                 self.fed[i].insert(id);
             }
         }

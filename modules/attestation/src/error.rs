@@ -43,6 +43,8 @@ pub enum ExtensionError {
     UnsortedReveals,
     #[error("job {0}: commitment is not 32 bytes")]
     CommitmentLength(u64),
+    #[error("job {0}: runtime must be at most 48 printable ASCII bytes")]
+    Runtime(u64),
     #[error("job {0}: salt must be {MIN_SALT}..{MAX_SALT} bytes")]
     SaltLength(u64),
     #[error("job {job}: digest length {len}")]

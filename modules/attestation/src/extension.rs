@@ -41,6 +41,7 @@ pub fn worst_case_extension_bytes(max_jobs_per_block: u32, max_output_len: u32) 
                 job_id: u64::MAX.saturating_sub(i),
                 commitment: vec![0xFF; 32],
                 latency_ms: u32::MAX,
+                runtime: "r".repeat(MAX_RUNTIME),
             })
             .collect(),
         reveals: (0..n)
@@ -54,6 +55,18 @@ pub fn worst_case_extension_bytes(max_jobs_per_block: u32, max_output_len: u32) 
     ve.encoded_len()
 }
 
+/// Longest `runtime` a commitment may carry, in bytes.
+pub const MAX_RUNTIME: usize = 48;
+
+/// `runtime` as a commitment carries it: printable ASCII, at most
+/// [`MAX_RUNTIME`] bytes (anything else is dropped).
+pub fn runtime_field(r: &str) -> String {
+    r.chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .take(MAX_RUNTIME)
+        .collect()
+}
+
 /// State-independent checks (PrepareProposal, ProcessProposal, VerifyVoteExtension):
 /// sorted unique job ids, 32-byte commitments, 16..32-byte salts, bounded digests.
 pub fn validate_payload(ve: &VoteExtension) -> Result<(), ExtensionError> {
@@ -65,6 +78,13 @@ pub fn validate_payload(ve: &VoteExtension) -> Result<(), ExtensionError> {
     }
     if let Some(c) = ve.commitments.iter().find(|c| c.commitment.len() != 32) {
         return Err(ExtensionError::CommitmentLength(c.job_id));
+    }
+    if let Some(c) = ve
+        .commitments
+        .iter()
+        .find(|c| c.runtime.len() > MAX_RUNTIME || runtime_field(&c.runtime) != c.runtime)
+    {
+        return Err(ExtensionError::Runtime(c.job_id));
     }
     for r in &ve.reveals {
         if !(MIN_SALT..=MAX_SALT).contains(&r.salt.len()) {
@@ -179,6 +199,8 @@ pub struct LocalJob {
     pub digest: Vec<i64>,
     pub latency_ms: u32,
     pub salt: Vec<u8>,
+    /// What ran it (the sidecar's `runtime`), cut to [`MAX_RUNTIME`] bytes.
+    pub runtime: String,
 }
 
 /// What an honest validator says about one job in the extension it builds.
@@ -241,6 +263,7 @@ fn plan(s: &dyn Storage, me: &[u8], id: u64, lj: &LocalJob, next: Option<&NextBl
             job_id: id,
             commitment: mine.to_vec(),
             latency_ms: lj.latency_ms,
+            runtime: runtime_field(&lj.runtime),
         }),
         Some(c) if c == mine.as_slice() && next.is_some_and(|n| n.closes(s, &job)) => reveal(),
         Some(_) => Say::Nothing,

@@ -90,6 +90,7 @@ fn local(digest: Vec<i64>, salt: u8) -> LocalJob {
         digest,
         latency_ms: 3,
         salt: vec![salt; 16],
+        runtime: "onnxruntime/1.22.0 cpu".into(),
     }
 }
 

@@ -386,6 +386,7 @@ fn provenance_pb(p: &state::Provenance) -> pb::Provenance {
                 commit_height: a.commit_height,
                 reveal_height: a.reveal_height,
                 bad_reveal: a.bad_reveal,
+                runtime: a.runtime.clone(),
             })
             .collect(),
     }

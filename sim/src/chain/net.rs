@@ -423,6 +423,7 @@ impl<'a> Sim<'a> {
                         digest: digest_of(&out, seed_id, TOLERANCE_NANO, OUT_LEN),
                         latency_ms: if s == Strategy::Slow { 1 } else { 300 },
                         salt,
+                        runtime: "sim".into(),
                     },
                 );
                 self.fed[i].insert(job.id);

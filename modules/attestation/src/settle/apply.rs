@@ -51,6 +51,7 @@ fn load(s: &dyn Storage, job: &mut Job) -> Result<(Vec<Member>, Vec<Seat>), Atte
                 commit_height: att.commit_height,
                 reveal_height: att.reveal_height,
                 bad_reveal: att.bad_reveal,
+                runtime: att.runtime.clone(),
             });
         }
         seats.push(Seat {

@@ -78,6 +78,7 @@ fn record_commitment(
     }
     att.commitment = Some(c.commitment.clone().into());
     att.latency_ms = c.latency_ms;
+    att.runtime = c.runtime.clone();
     att.commit_height = height;
     att.commit_time_ms = now_ms;
     jobs::record_attestation(s, c.job_id, addr, &att)?;

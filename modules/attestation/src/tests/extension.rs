@@ -137,6 +137,7 @@ fn commitments_after_the_commit_phase_and_reveals_before_it_are_ignored() {
             job_id: 1,
             commitment: commitment(1, &b, &[5], &[2; 16]).to_vec(),
             latency_ms: 1,
+            runtime: String::new(),
         }],
         ..Default::default()
     };
@@ -260,4 +261,27 @@ fn a_full_block_of_maximal_jobs_fits_the_default_extension_cap() {
         (n as usize, n as usize)
     );
     assert!(ve.encoded_len() <= cap);
+}
+
+/// Issue 21 §4: a commitment says what ran it (at most 48 printable ASCII
+/// bytes); the chain records it with the commitment, for provenance.
+#[test]
+fn a_commitment_carries_its_runtime_within_bounds() {
+    let ok = VoteExtension {
+        version: 1,
+        commitments: vec![JobCommitment {
+            job_id: 1,
+            commitment: vec![0; 32],
+            latency_ms: 1,
+            runtime: "onnxruntime/1.22.0 cuda".into(),
+        }],
+        ..Default::default()
+    };
+    assert!(check_payload(&ok).is_ok());
+    for bad in ["r".repeat(49), "line\nbreak".into(), "é".into()] {
+        let mut ve = ok.clone();
+        ve.commitments[0].runtime = bad.clone();
+        assert!(check_payload(&ve).is_err(), "{bad:?}");
+    }
+    assert_eq!(crate::extension::runtime_field(&"x".repeat(60)).len(), 48);
 }

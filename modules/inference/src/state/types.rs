@@ -383,6 +383,9 @@ pub struct Attested {
     /// The reveal did not open the commitment.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub bad_reveal: bool,
+    /// What the member said ran it ("onnxruntime/<version> <device>").
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
 }
 
 /// One member's attestation of one job, as recorded from vote extensions.
@@ -399,6 +402,9 @@ pub struct Attestation {
     pub reveal_height: u64,
     /// A reveal arrived that does not open the commitment.
     pub bad_reveal: bool,
+    /// What the member said ran it (from its commitment; information only).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub runtime: String,
 }
 
 /// A fault as the `faults` query lists it.
