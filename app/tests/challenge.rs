@@ -52,6 +52,20 @@ fn refused(res: &ExecTxResult, text: &str) {
     assert!(res.log.contains(text), "{}", res.log);
 }
 
+/// A net of `behaviours` (with `stakes`, or 100 000 000 each) whose jobs
+/// get committees of `seats` and challenges re-runs of `rerun` seats, 8 jobs
+/// a block, a challenge window of 12 blocks.
+fn thin_net(behaviours: &[Behaviour], stakes: &[u128], seats: u32, rerun: u32) -> TestNet {
+    TestNet::inference(behaviours, 8)
+        .stakes(stakes)
+        .inference_params(
+            json!({"committee_size": seats, "challenge_committee_size": rerun,
+            "challenge_window_blocks": 12, "max_jobs_per_block": 8, "max_jobs_per_source": 8}),
+        )
+        .tx_fee(50_000, 2_000_000)
+        .start()
+}
+
 /// Registers the model and submits jobs, 8 a block, until one completes with
 /// exactly the `liars` agreeing (and, with `minority`, an honest member
 /// outvoted and slashed: something taken); its id.
@@ -95,11 +109,12 @@ fn capture(net: &mut TestNet, liars: &[String], minority: bool) -> u64 {
 /// other five hold 5/7 ≥ 2/3 of the stake) and overturns it.
 #[test]
 fn a_challenge_overturns_a_captured_result_slashes_its_members_and_pays_the_wronged() {
-    let mut net = TestNet::inference(&[Wrong, Wrong, Honest, Honest, Honest, Honest, Honest], 8)
-        .inference_params(json!({"committee_size": 2, "challenge_committee_size": 5,
-        "challenge_window_blocks": 12, "max_jobs_per_block": 8, "max_jobs_per_source": 8}))
-        .tx_fee(50_000, 2_000_000)
-        .start();
+    let mut net = thin_net(
+        &[Wrong, Wrong, Honest, Honest, Honest, Honest, Honest],
+        &[],
+        2,
+        5,
+    );
     let liars: Vec<String> = (0..2).map(|i| net.nodes[i].hex()).collect();
     let id = capture(&mut net, &liars, false);
     let job = net.job(id);
@@ -238,23 +253,14 @@ fn an_honest_result_survives_a_challenge_and_the_windows_close() {
 /// stake: the re-run is drawn without them).
 #[test]
 fn an_overturn_restores_the_slash_of_an_outvoted_honest_member() {
-    let mut net = TestNet::inference(
+    let big = 150_000_000;
+    let rest = 120_000_000;
+    let mut net = thin_net(
         &[Colluder, Colluder, Honest, Honest, Honest, Honest, Honest],
-        8,
-    )
-    .stakes(&[
-        150_000_000,
-        150_000_000,
-        120_000_000,
-        120_000_000,
-        120_000_000,
-        120_000_000,
-        120_000_000,
-    ])
-    .inference_params(json!({"committee_size": 4, "challenge_committee_size": 6,
-        "challenge_window_blocks": 12, "max_jobs_per_block": 8, "max_jobs_per_source": 8}))
-    .tx_fee(50_000, 2_000_000)
-    .start();
+        &[big, big, rest, rest, rest, rest, rest],
+        4,
+        6,
+    );
     let liars: Vec<String> = (0..2).map(|i| net.nodes[i].hex()).collect();
     let id = capture(&mut net, &liars, true);
     let job = net.job(id);
@@ -296,25 +302,15 @@ fn an_overturn_restores_the_slash_of_an_outvoted_honest_member() {
 /// the coalition's largest validator was capped).
 #[test]
 fn an_overturn_slashes_past_the_jail_budget_without_jailing() {
-    let mut net = TestNet::inference(
+    let (one, two) = (100_000_000, 200_000_000);
+    let mut net = thin_net(
         &[
             Colluder, Colluder, BadReveal, BadReveal, Honest, Honest, Honest,
         ],
-        8,
-    )
-    .stakes(&[
-        100_000_000,
-        100_000_000,
-        100_000_000,
-        100_000_000,
-        200_000_000,
-        200_000_000,
-        200_000_000,
-    ])
-    .inference_params(json!({"committee_size": 2, "challenge_committee_size": 5,
-        "challenge_window_blocks": 12, "max_jobs_per_block": 8, "max_jobs_per_source": 8}))
-    .tx_fee(50_000, 2_000_000)
-    .start();
+        &[one, one, one, one, two, two, two],
+        2,
+        5,
+    );
     let colluders: Vec<String> = (0..2).map(|i| net.nodes[i].hex()).collect();
     let id = capture(&mut net, &colluders, false);
     let ok = challenge(&mut net, id, FEE * 5 / 2);

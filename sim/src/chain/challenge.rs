@@ -6,7 +6,7 @@
 //! random 1 % (and, in a second run, 10 %) of its completed results. Each
 //! challenge is a re-run on `challenge_committee_size` seats (the default 96).
 
-use super::report::{books_balance, or_none, reasons};
+use super::report::{books_balance, or_none, slashed_ranks};
 use super::result::ChainResult;
 use super::run::{run_chain, RunOpts};
 use crate::model::{validators, Strategy};
@@ -33,6 +33,17 @@ fn line(label: &str, r: &ChainResult, honest_slashed: &[String], coalition: &[St
         r.upheld_captured,
         r.false_overturns,
         r.inconclusive,
+    );
+    println!(
+        "  - resolved while the coalition held ≥ 1/3 of the set's power (outvoted honest \
+         members jailed; beyond the BFT assumption, not under the goal): {} challenges, \
+         {} forged results overturned, {} honest results overturned, {} forged results \
+         upheld; the coalition's peak share of the set {:.1} %",
+        r.beyond_third,
+        r.beyond_caught,
+        r.beyond_false_overturns,
+        r.beyond_upheld_captured,
+        r.coalition_peak_permille as f64 / 10.0,
     );
     println!(
         "  - paid from the insurance pool on overturns: refunds {}, bonds back {}, \
@@ -95,20 +106,8 @@ pub(super) fn challenge_section(
         ("1 % of results challenged", &one),
         ("10 % challenged", &ten),
     ] {
-        let honest_slashed: Vec<String> = (0..vals.len())
-            .filter(|&i| vals[i].strategy.honest())
-            .filter_map(|i| {
-                let applied: u64 = r.slash_events[i].values().map(|(a, _)| a).sum();
-                (applied > 0).then(|| format!("rank {} {}", i + 1, reasons(r, i)))
-            })
-            .collect();
-        let coalition: Vec<String> = (0..vals.len())
-            .filter(|&i| vals[i].strategy == Strategy::Coalition)
-            .filter_map(|i| {
-                let any = r.slash_events[i].values().any(|(a, c)| a + c > 0);
-                any.then(|| format!("rank {} {}", i + 1, reasons(r, i)))
-            })
-            .collect();
+        let honest_slashed = slashed_ranks(&vals, r, |v| v.strategy.honest(), false);
+        let coalition = slashed_ranks(&vals, r, |v| v.strategy == Strategy::Coalition, true);
         line(label, r, &honest_slashed, &coalition);
         ok &= r.false_overturns == 0 && r.upheld_captured == 0;
         books &= books_balance(r);

@@ -356,6 +356,26 @@ pub(super) fn or_none(items: &[String], sep: &str) -> String {
     }
 }
 
+/// The validators `pick` chooses that a run slashed (with `capped`, also
+/// those whose every slash was capped), as "rank N reasons".
+pub(super) fn slashed_ranks(
+    vals: &[crate::model::Val],
+    r: &ChainResult,
+    pick: impl Fn(&crate::model::Val) -> bool,
+    capped: bool,
+) -> Vec<String> {
+    (0..vals.len())
+        .filter(|&i| pick(&vals[i]))
+        .filter_map(|i| {
+            let n: u64 = r.slash_events[i]
+                .values()
+                .map(|(a, c)| if capped { a + c } else { *a })
+                .sum();
+            (n > 0).then(|| format!("rank {} {}", i + 1, reasons(r, i)))
+        })
+        .collect()
+}
+
 /// Validator `i`'s slash events of a run by reason: `reason ×applied (+capped)`.
 pub(super) fn reasons(r: &ChainResult, i: usize) -> String {
     r.slash_events[i]
@@ -452,13 +472,7 @@ fn outage_section(
         ("incident rule on (default)", &with_rule),
         ("incident rule off (incident_share 1)", &without),
     ] {
-        let honest_slashed: Vec<String> = (0..vals.len())
-            .filter(|&i| vals[i].strategy.honest())
-            .filter_map(|i| {
-                let applied: u64 = r.slash_events[i].values().map(|(a, _)| a).sum();
-                (applied > 0).then(|| format!("rank {} {}", i + 1, reasons(r, i)))
-            })
-            .collect();
+        let honest_slashed = slashed_ranks(&vals, r, |v| v.strategy.honest(), false);
         println!(
             "- {label}: {} of {} jobs completed, incidents {}; honest validators slashed: {}; {}",
             r.completed,

@@ -88,4 +88,14 @@ pub(crate) struct ChainResult {
     pub reruns: u64,
     pub challenge_paid: BTreeMap<String, u128>,
     pub restitution: u128,
+    /// Challenges resolved while the coalition held at least 1/3 of the
+    /// validator set's power (beyond the BFT assumption: jailings of
+    /// outvoted honest members grew its share), and how many of those
+    /// overturned an honest result or upheld a forged one.
+    pub beyond_third: u64,
+    pub beyond_caught: u64,
+    pub beyond_false_overturns: u64,
+    pub beyond_upheld_captured: u64,
+    /// The coalition's largest share of the set's power seen (per mille).
+    pub coalition_peak_permille: u64,
 }

@@ -76,6 +76,21 @@ pub(super) struct RunOpts {
     pub challenge_permille: u64,
 }
 
+/// The coalition's share of the validator set's power now, per mille.
+fn coalition_share(sim: &Sim<'_>) -> u64 {
+    let (mut ours, mut all) = (0i64, 0i64);
+    for (&i, &p) in &sim.active {
+        all += p;
+        if sim.vals[i].strategy == Strategy::Coalition {
+            ours += p;
+        }
+    }
+    if all == 0 {
+        return 0;
+    }
+    (ours * 1000 / all) as u64
+}
+
 pub(super) fn run_chain(
     vals: &[Val],
     jobs: u64,
@@ -417,7 +432,18 @@ pub(super) fn run_chain(
                 "inference_challenge_resolved" => {
                     let id = a.get("job_id").and_then(|x| x.parse::<u64>().ok());
                     let forged = id.is_some_and(|id| res.captured_ids.contains(&id));
-                    match a.get("outcome").map(String::as_str) {
+                    let outcome = a.get("outcome").map(String::as_str);
+                    if coalition_share(&sim) * 3 >= 1000 {
+                        res.beyond_third += 1;
+                        match outcome {
+                            Some("overturned") if forged => res.beyond_caught += 1,
+                            Some("overturned") => res.beyond_false_overturns += 1,
+                            Some("upheld") if forged => res.beyond_upheld_captured += 1,
+                            _ => {}
+                        }
+                        continue;
+                    }
+                    match outcome {
                         Some("overturned") if forged => res.caught += 1,
                         Some("overturned") => res.false_overturns += 1,
                         Some("upheld") if forged => res.upheld_captured += 1,
@@ -473,6 +499,7 @@ pub(super) fn run_chain(
             }
             tally_job(&sim, &job, id, seed, &mut res);
         }
+        res.coalition_peak_permille = res.coalition_peak_permille.max(coalition_share(&sim));
         // Validator set changes: CometBFT applies them two heights later.
         for u in &r.validator_updates {
             if u.power == 0 {
