@@ -47,6 +47,21 @@ fn until_resolved(net: &mut TestNet) -> ResponseFinalizeBlock {
     panic!("no challenge resolved in 20 blocks");
 }
 
+/// The fault records of job `id` among `faults` (the Faults query).
+fn of_job(faults: &Value, id: u64) -> Vec<&Value> {
+    faults
+        .as_array()
+        .expect("faults")
+        .iter()
+        .filter(|f| f["job_id"] == json!(id))
+        .collect()
+}
+
+/// A uverd amount the queries give as a decimal string.
+fn amount(v: &Value) -> u128 {
+    v.as_str().and_then(|s| s.parse().ok()).expect("an amount")
+}
+
 fn refused(res: &ExecTxResult, text: &str) {
     assert_ne!(res.code, 0, "{}", res.log);
     assert!(res.log.contains(text), "{}", res.log);
@@ -161,23 +176,12 @@ fn a_challenge_overturns_a_captured_result_slashes_its_members_and_pays_the_wron
     );
     // Both liars slashed for a wrong output of this job, into the pool.
     let faults = net.query("Faults", json!({}));
-    let theirs: Vec<&Value> = faults
-        .as_array()
-        .expect("faults")
-        .iter()
-        .filter(|f| f["job_id"] == json!(id))
-        .collect();
+    let theirs = of_job(&faults, id);
     assert_eq!(theirs.len(), 2, "{faults}");
     assert!(theirs.iter().all(|f| f["kind"] == "wrong_output"));
-    let slashed: u128 = job["challenge"]["slashed"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("slashed");
+    let slashed: u128 = amount(&job["challenge"]["slashed"]);
     assert!(slashed > 0);
-    let reward: u128 = job["challenge"]["reward"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("reward");
+    let reward: u128 = amount(&job["challenge"]["reward"]);
     assert_eq!(reward, slashed / 10);
     assert_eq!(events(&r, "inference_job_final").len(), 1);
     // The user (requester and challenger): three challenge tx fees and the
@@ -341,18 +345,10 @@ fn an_overturn_slashes_past_the_jail_budget_without_jailing() {
         bad.iter().filter(|f| f["jailed"] == json!(true)).count() >= 2,
         "{faults}"
     );
-    let theirs: Vec<&Value> = faults
-        .as_array()
-        .expect("faults")
-        .iter()
-        .filter(|f| f["job_id"] == json!(id))
-        .collect();
+    let theirs = of_job(&faults, id);
     assert_eq!(theirs.len(), 2, "{faults}");
     for f in &theirs {
-        let taken: u128 = f["slashed"]
-            .as_str()
-            .and_then(|s| s.parse().ok())
-            .expect("slashed");
+        let taken: u128 = amount(&f["slashed"]);
         assert!(taken > 0, "an overturn took nothing: {faults}");
     }
     assert_eq!(
@@ -401,10 +397,7 @@ fn a_sole_server_overturning_its_own_result_cannot_drain_the_pool() {
     until_resolved(&mut net);
     let job = net.job(id);
     assert_eq!(job["status"], "overturned", "{job}");
-    let slashed: u128 = job["challenge"]["slashed"]
-        .as_str()
-        .and_then(|s| s.parse().ok())
-        .expect("slashed");
+    let slashed: u128 = amount(&job["challenge"]["slashed"]);
     // The pool kept at least what it had: every payout came out of the
     // overturn's own slash.
     assert!(

@@ -27,7 +27,7 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::jobs;
 use crate::params::InferenceParams;
-use crate::slots::{block_time_ms, take_slot};
+use crate::slots::{open, submitted_event, take_slot, NewJob};
 use crate::state::{self, Challenge, ChallengeOutcome, Job, JobStatus, Member};
 
 /// Why `job` cannot be challenged at `height` (None: it can).
@@ -93,16 +93,25 @@ pub fn file(
         &state::escrow(),
         std::slice::from_ref(bond),
     )?;
-    let id = state::NEXT_JOB_ID.may_load(ctx.store)?.unwrap_or(1);
-    let rerun = rerun_job(&job, id, challenger, bond, ctx, &p);
-    let deadline = rerun.deadline_height;
-    state::JOBS.save(ctx.store, id, &rerun)?;
-    state::INPUTS.save(ctx.store, id, &inputs)?;
-    state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
-    state::JOBS_BY_REQUESTER.save(ctx.store, (&challenger.0, id), &())?;
-    state::LIVE.save(ctx.store, (deadline, id), &())?;
-    state::UNASSIGNED.save(ctx.store, id, &())?;
-    state::BLOCK_JOBS.save(ctx.store, &in_block)?;
+    let rerun = open(
+        ctx,
+        &p,
+        &in_block,
+        NewJob {
+            requester: challenger.0,
+            model_id: &job.model_id,
+            max_latency_ms: job.max_latency_ms,
+            fee: bond,
+            inputs: &inputs,
+            provenance: job.provenance.as_ref().map(|pv| state::Provenance {
+                spec_hash: pv.spec_hash.clone(),
+                inputs_hash: pv.inputs_hash.clone(),
+                ..state::Provenance::default()
+            }),
+            challenge_of: Some(job_id),
+        },
+    )?;
+    let id = rerun.id;
     job.challenge = Some(Challenge {
         challenger: challenger.0,
         bond: bond.clone(),
@@ -122,54 +131,11 @@ pub fn file(
             .attr("bond", bond)
             .attr("rerun_job_id", id),
     );
-    ctx.emit(
-        Event::new("inference_job_submitted")
-            .attr("job_id", id)
-            .attr("model_id", &job.model_id)
-            .attr("requester", challenger.bech32())
-            .attr("fee", bond)
-            .attr("max_latency_ms", job.max_latency_ms)
-            .attr("deadline_height", deadline)
-            .attr("challenge_of", job_id),
-    );
+    ctx.emit(submitted_event(&rerun));
     Ok(Any {
         type_url: "/verdict.inference.v1.MsgChallengeJobResponse".into(),
         value: pb::MsgChallengeJobResponse { rerun_job_id: id }.encode_to_vec(),
     })
-}
-
-/// The re-run of `job`, as job `id` of this block paid by `bond`.
-fn rerun_job(
-    job: &Job,
-    id: u64,
-    challenger: &Addr,
-    bond: &Coin,
-    ctx: &Ctx<'_>,
-    p: &InferenceParams,
-) -> Job {
-    let height = ctx.block.height;
-    Job {
-        id,
-        requester: challenger.0,
-        model_id: job.model_id.clone(),
-        max_latency_ms: job.max_latency_ms,
-        fee: bond.clone(),
-        submitted_height: height,
-        submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
-        commit_deadline: height.saturating_add(p.commit_blocks),
-        commit_closed_height: 0,
-        deadline_height: height.saturating_add(p.attestation_window_blocks),
-        committee: vec![],
-        status: JobStatus::Pending,
-        result: None,
-        provenance: job.provenance.as_ref().map(|pv| state::Provenance {
-            spec_hash: pv.spec_hash.clone(),
-            inputs_hash: pv.inputs_hash.clone(),
-            ..state::Provenance::default()
-        }),
-        challenge_of: Some(job.id),
-        challenge: None,
-    }
 }
 
 /// The candidates of a re-run of `original`: without its members when the

@@ -12,10 +12,10 @@ use verdict_proto::inference::v1 as pb;
 use crate::error::InferenceError;
 use crate::msgs::{element_size, InferenceMsg};
 use crate::params::InferenceParams;
-use crate::slots::take_slot;
+use crate::slots::{open, submitted_event, take_slot, NewJob};
 // Where other crates have always found it.
 pub use crate::slots::block_time_ms;
-use crate::state::{self, InputTensor, Job, JobStatus, Model, Provenance, Spec};
+use crate::state::{self, InputTensor, Model, Provenance, Spec};
 
 pub fn execute(ctx: &mut Ctx<'_>, msg: &InferenceMsg) -> Result<Any, InferenceError> {
     match msg {
@@ -219,46 +219,27 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
         &state::escrow(),
         std::slice::from_ref(sub.fee),
     )?;
-    let id = state::NEXT_JOB_ID.may_load(ctx.store)?.unwrap_or(1);
-    let deadline = height.saturating_add(p.attestation_window_blocks);
-    let job = Job {
-        id,
-        requester: sub.requester.0,
-        model_id: sub.model_id.clone(),
-        max_latency_ms: sub.max_latency_ms,
-        fee: sub.fee.clone(),
-        submitted_height: height,
-        submitted_time_ms: block_time_ms(ctx.block.time_seconds, ctx.block.time_nanos),
-        commit_deadline: height.saturating_add(p.commit_blocks),
-        commit_closed_height: 0,
-        deadline_height: deadline,
-        committee: vec![],
-        status: JobStatus::Pending,
-        result: None,
-        provenance: Some(Provenance {
-            spec_hash: model.spec_hash(),
-            inputs_hash: inputs_hash(sub.inputs)?,
-            ..Provenance::default()
-        }),
-        challenge_of: None,
-        challenge: None,
+    let provenance = Provenance {
+        spec_hash: model.spec_hash(),
+        inputs_hash: inputs_hash(sub.inputs)?,
+        ..Provenance::default()
     };
-    state::JOBS.save(ctx.store, id, &job)?;
-    state::INPUTS.save(ctx.store, id, sub.inputs)?;
-    state::NEXT_JOB_ID.save(ctx.store, &id.saturating_add(1))?;
-    state::JOBS_BY_REQUESTER.save(ctx.store, (&sub.requester.0, id), &())?;
-    state::LIVE.save(ctx.store, (deadline, id), &())?;
-    state::UNASSIGNED.save(ctx.store, id, &())?;
-    state::BLOCK_JOBS.save(ctx.store, &in_block)?;
-    ctx.emit(
-        Event::new("inference_job_submitted")
-            .attr("job_id", id)
-            .attr("model_id", sub.model_id)
-            .attr("requester", sub.requester.bech32())
-            .attr("fee", sub.fee)
-            .attr("max_latency_ms", sub.max_latency_ms)
-            .attr("deadline_height", deadline),
-    );
+    let job = open(
+        ctx,
+        &p,
+        &in_block,
+        NewJob {
+            requester: sub.requester.0,
+            model_id: sub.model_id,
+            max_latency_ms: sub.max_latency_ms,
+            fee: sub.fee,
+            inputs: sub.inputs,
+            provenance: Some(provenance),
+            challenge_of: None,
+        },
+    )?;
+    let id = job.id;
+    ctx.emit(submitted_event(&job));
     Ok(Any {
         type_url: "/verdict.inference.v1.MsgSubmitJobResponse".into(),
         value: pb::MsgSubmitJobResponse { job_id: id }.encode_to_vec(),
