@@ -50,6 +50,9 @@ pub enum PortEvent {
     Ack { packet: Packet, ack: Vec<u8> },
     /// One of this chain's requests timed out.
     Timeout { packet: Packet },
+    /// The counterparty closed this channel (ChanCloseConfirm): its payer's
+    /// funds go to the community pool.
+    ChannelClosed { channel_id: ChannelId },
 }
 
 fn app_error(description: String) -> ChannelError {
@@ -211,6 +214,19 @@ impl Module for InferenceModule {
         channel_id: &ChannelId,
     ) -> Result<ModuleExtras, ChannelError> {
         self.on_chan_close_init_validate(port_id, channel_id)?;
+        Ok(ModuleExtras::empty())
+    }
+
+    // ChanCloseConfirm: the counterparty closed its end (ICS-04 lets it); ours
+    // follows, and nothing can spend the channel's payer any more.
+    fn on_chan_close_confirm_execute(
+        &mut self,
+        _port_id: &PortId,
+        channel_id: &ChannelId,
+    ) -> Result<ModuleExtras, ChannelError> {
+        self.events.push(PortEvent::ChannelClosed {
+            channel_id: channel_id.clone(),
+        });
         Ok(ModuleExtras::empty())
     }
 

@@ -65,11 +65,22 @@ pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Ev
         WAIT_FINAL.remove(s, job_id);
         match write_served(s, host, raw.map(|r| r.to_vec()), &ack) {
             Ok(ev) => out.extend(ev),
-            Err(e) => out.push(
-                Event::new("inference_remote_ack_failed")
-                    .attr("job_id", job_id)
-                    .attr("error", e),
-            ),
+            Err(e) => {
+                let closed = match &e {
+                    AckError::ChannelNotOpen(ch) => Some(ch.to_string()),
+                    _ => None,
+                };
+                out.push(
+                    Event::new("inference_remote_ack_failed")
+                        .attr("job_id", job_id)
+                        .attr("error", e),
+                );
+                // A failed job's refund went back to the payer of a channel
+                // that serves nothing more.
+                if let Some(ch) = closed {
+                    out.extend(super::sweep::sweep_payer(s, &ch).map_err(AckError::Storage)?);
+                }
+            }
         }
     }
     Ok(out)

@@ -25,8 +25,11 @@
 //! acknowledgement or a timeout refunds it. Each request's outcome is kept and
 //! served by the `RemoteRequest`/`RemoteRequests` queries.
 //!
-//! Files: `state` (accounts, tables, records), `serve` and `acks` (serving
-//! side), `request`, `close` and `reclaim` (requesting side), `invariants`,
+//! A channel the counterparty closes has its payer's funds moved to the
+//! community pool (`sweep`, security review I-7).
+//!
+//! Files: `state` (accounts, tables, records), `serve`, `acks` and `sweep`
+//! (serving side), `request`, `close` and `reclaim` (requesting side), `invariants`,
 //! `queries`.
 
 use verdict_core::ctx::Ctx;
@@ -42,6 +45,7 @@ mod reclaim;
 mod request;
 mod serve;
 pub(crate) mod state;
+mod sweep;
 #[cfg(test)]
 mod tests;
 
@@ -61,6 +65,13 @@ pub fn apply(ctx: &mut Ctx<'_>, host: &HostInfo, events: Vec<PortEvent>) -> Resu
             PortEvent::Request { packet, request } => serve::serve(ctx, host, packet, request)?,
             PortEvent::Ack { packet, ack } => close::close(ctx, &packet, close::Outcome::Ack(ack))?,
             PortEvent::Timeout { packet } => close::close(ctx, &packet, close::Outcome::Timeout)?,
+            PortEvent::ChannelClosed { channel_id } => {
+                if let Some(e) =
+                    sweep::sweep_payer(ctx.store, channel_id.as_str()).map_err(IbcError::Handler)?
+                {
+                    ctx.emit(e);
+                }
+            }
         }
     }
     Ok(())

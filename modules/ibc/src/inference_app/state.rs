@@ -14,7 +14,9 @@ use crate::inference_packet::InferenceResult;
 
 /// The account that pays for the jobs requested over `channel_id` of port
 /// `inference` on this (serving) chain. Anyone may fund it with a bank send;
-/// only jobs spend from it, and failed jobs refund to it.
+/// only jobs spend from it, and failed jobs refund to it. Once the
+/// counterparty closes the channel, its funds go to the community pool
+/// (`sweep`).
 pub fn payer(channel_id: &str) -> Addr {
     Addr::module(&format!("ibc-inference/{channel_id}"))
 }

@@ -524,3 +524,73 @@ fn a_request_whose_fee_exceeds_the_serving_cap_is_refused_and_the_payer_pays_not
         "the payer paid nothing"
     );
 }
+
+/// Security review I-7: a channel's payer account is an account nobody holds a
+/// key to. Once the counterparty closes the channel (ChanCloseConfirm here),
+/// nothing can spend what is left in it, so it goes to the community pool; so
+/// does the refund of a job still in flight at the close, when its
+/// acknowledgement finds the channel no longer open.
+#[test]
+fn a_closed_channels_payer_funds_go_to_the_community_pool() {
+    use ibc::core::host::ValidationContext;
+    use ibc::core::router::module::Module;
+    let mut s = setup(); // channel-0 open
+    let payer0 = payer("channel-0");
+    Bank::mint(&mut s, &payer0, &[Coin::new(7000, FEE_DENOM)]).expect("mint");
+    let pool = |s: &MemoryStorage| verdict_distribution::state::community_pool(s).expect("pool");
+    let before = pool(&s);
+
+    // The counterparty closed it: ibc-rs stores the closed end, then calls
+    // the port, which queues the sweep for `apply`.
+    let mut end = IbcContext::new(&mut s, host())
+        .channel_end(&ChannelEndPath::new(&port(), &ChannelId::new(0)))
+        .expect("end");
+    end.set_state(State::Closed);
+    IbcContext::new(&mut s, host())
+        .store_channel(&ChannelEndPath::new(&port(), &ChannelId::new(0)), end)
+        .expect("closed");
+    let mut m = crate::inference_port::InferenceModule::default();
+    m.on_chan_close_confirm_validate(&port(), &ChannelId::new(0))
+        .expect("a counterparty's close is accepted");
+    m.on_chan_close_confirm_execute(&port(), &ChannelId::new(0))
+        .expect("close confirm");
+    let (r, events) = in_ctx(&mut s, &block_at(30), |ctx| apply(ctx, &host(), m.events));
+    r.expect("apply");
+    assert_eq!(
+        Bank::balance(&s, &payer0, FEE_DENOM)
+            .expect("balance")
+            .u128(),
+        0
+    );
+    assert_eq!(pool(&s), before + cosmwasm_std::Uint128::new(7000));
+    let swept: Vec<_> = events
+        .iter()
+        .filter(|e| e.kind == "inference_payer_swept")
+        .collect();
+    assert_eq!(swept.len(), 1, "{events:?}");
+
+    // A job served on it failed after the close: its fee came back to the
+    // payer, and the acknowledgement nobody can relay sweeps it too.
+    put_job_for_test(&mut s, &job(5, JobStatus::Failed, 10)).expect("job");
+    SERVED
+        .save(
+            &mut s,
+            5,
+            &Binary::from(RawPacket::from(packet(105)).encode_to_vec()),
+        )
+        .expect("served");
+    Bank::mint(&mut s, &payer0, &[Coin::new(1000, FEE_DENOM)]).expect("refund");
+    let events = write_settled_acks(&mut s, &host()).expect("acks");
+    let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        ["inference_remote_ack_failed", "inference_payer_swept"]
+    );
+    assert_eq!(
+        Bank::balance(&s, &payer0, FEE_DENOM)
+            .expect("balance")
+            .u128(),
+        0
+    );
+    assert_eq!(pool(&s), before + cosmwasm_std::Uint128::new(8000));
+}
