@@ -108,11 +108,16 @@ pub(super) struct Tree<'a> {
     pub(super) db: &'a sled::Tree,
     pub(super) nodes: u8,
     pub(super) values: u8,
+    /// The last commits' nodes, looked up before sled.
+    pub(super) cache: Option<&'a super::cache::NodeCache>,
 }
 
 impl TreeReader for Tree<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
         let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
+        if let Some(node) = self.cache.and_then(|c| c.get(&k)) {
+            return Ok(Some(node));
+        }
         match self.db.get(k)? {
             None => Ok(None),
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),

@@ -12,7 +12,7 @@
 //! | `p`    | key_hash                     | key — preimages for ICS-23 proofs  |
 //! | `l`    | key                          | value — latest value, ordered      |
 //! | `m`    | meta name                    | committed height, app hashes       |
-//! | `s` `S` `x` `X` `t` `T` | see [`prune`] | what each commit made stale  |
+//! | `b` `B` (`s` `S` `x` `X` `t` `T` before) | see [`prune`] | what each commit made stale |
 //!
 //! Two Merkle trees, both versioned by height: the `ibc` sub-store holds the IBC
 //! paths (flat keys `ibc/<path>`, stored in the sub-store as `<path>`), and the
@@ -42,6 +42,7 @@ use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateB
 use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 use sha2::Sha256;
 
+mod cache;
 mod error;
 mod layout;
 mod prune;
@@ -94,6 +95,8 @@ pub struct Store {
     pruning: Pruning,
     /// Versions pruning must keep: snapshots being read from them.
     pins: std::sync::Mutex<std::collections::BTreeSet<u64>>,
+    /// The nodes of the last commits, for the next block's hashing.
+    nodes: cache::NodeCache,
 }
 
 impl Store {
@@ -138,6 +141,7 @@ impl Store {
             _lock: lock,
             pruning: Pruning::NOTHING,
             pins: Default::default(),
+            nodes: Default::default(),
         };
         store.check_consistency()?;
         Ok(store)
@@ -263,6 +267,7 @@ impl Store {
             db: &self.tree,
             nodes: P_NODE,
             values: P_VALUE,
+            cache: Some(&self.nodes),
         }
     }
 
@@ -271,6 +276,7 @@ impl Store {
             db: &self.tree,
             nodes: P_IBC_NODE,
             values: P_IBC_VALUE,
+            cache: Some(&self.nodes),
         }
     }
 
@@ -424,18 +430,24 @@ impl Store {
         write_tree_batch(&mut batch, &pending.ibc_batch, P_IBC_NODE, P_IBC_VALUE)?;
         prune::record_stale(&mut batch, &self.tree, &pending.tree_batch, prune::APP)?;
         prune::record_stale(&mut batch, &self.tree, &pending.ibc_batch, prune::IBC)?;
-        let ibc_key_hash = KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY);
-        batch.insert(
-            prefixed(P_PREIMAGE, &ibc_key_hash.0),
-            verdict_ibc::STORE_KEY,
-        );
-        for (key, value) in &pending.changes {
+        // A key's preimage is written once: a key hash always names the
+        // same bytes, and pruning drops it only with the key's last version.
+        let mut preimage = |tree_key: &[u8]| -> Result<(), StoreError> {
+            let k = prefixed(P_PREIMAGE, &KeyHash::with::<Sha256>(tree_key).0);
+            if !self.tree.contains_key(&k)? {
+                batch.insert(k, tree_key);
+            }
+            Ok(())
+        };
+        preimage(verdict_ibc::STORE_KEY)?;
+        for key in pending.changes.keys() {
             // Preimages are of the key as its tree knows it.
-            let tree_key = key
-                .strip_prefix(verdict_ibc::FLAT_PREFIX)
-                .unwrap_or(key.as_slice());
-            let kh = KeyHash::with::<Sha256>(tree_key);
-            batch.insert(prefixed(P_PREIMAGE, &kh.0), tree_key);
+            preimage(
+                key.strip_prefix(verdict_ibc::FLAT_PREFIX)
+                    .unwrap_or(key.as_slice()),
+            )?;
+        }
+        for (key, value) in &pending.changes {
             match value {
                 Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
                 None => batch.remove(prefixed(P_LATEST, key)),
@@ -453,6 +465,13 @@ impl Store {
         }
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
+        self.nodes.committed(
+            pending.height,
+            &[
+                (P_NODE, &pending.tree_batch.node_batch),
+                (P_IBC_NODE, &pending.ibc_batch.node_batch),
+            ],
+        );
         let due = self.pruning.due(pending.height);
         // A snapshot being read keeps its version (and so every later one).
         if let Some(oldest) = due.map(|o| self.oldest_pin().map_or(o, |p| o.min(p))) {

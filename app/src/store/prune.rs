@@ -11,13 +11,24 @@
 //! heights before `P` answer a clear error. It is not consensus: two nodes
 //! with different pruning agree on every app hash.
 //!
+//! One record per tree and version holds all three kinds (a commit adds one
+//! sled entry per tree, not one per stale node: issue 18, commit time):
+//!
+//! | prefix | key            | value                                                  |
+//! |--------|----------------|--------------------------------------------------------|
+//! | `b`/`B`| since (BE u64) | borsh([`StaleRecord`]): app/ibc nodes stale since, values replaced since, keys deleted at |
+//!
+//! Stores written before kept one entry per item, which pruning still reads:
+//!
 //! | prefix | key                                            | meaning                      |
 //! |--------|------------------------------------------------|------------------------------|
 //! | `s`/`S`| since (BE u64) ‖ borsh(NodeKey)                | app/ibc node stale since     |
 //! | `x`/`X`| since (BE u64) ‖ key_hash ‖ old version (BE u64) | app/ibc value replaced since |
 //! | `t`/`T`| version (BE u64) ‖ key_hash                    | app/ibc key deleted at       |
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use borsh::{BorshDeserialize, BorshSerialize};
 
 use jmt::storage::{NibblePath, NodeKey, TreeUpdateBatch};
 
@@ -27,12 +38,25 @@ use super::layout::{
 };
 use super::layout::{P_NODE, P_VALUE};
 
-const P_STALE: u8 = b's';
-const P_IBC_STALE: u8 = b'S';
-const P_STALE_VALUE: u8 = b'x';
-const P_IBC_STALE_VALUE: u8 = b'X';
-const P_TOMBSTONE: u8 = b't';
-const P_IBC_TOMBSTONE: u8 = b'T';
+pub(super) const P_STALE: u8 = b's';
+pub(super) const P_IBC_STALE: u8 = b'S';
+pub(super) const P_STALE_VALUE: u8 = b'x';
+pub(super) const P_IBC_STALE_VALUE: u8 = b'X';
+pub(super) const P_TOMBSTONE: u8 = b't';
+pub(super) const P_IBC_TOMBSTONE: u8 = b'T';
+pub(super) const P_RECORD: u8 = b'b';
+pub(super) const P_IBC_RECORD: u8 = b'B';
+
+/// What one commit made stale in one tree, all since the same version.
+#[derive(Debug, Default, BorshSerialize, BorshDeserialize)]
+pub(super) struct StaleRecord {
+    /// Nodes no tree at `since` or later holds.
+    pub(super) nodes: Vec<NodeKey>,
+    /// (key hash, version) of values replaced at `since`.
+    pub(super) values: Vec<([u8; 32], u64)>,
+    /// Keys deleted at `since` (their tombstone is the value at `since`).
+    pub(super) deleted: Vec<[u8; 32]>,
+}
 const META_PRUNED_UNTIL: &[u8] = b"pruned_until";
 
 /// What to keep: the last `keep_recent` versions (0: everything), pruned every
@@ -100,6 +124,7 @@ pub(super) struct Ids {
     stale: u8,
     stale_values: u8,
     tombstones: u8,
+    records: u8,
 }
 
 pub(super) const APP: Ids = Ids {
@@ -108,6 +133,7 @@ pub(super) const APP: Ids = Ids {
     stale: P_STALE,
     stale_values: P_STALE_VALUE,
     tombstones: P_TOMBSTONE,
+    records: P_RECORD,
 };
 pub(super) const IBC: Ids = Ids {
     nodes: P_IBC_NODE,
@@ -115,36 +141,62 @@ pub(super) const IBC: Ids = Ids {
     stale: P_IBC_STALE,
     stale_values: P_IBC_STALE_VALUE,
     tombstones: P_IBC_TOMBSTONE,
+    records: P_IBC_RECORD,
 };
 
-/// Adds to a commit's batch what its tree batch makes stale.
+/// Adds to a commit's batch what its tree batch makes stale: one
+/// [`StaleRecord`] per version (the commit's own; one already on disk for
+/// that version is extended, never overwritten).
 pub(super) fn record_stale(
     batch: &mut sled::Batch,
     db: &sled::Tree,
     tree_batch: &TreeUpdateBatch,
     ids: Ids,
 ) -> Result<(), StoreError> {
+    let mut records: BTreeMap<u64, StaleRecord> = BTreeMap::new();
     for idx in &tree_batch.stale_node_index_batch {
-        let mut k = idx.stale_since_version.to_be_bytes().to_vec();
-        k.extend_from_slice(&borsh::to_vec(&idx.node_key).map_err(tree_err)?);
-        batch.insert(prefixed(ids.stale, &k), &[]);
+        records
+            .entry(idx.stale_since_version)
+            .or_default()
+            .nodes
+            .push(idx.node_key.clone());
     }
     for ((version, key_hash), value) in tree_batch.node_batch.values() {
         if value.is_none() {
             // Nothing replaces a deletion: it is recorded to go by its own version.
-            let mut t = version.to_be_bytes().to_vec();
-            t.extend_from_slice(&key_hash.0);
-            batch.insert(prefixed(ids.tombstones, &t), &[]);
+            records
+                .entry(*version)
+                .or_default()
+                .deleted
+                .push(key_hash.0);
         }
-        let lo = value_key(ids.values, key_hash, 0);
+        // The newest earlier value of the key: the greatest value key below
+        // this one, when it is of the same key hash (`get_lt` costs a third
+        // of a reversed range here).
         let hi = value_key(ids.values, key_hash, *version);
-        if let Some(prev) = db.range(lo..hi).next_back() {
-            let (k, _) = prev?;
-            let mut r = version.to_be_bytes().to_vec();
-            r.extend_from_slice(&key_hash.0);
-            r.extend_from_slice(k.get(33..41).unwrap_or_default());
-            batch.insert(prefixed(ids.stale_values, &r), &[]);
+        let prev = db.get_lt(&hi)?.filter(|(k, _)| k.get(..33) == hi.get(..33));
+        if let Some((k, _)) = prev {
+            let old = k
+                .get(33..41)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes)
+                .ok_or_else(|| StoreError::Tree(format!("bad value key {k:?}")))?;
+            records
+                .entry(*version)
+                .or_default()
+                .values
+                .push((key_hash.0, old));
         }
+    }
+    for (since, mut record) in records {
+        let key = prefixed(ids.records, &since.to_be_bytes());
+        if let Some(old) = db.get(&key)? {
+            let old = StaleRecord::try_from_slice(&old).map_err(tree_err)?;
+            record.nodes.extend(old.nodes);
+            record.values.extend(old.values);
+            record.deleted.extend(old.deleted);
+        }
+        batch.insert(key, borsh::to_vec(&record).map_err(tree_err)?);
     }
     Ok(())
 }
@@ -173,11 +225,7 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
     if oldest <= oldest_kept(db)? {
         return Ok(0);
     }
-    let mut batch = sled::Batch::default();
-    let mut n = 0usize;
-    let mut deleted = Vec::new();
-    // Value records this batch removes (what the preimage check must not count).
-    let mut gone: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let mut r = Removal::default();
     // The empty nibble path (jmt has no public constructor): no nibbles (a
     // u64), no bytes (a u32 length), in borsh.
     let empty: NibblePath = borsh::from_slice(&[0u8; 12]).map_err(tree_err)?;
@@ -193,47 +241,102 @@ pub(super) fn prune(db: &sled::Tree, oldest: u64) -> Result<usize, StoreError> {
         };
         let root = borsh::to_vec(&NodeKey::new(version, empty.clone())).map_err(tree_err)?;
         for ids in [APP, IBC] {
-            batch.remove(prefixed(ids.nodes, &root));
+            r.batch.remove(prefixed(ids.nodes, &root));
         }
-        batch.remove(k);
-        n = n.saturating_add(1);
+        r.entry(k.to_vec());
     }
     let end = oldest.saturating_add(1).to_be_bytes();
     for ids in [APP, IBC] {
-        for item in db.range(prefixed(ids.stale, &[])..prefixed(ids.stale, &end)) {
-            let (k, _) = item?;
-            batch.remove(prefixed(ids.nodes, k.get(9..).unwrap_or_default()));
-            batch.remove(k);
-            n = n.saturating_add(1);
+        for item in db.range(prefixed(ids.records, &[])..prefixed(ids.records, &end)) {
+            let (k, v) = item?;
+            let since = k.get(1..9).unwrap_or_default();
+            let record = StaleRecord::try_from_slice(&v).map_err(tree_err)?;
+            for node in &record.nodes {
+                r.entry(prefixed(ids.nodes, &borsh::to_vec(node).map_err(tree_err)?));
+            }
+            for (hash, old) in &record.values {
+                r.value(value_key(ids.values, &jmt::KeyHash(*hash), *old));
+            }
+            for hash in &record.deleted {
+                r.tombstone(ids.values, hash, since);
+            }
+            r.batch.remove(k);
         }
-        for item in db.range(prefixed(ids.stale_values, &[])..prefixed(ids.stale_values, &end)) {
-            let (k, _) = item?;
-            let mut v = vec![ids.values];
-            v.extend_from_slice(k.get(9..49).unwrap_or_default());
-            batch.remove(v.clone());
-            gone.insert(v);
-            batch.remove(k);
-            n = n.saturating_add(1);
-        }
-        for item in db.range(prefixed(ids.tombstones, &[])..prefixed(ids.tombstones, &end)) {
-            let (k, _) = item?;
-            let (Some(version), Some(hash)) = (k.get(1..9), k.get(9..41)) else {
-                continue;
-            };
-            let mut v = vec![ids.values];
-            v.extend_from_slice(hash);
-            v.extend_from_slice(version);
-            batch.remove(v.clone());
-            gone.insert(v);
-            batch.remove(k.clone());
-            deleted.push(hash.to_vec());
-            n = n.saturating_add(1);
-        }
+        legacy_records(db, ids, &end, &mut r)?;
     }
+    let Removal {
+        mut batch,
+        mut n,
+        deleted,
+        gone,
+    } = r;
     n = n.saturating_add(drop_orphan_preimages(db, &mut batch, deleted, &gone)?);
     batch.insert(meta_key(META_PRUNED_UNTIL), oldest.to_be_bytes().as_slice());
     db.apply_batch(batch)?;
     Ok(n)
+}
+
+/// What one pruning pass removes, in one batch.
+#[derive(Default)]
+struct Removal {
+    batch: sled::Batch,
+    /// Entries removed (records aside).
+    n: usize,
+    /// Key hashes of the deletions whose tombstones go.
+    deleted: Vec<Vec<u8>>,
+    /// Value records this batch removes (what the preimage check must not count).
+    gone: BTreeSet<Vec<u8>>,
+}
+
+impl Removal {
+    fn entry(&mut self, key: Vec<u8>) {
+        self.batch.remove(key);
+        self.n = self.n.saturating_add(1);
+    }
+
+    fn value(&mut self, key: Vec<u8>) {
+        self.gone.insert(key.clone());
+        self.entry(key);
+    }
+
+    /// The tombstone of key `hash` deleted at `version` (big-endian).
+    fn tombstone(&mut self, values: u8, hash: &[u8], version: &[u8]) {
+        let mut v = vec![values];
+        v.extend_from_slice(hash);
+        v.extend_from_slice(version);
+        self.value(v);
+        self.deleted.push(hash.to_vec());
+    }
+}
+
+/// The per-item records of stores written before [`StaleRecord`], since
+/// versions below `end`.
+fn legacy_records(
+    db: &sled::Tree,
+    ids: Ids,
+    end: &[u8],
+    r: &mut Removal,
+) -> Result<(), StoreError> {
+    for item in db.range(prefixed(ids.stale, &[])..prefixed(ids.stale, end)) {
+        let (k, _) = item?;
+        r.entry(prefixed(ids.nodes, k.get(9..).unwrap_or_default()));
+        r.batch.remove(k);
+    }
+    for item in db.range(prefixed(ids.stale_values, &[])..prefixed(ids.stale_values, end)) {
+        let (k, _) = item?;
+        let mut v = vec![ids.values];
+        v.extend_from_slice(k.get(9..49).unwrap_or_default());
+        r.value(v);
+        r.batch.remove(k);
+    }
+    for item in db.range(prefixed(ids.tombstones, &[])..prefixed(ids.tombstones, end)) {
+        let (k, _) = item?;
+        if let (Some(version), Some(hash)) = (k.get(1..9), k.get(9..41)) {
+            r.tombstone(ids.values, hash, version);
+            r.batch.remove(k);
+        }
+    }
+    Ok(())
 }
 
 /// Adds to `batch` the removal of the preimages of `hashes` that no value of

@@ -291,3 +291,110 @@ fn pruning_drops_the_tombstones_and_preimages_of_keys_deleted_before_the_kept_ra
     let root = s.app_hash_at(60).expect("hash").expect("kept");
     assert!(v.is_none() && verify_proof(&root, &proof, b"new10", None));
 }
+
+/// Issue 18 (commit time): what a commit makes stale is one sled entry per
+/// tree and version, not one per stale node, replaced value and deletion
+/// (about 2 400 entries of the 8 000 a 1 000-write block wrote).
+#[test]
+fn a_commit_records_what_it_made_stale_in_one_entry_per_tree() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path()).expect("open");
+    for h in 1..=20u64 {
+        s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
+            .expect("commit");
+    }
+    let count = |p: u8| s.tree.scan_prefix([p]).count();
+    for p in [
+        prune::P_STALE,
+        prune::P_IBC_STALE,
+        prune::P_STALE_VALUE,
+        prune::P_IBC_STALE_VALUE,
+        prune::P_TOMBSTONE,
+        prune::P_IBC_TOMBSTONE,
+    ] {
+        assert_eq!(count(p), 0, "per-item records under {:?}", p as char);
+    }
+    // Every height from 2 on replaced something in both trees.
+    assert_eq!(count(prune::P_RECORD), 19);
+    assert_eq!(count(prune::P_IBC_RECORD), 19);
+}
+
+/// A store written before the per-version record (one entry per stale item)
+/// prunes exactly as one written after.
+#[test]
+fn the_per_item_stale_records_of_older_stores_are_still_pruned() {
+    let (d1, d2) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let (new, old) = (
+        Store::open(d1.path()).expect("open"),
+        Store::open(d2.path()).expect("open"),
+    );
+    for h in 1..=20u64 {
+        for s in [&new, &old] {
+            s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
+                .expect("commit");
+        }
+    }
+    // Rewrite `old`'s records as the per-item entries stores wrote before.
+    for (rec, stale, stale_values, tombstones) in [
+        (
+            prune::P_RECORD,
+            prune::P_STALE,
+            prune::P_STALE_VALUE,
+            prune::P_TOMBSTONE,
+        ),
+        (
+            prune::P_IBC_RECORD,
+            prune::P_IBC_STALE,
+            prune::P_IBC_STALE_VALUE,
+            prune::P_IBC_TOMBSTONE,
+        ),
+    ] {
+        for item in old.tree.scan_prefix([rec]) {
+            let (k, v) = item.expect("record");
+            let since = k.get(1..9).expect("since").to_vec();
+            let r: prune::StaleRecord = borsh::from_slice(&v).expect("decode");
+            for node in &r.nodes {
+                let mut e = since.clone();
+                e.extend(borsh::to_vec(node).expect("node key"));
+                old.tree.insert(prefixed(stale, &e), &[]).expect("write");
+            }
+            for (hash, version) in &r.values {
+                let mut e = since.clone();
+                e.extend_from_slice(hash);
+                e.extend_from_slice(&version.to_be_bytes());
+                old.tree
+                    .insert(prefixed(stale_values, &e), &[])
+                    .expect("write");
+            }
+            for hash in &r.deleted {
+                let mut e = since.clone();
+                e.extend_from_slice(hash);
+                old.tree
+                    .insert(prefixed(tombstones, &e), &[])
+                    .expect("write");
+            }
+            old.tree.remove(k).expect("remove");
+        }
+    }
+    let pruning = Pruning::named("custom", 5, 5).expect("custom");
+    let (new, old) = (new.with_pruning(pruning), old.with_pruning(pruning));
+    for h in 21..=30u64 {
+        for s in [&new, &old] {
+            s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
+                .expect("commit");
+        }
+    }
+    let entries = |s: &Store| -> Vec<Vec<u8>> {
+        s.tree
+            .iter()
+            .keys()
+            .map(|k| k.expect("key").to_vec())
+            .filter(|k| !matches!(k.first(), Some(b'b' | b'B')))
+            .collect()
+    };
+    assert_eq!(entries(&old), entries(&new));
+    assert_eq!(old.oldest_height().expect("oldest"), 26);
+}

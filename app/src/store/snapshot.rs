@@ -58,6 +58,7 @@ impl Store {
                 db: &self.tree,
                 nodes,
                 values,
+                cache: None,
             });
             let iter = JellyfishMerkleIterator::new(Arc::clone(&tree), height, KeyHash([0; 32]))
                 .map_err(tree_err)?;
