@@ -1,6 +1,7 @@
 //! Verdict's ABCI application: the store, the block pipeline and the vote-extension
 //! plumbing that CometBFT drives.
 
+pub mod abci_server;
 pub mod app;
 pub mod attestation_key;
 pub mod attestor;

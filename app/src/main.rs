@@ -147,13 +147,11 @@ fn start(s: Start) -> anyhow::Result<()> {
         .with_concurrency(c.query_concurrency);
     serve_clients(backend, c.grpc(), c.api(), c.api.cors.clone(), c.metrics())?;
     let abci = c.abci;
-    let server = tendermint_abci::ServerBuilder::default()
-        .bind(&abci, app)
+    let listener = std::net::TcpListener::bind(&abci)
         .map_err(|e| anyhow::anyhow!("cannot listen for ABCI on {abci}: {e}"))?;
     let settings = file.map_or_else(|| "flags and defaults".into(), |f| f.display().to_string());
     tracing::info!(%abci, height, home = %home.display(), %settings, "verdictd serving ABCI");
-    server
-        .listen()
+    verdict_app::abci_server::serve(listener, app)
         .map_err(|e| anyhow::anyhow!("ABCI server on {abci} stopped: {e}"))?;
     Ok(())
 }
