@@ -14,10 +14,10 @@ NET_FLAGS = --serve "$(SERVE)" $(if $(EMPTY_MODELS),--empty-models,)
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync bench-disk models fmt lint clean sim sim-fast sdk-fixtures
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync bench-disk bench-wasmd models fmt lint clean sim sim-fast sdk-fixtures
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | bench-disk | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
+	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | bench-disk | bench-wasmd | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
 
 setup:
 	@scripts/setup.sh
@@ -102,6 +102,7 @@ fuzz:
 	done
 
 bench: setup build
+	@ABCI_CLI=1 scripts/setup.sh
 	cargo build --release -p verdict-app --bench store_commit
 	$(PY) -m bench.run
 	$(PY) -m bench.load
@@ -118,6 +119,12 @@ bench-ibc: setup build
 # Store and block sizes over 20 000 blocks with pruning and traffic (long: about an hour).
 bench-disk: setup build
 	$(PY) -m bench.disk
+
+# Signed MsgSend throughput beside wasmd (a stock Cosmos SDK chain, built once into
+# .tools/bin/wasmd from the Go module proxy: several minutes), same client and load.
+bench-wasmd: setup build
+	scripts/build-wasmd.sh
+	$(PY) -m bench.wasmd
 
 # A fresh full node joining by state sync beside one replaying from genesis.
 bench-statesync: setup build

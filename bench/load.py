@@ -8,7 +8,8 @@ in sequence order) and sent with broadcast_tx_sync to node 0 from 64 client
 threads (LOAD_THREADS): CometBFT's socket ABCI client answers each CheckTx after
 its flush timer, so a verdictd behind a socket needs more requests in flight than
 the in-process kvstore to be fed at the same rate. Latency is the time from the send to seeing the tx in a committed block
-(polled every 50 ms). Results are appended to bench/RESULTS.md.
+(polled every 50 ms). Verdict runs as a validator would: no per-block invariant
+check (`check-invariants`, on in local nets). Results are appended to bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ import hashlib
 import http.client
 import json
 import os
-import signal
 import statistics
 import subprocess
 import sys
@@ -27,9 +27,8 @@ import threading
 import time
 from pathlib import Path
 
-from bench.run import commit, machine, record
+from bench.run import as_validators, commit, machine, record, start_kvstore, stop
 from testnet import Net
-from testnet.env import cometbft_bin
 
 N = 4
 ACCOUNTS = int(os.environ.get("LOAD_ACCOUNTS", "200"))
@@ -109,14 +108,10 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
         procs = []
         try:
             if engine == "verdict":
+                as_validators(net, N)
                 net.start()
             else:
-                for i in range(N):
-                    log = open(out / f"node{i}" / "cometbft.log", "ab")
-                    procs.append(subprocess.Popen(
-                        [str(cometbft_bin()), "start", "--home", str(out / f"node{i}"),
-                         "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
-                        start_new_session=True))
+                procs = start_kvstore(net, N, engine == "kvstore-socket")
             if not net.wait_height(range(N), 2, 60):
                 raise RuntimeError(f"{engine}: net did not start")
             if engine == "verdict":
@@ -149,16 +144,15 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 "_txs": txs,
             }
         finally:
-            for p in procs:
-                p.send_signal(signal.SIGTERM)
-                p.wait(10)
+            stop(procs)
             net.stop()
 
 
 def main() -> int:
     v = run_engine("verdict", None)
     k = run_engine("kvstore", v["_txs"])
-    for r in (v, k):
+    ks = run_engine("kvstore-socket", v["_txs"])
+    for r in (v, k, ks):
         r.pop("_txs")
         print(json.dumps(r), flush=True)
     ratio = v["tps"] / k["tps"] if k["tps"] else 0.0
@@ -175,8 +169,11 @@ def main() -> int:
         "| engine | committed | rejected at CheckTx | tx/s (send start → last commit) | commit latency p50 | p99 |",
         "|---|---|---|---|---|---|",
     ]
-    for r in (k, v):
-        name = "CometBFT kvstore (ceiling)" if r["engine"] == "kvstore" else "Verdict (signed MsgSend)"
+    names = {"kvstore": "CometBFT kvstore in-process (ceiling)",
+             "kvstore-socket": "kvstore behind a socket (abci-cli)",
+             "verdict": "Verdict (signed MsgSend)"}
+    for r in (k, ks, v):
+        name = names[r["engine"]]
         lines.append(f"| {name} | {r['committed']}/{r['txs']} | {r['rejected']} | {r['tps']} | "
                      f"{r['lat_p50_ms']} ms | {r['lat_p99_ms']} ms |")
     lines += ["", f"Verdict / kvstore throughput: {ratio:.2f}.", ""]

@@ -24,9 +24,55 @@ from pathlib import Path
 
 from testnet import ROOT, Net
 from testnet.env import cometbft_bin
+from testnet.homes import Toml
 
 SECONDS = float(os.environ.get("BENCH_SECONDS", "20"))
 N = 4
+
+
+ENGINES = ("kvstore", "kvstore-socket", "verdict")
+
+
+def as_validators(net: Net, n: int) -> None:
+    """Local nets check the books after every block (`check-invariants`); a
+    validator does not, nor does a benchmark."""
+    for i in range(n):
+        path = net.out / f"node{i}" / "config" / "app.toml"
+        cfg = Toml(path.read_text())
+        cfg.set_raw(None, "check-invariants", "false")
+        path.write_text(cfg.text)
+
+
+def start_kvstore(net: Net, n: int, socket: bool) -> list[subprocess.Popen]:
+    """CometBFT's kvstore on every node of `net`'s homes: in-process
+    (`--proxy_app=kvstore`, the engine's ceiling) or, with `socket`, as an
+    external `abci-cli kvstore` on the node's ABCI port (what a socket costs)."""
+    procs = []
+    for i in range(n):
+        home = net.out / f"node{i}"
+        log = open(home / "cometbft.log", "ab")
+        args = [str(cometbft_bin()), "start", "--home", str(home)]
+        if socket:
+            addr = "tcp://" + json.loads((home / "node.json").read_text())["abci"]
+            procs.append(subprocess.Popen(
+                [str(ROOT / ".tools" / "bin" / "abci-cli"), "kvstore", "--address", addr],
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
+            time.sleep(0.3)
+        else:
+            args.append("--proxy_app=kvstore")
+        procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True))
+    return procs
+
+
+def stop(procs: list[subprocess.Popen]) -> None:
+    for p in procs:
+        p.send_signal(signal.SIGTERM)
+    for p in procs:
+        try:
+            p.wait(10)
+        except subprocess.TimeoutExpired:
+            p.kill()
 
 
 def measure(engine: str, timeout_commit: str) -> dict:
@@ -36,14 +82,10 @@ def measure(engine: str, timeout_commit: str) -> dict:
         procs = []
         try:
             if engine == "verdict":
+                as_validators(net, N)
                 net.start()
             else:
-                for i in range(N):
-                    log = open(out / f"node{i}" / "cometbft.log", "ab")
-                    procs.append(subprocess.Popen(
-                        [str(cometbft_bin()), "start", "--home", str(out / f"node{i}"),
-                         "--proxy_app=kvstore"], stdout=log, stderr=subprocess.STDOUT,
-                        start_new_session=True))
+                procs = start_kvstore(net, N, engine == "kvstore-socket")
             if not net.wait_height(range(N), 3, 60):
                 raise RuntimeError(f"{engine}: net did not start")
             h0, t0 = net.node(0).height(), time.monotonic()
@@ -53,9 +95,7 @@ def measure(engine: str, timeout_commit: str) -> dict:
                     "blocks": h1 - h0, "seconds": round(t1 - t0, 2),
                     "blocks_per_s": round((h1 - h0) / (t1 - t0), 2)}
         finally:
-            for p in procs:
-                p.send_signal(signal.SIGTERM)
-                p.wait(10)
+            stop(procs)
             net.stop()
 
 
@@ -106,7 +146,7 @@ def machine() -> str:
 def main() -> int:
     rows = []
     for tc in ("500ms", "0s"):
-        for engine in ("kvstore", "verdict"):
+        for engine in ENGINES:
             r = measure(engine, tc)
             print(json.dumps(r), flush=True)
             rows.append(r)
@@ -125,14 +165,16 @@ def main() -> int:
         "",
         "### Blocks per second, 4 validators on loopback, empty blocks",
         "",
-        "| timeout_commit | CometBFT kvstore (ceiling) | Verdict | Verdict / kvstore |",
-        "|---|---|---|---|",
+        "| timeout_commit | CometBFT kvstore in-process (ceiling) | kvstore behind a socket (abci-cli) "
+        "| Verdict | Verdict / kvstore |",
+        "|---|---|---|---|---|",
     ]
     for tc in ("500ms", "0s"):
-        k = next(x for x in rows if x["engine"] == "kvstore" and x["timeout_commit"] == tc)
-        v = next(x for x in rows if x["engine"] == "verdict" and x["timeout_commit"] == tc)
+        k, ks, v = (next(x for x in rows if x["engine"] == e and x["timeout_commit"] == tc)
+                    for e in ENGINES)
         ratio = v["blocks_per_s"] / k["blocks_per_s"] if k["blocks_per_s"] else 0
         lines.append(f"| {tc} | {k['blocks_per_s']} ({k['blocks']} blocks) | "
+                     f"{ks['blocks_per_s']} ({ks['blocks']} blocks) | "
                      f"{v['blocks_per_s']} ({v['blocks']} blocks) | {ratio:.2f} |")
     s = store
     lines += [

@@ -29,15 +29,7 @@ need jq
 need curl
 
 # --- wasmd, built once -----------------------------------------------------------
-if [ ! -x "$WASMD" ]; then
-    need go
-    echo "building wasmd $WASMD_VERSION into $WASMD (several minutes)"
-    dir="$(go mod download -json "github.com/CosmWasm/wasmd@$WASMD_VERSION" | jq -r .Dir)"
-    src="$ROOT/.tools/src/wasmd"
-    rm -rf "$src" && mkdir -p "$(dirname "$src")" && cp -r "$dir" "$src" && chmod -R u+w "$src"
-    # `go install` refuses wasmd's replace directives; `go build` in its module does not.
-    (cd "$src" && go build -o "$WASMD" ./cmd/wasmd)
-fi
+WASMD="$WASMD" WASMD_VERSION="$WASMD_VERSION" "$ROOT/scripts/build-wasmd.sh"
 
 for port in $RPC_PORT $P2P_PORT $ABCI_PORT $GRPC_PORT $API_PORT; do
     if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then

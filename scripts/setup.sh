@@ -6,7 +6,9 @@
 #   .tools/bin/verdict-test-signer   a CometBFT remote signer (scripts/test-signer) for the e2e tests
 #   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
 #   clients/cosmjs/node_modules   @cosmjs/stargate + proto-signing for the compatibility test
-# GPU=1 installs onnxruntime-gpu instead of onnxruntime.
+# GPU=1 installs onnxruntime-gpu instead of onnxruntime. ABCI_CLI=1 (make bench) also
+# installs .tools/bin/abci-cli at the same CometBFT version: its kvstore behind a
+# socket is the bench's measure of what the socket costs.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -38,6 +40,16 @@ if [ "$have" != "$want" ]; then
 fi
 have="$("$TOOLS/bin/cometbft" version)"
 [ "$have" = "$want" ] || { echo "setup: error: cometbft reports $have, want $want" >&2; exit 1; }
+
+# --- abci-cli (benchmarks only) ------------------------------------------------------
+if [ "${ABCI_CLI:-0}" = "1" ] && [ "$(cat "$TOOLS/bin/.abci-cli-version" 2>/dev/null)" != "$COMETBFT_VERSION" ]; then
+  echo "setup: installing abci-cli $COMETBFT_VERSION (go install)"
+  if ! GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/cometbft/cometbft/abci/cmd/abci-cli@$COMETBFT_VERSION"; then
+    echo "setup: error: go install github.com/cometbft/cometbft/abci/cmd/abci-cli@$COMETBFT_VERSION failed" >&2
+    exit 1
+  fi
+  echo "$COMETBFT_VERSION" > "$TOOLS/bin/.abci-cli-version"
+fi
 
 # --- grpcurl (a stock gRPC client: server reflection, health) ----------------------
 # (`go install` builds report no version: a stamp records which one is there.)
