@@ -102,10 +102,16 @@ def watch(net: Net, sent: dict[str, float], start_height: int, deadline: float) 
     return seen
 
 
-def settle_blocks(jobs: Jobs, seed: int, tmp: Path) -> int:
-    """Blocks from a job's inclusion to its settlement (mlp_classifier)."""
-    job = jobs.submit("mlp_classifier", make_input("mlp_classifier", seed), tmp,
-                      max_latency_ms=1000)
+def settle_blocks(jobs: Jobs, seed: int, tmp: Path) -> int | str:
+    """Blocks from a job's inclusion to its settlement (mlp_classifier), or
+    what went wrong."""
+    try:
+        job = jobs.submit("mlp_classifier", make_input("mlp_classifier", seed), tmp,
+                          max_latency_ms=1000)
+    except Exception as e:  # noqa: BLE001 - reported in the results, not raised
+        return f"not submitted ({e})"
+    if not job.get("result"):
+        return f"no result ({job.get('status')})"
     return job["result"]["finalized_height"] - job["submitted_height"]
 
 
@@ -119,7 +125,7 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 as_validators(net, N)
                 net.start()
             else:
-                procs = start_kvstore(net, N, engine == "kvstore-socket")
+                start_kvstore(net, N, engine == "kvstore-socket", procs)
             if not net.wait_height(range(N), 2, 60):
                 raise RuntimeError(f"{engine}: net did not start")
             job_blocks: dict[str, int] = {}
@@ -144,14 +150,16 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
             t0 = time.monotonic()
             # ... and one submitted while the load is being sent.
             loaded = threading.Thread(target=lambda: job_blocks.update(
-                loaded=settle_blocks(jobs, 2, Path(d)))) if engine == "verdict" else None
-            if loaded:
-                threading.Timer(1.0, loaded.start).start()
+                loaded=settle_blocks(jobs, 2, Path(d))), daemon=True) if engine == "verdict" else None
+            timer = threading.Timer(1.0, loaded.start) if loaded else None
+            if timer:
+                timer.daemon = True
+                timer.start()
             sent, rejected = blast(txs, int(net.node(0).rpc_addr.rsplit(":", 1)[1]))
             t_sent = time.monotonic()
             seen = watch(net, sent, start_h, t_sent + 120)
-            if loaded:
-                time.sleep(1.5)  # the timer has started it
+            if timer and loaded:
+                timer.join()
                 loaded.join(180)
             t_end = max(seen.values()) if seen else t_sent
             lat = sorted((seen[h] - sent[h]) * 1000 for h in seen)

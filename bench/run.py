@@ -43,26 +43,43 @@ def as_validators(net: Net, n: int) -> None:
         path.write_text(cfg.text)
 
 
-def start_kvstore(net: Net, n: int, socket: bool) -> list[subprocess.Popen]:
+def start_kvstore(net: Net, n: int, socket: bool, procs: list[subprocess.Popen]) -> None:
     """CometBFT's kvstore on every node of `net`'s homes: in-process
     (`--proxy_app=kvstore`, the engine's ceiling) or, with `socket`, as an
-    external `abci-cli kvstore` on the node's ABCI port (what a socket costs)."""
-    procs = []
+    external `abci-cli kvstore` on the node's ABCI port (what a socket costs).
+    Each process goes into `procs` as it starts, for `stop`."""
     for i in range(n):
         home = net.out / f"node{i}"
-        log = open(home / "cometbft.log", "ab")
         args = [str(cometbft_bin()), "start", "--home", str(home)]
         if socket:
-            addr = "tcp://" + json.loads((home / "node.json").read_text())["abci"]
-            procs.append(subprocess.Popen(
-                [str(ROOT / ".tools" / "bin" / "abci-cli"), "kvstore", "--address", addr],
-                stdout=log, stderr=subprocess.STDOUT, start_new_session=True))
-            time.sleep(0.3)
+            addr = json.loads((home / "node.json").read_text())["abci"]
+            with open(home / "abci-cli.log", "ab") as log:
+                procs.append(subprocess.Popen(
+                    [str(ROOT / ".tools" / "bin" / "abci-cli"), "kvstore", "--address",
+                     f"tcp://{addr}"], stdout=log, stderr=subprocess.STDOUT,
+                    start_new_session=True))
+            wait_listening(addr, 30)
         else:
             args.append("--proxy_app=kvstore")
-        procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True))
-    return procs
+        with open(home / "cometbft.log", "ab") as log:
+            procs.append(subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT,
+                                          start_new_session=True))
+
+
+def wait_listening(addr: str, seconds: float) -> None:
+    """Until `host:port` accepts a connection (CometBFT gives up on an ABCI app
+    that is not listening yet)."""
+    import socket
+    host, port = addr.rsplit(":", 1)
+    end = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection((host, int(port)), timeout=1).close()
+            return
+        except OSError:
+            if time.monotonic() > end:
+                raise RuntimeError(f"nothing listens on {addr}")
+            time.sleep(0.1)
 
 
 def stop(procs: list[subprocess.Popen]) -> None:
@@ -85,7 +102,7 @@ def measure(engine: str, timeout_commit: str) -> dict:
                 as_validators(net, N)
                 net.start()
             else:
-                procs = start_kvstore(net, N, engine == "kvstore-socket")
+                start_kvstore(net, N, engine == "kvstore-socket", procs)
             if not net.wait_height(range(N), 3, 60):
                 raise RuntimeError(f"{engine}: net did not start")
             h0, t0 = net.node(0).height(), time.monotonic()

@@ -112,8 +112,8 @@ def measure(port: int, txs: list[bytes]) -> dict:
 def run_verdict(n: int, d: Path) -> dict:
     net = Net(d / "net").generate(n, timeout_commit=TIMEOUT_COMMIT)
     as_validators(net, n)
-    net.start()
     try:
+        net.start()
         port = int(net.node(0).rpc_addr.rsplit(":", 1)[1])
         wait_height(port, 2, 120)
         txs = loadgen(port, net.faucet_mnemonic, "verdict", "uverd", d / "verdict.hex")
@@ -205,8 +205,9 @@ def run_wasmd(n: int, d: Path) -> dict:
 
 
 def main() -> int:
-    if not WASMD.exists():
-        subprocess.run([str(ROOT / "scripts" / "build-wasmd.sh")], check=True)
+    # Built once (a version stamp beside it); WASMD=... names another build.
+    subprocess.run([str(ROOT / "scripts" / "build-wasmd.sh")], check=True,
+                   env={**os.environ, "WASMD": str(WASMD)})
     version = subprocess.run([str(WASMD), "version"], capture_output=True, text=True)
     rows = []
     for n in SIZES:

@@ -8,7 +8,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 WASMD="${WASMD:-$ROOT/.tools/bin/wasmd}"
 WASMD_VERSION="${WASMD_VERSION:-v0.70.3}"
-[ -x "$WASMD" ] && exit 0
+STAMP="$WASMD.version"
+[ -x "$WASMD" ] && [ "$(cat "$STAMP" 2>/dev/null)" = "$WASMD_VERSION" ] && exit 0
 for c in go jq; do command -v "$c" >/dev/null || { echo "build-wasmd: $c is needed" >&2; exit 1; }; done
 echo "building wasmd $WASMD_VERSION into $WASMD (several minutes)"
 dir="$(go mod download -json "github.com/CosmWasm/wasmd@$WASMD_VERSION" | jq -r .Dir)"
@@ -16,3 +17,4 @@ src="$ROOT/.tools/src/wasmd"
 rm -rf "$src" && mkdir -p "$(dirname "$src")" "$(dirname "$WASMD")" && cp -r "$dir" "$src" && chmod -R u+w "$src"
 # `go install` refuses wasmd's replace directives; `go build` in its module does not.
 (cd "$src" && go build -o "$WASMD" ./cmd/wasmd)
+echo "$WASMD_VERSION" > "$STAMP"

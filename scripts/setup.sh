@@ -42,7 +42,7 @@ have="$("$TOOLS/bin/cometbft" version)"
 [ "$have" = "$want" ] || { echo "setup: error: cometbft reports $have, want $want" >&2; exit 1; }
 
 # --- abci-cli (benchmarks only) ------------------------------------------------------
-if [ "${ABCI_CLI:-0}" = "1" ] && [ "$(cat "$TOOLS/bin/.abci-cli-version" 2>/dev/null)" != "$COMETBFT_VERSION" ]; then
+if [ "${ABCI_CLI:-0}" = "1" ] && { [ ! -x "$TOOLS/bin/abci-cli" ] || [ "$(cat "$TOOLS/bin/.abci-cli-version" 2>/dev/null)" != "$COMETBFT_VERSION" ]; }; then
   echo "setup: installing abci-cli $COMETBFT_VERSION (go install)"
   if ! GOBIN="$TOOLS/bin" GOFLAGS=-mod=mod go install "github.com/cometbft/cometbft/abci/cmd/abci-cli@$COMETBFT_VERSION"; then
     echo "setup: error: go install github.com/cometbft/cometbft/abci/cmd/abci-cli@$COMETBFT_VERSION failed" >&2

@@ -171,8 +171,7 @@ pub(super) fn record_stale(
                 .push(key_hash.0);
         }
         // The newest earlier value of the key: the greatest value key below
-        // this one, when it is of the same key hash (`get_lt` costs a third
-        // of a reversed range here).
+        // this one, when it is of the same key hash.
         let hi = value_key(ids.values, key_hash, *version);
         let prev = db.get_lt(&hi)?.filter(|(k, _)| k.get(..33) == hi.get(..33));
         if let Some((k, _)) = prev {

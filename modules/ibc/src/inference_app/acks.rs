@@ -78,7 +78,14 @@ pub fn write_settled_acks(s: &mut dyn Storage, host: &HostInfo) -> Result<Vec<Ev
                 // A failed job's refund went back to the payer of a channel
                 // that serves nothing more.
                 if let Some(ch) = closed {
-                    out.extend(super::sweep::sweep_payer(s, &ch).map_err(AckError::Storage)?);
+                    match super::sweep::sweep_payer(s, &ch) {
+                        Ok(swept) => out.extend(swept),
+                        Err(e) => out.push(
+                            Event::new("inference_payer_sweep_failed")
+                                .attr("channel_id", ch)
+                                .attr("error", e),
+                        ),
+                    }
                 }
             }
         }
