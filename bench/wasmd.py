@@ -21,7 +21,6 @@ import datetime
 import json
 import os
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
@@ -31,7 +30,7 @@ import urllib.request
 from pathlib import Path
 
 from bench.load import THREADS, blast
-from bench.run import as_validators, commit, machine, record
+from bench.run import as_validators, commit, machine, record, stop
 from testnet import ROOT, Net
 from testnet.homes import Toml
 
@@ -189,20 +188,15 @@ def run_wasmd(n: int, d: Path) -> dict:
     procs = []
     try:
         for h in homes:
-            log = open(h / "node.log", "ab")
-            procs.append(subprocess.Popen([str(WASMD), "start", "--home", str(h)], stdout=log,
-                                          stderr=subprocess.STDOUT, start_new_session=True))
+            with open(h / "node.log", "ab") as log:
+                procs.append(subprocess.Popen([str(WASMD), "start", "--home", str(h)],
+                                              stdout=log, stderr=subprocess.STDOUT,
+                                              start_new_session=True))
         wait_height(BASE, 2, 120)
         txs = loadgen(BASE, mnemonic, "wasm", "stake", d / "wasmd.hex")
         return measure(BASE, txs)
     finally:
-        for p in procs:
-            p.send_signal(signal.SIGTERM)
-        for p in procs:
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop(procs)
 
 
 def main() -> int:
