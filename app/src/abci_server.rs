@@ -73,7 +73,7 @@ pub fn serve<A: Application>(listener: TcpListener, app: A) -> std::io::Result<(
 
 /// Serves one connection until the peer closes it (`Ok`) or sends what cannot
 /// be read (`Err`).
-pub fn connection<A: Application>(stream: TcpStream, app: &A) -> std::io::Result<()> {
+fn connection<A: Application>(stream: TcpStream, app: &A) -> std::io::Result<()> {
     stream.set_nodelay(true)?;
     let mut reader = BufReader::with_capacity(1 << 16, stream.try_clone()?);
     let mut writer = BufWriter::with_capacity(1 << 16, stream);
@@ -144,7 +144,7 @@ fn read_uvarint(r: &mut impl Read) -> std::io::Result<u64> {
 }
 
 /// Calls the application method of `request`'s kind.
-pub fn dispatch<A: Application>(app: &A, request: Request) -> Response {
+fn dispatch<A: Application>(app: &A, request: Request) -> Response {
     use request::Value as Q;
     use response::Value as R;
     let value = match request.value {
@@ -221,11 +221,7 @@ mod tests {
             }));
         }
         bytes.extend(frame(&Request { value: None }));
-        bytes.extend(frame(&Request {
-            value: Some(request::Value::Echo(RequestEcho {
-                message: "hi".into(),
-            })),
-        }));
+        bytes.extend(echo("hi"));
         bytes.extend(frame(&Request {
             value: Some(request::Value::Flush(RequestFlush {})),
         }));
@@ -271,12 +267,7 @@ mod tests {
         }
         // The server still serves others.
         let mut s = TcpStream::connect(addr).expect("connect");
-        s.write_all(&frame(&Request {
-            value: Some(request::Value::Echo(RequestEcho {
-                message: "still here".into(),
-            })),
-        }))
-        .expect("send");
+        s.write_all(&echo("still here")).expect("send");
         let mut r = BufReader::new(s);
         match read_response(&mut r).value {
             Some(response::Value::Echo(e)) => assert_eq!(e.message, "still here"),

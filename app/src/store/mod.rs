@@ -430,24 +430,13 @@ impl Store {
         write_tree_batch(&mut batch, &pending.ibc_batch, P_IBC_NODE, P_IBC_VALUE)?;
         prune::record_stale(&mut batch, &self.tree, &pending.tree_batch, prune::APP)?;
         prune::record_stale(&mut batch, &self.tree, &pending.ibc_batch, prune::IBC)?;
-        // A key's preimage is written once: a key hash always names the
-        // same bytes, and pruning drops it only with the key's last version.
-        let mut preimage = |tree_key: &[u8]| -> Result<(), StoreError> {
-            let k = prefixed(P_PREIMAGE, &KeyHash::with::<Sha256>(tree_key).0);
-            if !self.tree.contains_key(&k)? {
-                batch.insert(k, tree_key);
-            }
-            Ok(())
-        };
-        preimage(verdict_ibc::STORE_KEY)?;
-        for key in pending.changes.keys() {
-            // Preimages are of the key as its tree knows it.
-            preimage(
-                key.strip_prefix(verdict_ibc::FLAT_PREFIX)
-                    .unwrap_or(key.as_slice()),
-            )?;
-        }
+        put_preimage(&mut batch, &self.tree, verdict_ibc::STORE_KEY)?;
         for (key, value) in &pending.changes {
+            // Preimages are of the key as its tree knows it.
+            let tree_key = key
+                .strip_prefix(verdict_ibc::FLAT_PREFIX)
+                .unwrap_or(key.as_slice());
+            put_preimage(&mut batch, &self.tree, tree_key)?;
             match value {
                 Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
                 None => batch.remove(prefixed(P_LATEST, key)),
@@ -483,6 +472,21 @@ impl Store {
         }
         Ok(pending.app_hash)
     }
+}
+
+/// Adds `tree_key`'s preimage to a commit's batch unless it is stored: a key
+/// hash always names the same bytes, and pruning drops a preimage only with the
+/// key's last version.
+fn put_preimage(
+    batch: &mut sled::Batch,
+    db: &sled::Tree,
+    tree_key: &[u8],
+) -> Result<(), StoreError> {
+    let k = prefixed(P_PREIMAGE, &KeyHash::with::<Sha256>(tree_key).0);
+    if !db.contains_key(&k)? {
+        batch.insert(k, tree_key);
+    }
+    Ok(())
 }
 
 /// Opens sled. Our own LOCK file already excludes other processes, so a sled
