@@ -885,8 +885,6 @@ fn two_verdict_chains_open_an_inference_channel_and_refuse_other_orderings_and_v
 /// A connection, then the `inference` channel `channel-0` on both chains, after
 /// refused attempts at other orderings, versions and ports.
 fn open_channel() -> (TestNet, TestNet) {
-    use ibc::core::channel::types::proto::v1 as chan;
-    let signer = user().address().bech32();
     let (mut a, mut b) = open_connection();
 
     // Refused on A: an ORDERED channel, a foreign version, a port nobody binds.
@@ -896,104 +894,113 @@ fn open_channel() -> (TestNet, TestNet) {
     let r = refused(a.block(vec![chan_open_init("inference", 1, "ics20-1")]));
     assert!(r.log.contains("verdict-inference-1"), "{}", r.log);
     assert_no_channel(&a);
-    refused(a.block(vec![chan_open_init("transfer", 1, "verdict-inference-1")]));
+    refused(a.block(vec![chan_open_init("icahost", 1, "verdict-inference-1")]));
     assert_no_channel(&a);
 
+    handshake(&mut a, &mut b, "inference", "verdict-inference-1");
+    (a, b)
+}
+
+/// The channel `channel-0` on `port` (both ends) with `version`, opened by
+/// A over `connection-0`, the test playing the relayer.
+fn handshake(a: &mut TestNet, b: &mut TestNet, port: &str, version: &str) {
+    use ibc::core::channel::types::proto::v1 as chan;
+    let signer = user().address().bech32();
+    let end_path = format!("channelEnds/ports/{port}/channels/channel-0");
     // A: ChanOpenInit (INIT).
-    let r = ok(a.block(vec![chan_open_init("inference", 1, "verdict-inference-1")]));
+    let r = ok(a.block(vec![chan_open_init(port, 1, version)]));
     assert!(r.events.iter().any(|e| e.r#type == "channel_open_init"));
     let h_init = u64::try_from(a.height).expect("h");
-    let end = channel_end(&a, CHAN_END).expect("end on A");
+    let end = channel_end(a, &end_path).expect("end on A");
     assert_eq!((end.state, end.ordering), (1, 1), "INIT, UNORDERED");
-    assert_eq!(end.version, "verdict-inference-1");
+    assert_eq!(end.version, version);
 
     // B: update its client of A to A's header h_init+1, then ChanOpenTry.
-    let (_, proof_init) = prove(&a, CHAN_END, h_init);
+    let (_, proof_init) = prove(a, &end_path, h_init);
     let try_msg = |counterparty_version: &str| {
         any_of(
             chan::MsgChannelOpenTry {
-                port_id: "inference".into(),
+                port_id: port.into(),
                 #[allow(deprecated)] // still on the wire type
                 previous_channel_id: String::new(),
                 channel: Some(chan::Channel {
                     state: 2,
                     ordering: 1,
                     counterparty: Some(chan::Counterparty {
-                        port_id: "inference".into(),
+                        port_id: port.into(),
                         channel_id: "channel-0".into(),
                     }),
                     connection_hops: vec!["connection-0".into()],
-                    version: "verdict-inference-1".into(),
+                    version: version.into(),
                     upgrade_sequence: 0,
                 }),
                 counterparty_version: counterparty_version.into(),
                 proof_init: proof_init.clone(),
-                proof_height: raw_height(&a, h_init + 1),
+                proof_height: raw_height(a, h_init + 1),
                 signer: signer.clone(),
             },
             "/ibc.core.channel.v1.MsgChannelOpenTry",
         )
     };
-    ok(b.block(vec![update_client_of(&a, 6, h_init + 1)]));
+    ok(b.block(vec![update_client_of(a, 6, h_init + 1)]));
     // A Try claiming another version than the one A committed is refused
     // (the proof of A's end does not match), and B writes nothing.
-    refused(b.block(vec![try_msg("ics20-1")]));
-    assert_no_channel(&b);
-    let r = ok(b.block(vec![try_msg("verdict-inference-1")]));
+    refused(b.block(vec![try_msg("wrong-version-1")]));
+    assert_no_channel(b);
+    let r = ok(b.block(vec![try_msg(version)]));
     assert!(r.events.iter().any(|e| e.r#type == "channel_open_try"));
     let h_try = u64::try_from(b.height).expect("h");
-    let end = channel_end(&b, CHAN_END).expect("end on B");
+    let end = channel_end(b, &end_path).expect("end on B");
     assert_eq!((end.state, end.ordering), (2, 1), "TRYOPEN, UNORDERED");
 
     // A: update its client of B to B's header h_try+1, then ChanOpenAck.
-    let (_, proof_try) = prove(&b, CHAN_END, h_try);
+    let (_, proof_try) = prove(b, &end_path, h_try);
     let ack = chan::MsgChannelOpenAck {
-        port_id: "inference".into(),
+        port_id: port.into(),
         channel_id: "channel-0".into(),
         counterparty_channel_id: "channel-0".into(),
-        counterparty_version: "verdict-inference-1".into(),
+        counterparty_version: version.into(),
         proof_try,
-        proof_height: raw_height(&b, h_try + 1),
+        proof_height: raw_height(b, h_try + 1),
         signer: signer.clone(),
     };
     let r = ok(a.block(vec![
-        update_client_of(&b, 4, h_try + 1),
+        update_client_of(b, 4, h_try + 1),
         any_of(ack, "/ibc.core.channel.v1.MsgChannelOpenAck"),
     ]));
     assert!(r.events.iter().any(|e| e.r#type == "channel_open_ack"));
     let h_ack = u64::try_from(a.height).expect("h");
     assert_eq!(
-        channel_end(&a, CHAN_END).expect("end").state,
+        channel_end(a, &end_path).expect("end").state,
         3,
         "OPEN on A"
     );
 
     // B: update its client of A to A's header h_ack+1, then ChanOpenConfirm.
-    let (_, proof_ack) = prove(&a, CHAN_END, h_ack);
+    let (_, proof_ack) = prove(a, &end_path, h_ack);
     let confirm = chan::MsgChannelOpenConfirm {
-        port_id: "inference".into(),
+        port_id: port.into(),
         channel_id: "channel-0".into(),
         proof_ack,
-        proof_height: raw_height(&a, h_ack + 1),
+        proof_height: raw_height(a, h_ack + 1),
         signer: signer.clone(),
     };
     let r = ok(b.block(vec![
-        update_client_of(&a, h_init + 1, h_ack + 1),
+        update_client_of(a, h_init + 1, h_ack + 1),
         any_of(confirm, "/ibc.core.channel.v1.MsgChannelOpenConfirm"),
     ]));
     assert!(r.events.iter().any(|e| e.r#type == "channel_open_confirm"));
     let (end_a, end_b) = (
-        channel_end(&a, CHAN_END).expect("A"),
-        channel_end(&b, CHAN_END).expect("B"),
+        channel_end(a, &end_path).expect("A"),
+        channel_end(b, &end_path).expect("B"),
     );
     assert_eq!((end_a.state, end_b.state), (3, 3), "OPEN on both");
     assert_eq!(end_a.counterparty.expect("cp").channel_id, "channel-0");
     assert_eq!(end_b.counterparty.expect("cp").channel_id, "channel-0");
     assert_eq!(
         (end_a.version.as_str(), end_b.version.as_str()),
-        ("verdict-inference-1", "verdict-inference-1")
+        (version, version)
     );
-    (a, b)
 }
 
 // ---- The inference application's packets between two in-process chains ----
@@ -1140,6 +1147,11 @@ fn packet_of(
     Some((packet, ack))
 }
 
+/// ICS-24 path `kind/ports/{port}/channels/{channel}/sequences/{seq}`.
+fn seq_path(kind: &str, port: &str, channel: &str, seq: u64) -> String {
+    format!("{kind}/ports/{port}/channels/{channel}/sequences/{seq}")
+}
+
 fn commitment_path(seq: u64) -> String {
     format!("commitments/ports/inference/channels/channel-0/sequences/{seq}")
 }
@@ -1155,7 +1167,13 @@ fn receipt_path(seq: u64) -> String {
 /// A receives `packet`, sent by B at height `h_sent` (its commitment proven at
 /// that height).
 fn recv_on_a(a: &TestNet, b: &TestNet, packet: &chan_pb::Packet, h_sent: u64) -> Vec<Any> {
-    let (_, proof) = prove(b, &commitment_path(packet.sequence), h_sent);
+    let path = seq_path(
+        "commitments",
+        &packet.source_port,
+        &packet.source_channel,
+        packet.sequence,
+    );
+    let (_, proof) = prove(b, &path, h_sent);
     let mut msgs = update_to(a, b, h_sent + 1);
     msgs.push(any_of(
         chan_pb::MsgRecvPacket {
@@ -1177,7 +1195,13 @@ fn ack_on_b(
     ack: &[u8],
     h_acked: u64,
 ) -> Vec<Any> {
-    let (_, proof) = prove(a, &ack_path(packet.sequence), h_acked);
+    let path = seq_path(
+        "acks",
+        &packet.destination_port,
+        &packet.destination_channel,
+        packet.sequence,
+    );
+    let (_, proof) = prove(a, &path, h_acked);
     let mut msgs = update_to(b, a, h_acked + 1);
     msgs.push(any_of(
         chan_pb::MsgAcknowledgement {
@@ -1193,7 +1217,13 @@ fn ack_on_b(
 }
 
 fn timeout_on_b(b: &TestNet, a: &TestNet, packet: &chan_pb::Packet, h: u64) -> Vec<Any> {
-    let (v, proof) = prove(a, &receipt_path(packet.sequence), h);
+    let path = seq_path(
+        "receipts",
+        &packet.destination_port,
+        &packet.destination_channel,
+        packet.sequence,
+    );
+    let (v, proof) = prove(a, &path, h);
     assert!(v.is_empty(), "no receipt on A");
     let mut msgs = update_to(b, a, h + 1);
     msgs.push(any_of(
@@ -1623,3 +1653,7 @@ fn connection_and_channel_queries_answer_with_proofs_that_ibc_rs_verifies() {
         assert_ne!(r.code, 0, "{path}");
     }
 }
+
+// ICS-20 between two in-process chains.
+#[path = "ibc/transfer.rs"]
+mod transfer;

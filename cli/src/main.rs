@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use cmd::{bank, distribution, ibc, inference, keys, query, staking, Ctx};
+use cmd::{bank, distribution, ibc, inference, keys, query, staking, transfer, Ctx};
 use output::Output;
 
 #[derive(Parser)]
@@ -107,6 +107,11 @@ enum TxCmd {
         #[command(subcommand)]
         cmd: distribution::DistributionTx,
     },
+    /// ICS-20 token transfers to and from other IBC chains.
+    IbcTransfer {
+        #[command(subcommand)]
+        cmd: transfer::TransferTx,
+    },
 }
 
 #[derive(Subcommand)]
@@ -131,6 +136,11 @@ enum Query {
     Bank {
         #[command(subcommand)]
         what: bank::BankQuery,
+    },
+    /// ICS-20 vouchers, their traces and the escrow accounts.
+    IbcTransfer {
+        #[command(subcommand)]
+        what: transfer::TransferQuery,
     },
     Auth {
         #[command(subcommand)]
@@ -191,6 +201,7 @@ fn run_tx(ctx: &Ctx, cmd: TxCmd) -> anyhow::Result<()> {
         TxCmd::Slashing { cmd } => staking::slashing_tx(ctx, cmd),
         TxCmd::Inference { cmd } => inference::tx(ctx, cmd),
         TxCmd::Distribution { cmd } => distribution::tx(ctx, cmd),
+        TxCmd::IbcTransfer { cmd } => transfer::tx(ctx, cmd),
     }
 }
 
@@ -201,6 +212,7 @@ fn run_query(ctx: &Ctx, what: Query) -> anyhow::Result<()> {
         Query::Slashing { what } => staking::slashing_query(ctx, what),
         Query::Distribution { what } => distribution::query(ctx, what),
         Query::Bank { what } => bank::query(ctx, what),
+        Query::IbcTransfer { what } => transfer::query(ctx, what),
         Query::Auth { what } => query::auth(ctx, what),
         Query::Tx { hash } => query::tx(ctx, &hash),
         Query::Store {

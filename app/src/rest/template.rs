@@ -10,7 +10,9 @@ enum Segment {
     Literal(String),
     /// `{field}` or `{field=*}`: one segment into the (possibly dotted) field.
     Var(String),
-    /// `{field=**}`: the rest of the path, slashes included.
+    /// `{field=**}`: one or more segments, slashes included (up to the
+    /// literal segments that may follow it, as in ibc-go's
+    /// `/denoms/{denom=**}/total_escrow`).
     Rest(String),
 }
 
@@ -44,12 +46,14 @@ impl Template {
             };
             segments.push(seg);
         }
-        // `**` only as the last segment.
-        if segments[..segments.len().saturating_sub(1)]
-            .iter()
-            .any(|s| matches!(s, Segment::Rest(_)))
-        {
-            return None;
+        // After a `**`, only literal segments.
+        if let Some(i) = segments.iter().position(|s| matches!(s, Segment::Rest(_))) {
+            if segments[i + 1..]
+                .iter()
+                .any(|s| !matches!(s, Segment::Literal(_)))
+            {
+                return None;
+            }
         }
         Some(Template {
             segments,
@@ -115,7 +119,14 @@ impl Template {
                     bound.push((f.clone(), percent_decode(p)?));
                 }
                 Segment::Rest(f) => {
-                    let rest = parts.get(i..)?.join("/");
+                    let tail = &self.segments[i + 1..];
+                    let end = parts.len().checked_sub(tail.len())?;
+                    for (seg, part) in tail.iter().zip(parts.get(end..)?) {
+                        if !matches!(seg, Segment::Literal(l) if l == part) {
+                            return None;
+                        }
+                    }
+                    let rest = parts.get(i..end)?.join("/");
                     if rest.is_empty() {
                         return None;
                     }
@@ -243,7 +254,23 @@ mod tests {
             ])
         );
         assert!(Template::parse("no/leading/slash").is_none());
-        assert!(Template::parse("/a/{x=**}/b").is_none());
+        assert!(Template::parse("/a/{x=**}/{y}").is_none());
+        let t = Template::parse("/ibc/apps/transfer/v1/denoms/{denom=**}/total_escrow")
+            .expect("a literal after **");
+        assert_eq!(
+            t.matches("/ibc/apps/transfer/v1/denoms/ibc/AB12/total_escrow"),
+            Some(vec![("denom".into(), "ibc/AB12".into())])
+        );
+        assert_eq!(
+            t.matches("/ibc/apps/transfer/v1/denoms/uverd/total_escrow"),
+            Some(vec![("denom".into(), "uverd".into())])
+        );
+        assert!(t
+            .matches("/ibc/apps/transfer/v1/denoms/total_escrow")
+            .is_none());
+        assert!(t
+            .matches("/ibc/apps/transfer/v1/denoms/uverd/other")
+            .is_none());
         assert!(percent_decode("%zz").is_none());
     }
 

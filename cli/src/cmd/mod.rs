@@ -7,5 +7,6 @@ pub mod inference;
 pub mod keys;
 pub mod query;
 pub mod staking;
+pub mod transfer;
 
 pub use crate::ctx::{resolve_addr, Ctx};

@@ -6,9 +6,10 @@
 //! Served: ICS-02 client messages (create, update, misbehaviour, upgrade), the
 //! ICS-03 connection handshake, the ICS-04 channel handshake and packets
 //! (receive, acknowledgement, timeout, timeout on close), routed to the
-//! applications of [`crate::inference_port::Applications`] (port `inference`),
-//! whose queued work [`crate::inference_app::apply`] does after the dispatch;
-//! and the inference application's own `MsgRequestRemote`.
+//! applications of [`crate::router::Applications`] (ports `inference` and
+//! `transfer`; the inference port's queued work [`crate::inference_app::apply`]
+//! does after the dispatch); ICS-20's `MsgTransfer`; and the inference
+//! application's own `MsgRequestRemote`.
 
 use cosmrs::Any as SdkAny;
 use ibc::core::channel::types::msgs::{ChannelMsg, PacketMsg};
@@ -25,7 +26,9 @@ use crate::context::{HostInfo, IbcContext};
 use crate::error::{BlockDataError, IbcError};
 use crate::events::convert_events;
 use crate::inference_app::{self, ReclaimRemote, RequestRemote};
-use crate::inference_port::Applications;
+use crate::router::Applications;
+use crate::shared::{SharedStore, StoreCell};
+use crate::transfer_app::{self, TransferMsg};
 
 /// Type URLs of IBC core messages start with this.
 pub const IBC_CORE_PREFIX: &str = "/ibc.core.";
@@ -43,20 +46,11 @@ impl IbcMsg {
     /// `Ok(None)` for a message that is not IBC core's; an error for an IBC
     /// message that does not decode, has a bad signer, or is not served.
     pub fn decode(any: &SdkAny) -> Result<Option<IbcMsg>, IbcError> {
-        if any.type_url == verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL {
-            let m = RequestRemote::decode(&any.value)?;
+        if let Some(signer) = app_msg_signer(any)? {
             return Ok(Some(IbcMsg {
                 type_url: any.type_url.clone(),
                 value: any.value.clone(),
-                signer: m.requester,
-            }));
-        }
-        if any.type_url == verdict_proto::inference::v1::MSG_RECLAIM_REMOTE_URL {
-            let m = ReclaimRemote::decode(&any.value)?;
-            return Ok(Some(IbcMsg {
-                type_url: any.type_url.clone(),
-                value: any.value.clone(),
-                signer: m.requester,
+                signer,
             }));
         }
         if !any.type_url.starts_with(IBC_CORE_PREFIX) {
@@ -117,6 +111,22 @@ impl IbcMsg {
     }
 }
 
+/// The signer of an application message this module runs itself
+/// (`MsgRequestRemote`, `MsgReclaimRemote`, ICS-20's `MsgTransfer`), or `None`
+/// for any other message.
+fn app_msg_signer(any: &SdkAny) -> Result<Option<Addr>, IbcError> {
+    Ok(Some(match any.type_url.as_str() {
+        verdict_proto::inference::v1::MSG_REQUEST_REMOTE_URL => {
+            RequestRemote::decode(&any.value)?.requester
+        }
+        verdict_proto::inference::v1::MSG_RECLAIM_REMOTE_URL => {
+            ReclaimRemote::decode(&any.value)?.requester
+        }
+        transfer_app::MSG_TRANSFER_URL => TransferMsg::decode(&any.value)?.sender,
+        _ => return Ok(None),
+    }))
+}
+
 fn envelope(type_url: &str, value: &[u8]) -> Result<MsgEnvelope, IbcError> {
     MsgEnvelope::try_from(Any {
         type_url: type_url.to_string(),
@@ -152,17 +162,28 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
         let m = ReclaimRemote::decode(&msg.value)?;
         return inference_app::reclaim(ctx, &host, &m);
     }
+    if msg.type_url == transfer_app::MSG_TRANSFER_URL {
+        return transfer_app::send(ctx, &host, &TransferMsg::decode(&msg.value)?);
+    }
     let env = envelope(&msg.type_url, &msg.value)?;
-    let mut apps = Applications::default();
-    let events = {
-        let mut ibc_ctx = IbcContext::new(&mut *ctx.store, host.clone());
+    // ibc-rs's core context and ICS-20's token context share the view.
+    let cell: StoreCell<'_> = std::cell::RefCell::new(&mut *ctx.store);
+    let (events, bank_events, inference_events) = {
+        let mut core_view = SharedStore::new(&cell);
+        let mut apps = Applications::new(SharedStore::new(&cell));
+        let mut ibc_ctx = IbcContext::new(&mut core_view, host.clone());
         dispatch(&mut ibc_ctx, &mut apps, env).map_err(|e| IbcError::Handler(e.to_string()))?;
-        std::mem::take(&mut ibc_ctx.events)
+        (
+            std::mem::take(&mut ibc_ctx.events),
+            std::mem::take(&mut apps.transfer.token.events),
+            std::mem::take(&mut apps.inference.events),
+        )
     };
     let mut out = Vec::new();
     convert_events(events, &mut out)?;
     ctx.events.extend(out);
-    inference_app::apply(ctx, &host, std::mem::take(&mut apps.inference.events))?;
+    ctx.events.extend(bank_events);
+    inference_app::apply(ctx, &host, inference_events)?;
     Ok(SdkAny {
         type_url: format!("{}Response", msg.type_url),
         value: vec![],

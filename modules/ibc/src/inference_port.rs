@@ -24,8 +24,7 @@ use ibc::core::channel::types::packet::Packet;
 use ibc::core::channel::types::Version;
 use ibc::core::host::types::identifiers::{ChannelId, ConnectionId, PortId};
 use ibc::core::router::module::Module;
-use ibc::core::router::router::Router;
-use ibc::core::router::types::module::{ModuleExtras, ModuleId};
+use ibc::core::router::types::module::ModuleExtras;
 use ibc::primitives::Signer;
 
 use crate::inference_packet::{InferenceAck, InferenceRequest};
@@ -295,36 +294,6 @@ impl Module for InferenceModule {
     }
 }
 
-/// The router of this chain's IBC applications: port `inference` only.
-#[derive(Debug, Default)]
-pub struct Applications {
-    pub inference: InferenceModule,
-}
-
-impl Applications {
-    fn module_id() -> ModuleId {
-        ModuleId::new(PORT.to_string())
-    }
-}
-
-impl Router for Applications {
-    fn get_route(&self, module_id: &ModuleId) -> Option<&dyn Module> {
-        (*module_id == Self::module_id()).then_some(&self.inference as &dyn Module)
-    }
-
-    fn get_route_mut(&mut self, module_id: &ModuleId) -> Option<&mut dyn Module> {
-        if *module_id == Self::module_id() {
-            Some(&mut self.inference)
-        } else {
-            None
-        }
-    }
-
-    fn lookup_module(&self, port_id: &PortId) -> Option<ModuleId> {
-        (port_id.as_str() == PORT).then(Self::module_id)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -431,15 +400,5 @@ mod tests {
         let (_, r) = m.on_timeout_packet_execute(&packet(data), &relayer);
         assert!(r.is_ok());
         assert_eq!(m.events.len(), 3);
-    }
-
-    #[test]
-    fn the_router_binds_only_port_inference() {
-        let mut r = Applications::default();
-        let id = r.lookup_module(&port(PORT)).expect("bound");
-        assert!(r.get_route(&id).is_some());
-        assert!(r.get_route_mut(&id).is_some());
-        assert!(r.lookup_module(&port("transfer")).is_none());
-        assert!(r.get_route(&ModuleId::new("transfer".into())).is_none());
     }
 }

@@ -25,6 +25,9 @@ pub mod inference_port;
 pub mod keys;
 pub mod module;
 pub mod query;
+pub mod router;
+pub mod shared;
+pub mod transfer_app;
 
 pub use commitment::{proof_specs, verify_membership, verify_non_membership, IbcProof};
 pub use error::IbcError;

@@ -13,7 +13,7 @@ use verdict_core::module::{
 
 use crate::error::IbcError;
 use crate::handler::{self, IbcMsg};
-use crate::{host, inference_app};
+use crate::{host, inference_app, transfer_app};
 
 pub struct Ibc;
 
@@ -26,12 +26,18 @@ fn remote_route(s: &dyn Storage, path: &str, data: &[u8]) -> QueryAnswer {
     }
 }
 
-macro_rules! remote_routes {
-    ($($method:literal),*) => {
-        &[$(Route {
-            path: concat!("/verdict.inference.v1.Query/", $method),
-            handler: |s, r| remote_route(s, concat!("/verdict.inference.v1.Query/", $method), r),
-        }),*]
+/// The ICS-20 queries this module answers.
+fn transfer_route(s: &dyn Storage, path: &str, data: &[u8]) -> QueryAnswer {
+    transfer_app::queries::query(s, path, data)
+        .unwrap_or_else(|| Err(QueryError::new(codes::UNKNOWN_REQUEST, "unknown request")))
+}
+
+macro_rules! routes {
+    ($($prefix:literal => $f:ident [$($method:literal),*]);*) => {
+        &[$($(Route {
+            path: concat!($prefix, $method),
+            handler: |s, r| $f(s, concat!($prefix, $method), r),
+        }),*),*]
     };
 }
 
@@ -56,7 +62,8 @@ impl Module for Ibc {
     }
 
     fn check_invariants(s: &dyn Storage) -> Result<(), String> {
-        inference_app::check_invariants(s)
+        inference_app::check_invariants(s)?;
+        transfer_app::check_invariants(s)
     }
 
     fn decode_msg(any: &Any) -> Result<Option<IbcMsg>, IbcError> {
@@ -68,7 +75,12 @@ impl Module for Ibc {
     }
 
     fn routes() -> &'static [Route] {
-        remote_routes!("RemoteRequest", "RemoteRequests", "ChannelPayer")
+        routes!(
+            "/verdict.inference.v1.Query/" => remote_route
+                ["RemoteRequest", "RemoteRequests", "ChannelPayer"];
+            "/ibc.applications.transfer.v1.Query/" => transfer_route
+                ["DenomTrace", "DenomTraces", "DenomHash", "EscrowAddress", "TotalEscrowForDenom", "Params"]
+        )
     }
 
     /// This block's header as a host consensus state (what counterparties'

@@ -28,6 +28,8 @@ const TABLES: &[(&str, &str)] = &[
     ("inference_app::REQUESTS", "ibc_inference/requests"),
     ("inference_app::IN_FLIGHT", "ibc_inference/in_flight"),
     ("inference_app::BY_REQUESTER", "ibc_inference/by_requester"),
+    ("transfer_app::DENOM_TRACES", "ibc_transfer/denom_traces"),
+    ("transfer_app::TOTAL_ESCROW", "ibc_transfer/total_escrow"),
 ];
 
 /// The namespaces of `Map::new`/`Item::new`/… calls in the crate's sources.
@@ -76,6 +78,14 @@ fn the_key_layout_is_pinned() {
         (
             "inference_app::BY_REQUESTER",
             ns(BY_REQUESTER.namespace_bytes()),
+        ),
+        (
+            "transfer_app::DENOM_TRACES",
+            ns(crate::transfer_app::state::DENOM_TRACES.namespace_bytes()),
+        ),
+        (
+            "transfer_app::TOTAL_ESCROW",
+            ns(crate::transfer_app::state::TOTAL_ESCROW.namespace_bytes()),
         ),
     ];
     let tables: Vec<(&str, &str)> = tables.iter().map(|(n, s)| (*n, s.as_str())).collect();
