@@ -14,10 +14,10 @@ NET_FLAGS = --serve "$(SERVE)" $(if $(EMPTY_MODELS),--empty-models,)
 PY := .venv/bin/python
 export CARGO_TERM_COLOR ?= never
 
-.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync bench-disk bench-wasmd models fmt lint clean sim sim-fast sdk-fixtures
+.PHONY: help setup build run testnet testnet-stop test unit e2e e2e-hermes e2e-ibc-go fuzz bench bench-inference bench-ibc bench-sidecar bench-statesync bench-disk bench-wasmd models fmt lint clean sim sim-fast sdk-fixtures
 
 help:
-	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | bench-disk | bench-wasmd | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
+	@echo "make setup | build | run [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet [N=4] [FAULTS=..] [SERVE=..] [EMPTY_MODELS=1] [FRESH=1] | testnet-stop | test | e2e | e2e-hermes | e2e-ibc-go | fuzz | bench | bench-inference | bench-ibc | bench-sidecar | bench-statesync | bench-disk | bench-wasmd | models | fmt | lint | clean | sim | sim-fast | sdk-fixtures"
 
 setup:
 	@scripts/setup.sh
@@ -83,6 +83,16 @@ e2e-hermes: setup
 	  || cargo install ibc-relayer-cli@$(HERMES_VERSION) --locked --root $(CURDIR)/.tools
 	cargo build --workspace --bins
 	VERDICT_BIN_DIR=$(CURDIR)/target/debug $(PY) -m pytest -q testnet/hermes/test_hermes.py
+
+# ICS-20 between Verdict and an unmodified ibc-go chain (wasmd v0.70.3, ibc-go
+# v11), relayed by stock Hermes. Builds wasmd (scripts/build-wasmd.sh, ~8
+# minutes) and Hermes (~25 minutes) into .tools/bin the first time.
+e2e-ibc-go: setup
+	@test -x .tools/bin/hermes && .tools/bin/hermes version 2>/dev/null | grep -q $(HERMES_VERSION) \
+	  || cargo install ibc-relayer-cli@$(HERMES_VERSION) --locked --root $(CURDIR)/.tools
+	scripts/build-wasmd.sh
+	cargo build --workspace --bins
+	VERDICT_BIN_DIR=$(CURDIR)/target/debug $(PY) -m pytest -q testnet/ibc_go
 
 # cargo-fuzz (libFuzzer, nightly toolchain): tx decoding + the tx pipeline,
 # VerifyVoteExtension, ProcessProposal, the query router and the inference

@@ -32,7 +32,7 @@ from pathlib import Path
 from bench.load import THREADS, blast
 from bench.run import as_validators, commit, machine, record, stop
 from testnet import ROOT, Net
-from testnet.homes import Toml
+from testnet.wasmd import wasmd_net
 
 WASMD = Path(os.environ.get("WASMD", ROOT / ".tools" / "bin" / "wasmd"))
 SIZES = [int(n) for n in os.environ.get("WASMD_SIZES", "1 4").split()]
@@ -121,70 +121,9 @@ def run_verdict(n: int, d: Path) -> dict:
         net.stop()
 
 
-def wasmd(home: Path, *args: str, stdin: str | None = None) -> str:
-    r = subprocess.run([str(WASMD), *args, "--home", str(home)], input=stdin,
-                       capture_output=True, text=True, timeout=120)
-    if r.returncode != 0:
-        raise RuntimeError(f"wasmd {' '.join(args)}: {r.stderr.strip()[-1500:]}")
-    return r.stdout + r.stderr
-
-
-def wasmd_net(n: int, d: Path) -> tuple[list[Path], Path]:
-    """n wasmd validator homes with one genesis; the faucet's mnemonic file."""
-    chain, kr = "wasm-bench", ["--keyring-backend", "test"]
-    homes = [d / f"wasmd{i}" for i in range(n)]
-    for i, h in enumerate(homes):
-        wasmd(h, "init", f"node{i}", "--chain-id", chain)
-    info = json.loads(wasmd(homes[0], "keys", "add", "faucet", *kr, "--output", "json"))
-    mnemonic = d / "wasmd.mnemonic"
-    mnemonic.write_text(info["mnemonic"] + "\n")
-    wasmd(homes[0], "genesis", "add-genesis-account", info["address"], "1000000000000000stake")
-    for i, h in enumerate(homes):
-        val = json.loads(wasmd(h, "keys", "add", "val", *kr, "--output", "json"))["address"]
-        wasmd(homes[0], "genesis", "add-genesis-account", val, "1000000000000stake")
-    genesis = homes[0] / "config" / "genesis.json"
-    (homes[0] / "config" / "gentx").mkdir(exist_ok=True)
-    for i, h in enumerate(homes):
-        if i:
-            shutil.copyfile(genesis, h / "config" / "genesis.json")
-        out = h / "config" / "gentx" / f"gentx-{i}.json"
-        out.parent.mkdir(exist_ok=True)
-        wasmd(h, "genesis", "gentx", "val", "100000000stake", "--chain-id", chain, *kr,
-              "--output-document", str(out))
-        if i:
-            shutil.copyfile(out, homes[0] / "config" / "gentx" / out.name)
-    wasmd(homes[0], "genesis", "collect-gentxs")
-    ids = [wasmd(h, "comet", "show-node-id").strip() for h in homes]
-    for i, h in enumerate(homes):
-        if i:
-            shutil.copyfile(genesis, h / "config" / "genesis.json")
-        cfg_path = h / "config" / "config.toml"
-        cfg = Toml(cfg_path.read_text())
-        p = BASE + 100 * i
-        cfg.set("rpc", "laddr", f"tcp://127.0.0.1:{p}")
-        cfg.set("p2p", "laddr", f"tcp://127.0.0.1:{p + 1}")
-        cfg.set(None, "proxy_app", f"tcp://127.0.0.1:{p + 3}")
-        cfg.set("rpc", "pprof_laddr", "")
-        cfg.set_raw("p2p", "allow_duplicate_ip", "true")
-        cfg.set_raw("p2p", "addr_book_strict", "false")
-        cfg.set_raw("p2p", "pex", "false")
-        cfg.set("p2p", "persistent_peers",
-                ",".join(f"{ids[j]}@127.0.0.1:{BASE + 100 * j + 1}" for j in range(n) if j != i))
-        cfg.set("consensus", "timeout_commit", TIMEOUT_COMMIT)
-        cfg.set("consensus", "timeout_propose", "2s")
-        cfg.set("tx_index", "indexer", "kv")
-        cfg_path.write_text(cfg.text)
-        app_path = h / "config" / "app.toml"
-        app = Toml(app_path.read_text())
-        app.set(None, "minimum-gas-prices", "0.025stake")
-        app.set_raw("api", "enable", "false")
-        app.set_raw("grpc", "enable", "false")
-        app_path.write_text(app.text)
-    return homes, mnemonic
-
-
 def run_wasmd(n: int, d: Path) -> dict:
-    homes, mnemonic = wasmd_net(n, d)
+    homes, mnemonic = wasmd_net(n, d, WASMD, chain_id="wasm-bench", base=BASE,
+                                timeout_commit=TIMEOUT_COMMIT)
     procs = []
     try:
         for h in homes:

@@ -96,6 +96,40 @@ proof_specs = '''{specs}'''
 """
 
 
+# A stock Cosmos SDK chain (wasmd): SDK proof specs (Hermes's default), bech32
+# prefix `wasm`, fees in `stake`.
+SDK_CHAIN = """
+[[chains]]
+id = '{chain_id}'
+type = 'CosmosSdk'
+rpc_addr = 'http://127.0.0.1:{rpc}'
+grpc_addr = 'http://127.0.0.1:{grpc}'
+event_source = {{ mode = 'pull', interval = '500ms' }}
+rpc_timeout = '10s'
+trusted_node = true
+account_prefix = '{prefix}'
+key_name = 'relayer'
+key_store_type = 'Test'
+store_prefix = 'ibc'
+default_gas = 400000
+max_gas = 4000000
+gas_price = {{ price = 0.025, denom = '{denom}' }}
+gas_multiplier = 1.3
+max_msg_num = 20
+max_tx_size = 1000000
+clock_drift = '10s'
+max_block_time = '10s'
+trust_threshold = {{ numerator = '1', denominator = '3' }}
+address_type = {{ derivation = 'cosmos' }}
+compat_mode = '0.38'
+"""
+
+
+def sdk_chain_entry(chain_id: str, rpc: int, grpc: int, prefix: str, denom: str) -> str:
+    """The `[[chains]]` entry of a stock Cosmos SDK chain."""
+    return SDK_CHAIN.format(chain_id=chain_id, rpc=rpc, grpc=grpc, prefix=prefix, denom=denom)
+
+
 def chain_entry(net: Net) -> str:
     """The `[[chains]]` entry of a net (its node 0)."""
     meta = net.node(0).meta
@@ -120,9 +154,10 @@ class Hermes:
     def _env(self) -> dict:
         return {"HOME": str(self.home), "PATH": "/usr/bin:/bin"}
 
-    def write_config(self, nets: list[Net]) -> Path:
+    def write_config(self, nets: list[Net], extra: tuple[str, ...] = ()) -> Path:
+        """Verdict nets, then `extra` chain entries (`sdk_chain_entry`)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(GLOBAL + "".join(chain_entry(net) for net in nets))
+        self.config.write_text(GLOBAL + "".join(chain_entry(net) for net in nets) + "".join(extra))
         return self.config
 
     def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:

@@ -1,0 +1,217 @@
+"""ICS-20 between Verdict and wasmd v0.70.3 (Cosmos SDK 0.54, ibc-go v11,
+unmodified), relayed by stock Hermes 1.10.5 (`make e2e-ibc-go`; not part of
+`make test`: wasmd and Hermes take minutes to build).
+
+Hermes creates the clients (Verdict's with its JMT proof specs), the
+connection and a `transfer` channel (ics20-1) between a one-validator
+Verdict net and a one-validator wasmd chain; then `hermes start` relays:
+
+1. 5000uverd Verdict → wasmd: escrowed on Verdict, a voucher on wasmd;
+2. the voucher wasmd → a fresh Verdict account: burned on wasmd, released
+   from escrow on Verdict (balances exact, escrow empty after);
+3. 777stake wasmd → Verdict: the voucher `ibc/<sha256 of
+   transfer/channel-0/stake>` on Verdict, its trace queryable; 700 of it back
+   to wasmd (wasmd's escrow keeps 77).
+
+Both chains derive the escrow account of `transfer/channel-0` the same way
+(checked byte for byte).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from testnet.hermes import Hermes
+from testnet.hermes.hermes import sdk_chain_entry
+from testnet.wasmd import KEYRING, WASMD, wasmd, wasmd_net
+
+WASM_CHAIN = "wasm-1"
+
+
+def voucher(path: str) -> str:
+    return "ibc/" + hashlib.sha256(path.encode()).hexdigest().upper()
+
+
+def bech32_bytes(addr: str) -> bytes:
+    """The data of a bech32 string (checksum not checked: both come from nodes)."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+    data = [charset.index(c) for c in addr.rsplit("1", 1)[1][:-6]]
+    acc, bits, out = 0, 0, bytearray()
+    for v in data:
+        acc, bits = (acc << 5) | v, bits + 5
+        while bits >= 8:
+            bits -= 8
+            out.append((acc >> bits) & 0xFF)
+    return bytes(out)
+
+
+class Wasmd:
+    """A one-validator wasmd chain (home, ports) and its CLI."""
+
+    def __init__(self, d: Path, base: int):
+        self.base = base
+        homes, self.mnemonic = wasmd_net(1, d, WASMD, chain_id=WASM_CHAIN, base=base,
+                                         timeout_commit="500ms", grpc=True)
+        self.home = homes[0]
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def node(self) -> str:
+        return f"tcp://127.0.0.1:{self.base}"
+
+    def start(self) -> None:
+        with open(self.home / "node.log", "ab") as log:
+            self.proc = subprocess.Popen([str(WASMD), "start", "--home", str(self.home)],
+                                         stdout=log, stderr=subprocess.STDOUT,
+                                         start_new_session=True)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+    def q(self, *args: str):
+        out = wasmd(WASMD, self.home, "q", *args, "--node", self.node, "--output", "json")
+        if "{" not in out:
+            raise RuntimeError(f"wasmd q {' '.join(args)}: no JSON in {out!r}")
+        return json.loads(out[out.index("{"):out.rindex("}") + 1])
+
+    def height(self) -> int:
+        try:
+            url = f"http://127.0.0.1:{self.base}/status"
+            with urllib.request.urlopen(url, timeout=2) as r:
+                return int(json.loads(r.read())["result"]["sync_info"]["latest_block_height"])
+        except (OSError, KeyError, ValueError):
+            return 0
+
+    def tx(self, *args: str) -> dict:
+        out = wasmd(WASMD, self.home, "tx", *args, "--from", "faucet", *KEYRING,
+                    "--chain-id", WASM_CHAIN, "--node", self.node, "--fees", "20000stake",
+                    "--gas", "400000", "--yes", "--output", "json")
+        r = json.loads(out[out.index("{"):])
+        assert r.get("code", 0) == 0, r
+        return r
+
+    def address(self, name: str) -> str:
+        return json.loads(wasmd(WASMD, self.home, "keys", "show", name, *KEYRING,
+                                "--output", "json"))["address"]
+
+    def balance(self, addr: str, denom: str) -> int:
+        for c in self.q("bank", "balances", addr).get("balances", []):
+            if c["denom"] == denom:
+                return int(c["amount"])
+        return 0
+
+
+def until(what: str, f, timeout: float = 120.0, log: Path | None = None):
+    """Polls `f` until it is truthy; fails the test with `what` (and the log's tail)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        v = f()
+        if v:
+            return v
+        time.sleep(1)
+    tail = log.read_text()[-4000:] if log and log.exists() else ""
+    pytest.fail(f"timed out waiting for {what}\n{tail}")
+
+
+def test_uverd_round_trips_to_wasmd_and_a_wasmd_token_arrives_as_a_traced_voucher(
+        chains, tmp_path, port_offset):
+    assert Hermes.installed(), "run `make e2e-ibc-go` (it installs Hermes into .tools/bin)"
+    assert WASMD.exists(), "run `make e2e-ibc-go` (it builds wasmd into .tools/bin)"
+    a, _ = chains
+    a.generate(1, chain_id="verdict-1", port_offset=port_offset)
+    w = Wasmd(tmp_path / "wasm", base=28000 + port_offset)
+    a.start()
+    w.start()
+    try:
+        run(a, w, tmp_path)
+    finally:
+        w.stop()
+
+
+def run(a, w: Wasmd, tmp_path: Path) -> None:
+    assert a.wait_height([0], 3, 120), "Verdict did not start"
+    until("wasmd height 2", lambda: w.height() >= 2, log=w.home / "node.log")
+    cli = a.cli(timeout=200)
+
+    # Hermes: one key for both chains (funded on each), then the channel.
+    hermes = Hermes(tmp_path / "hermes")
+    hermes.write_config([a], extra=(sdk_chain_entry(WASM_CHAIN, w.base, w.base + 2,
+                                                    "wasm", "stake"),))
+    hermes.relayer_key([a])
+    mnemonic = hermes.home / "relayer.mnemonic"
+    hermes.add_key(WASM_CHAIN, mnemonic)
+    relayer_w = json.loads(wasmd(WASMD, w.home, "keys", "add", "relayer", "--recover",
+                                 *KEYRING, "--output", "json",
+                                 stdin=mnemonic.read_text()))["address"]
+    w.tx("bank", "send", "faucet", relayer_w, "50000000stake")
+    until("the relayer funded on wasmd", lambda: w.balance(relayer_w, "stake") > 0)
+    hermes.run("create", "channel", "--a-chain", "verdict-1", "--b-chain", WASM_CHAIN,
+               "--a-port", "transfer", "--b-port", "transfer", "--new-client-connection",
+               "--yes", timeout=300)
+    chan = w.q("ibc", "channel", "end", "transfer", "channel-0")
+    assert chan["channel"]["state"] == "STATE_OPEN", chan
+    assert chan["channel"]["version"] == "ics20-1", chan
+
+    # The escrow account of transfer/channel-0: the same bytes on both chains.
+    esc_v = cli.json("query", "ibc-transfer", "escrow-address", "channel-0")["escrow_address"]
+    # (wasmd prints this one as plain text, whatever --output says)
+    esc_w = wasmd(WASMD, w.home, "q", "ibc-transfer", "escrow-address", "transfer", "channel-0",
+                  "--node", w.node).split()[-1]
+    assert bech32_bytes(esc_v) == bech32_bytes(esc_w), (esc_v, esc_w)
+
+    log = tmp_path / "hermes.log"
+    relayer = hermes.start(log)
+    try:
+        faucet_w = w.address("faucet")
+        back_to = cli.keys_add("back")["address"]
+        cli.send("faucet", back_to, "1000000uverd")
+
+        # 1. uverd out: escrowed on Verdict, a voucher on wasmd.
+        v_on_w = voucher("transfer/channel-0/uverd")
+        cli.run("tx", "ibc-transfer", "transfer", "faucet", "channel-0", faucet_w, "5000uverd",
+                "--packet-memo", "to wasmd")
+        until("the voucher on wasmd", lambda: w.balance(faucet_w, v_on_w) == 5000, log=log)
+        assert cli.json("query", "ibc-transfer", "total-escrow", "uverd")["amount"]["amount"] == "5000"
+        trace = w.q("ibc-transfer", "denom", v_on_w.split("/", 1)[1])
+        assert trace["denom"]["base"] == "uverd", trace
+
+        # 2. The voucher home, to another Verdict account: exact, escrow empty.
+        w.tx("ibc-transfer", "transfer", "transfer", "channel-0", back_to, f"5000{v_on_w}")
+        until("uverd back on Verdict",
+              lambda: a.cli().json("query", "bank", "balances", back_to, "--denom", "uverd")
+              ["balances"] == [{"denom": "uverd", "amount": "1005000"}], log=log)
+        assert w.balance(faucet_w, v_on_w) == 0
+        assert cli.json("query", "ibc-transfer", "total-escrow", "uverd")["amount"]["amount"] == "0"
+        esc = cli.json("query", "bank", "balances", esc_v, "--denom", "uverd")["balances"]
+        assert esc in ([], [{"denom": "uverd", "amount": "0"}]), esc
+
+        # 3. wasmd's stake arrives as a traced voucher; part of it goes back.
+        s_on_v = voucher("transfer/channel-0/stake")
+        w.tx("ibc-transfer", "transfer", "transfer", "channel-0", back_to, "777stake",
+             "--memo", "pay for inference")
+        until("stake's voucher on Verdict",
+              lambda: cli.json("query", "bank", "balances", back_to, "--denom", s_on_v)
+              ["balances"] == [{"denom": s_on_v, "amount": "777"}], log=log)
+        t = cli.json("query", "ibc-transfer", "denom-trace", s_on_v)["denom_trace"]
+        assert t == {"path": "transfer/channel-0", "base_denom": "stake"}, t
+        before = w.balance(faucet_w, "stake")
+        cli.run("tx", "ibc-transfer", "transfer", "back", "channel-0", faucet_w, f"700{s_on_v}")
+        until("stake home on wasmd", lambda: w.balance(faucet_w, "stake") == before + 700, log=log)
+        left = cli.json("query", "bank", "balances", back_to, "--denom", s_on_v)["balances"]
+        assert left == [{"denom": s_on_v, "amount": "77"}], left
+        assert w.q("ibc-transfer", "total-escrow", "stake")["amount"]["amount"] == "77"
+    finally:
+        relayer.terminate()
+        relayer.wait(timeout=10)
