@@ -51,6 +51,7 @@ ROOTS = [
     "ibc/core/channel/v1/query.proto",
     "ibc/core/channel/v1/tx.proto",
     "ibc/applications/transfer/v1/query.proto",
+    "ibc/applications/interchain_accounts/host/v1/query.proto",
     "ibc/applications/transfer/v1/tx.proto",
     "ibc/lightclients/tendermint/v1/tendermint.proto",
 ]

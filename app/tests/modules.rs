@@ -138,6 +138,7 @@ fn a_toy_module_joins_with_one_line_of_the_module_list() {
         gas: &gas,
         events: &mut events,
         block: &block,
+        router: None,
     };
     msg.execute(&mut ctx).expect("runs");
     assert_eq!(events[0].kind, "poked");

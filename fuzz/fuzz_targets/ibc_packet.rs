@@ -110,6 +110,7 @@ fn with_ctx<R>(s: &mut MockStorage, f: impl FnOnce(&mut Ctx<'_>) -> R) -> R {
         gas: &gas,
         events: &mut events,
         block: &block,
+        router: None,
     };
     f(&mut ctx)
 }

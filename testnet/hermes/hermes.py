@@ -154,10 +154,16 @@ class Hermes:
     def _env(self) -> dict:
         return {"HOME": str(self.home), "PATH": "/usr/bin:/bin"}
 
-    def write_config(self, nets: list[Net], extra: tuple[str, ...] = ()) -> Path:
-        """Verdict nets, then `extra` chain entries (`sdk_chain_entry`)."""
+    def write_config(self, nets: list[Net], extra: tuple[str, ...] = (),
+                     channels: bool = False) -> Path:
+        """Verdict nets, then `extra` chain entries (`sdk_chain_entry`); with
+        `channels`, `hermes start` also completes channel handshakes a chain
+        starts (an interchain account's registration)."""
         self.home.mkdir(parents=True, exist_ok=True)
-        self.config.write_text(GLOBAL + "".join(chain_entry(net) for net in nets) + "".join(extra))
+        head = GLOBAL
+        if channels:
+            head = head.replace("[mode.channels]\nenabled = false", "[mode.channels]\nenabled = true")
+        self.config.write_text(head + "".join(chain_entry(net) for net in nets) + "".join(extra))
         return self.config
 
     def run(self, *args: str, timeout: float = 300, check: bool = True) -> subprocess.CompletedProcess:

@@ -18,6 +18,7 @@ pub mod amino;
 mod ante;
 mod decode;
 mod env;
+pub(crate) mod router;
 mod sig;
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
@@ -128,6 +129,7 @@ fn run_messages(
             gas,
             events: &mut *events,
             block,
+            router: Some(&crate::tx::router::AppRouter),
         };
         ctx.emit(
             Event::new("message")

@@ -7,7 +7,19 @@ use ibc::core::host::types::path::{
     NextChannelSequencePath, NextClientSequencePath, NextConnectionSequencePath,
 };
 
+use serde::{Deserialize, Serialize};
+
+use crate::ica_host::IcaHostParams;
 use crate::keys::flat_key;
+
+/// The `ibc` genesis section: the interchain-accounts host's params, when
+/// they differ from the defaults (`{}` keeps the defaults).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IbcGenesis {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ica_host: Option<IcaHostParams>,
+}
 
 pub fn init(store: &mut dyn Storage) {
     for path in [

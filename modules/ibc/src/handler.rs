@@ -25,6 +25,7 @@ use verdict_core::ctx::{BlockInfo, Ctx};
 use crate::context::{HostInfo, IbcContext};
 use crate::error::{BlockDataError, IbcError};
 use crate::events::convert_events;
+use crate::ica_host;
 use crate::inference_app::{self, ReclaimRemote, RequestRemote};
 use crate::router::Applications;
 use crate::shared::{SharedStore, StoreCell};
@@ -168,7 +169,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
     let env = envelope(&msg.type_url, &msg.value)?;
     // ibc-rs's core context and ICS-20's token context share the view.
     let cell: StoreCell<'_> = std::cell::RefCell::new(&mut *ctx.store);
-    let (events, bank_events, inference_events) = {
+    let (events, bank_events, inference_events, ica_packets) = {
         let mut core_view = SharedStore::new(&cell);
         let mut apps = Applications::new(SharedStore::new(&cell));
         let mut ibc_ctx = IbcContext::new(&mut core_view, host.clone());
@@ -177,6 +178,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
             std::mem::take(&mut ibc_ctx.events),
             std::mem::take(&mut apps.transfer.token.events),
             std::mem::take(&mut apps.inference.events),
+            std::mem::take(&mut apps.ica_host.packets),
         )
     };
     let mut out = Vec::new();
@@ -184,6 +186,7 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
     ctx.events.extend(out);
     ctx.events.extend(bank_events);
     inference_app::apply(ctx, &host, inference_events)?;
+    ica_host::execute_packets(ctx, &host, ica_packets)?;
     Ok(SdkAny {
         type_url: format!("{}Response", msg.type_url),
         value: vec![],

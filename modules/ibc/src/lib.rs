@@ -19,6 +19,7 @@ mod events;
 pub mod genesis;
 pub mod handler;
 pub mod host;
+pub mod ica_host;
 pub mod inference_app;
 pub mod inference_packet;
 pub mod inference_port;

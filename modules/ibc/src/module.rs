@@ -8,12 +8,14 @@ use verdict_core::codes;
 use verdict_core::ctx::Ctx;
 use verdict_core::event::Event;
 use verdict_core::module::{
-    Any, Block, EndBlock, HookError, Module, ModuleMsg, NoGenesis, QueryAnswer, QueryError, Route,
+    Any, Block, EndBlock, HookError, Module, ModuleMsg, QueryAnswer, QueryError, Route,
 };
 
 use crate::error::IbcError;
+use crate::genesis::IbcGenesis;
 use crate::handler::{self, IbcMsg};
-use crate::{host, inference_app, transfer_app};
+use crate::ica_host::IcaHostParams;
+use crate::{host, ica_host, inference_app, transfer_app};
 
 pub struct Ibc;
 
@@ -32,6 +34,20 @@ fn transfer_route(s: &dyn Storage, path: &str, data: &[u8]) -> QueryAnswer {
         .unwrap_or_else(|| Err(QueryError::new(codes::UNKNOWN_REQUEST, "unknown request")))
 }
 
+/// The interchain-accounts host's params query.
+fn ica_route(s: &dyn Storage, _path: &str, _data: &[u8]) -> QueryAnswer {
+    use ibc_proto::ibc::applications::interchain_accounts::host::v1 as pb;
+    use prost::Message;
+    let p = ica_host::params(s);
+    Ok(pb::QueryParamsResponse {
+        params: Some(pb::Params {
+            host_enabled: p.host_enabled,
+            allow_messages: p.allow_messages,
+        }),
+    }
+    .encode_to_vec())
+}
+
 macro_rules! routes {
     ($($prefix:literal => $f:ident [$($method:literal),*]);*) => {
         &[$($(Route {
@@ -43,18 +59,32 @@ macro_rules! routes {
 
 impl Module for Ibc {
     const NAME: &'static str = "ibc";
-    type Genesis = NoGenesis;
+    type Genesis = IbcGenesis;
     type Msg = IbcMsg;
     type Error = IbcError;
 
-    fn init_genesis(s: &mut dyn Storage, _g: &NoGenesis) -> Result<(), HookError> {
+    fn validate_genesis(g: &IbcGenesis) -> Result<(), String> {
+        g.ica_host.as_ref().map_or(Ok(()), IcaHostParams::validate)
+    }
+
+    fn init_genesis(s: &mut dyn Storage, g: &IbcGenesis) -> Result<(), HookError> {
         crate::genesis::init(s);
+        if let Some(p) = &g.ica_host {
+            ica_host::state::PARAMS
+                .save(s, p)
+                .map_err(|e| HookError::new(Self::NAME, "genesis", e))?;
+        }
         Ok(())
     }
 
-    /// No genesis section: its state starts empty and has no genesis form.
-    fn export_genesis(_s: &dyn Storage) -> Result<NoGenesis, HookError> {
-        Ok(NoGenesis {})
+    /// The host params when genesis set them; IBC state itself has no
+    /// genesis form (a new chain opens new clients).
+    fn export_genesis(s: &dyn Storage) -> Result<IbcGenesis, HookError> {
+        Ok(IbcGenesis {
+            ica_host: ica_host::state::PARAMS
+                .may_load(s)
+                .map_err(|e| HookError::new(Self::NAME, "export", e))?,
+        })
     }
 
     fn module_accounts() -> Vec<Addr> {
@@ -63,7 +93,8 @@ impl Module for Ibc {
 
     fn check_invariants(s: &dyn Storage) -> Result<(), String> {
         inference_app::check_invariants(s)?;
-        transfer_app::check_invariants(s)
+        transfer_app::check_invariants(s)?;
+        ica_host::check_invariants(s)
     }
 
     fn decode_msg(any: &Any) -> Result<Option<IbcMsg>, IbcError> {
@@ -79,7 +110,8 @@ impl Module for Ibc {
             "/verdict.inference.v1.Query/" => remote_route
                 ["RemoteRequest", "RemoteRequests", "ChannelPayer"];
             "/ibc.applications.transfer.v1.Query/" => transfer_route
-                ["DenomTrace", "DenomTraces", "DenomHash", "EscrowAddress", "TotalEscrowForDenom", "Params"]
+                ["DenomTrace", "DenomTraces", "DenomHash", "EscrowAddress", "TotalEscrowForDenom", "Params"];
+            "/ibc.applications.interchain_accounts.host.v1.Query/" => ica_route ["Params"]
         )
     }
 

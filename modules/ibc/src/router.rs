@@ -1,5 +1,6 @@
 //! The router of this chain's IBC applications: port `inference`
-//! ([`InferenceModule`]) and port `transfer` (ICS-20, [`TransferModule`]).
+//! ([`InferenceModule`]), port `transfer` (ICS-20, [`TransferModule`]) and
+//! port `icahost` (ICS-27 host, [`IcaHostModule`]).
 //! Any other port has no application, so ibc-rs refuses its channels.
 
 use ibc::core::host::types::identifiers::PortId;
@@ -7,6 +8,7 @@ use ibc::core::router::module::Module;
 use ibc::core::router::router::Router;
 use ibc::core::router::types::module::ModuleId;
 
+use crate::ica_host::{self, IcaHostModule};
 use crate::inference_port::{self, InferenceModule};
 use crate::shared::SharedStore;
 use crate::transfer_app::{self, TransferModule};
@@ -16,6 +18,7 @@ use crate::transfer_app::{self, TransferModule};
 pub struct Applications<'c, 's> {
     pub inference: InferenceModule,
     pub transfer: TransferModule<'c, 's>,
+    pub ica_host: IcaHostModule<'c, 's>,
 }
 
 impl<'c, 's> Applications<'c, 's> {
@@ -24,6 +27,7 @@ impl<'c, 's> Applications<'c, 's> {
         Applications {
             inference: InferenceModule::default(),
             transfer: TransferModule::new(store),
+            ica_host: IcaHostModule::new(store),
         }
     }
 }
@@ -33,6 +37,7 @@ impl Router for Applications<'_, '_> {
         match module_id.to_string().as_str() {
             inference_port::PORT => Some(&self.inference),
             transfer_app::PORT => Some(&self.transfer),
+            ica_host::PORT => Some(&self.ica_host),
             _ => None,
         }
     }
@@ -41,13 +46,16 @@ impl Router for Applications<'_, '_> {
         match module_id.to_string().as_str() {
             inference_port::PORT => Some(&mut self.inference),
             transfer_app::PORT => Some(&mut self.transfer),
+            ica_host::PORT => Some(&mut self.ica_host),
             _ => None,
         }
     }
 
     fn lookup_module(&self, port_id: &PortId) -> Option<ModuleId> {
         match port_id.as_str() {
-            p @ (inference_port::PORT | transfer_app::PORT) => Some(ModuleId::new(p.to_string())),
+            p @ (inference_port::PORT | transfer_app::PORT | ica_host::PORT) => {
+                Some(ModuleId::new(p.to_string()))
+            }
             _ => None,
         }
     }
@@ -61,16 +69,20 @@ mod tests {
     use std::cell::RefCell;
 
     #[test]
-    fn the_router_binds_ports_inference_and_transfer_only() {
+    fn the_router_binds_ports_inference_transfer_and_icahost_only() {
         let mut inner = MockStorage::new();
         let cell: StoreCell<'_> = RefCell::new(&mut inner);
         let mut r = Applications::new(SharedStore::new(&cell));
-        for p in ["inference", "transfer"] {
+        for p in ["inference", "transfer", "icahost"] {
             let id = r.lookup_module(&p.parse().expect("port")).expect("bound");
             assert!(r.get_route(&id).is_some(), "{p}");
             assert!(r.get_route_mut(&id).is_some(), "{p}");
         }
-        assert!(r.lookup_module(&"icahost".parse().expect("port")).is_none());
-        assert!(r.get_route(&ModuleId::new("icahost".into())).is_none());
+        assert!(r
+            .lookup_module(&"nft-transfer".parse().expect("port"))
+            .is_none());
+        assert!(r
+            .get_route(&ModuleId::new("icacontroller".into()))
+            .is_none());
     }
 }

@@ -156,6 +156,7 @@ fn run(
             gas: &gas,
             events: &mut events,
             block: &block,
+            router: None,
         };
         verdict_ibc::execute(&mut ctx, &decoded)
     };

@@ -33,8 +33,19 @@ pub fn write_ack(
     packet: Packet,
     ack: &InferenceAck,
 ) -> Result<Vec<Event>, AckError> {
-    let acknowledgement = Acknowledgement::try_from(ack.to_bytes())
-        .map_err(|e| AckError::Acknowledgement(e.to_string()))?;
+    write_ack_bytes(store, host, packet, ack.to_bytes())
+}
+
+/// Writes the acknowledgement `ack` (any application's bytes) for `packet`
+/// and its `write_acknowledgement` event.
+pub fn write_ack_bytes(
+    store: &mut dyn Storage,
+    host: &HostInfo,
+    packet: Packet,
+    ack: Vec<u8>,
+) -> Result<Vec<Event>, AckError> {
+    let acknowledgement =
+        Acknowledgement::try_from(ack).map_err(|e| AckError::Acknowledgement(e.to_string()))?;
     let mut ibc = IbcContext::new(store, host.clone());
     commit_packet_acknowledgment(&mut ibc, &packet, &acknowledgement)
         .map_err(|e| AckError::Acknowledgement(e.to_string()))?;

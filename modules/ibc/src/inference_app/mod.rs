@@ -49,7 +49,7 @@ mod sweep;
 #[cfg(test)]
 mod tests;
 
-pub use self::acks::{write_ack, write_settled_acks};
+pub use self::acks::{write_ack, write_ack_bytes, write_settled_acks};
 pub use self::invariants::check_invariants;
 pub use self::queries::{query, QUERY_PREFIX};
 pub use self::reclaim::{reclaim, ReclaimRemote, RECLAIM_GRACE_SECONDS};

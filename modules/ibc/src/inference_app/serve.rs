@@ -57,6 +57,7 @@ pub(super) fn serve(
             gas: ctx.gas,
             events: &mut job_events,
             block: ctx.block,
+            router: ctx.router,
         };
         verdict_inference::handler::execute(&mut sub, &msg)
     };

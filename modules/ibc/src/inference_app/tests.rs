@@ -191,6 +191,7 @@ fn in_ctx<R>(
         gas: &gas,
         events: &mut events,
         block,
+        router: None,
     };
     let r = f(&mut ctx);
     (r, events)

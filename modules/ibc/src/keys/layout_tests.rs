@@ -30,6 +30,10 @@ const TABLES: &[(&str, &str)] = &[
     ("inference_app::BY_REQUESTER", "ibc_inference/by_requester"),
     ("transfer_app::DENOM_TRACES", "ibc_transfer/denom_traces"),
     ("transfer_app::TOTAL_ESCROW", "ibc_transfer/total_escrow"),
+    ("ica_host::ACCOUNTS", "ibc_ica_host/accounts"),
+    ("ica_host::ACTIVE", "ibc_ica_host/active"),
+    ("ica_host::PENDING", "ibc_ica_host/pending"),
+    ("ica_host::PARAMS", "ibc_ica_host/params"),
 ];
 
 /// The namespaces of `Map::new`/`Item::new`/… calls in the crate's sources.
@@ -86,6 +90,22 @@ fn the_key_layout_is_pinned() {
         (
             "transfer_app::TOTAL_ESCROW",
             ns(crate::transfer_app::state::TOTAL_ESCROW.namespace_bytes()),
+        ),
+        (
+            "ica_host::ACCOUNTS",
+            ns(crate::ica_host::state::ACCOUNTS.namespace_bytes()),
+        ),
+        (
+            "ica_host::ACTIVE",
+            ns(crate::ica_host::state::ACTIVE.namespace_bytes()),
+        ),
+        (
+            "ica_host::PENDING",
+            ns(crate::ica_host::state::PENDING.namespace_bytes()),
+        ),
+        (
+            "ica_host::PARAMS",
+            ns(crate::ica_host::state::PARAMS.as_slice()),
         ),
     ];
     let tables: Vec<(&str, &str)> = tables.iter().map(|(n, s)| (*n, s.as_str())).collect();

@@ -41,6 +41,7 @@ mod token;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use port::ack_json;
 pub use port::TransferModule;
 pub use send::{send, TransferMsg, MSG_TRANSFER_URL};
 pub use token::TokenCtx;
