@@ -3,7 +3,9 @@
 //! Channels on this port are UNORDERED with version `verdict-inference-1`; any
 //! other ordering or version is refused in the handshake callbacks, before
 //! ibc-rs writes anything, so a refused handshake message changes no state.
-//! The port's channels stay open: a user-initiated close is refused (a closed
+//! The counterparty's port is another chain's `inference` or a CosmWasm
+//! contract's `wasm.<address>` (the packets are specified in
+//! docs/ibc.md, for other implementations). The port's channels stay open: a user-initiated close is refused (a closed
 //! channel could strand requests whose acknowledgements are still pending);
 //! a close confirmed from the counterparty is accepted, as ICS-04 requires.
 //!
@@ -33,6 +35,8 @@ use crate::inference_packet::{InferenceAck, InferenceRequest};
 pub const PORT: &str = "inference";
 /// The only channel version the inference application speaks.
 pub const VERSION: &str = "verdict-inference-1";
+/// A CosmWasm contract's IBC port starts with this.
+pub const WASM_PORT_PREFIX: &str = "wasm.";
 /// The only channel ordering the inference application accepts.
 pub const ORDER: Order = Order::Unordered;
 
@@ -81,6 +85,21 @@ fn check_channel(order: Order, port_id: &PortId, version: &Version) -> Result<()
     Ok(())
 }
 
+/// The counterparty's port: another chain's `inference`, or a CosmWasm
+/// contract's IBC port (`wasm.<contract address>`) speaking the same packets.
+fn check_counterparty_port(counterparty: &Counterparty) -> Result<(), ChannelError> {
+    let p = counterparty.port_id().as_str();
+    let contract = p
+        .strip_prefix(WASM_PORT_PREFIX)
+        .is_some_and(|a| !a.is_empty());
+    if p != PORT && !contract {
+        return Err(app_error(format!(
+            "the counterparty port must be {PORT:?} or a contract's {WASM_PORT_PREFIX:?}<address>, not {p:?}"
+        )));
+    }
+    Ok(())
+}
+
 fn check_counterparty_version(version: &Version) -> Result<(), ChannelError> {
     if version.as_str() != VERSION {
         return Err(app_error(format!(
@@ -109,12 +128,7 @@ impl Module for InferenceModule {
         version: &Version,
     ) -> Result<Version, ChannelError> {
         check_channel(order, port_id, version)?;
-        if counterparty.port_id().as_str() != PORT {
-            return Err(app_error(format!(
-                "the counterparty port must be {PORT:?}, not {:?}",
-                counterparty.port_id().as_str()
-            )));
-        }
+        check_counterparty_port(counterparty)?;
         Ok(Version::new(VERSION.to_string()))
     }
 
@@ -149,12 +163,7 @@ impl Module for InferenceModule {
     ) -> Result<Version, ChannelError> {
         check_channel(order, port_id, counterparty_version)?;
         check_counterparty_version(counterparty_version)?;
-        if counterparty.port_id().as_str() != PORT {
-            return Err(app_error(format!(
-                "the counterparty port must be {PORT:?}, not {:?}",
-                counterparty.port_id().as_str()
-            )));
-        }
+        check_counterparty_port(counterparty)?;
         Ok(Version::new(VERSION.to_string()))
     }
 
@@ -342,6 +351,24 @@ mod tests {
             .on_chan_open_ack_validate(&port(PORT), &ch, &Version::new("x".into()))
             .is_err());
         assert!(m.on_chan_close_init_validate(&port(PORT), &ch).is_err());
+        // A CosmWasm contract's port may be the counterparty; `wasm.` alone not.
+        for (cp, ok) in [
+            (
+                "wasm.wasm14hj2tavq8fpesdwxxcu44rty3hh90vhujrvcmstl4zr3txmfvw9s0phg4d",
+                true,
+            ),
+            ("wasm.", false),
+        ] {
+            let r = m.on_chan_open_try_validate(
+                Order::Unordered,
+                &hops,
+                &port(PORT),
+                &ch,
+                &Counterparty::new(port(cp), None),
+                &Version::new(VERSION.into()),
+            );
+            assert_eq!(r.is_ok(), ok, "{cp}: {r:?}");
+        }
         let other = Counterparty::new(port("transfer"), None);
         assert!(m
             .on_chan_open_init_validate(
