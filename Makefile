@@ -26,11 +26,12 @@ build:
 	cargo build --release --workspace --bins
 
 # The main job: a local multi-validator net in the foreground, a line per block.
+# GPU=1: every sidecar on CUDA (DEVICES="0:cuda,2:cuda" picks nodes); needs `make setup GPU=1`.
 run: setup build
-	$(PY) -m testnet run --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
+	$(if $(filter 1,$(GPU)),DEVICE=cuda,) $(PY) -m testnet run --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
 
 testnet: setup build
-	$(PY) -m testnet start --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
+	$(if $(filter 1,$(GPU)),DEVICE=cuda,) $(PY) -m testnet start --n $(N) --faults "$(FAULTS)" $(NET_FLAGS) $(if $(FRESH),--fresh,)
 
 testnet-stop:
 	python3 -m testnet stop

@@ -11,6 +11,12 @@ timing `Session::run` only, monotonic clock); the Python side times
 inputs and copying outputs back). Both run in this one invocation, so numbers are
 comparable with each other but not across machines.
 
+`--device cuda` (issue 22, after `make setup GPU=1`, on an NVIDIA GPU): the
+sidecar with `--device cuda`, Python with the CUDA execution provider, and per
+model the largest |CUDA - CPU| output difference (sidecar CUDA against sidecar
+CPU on the same inputs, plus inputs scaled ×10 and ×100: realistic ranges).
+A CUDA run that fell back to CPU is reported as such (the device column).
+
 Prints a markdown table and writes it to bench/sidecar-results.md.
 """
 import argparse
@@ -35,11 +41,12 @@ def pct(ns, q):
     return float(np.percentile(np.asarray(ns, dtype=np.float64), q)) / 1000.0
 
 
-def python_latencies(path, feeds, iters):
+def python_latencies(path, feeds, iters, device="cpu"):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
-    sess = ort.InferenceSession(path, opts, providers=["CPUExecutionProvider"])
+    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
+    sess = ort.InferenceSession(path, opts, providers=providers)
     names = [o.name for o in sess.get_outputs()]
     for _ in range(20):
         sess.run(names, feeds)
@@ -49,6 +56,39 @@ def python_latencies(path, feeds, iters):
         sess.run(names, feeds)
         out.append(time.perf_counter_ns() - t)
     return out
+
+
+def gpu_name():
+    try:
+        out = subprocess.run(["nvidia-smi", "--query-gpu=name,driver_version", "--format=csv,noheader"],
+                             capture_output=True, text=True, timeout=10).stdout.strip()
+        return f"; GPU {out}" if out else ""
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+
+
+def infer(exe, path, feeds, device, tmp):
+    inp = os.path.join(tmp, f"diff-{os.path.basename(path)}.json")
+    with open(inp, "w") as f:
+        json.dump({k: to_json(v) for k, v in feeds.items()}, f)
+    res = subprocess.run([exe, "infer", "--device", device, "--model", path, "--input", inp],
+                         check=True, capture_output=True, text=True)
+    out = json.loads(res.stdout)
+    return out["device"], [x for o in out["outputs"].values() for x in o["data"]]
+
+
+def cuda_vs_cpu(exe, path, feeds, tmp):
+    """Largest |CUDA - CPU| over all outputs, at input scales 1, 10 and 100
+    (integer inputs, token ids, are not scaled)."""
+    diffs = []
+    for scale in (1, 10, 100):
+        scaled = {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
+        dev, gpu = infer(exe, path, scaled, "cuda", tmp)
+        _, cpu = infer(exe, path, scaled, "cpu", tmp)
+        if dev != "cuda":
+            sys.exit(f"{os.path.basename(path)}: --device cuda fell back to {dev}: no GPU result to compare")
+        diffs.append(max(abs(a - b) for a, b in zip(gpu, cpu)))
+    return diffs
 
 
 def find_bin(explicit):
@@ -65,6 +105,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--bin")
+    ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     exe = find_bin(args.bin)
     profile = "release" if "/release/" in exe else "debug"
@@ -77,23 +118,26 @@ def main():
             with open(inp, "w") as f:
                 json.dump({k: to_json(v) for k, v in feeds.items()}, f)
             res = subprocess.run(
-                [exe, "bench", "--device", "cpu", "--model", path, "--input", inp, "--iters", str(args.iters)],
+                [exe, "bench", "--device", args.device, "--model", path, "--input", inp, "--iters", str(args.iters)],
                 check=True, capture_output=True, text=True,
             )
             rust = json.loads(res.stdout)
-            py = python_latencies(path, feeds, args.iters)
+            py = python_latencies(path, feeds, args.iters, args.device)
             shape = ", ".join(f"{k}{list(v.shape)}" for k, v in feeds.items())
-            rows.append((name, shape, rust["device"], pct(rust["latency_ns"], 50), pct(rust["latency_ns"], 99), pct(py, 50), pct(py, 99)))
+            diff = cuda_vs_cpu(exe, path, feeds, tmp) if args.device == "cuda" else None
+            rows.append((name, shape, rust["device"], pct(rust["latency_ns"], 50), pct(rust["latency_ns"], 99), pct(py, 50), pct(py, 99), diff))
     lines = [
         f"verdict-sidecar ({profile} build, ort 2.0.0-rc.15) vs Python onnxruntime {ort.__version__}; "
-        f"both from the onnxruntime 1.32.0 wheel, CPU, 1 intra-op thread, {args.iters} runs each after warm-up; "
-        f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores.",
+        f"both from the same onnxruntime wheel, {args.device}, 1 intra-op thread, {args.iters} runs each after "
+        f"warm-up; {platform.processor() or platform.machine()}, {os.cpu_count()} cores{gpu_name()}.",
         "",
-        "| model | input | device | sidecar p50 µs | sidecar p99 µs | python p50 µs | python p99 µs |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| model | input | device | sidecar p50 µs | sidecar p99 µs | python p50 µs | python p99 µs |"
+        + (" max abs CUDA-CPU (x1 / x10 / x100 inputs) |" if args.device == "cuda" else ""),
+        "|---|---|---|---:|---:|---:|---:|" + ("---|" if args.device == "cuda" else ""),
     ]
     for r in rows:
-        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} |")
+        extra = f" {' / '.join(f'{d:.3g}' for d in r[7])} |" if r[7] is not None else ""
+        lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} |{extra}")
     text = "\n".join(lines) + "\n"
     print(text)
     with open(os.path.join(ROOT, "bench", "sidecar-results.md"), "w") as f:

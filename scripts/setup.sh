@@ -6,7 +6,8 @@
 #   .tools/bin/verdict-test-signer   a CometBFT remote signer (scripts/test-signer) for the e2e tests
 #   .venv/                Python virtualenv: onnxruntime (libonnxruntime.so), pytest
 #   clients/cosmjs/node_modules   @cosmjs/stargate + proto-signing for the compatibility test
-# GPU=1 installs onnxruntime-gpu instead of onnxruntime. ABCI_CLI=1 (make bench) also
+# GPU=1 installs onnxruntime-gpu (with the CUDA 13 and cuDNN 9 wheels, linked
+# into .tools/cuda) instead of onnxruntime. ABCI_CLI=1 (make bench) also
 # installs .tools/bin/abci-cli at the same CometBFT version: its kvstore behind a
 # socket is the bench's measure of what the socket costs.
 set -euo pipefail
@@ -91,6 +92,24 @@ ort_lib="$(ls "$VENV"/lib/python3*/site-packages/onnxruntime/capi/libonnxruntime
 [ -n "$ort_lib" ] || { echo "setup: error: libonnxruntime.so not found in $VENV after install" >&2; exit 1; }
 ln -sf "$ort_lib" "$TOOLS/libonnxruntime.so"
 ort_ver="$("$VENV/bin/python" -c 'import onnxruntime as o; print(o.__version__, ",".join(o.get_available_providers()))')"
+# GPU=1: the CUDA libraries of the nvidia wheels, linked into one folder that
+# the sidecar's launcher (testnet/node.py) puts on LD_LIBRARY_PATH; the CPU
+# setup removes it.
+if [ "${GPU:-0}" = "1" ]; then
+  rm -rf "$TOOLS/cuda" && mkdir -p "$TOOLS/cuda"
+  for lib in "$VENV"/lib/python3*/site-packages/nvidia/*/lib/*.so*; do
+    [ -e "$lib" ] && ln -sf "$lib" "$TOOLS/cuda/"
+  done
+  for need_lib in libcudart.so.13 libcublas.so.13 libcudnn.so.9 libcufft.so.12 libcurand.so.10; do
+    [ -e "$TOOLS/cuda/$need_lib" ] || { echo "setup: error: $need_lib not found in the nvidia wheels of $VENV" >&2; exit 1; }
+  done
+  case "$ort_ver" in
+    *CUDAExecutionProvider*) ;;
+    *) echo "setup: error: onnxruntime-gpu reports no CUDAExecutionProvider: $ort_ver" >&2; exit 1 ;;
+  esac
+else
+  rm -rf "$TOOLS/cuda"
+fi
 
 # --- npm test clients (cosmjs) ---------------------------------------------------
 need node
@@ -106,7 +125,7 @@ setup: ready
   cometbft      $TOOLS/bin/cometbft ($have)
   grpcurl       $TOOLS/bin/grpcurl ($GRPCURL_VERSION)
   onnxruntime   $ort_ver
-  libonnxruntime $TOOLS/libonnxruntime.so -> $ort_lib
+  libonnxruntime $TOOLS/libonnxruntime.so -> $ort_lib$( [ -d "$TOOLS/cuda" ] && printf '\n  cuda libs     %s (%s files; CUDA 13 needs an NVIDIA driver >= 580)' "$TOOLS/cuda" "$(ls "$TOOLS/cuda" | wc -l)")
   cosmjs        clients/cosmjs/node_modules (@cosmjs/stargate $cosmjs_ver)
   python venv   $VENV ($("$VENV/bin/python" --version 2>&1), pytest $("$VENV/bin/python" -c 'import pytest; print(pytest.__version__)'))
 MSG

@@ -16,12 +16,33 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from .env import MODELS_DIR, NetError, cometbft_bin, sidecar_bin, verdictd_bin
+from .env import MODELS_DIR, ROOT, NetError, cometbft_bin, sidecar_bin, verdictd_bin
 from .ports import port_free, wait_port
 
 PROCS = ("verdictd", "cometbft", "sidecar")
 # A model the sidecar holds (loaded from its models dir or hot-loaded by LoadModel).
 _DEVICE_INFO = re.compile(r'^verdict_sidecar_device_info\{model="([0-9a-f]{64})",device="[^"]*"\} 1$', re.M)
+
+
+def sidecar_device(index: int) -> str:
+    """The `--device` of node `index`'s sidecar: its entry in DEVICES
+    (`"0:cuda,2:cuda"`), else DEVICE, else auto."""
+    for part in os.environ.get("DEVICES", "").split(","):
+        i, _, dev = part.partition(":")
+        if i.strip() == str(index) and dev.strip():
+            return dev.strip()
+    return os.environ.get("DEVICE", "auto")
+
+
+def sidecar_env() -> dict:
+    """The sidecar's environment: with `make setup GPU=1`'s CUDA libraries
+    (.tools/cuda, links into the venv's nvidia wheels) on the library path, so
+    ONNX Runtime's CUDA provider finds them without a system CUDA toolkit."""
+    env = dict(os.environ)
+    cuda = ROOT / ".tools" / "cuda"
+    if cuda.is_dir():
+        env["LD_LIBRARY_PATH"] = ":".join(x for x in (str(cuda), env.get("LD_LIBRARY_PATH", "")) if x)
+    return env
 
 
 class Node:
@@ -127,10 +148,10 @@ class Node:
     def is_running(self) -> bool:
         return any(self.pid(p) is not None for p in PROCS)
 
-    def _spawn(self, proc: str, argv: list[str]) -> int:
+    def _spawn(self, proc: str, argv: list[str], env: dict | None = None) -> int:
         with open(self.log_file(proc), "ab") as log:
             p = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True, cwd=str(self.home))
+                                 start_new_session=True, cwd=str(self.home), env=env)
         self.pidfile(proc).write_text(str(p.pid))
         return p.pid
 
@@ -163,7 +184,7 @@ class Node:
         if serve is None:
             serve = (record.read_text().strip() if record.is_file() else "") or "all"
         argv = [str(sidecar_bin()), "serve", "--models", str(self.models_dir), "--listen", meta["sidecar"],
-                "--metrics", meta["sidecar_metrics"], "--device", os.environ.get("DEVICE", "auto"),
+                "--metrics", meta["sidecar_metrics"], "--device", sidecar_device(self.index),
                 # A slow validator still finishes (and is late: the chain measures it),
                 # so the sidecar's own limit sits far above any job's SLA.
                 "--timeout-ms", "30000", "--workers", "4", "--serve", serve]
@@ -175,7 +196,7 @@ class Node:
             argv += ["--fault", fault]
         (self.home / "sidecar.fault").write_text(fault or "")
         record.write_text(serve)
-        self._spawn("sidecar", argv)
+        self._spawn("sidecar", argv, env=sidecar_env())
         self._await_listening("sidecar", "verdict-sidecar", self.sidecar_port)
 
     def start_verdictd(self, fault: str | None = None, extra: list[str] | None = None) -> None:
