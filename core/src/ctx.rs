@@ -40,6 +40,11 @@ pub trait MsgRouter {
     /// must sign it and that it pays no module account, and runs it on `ctx`.
     /// On an error the caller drops what it wrote.
     fn route(&self, ctx: &mut Ctx<'_>, any: &Any, signer: &Addr) -> Result<Any, RouteError>;
+
+    /// Whether `a` may not receive funds (a module account: its balance is
+    /// another book's invariant), for modules that credit accounts outsiders
+    /// name (an IBC transfer's receiver).
+    fn blocked_recipients(&self) -> fn(&Addr) -> bool;
 }
 
 impl Ctx<'_> {

@@ -168,10 +168,11 @@ pub fn execute(ctx: &mut Ctx<'_>, msg: &IbcMsg) -> Result<SdkAny, IbcError> {
     }
     let env = envelope(&msg.type_url, &msg.value)?;
     // ibc-rs's core context and ICS-20's token context share the view.
+    let blocked = ctx.router.map(|r| r.blocked_recipients());
     let cell: StoreCell<'_> = std::cell::RefCell::new(&mut *ctx.store);
     let (events, bank_events, inference_events, ica_packets) = {
         let mut core_view = SharedStore::new(&cell);
-        let mut apps = Applications::new(SharedStore::new(&cell));
+        let mut apps = Applications::new(SharedStore::new(&cell), blocked);
         let mut ibc_ctx = IbcContext::new(&mut core_view, host.clone());
         dispatch(&mut ibc_ctx, &mut apps, env).map_err(|e| IbcError::Handler(e.to_string()))?;
         (

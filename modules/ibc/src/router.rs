@@ -7,6 +7,7 @@ use ibc::core::host::types::identifiers::PortId;
 use ibc::core::router::module::Module;
 use ibc::core::router::router::Router;
 use ibc::core::router::types::module::ModuleId;
+use verdict_core::address::Addr;
 
 use crate::ica_host::{self, IcaHostModule};
 use crate::inference_port::{self, InferenceModule};
@@ -22,11 +23,14 @@ pub struct Applications<'c, 's> {
 }
 
 impl<'c, 's> Applications<'c, 's> {
-    /// The applications, ICS-20's over `store` (the dispatch's shared view).
-    pub fn new(store: SharedStore<'c, 's>) -> Self {
+    /// The applications, ICS-20's and the ICA host's over `store` (the
+    /// dispatch's shared view); `blocked`: accounts ICS-20 may not credit.
+    pub fn new(store: SharedStore<'c, 's>, blocked: Option<fn(&Addr) -> bool>) -> Self {
+        let mut transfer = TransferModule::new(store);
+        transfer.token.blocked = blocked;
         Applications {
             inference: InferenceModule::default(),
-            transfer: TransferModule::new(store),
+            transfer,
             ica_host: IcaHostModule::new(store),
         }
     }
@@ -72,7 +76,7 @@ mod tests {
     fn the_router_binds_ports_inference_transfer_and_icahost_only() {
         let mut inner = MockStorage::new();
         let cell: StoreCell<'_> = RefCell::new(&mut inner);
-        let mut r = Applications::new(SharedStore::new(&cell));
+        let mut r = Applications::new(SharedStore::new(&cell), None);
         for p in ["inference", "transfer", "icahost"] {
             let id = r.lookup_module(&p.parse().expect("port")).expect("bound");
             assert!(r.get_route(&id).is_some(), "{p}");

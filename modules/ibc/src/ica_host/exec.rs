@@ -75,6 +75,16 @@ pub(crate) fn decode_packet(
         .connection_hops
         .first()
         .ok_or_else(|| bad("the channel has no connection"))?;
+    let active = super::state::ACTIVE
+        .may_load(s, (conn.as_str(), packet.port_id_on_a.as_str()))
+        .ok()
+        .flatten();
+    if active.as_deref() != Some(packet.chan_id_on_b.as_str()) {
+        return Err(bad(format!(
+            "{} is not the active channel of {}",
+            packet.chan_id_on_b, packet.port_id_on_a
+        )));
+    }
     let account = registered_account(s, conn, packet.port_id_on_a.as_str()).ok_or_else(|| {
         bad(format!(
             "no interchain account for {}/{conn}",

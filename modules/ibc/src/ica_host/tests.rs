@@ -207,6 +207,10 @@ fn packet(msgs: Vec<Any>) -> Packet {
 struct Sends;
 
 impl MsgRouter for Sends {
+    fn blocked_recipients(&self) -> fn(&Addr) -> bool {
+        |_| false
+    }
+
     fn route(&self, ctx: &mut Ctx<'_>, any: &Any, signer: &Addr) -> Result<Any, RouteError> {
         use cosmrs::proto::cosmos::bank::v1beta1::MsgSend;
         let m = MsgSend::decode(any.value.as_slice()).expect("send");
@@ -329,6 +333,13 @@ fn a_transaction_runs_all_or_nothing_and_is_acknowledged_as_ibc_go_does() {
     assert!(events
         .iter()
         .any(|e| e.attributes.iter().any(|(_, v)| v.contains("not allowed"))));
+    // A packet on a channel that is not the account's active one.
+    let mut p = packet(vec![any_send(&ica, &bob, 1)]);
+    p.chan_id_on_b = ChannelId::new(1);
+    set_channel(&mut s, "channel-1", 3);
+    let (ack, _) = deliver(&mut s, &p);
+    assert!(ack["error"].is_string(), "{ack}");
+    assert_eq!(bal(&s, &bob), 100);
     // Not ICS-27 packet data: an error acknowledgement at once.
     let mut p = packet(vec![]);
     p.data = b"nonsense".to_vec();

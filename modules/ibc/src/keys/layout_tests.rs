@@ -30,6 +30,10 @@ const TABLES: &[(&str, &str)] = &[
     ("inference_app::BY_REQUESTER", "ibc_inference/by_requester"),
     ("transfer_app::DENOM_TRACES", "ibc_transfer/denom_traces"),
     ("transfer_app::TOTAL_ESCROW", "ibc_transfer/total_escrow"),
+    (
+        "transfer_app::CHANNEL_ESCROW",
+        "ibc_transfer/channel_escrow",
+    ),
     ("ica_host::ACCOUNTS", "ibc_ica_host/accounts"),
     ("ica_host::ACTIVE", "ibc_ica_host/active"),
     ("ica_host::PENDING", "ibc_ica_host/pending"),
@@ -90,6 +94,10 @@ fn the_key_layout_is_pinned() {
         (
             "transfer_app::TOTAL_ESCROW",
             ns(crate::transfer_app::state::TOTAL_ESCROW.namespace_bytes()),
+        ),
+        (
+            "transfer_app::CHANNEL_ESCROW",
+            ns(crate::transfer_app::state::CHANNEL_ESCROW.namespace_bytes()),
         ),
         (
             "ica_host::ACCOUNTS",

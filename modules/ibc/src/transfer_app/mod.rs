@@ -21,7 +21,12 @@
 //!
 //! Bank moves are written as the bank's own `coin_spent`/`coin_received`/
 //! `transfer`/`burn`/`coinbase` events. [`TOTAL_ESCROW`] keeps the amount of
-//! each denom held in all escrow accounts (ibc-go's `TotalEscrowForDenom`).
+//! each denom held in all escrow accounts (ibc-go's `TotalEscrowForDenom`),
+//! the sum of per-channel books: a token coming home over a channel is released
+//! only from what that channel escrowed. Module accounts and the channel's own
+//! escrow never receive (an error acknowledgement), and a failed receive's
+//! acknowledgement is ibc-go's code-only error, the reason in an
+//! `ics20_receive_failed` event.
 //!
 //! Files: `token` (ibc-rs's token contexts over the bank), `port` (the channel
 //! and packet callbacks), `send`, `queries`, `tests`.
@@ -111,10 +116,18 @@ pub(crate) fn bank_amount(coin: &PrefixedCoin) -> Result<Uint128, String> {
     Ok(Uint128::new(u128::from(w[0]) | (u128::from(w[1]) << 64)))
 }
 
-/// Each stored escrow total is positive and no larger than the denom's supply
+/// Each stored escrow total is positive, no larger than the denom's supply
 /// (escrowed coins stay in the bank's supply; vouchers may be escrowed too,
-/// when this chain sends them on over another channel).
+/// when this chain sends them on over another channel), and the sum of the
+/// channels' books.
 pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
+    let mut sums: std::collections::BTreeMap<String, Uint128> = Default::default();
+    for r in state::CHANNEL_ESCROW.range(s, None, None, Order::Ascending) {
+        let ((_, denom), amount) = r.map_err(|e| e.to_string())?;
+        let e = sums.entry(denom).or_default();
+        *e = e.checked_add(amount).map_err(|e| e.to_string())?;
+    }
+    let mut totals: std::collections::BTreeMap<String, Uint128> = Default::default();
     for r in TOTAL_ESCROW.range(s, None, None, Order::Ascending) {
         let (denom, total) = r.map_err(|e| e.to_string())?;
         if total.is_zero() {
@@ -126,6 +139,12 @@ pub fn check_invariants(s: &dyn Storage) -> Result<(), String> {
                 "{total}{denom} counted as escrowed, more than its supply {supply}"
             ));
         }
+        totals.insert(denom, total);
+    }
+    if sums != totals {
+        return Err(format!(
+            "escrow totals {totals:?} are not the sums of the channels' books {sums:?}"
+        ));
     }
     Ok(())
 }

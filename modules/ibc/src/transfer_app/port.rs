@@ -15,6 +15,7 @@ use ibc::core::channel::types::packet::Packet;
 use ibc::core::channel::types::Version;
 use ibc::core::host::types::identifiers::{ChannelId, ConnectionId, PortId};
 use ibc::core::router::module::Module;
+use ibc::core::router::types::event::ModuleEvent;
 use ibc::core::router::types::module::ModuleExtras;
 use ibc::primitives::Signer;
 
@@ -56,6 +57,25 @@ pub(crate) fn ack_json(key: &str, value: &str) -> Acknowledgement {
     let bytes = serde_json::Value::Object(m).to_string().into_bytes();
     // Never empty: it is at least `{"":""}`.
     Acknowledgement::try_from(bytes).unwrap_or_else(|_| unreachable!("non-empty"))
+}
+
+/// ICS-20's error acknowledgement (ibc-go's form: the code only).
+pub(crate) fn error_ack() -> Acknowledgement {
+    ack_json(
+        "error",
+        &format!(
+            "ABCI code: {}: error handling packet: see events for details",
+            verdict_core::codes::INVALID_REQUEST
+        ),
+    )
+}
+
+/// The reason a received transfer failed, as an event.
+fn failed(reason: &str) -> ModuleEvent {
+    ModuleEvent {
+        kind: "ics20_receive_failed".into(),
+        attributes: vec![("error", reason).into()],
+    }
 }
 
 fn version() -> Version {
@@ -175,25 +195,32 @@ impl Module for TransferModule<'_, '_> {
         ics20::on_chan_close_init_execute(&mut self.token, port_id, channel_id).map_err(ch)
     }
 
-    /// ibc-rs's receive, with the acknowledgement encoded as JSON here:
-    /// ibc-rs 0.57 formats an error acknowledgement without escaping its
-    /// message, so an error that quotes anything would be an acknowledgement
-    /// no counterparty can parse (its sender's tokens stranded for good).
+    /// ibc-rs's receive, with the acknowledgement written here as ibc-go
+    /// writes it: `{"result":"AQ=="}`, or on failure the code-only
+    /// `{"error":"ABCI code: 18: error handling packet: see events for
+    /// details"}` with the reason in an `ics20_receive_failed` event. (ibc-rs
+    /// 0.57 puts the error's text in the acknowledgement unescaped: a quote in
+    /// it made an acknowledgement no chain can parse, and its wording would be
+    /// committed state.)
     fn on_recv_packet_execute(
         &mut self,
         packet: &Packet,
         _relayer: &Signer,
     ) -> (ModuleExtras, Option<Acknowledgement>) {
         let Ok(data) = serde_json::from_slice::<PacketData>(&packet.data) else {
-            return (
-                ModuleExtras::empty(),
-                Some(ack_json("error", "cannot deserialize the packet data")),
-            );
+            let mut extras = ModuleExtras::empty();
+            extras
+                .events
+                .push(failed("cannot deserialize the ICS-20 packet data"));
+            return (extras, Some(error_ack()));
         };
         let (mut extras, ack) =
             match process_recv_packet_execute(&mut self.token, packet, data.clone()) {
                 Ok(extras) => (extras, ack_json("result", "AQ==")),
-                Err((extras, e)) => (extras, ack_json("error", &e.to_string())),
+                Err((mut extras, e)) => {
+                    extras.events.push(failed(&e.to_string()));
+                    (extras, error_ack())
+                }
             };
         extras.events.push(
             RecvEvent {

@@ -16,6 +16,7 @@ use verdict_core::address::Addr;
 use verdict_core::coin::{validate_denom, Coin};
 use verdict_core::event::Event;
 
+use super::state::CHANNEL_ESCROW;
 use super::{bank_amount, bank_denom, escrow_of, trace_hash, DENOM_TRACES, PORT, TOTAL_ESCROW};
 
 /// The token contexts over one store view (during a dispatch, a
@@ -24,6 +25,9 @@ pub struct TokenCtx<S: Storage> {
     pub store: S,
     /// Bank events of the moves made, in order.
     pub events: Vec<Event>,
+    /// Accounts that may not receive tokens (module accounts: their balances
+    /// are other books' invariants), as the app's router knows them.
+    pub blocked: Option<fn(&Addr) -> bool>,
 }
 
 fn invalid(e: impl ToString) -> HostError {
@@ -39,6 +43,7 @@ impl<S: Storage> TokenCtx<S> {
         TokenCtx {
             store,
             events: Vec::new(),
+            blocked: None,
         }
     }
 
@@ -74,22 +79,60 @@ impl<S: Storage> TokenCtx<S> {
         Ok(())
     }
 
-    fn add_escrow(&mut self, denom: &str, delta: Uint128, up: bool) -> Result<(), HostError> {
-        let now = TOTAL_ESCROW
-            .may_load(&self.store, denom)
-            .map_err(invalid)?
-            .unwrap_or_default();
-        let next = if up {
-            now.checked_add(delta).map_err(invalid)?
-        } else {
-            now.checked_sub(delta).map_err(invalid)?
+    /// Adds (`up`) or takes `delta` from the escrow of `denom` for `channel`
+    /// and from the total.
+    fn add_escrow(
+        &mut self,
+        channel: &ChannelId,
+        denom: &str,
+        delta: Uint128,
+        up: bool,
+    ) -> Result<(), HostError> {
+        let step = |now: Uint128| {
+            if up {
+                now.checked_add(delta).map_err(invalid)
+            } else {
+                now.checked_sub(delta).map_err(invalid)
+            }
         };
+        let key = (channel.as_str(), denom);
+        let next = step(
+            CHANNEL_ESCROW
+                .may_load(&self.store, key)
+                .map_err(invalid)?
+                .unwrap_or_default(),
+        )?;
+        let total = step(
+            TOTAL_ESCROW
+                .may_load(&self.store, denom)
+                .map_err(invalid)?
+                .unwrap_or_default(),
+        )?;
         if next.is_zero() {
+            CHANNEL_ESCROW.remove(&mut self.store, key);
+        } else {
+            CHANNEL_ESCROW
+                .save(&mut self.store, key, &next)
+                .map_err(store_err)?;
+        }
+        if total.is_zero() {
             TOTAL_ESCROW.remove(&mut self.store, denom);
         } else {
             TOTAL_ESCROW
-                .save(&mut self.store, denom, &next)
+                .save(&mut self.store, denom, &total)
                 .map_err(store_err)?;
+        }
+        Ok(())
+    }
+
+    /// A receiver that may hold tokens: no module account, not the escrow of
+    /// the channel the tokens arrive on.
+    fn check_receiver(&self, to: &Addr, escrow: Option<&Addr>) -> Result<(), HostError> {
+        if Some(to) == escrow || self.blocked.is_some_and(|b| b(to)) {
+            return Err(invalid(format!(
+                "{} is a module account and is not allowed to receive funds",
+                to.bech32()
+            )));
         }
         Ok(())
     }
@@ -135,25 +178,41 @@ impl<S: Storage> TokenTransferValidationContext for TokenCtx<S> {
 
     fn unescrow_coins_validate(
         &self,
-        _to: &Addr,
+        to: &Addr,
         port_id: &PortId,
         channel_id: &ChannelId,
         coin: &PrefixedCoin,
     ) -> Result<(), HostError> {
         let c = Self::bank_coin(coin)?;
-        self.has(&escrow_of(port_id, channel_id), &c)?;
-        let total = TOTAL_ESCROW
-            .may_load(&self.store, &c.denom)
+        let escrow = escrow_of(port_id, channel_id);
+        self.check_receiver(to, Some(&escrow))?;
+        self.has(&escrow, &c)?;
+        let held = CHANNEL_ESCROW
+            .may_load(&self.store, (channel_id.as_str(), &c.denom))
             .map_err(invalid)?
             .unwrap_or_default();
-        if total < c.amount {
-            return Err(invalid(format!("only {total}{} is escrowed", c.denom)));
+        if held < c.amount {
+            return Err(invalid(format!(
+                "only {held}{} is escrowed for {channel_id}",
+                c.denom
+            )));
         }
         Ok(())
     }
 
-    fn mint_coins_validate(&self, _to: &Addr, coin: &PrefixedCoin) -> Result<(), HostError> {
+    fn mint_coins_validate(&self, to: &Addr, coin: &PrefixedCoin) -> Result<(), HostError> {
         let c = Self::bank_coin(coin)?;
+        // Minting happens on receive only (refunds of burned vouchers too):
+        // the receiver is an outsider's choice.
+        self.check_receiver(to, None)?;
+        // The trace must read back as itself, or the voucher could never be
+        // resolved to it again (a base denom that looks like `port/channel-N`).
+        let path = coin.denom.to_string();
+        if path.parse::<PrefixedDenom>().ok().as_ref() != Some(&coin.denom) {
+            return Err(invalid(format!(
+                "denom {path:?} does not read back as itself"
+            )));
+        }
         let supply = Bank::supply(&self.store, &c.denom).map_err(invalid)?;
         supply
             .checked_add(c.amount)
@@ -185,7 +244,7 @@ impl<S: Storage> TokenTransferExecutionContext for TokenCtx<S> {
         _memo: &Memo,
     ) -> Result<(), HostError> {
         let c = Self::bank_coin(coin)?;
-        self.add_escrow(&c.denom, c.amount, true)?;
+        self.add_escrow(channel_id, &c.denom, c.amount, true)?;
         self.move_coin(from, &escrow_of(port_id, channel_id), c)
     }
 
@@ -197,7 +256,7 @@ impl<S: Storage> TokenTransferExecutionContext for TokenCtx<S> {
         coin: &PrefixedCoin,
     ) -> Result<(), HostError> {
         let c = Self::bank_coin(coin)?;
-        self.add_escrow(&c.denom, c.amount, false)?;
+        self.add_escrow(channel_id, &c.denom, c.amount, false)?;
         self.move_coin(&escrow_of(port_id, channel_id), to, c)
     }
 
