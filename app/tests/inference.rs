@@ -897,3 +897,92 @@ fn a_job_pinned_to_another_spec_is_refused() {
     );
     assert_eq!(r.tx_results[2].code, 0, "{}", r.tx_results[2].log);
 }
+
+// ---- Job fees in a listed IBC denom (issue 20) ----
+
+const VOUCHER: &str = "ibc/27394FB092D2ECCD56123C74F36E4C1F926001CEADA9CA97EA622B25F41E5EB2";
+
+fn balance_of(net: &TestNet, who: &str, denom: &str) -> u128 {
+    use cosmrs::proto::cosmos::bank::v1beta1 as bpb;
+    let r: bpb::QueryBalanceResponse = net.proto(
+        "/cosmos.bank.v1beta1.Query/Balance",
+        bpb::QueryBalanceRequest {
+            address: who.into(),
+            denom: denom.into(),
+        },
+    );
+    r.balance.map_or(0, |c| c.amount.parse().expect("amount"))
+}
+
+fn voucher_net(behaviours: &[Behaviour]) -> TestNet {
+    TestNet::inference(behaviours, 8)
+        .inference_params(json!({"fee_denoms": [{"denom": VOUCHER, "price": "2.5"}]}))
+        .user_also_holds(&format!("1000000{VOUCHER}"))
+        .start()
+}
+
+#[test]
+fn a_job_paid_in_a_listed_ibc_denom_pays_its_committee_in_that_denom() {
+    let mut net = voucher_net(&[Honest; 4]);
+    let me = user().address().bech32();
+    // 16 000 units (40 000 uverd): completed, split by equal power straight
+    // to the four operators' accounts, in the voucher.
+    let (job, _) = net.one_job_with(|net| {
+        net.user_tx(vec![TestNet::submit_msg_in(
+            vec![0; 8],
+            vec![1, 2],
+            16_000,
+            VOUCHER,
+        )])
+    });
+    assert_eq!(job["status"], "completed", "{job}");
+    assert_eq!(balance_of(&net, &me, VOUCHER), 1_000_000 - 16_000);
+    for i in 0..4u8 {
+        let op = operator(i).address().bech32();
+        assert_eq!(balance_of(&net, &op, VOUCHER), 4_000, "operator {i}");
+    }
+    let escrow = verdict_inference::state::escrow().bech32();
+    assert_eq!(balance_of(&net, &escrow, VOUCHER), 0);
+    // Refused, nothing taken: a denom nobody listed; 399 units (997 uverd at
+    // 2.5) under the 1 000 uverd floor.
+    for (fee, denom, why) in [(5_000, "ibc/0000", "fee_denoms"), (399, VOUCHER, "fee")] {
+        let tx = net.user_tx(vec![TestNet::submit_msg_in(
+            vec![0; 8],
+            vec![1, 2],
+            fee,
+            denom,
+        )]);
+        let r = net.run_tx(tx);
+        assert_ne!(r.code, 0, "{denom}: accepted");
+        assert!(r.log.contains(why), "{}", r.log);
+    }
+    assert_eq!(balance_of(&net, &me, VOUCHER), 1_000_000 - 16_000);
+    net.check_invariants();
+}
+
+#[test]
+fn a_failed_job_paid_in_a_listed_ibc_denom_burns_its_base_fee_and_refunds_the_rest() {
+    let mut net = voucher_net(&[Honest, Honest, Silent, Silent]);
+    let me = user().address().bech32();
+    let (job, _) = net.one_job_with(|net| {
+        net.user_tx(vec![TestNet::submit_msg_in(
+            vec![0; 8],
+            vec![1, 2],
+            16_000,
+            VOUCHER,
+        )])
+    });
+    assert_eq!(job["status"], "failed", "{job}");
+    // The base fee, 200 uverd, is 80 units at 2.5: burned (the community
+    // pool holds uverd only); the rest came back.
+    assert_eq!(balance_of(&net, &me, VOUCHER), 1_000_000 - 80);
+    use cosmrs::proto::cosmos::bank::v1beta1 as bpb;
+    let supply: bpb::QuerySupplyOfResponse = net.proto(
+        "/cosmos.bank.v1beta1.Query/SupplyOf",
+        bpb::QuerySupplyOfRequest {
+            denom: VOUCHER.into(),
+        },
+    );
+    assert_eq!(supply.amount.expect("supply").amount, "999920");
+    net.check_invariants();
+}

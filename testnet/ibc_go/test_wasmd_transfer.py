@@ -9,9 +9,13 @@ Verdict net and a one-validator wasmd chain; then `hermes start` relays:
 1. 5000uverd Verdict → wasmd: escrowed on Verdict, a voucher on wasmd;
 2. the voucher wasmd → a fresh Verdict account: burned on wasmd, released
    from escrow on Verdict (balances exact, escrow empty after);
-3. 777stake wasmd → Verdict: the voucher `ibc/<sha256 of
+3. 20777stake wasmd → Verdict: the voucher `ibc/<sha256 of
    transfer/channel-0/stake>` on Verdict, its trace queryable; 700 of it back
-   to wasmd (wasmd's escrow keeps 77).
+   to wasmd (wasmd's escrow keeps 20077);
+4. an inference job on Verdict paid with 20000 of that voucher (listed in
+   Verdict's `inference.params.fee_denoms` at 1 uverd per unit): it settles
+   with the output Python onnxruntime gives, and the validator's operator
+   account is paid the 20000 in the voucher.
 
 Both chains derive the escrow account of `transfer/channel-0` the same way
 (checked byte for byte).
@@ -51,6 +55,34 @@ def bech32_bytes(addr: str) -> bytes:
             bits -= 8
             out.append((acc >> bits) & 0xFF)
     return bytes(out)
+
+
+def account_of(valoper: str) -> str:
+    """The account address (`verdict1…`) of the same 20 bytes as `valoper`."""
+    charset = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
+
+    def polymod(values):
+        gen = [0x3b6a57b2, 0x26508e6d, 0x1ea119fa, 0x3d4233dd, 0x2a1462b3]
+        chk = 1
+        for v in values:
+            b = chk >> 25
+            chk = (chk & 0x1ffffff) << 5 ^ v
+            for i in range(5):
+                chk ^= gen[i] if (b >> i) & 1 else 0
+        return chk
+    data, acc, bits = [], 0, 0
+    for byte in bech32_bytes(valoper):
+        acc, bits = (acc << 8) | byte, bits + 8
+        while bits >= 5:
+            bits -= 5
+            data.append((acc >> bits) & 31)
+    if bits:
+        data.append((acc << (5 - bits)) & 31)
+    hrp = "verdict"
+    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
+    pm = polymod(expanded + data + [0] * 6) ^ 1
+    checksum = [(pm >> 5 * (5 - i)) & 31 for i in range(6)]
+    return hrp + "1" + "".join(charset[d] for d in data + checksum)
 
 
 class Wasmd:
@@ -140,7 +172,9 @@ def test_uverd_round_trips_to_wasmd_and_a_wasmd_token_arrives_as_a_traced_vouche
     assert Hermes.installed(), "run `make e2e-ibc-go` (it installs Hermes into .tools/bin)"
     assert WASMD.exists(), "run `make e2e-ibc-go` (it builds wasmd into .tools/bin)"
     a, _ = chains
-    a.generate(1, chain_id="verdict-1", port_offset=port_offset)
+    stake_voucher = voucher("transfer/channel-0/stake")
+    a.generate(1, chain_id="verdict-1", port_offset=port_offset,
+               inference={"fee_denoms": [{"denom": stake_voucher, "price": "1"}]})
     w = Wasmd(tmp_path / "wasm", base=28000 + port_offset)
     a.start()
     w.start()
@@ -218,19 +252,36 @@ def run(a, w: Wasmd, tmp_path: Path) -> None:
 
         # 3. wasmd's stake arrives as a traced voucher; part of it goes back.
         s_on_v = voucher("transfer/channel-0/stake")
-        w.tx("ibc-transfer", "transfer", "transfer", "channel-0", back_to, "777stake",
+        w.tx("ibc-transfer", "transfer", "transfer", "channel-0", back_to, "20777stake",
              "--memo", "pay for inference")
         until("stake's voucher on Verdict",
               lambda: cli.json("query", "bank", "balances", back_to, "--denom", s_on_v)
-              ["balances"] == [{"denom": s_on_v, "amount": "777"}], log=log)
+              ["balances"] == [{"denom": s_on_v, "amount": "20777"}], log=log)
         t = cli.json("query", "ibc-transfer", "denom-trace", s_on_v)["denom_trace"]
         assert t == {"path": "transfer/channel-0", "base_denom": "stake"}, t
         before = w.balance(faucet_w, "stake")
         cli.run("tx", "ibc-transfer", "transfer", "back", "channel-0", faucet_w, f"700{s_on_v}")
         until("stake home on wasmd", lambda: w.balance(faucet_w, "stake") == before + 700, log=log)
         left = cli.json("query", "bank", "balances", back_to, "--denom", s_on_v)["balances"]
+        assert left == [{"denom": s_on_v, "amount": "20077"}], left
+        assert w.q("ibc-transfer", "total-escrow", "stake")["amount"]["amount"] == "20077"
+
+        # 4. A job paid with the voucher of wasmd's stake.
+        jobs = Jobs(a, cli)
+        ids = jobs.register_models()
+        stem = "mlp_classifier"
+        inp = make_input(stem, 5)
+        job = jobs.submit(stem, inp, tmp_path, key="back", fee=f"20000{s_on_v}")
+        assert job["status"] == "completed", job
+        ref = reference_output(stem, inp)
+        got = [float(x) for x in job["output"]]
+        assert max(abs(x - y) for x, y in zip(got, ref)) <= float(job["tolerance"]), (got, ref)
+        assert ids[stem] == job["model_id"], job
+        left = cli.json("query", "bank", "balances", back_to, "--denom", s_on_v)["balances"]
         assert left == [{"denom": s_on_v, "amount": "77"}], left
-        assert w.q("ibc-transfer", "total-escrow", "stake")["amount"]["amount"] == "77"
+        operator = account_of(jobs.valopers()[0])
+        paid = cli.json("query", "bank", "balances", operator, "--denom", s_on_v)["balances"]
+        assert paid == [{"denom": s_on_v, "amount": "20000"}], paid
     finally:
         relayer.terminate()
         relayer.wait(timeout=10)

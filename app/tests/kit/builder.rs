@@ -40,6 +40,9 @@ pub struct TestNetBuilder {
     replay: bool,
     fee: u128,
     gas: u64,
+    /// More coins of the user's at genesis (`"5ibc/AB,7foo"`, sorted, each
+    /// before `uverd`).
+    user_extra_coins: String,
 }
 
 impl Default for TestNetBuilder {
@@ -51,6 +54,7 @@ impl Default for TestNetBuilder {
             genesis: Genesis::Gentxs,
             genesis_time: GENESIS_TIME,
             user_coins: 1_000_000_000_000,
+            user_extra_coins: String::new(),
             operator_coins: 1_000_000_000,
             stakes: vec![],
             commission: "50000000000000000".into(),
@@ -150,6 +154,12 @@ impl TestNetBuilder {
         self
     }
 
+    /// The user also holds `coins` at genesis (denoms sorting before `uverd`).
+    pub fn user_also_holds(mut self, coins: &str) -> Self {
+        self.user_extra_coins = coins.into();
+        self
+    }
+
     /// Inference params, merged over the ones set so far.
     pub fn inference_params(mut self, params: Value) -> Self {
         let mut have = self.inference_params.take().unwrap_or_else(|| json!({}));
@@ -194,9 +204,12 @@ impl TestNetBuilder {
     /// The InitChain request every node gets.
     pub fn init_chain_request(&self) -> RequestInitChain {
         let n = self.behaviours.len();
-        let mut balances = vec![
-            json!({"address": user().address().bech32(), "coins": format!("{}uverd", self.user_coins)}),
-        ];
+        let coins = if self.user_extra_coins.is_empty() {
+            format!("{}uverd", self.user_coins)
+        } else {
+            format!("{},{}uverd", self.user_extra_coins, self.user_coins)
+        };
+        let mut balances = vec![json!({"address": user().address().bech32(), "coins": coins})];
         let mut app_state = json!({
             "app": {"params": {"max_vote_extension_bytes": 8192}},
         });

@@ -140,6 +140,11 @@ impl TestNet {
 
     /// The user's job for [`MODEL`] on input `data` of `shape`, paying `fee`.
     pub fn submit_msg(data: Vec<u8>, shape: Vec<i64>, fee: u128) -> cosmrs::Any {
+        Self::submit_msg_in(data, shape, fee, "uverd")
+    }
+
+    /// [`Self::submit_msg`] with the fee in `denom`.
+    pub fn submit_msg_in(data: Vec<u8>, shape: Vec<i64>, fee: u128, denom: &str) -> cosmrs::Any {
         cosmrs::Any {
             type_url: pb::MSG_SUBMIT_JOB_URL.into(),
             value: pb::MsgSubmitJob {
@@ -153,7 +158,7 @@ impl TestNet {
                 }],
                 max_latency_ms: 2000,
                 fee: Some(pb::Coin {
-                    denom: "uverd".into(),
+                    denom: denom.into(),
                     amount: fee.to_string(),
                 }),
                 spec_hash: String::new(),
@@ -181,6 +186,15 @@ impl TestNet {
     /// Registers the model, submits one job, runs until it settles; returns the
     /// job and the response of its settling block.
     pub fn one_job(&mut self) -> (Value, ResponseFinalizeBlock) {
+        self.one_job_with(|net| net.submit())
+    }
+
+    /// [`Self::one_job`] with the submission `sub` makes (a tx of the user's,
+    /// signed after the registration's).
+    pub fn one_job_with(
+        &mut self,
+        sub: impl FnOnce(&mut Self) -> Vec<u8>,
+    ) -> (Value, ResponseFinalizeBlock) {
         let reg = self.register();
         let r = self.run_height(vec![reg]);
         assert!(
@@ -188,7 +202,7 @@ impl TestNet {
             "{:?}",
             r.tx_results
         );
-        let sub = self.submit();
+        let sub = sub(self);
         let r = self.run_height(vec![sub]);
         assert!(
             r.tx_results.iter().all(|t| t.code == 0),

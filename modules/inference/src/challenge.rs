@@ -76,7 +76,8 @@ pub fn file(
         return Err(InferenceError::Invalid(why));
     }
     // The re-run takes a job slot now: priced at today's floor if higher.
-    let min = p.challenge_bond_min(job.fee.amount.max(state::job_fee_floor(ctx.store)));
+    let fee_value = p.fee_value(&job.fee).unwrap_or(job.fee.amount);
+    let min = p.challenge_bond_min(fee_value.max(state::job_fee_floor(ctx.store)));
     if bond.denom != FEE_DENOM || bond.amount < min {
         return Err(InferenceError::Invalid(format!(
             "the bond {bond} is below what the re-run costs: at least {min}{FEE_DENOM} \

@@ -205,10 +205,17 @@ fn submit_job(ctx: &mut Ctx<'_>, sub: &Submission<'_>) -> Result<Any, InferenceE
     check_submission(&p, &model, sub)?;
     crate::serving::check_served(ctx.store, &p, sub.model_id)?;
     let floor = state::job_fee_floor(ctx.store);
-    if sub.fee.denom != FEE_DENOM || sub.fee.amount < floor {
+    // Another denom counts at its price in the params; one not listed, never.
+    let Some(value) = p.fee_value(sub.fee) else {
+        return Err(InferenceError::Invalid(format!(
+            "a job fee is paid in {FEE_DENOM} or a denom of params.fee_denoms, not {}",
+            sub.fee.denom
+        )));
+    };
+    if value < floor {
         return Err(InferenceError::FeeTooLow {
             got: sub.fee.to_string(),
-            want: format!("{floor}{FEE_DENOM}"),
+            want: format!("{floor}{FEE_DENOM} (or its worth)"),
         });
     }
     let height = ctx.block.height;

@@ -16,6 +16,7 @@ pub mod beacon;
 pub mod challenge;
 pub mod committee;
 pub mod error;
+pub mod fee_denoms;
 pub mod genesis;
 pub mod handler;
 pub mod jobs;

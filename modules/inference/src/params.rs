@@ -120,6 +120,12 @@ pub struct InferenceParams {
     /// Of what an overturn slashes (into the insurance pool), the share the
     /// challenger receives on top of its bond.
     pub challenge_reward_share: Decimal,
+    /// Denoms besides the bond denom a job fee may be paid in (IBC vouchers a
+    /// consumer chain's users hold), each with its price in bond-denom units:
+    /// fee floors, base fees, bonds and compensation use that value. See
+    /// `crate::fee_denoms`. Empty by default.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub fee_denoms: Vec<crate::fee_denoms::FeeDenom>,
 }
 
 impl Default for InferenceParams {
@@ -160,6 +166,7 @@ impl Default for InferenceParams {
             challenge_window_blocks: 20,
             challenge_committee_size: 96,
             challenge_reward_share: Decimal::percent(10),
+            fee_denoms: Vec::new(),
         }
     }
 }
@@ -300,6 +307,6 @@ impl InferenceParams {
         if self.max_output_len > 1024 {
             return Err("inference.params.max_output_len must be at most 1024".into());
         }
-        Ok(())
+        self.validate_fee_denoms()
     }
 }

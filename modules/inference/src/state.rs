@@ -211,21 +211,27 @@ pub fn record_fault(s: &mut dyn Storage, f: &FaultRecord) -> StdResult<u64> {
     Ok(id)
 }
 
-/// Sum of the fees of live jobs (the escrow invariant).
-pub fn check_invariants(s: &dyn Storage, denom: &str) -> Result<(), String> {
-    let mut sum = Uint128::zero();
+/// The escrow holds, in every denom (the bond denom and each listed fee
+/// denom), exactly the fees of the live jobs.
+pub fn check_invariants(s: &dyn Storage, bond_denom: &str) -> Result<(), String> {
+    let mut sums: std::collections::BTreeMap<String, Uint128> = Default::default();
+    sums.insert(bond_denom.to_string(), Uint128::zero());
+    for f in params(s).fee_denoms {
+        sums.insert(f.denom, Uint128::zero());
+    }
     for k in LIVE.keys(s, None, None, Order::Ascending) {
         let (_, id) = k.map_err(|e| e.to_string())?;
         let job = JOBS.load(s, id).map_err(|e| e.to_string())?;
-        if job.fee.denom == denom {
-            sum = sum.checked_add(job.fee.amount).map_err(|e| e.to_string())?;
-        }
+        let e = sums.entry(job.fee.denom.clone()).or_default();
+        *e = e.checked_add(job.fee.amount).map_err(|e| e.to_string())?;
     }
-    let held = verdict_bank::Bank::balance(s, &escrow(), denom).map_err(|e| e.to_string())?;
-    if held != sum {
-        return Err(format!(
-            "inference escrow holds {held}{denom}, live jobs' fees sum to {sum}{denom}"
-        ));
+    for (denom, sum) in sums {
+        let held = verdict_bank::Bank::balance(s, &escrow(), &denom).map_err(|e| e.to_string())?;
+        if held != sum {
+            return Err(format!(
+                "inference escrow holds {held}{denom}, live jobs' fees sum to {sum}{denom}"
+            ));
+        }
     }
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use cosmwasm_std::{Decimal, Storage, Uint128};
 use verdict_bank::Bank;
-use verdict_core::address::Addr;
+use verdict_core::address::{Addr, FEE_DENOM};
 use verdict_core::coin::Coin;
 use verdict_core::event::Event;
 use verdict_inference::state::{
@@ -244,7 +244,10 @@ fn pay(
         let base = if outcome.incident {
             Uint128::zero()
         } else {
-            p.job_base_fee.min(job.fee.amount)
+            // In the fee's denom (a listed fee denom at its price, rounded up).
+            p.in_fee_denom(p.job_base_fee, &job.fee.denom)
+                .unwrap_or(p.job_base_fee)
+                .min(job.fee.amount)
         };
         let back = job.fee.amount.saturating_sub(base);
         if !back.is_zero() {
@@ -253,7 +256,12 @@ fn pay(
         }
         if !base.is_zero() {
             let base = Coin::new(base.u128(), &job.fee.denom);
-            verdict_distribution::state::fund_community_pool(s, &escrow, &base)?;
+            if base.denom == FEE_DENOM {
+                verdict_distribution::state::fund_community_pool(s, &escrow, &base)?;
+            } else {
+                // The community pool holds the bond denom only: burned.
+                Bank::burn_from(s, &escrow, std::slice::from_ref(&base), true)?;
+            }
         }
         return Ok(());
     }
@@ -270,7 +278,9 @@ fn pay(
     }
     pay_shares(s, &fee, &shares)?;
     let total = PAID.may_load(s)?.unwrap_or_default();
-    PAID.save(s, &total.saturating_add(job.fee.amount))?;
+    // In the bond denom: a fee in another denom counts at its price.
+    let value = p.fee_value(&job.fee).unwrap_or(job.fee.amount);
+    PAID.save(s, &total.saturating_add(value))?;
     Ok(())
 }
 
@@ -307,7 +317,16 @@ pub(super) fn pay_shares(
         };
         if amount > 0 {
             let coins = [Coin::new(amount, &fee.denom)];
-            if lookup::is_validator(s, &to.0) {
+            if fee.denom != FEE_DENOM {
+                // Distribution's reward books are in the bond denom: a fee in
+                // another denom goes to the operator's account whole (or is
+                // burned for a validator removed since).
+                if lookup::is_validator(s, &to.0) {
+                    Bank::transfer(s, &escrow, &to, &coins)?;
+                } else {
+                    Bank::burn_from(s, &escrow, &coins, true)?;
+                }
+            } else if lookup::is_validator(s, &to.0) {
                 verdict_distribution::state::pay_validator(s, &escrow, &to, &coins)?;
             } else {
                 // Removed since it was drawn: nobody to pay, so no halt either.

@@ -136,7 +136,9 @@ pub(super) fn resolve(
     restore_outvoted(s, &original, &rerun.digest, terms, &mut pool, &mut events)?;
     // Everything else out of this overturn's slashes only.
     pool.limit = slashed;
-    let fee = original.fee.amount;
+    // In the bond denom (what the pool holds): a fee paid in another denom
+    // counts at its price.
+    let fee = cx.p.fee_value(&original.fee).unwrap_or(original.fee.amount);
     let requester = Addr(original.requester);
     pool.pay(s, &requester, fee, "refund", &mut events)?;
     let mut reward = Uint128::zero();

@@ -28,11 +28,15 @@ pub(super) fn serve(
 ) -> Result<(), IbcError> {
     let payer = payer(packet.chan_id_on_b.as_str());
     // The payer pays what the packet names: bounded here, before anything runs.
-    let cap = verdict_inference::state::params(&*ctx.store).max_remote_job_fee;
-    if request.fee.amount > cap {
+    let p = verdict_inference::state::params(&*ctx.store);
+    let cap = p.max_remote_job_fee;
+    // In the bond denom (a fee in a listed denom at its price; an unlisted
+    // denom is refused below, as MsgSubmitJob refuses it).
+    let value = p.fee_value(&request.fee).unwrap_or(request.fee.amount);
+    if value > cap {
         let reason = format!(
             "request refused: fee {} above this chain's max_remote_job_fee {cap}",
-            request.fee.amount
+            request.fee
         );
         return refuse(ctx, host, packet, reason);
     }
