@@ -914,6 +914,19 @@ fn balance_of(net: &TestNet, who: &str, denom: &str) -> u128 {
     r.balance.map_or(0, |c| c.amount.parse().expect("amount"))
 }
 
+/// The user's job paying 16 000 units of [`VOUCHER`] (40 000 uverd), settled.
+fn voucher_job(net: &mut TestNet) -> Value {
+    net.one_job_with(|net| {
+        net.user_tx(vec![TestNet::submit_msg_in(
+            vec![0; 8],
+            vec![1, 2],
+            16_000,
+            VOUCHER,
+        )])
+    })
+    .0
+}
+
 fn voucher_net(behaviours: &[Behaviour]) -> TestNet {
     TestNet::inference(behaviours, 8)
         .inference_params(json!({"fee_denoms": [{"denom": VOUCHER, "price": "2.5"}]}))
@@ -927,14 +940,7 @@ fn a_job_paid_in_a_listed_ibc_denom_pays_its_committee_in_that_denom() {
     let me = user().address().bech32();
     // 16 000 units (40 000 uverd): completed, split by equal power straight
     // to the four operators' accounts, in the voucher.
-    let (job, _) = net.one_job_with(|net| {
-        net.user_tx(vec![TestNet::submit_msg_in(
-            vec![0; 8],
-            vec![1, 2],
-            16_000,
-            VOUCHER,
-        )])
-    });
+    let job = voucher_job(&mut net);
     assert_eq!(job["status"], "completed", "{job}");
     assert_eq!(balance_of(&net, &me, VOUCHER), 1_000_000 - 16_000);
     for i in 0..4u8 {
@@ -964,14 +970,7 @@ fn a_job_paid_in_a_listed_ibc_denom_pays_its_committee_in_that_denom() {
 fn a_failed_job_paid_in_a_listed_ibc_denom_burns_its_base_fee_and_refunds_the_rest() {
     let mut net = voucher_net(&[Honest, Honest, Silent, Silent]);
     let me = user().address().bech32();
-    let (job, _) = net.one_job_with(|net| {
-        net.user_tx(vec![TestNet::submit_msg_in(
-            vec![0; 8],
-            vec![1, 2],
-            16_000,
-            VOUCHER,
-        )])
-    });
+    let job = voucher_job(&mut net);
     assert_eq!(job["status"], "failed", "{job}");
     // The base fee, 200 uverd, is 80 units at 2.5: burned (the community
     // pool holds uverd only); the rest came back.

@@ -169,17 +169,24 @@ def until(what: str, f, timeout: float = 120.0, log: Path | None = None):
 
 def test_uverd_round_trips_to_wasmd_and_a_wasmd_token_arrives_as_a_traced_voucher(
         chains, tmp_path, port_offset):
+    stake_voucher = voucher("transfer/channel-0/stake")
+    with_chains(chains, tmp_path, port_offset, run,
+                inference={"fee_denoms": [{"denom": stake_voucher, "price": "1"}]})
+
+
+def with_chains(chains, tmp_path: Path, port_offset: int, body, **genesis) -> None:
+    """A one-validator Verdict net (`genesis`: its NetSpec overrides) and a
+    one-validator wasmd chain, both started; `body(a, w, tmp_path)`; wasmd
+    stopped after (the `chains` fixture stops Verdict)."""
     assert Hermes.installed(), "run `make e2e-ibc-go` (it installs Hermes into .tools/bin)"
     assert WASMD.exists(), "run `make e2e-ibc-go` (it builds wasmd into .tools/bin)"
     a, _ = chains
-    stake_voucher = voucher("transfer/channel-0/stake")
-    a.generate(1, chain_id="verdict-1", port_offset=port_offset,
-               inference={"fee_denoms": [{"denom": stake_voucher, "price": "1"}]})
+    a.generate(1, chain_id="verdict-1", port_offset=port_offset, **genesis)
     w = Wasmd(tmp_path / "wasm", base=28000 + port_offset)
     a.start()
     w.start()
     try:
-        run(a, w, tmp_path)
+        body(a, w, tmp_path)
     finally:
         w.stop()
 
@@ -327,17 +334,7 @@ def ica_packet(msgs: list[tuple[str, bytes]], memo: str) -> dict:
 
 def test_an_interchain_account_from_wasmd_runs_a_job_that_settles_with_onnxruntimes_output(
         chains, tmp_path, port_offset):
-    assert Hermes.installed(), "run `make e2e-ibc-go` (it installs Hermes into .tools/bin)"
-    assert WASMD.exists(), "run `make e2e-ibc-go` (it builds wasmd into .tools/bin)"
-    a, _ = chains
-    a.generate(1, chain_id="verdict-1", port_offset=port_offset)
-    w = Wasmd(tmp_path / "wasm", base=28000 + port_offset)
-    a.start()
-    w.start()
-    try:
-        run_ica(a, w, tmp_path)
-    finally:
-        w.stop()
+    with_chains(chains, tmp_path, port_offset, run_ica)
 
 
 def ica_address(w: Wasmd, owner: str) -> str | None:

@@ -51,6 +51,9 @@ impl std::fmt::Debug for IcaHostModule<'_, '_> {
     }
 }
 
+const NEVER_INITIATES: &str =
+    "the interchain-accounts host never opens channels: the controller does";
+
 fn err(description: impl Into<String>) -> ChannelError {
     ChannelError::AppSpecific {
         description: description.into(),
@@ -139,9 +142,7 @@ impl Module for IcaHostModule<'_, '_> {
         _counterparty: &Counterparty,
         _version: &Version,
     ) -> Result<Version, ChannelError> {
-        Err(err(
-            "the interchain-accounts host never opens channels: the controller does",
-        ))
+        Err(err(NEVER_INITIATES))
     }
 
     fn on_chan_open_init_execute(
@@ -153,9 +154,7 @@ impl Module for IcaHostModule<'_, '_> {
         _counterparty: &Counterparty,
         _version: &Version,
     ) -> Result<(ModuleExtras, Version), ChannelError> {
-        Err(err(
-            "the interchain-accounts host never opens channels: the controller does",
-        ))
+        Err(err(NEVER_INITIATES))
     }
 
     fn on_chan_open_try_validate(
