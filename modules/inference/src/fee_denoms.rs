@@ -13,20 +13,12 @@
 //! fee) is burned (the community pool holds the bond denom only), the rest
 //! refunded.
 
-use cosmwasm_std::{Decimal, Uint128};
-use serde::{Deserialize, Serialize};
+use cosmwasm_std::Uint128;
 use verdict_core::address::FEE_DENOM;
 use verdict_core::coin::Coin;
 
+pub use crate::params::FeeDenom;
 use crate::params::InferenceParams;
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FeeDenom {
-    pub denom: String,
-    /// Bond-denom units one unit of `denom` is worth.
-    pub price: Decimal,
-}
 
 impl InferenceParams {
     /// Whether a fee may be paid in `denom`.
@@ -84,6 +76,7 @@ impl InferenceParams {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use cosmwasm_std::Decimal;
 
     fn params() -> InferenceParams {
         InferenceParams {

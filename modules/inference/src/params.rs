@@ -123,9 +123,19 @@ pub struct InferenceParams {
     /// Denoms besides the bond denom a job fee may be paid in (IBC vouchers a
     /// consumer chain's users hold), each with its price in bond-denom units:
     /// fee floors, base fees, bonds and compensation use that value. See
-    /// `crate::fee_denoms`. Empty by default.
+    /// the `fee_denoms` module. Empty by default.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub fee_denoms: Vec<crate::fee_denoms::FeeDenom>,
+    pub fee_denoms: Vec<FeeDenom>,
+}
+
+/// A denom a job fee may be paid in besides the bond denom, with its price
+/// (see `crate::fee_denoms`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FeeDenom {
+    pub denom: String,
+    /// Bond-denom units one unit of `denom` is worth.
+    pub price: Decimal,
 }
 
 impl Default for InferenceParams {

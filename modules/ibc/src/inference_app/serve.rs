@@ -20,6 +20,17 @@ use crate::inference_packet::{InferenceAck, InferenceRequest};
 
 /// A received request becomes a job paid by the channel's payer, or is
 /// answered with an error acknowledgement that says why not.
+/// Why a request's fee is above this chain's `max_remote_job_fee` (in the
+/// bond denom: a fee in a listed denom at its price; an unlisted denom is
+/// refused where the job is made, as MsgSubmitJob refuses it).
+fn above_cap(s: &dyn cosmwasm_std::Storage, fee: &verdict_core::coin::Coin) -> Option<String> {
+    let p = verdict_inference::state::params(s);
+    let cap = p.max_remote_job_fee;
+    let value = p.fee_value(fee).unwrap_or(fee.amount);
+    (value > cap)
+        .then(|| format!("request refused: fee {fee} above this chain's max_remote_job_fee {cap}"))
+}
+
 pub(super) fn serve(
     ctx: &mut Ctx<'_>,
     host: &HostInfo,
@@ -28,16 +39,7 @@ pub(super) fn serve(
 ) -> Result<(), IbcError> {
     let payer = payer(packet.chan_id_on_b.as_str());
     // The payer pays what the packet names: bounded here, before anything runs.
-    let p = verdict_inference::state::params(&*ctx.store);
-    let cap = p.max_remote_job_fee;
-    // In the bond denom (a fee in a listed denom at its price; an unlisted
-    // denom is refused below, as MsgSubmitJob refuses it).
-    let value = p.fee_value(&request.fee).unwrap_or(request.fee.amount);
-    if value > cap {
-        let reason = format!(
-            "request refused: fee {} above this chain's max_remote_job_fee {cap}",
-            request.fee
-        );
+    if let Some(reason) = above_cap(&*ctx.store, &request.fee) {
         return refuse(ctx, host, packet, reason);
     }
     let wait_final = request.wait_final;
