@@ -51,19 +51,16 @@ pub(crate) struct BlockState {
     pub(crate) pending: Option<PendingCommit>,
     /// Index entries of the pending block's transactions (not consensus state).
     pub(crate) pending_txs: Vec<IndexedTx>,
+    /// CheckTx state: committed state plus the mempool's accepted txs since the
+    /// last Commit. Reset at Commit; CometBFT's recheck then rebuilds it, so
+    /// txs made stale by the block leave the mempool.
+    check: Overlay,
 }
 
 #[derive(Clone)]
 pub struct VerdictApp {
     pub(crate) store: Arc<Store>,
     block: Arc<Mutex<BlockState>>,
-    /// CheckTx state: committed state plus the mempool's accepted txs since the
-    /// last Commit. Reset at Commit; CometBFT's recheck then rebuilds it, so
-    /// txs made stale by the block leave the mempool. A lock of its own, so
-    /// CheckTx never waits for a FinalizeBlock in progress: it reads only
-    /// committed state, which changes in Commit alone, and CometBFT sends no
-    /// CheckTx while Commit runs (its mempool is locked then).
-    check: Arc<Mutex<Overlay>>,
     /// Check the books after every block and halt if they disagree.
     pub(crate) check_invariants: bool,
     /// This validator's attestation side (sidecar results → vote extensions).
@@ -89,7 +86,6 @@ impl VerdictApp {
         VerdictApp {
             store: Arc::new(store),
             block: Arc::new(Mutex::new(BlockState::default())),
-            check: Arc::new(Mutex::new(Overlay::new())),
             check_invariants: false,
             attestor: None,
             halt: Halt::default(),
@@ -155,12 +151,6 @@ impl VerdictApp {
         self.block
             .lock()
             .unwrap_or_else(|_| halt("block state lock poisoned by an earlier panic"))
-    }
-
-    fn lock_check(&self) -> MutexGuard<'_, Overlay> {
-        self.check
-            .lock()
-            .unwrap_or_else(|_| halt("CheckTx state lock poisoned by an earlier panic"))
     }
 
     /// Reads committed state (or, before the first commit, genesis writes) with a
@@ -240,8 +230,8 @@ impl Application for VerdictApp {
             TxError::Reserved.outcome()
         } else {
             let committed = self.store_height();
-            let mut check = self.lock_check();
-            let mut view = StateView::new(&*self.store, &mut check);
+            let mut block = self.lock();
+            let mut view = StateView::new(&*self.store, &mut block.check);
             let info = state::next_block_info(&view, committed);
             let params = state::params(&view);
             tx::run(&mut view, &req.tx, &info, &params, mode)
@@ -273,9 +263,9 @@ impl Application for VerdictApp {
             .unwrap_or_else(|e| halt(&format!("Commit of height {height}: {e}")));
         let mut block = self.lock();
         block.genesis = None;
+        block.check = Overlay::new();
         let txs = std::mem::take(&mut block.pending_txs);
         drop(block);
-        *self.lock_check() = Overlay::new();
         // The tx index is not consensus state: a failure is logged, not fatal, and
         // a replay after a crash writes it again.
         if let Err(e) = self.store.index_txs(&txs) {
