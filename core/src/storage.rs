@@ -214,6 +214,22 @@ impl Storage for Metered<'_> {
     }
 }
 
+/// Charges `meter` the KV gas of writing `ov` (what [`Metered`] charges for
+/// each entry), for writes made in an overlay that is then dropped: work done
+/// for a failed sub-transaction is paid all the same. Past the limit the meter
+/// stays exceeded, so the transaction fails out of gas.
+pub fn charge_writes(meter: &GasMeter, ov: &Overlay) {
+    for (k, v) in ov {
+        let _ = match v {
+            Some(v) => meter.consume(cost::WRITE_FLAT, "WriteFlat").and_then(|()| {
+                let bytes = len_u64(k.len()).saturating_add(len_u64(v.len()));
+                meter.consume(cost::WRITE_PER_BYTE.saturating_mul(bytes), "WritePerByte")
+            }),
+            None => meter.consume(cost::DELETE, "Delete"),
+        };
+    }
+}
+
 /// Counts the entries read (gets and range items) and written through it:
 /// tests of how much work an operation does (gas stops, per-block work).
 pub struct Counting<S> {

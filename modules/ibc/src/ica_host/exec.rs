@@ -11,7 +11,7 @@ use verdict_core::address::Addr;
 use verdict_core::codes;
 use verdict_core::ctx::{Ctx, RouteError};
 use verdict_core::event::Event;
-use verdict_core::storage::{Layered, Overlay};
+use verdict_core::storage::{charge_writes, Layered, Overlay};
 
 use super::{channel_end, params, registered_account, IcaPacket, PORT};
 use crate::context::HostInfo;
@@ -123,6 +123,7 @@ fn run_tx(ctx: &mut Ctx<'_>, p: &IcaPacket) -> Result<Vec<Any>, RouteError> {
     let mut ov = Overlay::new();
     let mut events = Vec::new();
     let mut responses = Vec::with_capacity(p.msgs.len());
+    let mut failed = None;
     {
         let mut layered = Layered::new(&*ctx.store, &mut ov);
         let mut sub = Ctx {
@@ -133,14 +134,22 @@ fn run_tx(ctx: &mut Ctx<'_>, p: &IcaPacket) -> Result<Vec<Any>, RouteError> {
             router: ctx.router,
         };
         for (i, m) in p.msgs.iter().enumerate() {
-            let r = router
-                .route(&mut sub, m, &p.account)
-                .map_err(|e| RouteError {
-                    code: e.code,
-                    log: format!("message {i}: {}", e.log),
-                })?;
-            responses.push(r);
+            match router.route(&mut sub, m, &p.account) {
+                Ok(r) => responses.push(r),
+                Err(e) => {
+                    failed = Some(RouteError {
+                        code: e.code,
+                        log: format!("message {i}: {}", e.log),
+                    });
+                    break;
+                }
+            }
         }
+    }
+    if let Some(e) = failed {
+        // Dropped, but paid for (security review of issue 20, finding 6).
+        charge_writes(ctx.gas, &ov);
+        return Err(e);
     }
     for (k, v) in ov {
         match v {

@@ -241,6 +241,15 @@ fn deliver(
     s: &mut MockStorage,
     p: &Packet,
 ) -> (serde_json::Value, Vec<verdict_core::event::Event>) {
+    let (ack, events, _) = deliver_gas(s, p);
+    (ack, events)
+}
+
+/// [`deliver`], and the gas the delivery used.
+fn deliver_gas(
+    s: &mut MockStorage,
+    p: &Packet,
+) -> (serde_json::Value, Vec<verdict_core::event::Event>, u64) {
     let queued = {
         let cell: StoreCell<'_> = RefCell::new(s as &mut dyn Storage);
         let mut m = IcaHostModule::new(SharedStore::new(&cell));
@@ -249,6 +258,7 @@ fn deliver(
             return (
                 serde_json::from_slice(ack.as_bytes()).expect("json"),
                 vec![],
+                0,
             );
         }
         std::mem::take(&mut m.packets)
@@ -276,7 +286,7 @@ fn deliver(
         .and_then(|e| e.attributes.iter().find(|(k, _)| k == "packet_ack"))
         .map(|(_, v)| serde_json::from_str(v).expect("ack json"))
         .expect("an acknowledgement");
-    (ack, events)
+    (ack, events, gas.used())
 }
 
 #[test]
@@ -306,12 +316,18 @@ fn a_transaction_runs_all_or_nothing_and_is_acknowledged_as_ibc_go_does() {
 
     // The second send overdraws: neither runs; ibc-go's error text, the
     // reason in an event.
-    let (ack, events) = deliver(
+    let (ack, events, gas_two) = deliver_gas(
         &mut s,
         &packet(vec![
             any_send(&ica, &bob, 100),
             any_send(&ica, &carol, 5_000),
         ]),
+    );
+    let (_, _, gas_one) = deliver_gas(&mut s, &packet(vec![any_send(&ica, &carol, 5_000)]));
+    // The first send's dropped writes were paid for (review finding 6).
+    assert!(
+        gas_two >= gas_one + verdict_core::gas::cost::WRITE_FLAT,
+        "{gas_two} vs {gas_one}"
     );
     assert_eq!(
         ack["error"],

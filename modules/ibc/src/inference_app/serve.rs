@@ -8,7 +8,7 @@ use ibc::core::channel::types::proto::v1::Packet as RawPacket;
 use prost::Message;
 use verdict_core::ctx::Ctx;
 use verdict_core::event::Event;
-use verdict_core::storage::{Layered, Overlay};
+use verdict_core::storage::{charge_writes, Layered, Overlay};
 use verdict_inference::msgs::InferenceMsg;
 use verdict_proto::inference::v1 as pb;
 
@@ -101,7 +101,11 @@ pub(super) fn serve(
                     .attr("payer", payer.bech32()),
             );
         }
-        Err(e) => refuse(ctx, host, packet, format!("request refused: {e}"))?,
+        Err(e) => {
+            // The refused job's writes are dropped, but paid for.
+            charge_writes(ctx.gas, &ov);
+            refuse(ctx, host, packet, format!("request refused: {e}"))?
+        }
     }
     Ok(())
 }
