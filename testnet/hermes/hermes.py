@@ -67,42 +67,14 @@ host = '127.0.0.1'
 port = 3001
 """
 
+# One `[[chains]]` entry: Verdict's add a short trusting period (the local nets'
+# unbonding time) and their JMT proof specs as `extra`; a stock Cosmos SDK
+# chain (wasmd) keeps Hermes's defaults (SDK proof specs).
 CHAIN = """
 [[chains]]
 id = '{chain_id}'
 type = 'CosmosSdk'
 rpc_addr = 'http://{rpc}'
-grpc_addr = 'http://127.0.0.1:{grpc}'
-event_source = {{ mode = 'pull', interval = '500ms' }}
-rpc_timeout = '10s'
-trusted_node = true
-account_prefix = 'verdict'
-key_name = 'relayer'
-key_store_type = 'Test'
-store_prefix = 'ibc'
-default_gas = 400000
-max_gas = 4000000
-gas_price = {{ price = 0.025, denom = 'uverd' }}
-gas_multiplier = 1.3
-max_msg_num = 20
-max_tx_size = 1000000
-clock_drift = '10s'
-max_block_time = '10s'
-trusting_period = '80s'
-trust_threshold = {{ numerator = '1', denominator = '3' }}
-address_type = {{ derivation = 'cosmos' }}
-compat_mode = '0.38'
-proof_specs = '''{specs}'''
-"""
-
-
-# A stock Cosmos SDK chain (wasmd): SDK proof specs (Hermes's default), bech32
-# prefix `wasm`, fees in `stake`.
-SDK_CHAIN = """
-[[chains]]
-id = '{chain_id}'
-type = 'CosmosSdk'
-rpc_addr = 'http://127.0.0.1:{rpc}'
 grpc_addr = 'http://127.0.0.1:{grpc}'
 event_source = {{ mode = 'pull', interval = '500ms' }}
 rpc_timeout = '10s'
@@ -122,19 +94,21 @@ max_block_time = '10s'
 trust_threshold = {{ numerator = '1', denominator = '3' }}
 address_type = {{ derivation = 'cosmos' }}
 compat_mode = '0.38'
-"""
+{extra}"""
 
 
 def sdk_chain_entry(chain_id: str, rpc: int, grpc: int, prefix: str, denom: str) -> str:
     """The `[[chains]]` entry of a stock Cosmos SDK chain."""
-    return SDK_CHAIN.format(chain_id=chain_id, rpc=rpc, grpc=grpc, prefix=prefix, denom=denom)
+    return CHAIN.format(chain_id=chain_id, rpc=f"127.0.0.1:{rpc}", grpc=grpc, prefix=prefix,
+                        denom=denom, extra="")
 
 
 def chain_entry(net: Net) -> str:
     """The `[[chains]]` entry of a net (its node 0)."""
     meta = net.node(0).meta
+    extra = f"trusting_period = '80s'\nproof_specs = '''{json.dumps([JMT_SPEC, JMT_SPEC])}'''\n"
     return CHAIN.format(chain_id=net.chain_id, rpc=meta["rpc"], grpc=meta["grpc"],
-                        specs=json.dumps([JMT_SPEC, JMT_SPEC]))
+                        prefix="verdict", denom="uverd", extra=extra)
 
 
 class Hermes:
