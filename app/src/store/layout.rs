@@ -3,7 +3,7 @@
 //! node and value prefixes.
 
 use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{KeyHash, OwnedValue, Version};
+use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
 
 use super::error::StoreError;
 
@@ -62,6 +62,42 @@ pub(super) fn split_sets<'a>(
     (app, ibc)
 }
 
+/// Puts one tree's change set at `version`: its root and the nodes to write.
+///
+/// jmt's per-key insertion (`put_value_set`) walks down from the root for every
+/// key and rehashes each node on the path every time, so the upper nodes of a
+/// 1 000-write block were hashed hundreds of times over; its batch insertion
+/// builds and hashes each touched node once (issue 18, commit time). The batch
+/// form cannot delete, refuses an empty set and needs a previous root, so a
+/// set with a deletion, an empty one, or a tree's first version takes the
+/// per-key path. Both give the same tree, root and
+/// stale nodes (a JMT's shape is a function of its key set):
+/// `tests::batch_and_per_key_insertion_agree` checks it.
+pub(super) fn put_set<R: TreeReader>(
+    tree: &Sha256Jmt<'_, R>,
+    set: ValueSet,
+    version: Version,
+) -> Result<(RootHash, TreeUpdateBatch), StoreError> {
+    // Batch insertion also needs the previous version's root (the first
+    // commit, or one above a chain's initial height, starts from none).
+    let previous = match version.checked_sub(1) {
+        Some(v) => tree.get_root_hash_option(v).map_err(tree_err)?,
+        None => None,
+    };
+    if previous.is_none() || set.is_empty() || set.iter().any(|(_, v)| v.is_none()) {
+        return tree.put_value_set(set, version).map_err(tree_err);
+    }
+    let set = set.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+    let (roots, batch) = tree
+        .batch_put_value_sets(vec![set], None, version)
+        .map_err(tree_err)?;
+    let root = roots
+        .first()
+        .copied()
+        .ok_or_else(|| StoreError::Tree("batch insertion returned no root".into()))?;
+    Ok((root, batch))
+}
+
 /// The app tree's entry holding the `ibc` sub-store's root.
 pub(super) fn ibc_root_entry(root: [u8; 32]) -> (KeyHash, Option<OwnedValue>) {
     (
@@ -72,34 +108,6 @@ pub(super) fn ibc_root_entry(root: [u8; 32]) -> (KeyHash, Option<OwnedValue>) {
 
 pub(super) fn tree_err(e: impl std::fmt::Display) -> StoreError {
     StoreError::Tree(e.to_string())
-}
-
-/// Adds one tree's new nodes and values to the block's write batch.
-pub(super) fn write_tree_batch(
-    batch: &mut sled::Batch,
-    tree_batch: &TreeUpdateBatch,
-    nodes: u8,
-    values: u8,
-) -> Result<(), StoreError> {
-    for (node_key, node) in tree_batch.node_batch.nodes() {
-        batch.insert(
-            prefixed(nodes, &borsh::to_vec(node_key).map_err(tree_err)?),
-            borsh::to_vec(node).map_err(tree_err)?,
-        );
-    }
-    for ((version, key_hash), value) in tree_batch.node_batch.values() {
-        let encoded = match value {
-            None => vec![0u8],
-            Some(v) => {
-                let mut e = Vec::with_capacity(v.len().saturating_add(1));
-                e.push(1u8);
-                e.extend_from_slice(v);
-                e
-            }
-        };
-        batch.insert(value_key(values, key_hash, *version), encoded);
-    }
-    Ok(())
 }
 
 /// One of the store's two JMTs: the same sled tree under its own node and value
@@ -114,10 +122,10 @@ pub(super) struct Tree<'a> {
 
 impl TreeReader for Tree<'_> {
     fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
-        if let Some(node) = self.cache.and_then(|c| c.get(&k)) {
+        if let Some(node) = self.cache.and_then(|c| c.get(self.nodes, node_key)) {
             return Ok(Some(node));
         }
+        let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
         match self.db.get(k)? {
             None => Ok(None),
             Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
@@ -157,5 +165,29 @@ impl HasPreimage for Tree<'_> {
             .db
             .get(prefixed(P_PREIMAGE, &key_hash.0))?
             .map(|v| v.to_vec()))
+    }
+}
+
+impl TreeReader for super::Store {
+    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
+        self.app_tree().get_node_option(node_key)
+    }
+
+    fn get_value_option(
+        &self,
+        max_version: Version,
+        key_hash: KeyHash,
+    ) -> anyhow::Result<Option<OwnedValue>> {
+        self.app_tree().get_value_option(max_version, key_hash)
+    }
+
+    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
+        self.app_tree().get_rightmost_leaf()
+    }
+}
+
+impl HasPreimage for super::Store {
+    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        self.app_tree().preimage(key_hash)
     }
 }

@@ -34,12 +34,12 @@
 //! - After `commit(h)` returns, `height() == h` and every key reads at `h` as the
 //!   block left it; a crash at any instant leaves either version `h-1` or `h` whole.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use jmt::storage::{HasPreimage, LeafNode, Node, NodeKey, TreeReader, TreeUpdateBatch};
-use jmt::{KeyHash, OwnedValue, RootHash, Sha256Jmt, Version};
+use jmt::storage::TreeUpdateBatch;
+use jmt::{KeyHash, RootHash, Sha256Jmt};
 use sha2::Sha256;
 
 mod cache;
@@ -48,6 +48,7 @@ mod layout;
 mod prune;
 mod snapshot;
 mod txindex;
+mod write;
 
 pub use error::StoreError;
 use layout::*;
@@ -97,6 +98,8 @@ pub struct Store {
     pins: std::sync::Mutex<std::collections::BTreeSet<u64>>,
     /// The nodes of the last commits, for the next block's hashing.
     nodes: cache::NodeCache,
+    /// The newest version of the keys the last commits wrote.
+    latest: cache::LatestVersions,
 }
 
 impl Store {
@@ -142,6 +145,7 @@ impl Store {
             pruning: Pruning::NOTHING,
             pins: Default::default(),
             nodes: Default::default(),
+            latest: Default::default(),
         };
         store.check_consistency()?;
         Ok(store)
@@ -392,20 +396,17 @@ impl Store {
                 key: String::from_utf8_lossy(verdict_ibc::STORE_KEY).into_owned(),
             });
         }
+        let changes = self.without_noop_deletions(changes)?;
         let (mut value_set, ibc_set) =
             split_sets(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
         // The sub-store first: its root is a value of the app tree. It gets a
         // version at every height, even an empty one, so proofs exist at every
         // committed height.
         let ibc_tree = self.ibc_tree();
-        let (ibc_root, ibc_batch) = Sha256Jmt::new(&ibc_tree)
-            .put_value_set(ibc_set, height)
-            .map_err(tree_err)?;
+        let (ibc_root, ibc_batch) = put_set(&Sha256Jmt::new(&ibc_tree), ibc_set, height)?;
         value_set.push(ibc_root_entry(ibc_root.0));
         let app_tree = self.app_tree();
-        let (root, tree_batch) = Sha256Jmt::new(&app_tree)
-            .put_value_set(value_set, height)
-            .map_err(tree_err)?;
+        let (root, tree_batch) = put_set(&Sha256Jmt::new(&app_tree), value_set, height)?;
         Ok(PendingCommit {
             height,
             app_hash: root.0,
@@ -414,6 +415,25 @@ impl Store {
             tree_batch,
             ibc_batch,
         })
+    }
+
+    /// Drops the deletions of keys the last version does not hold: a block
+    /// that writes a key and removes it again (the fee collector's balance,
+    /// paid in and handed on in every block with fees) leaves a deletion in
+    /// its change set that changes no tree and no root. Kept, it would force
+    /// jmt's slow per-key insertion (see [`put_set`]) on nearly every block,
+    /// and write a tombstone and a preimage for a key that never was.
+    fn without_noop_deletions(
+        &self,
+        changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    ) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, StoreError> {
+        let mut kept = BTreeMap::new();
+        for (key, value) in changes {
+            if value.is_some() || self.tree.contains_key(prefixed(P_LATEST, &key))? {
+                kept.insert(key, value);
+            }
+        }
+        Ok(kept)
     }
 
     /// Writes a prepared block in one atomic batch and flushes it to disk.
@@ -425,18 +445,42 @@ impl Store {
                 got: pending.height,
             });
         }
+        let nodes = [
+            (P_NODE, &pending.tree_batch.node_batch),
+            (P_IBC_NODE, &pending.ibc_batch.node_batch),
+        ];
+        let values = [
+            (P_VALUE, &pending.tree_batch.node_batch),
+            (P_IBC_VALUE, &pending.ibc_batch.node_batch),
+        ];
         let mut batch = sled::Batch::default();
-        write_tree_batch(&mut batch, &pending.tree_batch, P_NODE, P_VALUE)?;
-        write_tree_batch(&mut batch, &pending.ibc_batch, P_IBC_NODE, P_IBC_VALUE)?;
-        prune::record_stale(&mut batch, &self.tree, &pending.tree_batch, prune::APP)?;
-        prune::record_stale(&mut batch, &self.tree, &pending.ibc_batch, prune::IBC)?;
-        put_preimage(&mut batch, &self.tree, verdict_ibc::STORE_KEY)?;
+        write::nodes(&mut batch, &nodes)?;
+        let mut missing = BTreeSet::new();
+        for ((values, node_batch), (tree, ids)) in values.iter().zip([
+            (&pending.tree_batch, prune::APP),
+            (&pending.ibc_batch, prune::IBC),
+        ]) {
+            write::values(&mut batch, node_batch, *values);
+            prune::record_stale(
+                &mut batch,
+                &self.tree,
+                tree,
+                ids,
+                &self.latest,
+                &mut missing,
+            )?;
+        }
+        // Preimages are of the keys as their trees know them.
+        let tree_keys = pending.changes.keys().map(|key| {
+            key.strip_prefix(verdict_ibc::FLAT_PREFIX)
+                .unwrap_or(key.as_slice())
+        });
+        write::preimages(
+            &mut batch,
+            &missing,
+            tree_keys.chain([verdict_ibc::STORE_KEY]),
+        );
         for (key, value) in &pending.changes {
-            // Preimages are of the key as its tree knows it.
-            let tree_key = key
-                .strip_prefix(verdict_ibc::FLAT_PREFIX)
-                .unwrap_or(key.as_slice());
-            put_preimage(&mut batch, &self.tree, tree_key)?;
             match value {
                 Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
                 None => batch.remove(prefixed(P_LATEST, key)),
@@ -454,13 +498,8 @@ impl Store {
         }
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
-        self.nodes.committed(
-            pending.height,
-            &[
-                (P_NODE, &pending.tree_batch.node_batch),
-                (P_IBC_NODE, &pending.ibc_batch.node_batch),
-            ],
-        );
+        self.nodes.committed(pending.height, &nodes);
+        self.latest.committed(pending.height, &values);
         let due = self.pruning.due(pending.height);
         // A snapshot being read keeps its version (and so every later one).
         if let Some(oldest) = due.map(|o| self.oldest_pin().map_or(o, |p| o.min(p))) {
@@ -472,21 +511,6 @@ impl Store {
         }
         Ok(pending.app_hash)
     }
-}
-
-/// Adds `tree_key`'s preimage to a commit's batch unless it is stored: a key
-/// hash always names the same bytes, and pruning drops a preimage only with the
-/// key's last version.
-fn put_preimage(
-    batch: &mut sled::Batch,
-    db: &sled::Tree,
-    tree_key: &[u8],
-) -> Result<(), StoreError> {
-    let k = prefixed(P_PREIMAGE, &KeyHash::with::<Sha256>(tree_key).0);
-    if !db.contains_key(&k)? {
-        batch.insert(k, tree_key);
-    }
-    Ok(())
 }
 
 /// Opens sled. Our own LOCK file already excludes other processes, so a sled
@@ -504,56 +528,6 @@ fn open_sled(path: &Path) -> Result<sled::Db, sled::Error> {
             }
             other => return other,
         }
-    }
-}
-
-impl Store {
-    /// Writes a committed block's tx index entries (not consensus state).
-    pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
-        self.txs.write(txs)
-    }
-
-    /// Drops the tx index entries of blocks below `retain` (CometBFT's retain
-    /// height), at most `limit` per call; returns how many went.
-    pub fn prune_tx_index(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
-        self.txs.prune_below(retain, limit)
-    }
-
-    /// How many txs the index holds (by hash, by height).
-    pub fn tx_index_len(&self) -> (usize, usize) {
-        self.txs.len()
-    }
-
-    /// The indexed result of the tx with `hash`, if any.
-    pub fn indexed_tx(
-        &self,
-        hash: &[u8],
-    ) -> Result<Option<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse>, StoreError> {
-        self.txs.read(hash)
-    }
-}
-
-impl TreeReader for Store {
-    fn get_node_option(&self, node_key: &NodeKey) -> anyhow::Result<Option<Node>> {
-        self.app_tree().get_node_option(node_key)
-    }
-
-    fn get_value_option(
-        &self,
-        max_version: Version,
-        key_hash: KeyHash,
-    ) -> anyhow::Result<Option<OwnedValue>> {
-        self.app_tree().get_value_option(max_version, key_hash)
-    }
-
-    fn get_rightmost_leaf(&self) -> anyhow::Result<Option<(NodeKey, LeafNode)>> {
-        self.app_tree().get_rightmost_leaf()
-    }
-}
-
-impl HasPreimage for Store {
-    fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
-        self.app_tree().preimage(key_hash)
     }
 }
 
@@ -594,3 +568,5 @@ mod tests;
 mod ibc_tests;
 #[cfg(test)]
 mod prune_tests;
+#[cfg(test)]
+mod write_tests;

@@ -146,12 +146,24 @@ pub(super) const IBC: Ids = Ids {
 
 /// Adds to a commit's batch what its tree batch makes stale: one
 /// [`StaleRecord`] per version (the commit's own; one already on disk for
-/// that version is extended, never overwritten).
+/// that version is extended, never overwritten). Adds to `missing` the hashes
+/// of the keys written whose preimage may not be stored.
+///
+/// The value a write replaces, and whether the key's preimage is stored, come
+/// from `latest` when this process last wrote the key as live (a live newest
+/// value is never pruned, so its preimage is stored), else from disk: no
+/// preimage means no version of the key in either tree (pruning drops a
+/// preimage only with a key's last version), otherwise the newest earlier
+/// value is read. A key last deleted is asked of disk, since pruning may have
+/// removed its tombstone since: so the records are the same bytes whatever
+/// `latest` holds (`write_tests` checks it).
 pub(super) fn record_stale(
     batch: &mut sled::Batch,
     db: &sled::Tree,
     tree_batch: &TreeUpdateBatch,
     ids: Ids,
+    latest: &super::cache::LatestVersions,
+    missing: &mut BTreeSet<[u8; 32]>,
 ) -> Result<(), StoreError> {
     let mut records: BTreeMap<u64, StaleRecord> = BTreeMap::new();
     for idx in &tree_batch.stale_node_index_batch {
@@ -170,16 +182,18 @@ pub(super) fn record_stale(
                 .deleted
                 .push(key_hash.0);
         }
-        // The newest earlier value of the key: the greatest value key below
-        // this one, when it is of the same key hash.
-        let hi = value_key(ids.values, key_hash, *version);
-        let prev = db.get_lt(&hi)?.filter(|(k, _)| k.get(..33) == hi.get(..33));
-        if let Some((k, _)) = prev {
-            let old = k
-                .get(33..41)
-                .and_then(|b| <[u8; 8]>::try_from(b).ok())
-                .map(u64::from_be_bytes)
-                .ok_or_else(|| StoreError::Tree(format!("bad value key {k:?}")))?;
+        let known = latest
+            .get(ids.values, &key_hash.0)
+            .filter(|(old, live)| *live && old < version);
+        let prev = match known {
+            Some((old, _)) => Some(old),
+            None if !db.contains_key(prefixed(P_PREIMAGE, &key_hash.0))? => {
+                missing.insert(key_hash.0);
+                None
+            }
+            None => newest_before(db, ids, key_hash, *version)?,
+        };
+        if let Some(old) = prev {
             records
                 .entry(*version)
                 .or_default()
@@ -198,6 +212,24 @@ pub(super) fn record_stale(
         batch.insert(key, borsh::to_vec(&record).map_err(tree_err)?);
     }
     Ok(())
+}
+
+/// The version of the newest value of `key_hash` below `version`: the greatest
+/// value key below this one, when it is of the same key hash.
+fn newest_before(
+    db: &sled::Tree,
+    ids: Ids,
+    key_hash: &jmt::KeyHash,
+    version: u64,
+) -> Result<Option<u64>, StoreError> {
+    let hi = value_key(ids.values, key_hash, version);
+    let Some((k, _)) = db.get_lt(&hi)?.filter(|(k, _)| k.get(..33) == hi.get(..33)) else {
+        return Ok(None);
+    };
+    k.get(33..41)
+        .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        .map(|b| Some(u64::from_be_bytes(b)))
+        .ok_or_else(|| StoreError::Tree(format!("bad value key {k:?}")))
 }
 
 /// Deletes what is stale since `oldest` or earlier in both trees, the

@@ -265,3 +265,78 @@ proptest! {
         prop_assert_eq!(got, want);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(32))]
+    /// jmt's batch insertion (what `prepare_commit` uses for sets without a
+    /// deletion) and its per-key insertion build the same tree on top of any
+    /// committed one: the same root, the same new nodes, the same stale nodes.
+    #[test]
+    fn batch_and_per_key_insertion_agree(
+        blocks in proptest::collection::vec(
+            proptest::collection::btree_map(0u8..96, proptest::option::weighted(0.8, 0u8..3), 0..48),
+            1..6,
+        ),
+    ) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let s = Store::open(dir.path()).expect("open");
+        for (i, block) in blocks.iter().enumerate() {
+            let h = i as u64 + 1;
+            // Keys 0..48 go to the app tree, the rest to the `ibc` sub-store,
+            // which starts empty and empties again when its keys are deleted.
+            let ov: Overlay = block
+                .iter()
+                .map(|(k, v)| {
+                    let key = if *k < 48 { vec![*k] } else { [verdict_ibc::FLAT_PREFIX, &[*k]].concat() };
+                    (key, v.map(|v| vec![v]))
+                })
+                .collect();
+            let (app_set, ibc_set) = split_sets(ov.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+            for (reader, set) in [(s.app_tree(), app_set), (s.ibc_tree(), ibc_set)] {
+                let puts: ValueSet = set.into_iter().filter(|(_, v)| v.is_some()).collect();
+                let tree = Sha256Jmt::new(&reader);
+                let (root_a, batch_a) = put_set(&tree, puts.clone(), h).expect("batch");
+                let (root_b, batch_b) = tree.put_value_set(puts, h).expect("per key");
+                prop_assert_eq!(root_a, root_b);
+                prop_assert_eq!(batch_a.node_batch, batch_b.node_batch);
+                prop_assert_eq!(batch_a.stale_node_index_batch, batch_b.stale_node_index_batch);
+            }
+            // Commit the block with its deletions, so the next one starts from
+            // a tree that has grown, shrunk and rebalanced.
+            s.commit(s.prepare_commit(h, ov).expect("prepare")).expect("commit");
+        }
+    }
+}
+
+/// A block that writes a key and removes it again leaves a deletion of a key
+/// the store never held: it changes no root, and leaves nothing on disk (no
+/// tombstone, no preimage), so it does not keep the block off jmt's batch
+/// insertion either.
+#[test]
+fn deleting_a_key_the_store_never_held_changes_nothing() {
+    let (d1, d2) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let (a, b) = (
+        Store::open(d1.path()).expect("open"),
+        Store::open(d2.path()).expect("open"),
+    );
+    for s in [&a, &b] {
+        commit(s, 1, &[("x", Some("1")), ("ibc/p", Some("2"))]);
+    }
+    let with = commit(
+        &a,
+        2,
+        &[("x", Some("3")), ("ghost", None), ("ibc/ghost", None)],
+    );
+    let without = commit(&b, 2, &[("x", Some("3"))]);
+    assert_eq!(with, without);
+    let dump = |s: &Store| -> Vec<_> { s.tree.iter().map(|e| e.expect("read")).collect() };
+    assert_eq!(dump(&a), dump(&b));
+    // A key the store does hold is deleted as before.
+    let gone = commit(&a, 3, &[("x", None)]);
+    assert_ne!(gone, with);
+    assert_eq!(a.get(b"x").expect("get"), None);
+    assert_eq!(a.get_at(b"x", 2).expect("get"), Some(b"3".to_vec()));
+}

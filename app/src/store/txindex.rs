@@ -152,3 +152,29 @@ impl TxIndex {
         (self.by_hash.len(), self.by_height.len())
     }
 }
+
+impl super::Store {
+    /// Writes a committed block's tx index entries (not consensus state).
+    pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
+        self.txs.write(txs)
+    }
+
+    /// Drops the tx index entries of blocks below `retain` (CometBFT's retain
+    /// height), at most `limit` per call; returns how many went.
+    pub fn prune_tx_index(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
+        self.txs.prune_below(retain, limit)
+    }
+
+    /// How many txs the index holds (by hash, by height).
+    pub fn tx_index_len(&self) -> (usize, usize) {
+        self.txs.len()
+    }
+
+    /// The indexed result of the tx with `hash`, if any.
+    pub fn indexed_tx(
+        &self,
+        hash: &[u8],
+    ) -> Result<Option<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse>, StoreError> {
+        self.txs.read(hash)
+    }
+}
