@@ -266,10 +266,16 @@ impl Application for VerdictApp {
         block.check = Overlay::new();
         let txs = std::mem::take(&mut block.pending_txs);
         drop(block);
-        // The tx index is not consensus state: a failure is logged, not fatal, and
-        // a replay after a crash writes it again.
-        if let Err(e) = self.store.index_txs(&txs) {
-            tracing::error!(height, error = %e, "writing the tx index failed");
+        let retain = match self.min_retain_blocks {
+            0 => 0,
+            n => height.saturating_sub(n),
+        };
+        // The tx index is not consensus state: written off Commit's path, after
+        // it the entries below CometBFT's retain height go (a bounded amount per
+        // block, so a first prune is spread out); a failure is logged, not fatal.
+        let prune = (retain > 0).then_some((retain, TX_INDEX_PRUNE_PER_BLOCK));
+        if let Err(e) = self.store.index_txs(txs, prune) {
+            tracing::error!(height, error = %e, "queueing the tx index failed");
         }
         tracing::info!(height, app_hash = %hex::encode_upper(hash), "committed");
         // The store's size (a walk of sled's files) is sampled, not read per block.
@@ -295,17 +301,6 @@ impl Application for VerdictApp {
                 std::thread::sleep(std::time::Duration::from_millis(300));
                 std::process::exit(0);
             });
-        }
-        let retain = match self.min_retain_blocks {
-            0 => 0,
-            n => height.saturating_sub(n),
-        };
-        // The tx index follows CometBFT's blocks: what CometBFT prunes, the index
-        // drops (a bounded amount per block, so a first prune is spread out).
-        if retain > 0 {
-            if let Err(e) = self.store.prune_tx_index(retain, TX_INDEX_PRUNE_PER_BLOCK) {
-                tracing::error!(height, error = %e, "pruning the tx index failed");
-            }
         }
         ResponseCommit {
             retain_height: i64::try_from(retain).unwrap_or(0),

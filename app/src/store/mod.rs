@@ -48,6 +48,7 @@ mod layout;
 mod prune;
 mod snapshot;
 mod txindex;
+mod txqueue;
 mod write;
 
 pub use error::StoreError;
@@ -88,7 +89,7 @@ impl std::fmt::Debug for PendingCommit {
 pub struct Store {
     path: PathBuf,
     tree: sled::Tree,
-    txs: txindex::TxIndex,
+    txs: txqueue::TxQueue,
     db: sled::Db,
     // Held for the life of the store: a second process on the same directory gets
     // a clear error instead of sled's opaque one.
@@ -136,6 +137,7 @@ impl Store {
             path: db_path.clone(),
             source,
         })?;
+        let txs = txqueue::TxQueue::new(txs)?;
         let store = Store {
             path: db_path,
             tree,

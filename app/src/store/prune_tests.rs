@@ -117,12 +117,12 @@ fn the_tx_index_drops_blocks_below_the_retain_height_a_bounded_amount_at_a_time(
     let d = tempfile::tempdir().expect("tmp");
     let s = Store::open(d.path()).expect("open");
     for h in 1..=10u8 {
-        s.index_txs(&[indexed(h.into(), h), indexed(h.into(), h + 100)])
+        s.index_txs(vec![indexed(h.into(), h), indexed(h.into(), h + 100)], None)
             .expect("index");
     }
     // The same bytes executed again at height 9: the later entry must survive.
-    s.index_txs(&[indexed(9, 2)]).expect("index");
-    assert_eq!(s.tx_index_len(), (20, 21));
+    s.index_txs(vec![indexed(9, 2)], None).expect("index");
+    assert_eq!(s.tx_index_len().expect("len"), (20, 21));
 
     assert_eq!(
         s.prune_tx_index(6, 3).expect("prune"),
@@ -145,11 +145,11 @@ fn the_tx_index_drops_blocks_below_the_retain_height_a_bounded_amount_at_a_time(
         let e = s.indexed_tx(&[h; 32]).expect("read").expect("kept");
         assert_eq!(e.height, i64::from(h));
     }
-    assert_eq!(s.tx_index_len(), (11, 11));
+    assert_eq!(s.tx_index_len().expect("len"), (11, 11));
     // Reopened, the index and its height entries are what was left.
     drop(s);
     let s = Store::open(d.path()).expect("reopen");
-    assert_eq!(s.tx_index_len(), (11, 11));
+    assert_eq!(s.tx_index_len().expect("len"), (11, 11));
 }
 
 #[test]
@@ -397,4 +397,42 @@ fn the_per_item_stale_records_of_older_stores_are_still_pruned() {
     };
     assert_eq!(entries(&old), entries(&new));
     assert_eq!(old.oldest_height().expect("oldest"), 26);
+}
+
+/// The tx index is written by a thread of its own: what Commit queued is
+/// answered at once, the newest entry of a hash wins, and closing the store
+/// writes the queue out before the files are released.
+#[test]
+fn queued_tx_index_entries_are_read_at_once_and_written_before_the_store_closes() {
+    let d = tempfile::tempdir().expect("tmp");
+    {
+        let s = Store::open(d.path()).expect("open");
+        for h in 1..=40u8 {
+            s.index_txs(vec![indexed(h.into(), h)], None)
+                .expect("index");
+            let got = s
+                .indexed_tx(&[h; 32])
+                .expect("read")
+                .expect("queued or written");
+            assert_eq!(got.height, i64::from(h));
+        }
+        s.index_txs(vec![indexed(41, 3)], None).expect("index");
+        assert_eq!(
+            s.indexed_tx(&[3; 32]).expect("read").expect("entry").height,
+            41
+        );
+    }
+    let s = Store::open(d.path()).expect("reopen");
+    assert_eq!(s.tx_index_len().expect("len"), (40, 41));
+    assert_eq!(
+        s.indexed_tx(&[3; 32]).expect("read").expect("entry").height,
+        41
+    );
+    assert_eq!(
+        s.indexed_tx(&[40; 32])
+            .expect("read")
+            .expect("entry")
+            .height,
+        40
+    );
 }

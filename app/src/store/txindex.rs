@@ -1,7 +1,7 @@
 //! A local index of executed transactions for `cosmos.tx.v1beta1.Service/GetTx`.
 //!
-//! Not consensus state: it lives in its own sled trees, is written after Commit,
-//! and a replay after a crash writes it again. Two trees: `txs` maps a tx hash
+//! Not consensus state: it lives in its own sled trees and is written after
+//! Commit, off its path (`txqueue`); a replay after a crash writes it again. Two trees: `txs` maps a tx hash
 //! to its TxResponse; `txs_by_height` holds height (BE u64) ‖ hash for each
 //! entry, so the entries of blocks below CometBFT's retain height can be
 //! dropped with the blocks (`--min-retain-blocks`) without a scan.
@@ -17,6 +17,7 @@ use super::error::StoreError;
 use crate::outcome::TxOutcome;
 
 /// One executed transaction, as GetTx returns it.
+#[derive(Clone)]
 pub struct IndexedTx {
     pub hash: [u8; 32],
     pub response: TxResponse,
@@ -150,31 +151,5 @@ impl TxIndex {
     /// Entries in the index (both trees' sizes, for tests and metrics).
     pub(super) fn len(&self) -> (usize, usize) {
         (self.by_hash.len(), self.by_height.len())
-    }
-}
-
-impl super::Store {
-    /// Writes a committed block's tx index entries (not consensus state).
-    pub fn index_txs(&self, txs: &[IndexedTx]) -> Result<(), StoreError> {
-        self.txs.write(txs)
-    }
-
-    /// Drops the tx index entries of blocks below `retain` (CometBFT's retain
-    /// height), at most `limit` per call; returns how many went.
-    pub fn prune_tx_index(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
-        self.txs.prune_below(retain, limit)
-    }
-
-    /// How many txs the index holds (by hash, by height).
-    pub fn tx_index_len(&self) -> (usize, usize) {
-        self.txs.len()
-    }
-
-    /// The indexed result of the tx with `hash`, if any.
-    pub fn indexed_tx(
-        &self,
-        hash: &[u8],
-    ) -> Result<Option<cosmrs::proto::cosmos::base::abci::v1beta1::TxResponse>, StoreError> {
-        self.txs.read(hash)
     }
 }
