@@ -297,6 +297,10 @@ impl Application for VerdictApp {
                 height,
                 "halt height/time reached: verdictd stops after this commit"
             );
+            // The tx index is written by a thread of its own: finish it first.
+            if let Err(e) = self.store.sync_tx_index() {
+                tracing::error!(height, error = %e, "finishing the tx index failed");
+            }
             let _ = std::thread::Builder::new().name("halt".into()).spawn(|| {
                 std::thread::sleep(std::time::Duration::from_millis(300));
                 std::process::exit(0);

@@ -500,6 +500,8 @@ impl Store {
         }
         self.tree.apply_batch(batch)?;
         self.db.flush()?;
+        // Only after the batch is on disk: a failed flush is fatal (the app
+        // halts), else `latest` would describe a version that is not there.
         self.nodes.committed(pending.height, &nodes);
         self.latest.committed(pending.height, &values);
         let due = self.pruning.due(pending.height);

@@ -1,7 +1,7 @@
 //! A local index of executed transactions for `cosmos.tx.v1beta1.Service/GetTx`.
 //!
 //! Not consensus state: it lives in its own sled trees and is written after
-//! Commit, off its path (`txqueue`); a replay after a crash writes it again. Two trees: `txs` maps a tx hash
+//! Commit, off its path (`txqueue`, which says what a crash loses). Two trees: `txs` maps a tx hash
 //! to its TxResponse; `txs_by_height` holds height (BE u64) ‖ hash for each
 //! entry, so the entries of blocks below CometBFT's retain height can be
 //! dropped with the blocks (`--min-retain-blocks`) without a scan.

@@ -7,10 +7,12 @@
 //! writer writes them, then prunes below CometBFT's retain height, in block
 //! order. Until an entry is written, GetTx answers it from the queue, so a
 //! client that saw the block sees its txs. At most [`QUEUE`] blocks wait:
-//! beyond that, Commit waits for the writer. Dropping the store writes what
-//! is queued. A crash loses what was queued, as a crash between the state
-//! commit and the index write always could: not consensus, and CometBFT's
-//! own index has the txs.
+//! beyond that, Commit waits for the writer. Dropping the store, and a halt
+//! height, write what is queued first. A crash or a kill loses what was
+//! queued (the writer keeps up, so normally the last block or nothing), as a
+//! crash between the state commit and the index write always could: CometBFT
+//! does not replay a block the app committed. Not consensus, and CometBFT's
+//! own index (`/tx`) still has those txs.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -80,7 +82,12 @@ impl TxQueue {
         if !txs.is_empty() {
             lock(&self.waiting).push_back(txs.clone());
         }
-        self.send(Job::Block(txs, prune))
+        let sent = self.send(Job::Block(txs.clone(), prune));
+        if sent.is_err() {
+            // No writer will take it off.
+            written(&self.waiting, &txs);
+        }
+        sent
     }
 
     /// Returns once everything queued before the call is written.
@@ -127,6 +134,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Takes `block` off the waiting list (by identity: callers on two threads
+/// may queue in one order and send in the other).
+fn written(waiting: &Mutex<VecDeque<Arc<Vec<IndexedTx>>>>, block: &Arc<Vec<IndexedTx>>) {
+    let mut w = lock(waiting);
+    if let Some(i) = w.iter().position(|b| Arc::ptr_eq(b, block)) {
+        w.remove(i);
+    }
+}
+
 /// The writer thread: each job in order; a failure is logged (not consensus).
 fn write_jobs(index: &TxIndex, waiting: &Mutex<VecDeque<Arc<Vec<IndexedTx>>>>, rx: Receiver<Job>) {
     for job in rx {
@@ -136,7 +152,7 @@ fn write_jobs(index: &TxIndex, waiting: &Mutex<VecDeque<Arc<Vec<IndexedTx>>>>, r
                     if let Err(e) = index.write(&txs) {
                         tracing::error!(error = %e, "writing the tx index failed");
                     }
-                    lock(waiting).pop_front();
+                    written(waiting, &txs);
                 }
                 if let Some((retain, limit)) = prune {
                     if let Err(e) = index.prune_below(retain, limit) {
@@ -167,6 +183,11 @@ impl super::Store {
     /// once what is queued is written; returns how many went.
     pub fn prune_tx_index(&self, retain: u64, limit: usize) -> Result<usize, StoreError> {
         self.txs.synced()?.prune_below(retain, limit)
+    }
+
+    /// Returns once every tx index entry queued so far is written.
+    pub fn sync_tx_index(&self) -> Result<(), StoreError> {
+        self.txs.sync()
     }
 
     /// How many txs the index holds (by hash, by height), once what is
