@@ -115,6 +115,32 @@ def settle_blocks(jobs: Jobs, seed: int, tmp: Path) -> int | str:
     return job["result"]["finalized_height"] - job["submitted_height"]
 
 
+def block_work(net: Net) -> dict[str, float]:
+    """Node 0's verdictd histograms: sum and count of FinalizeBlock and Commit."""
+    url = net.node(0).metrics_url
+    if not url:
+        return {}
+    import urllib.request
+    text = urllib.request.urlopen(url, timeout=5).read().decode()
+    out = {}
+    for line in text.splitlines():
+        for name in ("verdictd_finalize_block_seconds", "verdictd_commit_seconds"):
+            for part in ("_sum", "_count"):
+                if line.startswith(name + part):
+                    out[name + part] = float(line.split()[-1])
+    return out
+
+
+def per_block_ms(before: dict[str, float], after: dict[str, float]) -> dict[str, float]:
+    """Mean ms per block of FinalizeBlock and Commit between two readings."""
+    res = {}
+    for short, name in (("finalize", "verdictd_finalize_block_seconds"), ("commit", "verdictd_commit_seconds")):
+        n = after.get(name + "_count", 0) - before.get(name + "_count", 0)
+        if n > 0:
+            res[short] = round((after[name + "_sum"] - before.get(name + "_sum", 0)) * 1000 / n, 1)
+    return res
+
+
 def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "net"
@@ -147,6 +173,7 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                     key = f"k{i:09d}=".encode()
                     txs.append(key + b"v" * max(1, len(t) - len(key)))
             start_h = net.node(0).height() or 0
+            work0 = block_work(net) if engine == "verdict" else {}
             t0 = time.monotonic()
             # ... and one submitted while the load is being sent.
             loaded = threading.Thread(target=lambda: job_blocks.update(
@@ -162,6 +189,7 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 timer.join()
                 loaded.join(180)
             t_end = max(seen.values()) if seen else t_sent
+            work = per_block_ms(work0, block_work(net)) if engine == "verdict" else {}
             lat = sorted((seen[h] - sent[h]) * 1000 for h in seen)
             return {
                 "engine": engine, "txs": len(txs), "accepted": len(sent), "rejected": rejected,
@@ -172,6 +200,7 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 "lat_p99_ms": round(lat[min(len(lat) - 1, int(len(lat) * 0.99))]) if lat else None,
                 "_txs": txs,
                 "job_blocks": job_blocks,
+                "block_work_ms": work,
             }
         finally:
             stop(procs)
@@ -210,6 +239,10 @@ def main() -> int:
               "", "An inference job (mlp_classifier) from inclusion to settlement, on the Verdict net: "
               f"{v['job_blocks'].get('idle')} blocks idle, {v['job_blocks'].get('loaded')} blocks "
               "submitted during the load.", ""]
+    if v.get("block_work_ms"):
+        w = v["block_work_ms"]
+        lines[-1:-1] = ["", f"Verdict node 0, mean per block over the load (verdictd's histograms): "
+                        f"FinalizeBlock {w.get('finalize')} ms, Commit {w.get('commit')} ms."]
     record(lines)
     print(f"Verdict / kvstore: {ratio:.2f}")
     return 0
