@@ -10,7 +10,7 @@
 //!   cached node is never out of date; pruning only deletes nodes of versions
 //!   no read reaches.
 //! - [`LatestVersions`]: per tree and key hash, the version of the key's newest
-//!   value and whether it is live or a deletion. A commit needs, for every key
+//!   value, for keys whose newest value is live (not a deletion). A commit needs, for every key
 //!   it writes, the value it replaces (for pruning) and whether the key's
 //!   preimage is stored; asking sled costs a reverse range scan and a lookup
 //!   per key, about a fifth of a 1 000-write commit.
@@ -66,19 +66,18 @@ const MAX_KEYS: usize = 1 << 18;
 
 /// A tree's value prefix and a key hash.
 type TreeKey = (u8, [u8; 32]);
-/// The version of a key's newest value, and whether it is live (not a deletion).
-type Newest = (u64, bool);
 
-/// The newest version of each key a commit of this process wrote.
+/// The version of the newest value of each key a commit of this process last
+/// wrote as live (a deletion takes the key out).
 #[derive(Default)]
 pub(super) struct LatestVersions {
-    keys: Mutex<BTreeMap<TreeKey, Newest>>,
+    keys: Mutex<BTreeMap<TreeKey, u64>>,
 }
 
 impl LatestVersions {
-    /// The newest version of `key_hash` in the tree with value prefix `tree`,
-    /// and whether it is live; `None` when this process has not seen the key.
-    pub(super) fn get(&self, tree: u8, key_hash: &[u8; 32]) -> Option<(u64, bool)> {
+    /// The version of the newest, live value of `key_hash` in the tree with
+    /// value prefix `tree`; `None` when this process did not last write it live.
+    pub(super) fn get(&self, tree: u8, key_hash: &[u8; 32]) -> Option<u64> {
         self.keys.lock().ok()?.get(&(tree, *key_hash)).copied()
     }
 
@@ -93,7 +92,10 @@ impl LatestVersions {
         }
         for (tree, batch) in written {
             for ((_, key_hash), value) in batch.values() {
-                keys.insert((*tree, key_hash.0), (version, value.is_some()));
+                match value {
+                    Some(_) => keys.insert((*tree, key_hash.0), version),
+                    None => keys.remove(&(*tree, key_hash.0)),
+                };
             }
         }
     }

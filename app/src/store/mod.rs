@@ -447,22 +447,17 @@ impl Store {
                 got: pending.height,
             });
         }
-        let nodes = [
-            (P_NODE, &pending.tree_batch.node_batch),
-            (P_IBC_NODE, &pending.ibc_batch.node_batch),
+        let trees = [
+            (&pending.tree_batch, prune::APP),
+            (&pending.ibc_batch, prune::IBC),
         ];
-        let values = [
-            (P_VALUE, &pending.tree_batch.node_batch),
-            (P_IBC_VALUE, &pending.ibc_batch.node_batch),
-        ];
+        let nodes = trees.map(|(tree, ids)| (ids.nodes, &tree.node_batch));
+        let values = trees.map(|(tree, ids)| (ids.values, &tree.node_batch));
         let mut batch = sled::Batch::default();
         write::nodes(&mut batch, &nodes)?;
         let mut missing = BTreeSet::new();
-        for ((values, node_batch), (tree, ids)) in values.iter().zip([
-            (&pending.tree_batch, prune::APP),
-            (&pending.ibc_batch, prune::IBC),
-        ]) {
-            write::values(&mut batch, node_batch, *values);
+        for (tree, ids) in trees {
+            write::values(&mut batch, &tree.node_batch, ids.values);
             prune::record_stale(
                 &mut batch,
                 &self.tree,

@@ -119,8 +119,8 @@ impl Pruning {
 /// The prefixes of one tree's data and of its stale records.
 #[derive(Clone, Copy)]
 pub(super) struct Ids {
-    nodes: u8,
-    values: u8,
+    pub(super) nodes: u8,
+    pub(super) values: u8,
     stale: u8,
     stale_values: u8,
     tombstones: u8,
@@ -184,9 +184,9 @@ pub(super) fn record_stale(
         }
         let known = latest
             .get(ids.values, &key_hash.0)
-            .filter(|(old, live)| *live && old < version);
+            .filter(|old| old < version);
         let prev = match known {
-            Some((old, _)) => Some(old),
+            Some(old) => Some(old),
             None if !db.contains_key(prefixed(P_PREIMAGE, &key_hash.0))? => {
                 missing.insert(key_hash.0);
                 None

@@ -8,6 +8,27 @@ fn changes(kvs: &[(&str, Option<&str>)]) -> Overlay {
         .collect()
 }
 
+/// Everything in the state tree, in order.
+pub(super) fn dump(s: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
+    s.tree
+        .iter()
+        .map(|item| {
+            let (k, v) = item.expect("read");
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
+
+/// A proptest's one-byte key as a flat key: an app key below `ibc_from`, an
+/// IBC path (`ibc/…`, the `ibc` sub-store) from there on.
+pub(super) fn small_key(k: u8, ibc_from: u8) -> Vec<u8> {
+    if k < ibc_from {
+        vec![b'k', k]
+    } else {
+        [verdict_ibc::FLAT_PREFIX, &[k]].concat()
+    }
+}
+
 fn commit(store: &Store, h: u64, kvs: &[(&str, Option<&str>)]) -> AppHash {
     let p = store.prepare_commit(h, changes(kvs)).expect("prepare");
     store.commit(p).expect("commit")
@@ -284,13 +305,7 @@ proptest! {
             let h = i as u64 + 1;
             // Keys 0..48 go to the app tree, the rest to the `ibc` sub-store,
             // which starts empty and empties again when its keys are deleted.
-            let ov: Overlay = block
-                .iter()
-                .map(|(k, v)| {
-                    let key = if *k < 48 { vec![*k] } else { [verdict_ibc::FLAT_PREFIX, &[*k]].concat() };
-                    (key, v.map(|v| vec![v]))
-                })
-                .collect();
+            let ov: Overlay = block.iter().map(|(k, v)| (small_key(*k, 48), v.map(|v| vec![v]))).collect();
             let (app_set, ibc_set) = split_sets(ov.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
             for (reader, set) in [(s.app_tree(), app_set), (s.ibc_tree(), ibc_set)] {
                 let puts: ValueSet = set.into_iter().filter(|(_, v)| v.is_some()).collect();
@@ -332,7 +347,6 @@ fn deleting_a_key_the_store_never_held_changes_nothing() {
     );
     let without = commit(&b, 2, &[("x", Some("3"))]);
     assert_eq!(with, without);
-    let dump = |s: &Store| -> Vec<_> { s.tree.iter().map(|e| e.expect("read")).collect() };
     assert_eq!(dump(&a), dump(&b));
     // A key the store does hold is deleted as before.
     let gone = commit(&a, 3, &[("x", None)]);

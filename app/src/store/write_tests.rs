@@ -3,19 +3,9 @@
 //! (caches cold: every answer read from disk) end with the same bytes on disk,
 //! pruning included.
 
+use super::tests::{dump, small_key};
 use super::*;
 use proptest::prelude::*;
-
-/// Everything in the state tree, in order.
-fn dump(s: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
-    s.tree
-        .iter()
-        .map(|item| {
-            let (k, v) = item.expect("read");
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
-}
 
 fn pruning() -> Pruning {
     Pruning::named("custom", 3, 2).expect("custom")
@@ -35,13 +25,7 @@ proptest! {
         let warm = Store::open(d1.path()).expect("open").with_pruning(pruning());
         for (i, block) in blocks.iter().enumerate() {
             let h = i as u64 + 1;
-            let ov: Overlay = block
-                .iter()
-                .map(|(k, v)| {
-                    let key = if *k < 16 { vec![b'k', *k] } else { [verdict_ibc::FLAT_PREFIX, &[*k]].concat() };
-                    (key, v.map(|v| vec![v]))
-                })
-                .collect();
+            let ov: Overlay = block.iter().map(|(k, v)| (small_key(*k, 16), v.map(|v| vec![v]))).collect();
             let a = warm.commit(warm.prepare_commit(h, ov.clone()).expect("prepare")).expect("commit");
             let cold = Store::open(d2.path()).expect("open").with_pruning(pruning());
             let b = cold.commit(cold.prepare_commit(h, ov).expect("prepare")).expect("commit");
