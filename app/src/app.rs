@@ -297,7 +297,11 @@ impl Application for VerdictApp {
                 height,
                 "halt height/time reached: verdictd stops after this commit"
             );
-            // The tx index is written by a thread of its own: finish it first.
+            // The block and the tx index are written by threads of their
+            // own: finish both first.
+            if let Err(e) = self.store.sync() {
+                tracing::error!(height, error = %e, "writing the block failed");
+            }
             if let Err(e) = self.store.sync_tx_index() {
                 tracing::error!(height, error = %e, "finishing the tx index failed");
             }

@@ -279,6 +279,7 @@ fn snapshots_are_deterministic_kept_recent_and_survive_pruning() {
     b.unpin(20);
     b.commit(b.prepare_commit(26, block(26)).expect("p"))
         .expect("c");
+    b.sync().expect("written and pruned");
     assert!(b.get_at(b"k1", 20).is_err(), "pruned once unpinned");
 }
 

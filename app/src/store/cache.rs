@@ -51,10 +51,14 @@ impl NodeCache {
         while nodes.first_key_value().is_some_and(|(v, _)| *v < keep_from) {
             nodes.pop_first();
         }
-        let new = nodes.entry(version).or_default();
         for (prefix, batch) in batches {
             for (node_key, node) in batch.nodes() {
-                new.insert((*prefix, node_key.clone()), node.clone());
+                // By the node key's own version, which is what a lookup asks:
+                // jmt files an empty tree's root of version `v` under `v - 1`.
+                nodes
+                    .entry(node_key.version())
+                    .or_default()
+                    .insert((*prefix, node_key.clone()), node.clone());
             }
         }
     }

@@ -23,6 +23,8 @@ pub enum StoreError {
     Inconsistent { path: PathBuf, what: String },
     #[error("storage i/o error: {0}")]
     Sled(#[from] sled::Error),
+    #[error("writing a committed block to disk failed: {0}")]
+    WriteFailed(String),
     #[error("merkle tree error: {0}")]
     Tree(String),
     #[error("height {requested} is not available (committed height is {committed})")]

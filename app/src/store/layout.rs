@@ -118,6 +118,8 @@ pub(super) struct Tree<'a> {
     pub(super) values: u8,
     /// The last commits' nodes, looked up before sled.
     pub(super) cache: Option<&'a super::cache::NodeCache>,
+    /// The block not yet on disk, whose values and preimages come first.
+    pub(super) flight: Option<std::sync::Arc<super::flight::Inflight>>,
 }
 
 impl TreeReader for Tree<'_> {
@@ -137,6 +139,13 @@ impl TreeReader for Tree<'_> {
         max_version: Version,
         key_hash: KeyHash,
     ) -> anyhow::Result<Option<OwnedValue>> {
+        if let Some(v) = self
+            .flight
+            .as_ref()
+            .and_then(|f| f.value(self.values, max_version, key_hash))
+        {
+            return Ok(v);
+        }
         // Newest entry for this key hash at or below max_version.
         let lo = value_key(self.values, &key_hash, 0);
         let hi = value_key(self.values, &key_hash, max_version);
@@ -161,6 +170,9 @@ impl TreeReader for Tree<'_> {
 
 impl HasPreimage for Tree<'_> {
     fn preimage(&self, key_hash: KeyHash) -> anyhow::Result<Option<Vec<u8>>> {
+        if let Some(key) = self.flight.as_ref().and_then(|f| f.preimage(key_hash)) {
+            return Ok(Some(key));
+        }
         Ok(self
             .db
             .get(prefixed(P_PREIMAGE, &key_hash.0))?

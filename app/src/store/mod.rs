@@ -32,9 +32,11 @@
 //!   copies the previous root), and the app tree's `ibc` value at `h` is the
 //!   `ibc` sub-store root at `h`; no module may write the bare key `ibc`.
 //! - After `commit(h)` returns, `height() == h` and every key reads at `h` as the
-//!   block left it; a crash at any instant leaves either version `h-1` or `h` whole.
+//!   block left it, whether or not the writer thread has put it on disk yet
+//!   ([`flight`]); a crash at any instant leaves either version `h-1` or `h`
+//!   whole on disk.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -44,6 +46,7 @@ use sha2::Sha256;
 
 mod cache;
 mod error;
+mod flight;
 mod layout;
 mod prune;
 mod snapshot;
@@ -99,8 +102,8 @@ pub struct Store {
     pins: std::sync::Mutex<std::collections::BTreeSet<u64>>,
     /// The nodes of the last commits, for the next block's hashing.
     nodes: cache::NodeCache,
-    /// The newest version of the keys the last commits wrote.
-    latest: cache::LatestVersions,
+    /// Puts committed blocks on disk; holds the one in flight.
+    writer: flight::Writer,
 }
 
 impl Store {
@@ -138,6 +141,11 @@ impl Store {
             source,
         })?;
         let txs = txqueue::TxQueue::new(txs)?;
+        let writer = flight::Writer::new(flight::Disk {
+            tree: tree.clone(),
+            db: db.clone(),
+            latest: Default::default(),
+        })?;
         let store = Store {
             path: db_path,
             tree,
@@ -147,7 +155,7 @@ impl Store {
             pruning: Pruning::NOTHING,
             pins: Default::default(),
             nodes: Default::default(),
-            latest: Default::default(),
+            writer,
         };
         store.check_consistency()?;
         Ok(store)
@@ -200,6 +208,9 @@ impl Store {
 
     /// Last committed height (0 before the first block).
     pub fn height(&self) -> Result<u64, StoreError> {
+        if let Some(f) = self.writer.flight() {
+            return Ok(f.height());
+        }
         match self.tree.get(meta_key(META_HEIGHT))? {
             None => Ok(0),
             Some(v) => {
@@ -217,6 +228,9 @@ impl Store {
 
     /// App hash committed at `height`, if that height was committed.
     pub fn app_hash_at(&self, height: u64) -> Result<Option<AppHash>, StoreError> {
+        if let Some(f) = self.writer.flight().filter(|f| f.height() == height) {
+            return Ok(Some(f.pending.app_hash));
+        }
         match self.tree.get(app_hash_key(height))? {
             None => Ok(None),
             Some(v) => Ok(Some(v.as_ref().try_into().map_err(|_| {
@@ -243,6 +257,11 @@ impl Store {
 
     /// Latest committed value of `key`.
     pub fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        if let Some(f) = self.writer.flight() {
+            if let Some(v) = f.latest(key) {
+                return Ok(v.map(<[u8]>::to_vec));
+            }
+        }
         Ok(self.tree.get(prefixed(P_LATEST, key))?.map(|v| v.to_vec()))
     }
 
@@ -274,6 +293,7 @@ impl Store {
             nodes: P_NODE,
             values: P_VALUE,
             cache: Some(&self.nodes),
+            flight: self.writer.flight(),
         }
     }
 
@@ -283,6 +303,7 @@ impl Store {
             nodes: P_IBC_NODE,
             values: P_IBC_VALUE,
             cache: Some(&self.nodes),
+            flight: self.writer.flight(),
         }
     }
 
@@ -370,11 +391,17 @@ impl Store {
                 (Some(it), false) => Box::new(it),
                 (Some(it), true) => Box::new(it.rev()),
             };
-        boxed.map(|item| {
+        let on_disk = boxed.map(|item| {
             // A read failure on committed data cannot be answered honestly: halt.
             let (k, v) = item.expect("state database read failed during range scan");
             (k[1..].to_vec(), v.to_vec())
-        })
+        });
+        let over = self
+            .writer
+            .flight()
+            .map(|f| f.latest_range(start, end))
+            .unwrap_or_default();
+        flight::merged(on_disk, over, descending)
     }
 
     /// Computes the app hash of `height` from the block's changes without writing
@@ -430,16 +457,25 @@ impl Store {
         changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
     ) -> Result<BTreeMap<Vec<u8>, Option<Vec<u8>>>, StoreError> {
         let mut kept = BTreeMap::new();
+        let flight = self.writer.flight();
         for (key, value) in changes {
-            if value.is_some() || self.tree.contains_key(prefixed(P_LATEST, &key))? {
+            let held = match flight.as_ref().and_then(|f| f.latest(&key)) {
+                Some(v) => v.is_some(),
+                None => self.tree.contains_key(prefixed(P_LATEST, &key))?,
+            };
+            if value.is_some() || held {
                 kept.insert(key, value);
             }
         }
         Ok(kept)
     }
 
-    /// Writes a prepared block in one atomic batch and flushes it to disk.
+    /// Commits a prepared block: from now on it is the latest state. The
+    /// writer thread puts it on disk in one atomic batch and flushes it
+    /// ([`flight`]); a store's first commit is written before this returns.
+    /// Waits for the previous block's write, and returns its error if it failed.
     pub fn commit(&self, pending: PendingCommit) -> Result<AppHash, StoreError> {
+        self.writer.wait()?;
         let committed = self.height()?;
         if committed != 0 && pending.height != committed.saturating_add(1) {
             return Err(StoreError::OutOfOrder {
@@ -447,68 +483,45 @@ impl Store {
                 got: pending.height,
             });
         }
-        let trees = [
-            (&pending.tree_batch, prune::APP),
-            (&pending.ibc_batch, prune::IBC),
-        ];
-        let nodes = trees.map(|(tree, ids)| (ids.nodes, &tree.node_batch));
-        let values = trees.map(|(tree, ids)| (ids.values, &tree.node_batch));
-        let mut batch = sled::Batch::default();
-        write::nodes(&mut batch, &nodes)?;
-        let mut missing = BTreeSet::new();
-        for (tree, ids) in trees {
-            write::values(&mut batch, &tree.node_batch, ids.values);
-            prune::record_stale(
-                &mut batch,
-                &self.tree,
-                tree,
-                ids,
-                &self.latest,
-                &mut missing,
-            )?;
-        }
-        // Preimages are of the keys as their trees know them.
-        let tree_keys = pending.changes.keys().map(|key| {
-            key.strip_prefix(verdict_ibc::FLAT_PREFIX)
-                .unwrap_or(key.as_slice())
-        });
-        write::preimages(
-            &mut batch,
-            &missing,
-            tree_keys.chain([verdict_ibc::STORE_KEY]),
+        let (height, app_hash) = (pending.height, pending.app_hash);
+        self.nodes.committed(
+            height,
+            &[
+                (P_NODE, &pending.tree_batch.node_batch),
+                (P_IBC_NODE, &pending.ibc_batch.node_batch),
+            ],
         );
-        for (key, value) in &pending.changes {
-            match value {
-                Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
-                None => batch.remove(prefixed(P_LATEST, key)),
-            }
-        }
-        batch.insert(
-            meta_key(META_HEIGHT),
-            pending.height.to_be_bytes().as_slice(),
-        );
-        batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
-        // The history starts at the first commit: height 1, a chain's initial
-        // height (one started from an export), or a restored snapshot's.
-        if committed == 0 {
-            prune::mark_oldest(&mut batch, pending.height);
-        }
-        self.tree.apply_batch(batch)?;
-        self.db.flush()?;
-        // Only after the batch is on disk: a failed flush is fatal (the app
-        // halts), else `latest` would describe a version that is not there.
-        self.nodes.committed(pending.height, &nodes);
-        self.latest.committed(pending.height, &values);
-        let due = self.pruning.due(pending.height);
         // A snapshot being read keeps its version (and so every later one).
-        if let Some(oldest) = due.map(|o| self.oldest_pin().map_or(o, |p| o.min(p))) {
-            // Not consensus: a failure leaves more on disk, nothing else.
-            match prune::prune(&self.tree, oldest) {
-                Ok(n) => tracing::debug!(height = pending.height, oldest, removed = n, "pruned"),
-                Err(e) => tracing::warn!(height = pending.height, error = %e, "pruning failed"),
-            }
+        let prune_to = self
+            .pruning
+            .due(height)
+            .map(|o| self.oldest_pin().map_or(o, |p| o.min(p)));
+        if committed == 0 {
+            write::block(&self.writer.disk, &pending, prune_to, true)?;
+        } else {
+            self.writer.send(flight::Inflight::new(pending), prune_to)?;
         }
-        Ok(pending.app_hash)
+        Ok(app_hash)
+    }
+
+    /// Waits until every committed block is on disk (and pruned); the error
+    /// of a write that failed.
+    pub fn sync(&self) -> Result<(), StoreError> {
+        self.writer.wait()
+    }
+
+    /// Tests: the store, once every committed block is on disk and pruned.
+    #[cfg(test)]
+    fn synced(&self) -> &Self {
+        self.sync().expect("committed blocks written");
+        self
+    }
+
+    /// Tests: the sled tree, once every committed block is on it.
+    #[cfg(test)]
+    fn disk(&self) -> &sled::Tree {
+        self.sync().expect("committed blocks written");
+        &self.tree
     }
 }
 
@@ -563,6 +576,8 @@ impl cosmwasm_std::Storage for Store {
 #[cfg(test)]
 mod tests;
 
+#[cfg(test)]
+mod flight_tests;
 #[cfg(test)]
 mod ibc_tests;
 #[cfg(test)]

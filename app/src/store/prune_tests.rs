@@ -25,7 +25,7 @@ fn block(h: u64) -> Vec<(String, Option<String>)> {
 }
 
 fn node_entries(s: &Store) -> usize {
-    s.tree.scan_prefix([P_NODE]).count() + s.tree.scan_prefix([P_VALUE]).count()
+    s.disk().scan_prefix([P_NODE]).count() + s.disk().scan_prefix([P_VALUE]).count()
 }
 
 #[test]
@@ -48,7 +48,7 @@ fn pruning_keeps_recent_versions_whole_and_the_app_hash_unchanged() {
         assert_eq!(a, b, "pruning changed the app hash at height {h}");
     }
     // Pruned at 60: heights 56..=60 stay whole.
-    assert_eq!(pruned.oldest_height().expect("oldest"), 56);
+    assert_eq!(pruned.synced().oldest_height().expect("oldest"), 56);
     for h in 56..=60u64 {
         for k in ["k3", "new55", "new58", "new60"] {
             assert_eq!(
@@ -169,8 +169,8 @@ fn pruning_also_drops_old_roots_of_an_unchanged_sub_store_and_old_app_hashes() {
         s.commit(s.prepare_commit(h, changes(&kvs)).expect("prep"))
             .expect("commit");
     }
-    assert_eq!(s.oldest_height().expect("oldest"), 56);
-    let ibc_nodes = s.tree.scan_prefix([P_IBC_NODE]).count();
+    assert_eq!(s.synced().oldest_height().expect("oldest"), 56);
+    let ibc_nodes = s.disk().scan_prefix([P_IBC_NODE]).count();
     assert!(
         ibc_nodes <= 10,
         "{ibc_nodes} sub-store nodes kept for 5 versions"
@@ -210,7 +210,7 @@ fn a_history_that_starts_late_never_moves_back_and_prunes_only_what_it_holds() {
             .expect("commit");
     }
     assert_eq!(
-        s.oldest_height().expect("oldest"),
+        s.synced().oldest_height().expect("oldest"),
         50,
         "target 41 is below the history"
     );
@@ -223,7 +223,7 @@ fn a_history_that_starts_late_never_moves_back_and_prunes_only_what_it_holds() {
         s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
             .expect("commit");
     }
-    assert_eq!(s.oldest_height().expect("oldest"), 61);
+    assert_eq!(s.synced().oldest_height().expect("oldest"), 61);
     let hashes = (50..=80u64)
         .filter(|h| s.app_hash_at(*h).expect("read").is_some())
         .count();
@@ -254,10 +254,10 @@ fn pruning_drops_the_tombstones_and_preimages_of_keys_deleted_before_the_kept_ra
         s.commit(s.prepare_commit(h, changes(&kvs)).expect("prep"))
             .expect("commit");
     }
-    assert_eq!(s.oldest_height().expect("oldest"), 56);
-    let values = |k: &str| s.tree.scan_prefix(prefixed(P_VALUE, &hash(k).0)).count();
+    assert_eq!(s.synced().oldest_height().expect("oldest"), 56);
+    let values = |k: &str| s.disk().scan_prefix(prefixed(P_VALUE, &hash(k).0)).count();
     let preimage = |k: &str| {
-        s.tree
+        s.disk()
             .get(prefixed(P_PREIMAGE, &hash(k).0))
             .expect("read")
             .is_some()
@@ -283,9 +283,9 @@ fn pruning_drops_the_tombstones_and_preimages_of_keys_deleted_before_the_kept_ra
     assert!(preimage("again"));
     // What is left is about the live keys, not the history: 10 rewritten
     // keys, ~3 live `new` keys, 3 IBC paths, `back`, `again`.
-    let all = s.tree.scan_prefix([P_VALUE]).count();
+    let all = s.disk().scan_prefix([P_VALUE]).count();
     assert!(all < 80, "{all} app values kept");
-    let preimages = s.tree.scan_prefix([P_PREIMAGE]).count();
+    let preimages = s.disk().scan_prefix([P_PREIMAGE]).count();
     assert!(preimages < 30, "{preimages} preimages kept");
     let (v, proof) = s.get_with_proof(b"new10", 60).expect("absence proof");
     let root = s.app_hash_at(60).expect("hash").expect("kept");
@@ -303,7 +303,7 @@ fn a_commit_records_what_it_made_stale_in_one_entry_per_tree() {
         s.commit(s.prepare_commit(h, changes(&block(h))).expect("prep"))
             .expect("commit");
     }
-    let count = |p: u8| s.tree.scan_prefix([p]).count();
+    let count = |p: u8| s.disk().scan_prefix([p]).count();
     for p in [
         prune::P_STALE,
         prune::P_IBC_STALE,
@@ -352,31 +352,31 @@ fn the_per_item_stale_records_of_older_stores_are_still_pruned() {
             prune::P_IBC_TOMBSTONE,
         ),
     ] {
-        for item in old.tree.scan_prefix([rec]) {
+        for item in old.disk().scan_prefix([rec]) {
             let (k, v) = item.expect("record");
             let since = k.get(1..9).expect("since").to_vec();
             let r: prune::StaleRecord = borsh::from_slice(&v).expect("decode");
             for node in &r.nodes {
                 let mut e = since.clone();
                 e.extend(borsh::to_vec(node).expect("node key"));
-                old.tree.insert(prefixed(stale, &e), &[]).expect("write");
+                old.disk().insert(prefixed(stale, &e), &[]).expect("write");
             }
             for (hash, version) in &r.values {
                 let mut e = since.clone();
                 e.extend_from_slice(hash);
                 e.extend_from_slice(&version.to_be_bytes());
-                old.tree
+                old.disk()
                     .insert(prefixed(stale_values, &e), &[])
                     .expect("write");
             }
             for hash in &r.deleted {
                 let mut e = since.clone();
                 e.extend_from_slice(hash);
-                old.tree
+                old.disk()
                     .insert(prefixed(tombstones, &e), &[])
                     .expect("write");
             }
-            old.tree.remove(k).expect("remove");
+            old.disk().remove(k).expect("remove");
         }
     }
     let pruning = Pruning::named("custom", 5, 5).expect("custom");
@@ -388,7 +388,7 @@ fn the_per_item_stale_records_of_older_stores_are_still_pruned() {
         }
     }
     let entries = |s: &Store| -> Vec<Vec<u8>> {
-        s.tree
+        s.disk()
             .iter()
             .keys()
             .map(|k| k.expect("key").to_vec())
@@ -396,7 +396,7 @@ fn the_per_item_stale_records_of_older_stores_are_still_pruned() {
             .collect()
     };
     assert_eq!(entries(&old), entries(&new));
-    assert_eq!(old.oldest_height().expect("oldest"), 26);
+    assert_eq!(old.synced().oldest_height().expect("oldest"), 26);
 }
 
 /// The tx index is written by a thread of its own: what Commit queued is

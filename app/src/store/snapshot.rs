@@ -52,6 +52,8 @@ impl Store {
         mut f: impl FnMut(Vec<u8>, Vec<u8>) -> Result<(), StoreError>,
     ) -> Result<(), StoreError> {
         self.check_height(height)?;
+        // The walk reads nodes from disk only: the block in flight first lands.
+        self.sync()?;
         let ibc_root_key = KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY);
         for (nodes, values, flat) in [(P_NODE, P_VALUE, false), (P_IBC_NODE, P_IBC_VALUE, true)] {
             let tree = Arc::new(Tree {
@@ -59,6 +61,7 @@ impl Store {
                 nodes,
                 values,
                 cache: None,
+                flight: None,
             });
             let iter = JellyfishMerkleIterator::new(Arc::clone(&tree), height, KeyHash([0; 32]))
                 .map_err(tree_err)?;

@@ -10,7 +10,7 @@ fn changes(kvs: &[(&str, Option<&str>)]) -> Overlay {
 
 /// Everything in the state tree, in order.
 pub(super) fn dump(s: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
-    s.tree
+    s.disk()
         .iter()
         .map(|item| {
             let (k, v) = item.expect("read");

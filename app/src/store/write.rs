@@ -1,6 +1,8 @@
-//! What a commit adds to its one atomic batch, beside the latest values and
-//! the stale records (`prune::record_stale`): a version's JMT nodes, its
-//! values, and the preimages of keys new to the store.
+//! A committed block's one atomic batch: a version's JMT nodes, its values,
+//! the preimages of keys new to the store, the latest values, the stale
+//! records (`prune::record_stale`) and the height and app hash; then the
+//! flush and the pruning it makes due. Run by the writer thread
+//! ([`super::flight`]), or inline for a store's first commit.
 
 use std::collections::BTreeSet;
 
@@ -8,7 +10,82 @@ use jmt::storage::NodeBatch;
 use sha2::Sha256;
 
 use super::error::StoreError;
-use super::layout::{prefixed, tree_err, value_key, P_PREIMAGE};
+use super::flight::Disk;
+use super::layout::{
+    app_hash_key, meta_key, prefixed, tree_err, value_key, META_HEIGHT, P_LATEST, P_PREIMAGE,
+};
+use super::{prune, PendingCommit};
+
+/// Writes `pending` in one atomic batch, flushes it, and prunes to
+/// `prune_to` (a pruning failure is logged: it leaves more on disk, nothing
+/// else). The store is at the version before `pending`'s; `first` when it
+/// holds none yet.
+pub(super) fn block(
+    disk: &Disk,
+    pending: &PendingCommit,
+    prune_to: Option<u64>,
+    first: bool,
+) -> Result<(), StoreError> {
+    let trees = [
+        (&pending.tree_batch, prune::APP),
+        (&pending.ibc_batch, prune::IBC),
+    ];
+    let nodes_of = trees.map(|(tree, ids)| (ids.nodes, &tree.node_batch));
+    let values_of = trees.map(|(tree, ids)| (ids.values, &tree.node_batch));
+    let mut batch = sled::Batch::default();
+    nodes(&mut batch, &nodes_of)?;
+    let mut missing = BTreeSet::new();
+    for (tree, ids) in trees {
+        values(&mut batch, &tree.node_batch, ids.values);
+        prune::record_stale(
+            &mut batch,
+            &disk.tree,
+            tree,
+            ids,
+            &disk.latest,
+            &mut missing,
+        )?;
+    }
+    // Preimages are of the keys as their trees know them.
+    let tree_keys = pending.changes.keys().map(|key| {
+        key.strip_prefix(verdict_ibc::FLAT_PREFIX)
+            .unwrap_or(key.as_slice())
+    });
+    preimages(
+        &mut batch,
+        &missing,
+        tree_keys.chain([verdict_ibc::STORE_KEY]),
+    );
+    for (key, value) in &pending.changes {
+        match value {
+            Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
+            None => batch.remove(prefixed(P_LATEST, key)),
+        }
+    }
+    batch.insert(
+        meta_key(META_HEIGHT),
+        pending.height.to_be_bytes().as_slice(),
+    );
+    batch.insert(app_hash_key(pending.height), pending.app_hash.as_slice());
+    // The history starts at the first commit: height 1, a chain's initial
+    // height (one started from an export), or a restored snapshot's.
+    if first {
+        prune::mark_oldest(&mut batch, pending.height);
+    }
+    disk.tree.apply_batch(batch)?;
+    disk.db.flush()?;
+    // Only after the batch is on disk: a failed flush is fatal (the app
+    // halts), else `latest` would describe a version that is not there.
+    disk.latest.committed(pending.height, &values_of);
+    if let Some(oldest) = prune_to {
+        // Not consensus: a failure leaves more on disk, nothing else.
+        match prune::prune(&disk.tree, oldest) {
+            Ok(n) => tracing::debug!(height = pending.height, oldest, removed = n, "pruned"),
+            Err(e) => tracing::warn!(height = pending.height, error = %e, "pruning failed"),
+        }
+    }
+    Ok(())
+}
 
 /// Adds the nodes of `batches` (each with its tree's node prefix).
 pub(super) fn nodes(

@@ -1,0 +1,333 @@
+//! A committed block on its way to disk (issue 18, commit time).
+//!
+//! [`super::Store::commit`] returns once the block is hashed and hands it to
+//! one writer thread, which builds its sled batch, applies it, flushes it and
+//! prunes. Until that lands, the block is *in flight*: every read of the
+//! latest state, of its height, app hash, values and preimages consults it
+//! first (its nodes are in the node cache from the moment of the commit). At
+//! most one block is in flight: the next commit waits for the previous write,
+//! which at any real block interval is long finished.
+//!
+//! A crash loses at most the block in flight. The store then reopens at the
+//! height before it, CometBFT's handshake sees the app one block behind its
+//! own state and replays that block (FinalizeBlock and Commit), which gives
+//! the same app hash: a state transition is a function of the block. A
+//! failed write is never retried: the block stays visible, the error is kept,
+//! and the next commit returns it, which halts the node.
+
+use std::collections::BTreeMap;
+use std::sync::mpsc::{self, SyncSender};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread::JoinHandle;
+
+use jmt::KeyHash;
+use sha2::Sha256;
+
+use super::error::StoreError;
+use super::layout::{P_IBC_VALUE, P_VALUE};
+use super::{write, PendingCommit};
+
+/// A flat key and what a block writes there (`None`: deletes it).
+pub(super) type Write = (Vec<u8>, Option<Vec<u8>>);
+
+/// A block committed but perhaps not yet on disk, and what reads need of it.
+pub(super) struct Inflight {
+    pub(super) pending: PendingCommit,
+    /// Key hash → key (as its tree knows it), for every key the block writes.
+    preimages: BTreeMap<[u8; 32], Vec<u8>>,
+}
+
+impl Inflight {
+    pub(super) fn new(pending: PendingCommit) -> Self {
+        let preimages = pending
+            .changes
+            .keys()
+            .map(|key| {
+                key.strip_prefix(verdict_ibc::FLAT_PREFIX)
+                    .unwrap_or(key.as_slice())
+            })
+            .chain([verdict_ibc::STORE_KEY])
+            .map(|key| (KeyHash::with::<Sha256>(key).0, key.to_vec()))
+            .collect();
+        Inflight { pending, preimages }
+    }
+
+    pub(super) fn height(&self) -> u64 {
+        self.pending.height
+    }
+
+    /// The block's write of the flat key `key`: `Some(None)` when it deletes
+    /// it, `None` when the block leaves it alone.
+    pub(super) fn latest(&self, key: &[u8]) -> Option<Option<&[u8]>> {
+        self.pending.changes.get(key).map(Option::as_deref)
+    }
+
+    /// The block's writes of flat keys in `[start, end)`, ascending.
+    pub(super) fn latest_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Vec<Write> {
+        self.pending
+            .changes
+            .iter()
+            .filter(|(k, _)| start.is_none_or(|s| k.as_slice() >= s))
+            .filter(|(k, _)| end.is_none_or(|e| k.as_slice() < e))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    /// The value of `key_hash` the block writes in the tree whose values live
+    /// under `values` (`Some(None)`: deleted), when a read at `max_version`
+    /// sees this block.
+    pub(super) fn value(
+        &self,
+        values: u8,
+        max_version: u64,
+        key_hash: KeyHash,
+    ) -> Option<Option<Vec<u8>>> {
+        if max_version < self.pending.height {
+            return None;
+        }
+        let batch = match values {
+            P_VALUE => &self.pending.tree_batch,
+            P_IBC_VALUE => &self.pending.ibc_batch,
+            _ => return None,
+        };
+        batch
+            .node_batch
+            .values()
+            .get(&(self.pending.height, key_hash))
+            .cloned()
+    }
+
+    pub(super) fn preimage(&self, key_hash: KeyHash) -> Option<Vec<u8>> {
+        self.preimages.get(&key_hash.0).cloned()
+    }
+}
+
+/// What the writer thread writes with: handles on the same sled files as the
+/// store's, and what only it reads and updates.
+pub(super) struct Disk {
+    pub(super) tree: sled::Tree,
+    pub(super) db: sled::Db,
+    /// The newest version of the keys the last commits wrote (`prune::record_stale`).
+    pub(super) latest: super::cache::LatestVersions,
+}
+
+struct Job {
+    flight: Arc<Inflight>,
+    /// Prune to this version once the block is on disk.
+    prune_to: Option<u64>,
+}
+
+#[derive(Default)]
+struct State {
+    flight: Option<Arc<Inflight>>,
+    failed: Option<String>,
+    /// Tests: the writer waits while this is set.
+    held: bool,
+    /// Tests: the writer drops blocks instead of writing them (a crash).
+    discard: bool,
+}
+
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    changed: Condvar,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // Every update of the state is a single assignment: a panic elsewhere
+        // cannot leave it half-changed.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The writer thread and the block it is writing.
+pub(super) struct Writer {
+    pub(super) disk: Arc<Disk>,
+    shared: Arc<Shared>,
+    jobs: Option<SyncSender<Job>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    pub(super) fn new(disk: Disk) -> Result<Self, StoreError> {
+        let disk = Arc::new(disk);
+        let shared = Arc::new(Shared::default());
+        let (jobs, rx) = mpsc::sync_channel::<Job>(1);
+        let thread = {
+            let (disk, shared) = (Arc::clone(&disk), Arc::clone(&shared));
+            std::thread::Builder::new()
+                .name("store-writer".into())
+                .spawn(move || {
+                    for job in rx {
+                        write_job(&disk, &shared, job);
+                    }
+                })
+                .map_err(|e| StoreError::Tree(format!("cannot start the store writer: {e}")))?
+        };
+        Ok(Writer {
+            disk,
+            shared,
+            jobs: Some(jobs),
+            thread: Some(thread),
+        })
+    }
+
+    /// The block in flight, if any.
+    pub(super) fn flight(&self) -> Option<Arc<Inflight>> {
+        self.shared.lock().flight.clone()
+    }
+
+    /// Waits until no block is in flight; the error of a failed write.
+    pub(super) fn wait(&self) -> Result<(), StoreError> {
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(e) = &state.failed {
+                return Err(StoreError::WriteFailed(e.clone()));
+            }
+            if state.flight.is_none() {
+                return Ok(());
+            }
+            state = self
+                .shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Hands a block to the writer; it is in flight from now on. The caller
+    /// has waited for the previous one.
+    pub(super) fn send(&self, flight: Inflight, prune_to: Option<u64>) -> Result<(), StoreError> {
+        let flight = Arc::new(flight);
+        self.shared.lock().flight = Some(Arc::clone(&flight));
+        let sent = self
+            .jobs
+            .as_ref()
+            .map(|jobs| jobs.send(Job { flight, prune_to }));
+        if !matches!(sent, Some(Ok(()))) {
+            let msg = "the store writer has stopped".to_string();
+            self.shared.lock().failed = Some(msg.clone());
+            return Err(StoreError::WriteFailed(msg));
+        }
+        Ok(())
+    }
+
+    /// Tests: holds (or releases) the writer before its next write.
+    #[cfg(test)]
+    pub(super) fn hold(&self, held: bool) {
+        self.shared.lock().held = held;
+        self.shared.changed.notify_all();
+    }
+
+    /// Tests: makes the writer drop blocks unwritten, as a crash would.
+    #[cfg(test)]
+    pub(super) fn discard(&self) {
+        self.shared.lock().discard = true;
+        self.shared.changed.notify_all();
+    }
+}
+
+fn write_job(disk: &Disk, shared: &Shared, job: Job) {
+    let discard = {
+        let mut state = shared.lock();
+        while state.held {
+            state = shared
+                .changed
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.discard
+    };
+    let height = job.flight.height();
+    let written = if discard {
+        Ok(())
+    } else {
+        write::block(disk, &job.flight.pending, job.prune_to, false)
+    };
+    let mut state = shared.lock();
+    match written {
+        Ok(()) => {
+            if state
+                .flight
+                .as_ref()
+                .is_some_and(|f| Arc::ptr_eq(f, &job.flight))
+            {
+                state.flight = None;
+            }
+        }
+        Err(e) => {
+            tracing::error!(height, error = %e, "writing a committed block failed");
+            state.failed = Some(format!("height {height}: {e}"));
+        }
+    }
+    drop(state);
+    shared.changed.notify_all();
+}
+
+impl Drop for Writer {
+    /// Writes out the block in flight before the store closes.
+    fn drop(&mut self) {
+        self.shared.lock().held = false;
+        self.shared.changed.notify_all();
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The latest state in key order: `base` (what is on disk) with the block in
+/// flight's writes (`over`, ascending) laid over it; a deletion hides the key.
+/// Both inputs run in the same direction, descending when `descending`.
+pub(super) fn merged<I>(
+    base: I,
+    mut over: Vec<Write>,
+    descending: bool,
+) -> impl Iterator<Item = (Vec<u8>, Vec<u8>)>
+where
+    I: Iterator<Item = (Vec<u8>, Vec<u8>)>,
+{
+    if descending {
+        over.reverse();
+    }
+    Merged {
+        base: base.peekable(),
+        over: over.into_iter().peekable(),
+        descending,
+    }
+}
+
+struct Merged<I: Iterator<Item = (Vec<u8>, Vec<u8>)>> {
+    base: std::iter::Peekable<I>,
+    over: std::iter::Peekable<std::vec::IntoIter<Write>>,
+    descending: bool,
+}
+
+impl<I: Iterator<Item = (Vec<u8>, Vec<u8>)>> Iterator for Merged<I> {
+    type Item = (Vec<u8>, Vec<u8>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        use std::cmp::Ordering::*;
+        loop {
+            let order = match (self.base.peek(), self.over.peek()) {
+                (None, None) => return None,
+                (Some(_), None) => Less,
+                (None, Some(_)) => Greater,
+                (Some((b, _)), Some((o, _))) if self.descending => o.cmp(b),
+                (Some((b, _)), Some((o, _))) => b.cmp(o),
+            };
+            match order {
+                Less => return self.base.next(),
+                Equal | Greater => {
+                    if order == Equal {
+                        self.base.next();
+                    }
+                    if let Some((k, Some(v))) = self.over.next() {
+                        return Some((k, v));
+                    }
+                }
+            }
+        }
+    }
+}
