@@ -2,13 +2,14 @@
 //! Neither is consensus: a miss reads sled, and a store opened afresh starts
 //! with both empty.
 //!
-//! - [`NodeCache`]: the JMT nodes of the last few commits. Each block's
-//!   hashing reads the nodes on the paths it rewrites; the upper levels were
-//!   all written by the previous commits, and reading them back from sled (a
-//!   lookup and a borsh decode each) cost about a third of hashing a 1 000-write
-//!   block. A node key names one node forever (version and nibble path), so a
-//!   cached node is never out of date; pruning only deletes nodes of versions
-//!   no read reaches.
+//! - [`NodeCache`]: JMT nodes of the trees' newest versions. Each block's
+//!   hashing reads the nodes on the paths it rewrites, and reading them from
+//!   sled (a lookup and a borsh decode each) was most of hashing a 1 000-write
+//!   block. The cache holds what the last commits wrote and what hashing read
+//!   from disk, and drops a node when a commit makes it stale (jmt lists
+//!   those), so it holds the live trees, up to a bound. A node key names one
+//!   node forever (version and nibble path), so a cached node is never out of
+//!   date; pruning only deletes stale nodes.
 //! - [`LatestVersions`]: per tree and key hash, the version of the key's newest
 //!   value, for keys whose newest value is live (not a deletion). A commit needs, for every key
 //!   it writes, the value it replaces (for pruning) and whether the key's
@@ -18,47 +19,85 @@
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
-use jmt::storage::{Node, NodeBatch, NodeKey};
+use jmt::storage::{Node, NodeBatch, NodeKey, TreeUpdateBatch};
 
-/// How many commits' nodes are kept (about 2 500 nodes each for 1 000 writes).
-const VERSIONS: u64 = 4;
+/// How many nodes the cache holds at most before it stops taking nodes read
+/// from disk (a commit's own nodes always go in: they replace as many stale
+/// ones); past twice this it is emptied. About 2 500 nodes change per 1 000
+/// writes.
+const MAX_NODES: usize = 1 << 18;
 
-/// One commit's nodes, by tree prefix and node key.
-type Commit = BTreeMap<(u8, NodeKey), Node>;
+#[derive(Default)]
+struct Live {
+    /// By tree (node prefix), then node key.
+    trees: BTreeMap<u8, BTreeMap<NodeKey, Node>>,
+    len: usize,
+}
 
-/// The nodes of the last [`VERSIONS`] commits, by version.
+impl Live {
+    fn insert(&mut self, prefix: u8, key: NodeKey, node: Node) {
+        if self
+            .trees
+            .entry(prefix)
+            .or_default()
+            .insert(key, node)
+            .is_none()
+        {
+            self.len = self.len.saturating_add(1);
+        }
+    }
+}
+
+/// Nodes of the trees' newest versions: those the last commits wrote and
+/// those hashing read from disk, until a commit makes them stale.
 #[derive(Default)]
 pub(super) struct NodeCache {
-    nodes: Mutex<BTreeMap<u64, Commit>>,
+    live: Mutex<Live>,
 }
 
 impl NodeCache {
     pub(super) fn get(&self, prefix: u8, key: &NodeKey) -> Option<Node> {
-        let nodes = self.nodes.lock().ok()?;
-        nodes
-            .get(&key.version())?
-            .get(&(prefix, key.clone()))
-            .cloned()
+        let live = self.live.lock().ok()?;
+        live.trees.get(&prefix)?.get(key).cloned()
     }
 
-    /// After commit `version`: adds its nodes (`batches`: each with its tree's
-    /// node prefix) and drops those of commits `VERSIONS` or more before.
-    pub(super) fn committed(&self, version: u64, batches: &[(u8, &NodeBatch)]) {
-        let Ok(mut nodes) = self.nodes.lock() else {
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.live.lock().map_or(0, |l| l.len)
+    }
+
+    /// A node hashing read from disk: one of the newest version's (hashing
+    /// walks down from its root), so it stays until a commit replaces it.
+    pub(super) fn read(&self, prefix: u8, key: &NodeKey, node: &Node) {
+        let Ok(mut live) = self.live.lock() else {
             return;
         };
-        let keep_from = version.saturating_sub(VERSIONS - 1);
-        while nodes.first_key_value().is_some_and(|(v, _)| *v < keep_from) {
-            nodes.pop_first();
+        if live.len < MAX_NODES {
+            live.insert(prefix, key.clone(), node.clone());
+        }
+    }
+
+    /// After a commit: drops the nodes it made stale and adds those it wrote
+    /// (`batches`: each with its tree's node prefix).
+    pub(super) fn committed(&self, batches: &[(u8, &TreeUpdateBatch)]) {
+        let Ok(mut live) = self.live.lock() else {
+            return;
+        };
+        if live.len > MAX_NODES.saturating_mul(2) {
+            *live = Live::default();
         }
         for (prefix, batch) in batches {
-            for (node_key, node) in batch.nodes() {
-                // By the node key's own version, which is what a lookup asks:
-                // jmt files an empty tree's root of version `v` under `v - 1`.
-                nodes
-                    .entry(node_key.version())
-                    .or_default()
-                    .insert((*prefix, node_key.clone()), node.clone());
+            for stale in &batch.stale_node_index_batch {
+                let gone = live
+                    .trees
+                    .get_mut(prefix)
+                    .and_then(|t| t.remove(&stale.node_key));
+                if gone.is_some() {
+                    live.len = live.len.saturating_sub(1);
+                }
+            }
+            for (node_key, node) in batch.node_batch.nodes() {
+                live.insert(*prefix, node_key.clone(), node.clone());
             }
         }
     }

@@ -116,8 +116,10 @@ pub(super) struct Tree<'a> {
     pub(super) db: &'a sled::Tree,
     pub(super) nodes: u8,
     pub(super) values: u8,
-    /// The last commits' nodes, looked up before sled.
+    /// The newest versions' nodes, looked up before sled.
     pub(super) cache: Option<&'a super::cache::NodeCache>,
+    /// Hashing: nodes read from sled go into `cache` (they are live).
+    pub(super) fill: bool,
     /// The block not yet on disk, whose values and preimages come first.
     pub(super) flight: Option<std::sync::Arc<super::flight::Inflight>>,
 }
@@ -128,10 +130,14 @@ impl TreeReader for Tree<'_> {
             return Ok(Some(node));
         }
         let k = prefixed(self.nodes, &borsh::to_vec(node_key)?);
-        match self.db.get(k)? {
-            None => Ok(None),
-            Some(bytes) => Ok(Some(borsh::from_slice(&bytes)?)),
+        let Some(bytes) = self.db.get(k)? else {
+            return Ok(None);
+        };
+        let node: Node = borsh::from_slice(&bytes)?;
+        if let Some(cache) = self.cache.filter(|_| self.fill) {
+            cache.read(self.nodes, node_key, &node);
         }
+        Ok(Some(node))
     }
 
     fn get_value_option(

@@ -293,6 +293,7 @@ impl Store {
             nodes: P_NODE,
             values: P_VALUE,
             cache: Some(&self.nodes),
+            fill: false,
             flight: self.writer.flight(),
         }
     }
@@ -303,6 +304,7 @@ impl Store {
             nodes: P_IBC_NODE,
             values: P_IBC_VALUE,
             cache: Some(&self.nodes),
+            fill: false,
             flight: self.writer.flight(),
         }
     }
@@ -431,10 +433,17 @@ impl Store {
         // The sub-store first: its root is a value of the app tree. It gets a
         // version at every height, even an empty one, so proofs exist at every
         // committed height.
-        let ibc_tree = self.ibc_tree();
+        // Hashing walks the newest versions: what it reads stays cached.
+        let ibc_tree = Tree {
+            fill: true,
+            ..self.ibc_tree()
+        };
         let (ibc_root, ibc_batch) = put_set(&Sha256Jmt::new(&ibc_tree), ibc_set, height)?;
         value_set.push(ibc_root_entry(ibc_root.0));
-        let app_tree = self.app_tree();
+        let app_tree = Tree {
+            fill: true,
+            ..self.app_tree()
+        };
         let (root, tree_batch) = put_set(&Sha256Jmt::new(&app_tree), value_set, height)?;
         Ok(PendingCommit {
             height,
@@ -459,11 +468,12 @@ impl Store {
         let mut kept = BTreeMap::new();
         let flight = self.writer.flight();
         for (key, value) in changes {
-            let held = match flight.as_ref().and_then(|f| f.latest(&key)) {
-                Some(v) => v.is_some(),
-                None => self.tree.contains_key(prefixed(P_LATEST, &key))?,
-            };
-            if value.is_some() || held {
+            let keep = value.is_some()
+                || match flight.as_ref().and_then(|f| f.latest(&key)) {
+                    Some(v) => v.is_some(),
+                    None => self.tree.contains_key(prefixed(P_LATEST, &key))?,
+                };
+            if keep {
                 kept.insert(key, value);
             }
         }
@@ -484,13 +494,10 @@ impl Store {
             });
         }
         let (height, app_hash) = (pending.height, pending.app_hash);
-        self.nodes.committed(
-            height,
-            &[
-                (P_NODE, &pending.tree_batch.node_batch),
-                (P_IBC_NODE, &pending.ibc_batch.node_batch),
-            ],
-        );
+        self.nodes.committed(&[
+            (P_NODE, &pending.tree_batch),
+            (P_IBC_NODE, &pending.ibc_batch),
+        ]);
         // A snapshot being read keeps its version (and so every later one).
         let prune_to = self
             .pruning

@@ -61,6 +61,7 @@ impl Store {
                 nodes,
                 values,
                 cache: None,
+                fill: false,
                 flight: None,
             });
             let iter = JellyfishMerkleIterator::new(Arc::clone(&tree), height, KeyHash([0; 32]))

@@ -354,3 +354,22 @@ fn deleting_a_key_the_store_never_held_changes_nothing() {
     assert_eq!(a.get(b"x").expect("get"), None);
     assert_eq!(a.get_at(b"x", 2).expect("get"), Some(b"3".to_vec()));
 }
+
+/// The node cache holds the live trees: a commit takes out the nodes it makes
+/// stale, so rewriting the same keys block after block does not grow it.
+#[test]
+fn the_node_cache_drops_what_commits_make_stale() {
+    let d = tempfile::tempdir().expect("tmp");
+    let s = Store::open(d.path()).expect("open");
+    for h in 1..=60u64 {
+        let block: Overlay = (0..10u8)
+            .map(|k| (small_key(k, 255), Some(h.to_be_bytes().to_vec())))
+            .chain([(small_key(200, 100), Some(vec![h as u8]))])
+            .collect();
+        s.commit(s.prepare_commit(h, block).expect("prep"))
+            .expect("commit");
+    }
+    // 11 app keys plus `ibc`, one IBC path: a dozen leaves and a few internal
+    // nodes per tree, not sixty blocks' worth (~900).
+    assert!(s.nodes.len() < 40, "{} nodes cached", s.nodes.len());
+}
