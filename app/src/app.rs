@@ -298,9 +298,10 @@ impl Application for VerdictApp {
                 "halt height/time reached: verdictd stops after this commit"
             );
             // The block and the tx index are written by threads of their
-            // own: finish both first.
+            // own: finish both first. The block must be on disk: a new binary
+            // would otherwise replay it under its own rules.
             if let Err(e) = self.store.sync() {
-                tracing::error!(height, error = %e, "writing the block failed");
+                halt(&format!("Commit of height {height}: {e}"));
             }
             if let Err(e) = self.store.sync_tx_index() {
                 tracing::error!(height, error = %e, "finishing the tx index failed");

@@ -1,6 +1,8 @@
 //! What the store keeps in memory between commits (issue 18, commit time).
-//! Neither is consensus: a miss reads sled, and a store opened afresh starts
-//! with both empty.
+//! Neither is consensus state, and a store opened afresh starts with both
+//! empty. A miss reads sled, except for the nodes of the block in flight
+//! (`super::flight`): until the writer lands it they are only here, so the
+//! cache never drops them (see [`NodeCache::committed`]).
 //!
 //! - [`NodeCache`]: JMT nodes of the trees' newest versions. Each block's
 //!   hashing reads the nodes on the paths it rewrites, and reading them from
@@ -17,14 +19,14 @@
 //!   per key, about a fifth of a 1 000-write commit.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 
 use jmt::storage::{Node, NodeBatch, NodeKey, TreeUpdateBatch};
 
-/// How many nodes the cache holds at most before it stops taking nodes read
-/// from disk (a commit's own nodes always go in: they replace as many stale
-/// ones); past twice this it is emptied. About 2 500 nodes change per 1 000
-/// writes.
+/// Past this many nodes the cache takes no more nodes read from disk (a
+/// commit's own nodes always go in: they replace about as many stale ones);
+/// past twice this a commit empties it first (never the block in flight's
+/// nodes: they go in after). About 2 500 nodes change per 1 000 writes.
 const MAX_NODES: usize = 1 << 18;
 
 #[derive(Default)]
@@ -57,7 +59,10 @@ pub(super) struct NodeCache {
 
 impl NodeCache {
     pub(super) fn get(&self, prefix: u8, key: &NodeKey) -> Option<Node> {
-        let live = self.live.lock().ok()?;
+        // The cache holds the block in flight's nodes (not yet on disk): a
+        // poisoned lock must not turn into a miss. Every update is a single
+        // map operation, so a panic elsewhere cannot leave one half done.
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         live.trees.get(&prefix)?.get(key).cloned()
     }
 
@@ -69,9 +74,7 @@ impl NodeCache {
     /// A node hashing read from disk: one of the newest version's (hashing
     /// walks down from its root), so it stays until a commit replaces it.
     pub(super) fn read(&self, prefix: u8, key: &NodeKey, node: &Node) {
-        let Ok(mut live) = self.live.lock() else {
-            return;
-        };
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         if live.len < MAX_NODES {
             live.insert(prefix, key.clone(), node.clone());
         }
@@ -80,9 +83,7 @@ impl NodeCache {
     /// After a commit: drops the nodes it made stale and adds those it wrote
     /// (`batches`: each with its tree's node prefix).
     pub(super) fn committed(&self, batches: &[(u8, &TreeUpdateBatch)]) {
-        let Ok(mut live) = self.live.lock() else {
-            return;
-        };
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
         if live.len > MAX_NODES.saturating_mul(2) {
             *live = Live::default();
         }

@@ -5,8 +5,10 @@
 //! prunes. Until that lands, the block is *in flight*: every read of the
 //! latest state, of its height, app hash, values and preimages consults it
 //! first (its nodes are in the node cache from the moment of the commit). At
-//! most one block is in flight: the next commit waits for the previous write,
-//! which at any real block interval is long finished.
+//! most one block is in flight: the next commit waits for the previous write
+//! and the pruning it made due. For 1 000 writes that is 80–130 ms here, so at
+//! a block interval of a second it is done before the next Commit; with
+//! `timeout_commit` 0 and large blocks, Commit waits for what is left.
 //!
 //! A crash loses at most the block in flight. The store then reopens at the
 //! height before it, CometBFT's handshake sees the app one block behind its
@@ -64,11 +66,17 @@ impl Inflight {
 
     /// The block's writes of flat keys in `[start, end)`, ascending.
     pub(super) fn latest_range(&self, start: Option<&[u8]>, end: Option<&[u8]>) -> Vec<Write> {
+        use std::ops::Bound::{Excluded, Included, Unbounded};
+        let lo = start.map_or(Unbounded, Included);
+        let hi = end.map_or(Unbounded, Excluded);
+        if let (Included(s), Excluded(e)) = (lo, hi) {
+            if s >= e {
+                return Vec::new(); // BTreeMap::range panics on it
+            }
+        }
         self.pending
             .changes
-            .iter()
-            .filter(|(k, _)| start.is_none_or(|s| k.as_slice() >= s))
-            .filter(|(k, _)| end.is_none_or(|e| k.as_slice() < e))
+            .range::<[u8], _>((lo, hi))
             .map(|(k, v)| (k.clone(), v.clone()))
             .collect()
     }
@@ -243,7 +251,11 @@ fn write_job(disk: &Disk, shared: &Shared, job: Job) {
     let written = if discard {
         Ok(())
     } else {
-        write::block(disk, &job.flight.pending, job.prune_to, false)
+        // A panic below (sled's own) must not leave `wait` waiting forever.
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write::block(disk, &job.flight.pending, job.prune_to, false)
+        }))
+        .unwrap_or_else(|_| Err(StoreError::WriteFailed("the store writer panicked".into())))
     };
     let mut state = shared.lock();
     match written {

@@ -27,7 +27,9 @@
 //! access is cw-storage-plus.
 //!
 //! # Invariants
-//! - Nothing is written to disk outside [`Store::commit`].
+//! - Nothing is written to the state tree but the blocks [`Store::commit`]
+//!   takes (and pruning, after each), one atomic batch per block, in height
+//!   order (the tx index, not consensus, has trees of its own).
 //! - Both trees get version `h` at every committed height (an empty change set
 //!   copies the previous root), and the app tree's `ibc` value at `h` is the
 //!   `ibc` sub-store root at `h`; no module may write the bare key `ibc`.
@@ -93,6 +95,10 @@ pub struct Store {
     path: PathBuf,
     tree: sled::Tree,
     txs: txqueue::TxQueue,
+    /// Puts committed blocks on disk; holds the one in flight. Declared
+    /// before the lock: dropping it writes the block in flight, and only
+    /// then may another store open the directory.
+    writer: flight::Writer,
     db: sled::Db,
     // Held for the life of the store: a second process on the same directory gets
     // a clear error instead of sled's opaque one.
@@ -100,10 +106,8 @@ pub struct Store {
     pruning: Pruning,
     /// Versions pruning must keep: snapshots being read from them.
     pins: std::sync::Mutex<std::collections::BTreeSet<u64>>,
-    /// The nodes of the last commits, for the next block's hashing.
+    /// The live trees' nodes, for the next block's hashing.
     nodes: cache::NodeCache,
-    /// Puts committed blocks on disk; holds the one in flight.
-    writer: flight::Writer,
 }
 
 impl Store {
@@ -150,12 +154,12 @@ impl Store {
             path: db_path,
             tree,
             txs,
+            writer,
             db,
             _lock: lock,
             pruning: Pruning::NOTHING,
             pins: Default::default(),
             nodes: Default::default(),
-            writer,
         };
         store.check_consistency()?;
         Ok(store)

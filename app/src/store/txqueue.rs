@@ -9,9 +9,10 @@
 //! client that saw the block sees its txs. At most [`QUEUE`] blocks wait:
 //! beyond that, Commit waits for the writer. Dropping the store, and a halt
 //! height, write what is queued first. A crash or a kill loses what was
-//! queued (the writer keeps up, so normally the last block or nothing), as a
-//! crash between the state commit and the index write always could: CometBFT
-//! does not replay a block the app committed. Not consensus, and CometBFT's
+//! queued (the writer keeps up, so normally the last block or nothing), unless
+//! the state write of that block was lost too (`super::flight`): CometBFT then
+//! replays the block and its txs are indexed again (entries are keyed by tx
+//! hash, so a replay rewrites the same ones). Not consensus, and CometBFT's
 //! own index (`/tx`) still has those txs.
 
 use std::collections::VecDeque;
