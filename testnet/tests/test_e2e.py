@@ -51,6 +51,53 @@ def test_four_validators_agree_at_every_height_and_survive_sigkill_at_random_mom
     assert max(hs) - min(hs) <= 2, hs
 
 
+def test_a_node_killed_with_a_block_in_flight_to_disk_replays_it_and_agrees(net, free_ports):
+    """Commit returns before the block is on disk (the store's writer thread puts
+    it there): a node killed then restarts with its app a block behind
+    CometBFT's state, the handshake replays the block, and the node agrees at
+    every height. The window is milliseconds wide, so the node runs with every
+    write delayed (VERDICT_STORE_WRITE_DELAY_MS, a test hook) to be killed in it."""
+    n, slow = 4, 3
+    free_ports(n)
+    net.generate(n)
+    net.start()
+    assert net.wait_height(range(n), 5, 120), "net did not reach height 5"
+    for p in ("verdictd", "cometbft"):
+        assert net.kill(slow, p, signal.SIGKILL)
+    time.sleep(1.0)  # the killed processes' ports are released
+    os.environ["VERDICT_STORE_WRITE_DELAY_MS"] = "2500"
+    try:
+        net.restart(slow)
+    finally:
+        del os.environ["VERDICT_STORE_WRITE_DELAY_MS"]
+    # Each Commit now waits for the write before it: the node commits a block
+    # every ~2.5 s, and one is in flight nearly all the time.
+    deadline = time.monotonic() + 60
+    while (h0 := net.node(slow).height()) is None and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert h0 is not None, "the slowed node's RPC did not come up"
+    assert net.wait_height([slow], h0 + 2, 60), "the slowed node made no progress"
+    log = net.node(slow).log_file("cometbft")
+    mark = log.stat().st_size
+    for p in ("verdictd", "cometbft"):
+        assert net.kill(slow, p, signal.SIGKILL)
+    time.sleep(1.0)
+    net.restart(slow)
+    top = net.top_height(i for i in range(n) if i != slow)
+    assert net.wait_height([slow], top + 1, 90), "the node did not catch up"
+    with open(log, "rb") as f:
+        f.seek(mark)
+        replay = [line for line in f.read().decode(errors="replace").splitlines()
+                  if "ABCI Replay Blocks" in line]
+    assert replay, "no handshake after the restart"
+    fields = dict(kv.split("=", 1) for kv in replay[-1].split() if "=" in kv)
+    app, state = int(fields["appHeight"]), int(fields["stateHeight"])
+    assert app < state, f"no block was lost in flight: {replay[-1]}"
+    final = net.top_height() + 2
+    assert net.wait_height(range(n), final, 90)
+    net.assert_agreement(final)
+
+
 def test_a_single_validator_net_produces_blocks(net, free_ports):
     free_ports(1)
     net.generate(1)

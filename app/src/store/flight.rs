@@ -149,6 +149,11 @@ impl Shared {
     }
 }
 
+/// Tests of a real node: every write waits this many milliseconds first, so a
+/// test can kill the process with a block in flight (a crash's worst moment,
+/// which is otherwise a few milliseconds wide). Never set in production.
+const WRITE_DELAY_ENV: &str = "VERDICT_STORE_WRITE_DELAY_MS";
+
 /// The writer thread and the block it is writing.
 pub(super) struct Writer {
     pub(super) disk: Arc<Disk>,
@@ -162,12 +167,25 @@ impl Writer {
         let disk = Arc::new(disk);
         let shared = Arc::new(Shared::default());
         let (jobs, rx) = mpsc::sync_channel::<Job>(1);
+        let delay = std::env::var(WRITE_DELAY_ENV)
+            .ok()
+            .and_then(|v| v.parse::<u64>().ok())
+            .map(std::time::Duration::from_millis);
+        if let Some(d) = delay {
+            tracing::warn!(
+                ?d,
+                "{WRITE_DELAY_ENV} is set: every block write waits (tests only)"
+            );
+        }
         let thread = {
             let (disk, shared) = (Arc::clone(&disk), Arc::clone(&shared));
             std::thread::Builder::new()
                 .name("store-writer".into())
                 .spawn(move || {
                     for job in rx {
+                        if let Some(d) = delay {
+                            std::thread::sleep(d);
+                        }
                         write_job(&disk, &shared, job);
                     }
                 })
