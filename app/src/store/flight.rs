@@ -1,14 +1,15 @@
 //! A committed block on its way to disk (issue 18, commit time).
 //!
 //! [`super::Store::commit`] returns once the block is hashed and hands it to
-//! one writer thread, which builds its sled batch, applies it, flushes it and
-//! prunes. Until that lands, the block is *in flight*: every read of the
+//! one writer thread, which builds its sled batch, applies and flushes it,
+//! then prunes. Until it is on disk, the block is *in flight*: every read of the
 //! latest state, of its height, app hash, values and preimages consults it
 //! first (its nodes are in the node cache from the moment of the commit). At
 //! most one block is in flight: the next commit waits for the previous write
-//! and the pruning it made due. For 1 000 writes that is 80–130 ms here, so at
-//! a block interval of a second it is done before the next Commit; with
-//! `timeout_commit` 0 and large blocks, Commit waits for what is left.
+//! (not the pruning after it, which runs while the next block is in flight).
+//! For 1 000 writes that write is 80–130 ms here, so at a block interval of a
+//! second it is done before the next Commit; with `timeout_commit` 0 and
+//! large blocks, Commit waits for what is left.
 //!
 //! A crash loses at most the block in flight. The store then reopens at the
 //! height before it, CometBFT's handshake sees the app one block behind its
@@ -129,6 +130,8 @@ struct Job {
 struct State {
     flight: Option<Arc<Inflight>>,
     failed: Option<String>,
+    /// The writer is pruning after the last block it wrote.
+    pruning: bool,
     /// Tests: the writer waits while this is set.
     held: bool,
     /// Tests: the writer drops blocks instead of writing them (a crash).
@@ -204,14 +207,25 @@ impl Writer {
         self.shared.lock().flight.clone()
     }
 
-    /// Waits until no block is in flight; the error of a failed write.
+    /// Waits until no block is in flight (it may still be pruning after the
+    /// last one); the error of a failed write.
     pub(super) fn wait(&self) -> Result<(), StoreError> {
+        self.wait_for(|s| s.flight.is_none())
+    }
+
+    /// Waits until the writer has nothing left to do: no block in flight and
+    /// no pruning; the error of a failed write.
+    pub(super) fn idle(&self) -> Result<(), StoreError> {
+        self.wait_for(|s| s.flight.is_none() && !s.pruning)
+    }
+
+    fn wait_for(&self, done: impl Fn(&State) -> bool) -> Result<(), StoreError> {
         let mut state = self.shared.lock();
         loop {
             if let Some(e) = &state.failed {
                 return Err(StoreError::WriteFailed(e.clone()));
             }
-            if state.flight.is_none() {
+            if done(&state) {
                 return Ok(());
             }
             state = self
@@ -271,28 +285,43 @@ fn write_job(disk: &Disk, shared: &Shared, job: Job) {
     } else {
         // A panic below (sled's own) must not leave `wait` waiting forever.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write::block(disk, &job.flight.pending, job.prune_to, false)
+            write::block(disk, &job.flight.pending, false)
         }))
         .unwrap_or_else(|_| Err(StoreError::WriteFailed("the store writer panicked".into())))
     };
-    let mut state = shared.lock();
-    match written {
-        Ok(()) => {
-            if state
-                .flight
-                .as_ref()
-                .is_some_and(|f| Arc::ptr_eq(f, &job.flight))
-            {
-                state.flight = None;
+    let prune_to = job.prune_to.filter(|_| written.is_ok() && !discard);
+    {
+        let mut state = shared.lock();
+        match written {
+            Ok(()) => {
+                // Landed: the next Commit may go on while this one prunes.
+                if state
+                    .flight
+                    .as_ref()
+                    .is_some_and(|f| Arc::ptr_eq(f, &job.flight))
+                {
+                    state.flight = None;
+                }
+                state.pruning = prune_to.is_some();
+            }
+            Err(e) => {
+                tracing::error!(height, error = %e, "writing a committed block failed");
+                state.failed = Some(format!("height {height}: {e}"));
             }
         }
-        Err(e) => {
-            tracing::error!(height, error = %e, "writing a committed block failed");
-            state.failed = Some(format!("height {height}: {e}"));
-        }
     }
-    drop(state);
     shared.changed.notify_all();
+    if let Some(oldest) = prune_to {
+        // Pruning is not consensus: a panic in it is logged, not kept.
+        let pruned = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            write::prune(disk, height, oldest)
+        }));
+        if pruned.is_err() {
+            tracing::error!(height, oldest, "pruning panicked");
+        }
+        shared.lock().pruning = false;
+        shared.changed.notify_all();
+    }
 }
 
 impl Drop for Writer {

@@ -508,7 +508,10 @@ impl Store {
             .due(height)
             .map(|o| self.oldest_pin().map_or(o, |p| o.min(p)));
         if committed == 0 {
-            write::block(&self.writer.disk, &pending, prune_to, true)?;
+            write::block(&self.writer.disk, &pending, true)?;
+            if let Some(oldest) = prune_to {
+                write::prune(&self.writer.disk, height, oldest);
+            }
         } else {
             self.writer.send(flight::Inflight::new(pending), prune_to)?;
         }
@@ -518,7 +521,7 @@ impl Store {
     /// Waits until every committed block is on disk (and pruned); the error
     /// of a write that failed.
     pub fn sync(&self) -> Result<(), StoreError> {
-        self.writer.wait()
+        self.writer.idle()
     }
 
     /// Tests: the store, once every committed block is on disk and pruned.

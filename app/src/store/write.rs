@@ -1,7 +1,7 @@
 //! A committed block's one atomic batch: a version's JMT nodes, its values,
 //! the preimages of keys new to the store, the latest values, the stale
 //! records (`prune::record_stale`) and the height and app hash; then the
-//! flush and the pruning it makes due. Run by the writer thread
+//! flush, and after it the pruning the block makes due. Run by the writer thread
 //! ([`super::flight`]), or inline for a store's first commit.
 
 use std::collections::BTreeSet;
@@ -16,16 +16,9 @@ use super::layout::{
 };
 use super::{prune, PendingCommit};
 
-/// Writes `pending` in one atomic batch, flushes it, and prunes to
-/// `prune_to` (a pruning failure is logged: it leaves more on disk, nothing
-/// else). The store is at the version before `pending`'s; `first` when it
-/// holds none yet.
-pub(super) fn block(
-    disk: &Disk,
-    pending: &PendingCommit,
-    prune_to: Option<u64>,
-    first: bool,
-) -> Result<(), StoreError> {
+/// Writes `pending` in one atomic batch and flushes it. The store is at the
+/// version before `pending`'s; `first` when it holds none yet.
+pub(super) fn block(disk: &Disk, pending: &PendingCommit, first: bool) -> Result<(), StoreError> {
     let trees = [
         (&pending.tree_batch, prune::APP),
         (&pending.ibc_batch, prune::IBC),
@@ -77,14 +70,16 @@ pub(super) fn block(
     // Only after the batch is on disk: a failed flush is fatal (the app
     // halts), else `latest` would describe a version that is not there.
     disk.latest.committed(pending.height, &values_of);
-    if let Some(oldest) = prune_to {
-        // Not consensus: a failure leaves more on disk, nothing else.
-        match prune::prune(&disk.tree, oldest) {
-            Ok(n) => tracing::debug!(height = pending.height, oldest, removed = n, "pruned"),
-            Err(e) => tracing::warn!(height = pending.height, error = %e, "pruning failed"),
-        }
-    }
     Ok(())
+}
+
+/// After the block of `height` is on disk: prunes to `oldest`. Not
+/// consensus: a failure is logged and leaves more on disk, nothing else.
+pub(super) fn prune(disk: &Disk, height: u64, oldest: u64) {
+    match prune::prune(&disk.tree, oldest) {
+        Ok(n) => tracing::debug!(height, oldest, removed = n, "pruned"),
+        Err(e) => tracing::warn!(height, error = %e, "pruning failed"),
+    }
 }
 
 /// Adds the nodes of `batches` (each with its tree's node prefix).
