@@ -18,13 +18,11 @@
 //! failed write is never retried: the block stays visible, the error is kept,
 //! and the next commit returns it, which halts the node.
 
-use std::collections::BTreeMap;
 use std::sync::mpsc::{self, SyncSender};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread::JoinHandle;
 
 use jmt::KeyHash;
-use sha2::Sha256;
 
 use super::error::StoreError;
 use super::layout::{P_IBC_VALUE, P_VALUE};
@@ -36,25 +34,9 @@ pub(super) type Write = (Vec<u8>, Option<Vec<u8>>);
 /// A block committed but perhaps not yet on disk, and what reads need of it.
 pub(super) struct Inflight {
     pub(super) pending: PendingCommit,
-    /// Key hash → key (as its tree knows it), for every key the block writes.
-    preimages: BTreeMap<[u8; 32], Vec<u8>>,
 }
 
 impl Inflight {
-    pub(super) fn new(pending: PendingCommit) -> Self {
-        let preimages = pending
-            .changes
-            .keys()
-            .map(|key| {
-                key.strip_prefix(verdict_ibc::FLAT_PREFIX)
-                    .unwrap_or(key.as_slice())
-            })
-            .chain([verdict_ibc::STORE_KEY])
-            .map(|key| (KeyHash::with::<Sha256>(key).0, key.to_vec()))
-            .collect();
-        Inflight { pending, preimages }
-    }
-
     pub(super) fn height(&self) -> u64 {
         self.pending.height
     }
@@ -107,7 +89,7 @@ impl Inflight {
     }
 
     pub(super) fn preimage(&self, key_hash: KeyHash) -> Option<Vec<u8>> {
-        self.preimages.get(&key_hash.0).cloned()
+        self.pending.preimages.get(&key_hash.0).cloned()
     }
 }
 
@@ -122,6 +104,8 @@ pub(super) struct Disk {
 
 struct Job {
     flight: Arc<Inflight>,
+    /// The store's first block: it marks where the history starts.
+    first: bool,
     /// Prune to this version once the block is on disk.
     prune_to: Option<u64>,
 }
@@ -159,7 +143,6 @@ const WRITE_DELAY_ENV: &str = "VERDICT_STORE_WRITE_DELAY_MS";
 
 /// The writer thread and the block it is writing.
 pub(super) struct Writer {
-    pub(super) disk: Arc<Disk>,
     shared: Arc<Shared>,
     jobs: Option<SyncSender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -167,7 +150,6 @@ pub(super) struct Writer {
 
 impl Writer {
     pub(super) fn new(disk: Disk) -> Result<Self, StoreError> {
-        let disk = Arc::new(disk);
         let shared = Arc::new(Shared::default());
         let (jobs, rx) = mpsc::sync_channel::<Job>(1);
         let delay = std::env::var(WRITE_DELAY_ENV)
@@ -181,7 +163,7 @@ impl Writer {
             );
         }
         let thread = {
-            let (disk, shared) = (Arc::clone(&disk), Arc::clone(&shared));
+            let shared = Arc::clone(&shared);
             std::thread::Builder::new()
                 .name("store-writer".into())
                 .spawn(move || {
@@ -195,7 +177,6 @@ impl Writer {
                 .map_err(|e| StoreError::Tree(format!("cannot start the store writer: {e}")))?
         };
         Ok(Writer {
-            disk,
             shared,
             jobs: Some(jobs),
             thread: Some(thread),
@@ -238,13 +219,21 @@ impl Writer {
 
     /// Hands a block to the writer; it is in flight from now on. The caller
     /// has waited for the previous one.
-    pub(super) fn send(&self, flight: Inflight, prune_to: Option<u64>) -> Result<(), StoreError> {
-        let flight = Arc::new(flight);
+    pub(super) fn send(
+        &self,
+        pending: PendingCommit,
+        prune_to: Option<u64>,
+        first: bool,
+    ) -> Result<(), StoreError> {
+        let flight = Arc::new(Inflight { pending });
         self.shared.lock().flight = Some(Arc::clone(&flight));
-        let sent = self
-            .jobs
-            .as_ref()
-            .map(|jobs| jobs.send(Job { flight, prune_to }));
+        let sent = self.jobs.as_ref().map(|jobs| {
+            jobs.send(Job {
+                flight,
+                first,
+                prune_to,
+            })
+        });
         if !matches!(sent, Some(Ok(()))) {
             let msg = "the store writer has stopped".to_string();
             self.shared.lock().failed = Some(msg.clone());
@@ -285,7 +274,7 @@ fn write_job(disk: &Disk, shared: &Shared, job: Job) {
     } else {
         // A panic below (sled's own) must not leave `wait` waiting forever.
         std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            write::block(disk, &job.flight.pending, false)
+            write::block(disk, &job.flight.pending, job.first)
         }))
         .unwrap_or_else(|_| Err(StoreError::WriteFailed("the store writer panicked".into())))
     };

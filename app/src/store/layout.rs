@@ -46,18 +46,28 @@ pub(super) fn app_hash_key(height: u64) -> Vec<u8> {
 /// A value set of one of the two trees.
 pub(super) type ValueSet = Vec<(KeyHash, Option<OwnedValue>)>;
 
+/// Key hash → key as its tree knows it: what a commit may store as preimages.
+pub(super) type Preimages = std::collections::BTreeMap<[u8; 32], Vec<u8>>;
+
 /// Splits flat keys into the app tree's value set and the `ibc` sub-store's
-/// (`ibc/<path>` is `<path>` there).
+/// (`ibc/<path>` is `<path>` there), hashing each key once; `preimages`
+/// (when asked for) gets every key by its hash.
 pub(super) fn split_sets<'a>(
     items: impl IntoIterator<Item = (&'a [u8], Option<&'a [u8]>)>,
+    mut preimages: Option<&mut Preimages>,
 ) -> (ValueSet, ValueSet) {
     let (mut app, mut ibc) = (Vec::new(), Vec::new());
     for (k, v) in items {
         let v = v.map(<[u8]>::to_vec);
-        match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
-            Some(path) => ibc.push((KeyHash::with::<sha2::Sha256>(path), v)),
-            None => app.push((KeyHash::with::<sha2::Sha256>(k), v)),
+        let (set, key) = match k.strip_prefix(verdict_ibc::FLAT_PREFIX) {
+            Some(path) => (&mut ibc, path),
+            None => (&mut app, k),
+        };
+        let hash = KeyHash::with::<sha2::Sha256>(key);
+        if let Some(p) = preimages.as_deref_mut() {
+            p.insert(hash.0, key.to_vec());
         }
+        set.push((hash, v));
     }
     (app, ibc)
 }

@@ -75,6 +75,8 @@ pub struct PendingCommit {
     /// Root of the `ibc` sub-store at `height`.
     pub ibc_root: AppHash,
     changes: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Every written key (as its tree knows it, and `ibc`) by its hash.
+    preimages: Preimages,
     tree_batch: TreeUpdateBatch,
     ibc_batch: TreeUpdateBatch,
 }
@@ -432,8 +434,11 @@ impl Store {
             });
         }
         let changes = self.without_noop_deletions(changes)?;
-        let (mut value_set, ibc_set) =
-            split_sets(changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+        let mut preimages = Preimages::new();
+        let (mut value_set, ibc_set) = split_sets(
+            changes.iter().map(|(k, v)| (k.as_slice(), v.as_deref())),
+            Some(&mut preimages),
+        );
         // The sub-store first: its root is a value of the app tree. It gets a
         // version at every height, even an empty one, so proofs exist at every
         // committed height.
@@ -443,7 +448,9 @@ impl Store {
             ..self.ibc_tree()
         };
         let (ibc_root, ibc_batch) = put_set(&Sha256Jmt::new(&ibc_tree), ibc_set, height)?;
-        value_set.push(ibc_root_entry(ibc_root.0));
+        let ibc_entry = ibc_root_entry(ibc_root.0);
+        preimages.insert(ibc_entry.0 .0, verdict_ibc::STORE_KEY.to_vec());
+        value_set.push(ibc_entry);
         let app_tree = Tree {
             fill: true,
             ..self.app_tree()
@@ -454,6 +461,7 @@ impl Store {
             app_hash: root.0,
             ibc_root: ibc_root.0,
             changes,
+            preimages,
             tree_batch,
             ibc_batch,
         })
@@ -507,13 +515,11 @@ impl Store {
             .pruning
             .due(height)
             .map(|o| self.oldest_pin().map_or(o, |p| o.min(p)));
-        if committed == 0 {
-            write::block(&self.writer.disk, &pending, true)?;
-            if let Some(oldest) = prune_to {
-                write::prune(&self.writer.disk, height, oldest);
-            }
-        } else {
-            self.writer.send(flight::Inflight::new(pending), prune_to)?;
+        let first = committed == 0;
+        self.writer.send(pending, prune_to, first)?;
+        if first {
+            // The history's start is on disk before anything reads it.
+            self.writer.idle()?;
         }
         Ok(app_hash)
     }
@@ -522,20 +528,6 @@ impl Store {
     /// of a write that failed.
     pub fn sync(&self) -> Result<(), StoreError> {
         self.writer.idle()
-    }
-
-    /// Tests: the store, once every committed block is on disk and pruned.
-    #[cfg(test)]
-    fn synced(&self) -> &Self {
-        self.sync().expect("committed blocks written");
-        self
-    }
-
-    /// Tests: the sled tree, once every committed block is on it.
-    #[cfg(test)]
-    fn disk(&self) -> &sled::Tree {
-        self.sync().expect("committed blocks written");
-        &self.tree
     }
 }
 

@@ -170,7 +170,7 @@ pub fn state_root<'a>(
             key: String::from_utf8_lossy(k).into_owned(),
         });
     }
-    let (mut app, ibc) = split_sets(items.into_iter().map(|(k, v)| (k, Some(v))));
+    let (mut app, ibc) = split_sets(items.into_iter().map(|(k, v)| (k, Some(v))), None);
     let (ibc_root, _) = jmt::Sha256Jmt::new(&Empty)
         .put_value_set(ibc, 1)
         .map_err(tree_err)?;

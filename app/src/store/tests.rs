@@ -19,6 +19,25 @@ pub(super) fn dump(s: &Store) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+impl Store {
+    /// The store, once every committed block is on disk and pruned.
+    pub(super) fn synced(&self) -> &Self {
+        self.sync().expect("committed blocks written");
+        self
+    }
+
+    /// The sled tree, once every committed block is on it.
+    pub(super) fn disk(&self) -> &sled::Tree {
+        self.sync().expect("committed blocks written");
+        &self.tree
+    }
+}
+
+/// The pruning the proptests run under: keep 3 versions, prune every 2 blocks.
+pub(super) fn small_pruning() -> Pruning {
+    Pruning::named("custom", 3, 2).expect("custom")
+}
+
 /// A proptest's one-byte key as a flat key: an app key below `ibc_from`, an
 /// IBC path (`ibc/…`, the `ibc` sub-store) from there on.
 pub(super) fn small_key(k: u8, ibc_from: u8) -> Vec<u8> {
@@ -306,7 +325,7 @@ proptest! {
             // Keys 0..48 go to the app tree, the rest to the `ibc` sub-store,
             // which starts empty and empties again when its keys are deleted.
             let ov: Overlay = block.iter().map(|(k, v)| (small_key(*k, 48), v.map(|v| vec![v]))).collect();
-            let (app_set, ibc_set) = split_sets(ov.iter().map(|(k, v)| (k.as_slice(), v.as_deref())));
+            let (app_set, ibc_set) = split_sets(ov.iter().map(|(k, v)| (k.as_slice(), v.as_deref())), None);
             for (reader, set) in [(s.app_tree(), app_set), (s.ibc_tree(), ibc_set)] {
                 let puts: ValueSet = set.into_iter().filter(|(_, v)| v.is_some()).collect();
                 let tree = Sha256Jmt::new(&reader);

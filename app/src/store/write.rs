@@ -7,7 +7,6 @@
 use std::collections::BTreeSet;
 
 use jmt::storage::NodeBatch;
-use sha2::Sha256;
 
 use super::error::StoreError;
 use super::flight::Disk;
@@ -39,16 +38,11 @@ pub(super) fn block(disk: &Disk, pending: &PendingCommit, first: bool) -> Result
             &mut missing,
         )?;
     }
-    // Preimages are of the keys as their trees know them.
-    let tree_keys = pending.changes.keys().map(|key| {
-        key.strip_prefix(verdict_ibc::FLAT_PREFIX)
-            .unwrap_or(key.as_slice())
-    });
-    preimages(
-        &mut batch,
-        &missing,
-        tree_keys.chain([verdict_ibc::STORE_KEY]),
-    );
+    for hash in &missing {
+        if let Some(key) = pending.preimages.get(hash) {
+            batch.insert(prefixed(P_PREIMAGE, hash), key.as_slice());
+        }
+    }
     for (key, value) in &pending.changes {
         match value {
             Some(v) => batch.insert(prefixed(P_LATEST, key), v.as_slice()),
@@ -112,23 +106,5 @@ pub(super) fn values(batch: &mut sled::Batch, node_batch: &NodeBatch, prefix: u8
             }
         };
         batch.insert(value_key(prefix, key_hash, *version), encoded);
-    }
-}
-
-/// Adds the preimage of each of `tree_keys` (keys as their
-/// tree knows them) whose hash is in `missing` (see `prune::record_stale`).
-pub(super) fn preimages<'a>(
-    batch: &mut sled::Batch,
-    missing: &BTreeSet<[u8; 32]>,
-    tree_keys: impl IntoIterator<Item = &'a [u8]>,
-) {
-    if missing.is_empty() {
-        return;
-    }
-    for key in tree_keys {
-        let hash = jmt::KeyHash::with::<Sha256>(key).0;
-        if missing.contains(&hash) {
-            batch.insert(prefixed(P_PREIMAGE, &hash), key);
-        }
     }
 }

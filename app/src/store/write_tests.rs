@@ -3,13 +3,9 @@
 //! (caches cold: every answer read from disk) end with the same bytes on disk,
 //! pruning included.
 
-use super::tests::{dump, small_key};
+use super::tests::{dump, small_key, small_pruning};
 use super::*;
 use proptest::prelude::*;
-
-fn pruning() -> Pruning {
-    Pruning::named("custom", 3, 2).expect("custom")
-}
 
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(24))]
@@ -22,12 +18,12 @@ proptest! {
         ),
     ) {
         let (d1, d2) = (tempfile::tempdir().expect("tmp"), tempfile::tempdir().expect("tmp"));
-        let warm = Store::open(d1.path()).expect("open").with_pruning(pruning());
+        let warm = Store::open(d1.path()).expect("open").with_pruning(small_pruning());
         for (i, block) in blocks.iter().enumerate() {
             let h = i as u64 + 1;
             let ov: Overlay = block.iter().map(|(k, v)| (small_key(*k, 16), v.map(|v| vec![v]))).collect();
             let a = warm.commit(warm.prepare_commit(h, ov.clone()).expect("prepare")).expect("commit");
-            let cold = Store::open(d2.path()).expect("open").with_pruning(pruning());
+            let cold = Store::open(d2.path()).expect("open").with_pruning(small_pruning());
             let b = cold.commit(cold.prepare_commit(h, ov).expect("prepare")).expect("commit");
             prop_assert_eq!(a, b);
             drop(cold);
