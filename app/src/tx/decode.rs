@@ -8,6 +8,7 @@ use verdict_core::codes;
 use verdict_core::coin::{self, Coin};
 
 use super::env::blocked_recipient;
+use super::unknown::Refusal;
 use crate::error::TxFail;
 use crate::modules::Msg;
 use crate::params::AppParams;
@@ -92,71 +93,20 @@ pub fn decode(tx: &[u8], params: &AppParams, max_memo: u64) -> Result<DecodedTx,
     })
 }
 
-/// ADR-020: a signed tx carries no field its decoder does not know, at any
-/// depth (inside every `Any` whose type the node knows), so nothing is signed
-/// that the chain would silently drop. A TxBody's non-critical extension
-/// fields (numbers with bit 11 set, >= 1024) are allowed, as in the SDK.
+/// ADR-020: no field the chain does not know, at any depth (`super::unknown`).
+/// A TxBody's non-critical extension fields (numbers with bit 11 set) pass.
 fn reject_unknown_fields(type_name: &str, bytes: &[u8], body: bool) -> Result<(), TxFail> {
-    use prost_reflect::{DynamicMessage, ReflectMessage, Value};
-    fn walk(m: &DynamicMessage, path: &str, body: bool) -> Result<(), String> {
-        for f in m.unknown_fields() {
-            if body && f.number() & 1024 != 0 {
-                continue;
-            }
-            return Err(format!("unknown field {} in {path}", f.number()));
-        }
-        let check = |v: &Value, p: &str| -> Result<(), String> {
-            match v {
-                Value::Message(inner) => check_msg(inner, p),
-                _ => Ok(()),
-            }
-        };
-        for (field, value) in m.fields() {
-            let p = format!("{path}.{}", field.name());
-            match value {
-                Value::List(items) => items.iter().try_for_each(|i| check(i, &p))?,
-                other => check(other, &p)?,
-            }
-        }
-        Ok(())
-    }
-    fn check_msg(m: &DynamicMessage, path: &str) -> Result<(), String> {
-        if m.descriptor().full_name() != "google.protobuf.Any" {
-            return walk(m, path, false);
-        }
-        // An Any's payload is checked as its own type when the node knows it
-        // (an unknown type is refused later, by the message decoders).
-        let url = match m.get_field_by_name("type_url").as_deref() {
-            Some(Value::String(u)) => u.clone(),
-            _ => return Ok(()),
-        };
-        let Some(desc) =
-            verdict_proto::descriptor_pool().get_message_by_name(url.trim_start_matches('/'))
-        else {
-            return Ok(());
-        };
-        let value = match m.get_field_by_name("value").as_deref() {
-            Some(Value::Bytes(b)) => b.clone(),
-            _ => return Ok(()),
-        };
-        let inner =
-            DynamicMessage::decode(desc, value).map_err(|e| format!("{path} ({url}): {e}"))?;
-        walk(&inner, &format!("{path} ({url})"), false)
-    }
     let desc = verdict_proto::descriptor_pool()
         .get_message_by_name(type_name)
         .ok_or_else(|| TxFail::new(codes::TX_DECODE, format!("no descriptor of {type_name}")))?;
-    let m = DynamicMessage::decode(desc, bytes).map_err(|e| {
-        TxFail::new(
+    super::unknown::check(&desc, bytes, body).map_err(|r| match r {
+        Refusal::Malformed(why) => TxFail::new(codes::TX_DECODE, format!("tx parse error: {why}")),
+        Refusal::Unknown { number, path } => TxFail::new(
             codes::TX_DECODE,
-            format!("tx parse error: {type_name}: {e}"),
-        )
-    })?;
-    walk(&m, type_name, body).map_err(|e| {
-        TxFail::new(
-            codes::TX_DECODE,
-            format!("tx parse error: {e}: the chain does not know it, so it may not be signed (ADR-020)"),
-        )
+            format!(
+                "tx parse error: unknown field {number} in {path}: the chain does not know it, so it may not be signed (ADR-020)"
+            ),
+        ),
     })
 }
 

@@ -20,6 +20,7 @@ mod decode;
 mod env;
 pub(crate) mod router;
 mod sig;
+mod unknown;
 
 use cosmrs::proto::cosmos::base::abci::v1beta1::TxMsgData;
 use cosmwasm_std::Storage;
