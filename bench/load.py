@@ -9,7 +9,10 @@ threads (LOAD_THREADS): CometBFT's socket ABCI client answers each CheckTx after
 its flush timer, so a verdictd behind a socket needs more requests in flight than
 the in-process kvstore to be fed at the same rate. Latency is the time from the send to seeing the tx in a committed block
 (polled every 50 ms). Verdict runs as a validator would: no per-block invariant
-check (`check-invariants`, on in local nets). Results are appended to bench/RESULTS.md.
+check (`check-invariants`, on in local nets). Each engine's CPU (/proc: CometBFT, the
+app, this client) from the first send to the last commit is divided by the committed
+txs: on a machine whose cores the nodes share, that says where the throughput goes.
+Results are appended to bench/RESULTS.md.
 """
 
 from __future__ import annotations
@@ -141,6 +144,33 @@ def per_block_ms(before: dict[str, float], after: dict[str, float]) -> dict[str,
     return res
 
 
+def proc_cpu(pid: int | None) -> float:
+    """CPU seconds (user + system) a live process has used; 0 when it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return 0.0
+
+
+def cpu_now(pids: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far by role, this process (the client) included."""
+    t = os.times()
+    out = {role: sum(proc_cpu(p) for p in ps) for role, ps in pids.items()}
+    out["client"] = t.user + t.system
+    return out
+
+
+def engine_pids(net: Net, engine: str, procs: list[subprocess.Popen]) -> dict[str, list[int]]:
+    """The processes of a net by role: CometBFT, the app (verdictd, or
+    abci-cli's kvstore behind a socket; the in-process kvstore has none)."""
+    if engine == "verdict":
+        return {"cometbft": [p for i in range(N) if (p := net.node(i).pid("cometbft"))],
+                "app": [p for i in range(N) if (p := net.node(i).pid("verdictd"))]}
+    return {"cometbft": [p.pid for p in procs if "cometbft" in str(p.args[0])],
+            "app": [p.pid for p in procs if "abci-cli" in str(p.args[0])]}
+
+
 def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
     with tempfile.TemporaryDirectory() as d:
         out = Path(d) / "net"
@@ -174,6 +204,8 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                     txs.append(key + b"v" * max(1, len(t) - len(key)))
             start_h = net.node(0).height() or 0
             work0 = block_work(net) if engine == "verdict" else {}
+            pids = engine_pids(net, engine, procs)
+            cpu0 = cpu_now(pids)
             t0 = time.monotonic()
             # ... and one submitted while the load is being sent.
             loaded = threading.Thread(target=lambda: job_blocks.update(
@@ -189,6 +221,8 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 timer.join()
                 loaded.join(180)
             t_end = max(seen.values()) if seen else t_sent
+            cpu1 = cpu_now(pids)
+            wall = time.monotonic() - t0
             work = per_block_ms(work0, block_work(net)) if engine == "verdict" else {}
             lat = sorted((seen[h] - sent[h]) * 1000 for h in seen)
             return {
@@ -201,6 +235,11 @@ def run_engine(engine: str, txs_verdict: list[bytes] | None) -> dict:
                 "_txs": txs,
                 "job_blocks": job_blocks,
                 "block_work_ms": work,
+                # CPU ms per committed tx by role, over the send and the wait
+                # for its commits; busy = all of it over the cores' time.
+                "cpu_ms_per_tx": {r: round((cpu1[r] - cpu0[r]) * 1000 / max(1, len(seen)), 3)
+                                  for r in cpu1},
+                "busy": round(sum(cpu1[r] - cpu0[r] for r in cpu1) / (wall * (os.cpu_count() or 1)), 2),
             }
         finally:
             stop(procs)
@@ -235,6 +274,14 @@ def main() -> int:
         name = names[r["engine"]]
         lines.append(f"| {name} | {r['committed']}/{r['txs']} | {r['rejected']} | {r['tps']} | "
                      f"{r['lat_p50_ms']} ms | {r['lat_p99_ms']} ms |")
+    lines += ["", "CPU per committed tx, ms, summed over the four nodes (/proc, from the first send to the "
+              "last commit; the client is this script; busy = all CPU over the cores' time):", "",
+              "| engine | CometBFT | app | client | total | busy |", "|---|---|---|---|---|---|"]
+    for r in (k, ks, v):
+        c = r["cpu_ms_per_tx"]
+        total = sum(c.values())
+        lines.append(f"| {names[r['engine']]} | {c['cometbft']:.2f} | "
+                     f"{c['app']:.2f} | {c['client']:.2f} | {total:.2f} | {r['busy']:.0%} |")
     lines += ["", f"Verdict / kvstore throughput: {ratio:.2f}.",
               "", "An inference job (mlp_classifier) from inclusion to settlement, on the Verdict net: "
               f"{v['job_blocks'].get('idle')} blocks idle, {v['job_blocks'].get('loaded')} blocks "
