@@ -5,9 +5,12 @@
 //! The check reads the protobuf wire format directly against the descriptor
 //! pool: a field's number is looked up, a message field is entered, every
 //! other value is skipped by its wire type. Nothing is decoded into values
-//! (the typed decoders that run next do that), and nothing is allocated
-//! unless the tx is refused. It was a `prost_reflect::DynamicMessage` decode
-//! and walk, ~15 % of verdictd's CPU under load (issue 18's profile).
+//! (the typed decoders that run next do that). A singular message field that
+//! occurs more than once is checked as protobuf merges it, the concatenation
+//! of its occurrences. Nesting is limited to 100 levels, across Anys too, and
+//! groups (wire types 3, 4) are refused. It was a `prost_reflect::DynamicMessage`
+//! decode and walk, ~15 % of verdictd's CPU under load (issue 18's profile),
+//! which skipped the fields of an Any's own envelope.
 
 use prost_reflect::{Kind, MessageDescriptor};
 
@@ -82,6 +85,7 @@ fn scan(
     }
     let any = desc.full_name() == ANY;
     let (mut type_url, mut value): (&[u8], &[u8]) = (&[], &[]);
+    let mut singular: Vec<(prost_reflect::FieldDescriptor, Vec<&[u8]>)> = Vec::new();
     while !bytes.is_empty() {
         let tag = varint(&mut bytes)?;
         let number = u32::try_from(tag >> 3)
@@ -116,10 +120,22 @@ fn scan(
                     field.name()
                 )));
             };
-            scan(&inner, inner_bytes, false, depth + 1)
-                .map_err(|f| f.within(format!(".{}", field.name())))?;
+            if field.is_list() || field.is_map() {
+                scan(&inner, inner_bytes, false, depth + 1)
+                    .map_err(|f| f.within(format!(".{}", field.name())))?;
+            } else {
+                // A singular message given more than once is the merge of
+                // its occurrences (their concatenation): checked as that, or
+                // an Any's type_url from one and value from another would
+                // each pass alone (review of 82ae977).
+                match singular.iter_mut().find(|(f, _)| f.number() == number) {
+                    Some((_, parts)) => parts.push(inner_bytes),
+                    None => singular.push((field, vec![inner_bytes])),
+                }
+            }
         }
     }
+    scan_merged(singular, depth)?;
     if any {
         // A type the node does not know is refused later, by the message
         // decoders; a type_url that is not UTF-8 cannot name a known one.
@@ -133,6 +149,30 @@ fn scan(
     Ok(())
 }
 
+/// The singular message fields of one message, each as the merge of its
+/// occurrences.
+fn scan_merged(
+    singular: Vec<(prost_reflect::FieldDescriptor, Vec<&[u8]>)>,
+    depth: u32,
+) -> Result<(), Fail> {
+    for (field, parts) in singular {
+        let Kind::Message(inner) = field.kind() else {
+            continue;
+        };
+        let merged;
+        let bytes = match parts.as_slice() {
+            [one] => *one,
+            many => {
+                merged = many.concat();
+                merged.as_slice()
+            }
+        };
+        scan(&inner, bytes, false, depth + 1)
+            .map_err(|f| f.within(format!(".{}", field.name())))?;
+    }
+    Ok(())
+}
+
 /// Reads one base-128 varint (at most ten bytes).
 fn varint(bytes: &mut &[u8]) -> Result<u64, Fail> {
     let mut v: u64 = 0;
@@ -141,6 +181,9 @@ fn varint(bytes: &mut &[u8]) -> Result<u64, Fail> {
             return Err(Fail::malformed("truncated varint"));
         };
         *bytes = rest;
+        if i == 9 && b > 1 {
+            return Err(Fail::malformed("varint overflows 64 bits"));
+        }
         v |= u64::from(b & 0x7f) << (7 * i);
         if b & 0x80 == 0 {
             return Ok(v);

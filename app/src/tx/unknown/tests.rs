@@ -169,6 +169,10 @@ fn malformed_wire_is_refused_not_panicked_on() {
         vec![
             0x08, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01,
         ],
+        // timeout_height, a varint past 64 bits
+        vec![
+            0x18, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x02,
+        ],
         vfield(1, 5), // messages (an Any) as a varint
     ] {
         assert!(
@@ -198,6 +202,66 @@ fn nesting_past_the_limit_is_refused() {
     );
 }
 
+/// An AuthInfo with one SignerInfo whose public key (a secp256k1 PubKey in an
+/// Any) is given as one occurrence (`split` 0), as two (type_url in the
+/// first, value in the second: 1), or whole twice (2); `extra[i]` appended to,
+/// in order: the PubKey, the Any, the SignerInfo, the AuthInfo.
+fn auth_with(split: u8, extra: [&[u8]; 4]) -> Vec<u8> {
+    let mut pk = field(1, &[2u8; 33]);
+    pk.extend_from_slice(extra[0]);
+    let url = field(1, b"/cosmos.crypto.secp256k1.PubKey");
+    let value = field(2, &pk);
+    let mut info = Vec::new();
+    match split {
+        0 => info.extend(field(1, &[url, value, extra[1].to_vec()].concat())),
+        1 => {
+            info.extend(field(1, &url));
+            info.extend(field(1, &[value, extra[1].to_vec()].concat()));
+        }
+        _ => {
+            let whole = [url, value].concat();
+            info.extend(field(1, &whole));
+            info.extend(field(1, &[whole.as_slice(), extra[1]].concat()));
+        }
+    }
+    info.extend(field(2, &field(1, &vfield(1, 1)))); // mode_info.single.mode
+    info.extend(vfield(3, 7)); // sequence
+    info.extend_from_slice(extra[2]);
+    let mut auth = field(1, &info);
+    auth.extend_from_slice(extra[3]);
+    auth
+}
+
+fn auth_check(bytes: &[u8]) -> Result<(), Refusal> {
+    check(&desc("cosmos.tx.v1beta1.AuthInfo"), bytes, false)
+}
+
+#[test]
+fn a_public_key_split_over_two_occurrences_is_checked_as_merged() {
+    // Review of 82ae977: the type_url alone and the value alone each passed,
+    // and prost merged them into a PubKey with field 15 it then dropped.
+    let unknown = vfield(15, 1);
+    for split in [0, 1, 2] {
+        let clean = auth_with(split, [&[]; 4]);
+        assert_eq!(auth_check(&clean), Ok(()), "split {split}");
+        assert!(oracle("cosmos.tx.v1beta1.AuthInfo", &clean, false));
+        let b = auth_with(split, [&unknown, &[], &[], &[]]);
+        assert_eq!(
+            auth_check(&b),
+            Err(Refusal::Unknown {
+                number: 15,
+                path: "cosmos.tx.v1beta1.AuthInfo.signer_infos.public_key (/cosmos.crypto.secp256k1.PubKey)"
+                    .into()
+            }),
+            "split {split}"
+        );
+        assert!(
+            !oracle("cosmos.tx.v1beta1.AuthInfo", &b, false),
+            "split {split}"
+        );
+    }
+}
+
 fn extra_field() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
         3 => Just(Vec::new()),
@@ -210,10 +274,10 @@ fn extra_field() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// The wire scanner refuses exactly what the DynamicMessage walk refused
-    /// (with the Any envelope checked too), on bodies with fields added at
-    /// every depth and then bytes flipped; where the scanner passes what the
-    /// walk refused, the typed decode that follows refuses it.
+    /// What the DynamicMessage walk (with the Any envelope checked too)
+    /// passes, the wire scanner passes, on bodies with fields added at every
+    /// depth and then bytes flipped; where the scanner passes what the walk
+    /// refused, the typed decode that follows refuses it.
     #[test]
     fn the_scanner_agrees_with_the_dynamic_walk(
         e0 in extra_field(), e1 in extra_field(), e2 in extra_field(), e3 in extra_field(),
@@ -239,6 +303,37 @@ proptest! {
                         .map(|m| MsgSend::decode(m.value.as_slice()).ok())
                         .collect::<Option<Vec<_>>>()
                 });
+            prop_assert!(typed.is_none(), "the scanner passed what nothing refuses: {:02x?}", b);
+        }
+    }
+
+    /// The same on AuthInfos whose public key may come in two occurrences.
+    #[test]
+    fn the_scanner_agrees_with_the_dynamic_walk_on_split_keys(
+        split in 0u8..3,
+        e0 in extra_field(), e1 in extra_field(), e2 in extra_field(), e3 in extra_field(),
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 0..3),
+    ) {
+        use cosmrs::proto::cosmos::crypto::secp256k1::PubKey;
+        use cosmrs::proto::cosmos::tx::v1beta1::AuthInfo;
+        let mut b = auth_with(split, [&e0, &e1, &e2, &e3]);
+        for (i, x) in flips {
+            let at = i.index(b.len());
+            b[at] ^= x;
+        }
+        let new = auth_check(&b).is_ok();
+        let old = oracle("cosmos.tx.v1beta1.AuthInfo", &b, false);
+        if old {
+            prop_assert!(new, "the scanner refused what the walk passed: {:02x?}", b);
+        } else if new {
+            let typed = AuthInfo::decode(b.as_slice()).ok().and_then(|a| {
+                a.signer_infos
+                    .iter()
+                    .filter_map(|i| i.public_key.as_ref())
+                    .filter(|k| k.type_url == "/cosmos.crypto.secp256k1.PubKey")
+                    .map(|k| PubKey::decode(k.value.as_slice()).ok())
+                    .collect::<Option<Vec<_>>>()
+            });
             prop_assert!(typed.is_none(), "the scanner passed what nothing refuses: {:02x?}", b);
         }
     }
