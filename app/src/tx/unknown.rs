@@ -45,6 +45,14 @@ impl Fail {
         }
     }
 
+    fn unknown(number: u32) -> Self {
+        Fail {
+            malformed: None,
+            number,
+            trail: Vec::new(),
+        }
+    }
+
     fn within(mut self, segment: String) -> Self {
         self.trail.push(segment);
         self
@@ -98,18 +106,20 @@ fn scan(
             if non_critical_ok && number & 1024 != 0 {
                 continue;
             }
-            return Err(Fail {
-                malformed: None,
-                number,
-                trail: Vec::new(),
-            });
+            return Err(Fail::unknown(number));
         };
         if any {
-            // An Any's payload is checked below, as its own type.
+            // Its payload is checked below, as its own type; both fields are
+            // length-delimited (this check does not lean on prost's).
+            let Some(p) = payload else {
+                return Err(Fail::malformed(format!(
+                    "field {} of an Any has wire type {wire}",
+                    field.name()
+                )));
+            };
             match number {
-                1 => type_url = payload.unwrap_or_default(),
-                2 => value = payload.unwrap_or_default(),
-                _ => {}
+                1 => type_url = p,
+                _ => value = p,
             }
             continue;
         }

@@ -186,6 +186,40 @@ fn malformed_wire_is_refused_not_panicked_on() {
 }
 
 #[test]
+fn an_any_field_with_another_wire_type_is_refused() {
+    // Review of 8343f89: a type_url given as a fixed32 after the real one left
+    // the type empty, so the value went unchecked.
+    let mut any = field(1, b"/cosmos.bank.v1beta1.MsgSend");
+    any.extend(field(2, &vfield(99, 1)));
+    any.extend([0x0d, 0, 0, 0, 0]);
+    let r = body_check(&field(1, &any));
+    assert!(
+        matches!(&r, Err(Refusal::Malformed(m)) if m.contains("type_url")),
+        "{r:?}"
+    );
+}
+
+#[test]
+fn a_oneof_that_switches_members_is_checked_in_every_member() {
+    // mode_info = single, then multi, then single: prost keeps the last single
+    // only. Every occurrence is checked, so an unknown field in a member prost
+    // replaces is refused too (stricter than prost needs, never looser).
+    let single = |extra: &[u8]| field(1, &[vfield(1, 1), extra.to_vec()].concat());
+    let multi = field(2, &[]);
+    let info = |first: Vec<u8>| field(1, &field(2, &[first, multi.clone(), single(&[])].concat()));
+    assert_eq!(auth_check(&info(single(&[]))), Ok(()));
+    assert!(oracle(
+        "cosmos.tx.v1beta1.AuthInfo",
+        &info(single(&[])),
+        false
+    ));
+    assert!(matches!(
+        auth_check(&info(single(&vfield(9, 1)))),
+        Err(Refusal::Unknown { number: 9, .. })
+    ));
+}
+
+#[test]
 fn nesting_past_the_limit_is_refused() {
     // An Any may hold a TxBody, whose messages are Anys: nesting without end.
     let d = desc("cosmos.tx.v1beta1.TxBody");
