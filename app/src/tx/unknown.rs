@@ -28,10 +28,15 @@ pub(super) enum Refusal {
     Unknown { number: u32, path: String },
 }
 
+/// What was found.
+enum Found {
+    Malformed(String),
+    Unknown(u32),
+}
+
 /// Where a refusal was found, built on the way out (only when refusing).
 struct Fail {
-    malformed: Option<String>,
-    number: u32,
+    found: Found,
     /// Path segments, innermost first.
     trail: Vec<String>,
 }
@@ -39,16 +44,7 @@ struct Fail {
 impl Fail {
     fn malformed(why: impl Into<String>) -> Self {
         Fail {
-            malformed: Some(why.into()),
-            number: 0,
-            trail: Vec::new(),
-        }
-    }
-
-    fn unknown(number: u32) -> Self {
-        Fail {
-            malformed: None,
-            number,
+            found: Found::Malformed(why.into()),
             trail: Vec::new(),
         }
     }
@@ -72,12 +68,9 @@ pub(super) fn check(
         for seg in f.trail.iter().rev() {
             path.push_str(seg);
         }
-        match f.malformed {
-            Some(why) => Refusal::Malformed(format!("{path}: {why}")),
-            None => Refusal::Unknown {
-                number: f.number,
-                path,
-            },
+        match f.found {
+            Found::Malformed(why) => Refusal::Malformed(format!("{path}: {why}")),
+            Found::Unknown(number) => Refusal::Unknown { number, path },
         }
     })
 }
@@ -93,7 +86,7 @@ fn scan(
     }
     let any = desc.full_name() == ANY;
     let (mut type_url, mut value): (&[u8], &[u8]) = (&[], &[]);
-    let mut singular: Vec<(prost_reflect::FieldDescriptor, Vec<&[u8]>)> = Vec::new();
+    let mut nested: Vec<Nested> = Vec::new();
     while !bytes.is_empty() {
         let tag = varint(&mut bytes)?;
         let number = u32::try_from(tag >> 3)
@@ -106,7 +99,10 @@ fn scan(
             if non_critical_ok && number & 1024 != 0 {
                 continue;
             }
-            return Err(Fail::unknown(number));
+            return Err(Fail {
+                found: Found::Unknown(number),
+                trail: Vec::new(),
+            });
         };
         if any {
             // Its payload is checked below, as its own type; both fields are
@@ -130,57 +126,71 @@ fn scan(
                     field.name()
                 )));
             };
-            if field.is_list() || field.is_map() {
-                scan(&inner, inner_bytes, false, depth + 1)
-                    .map_err(|f| f.within(format!(".{}", field.name())))?;
-            } else {
-                // A singular message given more than once is the merge of
-                // its occurrences (their concatenation): checked as that, or
-                // an Any's type_url from one and value from another would
-                // each pass alone (review of 82ae977).
-                match singular.iter_mut().find(|(f, _)| f.number() == number) {
-                    Some((_, parts)) => parts.push(inner_bytes),
-                    None => singular.push((field, vec![inner_bytes])),
-                }
+            // Each element of a list or map is a message of its own; a
+            // singular message given more than once is the merge of its
+            // occurrences (their concatenation) and is checked as that, or an
+            // Any's type_url from one and value from another would each pass
+            // alone (review of 82ae977).
+            let merges = !(field.is_list() || field.is_map());
+            match nested
+                .iter_mut()
+                .find(|n| merges && n.field.number() == number)
+            {
+                Some(n) => n.more.push(inner_bytes),
+                None => nested.push(Nested {
+                    field,
+                    desc: inner,
+                    first: inner_bytes,
+                    more: Vec::new(),
+                }),
             }
         }
     }
-    scan_merged(singular, depth)?;
+    for n in nested {
+        n.scan(depth + 1)?;
+    }
     if any {
-        // A type the node does not know is refused later, by the message
-        // decoders; a type_url that is not UTF-8 cannot name a known one.
-        let url = std::str::from_utf8(type_url).unwrap_or_default();
-        if let Some(inner) =
-            verdict_proto::descriptor_pool().get_message_by_name(url.trim_start_matches('/'))
-        {
-            scan(&inner, value, false, depth + 1).map_err(|f| f.within(format!(" ({url})")))?;
-        }
+        scan_any_value(type_url, value, depth + 1)?;
     }
     Ok(())
 }
 
-/// The singular message fields of one message, each as the merge of its
-/// occurrences.
-fn scan_merged(
-    singular: Vec<(prost_reflect::FieldDescriptor, Vec<&[u8]>)>,
-    depth: u32,
-) -> Result<(), Fail> {
-    for (field, parts) in singular {
-        let Kind::Message(inner) = field.kind() else {
-            continue;
-        };
-        let merged;
-        let bytes = match parts.as_slice() {
-            [one] => *one,
-            many => {
-                merged = many.concat();
-                merged.as_slice()
-            }
-        };
-        scan(&inner, bytes, false, depth + 1)
-            .map_err(|f| f.within(format!(".{}", field.name())))?;
+/// An Any's value, as the type its type_url names. A type the node does not
+/// know is refused later, by the message decoders; a type_url that is not
+/// UTF-8 cannot name a known one.
+fn scan_any_value(type_url: &[u8], value: &[u8], depth: u32) -> Result<(), Fail> {
+    let url = std::str::from_utf8(type_url).unwrap_or_default();
+    match verdict_proto::descriptor_pool().get_message_by_name(url.trim_start_matches('/')) {
+        Some(inner) => scan(&inner, value, false, depth).map_err(|f| f.within(format!(" ({url})"))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// A message inside the one being scanned: a list or map element, or a
+/// singular field with all its occurrences.
+struct Nested<'a> {
+    field: prost_reflect::FieldDescriptor,
+    desc: MessageDescriptor,
+    first: &'a [u8],
+    /// Later occurrences of a singular field (none, the common case, allocates
+    /// nothing).
+    more: Vec<&'a [u8]>,
+}
+
+impl Nested<'_> {
+    fn scan(self, depth: u32) -> Result<(), Fail> {
+        let merged;
+        let bytes = if self.more.is_empty() {
+            self.first
+        } else {
+            let mut all = self.first.to_vec();
+            self.more.iter().for_each(|p| all.extend_from_slice(p));
+            merged = all;
+            merged.as_slice()
+        };
+        scan(&self.desc, bytes, false, depth)
+            .map_err(|f| f.within(format!(".{}", self.field.name())))
+    }
 }
 
 /// Reads one base-128 varint (at most ten bytes).
