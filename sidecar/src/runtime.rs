@@ -15,6 +15,12 @@
 //! library has it and session creation succeeds with it; otherwise it falls back
 //! to CPU with one warning. `auto` does the same silently (an info line). The
 //! device a session really got is recorded per model and reported per result.
+//!
+//! The CUDA provider runs in full float32: ONNX Runtime's CUDA provider turns
+//! TensorFloat-32 on by default for MatMul, Gemm and cuDNN convolutions on
+//! Ampere and later GPUs (10-bit mantissas, relative errors near 1e-3), which
+//! would put an honest GPU validator's outputs outside the chain's tolerance
+//! (rtol from 1e-4) against CPU validators. See [`cuda_provider`].
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -22,7 +28,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
 use ort::environment::Environment;
-use ort::ep::ExecutionProvider;
+use ort::ep::{ArbitrarilyConfigurableExecutionProvider, ExecutionProvider};
 use ort::session::Session;
 
 use crate::SidecarError;
@@ -165,6 +171,16 @@ fn environment(lib: &Path) -> Result<Environment, SidecarError> {
     Ok(env)
 }
 
+/// The CUDA execution provider as every session uses it: TensorFloat-32 off
+/// (`use_tf32=0`; ONNX Runtime's default is on), so MatMul, Gemm and
+/// convolutions round like the CPU's float32 and only the summation order
+/// differs. Measured CPU-vs-CUDA differences: `scripts/gpu-check.sh`.
+/// Written as "0", which every ONNX Runtime parses (`ort`'s `with_tf32(false)`
+/// writes "false", which older ones refuse, failing the provider).
+pub fn cuda_provider() -> ort::ep::CUDA {
+    ort::ep::CUDA::default().with_arbitrary_config("use_tf32", "0")
+}
+
 /// Loaded ONNX Runtime plus the device policy; creates sessions.
 pub struct Runtime {
     env: Environment,
@@ -240,7 +256,7 @@ impl Runtime {
                     .map_err(SidecarError::ort)?
                     .with_intra_threads(self.intra_threads)
                     .map_err(SidecarError::ort)?
-                    .with_execution_providers([ort::ep::CUDA::default().build().error_on_failure()])
+                    .with_execution_providers([cuda_provider().build().error_on_failure()])
                     .map_err(SidecarError::ort)?
                     .commit_from_memory(bytes)
                     .map_err(SidecarError::ort)
@@ -259,5 +275,20 @@ impl Runtime {
             .commit_from_memory(bytes)
             .map_err(SidecarError::ort)?;
         Ok((session, Device::Cpu))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// ONNX Runtime's CUDA provider defaults to TensorFloat-32; ours must ask for
+    /// float32 explicitly, or ONNX Runtime's default applies.
+    #[test]
+    fn the_cuda_provider_asks_for_full_float32() {
+        let options = format!("{:?}", cuda_provider());
+        assert!(options.contains(r#""use_tf32": "0""#), "{options}");
+        let default = format!("{:?}", ort::ep::CUDA::default());
+        assert!(!default.contains("use_tf32"), "{default}");
     }
 }
