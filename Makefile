@@ -68,7 +68,7 @@ unit:
 # (debug binaries: no second, release, compile of the dependency tree).
 test: setup lint unit
 	cargo build --workspace --bins
-	VERDICT_BIN_DIR=target/debug $(PY) -m pytest -q testnet/tests
+	VERDICT_BIN_DIR=target/debug $(PY) -m pytest -q scripts/tests testnet/tests
 
 # Longer end-to-end runs: more kill/restart rounds on release binaries, then a
 # short fuzzing session of tx decoding + CheckTx.

@@ -14,7 +14,9 @@ comparable with each other but not across machines.
 `--device cuda` (issue 22, after `make setup GPU=1`, on an NVIDIA GPU): the
 sidecar with `--device cuda`, Python with the CUDA execution provider, and per
 model the largest |CUDA - CPU| output difference (sidecar CUDA against sidecar
-CPU on the same inputs, plus inputs scaled ×10 and ×100: realistic ranges).
+CPU on the same inputs, plus inputs scaled ×10 and ×100: realistic ranges), the
+same in Python with TensorFloat-32 on (ONNX Runtime's CUDA default, which the
+sidecar turns off), and the model spec's absolute tolerance beside them.
 A CUDA run that fell back to CPU is reported as such (the device column).
 
 Prints a markdown table and writes it to bench/sidecar-results.md.
@@ -41,12 +43,53 @@ def pct(ns, q):
     return float(np.percentile(np.asarray(ns, dtype=np.float64), q)) / 1000.0
 
 
+def session(path, device, tf32=False, opts=None):
+    """A Python onnxruntime session on `device`; CUDA as the sidecar runs it
+    (TensorFloat-32 off) unless `tf32` (ONNX Runtime's own default)."""
+    if device == "cuda":
+        providers = [("CUDAExecutionProvider", {"use_tf32": "1" if tf32 else "0"}), "CPUExecutionProvider"]
+    else:
+        providers = ["CPUExecutionProvider"]
+    sess = ort.InferenceSession(path, opts, providers=providers)
+    want = "CUDAExecutionProvider" if device == "cuda" else "CPUExecutionProvider"
+    if sess.get_providers()[0] != want:
+        sys.exit(f"{os.path.basename(path)}: Python onnxruntime runs on {sess.get_providers()}, not {want}")
+    return sess
+
+
+SCALES = (1, 10, 100)
+
+
+def scaled(feeds, scale):
+    """Float inputs times `scale` (integer inputs, token ids, are not scaled)."""
+    return {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
+
+
+def tf32_vs_cpu(path, feeds):
+    """Largest |CUDA with TensorFloat-32 - CPU| in Python onnxruntime, per input
+    scale: what ONNX Runtime's default would cost a GPU validator."""
+    gpu, cpu = session(path, "cuda", tf32=True), session(path, "cpu")
+    diffs = []
+    for scale in SCALES:
+        f = scaled(feeds, scale)
+        a = np.concatenate([o.ravel() for o in gpu.run(None, f)]).astype(np.float64)
+        b = np.concatenate([o.ravel() for o in cpu.run(None, f)]).astype(np.float64)
+        diffs.append(float(np.max(np.abs(a - b))))
+    return diffs
+
+
+def tolerance_of(path):
+    """The shipped spec's absolute tolerance (models/specs/<stem>.json)."""
+    spec = os.path.join(ROOT, "models", "specs", os.path.basename(path).removesuffix(".onnx") + ".json")
+    with open(spec) as f:
+        return float(json.load(f)["tolerance"])
+
+
 def python_latencies(path, feeds, iters, device="cpu"):
     opts = ort.SessionOptions()
     opts.intra_op_num_threads = 1
     opts.inter_op_num_threads = 1
-    providers = ["CUDAExecutionProvider", "CPUExecutionProvider"] if device == "cuda" else ["CPUExecutionProvider"]
-    sess = ort.InferenceSession(path, opts, providers=providers)
+    sess = session(path, device, opts=opts)
     names = [o.name for o in sess.get_outputs()]
     for _ in range(20):
         sess.run(names, feeds)
@@ -81,10 +124,9 @@ def cuda_vs_cpu(exe, path, feeds, tmp):
     """Largest |CUDA - CPU| over all outputs, at input scales 1, 10 and 100
     (integer inputs, token ids, are not scaled)."""
     diffs = []
-    for scale in (1, 10, 100):
-        scaled = {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
-        dev, gpu = infer(exe, path, scaled, "cuda", tmp)
-        _, cpu = infer(exe, path, scaled, "cpu", tmp)
+    for scale in SCALES:
+        dev, gpu = infer(exe, path, scaled(feeds, scale), "cuda", tmp)
+        _, cpu = infer(exe, path, scaled(feeds, scale), "cpu", tmp)
         if dev != "cuda":
             sys.exit(f"{os.path.basename(path)}: --device cuda fell back to {dev}: no GPU result to compare")
         diffs.append(max(abs(a - b) for a, b in zip(gpu, cpu)))
@@ -108,7 +150,7 @@ def main():
     ap.add_argument("--device", choices=["cpu", "cuda"], default="cpu")
     args = ap.parse_args()
     exe = find_bin(args.bin)
-    profile = "release" if "/release/" in exe else "debug"
+    profile = "debug" if "/debug/" in exe else "release"
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(glob.glob(os.path.join(ROOT, "models", "*.onnx"))):
@@ -124,7 +166,7 @@ def main():
             rust = json.loads(res.stdout)
             py = python_latencies(path, feeds, args.iters, args.device)
             shape = ", ".join(f"{k}{list(v.shape)}" for k, v in feeds.items())
-            diff = cuda_vs_cpu(exe, path, feeds, tmp) if args.device == "cuda" else None
+            diff = (cuda_vs_cpu(exe, path, feeds, tmp), tf32_vs_cpu(path, feeds), tolerance_of(path)) if args.device == "cuda" else None
             rows.append((name, shape, rust["device"], pct(rust["latency_ns"], 50), pct(rust["latency_ns"], 99), pct(py, 50), pct(py, 99), diff))
     lines = [
         f"verdict-sidecar ({profile} build, ort 2.0.0-rc.15) vs Python onnxruntime {ort.__version__}; "
@@ -132,11 +174,15 @@ def main():
         f"warm-up; {platform.processor() or platform.machine()}, {os.cpu_count()} cores{gpu_name()}.",
         "",
         "| model | input | device | sidecar p50 µs | sidecar p99 µs | python p50 µs | python p99 µs |"
-        + (" max abs CUDA-CPU (x1 / x10 / x100 inputs) |" if args.device == "cuda" else ""),
-        "|---|---|---|---:|---:|---:|---:|" + ("---|" if args.device == "cuda" else ""),
+        + (" max abs CUDA-CPU, sidecar (x1 / x10 / x100 inputs) | same with TF32 (ORT's default), Python | spec tolerance |"
+           if args.device == "cuda" else ""),
+        "|---|---|---|---:|---:|---:|---:|" + ("---|---|---:|" if args.device == "cuda" else ""),
     ]
     for r in rows:
-        extra = f" {' / '.join(f'{d:.3g}' for d in r[7])} |" if r[7] is not None else ""
+        extra = ""
+        if r[7] is not None:
+            fp32, tf32, tol = r[7]
+            extra = f" {' / '.join(f'{d:.3g}' for d in fp32)} | {' / '.join(f'{d:.3g}' for d in tf32)} | {tol:g} |"
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} |{extra}")
     text = "\n".join(lines) + "\n"
     print(text)
