@@ -145,7 +145,8 @@ impl VerdictApp {
             },
         };
         let mut events = crate::modules::begin_block(view, &b)?;
-        let delivered = deliver_txs(view, req, &info, &params, &tx0);
+        let index = self.store.tx_index_on();
+        let delivered = deliver_txs(view, req, &info, &params, &tx0, index);
         let end = crate::modules::end_block(view, &b)?;
         events.extend(end.events);
         state::LAST_BLOCK.save(
@@ -240,12 +241,14 @@ fn misbehavior(req: &RequestFinalizeBlock) -> Vec<Misbehavior> {
 
 /// Phase 4: every transaction through the pipeline. tx[0], when injected, was
 /// handled by attestation's begin-block hook and only gets its result here.
+/// `index`: build the tx index entries (not consensus state).
 fn deliver_txs(
     view: &mut dyn Storage,
     req: &RequestFinalizeBlock,
     info: &BlockInfo,
     params: &AppParams,
     tx0: &Tx0,
+    index: bool,
 ) -> Delivered {
     let mut out = Delivered {
         tx_results: Vec::with_capacity(req.txs.len()),
@@ -277,8 +280,10 @@ fn deliver_txs(
         } else {
             tx::run(view, tx, info, params, Mode::Deliver)
         };
-        out.indexed
-            .push(IndexedTx::new(tx, info.height, i, &result, info));
+        if index {
+            out.indexed
+                .push(IndexedTx::new(tx, info.height, i, &result, info));
+        }
         out.tx_results.push(exec_result(result));
     }
     out

@@ -124,7 +124,9 @@ fn start(s: Start) -> anyhow::Result<()> {
     } else {
         anyhow::bail!("genesis file {} does not exist", c.genesis.display());
     }
-    let store = Store::open(&home.join("verdict"))?.with_pruning(c.store_pruning()?);
+    let store = Store::open(&home.join("verdict"))?
+        .with_pruning(c.store_pruning()?)
+        .with_tx_index(c.index_txs);
     let height = store.height()?;
     let mut app = VerdictApp::new(store)
         .with_invariant_checks(c.check_invariants)

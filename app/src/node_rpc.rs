@@ -228,6 +228,13 @@ fn percent_encode(s: &str) -> String {
 
 #[allow(deprecated)] // `events` and `pagination`: deprecated in SDK 0.50, still sent by clients
 fn txs_event(rpc: &Rpc, store: &Store, req: GetTxsEventRequest) -> Result<Vec<u8>, QueryError> {
+    if !store.tx_index_on() {
+        // The txs come from this node's index: without it the page would be empty.
+        return Err(QueryError::new(
+            codes::UNKNOWN_REQUEST,
+            crate::store::StoreError::TxIndexOff.to_string(),
+        ));
+    }
     let query = event_query(&req)?;
     // Page and limit: the request's own fields (SDK 0.50), else pagination's
     // offset/limit; pages count from 1.
@@ -368,6 +375,26 @@ fn validator_set(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_node_without_a_tx_index_refuses_tx_searches_before_asking_cometbft() {
+        let d = tempfile::tempdir().expect("tmp");
+        let store = Store::open(d.path()).expect("open").with_tx_index(false);
+        // Nothing listens there: the answer comes before any request is made.
+        let rpc = Rpc::new("http://127.0.0.1:1");
+        let req = GetTxsEventRequest {
+            query: "tx.height=2".into(),
+            ..Default::default()
+        };
+        let path = "/cosmos.tx.v1beta1.Service/GetTxsEvent";
+        let e = call(&rpc, &store, path, &req.encode_to_vec()).expect_err("no index");
+        assert_eq!(e.code, codes::UNKNOWN_REQUEST);
+        assert!(
+            e.log.contains("keeps no tx index (index-txs = false"),
+            "{}",
+            e.log
+        );
+    }
 
     #[test]
     #[allow(deprecated)]

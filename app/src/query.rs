@@ -209,7 +209,12 @@ fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
         )
     })?;
     let resp = indexed_tx(store, &hash)
-        .map_err(|e| QueryError::new(1, e.to_string()))?
+        .map_err(|e| match e {
+            crate::store::StoreError::TxIndexOff => {
+                QueryError::new(codes::UNKNOWN_REQUEST, e.to_string())
+            }
+            e => QueryError::new(1, e.to_string()),
+        })?
         .ok_or_else(|| {
             QueryError::new(
                 codes::NOT_FOUND,

@@ -67,6 +67,7 @@ fn the_template_is_the_defaults() {
         "pruning-keep-recent",
         "pruning-interval",
         "min-retain-blocks",
+        "index-txs",
         "halt-height",
         "halt-time",
         "[grpc]",
@@ -173,6 +174,11 @@ fn a_flag_overrides_the_file() {
     );
     let s = resolve(home.path(), &["--check-invariants"]).expect("bare bool flag");
     assert!(s.config.check_invariants);
+    assert!(s.config.index_txs, "the tx index is kept by default");
+    write_app_toml(home.path(), "index-txs = false\n");
+    assert!(!resolve(home.path(), &[]).expect("file").config.index_txs);
+    let s = resolve(home.path(), &["--index-txs"]).expect("flag over the file");
+    assert!(s.config.index_txs);
 }
 
 #[test]

@@ -330,6 +330,41 @@ fn a_signed_send_goes_through_check_tx_a_block_and_the_query_router() {
     assert_eq!((got.height, got.code, got.txhash), (2, 0, hash));
 }
 
+/// `index-txs = false`: the node keeps no tx index, says so to GetTx, and
+/// reaches the same app hash as the nodes that keep one (GetTxsEvent:
+/// node_rpc's unit test).
+#[test]
+fn a_node_without_a_tx_index_says_so_and_agrees_on_the_app_hash() {
+    use cosmrs::proto::cosmos::tx::v1beta1::GetTxRequest;
+    let mut net = genesis_net(4);
+    net.run_height(vec![]);
+    net.nodes[2].tx_index = false;
+    net.nodes[2].restart();
+    let tx = send(&net, 0, 1234, "first");
+    net.run_height(vec![tx.clone()]);
+    let hashes: Vec<_> = (net.nodes.iter())
+        .map(|n| n.app.store().app_hash_at(2).expect("hash"))
+        .collect();
+    assert!(hashes.windows(2).all(|w| w[0] == w[1]), "{hashes:?}");
+    let hash = hex::encode_upper(verdict_app::store::tx_hash(&tx));
+    let get = |i: usize| {
+        let req = GetTxRequest { hash: hash.clone() };
+        proto_query(&net.nodes[i].app, "/cosmos.tx.v1beta1.Service/GetTx", req)
+    };
+    assert_eq!(get(0).code, 0, "{}", get(0).log);
+    let off = get(2);
+    assert_eq!(off.code, verdict_core::codes::UNKNOWN_REQUEST);
+    assert!(
+        off.log.contains("keeps no tx index (index-txs = false"),
+        "{}",
+        off.log
+    );
+    assert_eq!(
+        net.nodes[2].app.store().tx_index_len().expect("len"),
+        (0, 0)
+    );
+}
+
 #[test]
 fn recheck_after_commit_evicts_txs_made_stale_by_the_block() {
     let mut net = genesis_net(4);

@@ -85,6 +85,11 @@ pub struct StartFlags {
     /// [check-invariants].
     #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
     pub check_invariants: Option<bool>,
+    /// Keep this node's own tx index, which GetTx and GetTxsEvent read
+    /// (`--index-txs=false`: none, saving its writes; a validator that serves
+    /// no queries needs none) [index-txs].
+    #[arg(long, value_name = "BOOL", num_args = 0..=1, default_missing_value = "true")]
+    pub index_txs: Option<bool>,
     /// This node's inference sidecar (e.g. http://127.0.0.1:26659 or unix:PATH); with
     /// --attestation-key, the node attests the jobs its validator is drawn for
     /// [attestation.sidecar].
@@ -186,6 +191,7 @@ impl StartFlags {
         set(&mut c.pruning_keep_recent, f.pruning_keep_recent);
         set(&mut c.pruning_interval, f.pruning_interval);
         set(&mut c.min_retain_blocks, f.min_retain_blocks);
+        set(&mut c.index_txs, f.index_txs);
         set(&mut c.halt_height, f.halt_height);
         set(&mut c.halt_time, f.halt_time);
         set(&mut c.grpc.address, f.grpc);

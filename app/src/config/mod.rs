@@ -49,6 +49,8 @@ pub struct AppConfig {
     pub pruning_interval: u64,
     /// Blocks CometBFT keeps (Commit's retain_height); 0 keeps all.
     pub min_retain_blocks: u64,
+    /// Keep this node's own tx index (GetTx, GetTxsEvent).
+    pub index_txs: bool,
     /// Stop after committing this height; 0: never.
     pub halt_height: u64,
     /// Stop after the first block at or after this time (Unix s); 0: never.
@@ -73,6 +75,7 @@ impl Default for AppConfig {
             pruning_keep_recent: 0,
             pruning_interval: 0,
             min_retain_blocks: 0,
+            index_txs: true,
             halt_height: 0,
             halt_time: 0,
             grpc: GrpcConfig::default(),

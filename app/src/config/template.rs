@@ -93,11 +93,12 @@ pub fn template() -> String {
 }
 
 fn pruning(out: &mut String, d: &AppConfig) {
-    section(out, None, "Pruning and halting (top level too).", &[
+    section(out, None, "Pruning, the tx index and halting (top level too).", &[
         key("pruning", "Which state versions to keep: \"default\" (the last 362880), \"nothing\"\n(all), \"everything\" (the last 2) or \"custom\" (the next two) (--pruning).", &d.pruning),
         key("pruning-keep-recent", "custom pruning: versions kept, at least 2 (--pruning-keep-recent).", &d.pruning_keep_recent),
         key("pruning-interval", "custom pruning: prune every this many blocks, at least 1\n(--pruning-interval).", &d.pruning_interval),
         key("min-retain-blocks", "Blocks CometBFT keeps (returned as Commit's retain_height); 0 keeps all\n(--min-retain-blocks).", &d.min_retain_blocks),
+        key("index-txs", "Keep this node's own tx index, which GetTx and GetTxsEvent read; false:\nnone (they answer so), saving its writes (--index-txs).", &d.index_txs),
         key("halt-height", "Stop cleanly after committing this height (an upgrade); 0: never\n(--halt-height).", &d.halt_height),
         key("halt-time", "Stop cleanly after the first block at or after this block time, Unix\nseconds; 0: never (--halt-time).", &d.halt_time),
     ]);

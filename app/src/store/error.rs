@@ -39,4 +39,6 @@ pub enum StoreError {
     Restore(String),
     #[error("the key {key:?} is reserved for the ibc sub-store root")]
     ReservedKey { key: String },
+    #[error("this node keeps no tx index (index-txs = false in app.toml): ask a node that does, or CometBFT's /tx")]
+    TxIndexOff,
 }

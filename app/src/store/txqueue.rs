@@ -14,6 +14,11 @@
 //! replays the block and its txs are indexed again (entries are keyed by tx
 //! hash, so a replay rewrites the same ones). Not consensus, and CometBFT's
 //! own index (`/tx`) still has those txs.
+//!
+//! `index-txs = false` (app.toml, `--index-txs=false`) keeps no index: a
+//! validator that serves no GetTx saves the writer's work (about a tenth of
+//! verdictd's CPU under load, bench/RESULTS.md); GetTx and GetTxsEvent then
+//! answer that this node keeps none. Entries written before are still pruned.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -39,6 +44,8 @@ enum Job {
 type Waiting = Arc<Mutex<VecDeque<Arc<Vec<IndexedTx>>>>>;
 
 pub(super) struct TxQueue {
+    /// Whether committed blocks' txs are indexed (`index-txs`).
+    on: bool,
     index: Arc<TxIndex>,
     waiting: Waiting,
     jobs: Option<SyncSender<Job>>,
@@ -58,6 +65,7 @@ impl TxQueue {
             })
             .map_err(|e| StoreError::Tree(format!("starting the tx index writer: {e}")))?;
         Ok(TxQueue {
+            on: true,
             index,
             waiting,
             jobs: Some(jobs),
@@ -169,14 +177,27 @@ fn write_jobs(index: &TxIndex, waiting: &Mutex<VecDeque<Arc<Vec<IndexedTx>>>>, r
 }
 
 impl super::Store {
+    /// Indexes committed txs (`true`, the default) or keeps no index.
+    pub fn with_tx_index(mut self, on: bool) -> Self {
+        self.txs.on = on;
+        self
+    }
+
+    /// Whether committed txs are indexed (`index-txs`).
+    pub fn tx_index_on(&self) -> bool {
+        self.txs.on
+    }
+
     /// Hands a committed block's tx index entries to the writer, and a prune
     /// of at most `limit` entries below `retain` (CometBFT's retain height)
-    /// after them; returns before they are written.
+    /// after them; returns before they are written. With the index off, only
+    /// the prune.
     pub fn index_txs(
         &self,
         txs: Vec<IndexedTx>,
         prune: Option<(u64, usize)>,
     ) -> Result<(), StoreError> {
+        let txs = if self.txs.on { txs } else { Vec::new() };
         self.txs.push(txs, prune)
     }
 
@@ -197,8 +218,12 @@ impl super::Store {
         Ok(self.txs.synced()?.len())
     }
 
-    /// The indexed result of the tx with `hash`, if any (queued or written).
+    /// The indexed result of the tx with `hash`, if any (queued or written);
+    /// [`StoreError::TxIndexOff`] when this node keeps no index.
     pub fn indexed_tx(&self, hash: &[u8]) -> Result<Option<TxResponse>, StoreError> {
+        if !self.txs.on {
+            return Err(StoreError::TxIndexOff);
+        }
         self.txs.read(hash)
     }
 }

@@ -43,6 +43,8 @@ pub struct Node {
     /// Whether it attests inference jobs (has an attestor).
     pub attests: bool,
     pub index: u8,
+    /// Whether its store keeps the tx index (`index-txs`); read at (re)start.
+    pub tx_index: bool,
 }
 
 impl Node {
@@ -55,14 +57,15 @@ impl Node {
             behaviour,
             attests,
             index: i,
+            tx_index: true,
         };
         node.app = NodeApp(Some(node.start()));
         node
     }
 
     fn start(&self) -> VerdictApp {
-        let app = VerdictApp::new(Store::open(self.dir.path()).expect("open"))
-            .with_invariant_checks(true);
+        let store = Store::open(self.dir.path()).expect("open");
+        let app = VerdictApp::new(store.with_tx_index(self.tx_index)).with_invariant_checks(true);
         if self.attests {
             app.with_attestor(attestor_with(&self.key, self.index, self.behaviour))
         } else {
