@@ -16,7 +16,8 @@ sidecar with `--device cuda`, Python with the CUDA execution provider, and per
 model the largest |CUDA - CPU| output difference (sidecar CUDA against sidecar
 CPU on the same inputs, plus inputs scaled ×10 and ×100: realistic ranges), the
 same in Python with TensorFloat-32 on (ONNX Runtime's CUDA default, which the
-sidecar turns off), and the model spec's absolute tolerance beside them.
+sidecar turns off), each with its worst element's share of the chain's
+tolerance (bench/chain_tolerance.py: above 1 grey, above 8 slashed).
 A CUDA run that fell back to CPU is reported as such (the device column).
 
 Prints a markdown table and writes it to bench/sidecar-results.md.
@@ -37,6 +38,8 @@ import onnxruntime as ort
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models"))
 from reference import reference_inputs, to_json  # noqa: E402
+
+from chain_tolerance import share_of_tolerance, spec_atol  # noqa: E402
 
 
 def pct(ns, q):
@@ -66,23 +69,17 @@ def scaled(feeds, scale):
 
 
 def tf32_vs_cpu(path, feeds):
-    """Largest |CUDA with TensorFloat-32 - CPU| in Python onnxruntime, per input
-    scale: what ONNX Runtime's default would cost a GPU validator."""
+    """Per input scale, (largest |CUDA with TensorFloat-32 - CPU|, its worst share
+    of the chain's tolerance) in Python onnxruntime: what ONNX Runtime's default
+    would cost a GPU validator."""
     gpu, cpu = session(path, "cuda", tf32=True), session(path, "cpu")
-    diffs = []
+    atol, out = spec_atol(path), []
     for scale in SCALES:
         f = scaled(feeds, scale)
         a = np.concatenate([o.ravel() for o in gpu.run(None, f)]).astype(np.float64)
         b = np.concatenate([o.ravel() for o in cpu.run(None, f)]).astype(np.float64)
-        diffs.append(float(np.max(np.abs(a - b))))
-    return diffs
-
-
-def tolerance_of(path):
-    """The shipped spec's absolute tolerance (models/specs/<stem>.json)."""
-    spec = os.path.join(ROOT, "models", "specs", os.path.basename(path).removesuffix(".onnx") + ".json")
-    with open(spec) as f:
-        return float(json.load(f)["tolerance"])
+        out.append((float(np.max(np.abs(a - b))), share_of_tolerance(a, b, atol)))
+    return out
 
 
 def python_latencies(path, feeds, iters, device="cpu"):
@@ -121,16 +118,17 @@ def infer(exe, path, feeds, device, tmp):
 
 
 def cuda_vs_cpu(exe, path, feeds, tmp):
-    """Largest |CUDA - CPU| over all outputs, at input scales 1, 10 and 100
-    (integer inputs, token ids, are not scaled)."""
-    diffs = []
+    """Per input scale 1, 10 and 100 (integer inputs, token ids, are not
+    scaled): (largest |sidecar CUDA - sidecar CPU| over all outputs, its worst
+    share of the chain's tolerance)."""
+    atol, out = spec_atol(path), []
     for scale in SCALES:
         dev, gpu = infer(exe, path, scaled(feeds, scale), "cuda", tmp)
         _, cpu = infer(exe, path, scaled(feeds, scale), "cpu", tmp)
         if dev != "cuda":
             sys.exit(f"{os.path.basename(path)}: --device cuda fell back to {dev}: no GPU result to compare")
-        diffs.append(max(abs(a - b) for a, b in zip(gpu, cpu)))
-    return diffs
+        out.append((max(abs(a - b) for a, b in zip(gpu, cpu)), share_of_tolerance(gpu, cpu, atol)))
+    return out
 
 
 def find_bin(explicit):
@@ -166,7 +164,7 @@ def main():
             rust = json.loads(res.stdout)
             py = python_latencies(path, feeds, args.iters, args.device)
             shape = ", ".join(f"{k}{list(v.shape)}" for k, v in feeds.items())
-            diff = (cuda_vs_cpu(exe, path, feeds, tmp), tf32_vs_cpu(path, feeds), tolerance_of(path)) if args.device == "cuda" else None
+            diff = (cuda_vs_cpu(exe, path, feeds, tmp), tf32_vs_cpu(path, feeds)) if args.device == "cuda" else None
             rows.append((name, shape, rust["device"], pct(rust["latency_ns"], 50), pct(rust["latency_ns"], 99), pct(py, 50), pct(py, 99), diff))
     lines = [
         f"verdict-sidecar ({profile} build, ort 2.0.0-rc.15) vs Python onnxruntime {ort.__version__}; "
@@ -174,15 +172,15 @@ def main():
         f"warm-up; {platform.processor() or platform.machine()}, {os.cpu_count()} cores{gpu_name()}.",
         "",
         "| model | input | device | sidecar p50 µs | sidecar p99 µs | python p50 µs | python p99 µs |"
-        + (" max abs CUDA-CPU, sidecar (x1 / x10 / x100 inputs) | same with TF32 (ORT's default), Python | spec tolerance |"
+        + (" max abs CUDA-CPU (share of tolerance), sidecar, x1 / x10 / x100 inputs | same with TF32 (ORT's default), Python |"
            if args.device == "cuda" else ""),
-        "|---|---|---|---:|---:|---:|---:|" + ("---|---|---:|" if args.device == "cuda" else ""),
+        "|---|---|---|---:|---:|---:|---:|" + ("---|---|" if args.device == "cuda" else ""),
     ]
     for r in rows:
         extra = ""
         if r[7] is not None:
-            fp32, tf32, tol = r[7]
-            extra = f" {' / '.join(f'{d:.3g}' for d in fp32)} | {' / '.join(f'{d:.3g}' for d in tf32)} | {tol:g} |"
+            fp32, tf32 = (" / ".join(f"{d:.3g} ({sh:.2g})" for d, sh in col) for col in r[7])
+            extra = f" {fp32} | {tf32} |"
         lines.append(f"| {r[0]} | {r[1]} | {r[2]} | {r[3]:.1f} | {r[4]:.1f} | {r[5]:.1f} | {r[6]:.1f} |{extra}")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -14,14 +14,10 @@ the inputs of models/reference.py at scales x1, x10 and x100. The same
 evaluator without rounding (float32 math in another order) is the control.
 
 Per model and scale it prints the largest |difference| and the worst element's
-share of the chain's tolerance: atol·(2 + ⌈rtol·|reference|/atol⌉) with the
-spec's atol and the chain's smallest rtol (1e-4). Above 1 an output is grey
-(unpaid); above 8 (wrong_output_multiple) it is slashed. Outputs longer than
-max_output_len are judged on projections on chain; the share is then only
-indicative. Appends nothing: copy the table into bench/RESULTS.md.
+share of the chain's tolerance (bench/chain_tolerance.py: above 1 grey, unpaid;
+above 8 slashed). Appends nothing: copy the table into bench/RESULTS.md.
 """
 import glob
-import json
 import math
 import os
 import sys
@@ -33,12 +29,12 @@ from onnx import helper
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
+from chain_tolerance import RTOL, SLASH_MULTIPLE, share_of_tolerance, spec_atol
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models"))
 from reference import reference_inputs  # noqa: E402
 
-RTOL = 1e-4  # inference params: min_rtol_nano = 100 000
-GREY_MULTIPLE = 8  # inference params: wrong_output_multiple
 SCALES = (1, 10, 100)
 # The multiplied operands of each op (a bias or C term is added in float32).
 OPERANDS = {"MatMul": (0, 1), "Gemm": (0, 1), "Conv": (0, 1)}
@@ -68,9 +64,9 @@ def with_tf32(model):
     m = onnx.ModelProto()
     m.CopyFrom(model)
     nodes = []
-    for n in m.graph.node:
+    for k, n in enumerate(m.graph.node):
         for i in OPERANDS.get(n.op_type, ()):
-            rounded = f"{n.input[i]}__tf32_{n.name or n.op_type}_{i}"
+            rounded = f"{n.input[i]}__tf32_{k}_{i}"
             nodes.append(helper.make_node("Tf32", [n.input[i]], [rounded], domain="verdict.tf32"))
             n.input[i] = rounded
         nodes.append(n)
@@ -84,17 +80,11 @@ def flat(outputs):
     return np.concatenate([np.asarray(o, dtype=np.float64).ravel() for o in outputs])
 
 
-def share_of_tolerance(got, ref, atol):
-    allowed = atol * (2 + np.ceil(RTOL * np.abs(ref) / atol))
-    return float(np.max(np.abs(got - ref) / allowed))
-
-
 def main():
     rows = []
     for path in sorted(glob.glob(os.path.join(ROOT, "models", "*.onnx"))):
         name = os.path.basename(path)
-        with open(os.path.join(ROOT, "models", "specs", name.removesuffix(".onnx") + ".json")) as f:
-            atol = float(json.load(f)["tolerance"])
+        atol = spec_atol(path)
         model = onnx.load(path)
         cpu = ort.InferenceSession(path, providers=["CPUExecutionProvider"])
         control = ReferenceEvaluator(model)
@@ -110,7 +100,7 @@ def main():
             rows.append(row)
     print(f"TF32 emulated on the CPU (onnx {onnx.__version__} reference evaluator) against onnxruntime "
           f"{ort.__version__} CPU; in brackets the worst element's share of the chain's tolerance "
-          f"(spec atol, rtol {RTOL:g}): > 1 grey, > {GREY_MULTIPLE} slashed.\n")
+          f"(spec atol, rtol {RTOL:g}): > 1 grey, > {SLASH_MULTIPLE} slashed.\n")
     print("| model | inputs | max abs output | float32, other order | TF32 round-to-nearest | TF32 truncated |")
     print("|---|---|---:|---:|---:|---:|")
     for r in rows:

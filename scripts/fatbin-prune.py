@@ -54,8 +54,8 @@ def entries(data, start, end):
     while p < end:
         kind, _, hsize, psize = struct.unpack_from("<HHIQ", data, p)
         arch, = struct.unpack_from("<I", data, p + 28)
-        if hsize % 8 or psize % 8 or p + hsize + psize > end:
-            sys.exit(f"fatbin-prune: entry at {p:#x} is not 8-aligned or overruns its container")
+        if hsize == 0 or hsize % 8 or psize % 8 or p + hsize + psize > end:
+            sys.exit(f"fatbin-prune: entry at {p:#x} is empty, not 8-aligned or overruns its container")
         out.append((p, hsize + psize, kind, arch))
         p += hsize + psize
     return out

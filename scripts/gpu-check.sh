@@ -2,8 +2,9 @@
 # The CUDA path's device check (issue 22), for a machine with an NVIDIA GPU
 # (driver >= 580 for CUDA 13). Docs: docs/gpu.md.
 #
-#   scripts/gpu-check.sh env   what the machine offers (GPU, driver, python3,
-#                              CUDA libraries, the .gpu-pack parts); quick
+#   scripts/gpu-check.sh env   what the machine offers (GPU, driver, Python,
+#                              CUDA libraries, the .gpu-pack parts, whether the
+#                              packed sidecar runs there); quick
 #   scripts/gpu-check.sh       the check:
 #   1. ONNX Runtime with CUDA: from .gpu-pack (scripts/gpu-pack.sh, for a
 #      machine without registry access or Rust: the machine's own python3 and
@@ -16,31 +17,33 @@
 #      difference per shipped model at input scales 1, 10 and 100; then the
 #      same bench on CPU, on the same machine.
 # Results go to $OUT (or ./gpu-check-out): copy them into bench/RESULTS.md with
-# the GPU named.
+# the GPU named. PYTHON: the machine's Python with the nvidia-* wheels (default
+# python3; a PyTorch image: PYTHON=/opt/torch/.venv/bin/python3).
 set -euo pipefail
 ROOT="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$ROOT"
 OUT="${OUT:-$ROOT/gpu-check-out}"
 PACK="$ROOT/.gpu-pack"
 GPU_DIR="$ROOT/.tools/gpu"
+PYTHON="${PYTHON:-python3}"
 mkdir -p "$OUT"
 
-# The CUDA libraries of python3's nvidia-* wheels, linked into .tools/cuda.
+# The CUDA libraries of $PYTHON's nvidia-* wheels, linked into .tools/cuda.
 link_machine_cuda() {
   rm -rf "$ROOT/.tools/cuda" && mkdir -p "$ROOT/.tools/cuda"
   local d lib
-  for d in $(python3 -c 'import nvidia; print(*nvidia.__path__)' 2>/dev/null); do
+  for d in $("$PYTHON" -c 'import nvidia; print(*nvidia.__path__)' 2>/dev/null); do
     for lib in "$d"/*/lib/lib*.so*; do [ -e "$lib" ] && ln -sf "$lib" "$ROOT/.tools/cuda/"; done
   done
   for lib in libcudart.so.13 libcublas.so.13 libcublasLt.so.13 libcudnn.so.9 libcufft.so.12 libcurand.so.10; do
-    [ -e "$ROOT/.tools/cuda/$lib" ] || { echo "gpu-check: error: $lib is not in python3's nvidia-* wheels" >&2; return 1; }
+    [ -e "$ROOT/.tools/cuda/$lib" ] || { echo "gpu-check: error: $lib is not in $PYTHON's nvidia-* wheels" >&2; return 1; }
   done
 }
 
 # Unpack the parts of .gpu-pack that are here into .tools/gpu.
 unpack() {
   mkdir -p "$GPU_DIR/site/onnxruntime/capi"
-  python3 - "$PACK" "$GPU_DIR" <<'PY'
+  "$PYTHON" - "$PACK" "$GPU_DIR" <<'PY'
 import lzma, os, shutil, sys, tarfile
 pack, dest = sys.argv[1], sys.argv[2]
 if os.path.exists(f"{pack}/b/onnxruntime.tar.xz"):
@@ -56,11 +59,20 @@ PY
   return 0
 }
 
+# The pack is built for one Python (its pybind module).
+pack_fits() {
+  local want have
+  want="$(sed -n 's/^python //p' "$PACK/a/BUILD")"
+  have="$("$PYTHON" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+  [ "$want" = "$have" ] || { echo "gpu-check: error: .gpu-pack is for Python $want, $PYTHON is $have: PYVER=$have scripts/gpu-pack.sh" >&2; return 1; }
+}
+
 if [ "${1:-}" = "env" ]; then
   {
     nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader || echo "no nvidia-smi"
-    echo "python3: $(command -v python3) $(python3 --version 2>&1)"
-    python3 - <<'PY' || true
+    echo "python: $(command -v "$PYTHON") $("$PYTHON" --version 2>&1)"
+    env | grep -E '^(NVIDIA_TF32|CUDA_|LD_LIBRARY_PATH)' || true
+    "$PYTHON" - <<'PY' || true
 import importlib.metadata as m
 for n in ["nvidia-cuda-runtime", "nvidia-cublas", "nvidia-cudnn-cu13", "nvidia-cufft", "nvidia-curand",
           "nvidia-nvjitlink", "numpy", "onnxruntime", "onnxruntime-gpu", "torch"]:
@@ -74,7 +86,10 @@ PY
       if [ -d "$PACK/$part" ]; then echo ".gpu-pack/$part: $(du -sh "$PACK/$part" | cut -f1)"; else echo ".gpu-pack/$part: absent"; fi
     done
     if [ -d "$PACK/a" ]; then
+      head -n1 "$PACK/a/BUILD"
+      pack_fits || true
       rm -rf "$GPU_DIR" && unpack && echo "unpacked: $(ls "$GPU_DIR")"
+      (cd "$GPU_DIR" && sha256sum --quiet -c "$PACK/a/SHA256SUMS") && echo "part a verified"
       "$GPU_DIR/verdict-sidecar" --version
       LD_LIBRARY_PATH="$ROOT/.tools/cuda${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" ldd "$GPU_DIR/site/onnxruntime/capi/libonnxruntime_providers_cuda.so" | grep -E "not found|libcu" || true
     fi
@@ -82,18 +97,28 @@ PY
   exit 0
 fi
 
-nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader | tee "$OUT/gpu.txt"
-if [ -d "$PACK/a" ] && [ -d "$PACK/b" ]; then
-  # 1. from the pack: unpack, verify, take the CUDA libraries from python3's wheels.
-  echo "gpu-check: from .gpu-pack ($(head -n1 "$PACK/b/BUILD"))"
+if { [ -d "$PACK/a" ] || [ -d "$PACK/b" ]; } && ! { [ -d "$PACK/a" ] && [ -d "$PACK/b" ]; }; then
+  echo "gpu-check: error: only one part of .gpu-pack is here; bring a, then b, in calls close enough that the first part is still there" >&2
+  exit 1
+fi
+if [ ! -d "$PACK/a" ] && ! command -v cargo >/dev/null; then
+  echo "gpu-check: error: no .gpu-pack and no cargo: build the pack elsewhere (scripts/gpu-pack.sh, docs/gpu.md)" >&2
+  exit 1
+fi
+{ nvidia-smi --query-gpu=name,driver_version,memory.total,compute_cap --format=csv,noheader
+  env | grep -E '^(NVIDIA_TF32|CUDA_)' || true; } | tee "$OUT/gpu.txt"
+if [ -d "$PACK/a" ]; then
+  pack_fits
+  # 1. from the pack: unpack, verify, take the CUDA libraries from $PYTHON's wheels.
+  echo "gpu-check: from .gpu-pack ($(head -n1 "$PACK/a/BUILD"))"
   rm -rf "$GPU_DIR" && unpack
-  (cd "$GPU_DIR" && sha256sum --quiet -c "$PACK/b/SHA256SUMS") || { echo "gpu-check: error: unpacked files differ from SHA256SUMS" >&2; exit 1; }
+  (cd "$GPU_DIR" && sha256sum --quiet -c "$PACK/a/SHA256SUMS" "$PACK/b/SHA256SUMS") || { echo "gpu-check: error: unpacked files differ from SHA256SUMS" >&2; exit 1; }
   link_machine_cuda
-  PY=python3
+  PY="$PYTHON"
   SIDECAR="$GPU_DIR/verdict-sidecar"
   export PYTHONPATH="$GPU_DIR/site${PYTHONPATH:+:$PYTHONPATH}"
   export ORT_DYLIB_PATH="$(ls "$GPU_DIR"/site/onnxruntime/capi/libonnxruntime.so.* | head -n1)"
-  cp "$PACK/b/BUILD" "$OUT/build.txt"
+  cp "$PACK/a/BUILD" "$OUT/build.txt"
 else
   GPU=1 scripts/setup.sh 2>&1 | tee "$OUT/setup.txt"
   cargo build --release -p verdict-sidecar 2>&1 | tail -n 2

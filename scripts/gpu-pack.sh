@@ -10,7 +10,8 @@
 #   .gpu-pack/a/verdict-sidecar.xz     a release build of the sidecar
 #   .gpu-pack/b/onnxruntime.tar.xz     the rest of the onnxruntime-gpu Python
 #                                      package (libonnxruntime.so included)
-#   .gpu-pack/b/SHA256SUMS, BUILD      what unpacking must give; what was built
+#   .gpu-pack/{a,b}/SHA256SUMS         what unpacking each part must give
+#   .gpu-pack/a/BUILD                  what was built, for which Python
 #
 # The CUDA libraries themselves (cuBLAS, cuDNN, ... over 1 GB) do not travel:
 # gpu-check.sh takes them from the machine's own Python nvidia-* wheels (a
@@ -57,8 +58,9 @@ cp target/release/verdict-sidecar "$stage/verdict-sidecar"
 strip "$stage/verdict-sidecar"
 
 rm -rf "$PACK" && mkdir -p "$PACK/a" "$PACK/b"
-(cd "$stage" && find site verdict-sidecar -type f | sort | xargs sha256sum) > "$PACK/b/SHA256SUMS"
-cat > "$PACK/b/BUILD" <<EOF
+(cd "$stage" && sha256sum site/onnxruntime/capi/libonnxruntime_providers_cuda.so verdict-sidecar) > "$PACK/a/SHA256SUMS"
+(cd "$stage" && find site -type f ! -name libonnxruntime_providers_cuda.so | sort | xargs sha256sum) > "$PACK/b/SHA256SUMS"
+cat > "$PACK/a/BUILD" <<EOF
 commit $(git rev-parse HEAD)$(git diff --quiet HEAD -- sidecar Cargo.lock || echo " (sidecar changed since)")
 onnxruntime-gpu $ORT_GPU ($(basename "$wheel")), CUDA provider cut to sm_$ARCH
 python $PYVER

@@ -83,7 +83,7 @@ def test_a_library_without_the_architecture_is_refused(tmp_path, monkeypatch):
     assert not out.exists()
 
 
-def test_a_misaligned_or_overrunning_entry_is_refused():
+def test_an_empty_misaligned_or_overrunning_entry_is_refused():
     bad = bytearray(container(entry(90, 64, 1)))
     struct.pack_into("<Q", bad, 16 + 8, 60)  # payload size not a multiple of 8
     with pytest.raises(SystemExit, match="8-aligned or overruns"):
@@ -92,6 +92,10 @@ def test_a_misaligned_or_overrunning_entry_is_refused():
     struct.pack_into("<Q", over, 16 + 8, 4096)  # runs past its container
     with pytest.raises(SystemExit, match="8-aligned or overruns"):
         fp.prune(elf(bytes(over)), 90)
+    empty = bytearray(container(entry(90, 64, 1)))
+    struct.pack_into("<IQ", empty, 16 + 4, 0, 0)  # header and payload sizes 0: would never advance
+    with pytest.raises(SystemExit, match="empty"):
+        fp.prune(elf(bytes(empty)), 90)
 
 
 def test_not_an_elf64_file_is_refused():
