@@ -388,6 +388,9 @@ fn store_answer(
         Err(e @ (StoreError::NoSuchHeight { .. } | StoreError::Pruned { .. })) => {
             err(codes::INVALID_HEIGHT, e.to_string(), h_i64)
         }
+        Err(e @ StoreError::EmptyIbcStore { .. }) => {
+            err(codes::INVALID_REQUEST, e.to_string(), h_i64)
+        }
         Err(e) => err(1, e.to_string(), h_i64),
     }
 }

@@ -41,4 +41,6 @@ pub enum StoreError {
     ReservedKey { key: String },
     #[error("this node keeps no tx index (index-txs = false in app.toml): ask a node that does, or CometBFT's /tx")]
     TxIndexOff,
+    #[error("the ibc store holds nothing at height {height} (no IBC state yet): there is no path to prove present or absent")]
+    EmptyIbcStore { height: u64 },
 }

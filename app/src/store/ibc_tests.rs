@@ -203,3 +203,39 @@ fn ibc_proofs_at_uncommitted_heights_are_refused() {
         Err(StoreError::NoSuchHeight { .. })
     ));
 }
+
+/// Before the first IBC write the sub-store is empty: `jmt` keeps no root
+/// node for it at that height, which read as a tree failed with "missing
+/// root node, probably pruned". Reads find nothing and proofs are refused
+/// plainly; from the first write on, every height proves, and the heights
+/// before it stay empty.
+#[test]
+fn an_ibc_sub_store_never_written_reads_empty_and_refuses_proofs_plainly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let s = Store::open(dir.path()).expect("open");
+    let r1 = commit(&s, 1, &[(b"bank/x", Some(b"1"))]);
+    assert_eq!(r1.ibc_root, Sha256Jmt::<layout::Tree>::EMPTY_ROOT.0);
+    commit(&s, 2, &[(b"bank/x", Some(b"2"))]);
+    for h in [1, 2] {
+        assert_eq!(s.get_ibc_at(CLIENT, h).expect("read"), None);
+        let e = s
+            .get_ibc_with_proof(CLIENT, h)
+            .expect_err("nothing to prove against");
+        assert!(
+            matches!(e, StoreError::EmptyIbcStore { height } if height == h),
+            "{e}"
+        );
+        assert!(e.to_string().contains("no IBC state yet"), "{e}");
+    }
+    let r3 = commit(&s, 3, &[(&flat_key(CLIENT), Some(b"cs-3"))]);
+    let (v, p) = proof(&s, CLIENT, 3);
+    assert_eq!(v.as_deref(), Some(&b"cs-3"[..]));
+    verify_membership(&p, &r3.app_hash, CLIENT, b"cs-3").expect("proven");
+    let (none, p) = proof(&s, CONN, 3);
+    assert_eq!(none, None);
+    verify_non_membership(&p, &r3.app_hash, CONN).expect("absence proven");
+    assert!(matches!(
+        s.get_ibc_with_proof(CLIENT, 2),
+        Err(StoreError::EmptyIbcStore { height: 2 })
+    ));
+}

@@ -49,6 +49,7 @@ use sha2::Sha256;
 mod cache;
 mod error;
 mod flight;
+mod ibc;
 mod layout;
 mod prune;
 mod snapshot;
@@ -313,49 +314,6 @@ impl Store {
             fill: false,
             flight: self.writer.flight(),
         }
-    }
-
-    /// Value of the IBC path `path` (an ICS-24 path, without the flat `ibc/`
-    /// prefix) as committed at `height`.
-    pub fn get_ibc_at(&self, path: &[u8], height: u64) -> Result<Option<Vec<u8>>, StoreError> {
-        self.check_height(height)?;
-        let ibc_tree = self.ibc_tree();
-        Sha256Jmt::new(&ibc_tree)
-            .get(KeyHash::with::<Sha256>(path), height)
-            .map_err(tree_err)
-    }
-
-    /// Value of the IBC path `path` (an ICS-24 path, without the flat `ibc/`
-    /// prefix) at `height`, with its two-level proof against that height's app
-    /// hash: existence or non-existence in the `ibc` sub-store, then the
-    /// sub-store root under `ibc` in the app tree.
-    pub fn get_ibc_with_proof(
-        &self,
-        path: &[u8],
-        height: u64,
-    ) -> Result<(Option<Vec<u8>>, verdict_ibc::IbcProof), StoreError> {
-        self.check_height(height)?;
-        let ibc_tree = self.ibc_tree();
-        let (value, in_ibc_store) = Sha256Jmt::new(&ibc_tree)
-            .get_with_ics23_proof(path.to_vec(), height)
-            .map_err(tree_err)?;
-        let app_tree = self.app_tree();
-        let (root, ibc_root_in_app) = Sha256Jmt::new(&app_tree)
-            .get_with_ics23_proof(verdict_ibc::STORE_KEY.to_vec(), height)
-            .map_err(tree_err)?;
-        if root.is_none() {
-            return Err(StoreError::Inconsistent {
-                path: self.path.clone(),
-                what: format!("no ibc sub-store root in the app tree at height {height}"),
-            });
-        }
-        Ok((
-            value,
-            verdict_ibc::IbcProof {
-                in_ibc_store,
-                ibc_root_in_app,
-            },
-        ))
     }
 
     fn check_height(&self, height: u64) -> Result<(), StoreError> {
