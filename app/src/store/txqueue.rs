@@ -16,7 +16,7 @@
 //! own index (`/tx`) still has those txs.
 //!
 //! `index-txs = false` (app.toml, `--index-txs=false`) keeps no index: a
-//! validator that serves no GetTx saves the writer's work (about a tenth of
+//! validator that serves no GetTx saves the index's work (a fifth of
 //! verdictd's CPU under load, bench/RESULTS.md); GetTx and GetTxsEvent then
 //! answer that this node keeps none. Entries written before are still pruned.
 
