@@ -212,8 +212,30 @@ pub fn broadcast(rpc: &Rpc, tx: &[u8]) -> anyhow::Result<String> {
     Ok(r.hash)
 }
 
+/// A node that indexes no txs at all: CometBFT's indexer is off and so is the
+/// app's (`index-txs = false`). Waiting on it cannot end.
+#[derive(Debug)]
+pub struct NoTxIndex {
+    pub node: String,
+    pub log: String,
+}
+
+impl std::fmt::Display for NoTxIndex {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} indexes no txs (CometBFT: indexing is disabled; app: {}): ask a node that \
+             does with --node",
+            self.node, self.log
+        )
+    }
+}
+
+impl std::error::Error for NoTxIndex {}
+
 /// The tx with `hash` from the node's app (GetTx over ABCI query): `Ok(None)`
-/// when the app has not indexed it, an error when the node cannot answer.
+/// when the app has not indexed it, [`NoTxIndex`] when it keeps no index, an
+/// error when the node cannot answer.
 fn from_app_index(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
     let req = cosmrs::proto::cosmos::tx::v1beta1::GetTxRequest { hash: hash.into() };
     let r: Result<cosmrs::proto::cosmos::tx::v1beta1::GetTxResponse, _> =
@@ -221,6 +243,11 @@ fn from_app_index(rpc: &Rpc, hash: &str) -> anyhow::Result<Option<TxResponse>> {
     match r {
         Ok(r) => Ok(r.tx_response.as_ref().map(TxResponse::from_sdk)),
         Err(e) if e.code == u64::from(verdict_core::codes::NOT_FOUND) => Ok(None),
+        Err(e) if e.code == u64::from(verdict_core::codes::UNKNOWN_REQUEST) => Err(NoTxIndex {
+            node: rpc.url().to_string(),
+            log: e.log,
+        }
+        .into()),
         Err(e) => Err(e.into()),
     }
 }
@@ -250,12 +277,22 @@ pub fn wait_for_tx(rpc: &Rpc, hash: &str, timeout: Duration) -> anyhow::Result<T
     let tty = std::io::stderr().is_terminal();
     let mut i = 0usize;
     loop {
-        // Not found yet, or a failed look (the node busy): tried again.
-        if let Ok(Some(r)) = find_tx(rpc, hash) {
-            if tty {
-                eprint!("\r\x1b[2K");
+        // Not found yet, or a failed look (the node busy): tried again; a node
+        // that indexes nothing never finds it.
+        match find_tx(rpc, hash) {
+            Ok(Some(r)) => {
+                if tty {
+                    eprint!("\r\x1b[2K");
+                }
+                return Ok(r);
             }
-            return Ok(r);
+            Err(e) if e.is::<NoTxIndex>() => {
+                if tty {
+                    eprintln!();
+                }
+                return Err(e.context(format!("cannot wait for tx {hash}")));
+            }
+            _ => {}
         }
         if start.elapsed() > timeout {
             if tty {
@@ -283,6 +320,45 @@ pub fn wait_for_tx(rpc: &Rpc, hash: &str, timeout: Duration) -> anyhow::Result<T
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A node whose CometBFT and app both index nothing: `/tx` says indexing is
+    /// disabled, GetTx says the app keeps no index (as verdictd with
+    /// `index-txs = false`). Serves `replies` connections.
+    fn node_without_indexes(replies: usize) -> String {
+        use std::io::{Read, Write};
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let addr = l.local_addr().expect("addr");
+        std::thread::spawn(move || {
+            for _ in 0..replies {
+                let Ok((mut s, _)) = l.accept() else { return };
+                let mut buf = [0u8; 4096];
+                let n = s.read(&mut buf).unwrap_or(0);
+                let req = String::from_utf8_lossy(&buf[..n]).to_string();
+                let (status, body) = if req.starts_with("GET /tx?") {
+                    ("500 Internal", r#"{"jsonrpc":"2.0","id":-1,"error":{"code":-32603,"message":"Internal error","data":"transaction indexing is disabled"}}"#.to_string())
+                } else {
+                    ("200 OK", r#"{"jsonrpc":"2.0","id":-1,"result":{"response":{"code":6,"log":"this node keeps no tx index (index-txs = false in app.toml)"}}}"#.to_string())
+                };
+                let _ = write!(
+                    s,
+                    "HTTP/1.1 {status}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            }
+        });
+        format!("http://{addr}")
+    }
+
+    #[test]
+    fn waiting_on_a_node_that_indexes_nothing_stops_at_once_and_says_why() {
+        let rpc = Rpc::new(&node_without_indexes(2));
+        // A minute of patience would end in "not included"; this must not wait.
+        let e = wait_for_tx(&rpc, "AB12", Duration::from_secs(60)).expect_err("cannot wait");
+        let text = format!("{e:#}");
+        assert!(text.contains("indexes no txs"), "{text}");
+        assert!(text.contains("index-txs = false"), "{text}");
+        assert!(!text.contains("mempool"), "{text}");
+    }
 
     fn any(url: &str) -> Any {
         Any {

@@ -7,7 +7,8 @@
 //! with "missing root node, probably pruned". Such heights are recognised by
 //! the root the app tree commits for the sub-store: a read finds nothing, and a
 //! proof is refused with [`StoreError::EmptyIbcStore`] (ICS-23 has no absence
-//! proof in an empty tree: it needs a neighbour).
+//! proof in an empty tree: it needs a neighbour), and a snapshot's walk
+//! (`Store::for_each_item`) has no ibc items to give.
 
 use jmt::{KeyHash, Sha256Jmt};
 use sha2::Sha256;
@@ -67,7 +68,7 @@ impl Store {
 
     /// Whether the `ibc` sub-store is empty at `height` (a checked height), by
     /// the root the app tree holds for it.
-    fn ibc_store_empty_at(&self, height: u64) -> Result<bool, StoreError> {
+    pub(super) fn ibc_store_empty_at(&self, height: u64) -> Result<bool, StoreError> {
         let app_tree = self.app_tree();
         let root = Sha256Jmt::new(&app_tree)
             .get(KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY), height)

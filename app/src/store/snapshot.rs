@@ -55,7 +55,12 @@ impl Store {
         // The walk reads nodes from disk only: the block in flight first lands.
         self.sync()?;
         let ibc_root_key = KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY);
+        // An empty ibc sub-store has no root node at `height` (store/ibc.rs): no items.
+        let ibc_empty = self.ibc_store_empty_at(height)?;
         for (nodes, values, flat) in [(P_NODE, P_VALUE, false), (P_IBC_NODE, P_IBC_VALUE, true)] {
+            if flat && ibc_empty {
+                continue;
+            }
             let tree = Arc::new(Tree {
                 db: &self.tree,
                 nodes,

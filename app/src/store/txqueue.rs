@@ -18,7 +18,9 @@
 //! `index-txs = false` (app.toml, `--index-txs=false`) keeps no index: a
 //! validator that serves no GetTx saves the index's work (a fifth of
 //! verdictd's CPU under load, bench/RESULTS.md); GetTx and GetTxsEvent then
-//! answer that this node keeps none. Entries written before are still pruned.
+//! answer that this node keeps none. Entries written before stay, pruned as
+//! before below CometBFT's retain height (`min-retain-blocks` > 0); turned on
+//! again, the index has a gap: the txs committed while it was off.
 
 use std::collections::VecDeque;
 use std::sync::mpsc::{self, Receiver, SyncSender};
