@@ -15,6 +15,13 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RTOL = 1e-4  # inference params: min_rtol_nano = 100 000, the default rtol
 SLASH_MULTIPLE = 8  # inference params: wrong_output_multiple
+# Input scales the drift is measured at: the reference inputs, and x10, x100.
+SCALES = (1, 10, 100)
+
+
+def scaled(feeds, scale):
+    """Float inputs times `scale` (integer inputs, token ids, are not scaled)."""
+    return {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
 
 
 def spec_atol(model_path):

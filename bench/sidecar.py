@@ -39,7 +39,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models"))
 from reference import reference_inputs, to_json  # noqa: E402
 
-from chain_tolerance import share_of_tolerance, spec_atol  # noqa: E402
+from chain_tolerance import SCALES, scaled, share_of_tolerance, spec_atol  # noqa: E402
 
 
 def pct(ns, q):
@@ -58,14 +58,6 @@ def session(path, device, tf32=False, opts=None):
     if sess.get_providers()[0] != want:
         sys.exit(f"{os.path.basename(path)}: Python onnxruntime runs on {sess.get_providers()}, not {want}")
     return sess
-
-
-SCALES = (1, 10, 100)
-
-
-def scaled(feeds, scale):
-    """Float inputs times `scale` (integer inputs, token ids, are not scaled)."""
-    return {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
 
 
 def tf32_vs_cpu(path, feeds):

@@ -29,13 +29,12 @@ from onnx import helper
 from onnx.reference import ReferenceEvaluator
 from onnx.reference.op_run import OpRun
 
-from chain_tolerance import RTOL, SLASH_MULTIPLE, share_of_tolerance, spec_atol
+from chain_tolerance import RTOL, SCALES, SLASH_MULTIPLE, scaled, share_of_tolerance, spec_atol
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "models"))
 from reference import reference_inputs  # noqa: E402
 
-SCALES = (1, 10, 100)
 # The multiplied operands of each op (a bias or C term is added in float32).
 OPERANDS = {"MatMul": (0, 1), "Gemm": (0, 1), "Conv": (0, 1)}
 
@@ -91,7 +90,7 @@ def main():
         emulated = {mode: ReferenceEvaluator(with_tf32(model), new_ops=[rounding_op(mode)]) for mode in ("rn", "rz")}
         _, feeds = reference_inputs(path)
         for scale in SCALES:
-            f = {k: (v * scale).astype(v.dtype) if v.dtype.kind == "f" else v for k, v in feeds.items()}
+            f = scaled(feeds, scale)
             ref = flat(cpu.run(None, f))
             row = [name, f"x{scale}", f"{np.max(np.abs(ref)):.3g}"]
             for ev in (control, emulated["rn"], emulated["rz"]):

@@ -230,10 +230,7 @@ fn percent_encode(s: &str) -> String {
 fn txs_event(rpc: &Rpc, store: &Store, req: GetTxsEventRequest) -> Result<Vec<u8>, QueryError> {
     if !store.tx_index_on() {
         // The txs come from this node's index: without it the page would be empty.
-        return Err(QueryError::new(
-            codes::UNKNOWN_REQUEST,
-            crate::store::StoreError::TxIndexOff.to_string(),
-        ));
+        return Err(crate::query::no_tx_index());
     }
     let query = event_query(&req)?;
     // Page and limit: the request's own fields (SDK 0.50), else pagination's

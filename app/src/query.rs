@@ -210,9 +210,7 @@ fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
     })?;
     let resp = indexed_tx(store, &hash)
         .map_err(|e| match e {
-            crate::store::StoreError::TxIndexOff => {
-                QueryError::new(codes::UNKNOWN_REQUEST, e.to_string())
-            }
+            crate::store::StoreError::TxIndexOff => no_tx_index(),
             e => QueryError::new(1, e.to_string()),
         })?
         .ok_or_else(|| {
@@ -225,6 +223,15 @@ fn get_tx(store: &Store, _committed: u64, _path: &str, data: &[u8]) -> Answer {
             )
         })?;
     Ok(resp.encode_to_vec())
+}
+
+/// What GetTx and GetTxsEvent answer on a node that keeps no tx index
+/// (`index-txs = false`): the method is not served here (gRPC Unimplemented).
+pub(crate) fn no_tx_index() -> QueryError {
+    QueryError::new(
+        codes::UNKNOWN_REQUEST,
+        crate::store::StoreError::TxIndexOff.to_string(),
+    )
 }
 
 /// The indexed tx with `hash` as GetTx answers it (the tx decoded from its

@@ -40,23 +40,26 @@ impl Store {
         height: u64,
     ) -> Result<(Option<Vec<u8>>, verdict_ibc::IbcProof), StoreError> {
         self.check_height(height)?;
-        if self.ibc_store_empty_at(height)? {
-            return Err(StoreError::EmptyIbcStore { height });
+        // The sub-store's root in the app tree first: it says whether there is
+        // a sub-store tree to prove in.
+        let app_tree = self.app_tree();
+        let (root, ibc_root_in_app) = Sha256Jmt::new(&app_tree)
+            .get_with_ics23_proof(verdict_ibc::STORE_KEY.to_vec(), height)
+            .map_err(tree_err)?;
+        match root {
+            None => {
+                return Err(StoreError::Inconsistent {
+                    path: self.path.clone(),
+                    what: format!("no ibc sub-store root in the app tree at height {height}"),
+                })
+            }
+            Some(r) if is_empty_root(&r) => return Err(StoreError::EmptyIbcStore { height }),
+            Some(_) => {}
         }
         let ibc_tree = self.ibc_tree();
         let (value, in_ibc_store) = Sha256Jmt::new(&ibc_tree)
             .get_with_ics23_proof(path.to_vec(), height)
             .map_err(tree_err)?;
-        let app_tree = self.app_tree();
-        let (root, ibc_root_in_app) = Sha256Jmt::new(&app_tree)
-            .get_with_ics23_proof(verdict_ibc::STORE_KEY.to_vec(), height)
-            .map_err(tree_err)?;
-        if root.is_none() {
-            return Err(StoreError::Inconsistent {
-                path: self.path.clone(),
-                what: format!("no ibc sub-store root in the app tree at height {height}"),
-            });
-        }
         Ok((
             value,
             verdict_ibc::IbcProof {
@@ -73,6 +76,11 @@ impl Store {
         let root = Sha256Jmt::new(&app_tree)
             .get(KeyHash::with::<Sha256>(verdict_ibc::STORE_KEY), height)
             .map_err(tree_err)?;
-        Ok(root.as_deref() == Some(&Sha256Jmt::<super::layout::Tree>::EMPTY_ROOT.0[..]))
+        Ok(root.as_deref().is_some_and(is_empty_root))
     }
+}
+
+/// Whether a committed sub-store root is the empty tree's.
+fn is_empty_root(root: &[u8]) -> bool {
+    root == Sha256Jmt::<super::layout::Tree>::EMPTY_ROOT.0
 }

@@ -192,14 +192,13 @@ impl super::Store {
 
     /// Hands a committed block's tx index entries to the writer, and a prune
     /// of at most `limit` entries below `retain` (CometBFT's retain height)
-    /// after them; returns before they are written. With the index off, only
-    /// the prune.
+    /// after them; returns before they are written. With the index off,
+    /// FinalizeBlock builds no entries: only the prune.
     pub fn index_txs(
         &self,
         txs: Vec<IndexedTx>,
         prune: Option<(u64, usize)>,
     ) -> Result<(), StoreError> {
-        let txs = if self.txs.on { txs } else { Vec::new() };
         self.txs.push(txs, prune)
     }
 
